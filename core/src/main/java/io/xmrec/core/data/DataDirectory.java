@@ -1,0 +1,156 @@
+package io.xmrec.core.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Finds the XMarket files: {@code --data DIR}, else {@code XMREC_DATA_DIR}, else a cache
+ * directory. Files missing from the directory are downloaded from the public FOREC release and
+ * verified against the shipped {@code SHA256SUMS} before they are used.
+ */
+public final class DataDirectory {
+
+    /** Public 5-core files of the FOREC release (hamedrab/FOREC, DATA/proc_data). */
+    public static final String DEFAULT_BASE_URL =
+            "https://raw.githubusercontent.com/hamedrab/FOREC/main/DATA/proc_data/";
+    public static final String ENV_DATA_DIR = "XMREC_DATA_DIR";
+    public static final String ENV_BASE_URL = "XMREC_DATA_URL";
+
+    private final Path dir;
+    private final String origin;
+    private final String baseUrl;
+    private final Map<String, String> checksums;
+    private final Consumer<String> log;
+
+    DataDirectory(Path dir, String origin, String baseUrl, Map<String, String> checksums, Consumer<String> log) {
+        this.dir = dir;
+        this.origin = origin;
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
+        this.checksums = checksums;
+        this.log = log;
+    }
+
+    /**
+     * Resolves the directory from an explicit flag value (may be null), the environment and the
+     * user's cache directory, in that order.
+     */
+    public static DataDirectory resolve(Path flag, Map<String, String> env, Consumer<String> log) {
+        String base = env.getOrDefault(ENV_BASE_URL, DEFAULT_BASE_URL);
+        if (flag != null) {
+            return new DataDirectory(flag, "--data", base, Checksums.shipped(), log);
+        }
+        String fromEnv = env.get(ENV_DATA_DIR);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return new DataDirectory(Path.of(fromEnv), ENV_DATA_DIR, base, Checksums.shipped(), log);
+        }
+        return new DataDirectory(defaultCache(env), "cache", base, Checksums.shipped(), log);
+    }
+
+    /** A directory with an explicit download source, for tests and tools. */
+    public static DataDirectory of(Path dir, String baseUrl, Map<String, String> checksums, Consumer<String> log) {
+        return new DataDirectory(dir, "explicit", baseUrl, checksums, log);
+    }
+
+    static Path defaultCache(Map<String, String> env) {
+        String xdg = env.get("XDG_CACHE_HOME");
+        Path root = xdg != null && !xdg.isBlank() ? Path.of(xdg)
+                : Path.of(System.getProperty("user.home"), ".cache");
+        return root.resolve("xmrec").resolve("xmarket");
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Where the directory came from: "--data", "XMREC_DATA_DIR" or "cache". */
+    public String origin() {
+        return origin;
+    }
+
+    /**
+     * Makes sure every market's file is present, downloading and verifying missing ones, and
+     * returns the file of each market. Present files are used as they are; one whose checksum
+     * differs from the public release is reported (it may be a deliberately edited copy).
+     */
+    public Map<String, Path> ensure(Collection<String> markets) {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String market : markets) {
+            Markets.requireKnown(market);
+            String name = Markets.fileName(market);
+            Path file = dir.resolve(name);
+            String expected = checksums.get(name);
+            if (Files.isRegularFile(file)) {
+                if (expected != null && !expected.equals(Checksums.sha256Hex(file))) {
+                    log.accept("note: " + file + " differs from the public XMarket release (SHA-256 mismatch);"
+                            + " using it as given");
+                }
+            } else {
+                download(name, file, expected);
+            }
+            out.put(market, file);
+        }
+        return out;
+    }
+
+    private void download(String name, Path file, String expected) {
+        Objects.requireNonNull(expected, () -> "no checksum is shipped for " + name + "; refusing to download it");
+        URI uri = URI.create(baseUrl + name);
+        log.accept(file + " is missing: downloading " + uri);
+        byte[] body;
+        try {
+            HttpClient client = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(15))
+                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    .build();
+            HttpResponse<byte[]> resp = client.send(
+                    HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (resp.statusCode() != 200) {
+                throw new IOException("HTTP " + resp.statusCode());
+            }
+            body = resp.body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(cannotDownload(uri, e.toString()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while downloading " + uri, e);
+        }
+        String actual = Checksums.sha256Hex(body);
+        if (!actual.equals(expected)) {
+            throw new IllegalStateException("downloaded " + uri + " (" + body.length + " bytes) but its SHA-256 is "
+                    + actual + ", expected " + expected + " from SHA256SUMS; nothing was saved");
+        }
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, name, ".part");
+            Files.write(tmp, body);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save " + file + ": " + e.getMessage(), e);
+        }
+        log.accept("downloaded " + name + " (" + body.length + " bytes, SHA-256 verified) to " + file);
+    }
+
+    private String cannotDownload(URI uri, String why) {
+        return "cannot download " + uri + " (" + why + "). Put the XMarket 5-core files into " + dir
+                + " or point --data / " + ENV_DATA_DIR + " at a directory that has them";
+    }
+
+    @Override
+    public String toString() {
+        return dir + " (from " + origin + ")";
+    }
+}

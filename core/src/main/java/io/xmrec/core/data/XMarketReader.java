@@ -1,0 +1,110 @@
+package io.xmrec.core.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Reads XMarket 5-core files: a header line {@code userId itemId rate date}, then one
+ * space-separated interaction per line. A bad line fails the read with file, line number and
+ * content, unless the reader was built to skip bad lines, in which case they are counted.
+ */
+public final class XMarketReader {
+
+    static final String HEADER = "userId itemId rate date";
+
+    private final boolean skipBadLines;
+    private final Consumer<DataFormatException> onSkip;
+
+    private XMarketReader(boolean skipBadLines, Consumer<DataFormatException> onSkip) {
+        this.skipBadLines = skipBadLines;
+        this.onSkip = onSkip;
+    }
+
+    /** A reader that fails on the first bad line. */
+    public static XMarketReader strict() {
+        return new XMarketReader(false, e -> { });
+    }
+
+    /** A reader that skips bad lines, counts them and reports each to {@code onSkip}. */
+    public static XMarketReader skippingBadLines(Consumer<DataFormatException> onSkip) {
+        return new XMarketReader(true, onSkip);
+    }
+
+    /** Reads one market's file. */
+    public MarketData read(String market, Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new UncheckedIOException("no data file for market '" + market + "' at " + file, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        String sha = Checksums.sha256Hex(bytes);
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        List<Interaction> out = new ArrayList<>(text.length() / 50);
+        long skipped = 0;
+        long lineNo = 0;
+        int pos = 0;
+        while (pos < text.length()) {
+            int end = text.indexOf('\n', pos);
+            if (end < 0) {
+                end = text.length();
+            }
+            String line = text.substring(pos, end);
+            if (line.endsWith("\r")) {
+                line = line.substring(0, line.length() - 1);
+            }
+            pos = end + 1;
+            lineNo++;
+            if (lineNo == 1 && line.trim().equals(HEADER)) {
+                continue;
+            }
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(parse(file, lineNo, line));
+            } catch (DataFormatException e) {
+                if (!skipBadLines) {
+                    throw e;
+                }
+                skipped++;
+                onSkip.accept(e);
+            }
+        }
+        return new MarketData(market, file, sha, List.copyOf(out), skipped);
+    }
+
+    static Interaction parse(Path file, long lineNo, String line) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length != 4) {
+            throw new DataFormatException(file, lineNo, line, "expected 4 fields, found " + f.length);
+        }
+        float rating;
+        try {
+            rating = Float.parseFloat(f[2]);
+        } catch (NumberFormatException e) {
+            throw new DataFormatException(file, lineNo, line, "rating '" + f[2] + "' is not a number");
+        }
+        if (!(rating >= 1f && rating <= 5f)) {
+            throw new DataFormatException(file, lineNo, line, "rating " + f[2] + " is outside 1..5");
+        }
+        long day;
+        try {
+            day = LocalDate.parse(f[3]).toEpochDay();
+        } catch (DateTimeParseException e) {
+            throw new DataFormatException(file, lineNo, line, "date '" + f[3] + "' is not YYYY-MM-DD");
+        }
+        return new Interaction(f[0], f[1], rating, day, lineNo);
+    }
+}

@@ -1,0 +1,119 @@
+package io.xmrec.core.dataset;
+
+import io.xmrec.core.data.Interaction;
+import io.xmrec.core.holdout.MarketSplit;
+import io.xmrec.core.holdout.UserSplit;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Several markets' splits over one shared item vocabulary (items are shared across markets) and
+ * one user vocabulary whose keys are scoped by market ({@code market/user}: users are
+ * market-specific). The first market is the target.
+ */
+public final class CrossMarketDataset {
+
+    private final IdVocabulary users;
+    private final IdVocabulary items;
+    private final Map<String, IndexedMarket> markets;
+
+    private CrossMarketDataset(IdVocabulary users, IdVocabulary items, Map<String, IndexedMarket> markets) {
+        this.users = users;
+        this.items = items;
+        this.markets = markets;
+    }
+
+    /** The market-scoped key of a user in the user vocabulary. */
+    public static String userKey(String market, String user) {
+        return market + "/" + user;
+    }
+
+    /** Indexes the given splits; the first is the target market. */
+    public static CrossMarketDataset of(List<MarketSplit> splits) {
+        if (splits.isEmpty()) {
+            throw new IllegalArgumentException("no markets given");
+        }
+        TreeSet<String> userKeys = new TreeSet<>();
+        TreeSet<String> itemIds = new TreeSet<>();
+        for (MarketSplit s : splits) {
+            for (UserSplit u : s.users()) {
+                userKeys.add(userKey(s.market(), u.user()));
+                u.train().forEach(e -> itemIds.add(e.item()));
+                itemIds.add(u.validation().item());
+                itemIds.add(u.test().item());
+            }
+        }
+        IdVocabulary userVocab = IdVocabulary.of(userKeys);
+        IdVocabulary itemVocab = IdVocabulary.of(itemIds);
+        Map<String, IndexedMarket> out = new LinkedHashMap<>();
+        for (MarketSplit s : splits) {
+            if (out.containsKey(s.market())) {
+                throw new IllegalArgumentException("market " + s.market() + " given twice");
+            }
+            out.put(s.market(), index(s, userVocab, itemVocab));
+        }
+        return new CrossMarketDataset(userVocab, itemVocab, out);
+    }
+
+    private static IndexedMarket index(MarketSplit s, IdVocabulary userVocab, IdVocabulary itemVocab) {
+        int n = s.users().size();
+        String[] ids = new String[n];
+        int[] uidx = new int[n];
+        int[][] train = new int[n][];
+        int[] valid = new int[n];
+        int[] test = new int[n];
+        int[][] rated = new int[n][];
+        TreeSet<Integer> pool = new TreeSet<>();
+        for (int r = 0; r < n; r++) {
+            UserSplit u = s.users().get(r);
+            ids[r] = u.user();
+            uidx[r] = userVocab.require(userKey(s.market(), u.user()));
+            List<Interaction> t = u.train();
+            train[r] = new int[t.size()];
+            for (int i = 0; i < t.size(); i++) {
+                train[r][i] = itemVocab.require(t.get(i).item());
+            }
+            valid[r] = itemVocab.require(u.validation().item());
+            test[r] = itemVocab.require(u.test().item());
+            int[] all = Arrays.copyOf(train[r], train[r].length + 2);
+            all[all.length - 2] = valid[r];
+            all[all.length - 1] = test[r];
+            rated[r] = Arrays.stream(all).sorted().distinct().toArray();
+            for (int i : rated[r]) {
+                pool.add(i);
+            }
+        }
+        int[] poolArr = pool.stream().mapToInt(Integer::intValue).toArray();
+        return new IndexedMarket(s.market(), ids, uidx, train, valid, test, rated, poolArr);
+    }
+
+    public IdVocabulary users() {
+        return users;
+    }
+
+    public IdVocabulary items() {
+        return items;
+    }
+
+    /** Markets in order; the first is the target. */
+    public List<IndexedMarket> markets() {
+        return new ArrayList<>(markets.values());
+    }
+
+    public IndexedMarket target() {
+        return markets.values().iterator().next();
+    }
+
+    public IndexedMarket market(String market) {
+        IndexedMarket m = markets.get(market);
+        if (m == null) {
+            throw new IllegalArgumentException("market " + market + " is not in this data set " + markets.keySet());
+        }
+        return m;
+    }
+}

@@ -1,0 +1,87 @@
+package io.xmrec.core.dataset;
+
+import java.util.Arrays;
+
+/**
+ * One market of a {@link CrossMarketDataset} in vocabulary indices, ready for training and
+ * evaluation. Users are rows {@code 0..users()-1} of this market; {@link #userIndex} maps them to
+ * the dataset's global user vocabulary.
+ */
+public final class IndexedMarket {
+
+    private final String market;
+    private final String[] userIds;
+    private final int[] userIndex;
+    private final int[][] trainItems;
+    private final int[] validationItem;
+    private final int[] testItem;
+    private final int[][] ratedItems;
+    private final int[] itemPool;
+    private final int trainInteractions;
+
+    IndexedMarket(String market, String[] userIds, int[] userIndex, int[][] trainItems, int[] validationItem,
+                  int[] testItem, int[][] ratedItems, int[] itemPool) {
+        this.market = market;
+        this.userIds = userIds;
+        this.userIndex = userIndex;
+        this.trainItems = trainItems;
+        this.validationItem = validationItem;
+        this.testItem = testItem;
+        this.ratedItems = ratedItems;
+        this.itemPool = itemPool;
+        int n = 0;
+        for (int[] t : trainItems) {
+            n += t.length;
+        }
+        this.trainInteractions = n;
+    }
+
+    public String market() {
+        return market;
+    }
+
+    /** Number of (evaluated) users of this market. */
+    public int users() {
+        return userIds.length;
+    }
+
+    public String userId(int row) {
+        return userIds[row];
+    }
+
+    /** The global user index (model input) of a market row. */
+    public int userIndex(int row) {
+        return userIndex[row];
+    }
+
+    /** Training items of a user, in promotion order; may repeat an item the user rated twice. */
+    public int[] trainItems(int row) {
+        return trainItems[row];
+    }
+
+    public int validationItem(int row) {
+        return validationItem[row];
+    }
+
+    public int testItem(int row) {
+        return testItem[row];
+    }
+
+    /** Every item the user rated (train, validation, test), sorted and distinct: never a negative. */
+    public int[] ratedItems(int row) {
+        return ratedItems[row];
+    }
+
+    public boolean rated(int row, int item) {
+        return Arrays.binarySearch(ratedItems[row], item) >= 0;
+    }
+
+    /** The market's items (all items that occur in its file), sorted global item indices. */
+    public int[] itemPool() {
+        return itemPool;
+    }
+
+    public int trainInteractions() {
+        return trainInteractions;
+    }
+}

@@ -1,0 +1,47 @@
+package io.xmrec.eval;
+
+import io.xmrec.model.NcfArchitecture;
+
+/** The offline methods: the popularity baseline and GMF, MLP, NMF on one market or with sources (++). */
+public enum Method {
+    POP("pop", null, false),
+    GMF("gmf", NcfArchitecture.GMF, false),
+    MLP("mlp", NcfArchitecture.MLP, false),
+    NMF("nmf", NcfArchitecture.NMF, false),
+    GMF_PP("gmf++", NcfArchitecture.GMF, true),
+    MLP_PP("mlp++", NcfArchitecture.MLP, true),
+    NMF_PP("nmf++", NcfArchitecture.NMF, true);
+
+    private final String label;
+    private final NcfArchitecture architecture;
+    private final boolean crossMarket;
+
+    Method(String label, NcfArchitecture architecture, boolean crossMarket) {
+        this.label = label;
+        this.architecture = architecture;
+        this.crossMarket = crossMarket;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /** The network trained, or null for the popularity baseline. */
+    public NcfArchitecture architecture() {
+        return architecture;
+    }
+
+    /** Whether it trains on target plus source markets. */
+    public boolean crossMarket() {
+        return crossMarket;
+    }
+
+    public static Method ofLabel(String s) {
+        for (Method m : values()) {
+            if (m.label.equals(s)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown method '" + s + "': expected one of pop, gmf, mlp, nmf, gmf++, mlp++, nmf++");
+    }
+}

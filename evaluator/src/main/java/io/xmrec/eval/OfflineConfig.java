@@ -1,0 +1,50 @@
+package io.xmrec.eval;
+
+import io.xmrec.model.NcfOptions;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What an offline run does.
+ *
+ * @param target          the market evaluated
+ * @param sources         source markets for the ++ methods (may be empty when none is asked for)
+ * @param methods         methods to train and evaluate, in order
+ * @param options         NCF hyper-parameters (epochs, seed, ...)
+ * @param minInteractions users with fewer interactions are dropped
+ * @param evalNegatives   sampled negatives per held-out item (99 in the paper)
+ * @param full            also rank against the full item pool
+ * @param negativesFile   read evaluation negatives from here when it exists, else write them here; may be null
+ * @param saveModels      directory to save trained models in; may be null
+ * @param validateEpochs  evaluate sampled validation nDCG@10 after every epoch (shown in the progress line)
+ */
+public record OfflineConfig(String target, List<String> sources, List<Method> methods, NcfOptions options,
+                            int minInteractions, int evalNegatives, boolean full, Path negativesFile,
+                            Path saveModels, boolean validateEpochs) {
+
+    public OfflineConfig {
+        sources = List.copyOf(sources);
+        methods = List.copyOf(methods);
+        if (sources.contains(target)) {
+            throw new IllegalArgumentException("the target market " + target + " cannot also be a source");
+        }
+        if (methods.isEmpty()) {
+            throw new IllegalArgumentException("no method given");
+        }
+        if (methods.stream().anyMatch(Method::crossMarket) && sources.isEmpty()) {
+            throw new IllegalArgumentException("methods " + methods.stream().filter(Method::crossMarket)
+                    .map(Method::label).toList() + " need --source MARKET[,MARKET...]");
+        }
+    }
+
+    /** Markets whose data the run reads: target first. */
+    public List<String> markets() {
+        java.util.ArrayList<String> all = new java.util.ArrayList<>();
+        all.add(target);
+        if (methods.stream().anyMatch(Method::crossMarket)) {
+            all.addAll(sources);
+        }
+        return all;
+    }
+}

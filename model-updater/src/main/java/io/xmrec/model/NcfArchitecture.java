@@ -1,0 +1,21 @@
+package io.xmrec.model;
+
+/** The three NCF recommenders of He et al.: GMF, MLP and their fusion NMF (NeuMF). */
+public enum NcfArchitecture {
+    GMF,
+    MLP,
+    NMF;
+
+    public String label() {
+        return name().toLowerCase();
+    }
+
+    public static NcfArchitecture ofLabel(String s) {
+        for (NcfArchitecture a : values()) {
+            if (a.label().equals(s)) {
+                return a;
+            }
+        }
+        throw new IllegalArgumentException("unknown architecture '" + s + "': expected gmf, mlp or nmf");
+    }
+}

@@ -1,0 +1,101 @@
+package io.xmrec.model;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hyper-parameters of an NCF model and its training run. Defaults are the paper's: GMF and MLP
+ * dimension 8, MLP layers 16-64-32-16-8, Adam with lr 0.005 (GMF) / 0.01 (MLP, NMF), L2 1e-7,
+ * batch 1024, 4 negatives per positive, 25 epochs.
+ *
+ * @param gmfDim          GMF embedding dimension
+ * @param mlpDim          MLP embedding dimension (the first MLP layer is 2 * mlpDim wide)
+ * @param mlpLayers       MLP layer widths, the first being the concatenated embeddings
+ * @param learningRate    Adam learning rate; null means the architecture's default
+ * @param l2              L2 regularisation of weights
+ * @param batchSize       samples per gradient step
+ * @param negatives       negatives per training positive, re-sampled every epoch
+ * @param epochs          passes over the (largest) market's samples
+ * @param embeddingStd    standard deviation of the normal initialisation of embeddings
+ * @param seed            seed of initialisation, sampling and shuffling
+ */
+public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double learningRate, double l2,
+                         int batchSize, int negatives, int epochs, double embeddingStd, long seed) {
+
+    public static final List<Integer> PAPER_LAYERS = List.of(16, 64, 32, 16, 8);
+
+    public NcfOptions {
+        mlpLayers = List.copyOf(mlpLayers);
+        if (gmfDim < 1 || mlpDim < 1) {
+            throw new IllegalArgumentException("embedding dimensions must be positive");
+        }
+        if (mlpLayers.size() < 2 || mlpLayers.get(0) != 2 * mlpDim) {
+            throw new IllegalArgumentException("MLP layers " + mlpLayers + " must start with 2 * mlp dim = "
+                    + (2 * mlpDim) + " and have at least one hidden layer");
+        }
+        if (batchSize < 1 || negatives < 0 || epochs < 0) {
+            throw new IllegalArgumentException("batch size must be >= 1, negatives and epochs >= 0");
+        }
+        if (learningRate != null && !(learningRate > 0)) {
+            throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
+        }
+    }
+
+    public static NcfOptions defaults() {
+        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L);
+    }
+
+    /** The learning rate used for an architecture: the explicit one, else 0.005 for GMF, 0.01 otherwise. */
+    public double learningRateFor(NcfArchitecture a) {
+        if (learningRate != null) {
+            return learningRate;
+        }
+        return a == NcfArchitecture.GMF ? 0.005 : 0.01;
+    }
+
+    public NcfOptions withEpochs(int e) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed);
+    }
+
+    public NcfOptions withSeed(long s) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s);
+    }
+
+    public NcfOptions withLearningRate(Double lr) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed);
+    }
+
+    public NcfOptions withBatchSize(int b) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed);
+    }
+
+    public NcfOptions withL2(double v) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed);
+    }
+
+    public NcfOptions withNegatives(int n) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed);
+    }
+
+    public NcfOptions withEmbeddingStd(double s) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed);
+    }
+
+    /** Hyper-parameters as an ordered map, for provenance. */
+    public Map<String, Object> describe(NcfArchitecture a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architecture", a.label());
+        m.put("gmf_dim", gmfDim);
+        m.put("mlp_dim", mlpDim);
+        m.put("mlp_layers", mlpLayers);
+        m.put("learning_rate", learningRateFor(a));
+        m.put("l2", l2);
+        m.put("batch_size", batchSize);
+        m.put("negatives", negatives);
+        m.put("epochs", epochs);
+        m.put("embedding_std", embeddingStd);
+        m.put("seed", seed);
+        return m;
+    }
+}

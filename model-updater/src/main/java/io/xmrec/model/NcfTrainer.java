@@ -1,0 +1,161 @@
+package io.xmrec.model;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.dataset.IndexedMarket;
+import io.xmrec.core.sampling.TrainingSamples;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Trains GMF, MLP and NMF on one market or, for the {@code ++} variants, on a target plus source
+ * markets with equal sampling per step: each step takes one batch of every market in turn, an
+ * epoch lasts as many steps as the largest market has batches, and smaller markets start over
+ * (with fresh negatives) when they run out. Negatives are re-sampled every epoch.
+ *
+ * <p>Initialisation follows the reference implementation: MLP starts from the trained GMF's
+ * embeddings when one is given; NMF starts from trained GMF and MLP, with output weights
+ * 0.5 * [w_mlp ; w_gmf] and bias 0.5 * (b_mlp + b_gmf).
+ */
+public final class NcfTrainer {
+
+    /** Told after every epoch; may evaluate the model it is given. */
+    @FunctionalInterface
+    public interface EpochListener {
+        void epochDone(EpochReport report, NcfModel model);
+    }
+
+    /**
+     * What one epoch did.
+     *
+     * @param etaSeconds estimated seconds left for this model
+     */
+    public record EpochReport(NcfArchitecture architecture, int epoch, int epochs, double meanLoss, long samples,
+                              double seconds, double samplesPerSecond, double etaSeconds) {
+    }
+
+    /** A trained model and what its training cost. */
+    public record TrainingRun(NcfModel model, double seconds, long samples) {
+        public double samplesPerSecond() {
+            return seconds > 0 ? samples / seconds : 0;
+        }
+    }
+
+    private final NcfOptions options;
+    private final EpochListener listener;
+
+    public NcfTrainer(NcfOptions options, EpochListener listener) {
+        this.options = options;
+        this.listener = listener;
+    }
+
+    /** Trains GMF from scratch. */
+    public TrainingRun trainGmf(CrossMarketDataset data) {
+        return train(fresh(NcfArchitecture.GMF, data), data);
+    }
+
+    /** Trains MLP, its embeddings initialised from a trained GMF when one is given. */
+    public TrainingRun trainMlp(CrossMarketDataset data, NcfModel gmf) {
+        NcfModel m = fresh(NcfArchitecture.MLP, data);
+        if (gmf != null) {
+            ParameterTransfer.mlpEmbeddingsFromGmf(m, gmf);
+        }
+        return train(m, data);
+    }
+
+    /** Trains NMF initialised from a trained GMF and MLP. */
+    public TrainingRun trainNmf(CrossMarketDataset data, NcfModel gmf, NcfModel mlp) {
+        NcfModel m = fresh(NcfArchitecture.NMF, data);
+        ParameterTransfer.nmfFromGmfAndMlp(m, gmf, mlp);
+        return train(m, data);
+    }
+
+    private NcfModel fresh(NcfArchitecture arch, CrossMarketDataset data) {
+        ComputationGraph g = NcfNetworks.build(arch, data.users().size(), data.items().size(), options);
+        List<String> markets = data.markets().stream().map(IndexedMarket::market).toList();
+        return new NcfModel(arch, g, data.users(), data.items(), options, markets);
+    }
+
+    /** Runs the configured number of epochs on a model whose vocabularies match the data set. */
+    public TrainingRun train(NcfModel model, CrossMarketDataset data) {
+        if (model.users().size() != data.users().size() || model.items().size() != data.items().size()) {
+            throw new IllegalArgumentException("model vocabularies (" + model.users().size() + " users, "
+                    + model.items().size() + " items) do not match the data set (" + data.users().size() + ", "
+                    + data.items().size() + ")");
+        }
+        List<IndexedMarket> markets = data.markets();
+        int b = options.batchSize();
+        SplittableRandom rnd = new SplittableRandom(options.seed() ^ (model.architecture().ordinal() + 1) * 0x5DEECE66DL);
+        ComputationGraph g = model.graph();
+        long totalSamples = 0;
+        long t0 = System.nanoTime();
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            long e0 = System.nanoTime();
+            Cursor[] cursors = new Cursor[markets.size()];
+            int steps = 0;
+            for (int k = 0; k < cursors.length; k++) {
+                cursors[k] = new Cursor(markets.get(k), rnd);
+                steps = Math.max(steps, (cursors[k].samples.size() + b - 1) / b);
+            }
+            double lossSum = 0;
+            long batches = 0;
+            long epochSamples = 0;
+            for (int s = 0; s < steps; s++) {
+                for (Cursor c : cursors) {
+                    MultiDataSet batch = c.next(b, rnd);
+                    if (batch == null) {
+                        continue;
+                    }
+                    g.fit(batch);
+                    lossSum += g.score();
+                    batches++;
+                    epochSamples += batch.getFeatures(0).rows();
+                }
+            }
+            totalSamples += epochSamples;
+            double secs = (System.nanoTime() - e0) / 1e9;
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            double eta = elapsed / epoch * (options.epochs() - epoch);
+            if (listener != null) {
+                listener.epochDone(new EpochReport(model.architecture(), epoch, options.epochs(),
+                        batches == 0 ? Double.NaN : lossSum / batches, epochSamples, secs,
+                        secs > 0 ? epochSamples / secs : 0, eta), model);
+            }
+        }
+        return new TrainingRun(model, (System.nanoTime() - t0) / 1e9, totalSamples);
+    }
+
+    /** Walks one market's samples batch by batch, drawing a fresh set when they run out. */
+    private final class Cursor {
+        private final IndexedMarket market;
+        private TrainingSamples samples;
+        private int pos;
+
+        Cursor(IndexedMarket market, SplittableRandom rnd) {
+            this.market = market;
+            this.samples = TrainingSamples.draw(market, options.negatives(), rnd);
+        }
+
+        MultiDataSet next(int b, SplittableRandom rnd) {
+            if (samples.size() == 0) {
+                return null;
+            }
+            if (pos >= samples.size()) {
+                samples = TrainingSamples.draw(market, options.negatives(), rnd);
+                pos = 0;
+            }
+            int to = Math.min(samples.size(), pos + b);
+            INDArray u = NcfModel.column(samples.users(), pos, to);
+            INDArray i = NcfModel.column(samples.items(), pos, to);
+            float[] l = java.util.Arrays.copyOfRange(samples.labels(), pos, to);
+            INDArray y = Nd4j.create(l, new long[] {l.length, 1}, DataType.FLOAT);
+            pos = to;
+            return new MultiDataSet(new INDArray[] {u, i}, new INDArray[] {y});
+        }
+    }
+}
