@@ -93,7 +93,7 @@ public final class NcfTrainer {
         SplittableRandom rnd = new SplittableRandom(options.seed() ^ (model.architecture().ordinal() + 1) * 0x5DEECE66DL);
         ComputationGraph g = model.graph();
         long totalSamples = 0;
-        long t0 = System.nanoTime();
+        long trainNanos = 0; // excludes the listener's time (it may evaluate the model)
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             long e0 = System.nanoTime();
             Cursor[] cursors = new Cursor[markets.size()];
@@ -118,16 +118,17 @@ public final class NcfTrainer {
                 }
             }
             totalSamples += epochSamples;
-            double secs = (System.nanoTime() - e0) / 1e9;
-            double elapsed = (System.nanoTime() - t0) / 1e9;
-            double eta = elapsed / epoch * (options.epochs() - epoch);
+            long epochNanos = System.nanoTime() - e0;
+            trainNanos += epochNanos;
+            double secs = epochNanos / 1e9;
+            double eta = trainNanos / 1e9 / epoch * (options.epochs() - epoch);
             if (listener != null) {
                 listener.epochDone(new EpochReport(model.architecture(), epoch, options.epochs(),
                         batches == 0 ? Double.NaN : lossSum / batches, epochSamples, secs,
                         secs > 0 ? epochSamples / secs : 0, eta), model);
             }
         }
-        return new TrainingRun(model, (System.nanoTime() - t0) / 1e9, totalSamples);
+        return new TrainingRun(model, trainNanos / 1e9, totalSamples);
     }
 
     /** Walks one market's samples batch by batch, drawing a fresh set when they run out. */
