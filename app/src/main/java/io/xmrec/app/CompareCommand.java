@@ -3,10 +3,12 @@ package io.xmrec.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.xmrec.core.metrics.RankingMetrics;
 import io.xmrec.eval.PairedComparison;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -41,11 +43,15 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--full", description = "Use ranks against all items instead of the sampled negatives.")
     boolean full;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         if (!split.equals("valid") && !split.equals("test")) {
             throw new IllegalArgumentException("--split must be valid or test, got '" + split + "'");
         }
+        PrintWriter out = spec.commandLine().getOut();
         JsonNode a = ResultsJson.read(fileA);
         JsonNode b = ResultsJson.read(fileB);
         String ma = methodA != null ? methodA : onlyMethod(a, fileA);
@@ -58,12 +64,12 @@ final class CompareCommand implements Callable<Integer> {
         Map<String, Double> va = values(ResultsJson.ranks(a, fileA, market, ma, split, full));
         Map<String, Double> vb = values(ResultsJson.ranks(b, fileB, market, mb, split, full));
         PairedComparison c = PairedComparison.of(va, vb);
-        System.out.printf("%s %s %s%s: A=%s %s, B=%s %s%n", market, split, metric, full ? " (full)" : " (sampled)",
+        out.printf("%s %s %s%s: A=%s %s, B=%s %s%n", market, split, metric, full ? " (full)" : " (sampled)",
                 fileA, ma, fileB, mb);
-        System.out.printf("users %d  mean A %.4f  mean B %.4f  B-A %+.4f  95%% CI [%+.4f, %+.4f]  rel %+.1f%%%n",
+        out.printf("users %d  mean A %.4f  mean B %.4f  B-A %+.4f  95%% CI [%+.4f, %+.4f]  rel %+.1f%%%n",
                 c.users(), c.meanA(), c.meanB(), c.meanDiff(), c.ciLow(), c.ciHigh(),
                 c.meanA() > 0 ? 100 * c.meanDiff() / c.meanA() : Double.NaN);
-        System.out.printf("paired t-test p = %.4g   Wilcoxon signed-rank p = %.4g%n", c.tTestP(), c.wilcoxonP());
+        out.printf("paired t-test p = %.4g   Wilcoxon signed-rank p = %.4g%n", c.tTestP(), c.wilcoxonP());
         return 0;
     }
 

@@ -15,7 +15,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -110,11 +110,13 @@ final class OfflineCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final PrintStream stdout = System.out;
-    private final PrintStream stderr = System.err;
+    private PrintWriter stdout;
+    private PrintWriter stderr;
 
     @Override
     public Integer call() {
+        stdout = spec.commandLine().getOut();
+        stderr = spec.commandLine().getErr();
         Markets.requireKnown(target);
         List<String> sources = Markets.parseList(source);
         List<Method> methodList = new ArrayList<>();

@@ -1,0 +1,112 @@
+package io.xmrec.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.xmrec.core.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class XmrecCliTest {
+
+    @TempDir
+    Path tmp;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cl = XmrecCli.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void badFlagsAndNamesGetOneLineErrors() {
+        for (String[] args : List.of(
+                new String[] {"offline", "--target", "de", "--bogus"},
+                new String[] {"offline", "--target", "zz"},
+                new String[] {"offline", "--target", "de", "--source", "uk,xx", "--method", "nmf++"},
+                new String[] {"offline", "--target", "de", "--method", "svd"},
+                new String[] {"offline", "--target", "de", "--method", "nmf++"},
+                new String[] {"offline", "--target", "de", "--source", "de", "--method", "nmf++"},
+                new String[] {"offline", "--target", "de", "--epochs", "many"},
+                new String[] {"offline"})) {
+            Run r = run(args);
+            assertTrue(r.code() != 0, String.join(" ", args));
+            String err = r.err().strip();
+            assertEquals(1, err.lines().count(), "one line for " + String.join(" ", args) + ": " + err);
+            assertTrue(err.startsWith("xmrec offline: "), err);
+        }
+        assertTrue(run("offline", "--target", "zz").err().contains("unknown market 'zz'"));
+        assertTrue(run("offline", "--target", "de", "--source", "uk,xx", "--method", "nmf++").err().contains("'xx'"));
+    }
+
+    @Test
+    void helpExplainsEveryFlag() {
+        Run r = run("offline", "--help");
+        assertEquals(0, r.code());
+        for (String flag : List.of("--data", "--target", "--source", "--method", "--epochs", "--seed", "--out",
+                "--skip-bad-lines", "--threads", "--negatives-file", "--no-full")) {
+            assertTrue(r.out().contains(flag), flag);
+        }
+    }
+
+    @Test
+    void offlineRunWritesTheDocumentedJsonAndCompareReadsIt() throws Exception {
+        Path out = tmp.resolve("in.json");
+        Path negs = tmp.resolve("negs.tsv");
+        Run r = run("offline", "--data", TestData.dir().toString(), "--target", "in", "--source", "jp",
+                "--method", "pop,gmf,gmf++", "--epochs", "1", "--no-epoch-validation", "--out", out.toString(),
+                "--negatives-file", negs.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("gmf++"), r.out());
+        assertTrue(Files.isRegularFile(negs));
+        JsonNode root = ResultsJson.read(out);
+        JsonNode prov = root.path("provenance");
+        assertEquals(64, prov.path("data").path("in").path("sha256").asText().length());
+        assertEquals(64, prov.path("data").path("jp").path("sha256").asText().length());
+        assertEquals(42, prov.path("seed").asInt());
+        assertFalse(prov.path("git_commit").asText().isEmpty());
+        assertTrue(prov.path("hyper_parameters").path("nmf").path("learning_rate").isNumber());
+        JsonNode results = root.path("results");
+        assertEquals(6, results.size()); // 3 methods x 2 splits, target only
+        Set<String> keys = new HashSet<>();
+        results.get(0).fieldNames().forEachRemaining(keys::add);
+        assertTrue(keys.containsAll(List.of("market", "method", "split", "users", "hr@10", "ndcg@10", "full_hr@10",
+                "full_ndcg@10", "train_seconds", "samples_per_second")), keys.toString());
+        for (JsonNode n : results) {
+            assertEquals("in", n.path("market").asText());
+            assertEquals(239, n.path("users").asInt());
+        }
+        assertEquals(6, root.path("per_user").size());
+        assertEquals(239, root.path("per_user").get(0).path("ranks").size());
+
+        // a second run reads the same negatives, and compare pairs users across the two files
+        Path out2 = tmp.resolve("in2.json");
+        assertEquals(0, run("offline", "--data", TestData.dir().toString(), "--target", "in", "--method", "gmf",
+                "--epochs", "1", "--seed", "7", "--no-epoch-validation", "--out", out2.toString(),
+                "--negatives-file", negs.toString()).code());
+        Run c = run("compare", out.toString(), out2.toString(), "--method-a", "pop");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("users 239"), c.out());
+        assertTrue(c.out().contains("Wilcoxon"), c.out());
+        Run bad = run("compare", out.toString(), out2.toString());
+        assertTrue(bad.code() != 0 && bad.err().contains("choose one with --method-a"), bad.err());
+    }
+}

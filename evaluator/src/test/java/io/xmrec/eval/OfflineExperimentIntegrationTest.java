@@ -1,0 +1,43 @@
+package io.xmrec.eval;
+
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.holdout.Split;
+import io.xmrec.core.testing.TestData;
+import io.xmrec.model.NativeThreads;
+import io.xmrec.model.NcfOptions;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** End to end on the real `in` market: NMF trained for a couple of epochs must beat popularity. */
+class OfflineExperimentIntegrationTest {
+
+    @Test
+    void nmfOnTheInMarketBeatsPopularityOnTest() {
+        NativeThreads.apply(1);
+        Map<String, MarketData> data = Map.of("in", TestData.market("in"));
+        NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
+        OfflineConfig c = new OfflineConfig("in", List.of(), List.of(Method.POP, Method.NMF), o, 7, 99, true,
+                null, null, false);
+        List<String> log = new ArrayList<>();
+        OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
+        MethodResult pop = find(out, "pop", Split.TEST);
+        MethodResult nmf = find(out, "nmf", Split.TEST);
+        assertEquals(239, nmf.sampled().users());
+        assertTrue(nmf.sampled().ndcg() > pop.sampled().ndcg(),
+                "NMF test nDCG@10 " + nmf.sampled().ndcg() + " vs popularity " + pop.sampled().ndcg());
+        assertTrue(nmf.full() != null && nmf.full().users() == 239);
+        assertTrue(nmf.samplesPerSecond() > 0 && nmf.pipelineSeconds() >= nmf.trainSeconds());
+        assertTrue(log.stream().anyMatch(l -> l.contains("[in nmf] epoch 2/2")), log.toString());
+    }
+
+    private static MethodResult find(OfflineExperiment.Outcome o, String method, Split split) {
+        return o.results().stream().filter(r -> r.method().equals(method) && r.split() == split).findFirst()
+                .orElseThrow();
+    }
+}
