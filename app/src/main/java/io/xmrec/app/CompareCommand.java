@@ -43,6 +43,9 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--full", description = "Use ranks against all items instead of the sampled negatives.")
     boolean full;
 
+    @Option(names = "--json", description = "Print the comparison as one JSON object (for scripts).")
+    boolean json;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -64,6 +67,16 @@ final class CompareCommand implements Callable<Integer> {
         Map<String, Double> va = values(ResultsJson.ranks(a, fileA, market, ma, split, full));
         Map<String, Double> vb = values(ResultsJson.ranks(b, fileB, market, mb, split, full));
         PairedComparison c = PairedComparison.of(va, vb);
+        if (json) {
+            var n = ResultsJson.MAPPER.createObjectNode();
+            n.put("market", market).put("split", split).put("metric", metric).put("full", full)
+                    .put("method_a", ma).put("method_b", mb).put("users", c.users())
+                    .put("mean_a", c.meanA()).put("mean_b", c.meanB()).put("mean_diff", c.meanDiff())
+                    .put("ci95_low", c.ciLow()).put("ci95_high", c.ciHigh())
+                    .put("t_test_p", c.tTestP()).put("wilcoxon_p", c.wilcoxonP());
+            out.println(n.toString());
+            return 0;
+        }
         out.printf("%s %s %s%s: A=%s %s, B=%s %s%n", market, split, metric, full ? " (full)" : " (sampled)",
                 fileA, ma, fileB, mb);
         out.printf("users %d  mean A %.4f  mean B %.4f  B-A %+.4f  95%% CI [%+.4f, %+.4f]  rel %+.1f%%%n",

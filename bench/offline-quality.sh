@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Offline quality benchmark: POP, GMF, MLP, NMF on each of the 7 markets alone, and GMF++/MLP++/NMF++
+# with source uk (target uk: source de). Writes bench/results/offline-quality.md (and the raw JSON
+# of each run under bench/work/offline-quality/).
+#
+#   bench/offline-quality.sh [--data DIR] [--epochs N] [--jobs J] [--markets "ca de ..."]
+#
+# Runs J markets at once (default 2, one per core, each with one native thread).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+data="${XMREC_DATA_DIR:-}"
+epochs=25
+jobs=2
+markets="ca de fr in jp mx uk"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) data="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
+    --markets) markets="$2"; shift 2 ;;
+    *) echo "offline-quality.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
+data_flag=()
+[ -n "$data" ] && data_flag=(--data "$data")
+
+work="$root/bench/work/offline-quality"
+mkdir -p "$work" "$root/bench/results"
+./xmrec --version >/dev/null   # builds the app once, before runs start in parallel
+
+start=$(date +%s)
+run_market() {
+  local m="$1" src=uk
+  [ "$m" = uk ] && src=de
+  XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" \
+      --method pop,gmf,mlp,nmf,gmf++,mlp++,nmf++ --epochs "$epochs" --no-epoch-validation \
+      --out "$work/$m.json" > "$work/$m.table.txt" 2> "$work/$m.log"
+  XMREC_NO_BUILD=1 ./xmrec compare "$work/$m.json" "$work/$m.json" --method-a nmf --method-b nmf++ --json \
+      > "$work/$m.nmfpp-vs-nmf.json"
+  echo "$m done ($(( $(date +%s) - start ))s)"
+}
+export -f run_market
+export start work epochs
+export XMREC_THREADS="${XMREC_THREADS:-1}"
+pids=()
+for m in $markets; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
+  run_market "$m" &
+  pids+=($!)
+done
+fail=0
+for p in "${pids[@]}"; do wait "$p" || fail=1; done
+[ "$fail" = 0 ] || { echo "a market failed: see $work/*.log" >&2; exit 1; }
+total=$(( $(date +%s) - start ))
+
+python3 "$root/bench/summarise_offline.py" "$work" "$total" "$jobs" \
+  "bench/offline-quality.sh --epochs $epochs --jobs $jobs --markets \"$markets\"" \
+  > "$root/bench/results/offline-quality.md"
+echo "wrote bench/results/offline-quality.md (${total}s)"

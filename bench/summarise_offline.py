@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Turns the JSON files of bench/offline-quality.sh into bench/results/offline-quality.md."""
+import json
+import os
+import sys
+from pathlib import Path
+
+work, total, jobs, command = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+runs = {}
+for f in sorted(work.glob("*.json")):
+    if f.name.endswith("vs-nmf.json"):
+        continue
+    runs[f.stem] = json.loads(f.read_text())
+tests = {m: json.loads((work / f"{m}.nmfpp-vs-nmf.json").read_text()) for m in runs}
+methods = ["pop", "gmf", "mlp", "nmf", "gmf++", "mlp++", "nmf++"]
+
+
+def res(run, method, split="test"):
+    for r in run["results"]:
+        if r["method"] == method and r["split"] == split:
+            return r
+    return None
+
+
+any_run = next(iter(runs.values()))
+prov = any_run["provenance"]
+out = []
+out.append("# Offline quality: GMF, MLP, NMF single-market and ++ (one source)\n")
+out.append(f"- command: `{command}`")
+out.append(f"- commit: `{prov['git_commit']}`")
+out.append(f"- date: {prov['date']}")
+m = prov["machine"]
+out.append(f"- machine: {m.get('cpu', '?')}, {m['cores']} cores, {m['os']}, {m['java']}; "
+           f"{jobs} markets at a time, {prov['native_threads']} native thread each")
+hp = prov["hyper_parameters"]
+out.append(f"- protocol: leave-one-out, users with < {hp['min_interactions']} interactions dropped, "
+           f"{hp['eval_negatives']} sampled negatives (seed {prov['seed']}), ties pessimistic; "
+           f"{hp['nmf']['epochs']} epochs, batch {hp['nmf']['batch_size']}, "
+           f"lr gmf {hp['gmf']['learning_rate']} / mlp,nmf {hp['nmf']['learning_rate']}, l2 {hp['nmf']['l2']}")
+out.append(f"- source market: uk (for target uk: de); ++ = equal sampling per step from target and source")
+out.append(f"- total wall time: {total} s\n")
+
+out.append("## Test nDCG@10 (99 sampled negatives)\n")
+out.append("| market | users | " + " | ".join(methods) + " | NMF++ vs NMF | 95% CI | p (t) | p (Wilcoxon) |")
+out.append("|---" * (len(methods) + 6) + "|")
+means = {k: [] for k in methods}
+for mk, run in runs.items():
+    row = [mk, str(res(run, "nmf")["users"])]
+    for me in methods:
+        v = res(run, me)["ndcg@10"]
+        means[me].append(v)
+        row.append(f"{v:.4f}")
+    t = tests[mk]
+    rel = 100 * t["mean_diff"] / t["mean_a"] if t["mean_a"] else float("nan")
+    row += [f"{t['mean_diff']:+.4f} ({rel:+.1f}%)", f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}]",
+            f"{t['t_test_p']:.3g}", f"{t['wilcoxon_p']:.3g}"]
+    out.append("| " + " | ".join(row) + " |")
+out.append("| **mean** | | " + " | ".join(f"**{sum(v) / len(v):.4f}**" for v in means.values()) + " | | | | |")
+
+for title, key in [("Test HR@10 (99 sampled negatives)", "hr@10"),
+                   ("Test nDCG@10 against all items (full ranking)", "full_ndcg@10"),
+                   ("Test HR@10 against all items (full ranking)", "full_hr@10")]:
+    out.append(f"\n## {title}\n")
+    out.append("| market | " + " | ".join(methods) + " |")
+    out.append("|---" * (len(methods) + 1) + "|")
+    means = {k: [] for k in methods}
+    for mk, run in runs.items():
+        vals = [res(run, me)[key] for me in methods]
+        for me, v in zip(methods, vals):
+            means[me].append(v)
+        out.append(f"| {mk} | " + " | ".join(f"{v:.4f}" for v in vals) + " |")
+    out.append("| **mean** | " + " | ".join(f"**{sum(v) / len(v):.4f}**" for v in means.values()) + " |")
+
+out.append("\n## Training cost (own model only; NMF starts from the trained GMF and MLP)\n")
+out.append("| market | " + " | ".join(f"{me} s" for me in methods[1:]) + " | " +
+           " | ".join(f"{me} samples/s" for me in methods[1:]) + " | run s |")
+out.append("|---" * (2 * len(methods[1:]) + 2) + "|")
+for mk, run in runs.items():
+    secs = [res(run, me)["train_seconds"] for me in methods[1:]]
+    sps = [res(run, me)["samples_per_second"] for me in methods[1:]]
+    out.append(f"| {mk} | " + " | ".join(f"{s:.1f}" for s in secs) + " | " +
+               " | ".join(f"{s:,}" for s in sps) + f" | {run['provenance']['total_seconds']:.0f} |")
+out.append("\nRaw per-run JSON (with per-user ranks) is written to `bench/work/offline-quality/` (not committed).")
+print("\n".join(out))
