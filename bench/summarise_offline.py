@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-work, total, jobs, command = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+work, total, jobs, command = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 runs = {}
 for f in sorted(work.glob("*.json")):
     if f.name.endswith("vs-nmf.json"):
@@ -27,7 +27,10 @@ prov = any_run["provenance"]
 out = []
 out.append("# Offline quality: GMF, MLP, NMF single-market and ++ (one source)\n")
 out.append(f"- command: `{command}`")
-out.append(f"- commit: `{prov['git_commit']}`")
+commits = sorted({r["provenance"]["git_commit"] for r in runs.values()})
+out.append(f"- commit of the training runs: `{', '.join(commits)}`")
+summary_commit = os.popen("git rev-parse HEAD 2>/dev/null").read().strip() or "unknown"
+out.append(f"- commit of the paired tests and this summary: `{summary_commit}`")
 out.append(f"- date: {prov['date']}")
 m = prov["machine"]
 out.append(f"- machine: {m.get('cpu', '?')}, {m['cores']} cores, {m['os']}, {m['java']}; "
@@ -38,7 +41,11 @@ out.append(f"- protocol: leave-one-out, users with < {hp['min_interactions']} in
            f"{hp['nmf']['epochs']} epochs, batch {hp['nmf']['batch_size']}, "
            f"lr gmf {hp['gmf']['learning_rate']} / mlp,nmf {hp['nmf']['learning_rate']}, l2 {hp['nmf']['l2']}")
 out.append(f"- source market: uk (for target uk: de); ++ = equal sampling per step from target and source")
-out.append(f"- total wall time: {total} s\n")
+if total:
+    out.append(f"- total wall time: {total} s (markets in parallel)")
+else:
+    out.append("- total wall time: see the run s column (summary regenerated from earlier runs)")
+out.append("")
 
 out.append("## Test nDCG@10 (99 sampled negatives)\n")
 out.append("| market | users | " + " | ".join(methods) + " | NMF++ vs NMF | 95% CI | p (t) | p (Wilcoxon) |")

@@ -2,7 +2,6 @@ package io.xmrec.eval;
 
 import org.apache.commons.math3.distribution.TDistribution;
 import org.apache.commons.math3.stat.inference.TTest;
-import org.apache.commons.math3.stat.inference.WilcoxonSignedRankTest;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,7 +9,7 @@ import java.util.TreeMap;
 /**
  * A paired comparison of two runs on the same users: mean difference (b - a) of a per-user
  * metric, its 95% confidence interval, and two-sided p-values of the paired t-test and the
- * Wilcoxon signed-rank test (normal approximation above 30 users).
+ * Wilcoxon signed-rank test (zero differences dropped; see {@link WilcoxonSignedRank}).
  */
 public record PairedComparison(int users, double meanA, double meanB, double meanDiff, double ciLow, double ciHigh,
                                double tTestP, double wilcoxonP) {
@@ -61,10 +60,10 @@ public record PairedComparison(int users, double meanA, double meanB, double mea
             wp = 1.0;
         } else if (se == 0) {
             tp = 0.0; // every user moved by the same non-zero amount
-            wp = new WilcoxonSignedRankTest().wilcoxonSignedRankTest(a, b, n <= 30);
+            wp = WilcoxonSignedRank.pValue(a, b);
         } else {
             tp = new TTest().pairedTTest(b, a);
-            wp = new WilcoxonSignedRankTest().wilcoxonSignedRankTest(a, b, n <= 30);
+            wp = WilcoxonSignedRank.pValue(a, b);
         }
         return new PairedComparison(n, ma, mb, md, md - t * se, md + t * se, tp, wp);
     }

@@ -21,7 +21,41 @@ class PairedComparisonTest {
         assertEquals(0.12 + 2.776445 * 0.0339116, c.ciHigh(), 1e-5);
         // t = 3.5386, df 4 -> two-sided p = 0.02408
         assertEquals(0.02408, c.tTestP(), 2e-4);
-        assertTrue(c.wilcoxonP() > 0 && c.wilcoxonP() <= 0.1, "all 5 differences positive: exact p = 0.0625");
+        assertEquals(0.0625, c.wilcoxonP(), 1e-12, "all 5 differences positive: exact two-sided p = 2/32");
+    }
+
+    @Test
+    void wilcoxonDropsZeroDifferencesInsteadOfCountingThemAsEvidence() {
+        // 1000 users equal in both runs, 10 better by 0.1 and 8 worse by 0.1: no evidence of a difference
+        int n = 1018;
+        double[] a = new double[n];
+        double[] b = new double[n];
+        for (int i = 0; i < 10; i++) {
+            b[i] = 0.1;
+        }
+        for (int i = 10; i < 18; i++) {
+            a[i] = 0.1;
+        }
+        double p = WilcoxonSignedRank.pValue(a, b);
+        // 18 non-zero, all tied: W+ = 10 * 9.5 = 95 of 171, exact two-sided p = P(|W+ - 85.5| >= 9.5) = 0.8145
+        assertEquals(0.8145, p, 1e-3);
+        assertTrue(PairedComparison.of(a, b).tTestP() > 0.5);
+    }
+
+    @Test
+    void wilcoxonNormalApproximationAgreesWithTheExactTestNearItsSwitchOver() {
+        java.util.Random rnd = new java.util.Random(3);
+        double[] a = new double[50];
+        double[] b = new double[50];
+        for (int i = 0; i < 50; i++) {
+            a[i] = rnd.nextDouble();
+            b[i] = a[i] + rnd.nextGaussian() * 0.1 + 0.03;
+        }
+        double exact = WilcoxonSignedRank.pValue(a, b, 50);
+        double approx = WilcoxonSignedRank.pValue(a, b, 0);
+        assertTrue(exact > 0.001 && exact < 0.5, "a real but modest shift: p = " + exact);
+        assertEquals(exact, approx, 0.1 * exact);
+        assertEquals(1.0, WilcoxonSignedRank.pValue(a, a.clone()));
     }
 
     @Test

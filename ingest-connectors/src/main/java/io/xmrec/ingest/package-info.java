@@ -1,0 +1,2 @@
+/** Replays XMarket files into the per-market review topics (streaming work). */
+package io.xmrec.ingest;
