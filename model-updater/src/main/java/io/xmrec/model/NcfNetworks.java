@@ -2,11 +2,9 @@ package io.xmrec.model;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -108,10 +106,7 @@ public final class NcfNetworks {
         return prev;
     }
 
-    private static EmbeddingLayer embedding(int n, int dim, NcfOptions o) {
-        return new EmbeddingLayer.Builder().nIn(n).nOut(dim).hasBias(false)
-                .activation(Activation.IDENTITY)
-                .weightInit(new NormalDistribution(0, o.embeddingStd()))
-                .build();
+    private static IndexEmbedding embedding(int n, int dim, NcfOptions o) {
+        return IndexEmbedding.of(n, dim, o.embeddingStd());
     }
 }
