@@ -9,6 +9,8 @@ import io.xmrec.eval.Method;
 import io.xmrec.eval.MethodResult;
 import io.xmrec.eval.OfflineConfig;
 import io.xmrec.eval.OfflineExperiment;
+import io.xmrec.model.ForecFork;
+import io.xmrec.model.MamlOptions;
 import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import picocli.CommandLine;
@@ -44,8 +46,9 @@ final class OfflineCommand implements Callable<Integer> {
     String source;
 
     @Option(names = "--method", paramLabel = "M[,M...]", defaultValue = "nmf",
-            description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++ (default: ${DEFAULT-VALUE})."
-                    + " nmf trains the gmf and mlp it starts from; ++ needs --source.")
+            description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec"
+                    + " (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf needs gmf and mlp,"
+                    + " maml and nmf-forec need nmf++, forec needs maml; ++, maml and forec need --source.")
     String methods;
 
     @Option(names = "--epochs", defaultValue = "25", description = "Training epochs (default: ${DEFAULT-VALUE}).")
@@ -78,6 +81,43 @@ final class OfflineCommand implements Callable<Integer> {
 
     @Option(names = "--embedding-std", defaultValue = "0.01", description = "Std of the normal initialisation of embeddings (default: ${DEFAULT-VALUE}).")
     double embeddingStd;
+
+    @Option(names = "--shots", defaultValue = "20", description = "MAML: samples per K-shot batch (default: ${DEFAULT-VALUE}, as in the paper).")
+    int shots;
+
+    @Option(names = "--fast-lr", defaultValue = "0.1", description = "MAML: inner SGD step size beta (default: ${DEFAULT-VALUE}).")
+    double fastLr;
+
+    @Option(names = "--meta-lr", defaultValue = "0.01", description = "MAML: Adam learning rate of the meta-update (default: ${DEFAULT-VALUE}).")
+    double metaLr;
+
+    @Option(names = "--maml-epochs", defaultValue = "1", description = "MAML: passes over the largest market's K-shot batch pairs (default: ${DEFAULT-VALUE}).")
+    int mamlEpochs;
+
+    @Option(names = "--maml-max-steps", defaultValue = "0", description = "MAML: cap on meta-steps per epoch, 0 = none (default: ${DEFAULT-VALUE}).")
+    int mamlMaxSteps;
+
+    @Option(names = "--first-order", description = "MAML: first-order meta-gradient (default: second order by finite-difference Hessian-vector products).")
+    boolean firstOrder;
+
+    @Option(names = "--fd-eps", defaultValue = "1e-3", description = "MAML: size of the finite-difference step of the Hessian-vector product (default: ${DEFAULT-VALUE}).")
+    double fdEps;
+
+    @Option(names = "--head", defaultValue = "32", split = ",",
+            description = "FOREC: hidden widths of the market head between the fused layer and the output (default: ${DEFAULT-VALUE}, i.e. 16-32-16).")
+    List<Integer> head;
+
+    @Option(names = "--forec-lr", defaultValue = "0.01", description = "FOREC: fine-tuning learning rate (default: ${DEFAULT-VALUE}).")
+    double forecLr;
+
+    @Option(names = "--forec-l2", defaultValue = "1e-3", description = "FOREC: fine-tuning L2 (default: ${DEFAULT-VALUE}).")
+    double forecL2;
+
+    @Option(names = "--forec-batch", defaultValue = "1024", description = "FOREC: fine-tuning batch size (default: ${DEFAULT-VALUE}).")
+    int forecBatch;
+
+    @Option(names = "--forec-epochs", defaultValue = "25", description = "FOREC: fine-tuning epochs on the target (default: ${DEFAULT-VALUE}).")
+    int forecEpochs;
 
     @Option(names = "--min-interactions", defaultValue = "7", description = "Drop users with fewer interactions (default: ${DEFAULT-VALUE}).")
     int minInteractions;
@@ -134,8 +174,10 @@ final class OfflineCommand implements Callable<Integer> {
         if (evalNegatives < 1) {
             throw new IllegalArgumentException("--eval-negatives must be at least 1, got " + evalNegatives);
         }
-        OfflineConfig config = new OfflineConfig(target, sources, methodList, options, minInteractions, evalNegatives,
-                !noFull, negativesFile, saveModels, !noEpochValidation);
+        MamlOptions maml = new MamlOptions(shots, fastLr, metaLr, l2, mamlEpochs, mamlMaxSteps, firstOrder, fdEps);
+        ForecFork.Options forec = new ForecFork.Options(head, forecLr, forecL2, forecBatch, forecEpochs);
+        OfflineConfig config = new OfflineConfig(target, sources, methodList, options, maml, forec, minInteractions,
+                evalNegatives, !noFull, negativesFile, saveModels, !noEpochValidation);
         NativeThreads.apply(threads != null ? threads : NativeThreads.configured());
 
         DataDirectory dir = DataDirectory.resolve(data, System.getenv(), stderr::println);
@@ -190,16 +232,17 @@ final class OfflineCommand implements Callable<Integer> {
     }
 
     private void printTable(List<MethodResult> results) {
-        String fmt = "%-6s %-6s %-5s %6s %8s %8s %8s %8s %9s %9s%n";
+        String fmt = "%-6s %-9s %-5s %6s %8s %8s %8s %8s %9s %9s%n";
         stdout.printf(fmt, "market", "method", "split", "users", "HR@10", "nDCG@10", "fHR@10", "fnDCG@10", "train_s", "samples/s");
         for (MethodResult r : results) {
             stdout.printf(fmt, r.market(), r.method(), r.split().label(), r.sampled().users(),
                     f4(r.sampled().hitRate()), f4(r.sampled().ndcg()),
                     r.full() == null ? "-" : f4(r.full().hitRate()), r.full() == null ? "-" : f4(r.full().ndcg()),
-                    String.format("%.1f", r.trainSeconds()), String.format("%.0f", r.samplesPerSecond()));
+                    String.format("%.1f", r.trainSeconds()), r.metaStepsPerSecond() > 0
+                            ? String.format("%.0f/s*", r.metaStepsPerSecond()) : String.format("%.0f", r.samplesPerSecond()));
         }
         stdout.println("HR/nDCG: 99 sampled negatives; fHR/fnDCG: all items of the market the user did not train on;"
-                + " ties rank the held-out item last.");
+                + " ties rank the held-out item last; * = MAML meta-steps per second.");
     }
 
     private static String f4(double v) {

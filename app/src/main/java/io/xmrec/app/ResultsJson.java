@@ -55,6 +55,9 @@ final class ResultsJson {
             n.put("train_seconds", round(r.trainSeconds()));
             n.put("pipeline_seconds", round(r.pipelineSeconds()));
             n.put("samples_per_second", Math.round(r.samplesPerSecond()));
+            if (r.metaStepsPerSecond() > 0) {
+                n.put("meta_steps_per_second", round(r.metaStepsPerSecond()));
+            }
         }
         ArrayNode perUser = root.putArray("per_user");
         outcome.perUser().forEach((key, ev) -> {

@@ -2,7 +2,10 @@ package io.xmrec.eval;
 
 import io.xmrec.model.NcfArchitecture;
 
-/** The offline methods: the popularity baseline and GMF, MLP, NMF on one market or with sources (++). */
+/**
+ * The offline methods: the popularity baseline, GMF, MLP, NMF on one market or with sources (++),
+ * and the FOREC family built on NMF++ (MAML, NMF-FOREC, FOREC).
+ */
 public enum Method {
     POP("pop", null, false),
     GMF("gmf", NcfArchitecture.GMF, false),
@@ -10,7 +13,13 @@ public enum Method {
     NMF("nmf", NcfArchitecture.NMF, false),
     GMF_PP("gmf++", NcfArchitecture.GMF, true),
     MLP_PP("mlp++", NcfArchitecture.MLP, true),
-    NMF_PP("nmf++", NcfArchitecture.NMF, true);
+    NMF_PP("nmf++", NcfArchitecture.NMF, true),
+    /** NMF++ meta-trained with MAML across target and sources, evaluated as it is. */
+    MAML("maml", NcfArchitecture.NMF, true),
+    /** NMF++ forked with a market head and fine-tuned on the target (the paper's ablation without MAML). */
+    NMF_FOREC("nmf-forec", NcfArchitecture.FOREC, true),
+    /** MAML trunk forked with a market head and fine-tuned on the target. */
+    FOREC("forec", NcfArchitecture.FOREC, true);
 
     private final String label;
     private final NcfArchitecture architecture;
@@ -42,6 +51,6 @@ public enum Method {
                 return m;
             }
         }
-        throw new IllegalArgumentException("unknown method '" + s + "': expected one of pop, gmf, mlp, nmf, gmf++, mlp++, nmf++");
+        throw new IllegalArgumentException("unknown method '" + s + "': expected one of pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec");
     }
 }

@@ -1,5 +1,7 @@
 package io.xmrec.eval;
 
+import io.xmrec.model.ForecFork;
+import io.xmrec.model.MamlOptions;
 import io.xmrec.model.NcfOptions;
 
 import java.nio.file.Path;
@@ -12,6 +14,8 @@ import java.util.List;
  * @param sources         source markets for the ++ methods (may be empty when none is asked for)
  * @param methods         methods to train and evaluate, in order
  * @param options         NCF hyper-parameters (epochs, seed, ...)
+ * @param maml            MAML pre-training settings (maml, forec)
+ * @param forec           fork and fine-tuning settings (nmf-forec, forec)
  * @param minInteractions users with fewer interactions are dropped
  * @param evalNegatives   sampled negatives per held-out item (99 in the paper)
  * @param full            also rank against the full item pool
@@ -20,6 +24,7 @@ import java.util.List;
  * @param validateEpochs  evaluate sampled validation nDCG@10 after every epoch (shown in the progress line)
  */
 public record OfflineConfig(String target, List<String> sources, List<Method> methods, NcfOptions options,
+                            MamlOptions maml, ForecFork.Options forec,
                             int minInteractions, int evalNegatives, boolean full, Path negativesFile,
                             Path saveModels, boolean validateEpochs) {
 

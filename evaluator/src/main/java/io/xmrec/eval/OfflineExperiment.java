@@ -10,6 +10,8 @@ import io.xmrec.core.metrics.RankSummary;
 import io.xmrec.core.metrics.RankingMetrics;
 import io.xmrec.core.metrics.Scorer;
 import io.xmrec.core.sampling.EvaluationNegatives;
+import io.xmrec.model.ForecFork;
+import io.xmrec.model.MamlTrainer;
 import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.NcfOptions;
@@ -17,7 +19,6 @@ import io.xmrec.model.NcfTrainer;
 
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,24 +81,17 @@ public final class OfflineExperiment {
 
         List<MethodResult> results = new ArrayList<>();
         Map<String, MarketEvaluation> perUser = new LinkedHashMap<>();
-        Map<NcfArchitecture, NcfTrainer.TrainingRun> singleRuns = new EnumMap<>(NcfArchitecture.class);
-        Map<NcfArchitecture, NcfTrainer.TrainingRun> crossRuns = new EnumMap<>(NcfArchitecture.class);
+        Stages stages = new Stages(single, cross, negatives);
         for (Method method : config.methods()) {
             CrossMarketDataset ds = method.crossMarket() ? cross : single;
             IndexedMarket target = ds.target();
             Scorer scorer;
-            double own = 0;
-            double pipeline = 0;
-            double sps = 0;
+            Stage stage = null;
             if (method == Method.POP) {
                 scorer = new PopularityScorer(target, ds.items().size());
             } else {
-                Map<NcfArchitecture, NcfTrainer.TrainingRun> runs = method.crossMarket() ? crossRuns : singleRuns;
-                NcfTrainer.TrainingRun run = trained(method.architecture(), ds, runs, negatives, method.crossMarket());
-                scorer = run.model();
-                own = run.seconds();
-                sps = run.samplesPerSecond();
-                pipeline = pipelineSeconds(method.architecture(), runs);
+                stage = stages.get(method.label());
+                scorer = stage.model();
             }
             long t0 = System.nanoTime();
             MarketEvaluation ev = OfflineEvaluator.evaluate(scorer, target, ds.items(), negatives, config.full());
@@ -108,10 +102,135 @@ public final class OfflineExperiment {
                 RankSummary sampled = ev.summary(split, false, K);
                 RankSummary full = ev.summary(split, true, K);
                 results.add(new MethodResult(target.market(), method.label(), split, sampled, full,
-                        PairedComparison.ci95HalfWidth(ndcgs(ev.ranks(split, false))), own, pipeline, sps));
+                        PairedComparison.ci95HalfWidth(ndcgs(ev.ranks(split, false))),
+                        stage == null ? 0 : stage.seconds(), stage == null ? 0 : stages.pipelineSeconds(method.label()),
+                        stage == null ? 0 : stage.samplesPerSecond(), stage == null ? 0 : stage.metaStepsPerSecond()));
             }
         }
         return new Outcome(results, perUser, stats);
+    }
+
+    /** A trained model and what training it (alone) cost. */
+    record Stage(NcfModel model, double seconds, double samplesPerSecond, double metaStepsPerSecond, List<String> inputs) {
+    }
+
+    /**
+     * Trains each model once, with its prerequisites: gmf, mlp (from gmf), nmf (from gmf and mlp),
+     * the same with ++ on target plus sources, maml (from nmf++), nmf-forec (fork of nmf++) and
+     * forec (fork of maml), both fine-tuned on the target only.
+     */
+    private final class Stages {
+        private final CrossMarketDataset single;
+        private final CrossMarketDataset cross;
+        private final EvaluationNegatives negatives;
+        private final Map<String, Stage> done = new LinkedHashMap<>();
+
+        Stages(CrossMarketDataset single, CrossMarketDataset cross, EvaluationNegatives negatives) {
+            this.single = single;
+            this.cross = cross;
+            this.negatives = negatives;
+        }
+
+        Stage get(String name) {
+            Stage s = done.get(name);
+            if (s == null) {
+                s = train(name);
+                done.put(name, s);
+                if (config.saveModels() != null) {
+                    java.nio.file.Path dir = config.saveModels().resolve(single.target().market() + "-"
+                            + name.replace("++", "pp"));
+                    s.model().save(dir);
+                    log.accept("saved " + name + " to " + dir);
+                }
+            }
+            return s;
+        }
+
+        /** Seconds of a stage and everything it was built from. */
+        double pipelineSeconds(String name) {
+            Stage s = done.get(name);
+            double total = s.seconds();
+            for (String in : s.inputs()) {
+                total += pipelineSeconds(in);
+            }
+            return total;
+        }
+
+        private Stage train(String name) {
+            boolean pp = name.endsWith("++") || name.equals("maml") || name.endsWith("forec");
+            CrossMarketDataset ds = pp ? cross : single;
+            String market = ds.target().market();
+            return switch (name) {
+                case "gmf", "gmf++" -> ncf(name, ds, t -> t.trainGmf(ds), List.of());
+                case "mlp", "mlp++" -> {
+                    String gmf = pp ? "gmf++" : "gmf";
+                    NcfModel g = get(gmf).model();
+                    yield ncf(name, ds, t -> t.trainMlp(ds, g), List.of(gmf));
+                }
+                case "nmf", "nmf++" -> {
+                    String gmf = pp ? "gmf++" : "gmf";
+                    String mlp = pp ? "mlp++" : "mlp";
+                    NcfModel g = get(gmf).model();
+                    NcfModel m = get(mlp).model();
+                    yield ncf(name, ds, t -> t.trainNmf(ds, g, m), List.of(gmf, mlp));
+                }
+                case "maml" -> {
+                    NcfModel init = get("nmf++").model();
+                    log.accept(String.format("[%s maml] meta-training on %s: %d-shot batches, fast lr %s, %s order, %d epochs",
+                            market, ds.markets().stream().map(IndexedMarket::market).toList(), config.maml().shots(),
+                            config.maml().fastLr(), config.maml().firstOrder() ? "first" : "second", config.maml().epochs()));
+                    MamlTrainer.MamlRun run = new MamlTrainer(config.maml(), config.options().seed(),
+                            config.options().negatives(), (e, n, steps, loss, secs, model) -> log.accept(String.format(
+                                    "[%s maml] epoch %d/%d: %d meta-steps, eval loss %.4f%s | %.0f meta-steps/s",
+                                    market, e, n, steps, loss, validation(model, ds), steps / Math.max(secs, 1e-9))))
+                            .train(init, ds);
+                    log.accept(String.format("[%s maml] trained in %.1fs (%.1f meta-steps/s)", market, run.seconds(),
+                            run.metaStepsPerSecond()));
+                    yield new Stage(run.model(), run.seconds(), 0, run.metaStepsPerSecond(), List.of("nmf++"));
+                }
+                case "nmf-forec", "forec" -> {
+                    String from = name.equals("forec") ? "maml" : "nmf++";
+                    NcfModel trunk = get(from).model();
+                    NcfModel forked = ForecFork.fork(trunk, config.forec(), config.options().seed());
+                    NcfOptions ft = config.options().withEpochs(config.forec().epochs())
+                            .withBatchSize(config.forec().batchSize());
+                    CrossMarketDataset targetOnly = ds.restrictedTo(List.of(market));
+                    log.accept(String.format("[%s %s] fine-tuning a fork of %s on %s only: head %s, lr %s, l2 %s, batch %d, %d epochs",
+                            market, name, from, market, config.forec().headWidths(), config.forec().learningRate(),
+                            config.forec().l2(), config.forec().batchSize(), config.forec().epochs()));
+                    NcfTrainer.TrainingRun run = new NcfTrainer(ft, progress(name, ds.target(), ds, negatives))
+                            .train(forked, targetOnly);
+                    log.accept(String.format("[%s %s] fine-tuned in %.1fs (%.0f samples/s)", market, name, run.seconds(),
+                            run.samplesPerSecond()));
+                    yield new Stage(run.model(), run.seconds(), run.samplesPerSecond(), 0, List.of(from));
+                }
+                default -> throw new IllegalArgumentException("no training stage called " + name);
+            };
+        }
+
+        private Stage ncf(String name, CrossMarketDataset ds, java.util.function.Function<NcfTrainer, NcfTrainer.TrainingRun> how,
+                          List<String> inputs) {
+            NcfTrainer trainer = new NcfTrainer(config.options(), progress(name, ds.target(), ds, negatives));
+            int samplesPerEpoch = 0;
+            for (IndexedMarket m : ds.markets()) {
+                samplesPerEpoch = Math.max(samplesPerEpoch, m.trainInteractions() * (1 + config.options().negatives()));
+            }
+            log.accept(String.format("[%s %s] training on %s: %d users, %d items, ~%d samples per market per epoch, %d epochs",
+                    ds.target().market(), name, ds.markets().stream().map(IndexedMarket::market).toList(),
+                    ds.users().size(), ds.items().size(), samplesPerEpoch, config.options().epochs()));
+            NcfTrainer.TrainingRun run = how.apply(trainer);
+            log.accept(String.format("[%s %s] trained in %.1fs (%.0f samples/s)", ds.target().market(), name,
+                    run.seconds(), run.samplesPerSecond()));
+            return new Stage(run.model(), run.seconds(), run.samplesPerSecond(), 0, inputs);
+        }
+
+        private String validation(NcfModel model, CrossMarketDataset ds) {
+            if (!config.validateEpochs()) {
+                return "";
+            }
+            MarketEvaluation ev = OfflineEvaluator.evaluate(model, ds.target(), ds.items(), negatives, false);
+            return String.format(" | valid nDCG@10 %.4f", ev.summary(Split.VALIDATION, false, K).ndcg());
+        }
     }
 
     private EvaluationNegatives evaluationNegatives(CrossMarketDataset single) {
@@ -126,49 +245,6 @@ public final class OfflineExperiment {
             log.accept("wrote evaluation negatives to " + config.negativesFile());
         }
         return negs;
-    }
-
-    private NcfTrainer.TrainingRun trained(NcfArchitecture arch, CrossMarketDataset ds,
-                                           Map<NcfArchitecture, NcfTrainer.TrainingRun> runs,
-                                           EvaluationNegatives negatives, boolean cross) {
-        NcfTrainer.TrainingRun done = runs.get(arch);
-        if (done != null) {
-            return done;
-        }
-        String label = arch.label() + (cross ? "++" : "");
-        NcfTrainer trainer = new NcfTrainer(config.options(), progress(label, ds.target(), ds, negatives));
-        int samplesPerEpoch = 0;
-        for (IndexedMarket m : ds.markets()) {
-            samplesPerEpoch = Math.max(samplesPerEpoch, m.trainInteractions() * (1 + config.options().negatives()));
-        }
-        log.accept(String.format("[%s %s] training on %s: %d users, %d items, ~%d samples per market per epoch, %d epochs",
-                ds.target().market(), label, ds.markets().stream().map(IndexedMarket::market).toList(),
-                ds.users().size(), ds.items().size(), samplesPerEpoch, config.options().epochs()));
-        NcfTrainer.TrainingRun run = switch (arch) {
-            case GMF -> trainer.trainGmf(ds);
-            case MLP -> trainer.trainMlp(ds, trained(NcfArchitecture.GMF, ds, runs, negatives, cross).model());
-            case NMF -> trainer.trainNmf(ds, trained(NcfArchitecture.GMF, ds, runs, negatives, cross).model(),
-                    trained(NcfArchitecture.MLP, ds, runs, negatives, cross).model());
-        };
-        runs.put(arch, run);
-        log.accept(String.format("[%s %s] trained in %.1fs (%.0f samples/s)", ds.target().market(), label,
-                run.seconds(), run.samplesPerSecond()));
-        if (config.saveModels() != null) {
-            java.nio.file.Path dir = config.saveModels().resolve(ds.target().market() + "-" + label.replace("++", "pp"));
-            run.model().save(dir);
-            log.accept("saved " + label + " to " + dir);
-        }
-        return run;
-    }
-
-    private static double pipelineSeconds(NcfArchitecture arch, Map<NcfArchitecture, NcfTrainer.TrainingRun> runs) {
-        double s = 0;
-        for (NcfArchitecture a : NcfArchitecture.values()) {
-            if (a.ordinal() <= arch.ordinal() && runs.containsKey(a)) {
-                s += runs.get(a).seconds();
-            }
-        }
-        return s;
     }
 
     private NcfTrainer.EpochListener progress(String label, IndexedMarket target, CrossMarketDataset ds,
@@ -204,6 +280,10 @@ public final class OfflineExperiment {
         m.put("gmf", o.describe(NcfArchitecture.GMF));
         m.put("mlp", o.describe(NcfArchitecture.MLP));
         m.put("nmf", o.describe(NcfArchitecture.NMF));
+        m.put("maml", c.maml().describe());
+        m.put("forec", Map.of("head_widths", c.forec().headWidths(), "learning_rate", c.forec().learningRate(),
+                "l2", c.forec().l2(), "batch_size", c.forec().batchSize(), "epochs", c.forec().epochs(),
+                "trainable_mlp_layers", ForecFork.TRAINABLE_MLP_LAYERS));
         m.put("min_interactions", c.minInteractions());
         m.put("eval_negatives", c.evalNegatives());
         m.put("k", K);

@@ -3,6 +3,8 @@ package io.xmrec.eval;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.holdout.Split;
 import io.xmrec.core.testing.TestData;
+import io.xmrec.model.ForecFork;
+import io.xmrec.model.MamlOptions;
 import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import org.junit.jupiter.api.Test;
@@ -22,8 +24,8 @@ class OfflineExperimentIntegrationTest {
         NativeThreads.apply(1);
         Map<String, MarketData> data = Map.of("in", TestData.market("in"));
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
-        OfflineConfig c = new OfflineConfig("in", List.of(), List.of(Method.POP, Method.NMF), o, 7, 99, true,
-                null, null, false);
+        OfflineConfig c = new OfflineConfig("in", List.of(), List.of(Method.POP, Method.NMF), o,
+                MamlOptions.defaults(), ForecFork.Options.defaults(), 7, 99, true, null, null, false);
         List<String> log = new ArrayList<>();
         OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
         MethodResult pop = find(out, "pop", Split.TEST);
@@ -34,6 +36,26 @@ class OfflineExperimentIntegrationTest {
         assertTrue(nmf.full() != null && nmf.full().users() == 239);
         assertTrue(nmf.samplesPerSecond() > 0 && nmf.pipelineSeconds() >= nmf.trainSeconds());
         assertTrue(log.stream().anyMatch(l -> l.contains("[in nmf] epoch 2/2")), log.toString());
+    }
+
+    @Test
+    void shortForecRunOnInWithSourceJpBeatsPopularityOnValidation() {
+        NativeThreads.apply(1);
+        Map<String, MarketData> data = Map.of("in", TestData.market("in"), "jp", TestData.market("jp"));
+        NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
+        OfflineConfig c = new OfflineConfig("in", List.of("jp"), List.of(Method.POP, Method.MAML, Method.FOREC), o,
+                MamlOptions.defaults().withMaxMetaSteps(50), ForecFork.Options.defaults().withEpochs(2).withBatchSize(64),
+                7, 99, false, null, null, false);
+        List<String> log = new ArrayList<>();
+        OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
+        MethodResult pop = find(out, "pop", Split.VALIDATION);
+        MethodResult forec = find(out, "forec", Split.VALIDATION);
+        MethodResult maml = find(out, "maml", Split.VALIDATION);
+        assertTrue(forec.sampled().ndcg() > pop.sampled().ndcg(),
+                "FOREC valid nDCG@10 " + forec.sampled().ndcg() + " vs popularity " + pop.sampled().ndcg());
+        assertTrue(maml.metaStepsPerSecond() > 0);
+        assertTrue(forec.pipelineSeconds() > forec.trainSeconds(), "the pipeline includes NMF++ and MAML");
+        assertTrue(log.stream().anyMatch(l -> l.contains("[in maml] epoch 1/1: 50 meta-steps")), log.toString());
     }
 
     private static MethodResult find(OfflineExperiment.Outcome o, String method, Split split) {

@@ -1,10 +1,14 @@
 package io.xmrec.model;
 
-/** The three NCF recommenders of He et al.: GMF, MLP and their fusion NMF (NeuMF). */
+/**
+ * The three NCF recommenders of He et al.: GMF, MLP and their fusion NMF (NeuMF); and FOREC, an
+ * NMF trunk forked with a market head (built by {@link ForecFork}, not from scratch).
+ */
 public enum NcfArchitecture {
     GMF,
     MLP,
-    NMF;
+    NMF,
+    FOREC;
 
     public String label() {
         return name().toLowerCase();
@@ -16,6 +20,6 @@ public enum NcfArchitecture {
                 return a;
             }
         }
-        throw new IllegalArgumentException("unknown architecture '" + s + "': expected gmf, mlp or nmf");
+        throw new IllegalArgumentException("unknown architecture '" + s + "': expected gmf, mlp, nmf or forec");
     }
 }

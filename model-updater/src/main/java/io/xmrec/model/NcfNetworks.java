@@ -42,9 +42,14 @@ public final class NcfNetworks {
     }
 
     public static ComputationGraph build(NcfArchitecture arch, int users, int items, NcfOptions o) {
+        return build(arch, users, items, o, DataType.FLOAT);
+    }
+
+    /** As {@link #build(NcfArchitecture, int, int, NcfOptions)} in a chosen precision (DOUBLE for gradient checks). */
+    public static ComputationGraph build(NcfArchitecture arch, int users, int items, NcfOptions o, DataType type) {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
                 .seed(o.seed())
-                .dataType(DataType.FLOAT)
+                .dataType(type)
                 .updater(new Adam(o.learningRateFor(arch)))
                 .l2(o.l2())
                 .weightInit(WeightInit.XAVIER)
@@ -70,7 +75,7 @@ public final class NcfNetworks {
                 last = FUSE;
                 lastWidth = lastMlpWidth(o) + o.gmfDim();
             }
-            default -> throw new IllegalStateException();
+            default -> throw new IllegalArgumentException(arch + " is not built from scratch: fork it with ForecFork");
         }
         g.addLayer(OUT, new OutputLayer.Builder(LossFunctions.LossFunction.XENT)
                 .nIn(lastWidth).nOut(1).activation(Activation.SIGMOID).build(), last);

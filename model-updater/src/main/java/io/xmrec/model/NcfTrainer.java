@@ -2,12 +2,8 @@ package io.xmrec.model;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
-import io.xmrec.core.sampling.TrainingSamples;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -96,18 +92,18 @@ public final class NcfTrainer {
         long trainNanos = 0; // excludes the listener's time (it may evaluate the model)
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             long e0 = System.nanoTime();
-            Cursor[] cursors = new Cursor[markets.size()];
+            SampleStream[] cursors = new SampleStream[markets.size()];
             int steps = 0;
             for (int k = 0; k < cursors.length; k++) {
-                cursors[k] = new Cursor(markets.get(k), rnd);
-                steps = Math.max(steps, (cursors[k].samples.size() + b - 1) / b);
+                cursors[k] = new SampleStream(markets.get(k), options.negatives(), rnd);
+                steps = Math.max(steps, (cursors[k].epochSize() + b - 1) / b);
             }
             double lossSum = 0;
             long batches = 0;
             long epochSamples = 0;
             for (int s = 0; s < steps; s++) {
-                for (Cursor c : cursors) {
-                    MultiDataSet batch = c.next(b, rnd);
+                for (SampleStream c : cursors) {
+                    MultiDataSet batch = c.next(b);
                     if (batch == null) {
                         continue;
                     }
@@ -129,34 +125,5 @@ public final class NcfTrainer {
             }
         }
         return new TrainingRun(model, trainNanos / 1e9, totalSamples);
-    }
-
-    /** Walks one market's samples batch by batch, drawing a fresh set when they run out. */
-    private final class Cursor {
-        private final IndexedMarket market;
-        private TrainingSamples samples;
-        private int pos;
-
-        Cursor(IndexedMarket market, SplittableRandom rnd) {
-            this.market = market;
-            this.samples = TrainingSamples.draw(market, options.negatives(), rnd);
-        }
-
-        MultiDataSet next(int b, SplittableRandom rnd) {
-            if (samples.size() == 0) {
-                return null;
-            }
-            if (pos >= samples.size()) {
-                samples = TrainingSamples.draw(market, options.negatives(), rnd);
-                pos = 0;
-            }
-            int to = Math.min(samples.size(), pos + b);
-            INDArray u = NcfModel.column(samples.users(), pos, to);
-            INDArray i = NcfModel.column(samples.items(), pos, to);
-            float[] l = java.util.Arrays.copyOfRange(samples.labels(), pos, to);
-            INDArray y = Nd4j.create(l, new long[] {l.length, 1}, DataType.FLOAT);
-            pos = to;
-            return new MultiDataSet(new INDArray[] {u, i}, new INDArray[] {y});
-        }
     }
 }

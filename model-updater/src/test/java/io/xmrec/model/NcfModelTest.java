@@ -47,7 +47,7 @@ class NcfModelTest {
     void lossFallsForEveryArchitecture() {
         CrossMarketDataset d = tinyMarket("xx", 40, 1);
         NcfOptions o = NcfOptions.defaults().withEpochs(30).withBatchSize(64);
-        for (NcfArchitecture a : NcfArchitecture.values()) {
+        for (NcfArchitecture a : List.of(NcfArchitecture.GMF, NcfArchitecture.MLP, NcfArchitecture.NMF)) {
             List<Double> losses = new ArrayList<>();
             NcfTrainer t = new NcfTrainer(o, (r, m) -> losses.add(r.meanLoss()));
             NcfModel gmf = a == NcfArchitecture.GMF ? null : new NcfTrainer(o.withEpochs(2), null).trainGmf(d).model();
@@ -56,6 +56,7 @@ class NcfModelTest {
                 case GMF -> t.trainGmf(d);
                 case MLP -> t.trainMlp(d, gmf);
                 case NMF -> t.trainNmf(d, gmf, mlp);
+                default -> throw new IllegalStateException();
             }
             assertEquals(30, losses.size());
             double first = (losses.get(0) + losses.get(1)) / 2;

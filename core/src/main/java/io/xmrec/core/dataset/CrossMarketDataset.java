@@ -92,6 +92,21 @@ public final class CrossMarketDataset {
         return new IndexedMarket(s.market(), ids, uidx, train, valid, test, rated, poolArr);
     }
 
+    /**
+     * The same vocabularies with only some markets to train on (in the order given, the first
+     * being the target): fine-tuning a cross-market model on its target alone.
+     */
+    public CrossMarketDataset restrictedTo(List<String> keep) {
+        Map<String, IndexedMarket> out = new LinkedHashMap<>();
+        for (String m : keep) {
+            out.put(m, market(m));
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no markets to keep");
+        }
+        return new CrossMarketDataset(users, items, out);
+    }
+
     public IdVocabulary users() {
         return users;
     }

@@ -1,0 +1,124 @@
+package io.xmrec.model;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.FrozenLayer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ForecForkTest {
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void threads() {
+        NativeThreads.apply(1);
+    }
+
+    private static NcfModel trunk(CrossMarketDataset d) {
+        NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(64);
+        NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
+        NcfModel mlp = new NcfTrainer(o, null).trainMlp(d, gmf).model();
+        return new NcfTrainer(o, null).trainNmf(d, gmf, mlp).model();
+    }
+
+    private static Map<String, float[]> params(ComputationGraph g) {
+        Map<String, float[]> out = new TreeMap<>();
+        for (org.deeplearning4j.nn.api.Layer l : g.getLayers()) {
+            for (Map.Entry<String, INDArray> p : l.paramTable().entrySet()) {
+                out.put(l.conf().getLayer().getLayerName() + "." + p.getKey(), p.getValue().dup().data().asFloat());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void forkHasTheHeadShapesAndFreezesExactlyTheTrunk() {
+        CrossMarketDataset d = MamlTrainerTest.twoMarkets();
+        NcfModel trunk = trunk(d);
+        ForecFork.Options o = ForecFork.Options.defaults();
+        NcfModel forec = ForecFork.fork(trunk, o, 1);
+        ComputationGraph g = forec.graph();
+        assertEquals(List.of(16L, 32L), List.of(g.getLayer("head_1").getParam("W").shape()[0], g.getLayer("head_1").getParam("W").shape()[1]));
+        assertArrayEquals(new long[] {32, 16}, g.getLayer("head_2").getParam("W").shape());
+        assertArrayEquals(new long[] {16, 1}, g.getLayer("out").getParam("W").shape());
+        assertEquals(List.of("mlp_2", "mlp_3", "mlp_4", "head_1", "head_2", "out"), ForecFork.headLayers(trunk.options(), o));
+        for (String frozen : List.of("gmf_user", "gmf_item", "mlp_user", "mlp_item", "mlp_1")) {
+            assertTrue(g.getLayer(frozen) instanceof FrozenLayer, frozen + " must be a FrozenLayer");
+        }
+        for (String trained : List.of("mlp_2", "mlp_3", "mlp_4", "head_1", "head_2", "out")) {
+            assertFalse(g.getLayer(trained) instanceof FrozenLayer, trained);
+        }
+        long headParams = 16 * 32 + 32 + 32 * 16 + 16;
+        assertEquals(trunk.graph().numParams() + headParams, g.numParams());
+        // the output starts from the trunk's
+        assertArrayEquals(trunk.graph().getLayer("out").getParam("W").dup().data().asFloat(),
+                g.getLayer("out").getParam("W").dup().data().asFloat());
+    }
+
+    @Test
+    void fineTuningLeavesFrozenParametersBitIdenticalAndChangesTheHead() {
+        CrossMarketDataset d = MamlTrainerTest.twoMarkets();
+        NcfModel trunk = trunk(d);
+        NcfModel forec = ForecFork.fork(trunk, ForecFork.Options.defaults(), 1);
+        Map<String, float[]> before = params(forec.graph());
+        NcfOptions ft = trunk.options().withEpochs(3).withBatchSize(32);
+        new NcfTrainer(ft, null).train(forec, d.restrictedTo(List.of("aa")));
+        Map<String, float[]> after = params(forec.graph());
+        Set<String> frozenPrefixes = Set.of("gmf_user.", "gmf_item.", "mlp_user.", "mlp_item.", "mlp_1.");
+        int changed = 0;
+        int frozenCount = 0;
+        for (String k : before.keySet()) {
+            boolean frozen = frozenPrefixes.stream().anyMatch(k::startsWith);
+            if (frozen) {
+                frozenCount++;
+                assertArrayEquals(before.get(k), after.get(k), k + " is frozen but changed");
+            } else if (!java.util.Arrays.equals(before.get(k), after.get(k))) {
+                changed++;
+            }
+        }
+        assertEquals(6, frozenCount, "4 embedding tables and mlp_1's W and b");
+        assertEquals(12, changed, "W and b of mlp_2..4, head_1, head_2 and out must all move");
+    }
+
+    @Test
+    void headSavesSeparatelyAndRebuildsTheSameModelFromTheTrunk() {
+        CrossMarketDataset d = MamlTrainerTest.twoMarkets();
+        NcfModel trunk = trunk(d);
+        ForecFork.Options o = ForecFork.Options.defaults();
+        NcfModel forec = ForecFork.fork(trunk, o, 1);
+        new NcfTrainer(trunk.options().withEpochs(2).withBatchSize(32), null).train(forec, d.restrictedTo(List.of("aa")));
+        MarketHead head = MarketHead.of("aa", forec, trunk, o);
+        Path f = tmp.resolve("aa.head");
+        head.write(f);
+        trunk.save(tmp.resolve("trunk"));
+        NcfModel trunkBack = NcfModel.load(tmp.resolve("trunk"));
+        NcfModel rebuilt = ForecFork.fork(trunkBack, o, 99);
+        MarketHead.read(f).applyTo(rebuilt, trunkBack);
+        int[] u = {0, 1, 2, 3, 4, 5, 6, 7};
+        int[] i = {0, 1, 2, 3, 4, 5, 6, 7};
+        assertArrayEquals(forec.score(u, i), rebuilt.score(u, i));
+        // the whole forked model also round-trips as one DL4J graph
+        forec.save(tmp.resolve("forec"));
+        assertArrayEquals(forec.score(u, i), NcfModel.load(tmp.resolve("forec")).score(u, i));
+        // a head does not fit another trunk
+        NcfModel other = trunk(MamlTrainerTest.twoMarkets());
+        other.graph().params().addi(0.01);
+        assertThrows(IllegalArgumentException.class, () -> head.applyTo(ForecFork.fork(other, o, 1), other));
+    }
+}
