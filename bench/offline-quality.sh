@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Offline quality benchmark: POP, GMF, MLP, NMF on each of the 7 markets alone, and GMF++/MLP++/NMF++
-# with source uk (target uk: source de). Writes bench/results/offline-quality.md (and the raw JSON
+# Offline quality benchmark: POP, GMF, MLP, NMF on each of the 7 markets alone; GMF++/MLP++/NMF++
+# with source uk (target uk: source de); and the FOREC family on that NMF++: MAML, NMF-FOREC, FOREC. Writes bench/results/offline-quality.md (and the raw JSON
 # of each run under bench/work/offline-quality/).
 #
 #   bench/offline-quality.sh [--data DIR] [--epochs N] [--jobs J] [--markets "ca de ..."] [--summarise-only]
@@ -37,12 +37,16 @@ start=$(date +%s)
 compare_market() {
   XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a nmf --method-b nmf++ --json \
       > "$work/$1.nmfpp-vs-nmf.json"
+  if grep -q '"method" : "forec"' "$work/$1.json"; then
+    XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a nmf++ --method-b forec --json \
+        > "$work/$1.forec-vs-nmfpp.json"
+  fi
 }
 run_market() {
   local m="$1" src=uk
   [ "$m" = uk ] && src=de
   XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" \
-      --method pop,gmf,mlp,nmf,gmf++,mlp++,nmf++ --epochs "$epochs" --no-epoch-validation \
+      --method pop,gmf,mlp,nmf,gmf++,mlp++,nmf++,maml,nmf-forec,forec --epochs "$epochs" --no-epoch-validation \
       --out "$work/$m.json" > "$work/$m.table.txt" 2> "$work/$m.log"
   compare_market "$m"
   echo "$m done ($(( $(date +%s) - start ))s)"

@@ -8,11 +8,15 @@ from pathlib import Path
 work, total, jobs, command = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 runs = {}
 for f in sorted(work.glob("*.json")):
-    if f.name.endswith("vs-nmf.json"):
+    if "-vs-" in f.name:
         continue
     runs[f.stem] = json.loads(f.read_text())
 tests = {m: json.loads((work / f"{m}.nmfpp-vs-nmf.json").read_text()) for m in runs}
-methods = ["pop", "gmf", "mlp", "nmf", "gmf++", "mlp++", "nmf++"]
+forec_tests = {m: json.loads((work / f"{m}.forec-vs-nmfpp.json").read_text()) for m in runs
+               if (work / f"{m}.forec-vs-nmfpp.json").exists()}
+all_methods = ["pop", "gmf", "mlp", "nmf", "gmf++", "mlp++", "nmf++", "maml", "nmf-forec", "forec"]
+present = {r["method"] for run in runs.values() for r in run["results"]}
+methods = [m for m in all_methods if all(any(r["method"] == m for r in run["results"]) for run in runs.values())]
 
 
 def res(run, method, split="test"):
@@ -41,6 +45,11 @@ out.append(f"- protocol: leave-one-out, users with < {hp['min_interactions']} in
            f"{hp['nmf']['epochs']} epochs, batch {hp['nmf']['batch_size']}, "
            f"lr gmf {hp['gmf']['learning_rate']} / mlp,nmf {hp['nmf']['learning_rate']}, l2 {hp['nmf']['l2']}")
 out.append(f"- source market: uk (for target uk: de); ++ = equal sampling per step from target and source")
+if "maml" in hp:
+    mm, fo = hp["maml"], hp["forec"]
+    out.append(f"- MAML: {mm['shots']}-shot batches, fast lr {mm['fast_lr']}, meta lr {mm['meta_lr']}, {mm['order']}, "
+               f"{mm['epochs']} epoch(s); FOREC: head {fo['head_widths']}, lr {fo['learning_rate']}, l2 {fo['l2']}, "
+               f"batch {fo['batch_size']}, {fo['epochs']} epochs on the target only")
 if total:
     out.append(f"- total wall time: {total} s (markets in parallel)")
 else:
@@ -64,6 +73,20 @@ for mk, run in runs.items():
     out.append("| " + " | ".join(row) + " |")
 out.append("| **mean** | | " + " | ".join(f"**{sum(v) / len(v):.4f}**" for v in means.values()) + " | | | | |")
 
+if forec_tests and "forec" in methods:
+    out.append("\n## FOREC: improvement over single-market NMF, and paired test against NMF++ (test nDCG@10)\n")
+    out.append("| market | NMF | NMF++ | FOREC | FOREC vs NMF | FOREC - NMF++ | 95% CI | p (t) | p (Wilcoxon) |")
+    out.append("|---" * 9 + "|")
+    imps = []
+    for mk, run in runs.items():
+        t = forec_tests[mk]
+        nmf, pp, fo = res(run, "nmf")["ndcg@10"], res(run, "nmf++")["ndcg@10"], res(run, "forec")["ndcg@10"]
+        imp = 100 * (fo - nmf) / nmf
+        imps.append(imp)
+        out.append(f"| {mk} | {nmf:.4f} | {pp:.4f} | {fo:.4f} | {imp:+.1f}% | {t['mean_diff']:+.4f} | "
+                   f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] | {t['t_test_p']:.3g} | {t['wilcoxon_p']:.3g} |")
+    out.append(f"| **mean** | | | | **{sum(imps) / len(imps):+.1f}%** | | | | |")
+
 for title, key in [("Test HR@10 (99 sampled negatives)", "hr@10"),
                    ("Test nDCG@10 against all items (full ranking)", "full_ndcg@10"),
                    ("Test HR@10 against all items (full ranking)", "full_hr@10")]:
@@ -78,14 +101,16 @@ for title, key in [("Test HR@10 (99 sampled negatives)", "hr@10"),
         out.append(f"| {mk} | " + " | ".join(f"{v:.4f}" for v in vals) + " |")
     out.append("| **mean** | " + " | ".join(f"**{sum(v) / len(v):.4f}**" for v in means.values()) + " |")
 
-out.append("\n## Training cost (own model only; NMF starts from the trained GMF and MLP)\n")
+out.append("\n## Training cost (own stage only: NMF starts from GMF and MLP, MAML from NMF++, FOREC from MAML)\n")
+out.append("Throughput is training samples/s, for MAML meta-steps/s (one meta-step = every market's adapt and"
+           " evaluate K-shot batch, second order).\n")
 out.append("| market | " + " | ".join(f"{me} s" for me in methods[1:]) + " | " +
-           " | ".join(f"{me} samples/s" for me in methods[1:]) + " | run s |")
+           " | ".join(f"{me} /s" for me in methods[1:]) + " | run s |")
 out.append("|---" * (2 * len(methods[1:]) + 2) + "|")
 for mk, run in runs.items():
     secs = [res(run, me)["train_seconds"] for me in methods[1:]]
-    sps = [res(run, me)["samples_per_second"] for me in methods[1:]]
+    sps = [res(run, me).get("meta_steps_per_second") or res(run, me)["samples_per_second"] for me in methods[1:]]
     out.append(f"| {mk} | " + " | ".join(f"{s:.1f}" for s in secs) + " | " +
-               " | ".join(f"{s:,}" for s in sps) + f" | {run['provenance']['total_seconds']:.0f} |")
+               " | ".join(f"{s:,.0f}" for s in sps) + f" | {run['provenance']['total_seconds']:.0f} |")
 out.append("\nRaw per-run JSON (with per-user ranks) is written to `bench/work/offline-quality/` (not committed).")
 print("\n".join(out))

@@ -25,7 +25,7 @@ public record MamlOptions(int shots, double fastLr, double metaLr, double l2, in
     }
 
     public static MamlOptions defaults() {
-        return new MamlOptions(20, 0.1, 0.01, 1e-7, 1, 0, false, 1e-3);
+        return new MamlOptions(20, 0.1, 1e-4, 1e-7, 1, 0, false, 1e-3);
     }
 
     public MamlOptions withShots(int k) {
