@@ -29,7 +29,7 @@ def res(run, method, split="test"):
 any_run = next(iter(runs.values()))
 prov = any_run["provenance"]
 out = []
-out.append("# Offline quality: GMF, MLP, NMF single-market and ++ (one source)\n")
+out.append("# Offline quality: GMF, MLP, NMF single-market; ++, MAML, NMF-FOREC, FOREC with one source\n")
 out.append(f"- command: `{command}`")
 commits = sorted({r["provenance"]["git_commit"] for r in runs.values()})
 out.append(f"- commit of the training runs: `{', '.join(commits)}`")

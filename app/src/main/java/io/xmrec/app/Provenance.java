@@ -17,7 +17,7 @@ final class Provenance {
     private Provenance() {
     }
 
-    /** The git commit of the xmrec checkout the launcher ran from ("-dirty" with local changes), or "unknown". */
+    /** The git commit of the xmrec checkout the launcher ran from ("-dirty" with local code changes), or "unknown". */
     static String gitCommit() {
         String home = System.getProperty("xmrec.home");
         Path dir = Path.of(home != null ? home : ".");
@@ -25,7 +25,8 @@ final class Provenance {
         if (head == null) {
             return "unknown";
         }
-        String status = run(dir, "git", "status", "--porcelain", "--untracked-files=no");
+        // Edits to documentation (README, results files) do not change what a run computes.
+        String status = run(dir, "git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)*.md");
         return status != null && !status.isBlank() ? head + "-dirty" : head;
     }
 
