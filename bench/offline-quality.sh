@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline quality benchmark: POP, GMF, MLP, NMF on each of the 7 markets alone; GMF++/MLP++/NMF++
 # with source uk (target uk: source de); and the FOREC family on that NMF++: MAML, NMF-FOREC, FOREC. Writes bench/results/offline-quality.md (and the raw JSON
-# of each run under bench/work/offline-quality/).
+# of each run under bench/runs/offline-quality/).
 #
 #   bench/offline-quality.sh [--data DIR] [--epochs N] [--jobs J] [--markets "ca de ..."] [--summarise-only]
 #
@@ -29,7 +29,7 @@ done
 data_flag=()
 [ -n "$data" ] && data_flag=(--data "$data")
 
-work="$root/bench/work/offline-quality"
+work="$root/bench/runs/offline-quality"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null   # builds the app once, before runs start in parallel
 

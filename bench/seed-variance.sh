@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 data_flag=()
 [ -n "$data" ] && data_flag=(--data "$data")
-work="$root/bench/work/seeds"
+work="$root/bench/runs/seeds"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null
 

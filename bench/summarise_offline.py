@@ -112,5 +112,5 @@ for mk, run in runs.items():
     sps = [res(run, me).get("meta_steps_per_second") or res(run, me)["samples_per_second"] for me in methods[1:]]
     out.append(f"| {mk} | " + " | ".join(f"{s:.1f}" for s in secs) + " | " +
                " | ".join(f"{s:,.0f}" for s in sps) + f" | {run['provenance']['total_seconds']:.0f} |")
-out.append("\nRaw per-run JSON (with per-user ranks) is written to `bench/work/offline-quality/` (not committed).")
+out.append("\nRaw per-run JSON (with per-user ranks) is written to `bench/runs/offline-quality/` (not committed).")
 print("\n".join(out))
