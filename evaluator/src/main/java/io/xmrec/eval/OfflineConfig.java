@@ -5,6 +5,7 @@ import io.xmrec.model.MamlOptions;
 import io.xmrec.model.NcfOptions;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -45,7 +46,7 @@ public record OfflineConfig(String target, List<String> sources, List<Method> me
 
     /** Markets whose data the run reads: target first. */
     public List<String> markets() {
-        java.util.ArrayList<String> all = new java.util.ArrayList<>();
+        List<String> all = new ArrayList<>();
         all.add(target);
         if (methods.stream().anyMatch(Method::crossMarket)) {
             all.addAll(sources);

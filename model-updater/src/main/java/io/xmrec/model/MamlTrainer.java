@@ -172,7 +172,7 @@ public final class MamlTrainer {
         /** Loss of a batch at parameters {@code p}. */
         double loss(INDArray p, MultiDataSet b) {
             g.setParams(p);
-            return g.score(new org.nd4j.linalg.dataset.MultiDataSet(b.getFeatures(), b.getLabels()), false);
+            return g.score(b, false);
         }
 
         /** The post-adaptation loss L_e(theta - beta grad L_a(theta)): what the meta-gradient differentiates. */
