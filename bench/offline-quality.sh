@@ -4,6 +4,11 @@
 # of each run under bench/runs/offline-quality/).
 #
 #   bench/offline-quality.sh [--data DIR] [--epochs N] [--jobs J] [--markets "ca de ..."] [--summarise-only]
+#                            [--multi-source]
+#
+# --multi-source: every target gets all six other markets as sources in one trunk (POP, NMF, NMF++,
+# MAML, NMF-FOREC, FOREC); the trunk (gmf++ .. maml on all 7 markets) is trained once by the first
+# target and loaded by the others from bench/runs/multi-source/trunk. Writes bench/results/multi-source.md.
 #
 # Runs J markets at once (default 2, one per core, each with one native thread).
 # --summarise-only re-runs the paired tests and rewrites the results file from the existing runs.
@@ -16,6 +21,7 @@ epochs=25
 jobs=2
 markets="ca de fr in jp mx uk"
 summarise_only=0
+multi=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="$2"; shift 2 ;;
@@ -23,13 +29,24 @@ while [ $# -gt 0 ]; do
     --jobs) jobs="$2"; shift 2 ;;
     --markets) markets="$2"; shift 2 ;;
     --summarise-only) summarise_only=1; shift ;;
+    --multi-source) multi=1; shift ;;
     *) echo "offline-quality.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
 data_flag=()
 [ -n "$data" ] && data_flag=(--data "$data")
 
-work="$root/bench/runs/offline-quality"
+name=offline-quality
+title="Offline quality: GMF, MLP, NMF single-market; ++, MAML, NMF-FOREC, FOREC with one source"
+sources_desc="uk (for target uk: de)"
+if [ "$multi" = 1 ]; then
+  name=multi-source
+  title="Offline quality with all six other markets as sources in one trunk: NMF++, MAML, NMF-FOREC, FOREC"
+  sources_desc="all six other markets"
+fi
+work="$root/bench/runs/$name"
+command="bench/offline-quality.sh --epochs $epochs --jobs $jobs --markets \"$markets\""
+[ "$multi" = 1 ] && command="$command --multi-source"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null   # builds the app once, before runs start in parallel
 
@@ -43,10 +60,15 @@ compare_market() {
   fi
 }
 run_market() {
-  local m="$1" src=uk
+  local m="$1" src=uk methods=pop,gmf,mlp,nmf,gmf++,mlp++,nmf++,maml,nmf-forec,forec extra=()
   [ "$m" = uk ] && src=de
+  if [ "$multi" = 1 ]; then
+    src=$(echo ca de fr in jp mx uk | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
+    methods=pop,nmf,nmf++,maml,nmf-forec,forec
+    extra=(--trunk-cache "$work/trunk")
+  fi
   XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" \
-      --method pop,gmf,mlp,nmf,gmf++,mlp++,nmf++,maml,nmf-forec,forec --epochs "$epochs" --no-epoch-validation \
+      --method "$methods" --epochs "$epochs" --no-epoch-validation "${extra[@]}" \
       --out "$work/$m.json" > "$work/$m.table.txt" 2> "$work/$m.log"
   compare_market "$m"
   echo "$m done ($(( $(date +%s) - start ))s)"
@@ -54,15 +76,22 @@ run_market() {
 if [ "$summarise_only" = 1 ]; then
   for m in $markets; do compare_market "$m"; done
   python3 "$root/bench/summarise_offline.py" "$work" "$(cat "$work/wall_seconds" 2>/dev/null || true)" "$jobs" \
-    "bench/offline-quality.sh --epochs $epochs --jobs $jobs --markets \"$markets\"" \
-    > "$root/bench/results/offline-quality.md"
-  echo "rewrote bench/results/offline-quality.md from the runs in $work"
+    "$command" "$title" "$sources_desc" > "$root/bench/results/$name.md"
+  echo "rewrote bench/results/$name.md from the runs in $work"
   exit 0
 fi
 export -f run_market compare_market
-export start work epochs
+export start work epochs multi
 export XMREC_THREADS="${XMREC_THREADS:-1}"
 pids=()
+if [ "$multi" = 1 ]; then
+  # the first target trains the shared trunk alone; the others then load it from the cache
+  # (the smallest market first, so the trunk starts early)
+  first=${markets%% *}
+  case " $markets " in *" in "*) first=in ;; esac
+  run_market "$first"
+  markets=$(echo $markets | tr ' ' '\n' | grep -vx "$first" | paste -sd' ' -)
+fi
 for m in $markets; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
   run_market "$m" &
@@ -74,7 +103,6 @@ for p in "${pids[@]}"; do wait "$p" || fail=1; done
 total=$(( $(date +%s) - start ))
 echo "$total" > "$work/wall_seconds"
 
-python3 "$root/bench/summarise_offline.py" "$work" "$total" "$jobs" \
-  "bench/offline-quality.sh --epochs $epochs --jobs $jobs --markets \"$markets\"" \
-  > "$root/bench/results/offline-quality.md"
-echo "wrote bench/results/offline-quality.md (${total}s)"
+python3 "$root/bench/summarise_offline.py" "$work" "$total" "$jobs" "$command" "$title" "$sources_desc" \
+  > "$root/bench/results/$name.md"
+echo "wrote bench/results/$name.md (${total}s)"

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Turns the JSON files of bench/offline-quality.sh into bench/results/offline-quality.md."""
+"""Turns the JSON files of bench/offline-quality.sh into bench/results/offline-quality.md (or multi-source.md).
+
+Arguments: run directory, total wall seconds (may be empty), parallel jobs, command, title, source description."""
 import json
 import os
 import sys
 from pathlib import Path
 
 work, total, jobs, command = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+title = sys.argv[5] if len(sys.argv) > 5 else "Offline quality"
+source_desc = sys.argv[6] if len(sys.argv) > 6 else "uk (for target uk: de)"
 runs = {}
 for f in sorted(work.glob("*.json")):
-    if "-vs-" in f.name:
+    if "-vs-" in f.name or f.name == "trunk":
         continue
     runs[f.stem] = json.loads(f.read_text())
 tests = {m: json.loads((work / f"{m}.nmfpp-vs-nmf.json").read_text()) for m in runs}
@@ -29,7 +33,7 @@ def res(run, method, split="test"):
 any_run = next(iter(runs.values()))
 prov = any_run["provenance"]
 out = []
-out.append("# Offline quality: GMF, MLP, NMF single-market; ++, MAML, NMF-FOREC, FOREC with one source\n")
+out.append(f"# {title}\n")
 out.append(f"- command: `{command}`")
 commits = sorted({r["provenance"]["git_commit"] for r in runs.values()})
 out.append(f"- commit of the training runs: `{', '.join(commits)}`")
@@ -44,7 +48,7 @@ out.append(f"- protocol: leave-one-out, users with < {hp['min_interactions']} in
            f"{hp['eval_negatives']} sampled negatives (seed {prov['seed']}), ties pessimistic; "
            f"{hp['nmf']['epochs']} epochs, batch {hp['nmf']['batch_size']}, "
            f"lr gmf {hp['gmf']['learning_rate']} / mlp,nmf {hp['nmf']['learning_rate']}, l2 {hp['nmf']['l2']}")
-out.append(f"- source market: uk (for target uk: de); ++ = equal sampling per step from target and source")
+out.append(f"- source market(s): {source_desc}; ++ = equal sampling per step from target and sources")
 if "maml" in hp:
     mm, fo = hp["maml"], hp["forec"]
     out.append(f"- MAML: {mm['shots']}-shot batches, fast lr {mm['fast_lr']}, meta lr {mm['meta_lr']}, {mm['order']}, "
@@ -112,5 +116,5 @@ for mk, run in runs.items():
     sps = [res(run, me).get("meta_steps_per_second") or res(run, me)["samples_per_second"] for me in methods[1:]]
     out.append(f"| {mk} | " + " | ".join(f"{s:.1f}" for s in secs) + " | " +
                " | ".join(f"{s:,.0f}" for s in sps) + f" | {run['provenance']['total_seconds']:.0f} |")
-out.append("\nRaw per-run JSON (with per-user ranks) is written to `bench/runs/offline-quality/` (not committed).")
+out.append(f"\nRaw per-run JSON (with per-user ranks) is written to `bench/runs/{work.name}/` (not committed).")
 print("\n".join(out))

@@ -140,6 +140,11 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--save-models", paramLabel = "DIR", description = "Save every trained model under DIR.")
     Path saveModels;
 
+    @Option(names = "--trunk-cache", paramLabel = "DIR", description = "Keep the cross-market stages (gmf++, mlp++, "
+            + "nmf++, maml) under DIR, keyed by market set and settings, and load them instead of training when "
+            + "present: targets sharing one set of markets share one trunk.")
+    Path trunkCache;
+
     @Option(names = "--skip-bad-lines", description = "Skip and count malformed lines instead of failing on the first one.")
     boolean skipBadLines;
 
@@ -179,7 +184,7 @@ final class OfflineCommand implements Callable<Integer> {
         MamlOptions maml = new MamlOptions(shots, fastLr, metaLr, l2, mamlEpochs, mamlMaxSteps, firstOrder, fdEps);
         ForecFork.Options forec = new ForecFork.Options(head, forecLr, forecL2, forecBatch, forecEpochs);
         OfflineConfig config = new OfflineConfig(target, sources, methodList, options, maml, forec, minInteractions,
-                evalNegatives, !noFull, negativesFile, saveModels, !noEpochValidation);
+                evalNegatives, !noFull, negativesFile, saveModels, trunkCache, !noEpochValidation);
         NativeThreads.apply(threads != null ? threads : NativeThreads.configured());
 
         DataDirectory dir = DataDirectory.resolve(data, System.getenv(), stderr::println);

@@ -22,12 +22,14 @@ import java.util.List;
  * @param full            also rank against the full item pool
  * @param negativesFile   read evaluation negatives from here when it exists, else write them here; may be null
  * @param saveModels      directory to save trained models in; may be null
+ * @param trunkCache      directory of cross-market stages (gmf++ ... maml) keyed by their market set and
+ *                        settings, loaded instead of trained when present; may be null
  * @param validateEpochs  evaluate sampled validation nDCG@10 after every epoch (shown in the progress line)
  */
 public record OfflineConfig(String target, List<String> sources, List<Method> methods, NcfOptions options,
                             MamlOptions maml, ForecFork.Options forec,
                             int minInteractions, int evalNegatives, boolean full, Path negativesFile,
-                            Path saveModels, boolean validateEpochs) {
+                            Path saveModels, Path trunkCache, boolean validateEpochs) {
 
     public OfflineConfig {
         sources = List.copyOf(sources);

@@ -110,7 +110,7 @@ public final class OfflineExperiment {
         return new Outcome(results, perUser, stats);
     }
 
-    /** A trained model and what training it (alone) cost. */
+    /** A trained model and what training it (alone) cost (when it was trained, for a stage loaded from the trunk cache). */
     record Stage(NcfModel model, double seconds, double samplesPerSecond, double metaStepsPerSecond, List<String> inputs) {
     }
 
@@ -124,6 +124,7 @@ public final class OfflineExperiment {
         private final CrossMarketDataset cross;
         private final EvaluationNegatives negatives;
         private final Map<String, Stage> done = new LinkedHashMap<>();
+        private final Map<String, Double> loadedPipelineSeconds = new LinkedHashMap<>();
 
         Stages(CrossMarketDataset single, CrossMarketDataset cross, EvaluationNegatives negatives) {
             this.single = single;
@@ -134,8 +135,20 @@ public final class OfflineExperiment {
         Stage get(String name) {
             Stage s = done.get(name);
             if (s == null) {
-                s = train(name);
-                done.put(name, s);
+                TrunkCache cache = config.trunkCache() != null && TrunkCache.STAGES.contains(name)
+                        ? new TrunkCache(config.trunkCache(), cross, config) : null;
+                TrunkCache.Cached cached = cache != null ? cache.load(name, log) : null;
+                if (cached != null) {
+                    s = cached.stage();
+                    loadedPipelineSeconds.put(name, cached.pipelineSeconds());
+                    done.put(name, s);
+                } else {
+                    s = train(name);
+                    done.put(name, s);
+                    if (cache != null) {
+                        cache.save(name, s, pipelineSeconds(name), log);
+                    }
+                }
                 if (config.saveModels() != null) {
                     java.nio.file.Path dir = config.saveModels().resolve(single.target().market() + "-"
                             + name.replace("++", "pp"));
@@ -148,6 +161,10 @@ public final class OfflineExperiment {
 
         /** Seconds of a stage and everything it was built from. */
         double pipelineSeconds(String name) {
+            Double loaded = loadedPipelineSeconds.get(name);
+            if (loaded != null) {
+                return loaded;
+            }
             Stage s = done.get(name);
             double total = s.seconds();
             for (String in : s.inputs()) {

@@ -8,7 +8,9 @@ import io.xmrec.model.MamlOptions;
 import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +27,7 @@ class OfflineExperimentIntegrationTest {
         Map<String, MarketData> data = Map.of("in", TestData.market("in"));
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
         OfflineConfig c = new OfflineConfig("in", List.of(), List.of(Method.POP, Method.NMF), o,
-                MamlOptions.defaults(), ForecFork.Options.defaults(), 7, 99, true, null, null, false);
+                MamlOptions.defaults(), ForecFork.Options.defaults(), 7, 99, true, null, null, null, false);
         List<String> log = new ArrayList<>();
         OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
         MethodResult pop = find(out, "pop", Split.TEST);
@@ -39,13 +41,13 @@ class OfflineExperimentIntegrationTest {
     }
 
     @Test
-    void shortForecRunOnInWithSourceJpBeatsPopularityOnValidation() {
+    void shortForecRunOnInWithSourceJpBeatsPopularityOnValidation(@TempDir Path cache) {
         NativeThreads.apply(1);
         Map<String, MarketData> data = Map.of("in", TestData.market("in"), "jp", TestData.market("jp"));
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
         OfflineConfig c = new OfflineConfig("in", List.of("jp"), List.of(Method.POP, Method.MAML, Method.FOREC), o,
                 MamlOptions.defaults().withMaxMetaSteps(50), ForecFork.Options.defaults().withEpochs(2).withBatchSize(64),
-                7, 99, false, null, null, false);
+                7, 99, false, null, null, cache, false);
         List<String> log = new ArrayList<>();
         OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
         MethodResult pop = find(out, "pop", Split.VALIDATION);
@@ -56,6 +58,16 @@ class OfflineExperimentIntegrationTest {
         assertTrue(maml.metaStepsPerSecond() > 0);
         assertTrue(forec.pipelineSeconds() > forec.trainSeconds(), "the pipeline includes NMF++ and MAML");
         assertTrue(log.stream().anyMatch(l -> l.contains("[in maml] epoch 1/1: 50 meta-steps")), log.toString());
+
+        // jp as target with in as source has the same trunk: it comes from the cache, not from training
+        OfflineConfig jp = new OfflineConfig("jp", List.of("in"), List.of(Method.MAML), o, c.maml(), c.forec(),
+                7, 99, false, null, null, cache, false);
+        List<String> log2 = new ArrayList<>();
+        MethodResult jpMaml = find(new OfflineExperiment(jp, log2::add).run(data), "maml", Split.VALIDATION);
+        assertTrue(log2.stream().anyMatch(l -> l.startsWith("[maml] loaded from the trunk cache")), log2.toString());
+        assertTrue(log2.stream().noneMatch(l -> l.contains("epoch")), "nothing is trained again: " + log2);
+        assertEquals(maml.trainSeconds(), jpMaml.trainSeconds(), 1e-9, "the cost recorded when it was trained");
+        assertEquals(maml.pipelineSeconds(), jpMaml.pipelineSeconds(), 1e-9);
     }
 
     private static MethodResult find(OfflineExperiment.Outcome o, String method, Split split) {

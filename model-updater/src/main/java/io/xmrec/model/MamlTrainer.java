@@ -3,10 +3,8 @@ package io.xmrec.model;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -18,7 +16,8 @@ import java.util.SplittableRandom;
  * and differentiate the evaluate loss at theta' with respect to theta:
  * {@code g' - beta H_a(theta) g'} where {@code g' = grad L_e(theta')}. DL4J cannot differentiate
  * through a gradient, so the Hessian-vector product is a central finite difference of gradients,
- * {@code H v ~ (g_a(theta + eps v) - g_a(theta - eps v)) / (2 eps)}, exact to O(eps^2). The
+ * {@code H v ~ (g_a(theta + eps v) - g_a(theta - eps v)) / (2 eps)}, exact to O(eps^2), and the
+ * gradients come from {@link NmfKernel}, the same network written out by hand. The
  * meta-gradients of the markets are averaged and applied with Adam (plus L2 as weight decay).
  * First-order MAML (dropping the Hessian term) is an option, not a silent fallback.
  *
@@ -55,15 +54,9 @@ public final class MamlTrainer {
 
     /** Meta-trains a copy of {@code init} (an NMF, usually NMF++) on the markets of {@code data}. */
     public MamlRun train(NcfModel init, CrossMarketDataset data) {
-        if (init.architecture() != NcfArchitecture.NMF) {
-            throw new IllegalArgumentException("MAML starts from an NMF model, got " + init.architecture().label());
-        }
-        // A working copy without L2 in the loss: the meta-update applies L2 itself.
-        NcfOptions working = init.options().withL2(0);
-        ComputationGraph g = NcfNetworks.build(NcfArchitecture.NMF, init.users().size(), init.items().size(), working,
-                init.graph().params().dataType());
-        g.setParams(init.graph().params().dup());
-        MetaGradient mg = new MetaGradient(g, options.fastLr(), options.firstOrder(), options.fdEps());
+        NmfKernel kernel = NmfKernel.of(init);
+        double[] theta = kernel.read(init.graph());
+        MetaGradient mg = new MetaGradient(kernel, options.fastLr(), options.firstOrder(), options.fdEps());
 
         List<IndexedMarket> markets = data.markets();
         SplittableRandom rnd = new SplittableRandom(seed ^ 0x4D414D4CL);
@@ -76,130 +69,128 @@ public final class MamlTrainer {
         if (options.maxMetaSteps() > 0) {
             steps = Math.min(steps, options.maxMetaSteps());
         }
-        INDArray theta = g.params().dup();
-        Adam adam = new Adam(theta, options.metaLr(), options.l2());
-        INDArray sum = theta.ulike();
+        Adam adam = new Adam(theta.length, options.metaLr(), options.l2());
+        double[] sum = new double[theta.length];
         long total = 0;
         long nanos = 0;
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             long t0 = System.nanoTime();
             double lossSum = 0;
             for (int s = 0; s < steps; s++) {
-                sum.assign(0);
+                Arrays.fill(sum, 0);
                 for (SampleStream stream : streams) {
-                    MultiDataSet adapt = stream.nextFull(options.shots());
-                    MultiDataSet eval = stream.nextFull(options.shots());
+                    NmfKernel.Batch adapt = stream.nextBatch(options.shots());
+                    NmfKernel.Batch eval = stream.nextBatch(options.shots());
                     if (adapt == null) {
                         continue;
                     }
                     lossSum += mg.accumulate(theta, adapt, eval, sum);
                 }
-                sum.divi(streams.length);
-                adam.step(theta, sum);
+                adam.step(theta, sum, 1.0 / streams.length);
                 total++;
             }
             long epochNanos = System.nanoTime() - t0;
             nanos += epochNanos;
             if (listener != null) {
-                g.setParams(theta);
                 listener.epochDone(epoch, options.epochs(), steps, lossSum / Math.max(1, (long) steps * streams.length),
-                        epochNanos / 1e9, wrap(init, g));
+                        epochNanos / 1e9, toModel(init, kernel, theta));
             }
         }
-        g.setParams(theta);
-        ComputationGraph out = NcfNetworks.build(NcfArchitecture.NMF, init.users().size(), init.items().size(),
-                init.options(), init.graph().params().dataType());
-        out.setParams(theta);
-        return new MamlRun(wrap(init, out), nanos / 1e9, total);
+        return new MamlRun(toModel(init, kernel, theta), nanos / 1e9, total);
     }
 
-    private static NcfModel wrap(NcfModel init, ComputationGraph g) {
-        return new NcfModel(NcfArchitecture.NMF, g, init.users(), init.items(), init.options(), init.markets());
+    private static NcfModel toModel(NcfModel init, NmfKernel kernel, double[] theta) {
+        ComputationGraph out = NcfNetworks.build(NcfArchitecture.NMF, init.users().size(), init.items().size(),
+                init.options(), init.graph().params().dataType());
+        kernel.write(theta, out);
+        return new NcfModel(NcfArchitecture.NMF, out, init.users(), init.items(), init.options(), init.markets());
     }
 
     /** Adam on a flat parameter vector, with L2 added to the gradient (PyTorch's weight_decay). */
     static final class Adam {
         private final double lr;
         private final double l2;
-        private final INDArray m;
-        private final INDArray v;
+        private final double[] m;
+        private final double[] v;
         private int t;
 
-        Adam(INDArray like, double lr, double l2) {
+        Adam(int size, double lr, double l2) {
             this.lr = lr;
             this.l2 = l2;
-            this.m = like.ulike().assign(0);
-            this.v = like.ulike().assign(0);
+            this.m = new double[size];
+            this.v = new double[size];
         }
 
-        void step(INDArray theta, INDArray grad) {
+        /** One step with gradient {@code scale * grad}. */
+        void step(double[] theta, double[] grad, double scale) {
             t++;
-            INDArray g = l2 > 0 ? grad.add(theta.mul(l2)) : grad;
-            m.muli(0.9).addi(g.mul(0.1));
-            v.muli(0.999).addi(g.mul(g).muli(0.001));
             double c1 = 1 - Math.pow(0.9, t);
             double c2 = 1 - Math.pow(0.999, t);
-            INDArray denom = Transforms.sqrt(v.div(c2), false).addi(1e-8);
-            theta.subi(m.div(c1).divi(denom).muli(lr));
+            for (int k = 0; k < theta.length; k++) {
+                double g = scale * grad[k] + l2 * theta[k];
+                m[k] = 0.9 * m[k] + 0.1 * g;
+                v[k] = 0.999 * v[k] + 0.001 * g * g;
+                theta[k] -= lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + 1e-8);
+            }
         }
     }
 
-    /** The per-market meta-gradient of one MAML step, on a graph used as a gradient oracle. */
+    /** The per-market meta-gradient of one MAML step, with the hand-written NMF kernel as gradient oracle. */
     static final class MetaGradient {
-        private final ComputationGraph g;
+        private final NmfKernel kernel;
         private final double beta;
         private final boolean firstOrder;
         private final double eps;
+        private final NmfKernel.SparseGradient ga;
+        private final NmfKernel.SparseGradient ge;
+        private final NmfKernel.SparseGradient plus;
+        private final NmfKernel.SparseGradient minus;
 
-        MetaGradient(ComputationGraph g, double beta, boolean firstOrder, double eps) {
-            this.g = g;
+        MetaGradient(NmfKernel kernel, double beta, boolean firstOrder, double eps) {
+            this.kernel = kernel;
             this.beta = beta;
             this.firstOrder = firstOrder;
             this.eps = eps;
-        }
-
-        /** Loss and gradient of the mean BCE of a batch at parameters {@code p}. */
-        double gradient(INDArray p, MultiDataSet b, INDArray out) {
-            g.setParams(p);
-            g.setInputs(b.getFeatures());
-            g.setLabels(b.getLabels());
-            g.computeGradientAndScore();
-            // DL4J's gradient is summed over the batch (its updater divides by the batch size); the loss is the mean.
-            out.assign(g.gradient().gradient()).divi(b.getFeatures(0).rows());
-            return g.score();
-        }
-
-        /** Loss of a batch at parameters {@code p}. */
-        double loss(INDArray p, MultiDataSet b) {
-            g.setParams(p);
-            return g.score(b, false);
+            this.ga = kernel.newGradient();
+            this.ge = kernel.newGradient();
+            this.plus = kernel.newGradient();
+            this.minus = kernel.newGradient();
         }
 
         /** The post-adaptation loss L_e(theta - beta grad L_a(theta)): what the meta-gradient differentiates. */
-        double postAdaptationLoss(INDArray theta, MultiDataSet adapt, MultiDataSet eval) {
-            INDArray ga = theta.ulike();
-            gradient(theta, adapt, ga);
-            return loss(theta.sub(ga.muli(beta)), eval);
+        double postAdaptationLoss(double[] theta, NmfKernel.Batch adapt, NmfKernel.Batch eval) {
+            ga.clear();
+            kernel.lossAndGradient(theta, adapt, ga);
+            ga.perturb(theta, -beta);
+            double loss = kernel.loss(theta, eval);
+            ga.restore(theta);
+            return loss;
         }
 
         /** Adds this market's meta-gradient to {@code sum}; returns the evaluate loss after adaptation. */
-        double accumulate(INDArray theta, MultiDataSet adapt, MultiDataSet eval, INDArray sum) {
-            INDArray ga = theta.ulike();
-            gradient(theta, adapt, ga);
-            INDArray adapted = theta.sub(ga.muli(beta));
-            INDArray ge = theta.ulike();
-            double evalLoss = gradient(adapted, eval, ge);
-            sum.addi(ge);
+        double accumulate(double[] theta, NmfKernel.Batch adapt, NmfKernel.Batch eval, double[] sum) {
+            ga.clear();
+            kernel.lossAndGradient(theta, adapt, ga);
+            ga.perturb(theta, -beta); // theta' = theta - beta g_a(theta), in place, undone below
+            ge.clear();
+            double evalLoss = kernel.lossAndGradient(theta, eval, ge);
+            ga.restore(theta);
+            ge.addTo(sum, 1);
             if (!firstOrder) {
-                double norm = ge.norm2Number().doubleValue();
+                double norm = ge.norm();
                 if (norm > 0) {
                     // perturbation of norm eps along g': H g' ~ ||g'|| (g_a(theta + eps u) - g_a(theta - eps u)) / (2 eps)
                     double h = eps / norm;
-                    INDArray plus = theta.ulike();
-                    INDArray minus = theta.ulike();
-                    gradient(theta.add(ge.mul(h)), adapt, plus);
-                    gradient(theta.sub(ge.mul(h)), adapt, minus);
-                    sum.subi(plus.subi(minus).muli(beta / (2 * h)));
+                    plus.clear();
+                    minus.clear();
+                    ge.perturb(theta, h);
+                    kernel.lossAndGradient(theta, adapt, plus);
+                    ge.restore(theta);
+                    ge.perturb(theta, -h);
+                    kernel.lossAndGradient(theta, adapt, minus);
+                    ge.restore(theta);
+                    plus.addTo(sum, -beta / (2 * h));
+                    minus.addTo(sum, beta / (2 * h));
                 }
             }
             return evalLoss;

@@ -52,16 +52,24 @@ final class SampleStream {
         return new MultiDataSet(new INDArray[] {u, i}, new INDArray[] {y});
     }
 
-    /** The next batch of exactly {@code b} samples, wrapping into a new pass when needed. */
-    MultiDataSet nextFull(int b) {
-        MultiDataSet first = next(b);
-        if (first == null || first.getFeatures(0).rows() == b) {
-            return first;
+    /** The next {@code b} samples as primitive arrays, wrapping into a new pass when needed; null without samples. */
+    NmfKernel.Batch nextBatch(int b) {
+        if (samples.size() == 0) {
+            return null;
         }
-        MultiDataSet rest = nextFull(b - (int) first.getFeatures(0).rows());
-        return new MultiDataSet(
-                new INDArray[] {Nd4j.vstack(first.getFeatures(0), rest.getFeatures(0)),
-                    Nd4j.vstack(first.getFeatures(1), rest.getFeatures(1))},
-                new INDArray[] {Nd4j.vstack(first.getLabels(0), rest.getLabels(0))});
+        int[] u = new int[b];
+        int[] i = new int[b];
+        float[] y = new float[b];
+        for (int k = 0; k < b; k++) {
+            if (pos >= samples.size()) {
+                samples = TrainingSamples.draw(market, negatives, rnd);
+                pos = 0;
+            }
+            u[k] = samples.users()[pos];
+            i[k] = samples.items()[pos];
+            y[k] = samples.labels()[pos];
+            pos++;
+        }
+        return new NmfKernel.Batch(u, i, y);
     }
 }

@@ -7,15 +7,13 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,8 +39,8 @@ class MamlTrainerTest {
                 new LeaveOneOutSplitter(7).split("bb", b)));
     }
 
-    private static MultiDataSet batch(CrossMarketDataset d, long seed) {
-        return new SampleStream(d.market("aa"), 4, new SplittableRandom(seed)).nextFull(20);
+    static NmfKernel.Batch batch(CrossMarketDataset d, long seed) {
+        return new SampleStream(d.market("aa"), 4, new SplittableRandom(seed)).nextBatch(20);
     }
 
     @Test
@@ -50,31 +48,43 @@ class MamlTrainerTest {
         CrossMarketDataset d = twoMarkets();
         NcfOptions o = NcfOptions.defaults().withL2(0).withEmbeddingStd(0.3);
         ComputationGraph g = NcfNetworks.build(NcfArchitecture.NMF, d.users().size(), d.items().size(), o, DataType.DOUBLE);
-        MultiDataSet adapt = batch(d, 1);
-        MultiDataSet eval = batch(d, 2);
+        NmfKernel kernel = new NmfKernel(d.users().size(), d.items().size(), o);
+        NmfKernel.Batch adapt = batch(d, 1);
+        NmfKernel.Batch eval = batch(d, 2);
         double beta = 0.5; // large enough that the Hessian term matters
-        MamlTrainer.MetaGradient second = new MamlTrainer.MetaGradient(g, beta, false, 1e-4);
-        MamlTrainer.MetaGradient first = new MamlTrainer.MetaGradient(g, beta, true, 1e-4);
-        INDArray theta = g.params().dup();
-        INDArray mg2 = theta.ulike().assign(0);
-        INDArray mg1 = theta.ulike().assign(0);
+        MamlTrainer.MetaGradient second = new MamlTrainer.MetaGradient(kernel, beta, false, 1e-4);
+        MamlTrainer.MetaGradient first = new MamlTrainer.MetaGradient(kernel, beta, true, 1e-4);
+        double[] theta = kernel.read(g);
+        double[] before = theta.clone();
+        double[] mg2 = new double[theta.length];
+        double[] mg1 = new double[theta.length];
         second.accumulate(theta, adapt, eval, mg2);
         first.accumulate(theta, adapt, eval, mg1);
+        assertArrayEquals(before, theta, "the meta-gradient must leave theta exactly as it found it");
         Random rnd = new Random(3);
         double worstSecond = 0;
         double sumFirstError = 0;
         double sumNorm = 0;
         for (int trial = 0; trial < 5; trial++) {
-            INDArray v = Nd4j.create(DataType.DOUBLE, theta.shape());
-            for (long i = 0; i < v.length(); i++) {
-                v.putScalar(i, rnd.nextGaussian());
+            double[] v = new double[theta.length];
+            double norm = 0;
+            for (int i = 0; i < v.length; i++) {
+                v[i] = rnd.nextGaussian();
+                norm += v[i] * v[i];
             }
-            v.divi(v.norm2Number());
-            double h = 1e-5;
-            double numeric = (second.postAdaptationLoss(theta.add(v.mul(h)), adapt, eval)
-                    - second.postAdaptationLoss(theta.sub(v.mul(h)), adapt, eval)) / (2 * h);
-            double analytic2 = mg2.mul(v).sumNumber().doubleValue();
-            double analytic1 = mg1.mul(v).sumNumber().doubleValue();
+            double h = 1e-5 / Math.sqrt(norm);
+            double[] up = theta.clone();
+            double[] down = theta.clone();
+            double analytic2 = 0;
+            double analytic1 = 0;
+            for (int i = 0; i < v.length; i++) {
+                up[i] += h * v[i];
+                down[i] -= h * v[i];
+                analytic2 += mg2[i] * v[i] / Math.sqrt(norm);
+                analytic1 += mg1[i] * v[i] / Math.sqrt(norm);
+            }
+            double numeric = (second.postAdaptationLoss(up, adapt, eval) - second.postAdaptationLoss(down, adapt, eval))
+                    / (2 * 1e-5);
             worstSecond = Math.max(worstSecond, Math.abs(analytic2 - numeric) / Math.max(1e-8, Math.abs(numeric)));
             sumFirstError += Math.abs(analytic1 - numeric);
             sumNorm += Math.abs(numeric);

@@ -1,0 +1,373 @@
+package io.xmrec.model;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The NMF network of {@link NcfNetworks} written out by hand on a flat {@code double[]} of
+ * parameters: mean binary cross-entropy of a batch and its gradient, touching only the embedding
+ * rows of the batch. MAML needs many gradients of 20-sample batches; at that size DL4J spends
+ * nearly all its time in per-op overhead and dense full-table work, and this does the same
+ * arithmetic in a few microseconds. {@code NmfKernelTest} checks it against DL4J's own gradient.
+ *
+ * <p>Layout: GMF user, GMF item, MLP user, MLP item tables (row-major, one row per index), then
+ * per MLP layer its weights {@code [in][out]} row-major and bias, then the output weights and bias.
+ * Everything from the first MLP layer on is "dense" (small, always touched).
+ */
+final class NmfKernel {
+
+    /** A batch of training samples as primitive arrays. */
+    record Batch(int[] users, int[] items, float[] labels) {
+        int size() {
+            return labels.length;
+        }
+    }
+
+    private final int users;
+    private final int items;
+    private final int gd;
+    private final int md;
+    private final int[] widths;
+    private final int offGu;
+    private final int offGi;
+    private final int offMu;
+    private final int offMi;
+    private final int[] offW;
+    private final int[] offB;
+    private final int offOutW;
+    private final int offOutB;
+    private final int size;
+    // per-sample scratch: activations of every MLP layer and their gradients
+    private final double[][] act;
+    private final double[][] delta;
+    private final double[] fuse;
+
+    NmfKernel(int users, int items, NcfOptions o) {
+        this.users = users;
+        this.items = items;
+        this.gd = o.gmfDim();
+        this.md = o.mlpDim();
+        this.widths = o.mlpLayers().stream().mapToInt(Integer::intValue).toArray();
+        int off = 0;
+        offGu = off;
+        off += users * gd;
+        offGi = off;
+        off += items * gd;
+        offMu = off;
+        off += users * md;
+        offMi = off;
+        off += items * md;
+        offW = new int[widths.length];
+        offB = new int[widths.length];
+        for (int l = 1; l < widths.length; l++) {
+            offW[l] = off;
+            off += widths[l - 1] * widths[l];
+            offB[l] = off;
+            off += widths[l];
+        }
+        offOutW = off;
+        off += last() + gd;
+        offOutB = off;
+        off += 1;
+        size = off;
+        act = new double[widths.length][];
+        delta = new double[widths.length][];
+        for (int l = 0; l < widths.length; l++) {
+            act[l] = new double[widths[l]];
+            delta[l] = new double[widths[l]];
+        }
+        fuse = new double[last() + gd];
+    }
+
+    /** The kernel of an NMF model's shapes. */
+    static NmfKernel of(NcfModel m) {
+        if (m.architecture() != NcfArchitecture.NMF) {
+            throw new IllegalArgumentException("MAML and the NMF kernel need an NMF model, got " + m.architecture().label());
+        }
+        return new NmfKernel(m.users().size(), m.items().size(), m.options());
+    }
+
+    private int last() {
+        return widths[widths.length - 1];
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Index of the first parameter after the embedding tables. */
+    int denseFrom() {
+        return offW[1];
+    }
+
+    int users() {
+        return users;
+    }
+
+    int items() {
+        return items;
+    }
+
+    private record Param(String name, int offset, int rows, int cols) {
+    }
+
+    private List<Param> params() {
+        List<Param> p = new ArrayList<>();
+        p.add(new Param(NcfNetworks.GMF_USER + "_W", offGu, users, gd));
+        p.add(new Param(NcfNetworks.GMF_ITEM + "_W", offGi, items, gd));
+        p.add(new Param(NcfNetworks.MLP_USER + "_W", offMu, users, md));
+        p.add(new Param(NcfNetworks.MLP_ITEM + "_W", offMi, items, md));
+        for (int l = 1; l < widths.length; l++) {
+            p.add(new Param(NcfNetworks.mlpLayer(l) + "_W", offW[l], widths[l - 1], widths[l]));
+            p.add(new Param(NcfNetworks.mlpLayer(l) + "_b", offB[l], 1, widths[l]));
+        }
+        p.add(new Param(NcfNetworks.OUT + "_W", offOutW, last() + gd, 1));
+        p.add(new Param(NcfNetworks.OUT + "_b", offOutB, 1, 1));
+        return p;
+    }
+
+    /** The graph's parameters in this layout. */
+    double[] read(ComputationGraph g) {
+        double[] out = new double[size];
+        for (Param p : params()) {
+            INDArray a = g.getParam(p.name());
+            if (a.length() != (long) p.rows() * p.cols()) {
+                throw new IllegalArgumentException("parameter " + p.name() + " has shape "
+                        + java.util.Arrays.toString(a.shape()) + ", expected [" + p.rows() + ", " + p.cols() + "]");
+            }
+            double[] d = a.reshape('c', p.rows(), p.cols()).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            System.arraycopy(d, 0, out, p.offset(), d.length);
+        }
+        return out;
+    }
+
+    /** Writes parameters in this layout into the graph (in the graph's precision). */
+    void write(double[] theta, ComputationGraph g) {
+        for (Param p : params()) {
+            INDArray a = g.getParam(p.name());
+            double[] d = java.util.Arrays.copyOfRange(theta, p.offset(), p.offset() + p.rows() * p.cols());
+            a.assign(Nd4j.create(d, a.shape(), 'c').castTo(a.dataType()));
+        }
+    }
+
+    /** Mean binary cross-entropy of the batch at parameters {@code p}. */
+    double loss(double[] p, Batch b) {
+        double sum = 0;
+        for (int s = 0; s < b.size(); s++) {
+            sum += bce(forward(p, b.users()[s], b.items()[s]), b.labels()[s]);
+        }
+        return sum / b.size();
+    }
+
+    /** Adds the gradient of the batch's mean BCE at {@code p} to {@code g}; returns the loss. */
+    double lossAndGradient(double[] p, Batch b, SparseGradient g) {
+        int n = b.size();
+        double sum = 0;
+        double[] d = g.values;
+        for (int s = 0; s < n; s++) {
+            int u = b.users()[s];
+            int i = b.items()[s];
+            g.touch(u, i);
+            double prob = forward(p, u, i);
+            double y = b.labels()[s];
+            sum += bce(prob, y);
+            double dz = (prob - y) / n;
+            int fw = fuse.length;
+            for (int k = 0; k < fw; k++) {
+                d[offOutW + k] += fuse[k] * dz;
+            }
+            d[offOutB] += dz;
+            int top = widths.length - 1;
+            double[] dl = delta[top];
+            for (int k = 0; k < widths[top]; k++) {
+                dl[k] = act[top][k] > 0 ? dz * p[offOutW + k] : 0;
+            }
+            // GMF branch: fuse[last + k] = gu[k] * gi[k]
+            int gu = offGu + u * gd;
+            int gi = offGi + i * gd;
+            for (int k = 0; k < gd; k++) {
+                double dg = dz * p[offOutW + last() + k];
+                d[gu + k] += dg * p[gi + k];
+                d[gi + k] += dg * p[gu + k];
+            }
+            for (int l = top; l >= 1; l--) {
+                int in = widths[l - 1];
+                int out = widths[l];
+                double[] dOut = delta[l];
+                double[] aIn = act[l - 1];
+                double[] dIn = delta[l - 1];
+                int w = offW[l];
+                for (int o = 0; o < out; o++) {
+                    d[offB[l] + o] += dOut[o];
+                }
+                for (int r = 0; r < in; r++) {
+                    double a = aIn[r];
+                    double acc = 0;
+                    int row = w + r * out;
+                    for (int o = 0; o < out; o++) {
+                        d[row + o] += a * dOut[o];
+                        acc += p[row + o] * dOut[o];
+                    }
+                    // layer 0 is the concatenated embeddings (identity); hidden layers are ReLU
+                    dIn[r] = (l - 1 == 0 || a > 0) ? acc : 0;
+                }
+            }
+            int mu = offMu + u * md;
+            int mi = offMi + i * md;
+            for (int k = 0; k < md; k++) {
+                d[mu + k] += delta[0][k];
+                d[mi + k] += delta[0][md + k];
+            }
+        }
+        return sum / n;
+    }
+
+    /** Forward pass of one (user, item): fills the activations and {@link #fuse}; returns the probability. */
+    private double forward(double[] p, int u, int i) {
+        if (u < 0 || u >= users || i < 0 || i >= items) {
+            throw new IllegalArgumentException("user " + u + " or item " + i + " outside the model's vocabularies ("
+                    + users + " users, " + items + " items)");
+        }
+        double[] a0 = act[0];
+        System.arraycopy(p, offMu + u * md, a0, 0, md);
+        System.arraycopy(p, offMi + i * md, a0, md, md);
+        for (int l = 1; l < widths.length; l++) {
+            int in = widths[l - 1];
+            int out = widths[l];
+            double[] aIn = act[l - 1];
+            double[] aOut = act[l];
+            System.arraycopy(p, offB[l], aOut, 0, out);
+            int w = offW[l];
+            for (int r = 0; r < in; r++) {
+                double a = aIn[r];
+                if (a != 0) {
+                    int row = w + r * out;
+                    for (int o = 0; o < out; o++) {
+                        aOut[o] += a * p[row + o];
+                    }
+                }
+            }
+            for (int o = 0; o < out; o++) {
+                if (aOut[o] < 0) {
+                    aOut[o] = 0;
+                }
+            }
+        }
+        int top = last();
+        System.arraycopy(act[widths.length - 1], 0, fuse, 0, top);
+        int gu = offGu + u * gd;
+        int gi = offGi + i * gd;
+        for (int k = 0; k < gd; k++) {
+            fuse[top + k] = p[gu + k] * p[gi + k];
+        }
+        double z = p[offOutB];
+        for (int k = 0; k < fuse.length; k++) {
+            z += fuse[k] * p[offOutW + k];
+        }
+        return 1 / (1 + Math.exp(-z));
+    }
+
+    /** BCE as DL4J computes it: the probability clipped to [1e-5, 1 - 1e-5]. */
+    private static double bce(double prob, double y) {
+        double c = Math.min(1 - 1e-5, Math.max(1e-5, prob));
+        return -(y * Math.log(c) + (1 - y) * Math.log(1 - c));
+    }
+
+    /**
+     * A gradient over the full parameter vector that knows its support: the embedding rows of the
+     * users and items it has seen plus the dense part. Clearing, adding and perturbing cost the
+     * support, not the tables.
+     */
+    final class SparseGradient {
+        final double[] values = new double[size];
+        private final double[] saved = new double[size];
+        private final int[] userStamp = new int[users];
+        private final int[] itemStamp = new int[items];
+        private final int[] touchedUsers = new int[users];
+        private final int[] touchedItems = new int[items];
+        private int nUsers;
+        private int nItems;
+        private int stamp = 1;
+
+        void touch(int u, int i) {
+            if (userStamp[u] != stamp) {
+                userStamp[u] = stamp;
+                touchedUsers[nUsers++] = u;
+            }
+            if (itemStamp[i] != stamp) {
+                itemStamp[i] = stamp;
+                touchedItems[nItems++] = i;
+            }
+        }
+
+        /** Calls {@code f} with every (from, to) index range of the support. */
+        private void forEachRange(RangeVisitor f) {
+            for (int k = 0; k < nUsers; k++) {
+                int u = touchedUsers[k];
+                f.visit(offGu + u * gd, offGu + (u + 1) * gd);
+                f.visit(offMu + u * md, offMu + (u + 1) * md);
+            }
+            for (int k = 0; k < nItems; k++) {
+                int i = touchedItems[k];
+                f.visit(offGi + i * gd, offGi + (i + 1) * gd);
+                f.visit(offMi + i * md, offMi + (i + 1) * md);
+            }
+            f.visit(denseFrom(), size);
+        }
+
+        void clear() {
+            forEachRange((from, to) -> java.util.Arrays.fill(values, from, to, 0));
+            nUsers = 0;
+            nItems = 0;
+            stamp++;
+        }
+
+        /** {@code target += a * this}. */
+        void addTo(double[] target, double a) {
+            forEachRange((from, to) -> {
+                for (int k = from; k < to; k++) {
+                    target[k] += a * values[k];
+                }
+            });
+        }
+
+        double norm() {
+            double[] s = {0};
+            forEachRange((from, to) -> {
+                for (int k = from; k < to; k++) {
+                    s[0] += values[k] * values[k];
+                }
+            });
+            return Math.sqrt(s[0]);
+        }
+
+        /** {@code p += a * this}, remembering the old values for {@link #restore}. */
+        void perturb(double[] p, double a) {
+            forEachRange((from, to) -> {
+                System.arraycopy(p, from, saved, from, to - from);
+                for (int k = from; k < to; k++) {
+                    p[k] += a * values[k];
+                }
+            });
+        }
+
+        /** Undoes the last {@link #perturb} exactly. */
+        void restore(double[] p) {
+            forEachRange((from, to) -> System.arraycopy(saved, from, p, from, to - from));
+        }
+    }
+
+    @FunctionalInterface
+    private interface RangeVisitor {
+        void visit(int from, int to);
+    }
+
+    SparseGradient newGradient() {
+        return new SparseGradient();
+    }
+}
