@@ -1,0 +1,73 @@
+package io.xmrec.app.embedded;
+
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+import java.nio.file.Path;
+
+/**
+ * A real single-node KRaft Kafka broker in this JVM (one combined broker + controller node,
+ * started with Kafka's own cluster kit), for the embedded default and integration tests. Listens
+ * on loopback; replication factors and min ISR are 1 and the initial consumer-group rebalance
+ * delay is 0, as fits one node. Logs live under {@code dir} (deleted on close when it was a
+ * temporary one).
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    /** Largest record the broker accepts; the model topic raises its own limit up to this. */
+    public static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+    private final KafkaClusterTestKit cluster;
+
+    private EmbeddedKafka(KafkaClusterTestKit cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Starts a broker with its logs under {@code dir}, or under a temporary directory when null. */
+    public static EmbeddedKafka start(Path dir) {
+        try {
+            TestKitNodes.Builder nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
+                    .setNumControllerNodes(1);
+            if (dir != null) {
+                nodes.setBaseDirectory(dir);
+            }
+            KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
+                    .setDeleteOnClose(dir == null)
+                    .setConfigProp("offsets.topic.replication.factor", "1")
+                    .setConfigProp("transaction.state.log.replication.factor", "1")
+                    .setConfigProp("transaction.state.log.min.isr", "1")
+                    .setConfigProp("min.insync.replicas", "1")
+                    .setConfigProp("default.replication.factor", "1")
+                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                    .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
+                    .setConfigProp("share.coordinator.state.topic.min.isr", "1")
+                    .setConfigProp("auto.create.topics.enable", "false")
+                    .setConfigProp("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES))
+                    .setConfigProp("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES))
+                    .setConfigProp("transaction.max.timeout.ms", "900000")
+                    .build();
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+            return new EmbeddedKafka(cluster);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("cannot start the in-process Kafka broker: " + e.getMessage(), e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return cluster.bootstrapServers();
+    }
+
+    @Override
+    public void close() {
+        try {
+            cluster.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot stop the in-process Kafka broker: " + e.getMessage(), e);
+        }
+    }
+}
