@@ -1,10 +1,8 @@
 package io.xmrec.app;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.xmrec.core.data.DataDirectory;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.Markets;
-import io.xmrec.core.data.XMarketReader;
 import io.xmrec.eval.Method;
 import io.xmrec.eval.MethodResult;
 import io.xmrec.eval.OfflineConfig;
@@ -187,27 +185,16 @@ final class OfflineCommand implements Callable<Integer> {
                 evalNegatives, !noFull, negativesFile, saveModels, trunkCache, !noEpochValidation);
         NativeThreads.apply(threads != null ? threads : NativeThreads.configured());
 
-        DataDirectory dir = DataDirectory.resolve(data, System.getenv(), stderr::println);
-        Map<String, Path> files = dir.ensure(config.markets());
-        XMarketReader reader = skipBadLines
-                ? XMarketReader.skippingBadLines(e -> stderr.println("skipped: " + e.getMessage()))
-                : XMarketReader.strict();
-        Map<String, MarketData> loaded = new LinkedHashMap<>();
+        Map<String, MarketData> loaded = MarketFiles.load(data, config.markets(), skipBadLines, stderr);
         Map<String, Object> dataProv = new LinkedHashMap<>();
-        for (Map.Entry<String, Path> f : files.entrySet()) {
-            MarketData md = reader.read(f.getKey(), f.getValue());
-            loaded.put(f.getKey(), md);
-            if (md.skippedLines() > 0) {
-                stderr.println(f.getValue() + ": skipped " + md.skippedLines() + " bad lines");
-            }
+        for (MarketData md : loaded.values()) {
             Map<String, Object> p = new LinkedHashMap<>();
-            p.put("file", f.getValue().getFileName().toString());
+            p.put("file", md.source().getFileName().toString());
             p.put("sha256", md.sha256());
             p.put("interactions", md.interactions().size());
             p.put("skipped_lines", md.skippedLines());
-            dataProv.put(f.getKey(), p);
+            dataProv.put(md.market(), p);
         }
-        stderr.println("data: " + dir);
 
         long t0 = System.nanoTime();
         OfflineExperiment.Outcome outcome = new OfflineExperiment(config, stderr::println).run(loaded);

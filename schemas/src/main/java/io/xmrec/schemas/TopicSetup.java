@@ -1,6 +1,5 @@
-package io.xmrec.app.embedded;
+package io.xmrec.schemas;
 
-import io.xmrec.schemas.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;

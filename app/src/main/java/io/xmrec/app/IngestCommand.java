@@ -1,0 +1,88 @@
+package io.xmrec.app;
+
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.data.Markets;
+import io.xmrec.ingest.ReplayEvents;
+import io.xmrec.ingest.ReplayPublisher;
+import io.xmrec.schemas.TopicSetup;
+import io.xmrec.schemas.registry.AvroSerde;
+import io.xmrec.schemas.registry.RegistryClient;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "ingest", mixinStandardHelpOptions = true,
+        description = "Replays XMarket files into xmrec.reviews.<market> (Avro, Confluent wire format) in event-time "
+                + "order across markets, keyed by user, with an idempotent producer. Event ids are market:file:line.")
+final class IngestCommand implements Callable<Integer> {
+
+    @CommandLine.Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Directory with {market}_5core.txt files (default: "
+            + "$XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket; missing files are downloaded and verified).")
+    Path data;
+
+    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: all seven).")
+    String markets = String.join(",", Markets.KNOWN);
+
+    @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default).")
+    String speed = "max";
+
+    @Option(names = "--skip-bad-lines", description = "Skip and count malformed lines instead of failing on the first one.")
+    boolean skipBadLines;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    static double parseSpeed(String s) {
+        if (s.equalsIgnoreCase("max")) {
+            return 0;
+        }
+        try {
+            double d = Double.parseDouble(s);
+            if (d > 0 && Double.isFinite(d)) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new IllegalArgumentException("--speed must be a positive number of days per second or 'max', got '" + s + "'");
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        kafka.require("xmrec ingest");
+        double daysPerSecond = parseSpeed(speed);
+        List<String> list = Markets.parseList(markets);
+        Map<String, MarketData> loaded = MarketFiles.load(data, list, skipBadLines, err);
+        ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond, err);
+        out.printf("ingested %,d events in %.1fs (%,.0f events/s): %s%n", s.events(), s.seconds(), s.eventsPerSecond(),
+                s.perMarket());
+        return 0;
+    }
+
+    /** Creates the topics if needed and replays the markets; shared with the embedded runs. */
+    static ReplayPublisher.Summary ingest(String bootstrap, Map<String, Object> clientProps, String registry,
+                                          Map<String, MarketData> loaded, double daysPerSecond, PrintWriter err) {
+        TopicSetup.create(bootstrap, clientProps, new ArrayList<>(loaded.keySet()), 1);
+        List<ReplayEvents.Sourced> events = ReplayEvents.merge(new ArrayList<>(loaded.values()));
+        err.printf("ingest: %,d events of %s into %s%n", events.size(), loaded.keySet(), bootstrap);
+        ReplayPublisher p = new ReplayPublisher(bootstrap, clientProps, new AvroSerde(new RegistryClient(registry)),
+                daysPerSecond, Duration.ofSeconds(2), line -> {
+                    err.println(line);
+                    err.flush();
+                });
+        return p.publish(events);
+    }
+}

@@ -1,0 +1,51 @@
+package io.xmrec.app;
+
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/** Where the Kafka cluster and the schema registry are: shared by the streaming commands. */
+final class KafkaOptions {
+
+    @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,...]", description = "Kafka bootstrap servers.")
+    String bootstrap;
+
+    @Option(names = "--registry", paramLabel = "URL",
+            description = "Schema registry URL (Confluent REST API: Confluent, Apicurio ccompat, Karapace, Redpanda).")
+    String registry;
+
+    @Option(names = "--kafka-config", paramLabel = "FILE",
+            description = "Properties file of extra Kafka client settings (security.protocol, sasl.*, ssl.*, ...).")
+    Path kafkaConfig;
+
+    /** The extra client properties (empty without --kafka-config). */
+    Map<String, Object> clientProps() {
+        Map<String, Object> out = new HashMap<>();
+        if (kafkaConfig == null) {
+            return out;
+        }
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(kafkaConfig)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read --kafka-config " + kafkaConfig + ": " + e.getMessage(), e);
+        }
+        p.forEach((k, v) -> out.put(k.toString(), v.toString()));
+        return out;
+    }
+
+    /** Checks that both endpoints are given (for commands not running the embedded default). */
+    void require(String command) {
+        if (bootstrap == null || registry == null) {
+            throw new IllegalArgumentException(command + " needs --bootstrap HOST:PORT and --registry URL"
+                    + (command.endsWith("holdouts") ? " (or --embedded)" : ""));
+        }
+    }
+}

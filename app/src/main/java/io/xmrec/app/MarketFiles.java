@@ -1,0 +1,36 @@
+package io.xmrec.app;
+
+import io.xmrec.core.data.DataDirectory;
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.data.XMarketReader;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Finds (or downloads) and reads the XMarket files of some markets, for every command that needs them. */
+final class MarketFiles {
+
+    private MarketFiles() {
+    }
+
+    static Map<String, MarketData> load(Path data, List<String> markets, boolean skipBadLines, PrintWriter stderr) {
+        DataDirectory dir = DataDirectory.resolve(data, System.getenv(), stderr::println);
+        Map<String, Path> files = dir.ensure(markets);
+        XMarketReader reader = skipBadLines
+                ? XMarketReader.skippingBadLines(e -> stderr.println("skipped: " + e.getMessage()))
+                : XMarketReader.strict();
+        Map<String, MarketData> loaded = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> f : files.entrySet()) {
+            MarketData md = reader.read(f.getKey(), f.getValue());
+            loaded.put(f.getKey(), md);
+            if (md.skippedLines() > 0) {
+                stderr.println(f.getValue() + ": skipped " + md.skippedLines() + " bad lines");
+            }
+        }
+        stderr.println("data: " + dir);
+        return loaded;
+    }
+}
