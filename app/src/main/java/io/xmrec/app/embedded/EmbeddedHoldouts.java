@@ -1,0 +1,85 @@
+package io.xmrec.app.embedded;
+
+import io.xmrec.schemas.DeadLetter;
+import io.xmrec.schemas.HoldoutState;
+import io.xmrec.schemas.Topics;
+import io.xmrec.schemas.TrainingInteraction;
+import io.xmrec.schemas.registry.AvroSerde;
+import io.xmrec.schemas.registry.RegistryClient;
+import io.xmrec.stream.HoldoutJob;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Runs the holdout job over what is in the review topics (bounded) and reads back what it wrote. */
+public final class EmbeddedHoldouts {
+
+    /** The job's outputs as read back from the topics. */
+    public record Result(Map<String, HoldoutState> holdouts, List<TrainingInteraction> train, List<DeadLetter> deadLetters,
+                         double seconds) {
+
+        /** Held-out items: one or two per user. */
+        public long heldOut() {
+            return holdouts.values().stream().mapToLong(h -> h.getValidItem() == null ? 1 : 2).sum();
+        }
+    }
+
+    private EmbeddedHoldouts() {
+    }
+
+    /** Runs the job on a local mini-cluster until the topics' current ends are processed. */
+    public static double runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism) {
+        HoldoutJob.Settings s = new HoldoutJob.Settings(bootstrap, registry, clientProps, true, Duration.ofDays(7),
+                Duration.ofSeconds(2), "xmrec-holdouts-" + System.currentTimeMillis());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
+        HoldoutJob.define(env, s);
+        long t0 = System.nanoTime();
+        try {
+            env.execute("xmrec holdouts (bounded)");
+        } catch (Exception e) {
+            throw new IllegalStateException("the holdout job failed: " + e.getMessage(), e);
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Reads the final state: the latest holdout per market|user, all training interactions, all dead letters. */
+    public static Result read(String bootstrap, String registry, Map<String, Object> clientProps, double seconds) {
+        AvroSerde serde = new AvroSerde(new RegistryClient(registry));
+        Map<String, HoldoutState> latest = new TreeMap<>();
+        for (HoldoutState h : TopicReader.readAll(bootstrap, clientProps, Topics.HOLDOUTS, serde, HoldoutState.class)) {
+            latest.merge(h.getMarket() + "|" + h.getUser(), h, (a, b) -> b.getVersion() >= a.getVersion() ? b : a);
+        }
+        List<TrainingInteraction> train = TopicReader.readAll(bootstrap, clientProps, Topics.TRAIN, serde,
+                TrainingInteraction.class);
+        List<DeadLetter> dead = TopicReader.readAll(bootstrap, clientProps, Topics.DEADLETTER, serde, DeadLetter.class);
+        return new Result(latest, train, dead, seconds);
+    }
+
+    /** Writes the final state as TSV: market user valid_item test_item train_count, one row per user. */
+    public static void dump(Result r, Path file) {
+        Map<String, Integer> trainCounts = new HashMap<>();
+        for (TrainingInteraction t : r.train()) {
+            trainCounts.merge(t.getMarket() + "|" + t.getUser(), 1, Integer::sum);
+        }
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write("market\tuser\tvalid_item\ttest_item\ttrain_count\n");
+            for (HoldoutState h : r.holdouts().values()) {
+                int n = trainCounts.getOrDefault(h.getMarket() + "|" + h.getUser(), 0);
+                w.write(h.getMarket() + "\t" + h.getUser() + "\t" + (h.getValidItem() == null ? "" : h.getValidItem())
+                        + "\t" + h.getTestItem() + "\t" + n + "\n");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.xmrec.stream;
+
+import io.xmrec.schemas.ReviewEvent;
+import io.xmrec.schemas.Topics;
+
+import java.time.Instant;
+
+/** What makes a review event acceptable; each failure says what is wrong. */
+public final class ReviewValidation {
+
+    /** Reviews before this are absurd for e-commerce data (Amazon opened in 1995). */
+    public static final Instant EARLIEST = Instant.parse("1995-01-01T00:00:00Z");
+    /** Clock skew tolerated into the future. */
+    public static final long FUTURE_SLACK_MILLIS = 86_400_000L;
+
+    private ReviewValidation() {
+    }
+
+    /** Null when {@code e} read from {@code topic} is valid, else the reason. */
+    public static String problem(ReviewEvent e, String topic, long nowMillis) {
+        String topicMarket = Topics.marketOf(topic);
+        if (blank(e.getMarket())) {
+            return "market is missing";
+        }
+        if (topicMarket != null && !topicMarket.equals(e.getMarket())) {
+            return "market '" + e.getMarket() + "' does not match topic " + topic;
+        }
+        if (blank(e.getUser())) {
+            return "user is missing";
+        }
+        if (blank(e.getItem())) {
+            return "item is missing";
+        }
+        float r = e.getRating();
+        if (!(r >= 1f && r <= 5f)) {
+            return "rating " + r + " is outside 1..5";
+        }
+        Instant t = e.getEventTime();
+        if (t == null || t.isBefore(EARLIEST) || t.toEpochMilli() > nowMillis + FUTURE_SLACK_MILLIS) {
+            return "event time " + t + " is absurd (before " + EARLIEST + " or in the future)";
+        }
+        return null;
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+}
