@@ -1,0 +1,106 @@
+package io.xmrec.app;
+
+import io.xmrec.app.embedded.EmbeddedHoldouts;
+import io.xmrec.app.embedded.EmbeddedKafka;
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.data.Markets;
+import io.xmrec.ingest.ReplayPublisher;
+import io.xmrec.schemas.registry.RegistryServer;
+import io.xmrec.stream.HoldoutJob;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "holdouts", mixinStandardHelpOptions = true,
+        description = "Runs the Flink job that keeps rolling leave-one-out holdouts per user: reads every "
+                + "xmrec.reviews.<market> topic, writes xmrec.train, xmrec.holdouts and xmrec.deadletter exactly once. "
+                + "With --embedded it starts an in-process broker and registry, ingests the files, processes them all "
+                + "and can dump the final state for comparison with the offline split.")
+final class HoldoutsCommand implements Callable<Integer> {
+
+    @CommandLine.Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    @Option(names = "--embedded", description = "Start an in-process Kafka broker and schema registry, ingest --data "
+            + "for --markets, run the job over everything ingested and stop.")
+    boolean embedded;
+
+    @Option(names = "--bounded", description = "Process what is in the topics now, then stop (default: run until killed).")
+    boolean bounded;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "With --embedded: directory of the XMarket files.")
+    Path data;
+
+    @Option(names = "--markets", paramLabel = "M[,M...]", description = "With --embedded: markets to ingest (default: in,jp).")
+    String markets = "in,jp";
+
+    @Option(names = "--dump", paramLabel = "FILE",
+            description = "With --embedded or --bounded: write the final state as TSV (market user valid_item test_item train_count).")
+    Path dump;
+
+    @Option(names = "--parallelism", description = "Parallelism of the local Flink mini-cluster (default: 2).")
+    int parallelism = 2;
+
+    @Option(names = "--checkpoint-interval", paramLabel = "SECONDS",
+            description = "Checkpoint interval; transactions commit at checkpoints (default: 10).")
+    int checkpointSeconds = 10;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("--parallelism must be at least 1, got " + parallelism);
+        }
+        if (embedded) {
+            Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
+            err.println("starting the in-process Kafka broker and schema registry ...");
+            try (EmbeddedKafka k = EmbeddedKafka.start(null);
+                 RegistryServer registry = RegistryServer.start(k.bootstrapServers(), "127.0.0.1", 0, Map.of())) {
+                err.println("broker " + k.bootstrapServers() + ", registry " + registry.url());
+                ReplayPublisher.Summary s = IngestCommand.ingest(k.bootstrapServers(), Map.of(), registry.url(), loaded,
+                        0, err);
+                err.printf("ingested %,d events in %.1fs%n", s.events(), s.seconds());
+                double secs = EmbeddedHoldouts.runBounded(k.bootstrapServers(), registry.url(), Map.of(), parallelism);
+                report(EmbeddedHoldouts.read(k.bootstrapServers(), registry.url(), Map.of(), secs), s.events(), out, err);
+            }
+            return 0;
+        }
+        kafka.require("xmrec holdouts");
+        if (bounded) {
+            double secs = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(), parallelism);
+            report(EmbeddedHoldouts.read(kafka.bootstrap, kafka.registry, kafka.clientProps(), secs), -1, out, err);
+            return 0;
+        }
+        HoldoutJob.Settings s = new HoldoutJob.Settings(kafka.bootstrap, kafka.registry, kafka.clientProps(), false,
+                Duration.ofDays(7), Duration.ofSeconds(checkpointSeconds), "xmrec-holdouts");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
+        HoldoutJob.define(env, s);
+        err.println("holdout job running on a local mini-cluster (parallelism " + parallelism + "); Ctrl-C stops it");
+        env.execute("xmrec holdouts");
+        return 0;
+    }
+
+    private void report(EmbeddedHoldouts.Result r, long input, PrintWriter out, PrintWriter err) {
+        out.printf("holdout job: %.1fs; %,d users with a holdout, %,d training interactions, %,d held out, %,d dead letters%n",
+                r.seconds(), r.holdouts().size(), r.train().size(), r.heldOut(), r.deadLetters().size());
+        if (input >= 0) {
+            long accounted = r.train().size() + r.heldOut() + r.deadLetters().size();
+            out.printf("accounted for: %,d of %,d input records%n", accounted, input);
+        }
+        if (dump != null) {
+            EmbeddedHoldouts.dump(r, dump);
+            err.println("wrote " + dump);
+        }
+    }
+}
