@@ -66,7 +66,7 @@ public final class XMarketReader {
             }
             pos = end + 1;
             lineNo++;
-            if (lineNo == 1 && line.trim().equals(HEADER)) {
+            if (isHeader(lineNo, line)) {
                 continue;
             }
             if (line.isBlank()) {
@@ -85,7 +85,13 @@ public final class XMarketReader {
         return new MarketData(market, file, sha, List.copyOf(out), skipped);
     }
 
-    static Interaction parse(Path file, long lineNo, String line) {
+    /** Whether a line is the file's header (only line 1 may be). */
+    public static boolean isHeader(long lineNo, String line) {
+        return lineNo == 1 && line.trim().equals(HEADER);
+    }
+
+    /** Parses one data line (1-based {@code lineNo}); a bad line throws with file, line and content. */
+    public static Interaction parse(Path file, long lineNo, String line) {
         String[] f = line.trim().split("\\s+");
         if (f.length != 4) {
             throw new DataFormatException(file, lineNo, line, "expected 4 fields, found " + f.length);
