@@ -1,0 +1,56 @@
+package io.xmrec.stream;
+
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Entry point of the holdout job jar for a Flink cluster ({@code flink run -c io.xmrec.stream.HoldoutJobMain
+ * xmrec-stream-processors-*-job.jar --bootstrap HOST:PORT --registry URL}). Options:
+ * {@code --bootstrap}, {@code --registry} (required), {@code --checkpoint-seconds} (10),
+ * {@code --dedup-days} (7), {@code --transactional-id-prefix} (xmrec-holdouts), {@code --bounded},
+ * and any {@code --kafka.<client setting> value} passed to the Kafka clients (security settings).
+ */
+public final class HoldoutJobMain {
+
+    private HoldoutJobMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new HashMap<>();
+        Map<String, Object> client = new HashMap<>();
+        boolean bounded = false;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--bounded")) {
+                bounded = true;
+            } else if (a.startsWith("--") && i + 1 < args.length) {
+                if (a.startsWith("--kafka.")) {
+                    client.put(a.substring("--kafka.".length()), args[++i]);
+                } else {
+                    opts.put(a.substring(2), args[++i]);
+                }
+            } else {
+                throw new IllegalArgumentException("holdout job: unexpected argument '" + a + "' (options are --name value)");
+            }
+        }
+        String bootstrap = opts.remove("bootstrap");
+        String registry = opts.remove("registry");
+        if (bootstrap == null || registry == null) {
+            throw new IllegalArgumentException("holdout job needs --bootstrap HOST:PORT and --registry URL");
+        }
+        int checkpoint = Integer.parseInt(opts.getOrDefault("checkpoint-seconds", "10"));
+        int dedupDays = Integer.parseInt(opts.getOrDefault("dedup-days", "7"));
+        String prefix = opts.getOrDefault("transactional-id-prefix", "xmrec-holdouts");
+        opts.keySet().removeAll(java.util.List.of("checkpoint-seconds", "dedup-days", "transactional-id-prefix"));
+        if (!opts.isEmpty()) {
+            throw new IllegalArgumentException("holdout job: unknown options " + opts.keySet());
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        HoldoutJob.define(env, new HoldoutJob.Settings(bootstrap, registry, client, bounded, Duration.ofDays(dedupDays),
+                Duration.ofSeconds(checkpoint), prefix));
+        env.execute("xmrec holdouts");
+    }
+}
