@@ -30,7 +30,7 @@ class ForecForkTest {
         NativeThreads.apply(1);
     }
 
-    private static NcfModel trunk(CrossMarketDataset d) {
+    static NcfModel trunk(CrossMarketDataset d) {
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(64);
         NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
         NcfModel mlp = new NcfTrainer(o, null).trainMlp(d, gmf).model();

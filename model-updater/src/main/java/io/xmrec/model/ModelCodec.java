@@ -1,0 +1,122 @@
+package io.xmrec.model;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.serving.ServedModel;
+import io.xmrec.schemas.ModelRecord;
+import io.xmrec.schemas.Tensor;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A market's model as the {@code ModelRecord} of {@code xmrec.models}: every parameter of the DL4J
+ * graph as a named float32 tensor (little-endian, row-major, dense weights {@code [in, out]}), the
+ * user tables cut down to the market's own users (users are market-specific; items are shared and
+ * kept whole), and the vocabularies in row order. {@link #served} turns a record into a
+ * {@link ServedModel} that scores in plain Java.
+ */
+public final class ModelCodec {
+
+    private ModelCodec() {
+    }
+
+    /** What the updater knows about a model besides its parameters. */
+    public record Meta(long version, long trunkVersion, Map<String, Long> trainedThrough, Long watermarkMillis,
+                       Double validationNdcg10, Double validationHr10) {
+    }
+
+    public static ModelRecord toRecord(String market, NcfModel model, Meta meta) {
+        // the market's own users, in vocabulary order, with their row numbers
+        String prefix = market + "/";
+        List<String> users = new ArrayList<>();
+        List<Integer> rows = new ArrayList<>();
+        for (int r = 0; r < model.users().size(); r++) {
+            String key = model.users().id(r);
+            if (key.startsWith(prefix)) {
+                users.add(key.substring(prefix.length()));
+                rows.add(r);
+            } else if (!key.contains("/")) {
+                users.add(key); // a single-market model without market prefixes
+                rows.add(r);
+            }
+        }
+        List<Tensor> tensors = new ArrayList<>();
+        for (Map.Entry<String, INDArray> p : model.graph().paramTable().entrySet()) {
+            String name = p.getKey();
+            INDArray a = p.getValue();
+            long[] shape = a.shape();
+            float[] v = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
+            int[] s = new int[shape.length];
+            for (int d = 0; d < s.length; d++) {
+                s[d] = Math.toIntExact(shape[d]);
+            }
+            if (name.equals(NcfNetworks.GMF_USER + "_W") || name.equals(NcfNetworks.MLP_USER + "_W")) {
+                int dim = s[1];
+                float[] cut = new float[rows.size() * dim];
+                for (int k = 0; k < rows.size(); k++) {
+                    System.arraycopy(v, rows.get(k) * dim, cut, k * dim, dim);
+                }
+                v = cut;
+                s[0] = rows.size();
+            }
+            tensors.add(Tensor.newBuilder().setName(name).setShape(toList(s)).setValues(floats(v)).build());
+        }
+        return ModelRecord.newBuilder()
+                .setMarket(market)
+                .setVersion(meta.version())
+                .setTrunkVersion(meta.trunkVersion())
+                .setArchitecture(model.architecture().label())
+                .setTrainedThrough(new LinkedHashMap<>(meta.trainedThrough()))
+                .setWatermark(meta.watermarkMillis() == null ? null : Instant.ofEpochMilli(meta.watermarkMillis()))
+                .setValidationNdcg10(meta.validationNdcg10())
+                .setValidationHr10(meta.validationHr10())
+                .setUsers(users)
+                .setItems(new ArrayList<>(model.items().ids()))
+                .setTensors(tensors)
+                .setCreatedAt(Instant.now())
+                .build();
+    }
+
+    /** The record as a plain-Java scorer. */
+    public static ServedModel served(ModelRecord r) {
+        Map<String, ServedModel.Tensor> t = new LinkedHashMap<>();
+        for (Tensor x : r.getTensors()) {
+            int[] shape = x.getShape().stream().mapToInt(Integer::intValue).toArray();
+            t.put(x.getName(), new ServedModel.Tensor(shape, floats(x.getValues())));
+        }
+        return new ServedModel(r.getMarket(), r.getVersion(), r.getUsers(), r.getItems(), t);
+    }
+
+    /** The user key of a market's user in cross-market vocabularies. */
+    public static String userKey(String market, String user) {
+        return CrossMarketDataset.userKey(market, user);
+    }
+
+    private static List<Integer> toList(int[] s) {
+        List<Integer> l = new ArrayList<>(s.length);
+        for (int d : s) {
+            l.add(d);
+        }
+        return l;
+    }
+
+    static ByteBuffer floats(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b;
+    }
+
+    static float[] floats(ByteBuffer b) {
+        ByteBuffer d = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        float[] v = new float[d.remaining() / 4];
+        d.asFloatBuffer().get(v);
+        return v;
+    }
+}
