@@ -6,6 +6,8 @@ import io.xmrec.core.dataset.IndexedMarket;
 import io.xmrec.core.holdout.LeaveOneOutSplitter;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.core.holdout.Split;
+import io.xmrec.core.metrics.MarketEvaluation;
+import io.xmrec.core.metrics.OfflineEvaluator;
 import io.xmrec.core.metrics.RankSummary;
 import io.xmrec.core.metrics.RankingMetrics;
 import io.xmrec.core.metrics.Scorer;

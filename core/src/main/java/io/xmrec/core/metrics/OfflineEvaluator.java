@@ -1,10 +1,8 @@
-package io.xmrec.eval;
+package io.xmrec.core.metrics;
 
 import io.xmrec.core.dataset.IdVocabulary;
 import io.xmrec.core.dataset.IndexedMarket;
 import io.xmrec.core.holdout.Split;
-import io.xmrec.core.metrics.RankingMetrics;
-import io.xmrec.core.metrics.Scorer;
 import io.xmrec.core.sampling.EvaluationNegatives;
 
 import java.util.ArrayList;

@@ -1,11 +1,10 @@
-package io.xmrec.eval;
+package io.xmrec.core.metrics;
 
 import io.xmrec.core.data.Interaction;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
 import io.xmrec.core.holdout.LeaveOneOutSplitter;
 import io.xmrec.core.holdout.Split;
-import io.xmrec.core.metrics.Scorer;
 import io.xmrec.core.sampling.EvaluationNegatives;
 import io.xmrec.core.testing.TestData;
 import org.junit.jupiter.api.Test;

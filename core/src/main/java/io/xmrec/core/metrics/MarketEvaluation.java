@@ -1,7 +1,6 @@
-package io.xmrec.eval;
+package io.xmrec.core.metrics;
 
 import io.xmrec.core.holdout.Split;
-import io.xmrec.core.metrics.RankSummary;
 
 import java.util.List;
 
