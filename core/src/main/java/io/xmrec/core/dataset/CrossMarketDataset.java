@@ -60,6 +60,24 @@ public final class CrossMarketDataset {
         return new CrossMarketDataset(userVocab, itemVocab, out);
     }
 
+    /**
+     * Indexes splits over given vocabularies (a model's, when more data arrives for it); every user
+     * and item of the splits must be in them.
+     */
+    public static CrossMarketDataset withVocabularies(List<MarketSplit> splits, IdVocabulary users, IdVocabulary items) {
+        if (splits.isEmpty()) {
+            throw new IllegalArgumentException("no markets given");
+        }
+        Map<String, IndexedMarket> out = new LinkedHashMap<>();
+        for (MarketSplit s : splits) {
+            if (out.containsKey(s.market())) {
+                throw new IllegalArgumentException("market " + s.market() + " given twice");
+            }
+            out.put(s.market(), index(s, users, items));
+        }
+        return new CrossMarketDataset(users, items, out);
+    }
+
     private static IndexedMarket index(MarketSplit s, IdVocabulary userVocab, IdVocabulary itemVocab) {
         int n = s.users().size();
         String[] ids = new String[n];
@@ -104,6 +122,13 @@ public final class CrossMarketDataset {
         if (out.isEmpty()) {
             throw new IllegalArgumentException("no markets to keep");
         }
+        return new CrossMarketDataset(users, items, out);
+    }
+
+    /** The same data set with one market's item pool replaced (see {@link IndexedMarket#withItemPool}). */
+    public CrossMarketDataset withItemPool(String market, int[] pool) {
+        Map<String, IndexedMarket> out = new LinkedHashMap<>(markets);
+        out.put(market, market(market).withItemPool(pool));
         return new CrossMarketDataset(users, items, out);
     }
 

@@ -84,4 +84,9 @@ public final class IndexedMarket {
     public int trainInteractions() {
         return trainInteractions;
     }
+
+    /** The same users with another item pool (negatives come from the pool: a subset of users still samples from the whole market). */
+    public IndexedMarket withItemPool(int[] pool) {
+        return new IndexedMarket(market, userIds, userIndex, trainItems, validationItem, testItem, ratedItems, pool.clone());
+    }
 }

@@ -19,4 +19,10 @@ public record MarketSplit(String market, List<UserSplit> users, int droppedUsers
         }
         return n;
     }
+
+    /** The split of the users {@code keep} accepts (the others count as dropped). */
+    public MarketSplit withUsers(java.util.function.Predicate<String> keep) {
+        List<UserSplit> kept = users.stream().filter(u -> keep.test(u.user())).toList();
+        return new MarketSplit(market, kept, droppedUsers + users.size() - kept.size(), minInteractions);
+    }
 }
