@@ -1,0 +1,95 @@
+package io.xmrec.app;
+
+import io.xmrec.app.embedded.EmbeddedSystem;
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.data.Markets;
+import io.xmrec.model.ForecFork;
+import io.xmrec.model.MamlOptions;
+import io.xmrec.model.NativeThreads;
+import io.xmrec.model.NcfOptions;
+import io.xmrec.model.service.ContinualUpdater;
+import io.xmrec.ingest.ReplayPublisher;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Starts everything in one JVM (in-process Kafka and schema registry, the Flink holdout job, the "
+                + "continual model-updater, the recommendation endpoint), replays the XMarket files as a live stream, "
+                + "and runs until Ctrl-C.")
+final class DemoCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Directory of the XMarket files (default: $XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket; missing files are downloaded).")
+    Path data;
+
+    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: all seven).")
+    String markets = String.join(",", Markets.KNOWN);
+
+    @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 30).")
+    String speed = "30";
+
+    @Option(names = "--port", description = "HTTP port of the recommendation endpoint (default: 8080).")
+    int port = 8080;
+
+    @Option(names = "--host", description = "Address the HTTP endpoint binds to (default: 127.0.0.1).")
+    String host = "127.0.0.1";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Updater settings scaled to the replay: the first trunk after 30% of the training interactions. */
+    static ContinualUpdater.Settings settings(Map<String, MarketData> loaded) {
+        long lines = loaded.values().stream().mapToLong(m -> m.interactions().size()).sum();
+        long bootstrap = Math.max(500, (long) (0.3 * lines * 0.7));
+        return new ContinualUpdater.Settings(7, bootstrap, 200, 200_000, Math.max(2_000, lines / 3),
+                NcfOptions.defaults().withEpochs(5), MamlOptions.defaults(), ForecFork.Options.defaults().withEpochs(5),
+                1, 0.02, 99, 42);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        double daysPerSecond = IngestCommand.parseSpeed(speed);
+        NativeThreads.apply(NativeThreads.configured());
+        Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
+        CountDownLatch done = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            err.println("demo: stopping ...");
+            err.flush();
+            done.countDown();
+            try {
+                closed.await(60, java.util.concurrent.TimeUnit.SECONDS); // let the main thread close everything
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        try (EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded), host, port,
+                line -> {
+                    err.println(line);
+                    err.flush();
+                })) {
+            out.println("xmrec demo: broker " + sys.bootstrapServers() + ", registry " + sys.registryUrl());
+            out.println("recommendations: " + sys.httpUrl() + "/recommendations/{market}/{user}?k=10 (models: "
+                    + sys.httpUrl() + "/models)");
+            out.flush();
+            ReplayPublisher.Summary s = IngestCommand.ingest(sys.bootstrapServers(), Map.of(), sys.registryUrl(), loaded,
+                    daysPerSecond, err);
+            out.printf("replay done: %,d events in %.1fs; models keep updating until Ctrl-C%n", s.events(), s.seconds());
+            out.flush();
+            done.await();
+        } finally {
+            closed.countDown();
+        }
+        return 0;
+    }
+
+}

@@ -1,0 +1,92 @@
+package io.xmrec.app;
+
+import io.xmrec.model.ForecFork;
+import io.xmrec.model.MamlOptions;
+import io.xmrec.model.NativeThreads;
+import io.xmrec.model.NcfOptions;
+import io.xmrec.model.service.ContinualUpdater;
+import io.xmrec.model.topic.ModelClient;
+import io.xmrec.model.topic.RecommendationServer;
+import io.xmrec.schemas.TopicSetup;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+@Command(name = "updater", mixinStandardHelpOptions = true,
+        description = "Runs the continual model-updater: reads xmrec.train and xmrec.holdouts, pre-trains the shared "
+                + "trunk (NMF++ then MAML) once enough data has arrived, forks and fine-tunes a FOREC model per market, "
+                + "fine-tunes each market on new micro-batches (refusing updates that lose validation nDCG@10 beyond "
+                + "the rollback margin), re-trains the trunk periodically, and publishes every model on xmrec.models.")
+final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
+
+    @CommandLine.Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    @Option(names = "--bootstrap-interactions", description = "Training interactions of eligible users before the first trunk (default: 20000).")
+    long bootstrapInteractions = 20_000;
+
+    @Option(names = "--micro-batch", description = "New interactions of a market that make a fine-tuning step (default: 500).")
+    int microBatch = 500;
+
+    @Option(names = "--window", description = "Training interactions kept per market (default: 200000).")
+    int window = 200_000;
+
+    @Option(names = "--retrain-every", description = "Interactions between trunk re-trainings (default: 200000).")
+    long retrainEvery = 200_000;
+
+    @Option(names = "--epochs", description = "Epochs of each trunk stage and of the fork's fine-tuning (default: 5).")
+    int epochs = 5;
+
+    @Option(names = "--rollback-margin", description = "Refuse a model whose validation nDCG@10 is lower than the current one's by more than this (default: 0.02).")
+    double rollbackMargin = 0.02;
+
+    @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained or evaluated (default: 7).")
+    int minInteractions = 7;
+
+    @Option(names = "--http-port", description = "Also serve GET /recommendations/{market}/{user}?k=10 from the published models on this port (0 = none).")
+    int httpPort;
+
+    @Option(names = "--http-host", description = "Address the HTTP endpoint binds to (default: 127.0.0.1).")
+    String httpHost = "127.0.0.1";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    ContinualUpdater.Settings settings() {
+        if (microBatch < 1 || window < 1 || epochs < 1 || bootstrapInteractions < 1 || retrainEvery < 1) {
+            throw new IllegalArgumentException("--micro-batch, --window, --epochs, --bootstrap-interactions and "
+                    + "--retrain-every must be positive");
+        }
+        return new ContinualUpdater.Settings(minInteractions, bootstrapInteractions, microBatch, window, retrainEvery,
+                NcfOptions.defaults().withEpochs(epochs), MamlOptions.defaults(),
+                ForecFork.Options.defaults().withEpochs(epochs), 1, rollbackMargin, 99, 42);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        kafka.require("xmrec updater");
+        NativeThreads.apply(NativeThreads.configured());
+        AtomicBoolean stop = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.set(true)));
+        try (ContinualUpdater u = new ContinualUpdater(kafka.bootstrap, kafka.clientProps(), kafka.registry,
+                TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings(), line -> {
+                    err.println(line);
+                    err.flush();
+                })) {
+            if (httpPort > 0) {
+                try (ModelClient client = new ModelClient(kafka.bootstrap, kafka.clientProps(), kafka.registry);
+                     RecommendationServer http = new RecommendationServer(client, httpHost, httpPort)) {
+                    err.println("recommendations at " + http.url() + "/recommendations/{market}/{user}?k=10");
+                    u.runUntil(stop::get);
+                }
+            } else {
+                u.runUntil(stop::get);
+            }
+        }
+        return 0;
+    }
+}

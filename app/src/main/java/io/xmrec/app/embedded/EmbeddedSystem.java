@@ -1,0 +1,114 @@
+package io.xmrec.app.embedded;
+
+import io.xmrec.model.service.ContinualUpdater;
+import io.xmrec.model.topic.ModelClient;
+import io.xmrec.model.topic.RecommendationServer;
+import io.xmrec.schemas.TopicSetup;
+import io.xmrec.schemas.registry.RegistryServer;
+import io.xmrec.stream.HoldoutJob;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * Everything in one JVM: an in-process Kafka broker and schema registry, the holdout job on a
+ * local Flink mini-cluster (unbounded, checkpointing), the continual model-updater on its own
+ * thread, and the model client with the recommendation endpoint. Ingest is the caller's: anything
+ * published to the review topics flows through.
+ */
+public final class EmbeddedSystem implements AutoCloseable {
+
+    private final EmbeddedKafka kafka;
+    private final RegistryServer registry;
+    private final JobClient job;
+    private final ContinualUpdater updater;
+    private final Thread updaterThread;
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final AtomicReference<Throwable> updaterFailure = new AtomicReference<>();
+    private final ModelClient client;
+    private final RecommendationServer http;
+
+    private EmbeddedSystem(List<String> markets, ContinualUpdater.Settings settings, String httpHost, int httpPort,
+                           Consumer<String> log) throws Exception {
+        kafka = EmbeddedKafka.start(null);
+        registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
+        TopicSetup.create(kafka.bootstrapServers(), Map.of(), markets, 1);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+        HoldoutJob.define(env, new HoldoutJob.Settings(kafka.bootstrapServers(), registry.url(), Map.of(), false,
+                Duration.ofDays(7), Duration.ofSeconds(1), "xmrec-holdouts-embedded"));
+        job = env.executeAsync("xmrec holdouts");
+        updater = new ContinualUpdater(kafka.bootstrapServers(), Map.of(), registry.url(),
+                TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings, log);
+        updaterThread = new Thread(() -> {
+            try {
+                updater.runUntil(stop::get);
+            } catch (Throwable t) {
+                updaterFailure.set(t);
+                log.accept("updater failed: " + t);
+            }
+        }, "xmrec-updater");
+        updaterThread.setDaemon(true);
+        updaterThread.start();
+        client = new ModelClient(kafka.bootstrapServers(), Map.of(), registry.url());
+        http = new RecommendationServer(client, httpHost, httpPort);
+    }
+
+    public static EmbeddedSystem start(List<String> markets, ContinualUpdater.Settings settings, String httpHost,
+                                       int httpPort, Consumer<String> log) {
+        try {
+            return new EmbeddedSystem(markets, settings, httpHost, httpPort, log);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the embedded system: " + e.getMessage(), e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public String registryUrl() {
+        return registry.url();
+    }
+
+    public String httpUrl() {
+        return http.url();
+    }
+
+    public ModelClient models() {
+        return client;
+    }
+
+    public ContinualUpdater.Stats updaterStats() {
+        Throwable t = updaterFailure.get();
+        if (t != null) {
+            throw new IllegalStateException("the updater failed: " + t.getMessage(), t);
+        }
+        return updater.stats();
+    }
+
+    @Override
+    public void close() {
+        stop.set(true);
+        try {
+            updaterThread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        http.close();
+        client.close();
+        updater.close();
+        try {
+            job.cancel().get();
+        } catch (Exception e) {
+            // the job may have failed or finished already; the cluster goes down with the JVM's mini-cluster
+        }
+        registry.close();
+        kafka.close();
+    }
+}
