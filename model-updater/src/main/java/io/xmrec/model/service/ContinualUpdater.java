@@ -54,7 +54,9 @@ import java.util.function.Consumer;
  *       falls more than the rollback margin below the current version's on the same holdouts: then
  *       the update is refused, logged and counted, and the current version stays;</li>
  *   <li>re-trains the trunk and re-forks every market every {@code retrainEvery} interactions, which
- *       is also when interactions of users or items the models do not know yet get in.</li>
+ *       is also when interactions of users or items the models do not know yet get in; a market
+ *       without a model triggers the re-training early once it has four micro-batches of eligible
+ *       interactions.</li>
  * </ul>
  */
 public final class ContinualUpdater implements AutoCloseable {
@@ -96,6 +98,8 @@ public final class ContinualUpdater implements AutoCloseable {
     private long trunkVersion;
     private Long watermark;
     private boolean caughtUp;
+    private long records;
+    private long lastNewMarketCheck;
 
     public ContinualUpdater(String bootstrap, Map<String, Object> clientProps, String registryUrl, int maxModelBytes,
                             Settings settings, Consumer<String> log) {
@@ -136,6 +140,7 @@ public final class ContinualUpdater implements AutoCloseable {
             caughtUp = false;
         }
         for (ConsumerRecord<String, byte[]> r : records) {
+            this.records++;
             if (r.value() == null) {
                 continue;
             }
@@ -157,7 +162,7 @@ public final class ContinualUpdater implements AutoCloseable {
             offsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
         }
         if (trunkVersion == 0 ? interactions >= settings.bootstrapInteractions() && eligible() >= settings.bootstrapInteractions()
-                : sinceRetrain >= settings.retrainEvery()) {
+                : sinceRetrain >= settings.retrainEvery() || newMarketReady()) {
             retrain();
             return;
         }
@@ -166,6 +171,25 @@ public final class ContinualUpdater implements AutoCloseable {
                 fineTune(e.getKey(), e.getValue());
             }
         }
+    }
+
+    /**
+     * Whether a market without a model has enough data for one (four micro-batches of eligible
+     * interactions): its users are not in the trunk, so it joins at a re-training, which then comes
+     * early rather than after {@code retrainEvery} interactions.
+     */
+    private boolean newMarketReady() {
+        if (records - lastNewMarketCheck < 1000 && !caughtUp) {
+            return false; // checked now and then: it walks every user's holdout
+        }
+        lastNewMarketCheck = records;
+        for (MarketWindow w : windows.values()) {
+            if (!models.containsKey(w.market())
+                    && w.eligibleInteractions(settings.minInteractions()) >= 4L * settings.microBatch()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Training interactions of users who would be trained on (their holdouts have arrived). */
