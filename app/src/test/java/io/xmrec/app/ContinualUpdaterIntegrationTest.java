@@ -95,7 +95,7 @@ class ContinualUpdaterIntegrationTest {
         }
 
         private void send(String topic, String key, org.apache.avro.specific.SpecificRecord r) throws Exception {
-            producer.send(new ProducerRecord<>(topic, key, serde.serialize(topic, r))).get();
+            producer.send(new ProducerRecord<>(topic, key, serde.serialize(topic, r)));
         }
 
         private static Instant day(long epochDay) {
