@@ -48,16 +48,7 @@ public final class CrossMarketDataset {
                 itemIds.add(u.test().item());
             }
         }
-        IdVocabulary userVocab = IdVocabulary.of(userKeys);
-        IdVocabulary itemVocab = IdVocabulary.of(itemIds);
-        Map<String, IndexedMarket> out = new LinkedHashMap<>();
-        for (MarketSplit s : splits) {
-            if (out.containsKey(s.market())) {
-                throw new IllegalArgumentException("market " + s.market() + " given twice");
-            }
-            out.put(s.market(), index(s, userVocab, itemVocab));
-        }
-        return new CrossMarketDataset(userVocab, itemVocab, out);
+        return withVocabularies(splits, IdVocabulary.of(userKeys), IdVocabulary.of(itemIds));
     }
 
     /**
