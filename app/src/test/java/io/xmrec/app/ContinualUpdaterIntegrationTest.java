@@ -126,9 +126,10 @@ class ContinualUpdaterIntegrationTest {
             ContinualUpdater.Settings s = new ContinualUpdater.Settings(5, first / 2, 150, 100_000, 2500,
                     NcfOptions.defaults().withEpochs(2).withBatchSize(256), MamlOptions.defaults().withMaxMetaSteps(30),
                     ForecFork.Options.defaults().withEpochs(2).withBatchSize(256), 1, 0.02, 99, 42);
+            ModelClient client = new ModelClient(b, Map.of(), registry.url());
+            ContinualUpdater.Stats one;
             try (ContinualUpdater updater = new ContinualUpdater(b, Map.of(), registry.url(),
-                    TopicSetup.MODEL_MAX_MESSAGE_BYTES, s, log::add);
-                 ModelClient client = new ModelClient(b, Map.of(), registry.url())) {
+                    TopicSetup.MODEL_MAX_MESSAGE_BYTES, s, log::add)) {
                 runUntilCaughtUp(updater, () -> updater.stats().trunkVersions() >= 1);
                 assertEquals(1, updater.stats().trunkVersions(), log.toString());
                 ServedModel m = client.await("in", 1, Duration.ofSeconds(30));
@@ -136,23 +137,36 @@ class ContinualUpdaterIntegrationTest {
 
                 long second = feed.rest();
                 runUntilCaughtUp(updater, () -> true);
-                ContinualUpdater.Stats one = updater.stats();
+                one = updater.stats();
                 assertEquals(first + second, one.interactions());
                 // a backlog read in one poll is one micro-batch (at least 150 interactions)
                 assertTrue(one.published() - 1 + one.refused() >= 1, "fine-tuned on the new interactions: " + one + " " + log);
                 assertTrue(one.published() >= 2, "the guard does not refuse everything: " + log);
                 assertTrue(one.waiting().get("in") > 0, "items new since the bootstrap wait for the next trunk: " + one);
                 client.await("in", one.versions().get("in"), Duration.ofSeconds(30));
+            }
+
+            // a restart resumes from the published models: nothing already trained is trained again
+            try (ContinualUpdater again = new ContinualUpdater(b, Map.of(), registry.url(),
+                    TopicSetup.MODEL_MAX_MESSAGE_BYTES, s, log::add)) {
+                runUntilCaughtUp(again, () -> true);
+                ContinualUpdater.Stats back = again.stats();
+                assertEquals(1, back.restored());
+                assertEquals(one.versions(), back.versions(), "restored versions");
+                assertEquals(0, back.published(), "everything read again was already in the model: " + back);
+                assertEquals(1, back.trunkVersions());
 
                 // a new market: its interactions wait for the next trunk, which then brings it in
                 feed.market(jp, 1.0);
-                runUntilCaughtUp(updater, () -> updater.stats().trunkVersions() >= 2);
-                ContinualUpdater.Stats two = updater.stats();
+                runUntilCaughtUp(again, () -> again.stats().trunkVersions() >= 2);
+                ContinualUpdater.Stats two = again.stats();
                 assertEquals(2, two.trunkVersions(), log.toString());
                 assertTrue(two.versions().containsKey("jp"), two.toString());
-                assertTrue(two.versions().get("in") > one.versions().get("in"), "in is re-forked on the new trunk");
+                assertTrue(two.versions().get("in") > one.versions().get("in"), "versions only increase across restarts");
                 ServedModel j = client.await("jp", 1, Duration.ofSeconds(30));
                 assertTrue(j.users().size() > 200, "jp's users: " + j.users().size());
+            } finally {
+                client.close();
             }
         }
     }

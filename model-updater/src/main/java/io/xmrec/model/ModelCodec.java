@@ -94,6 +94,64 @@ public final class ModelCodec {
         return new ServedModel(r.getMarket(), r.getVersion(), r.getUsers(), r.getItems(), t);
     }
 
+    /**
+     * Rebuilds a trainable DL4J model from a record (restarting the updater from what it
+     * published): the network's sizes come from the tensor shapes, hyper-parameters of training
+     * from {@code base} and {@code forec}; the user vocabulary is the market's own users.
+     */
+    public static NcfModel toModel(ModelRecord r, NcfOptions base, ForecFork.Options forec) {
+        Map<String, Tensor> byName = new LinkedHashMap<>();
+        for (Tensor t : r.getTensors()) {
+            byName.put(t.getName(), t);
+        }
+        int gmfDim = shape(byName, NcfNetworks.GMF_USER + "_W").get(1);
+        int mlpDim = shape(byName, NcfNetworks.MLP_USER + "_W").get(1);
+        List<Integer> layers = new ArrayList<>(List.of(2 * mlpDim));
+        for (int i = 1; byName.containsKey(NcfNetworks.mlpLayer(i) + "_W"); i++) {
+            layers.add(shape(byName, NcfNetworks.mlpLayer(i) + "_W").get(1));
+        }
+        NcfOptions o = new NcfOptions(gmfDim, mlpDim, layers, base.learningRate(), base.l2(), base.batchSize(),
+                base.negatives(), base.epochs(), base.embeddingStd(), base.seed());
+        List<String> users = new ArrayList<>();
+        for (String u : r.getUsers()) {
+            users.add(userKey(r.getMarket(), u));
+        }
+        io.xmrec.core.dataset.IdVocabulary uv = io.xmrec.core.dataset.IdVocabulary.ofOrdered(users);
+        io.xmrec.core.dataset.IdVocabulary iv = io.xmrec.core.dataset.IdVocabulary.ofOrdered(r.getItems());
+        NcfModel nmf = new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, uv.size(), iv.size(), o),
+                uv, iv, o, List.of(r.getMarket()));
+        NcfModel m = nmf;
+        if (r.getArchitecture().equals(NcfArchitecture.FOREC.label())) {
+            List<Integer> head = new ArrayList<>();
+            for (int i = 1; byName.containsKey(ForecFork.headLayer(i + 1) + "_W"); i++) {
+                head.add(shape(byName, ForecFork.headLayer(i) + "_W").get(1));
+            }
+            m = ForecFork.fork(nmf, new ForecFork.Options(head, forec.learningRate(), forec.l2(), forec.batchSize(),
+                    forec.epochs()), base.seed());
+        } else if (!r.getArchitecture().equals(NcfArchitecture.NMF.label())) {
+            throw new IllegalArgumentException("cannot rebuild a " + r.getArchitecture() + " model of " + r.getMarket());
+        }
+        Map<String, INDArray> params = m.graph().paramTable();
+        if (!params.keySet().equals(byName.keySet())) {
+            throw new IllegalArgumentException("model record of " + r.getMarket() + " v" + r.getVersion()
+                    + " has tensors " + byName.keySet() + ", the rebuilt network " + params.keySet());
+        }
+        for (Map.Entry<String, INDArray> p : params.entrySet()) {
+            INDArray dst = p.getValue();
+            float[] v = floats(byName.get(p.getKey()).getValues());
+            dst.assign(org.nd4j.linalg.factory.Nd4j.create(v, dst.shape(), 'c').castTo(dst.dataType()));
+        }
+        return m;
+    }
+
+    private static List<Integer> shape(Map<String, Tensor> t, String name) {
+        Tensor x = t.get(name);
+        if (x == null) {
+            throw new IllegalArgumentException("model record has no tensor " + name);
+        }
+        return x.getShape();
+    }
+
     /** The user key of a market's user in cross-market vocabularies. */
     public static String userKey(String market, String user) {
         return CrossMarketDataset.userKey(market, user);

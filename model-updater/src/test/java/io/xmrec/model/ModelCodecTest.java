@@ -74,6 +74,11 @@ class ModelCodecTest {
         ServedModel served = ModelCodec.served(r);
         assertScoresMatch(forec, served, d.market("aa"), "aa");
 
+        // a trainable DL4J model rebuilt from the record scores the same (restart of the updater)
+        NcfModel rebuilt = ModelCodec.toModel(r, NcfOptions.defaults(), ForecFork.Options.defaults());
+        assertEquals(NcfArchitecture.FOREC, rebuilt.architecture());
+        assertScoresMatch(rebuilt, served, d.market("aa"), "aa");
+
         ServedModel nmf = ModelCodec.served(avroRoundTrip(ModelCodec.toRecord("bb", trunk, meta)));
         assertScoresMatch(trunk, nmf, d.market("bb"), "bb");
 

@@ -16,6 +16,7 @@ import io.xmrec.model.NcfOptions;
 import io.xmrec.model.NcfTrainer;
 import io.xmrec.model.topic.ModelPublisher;
 import io.xmrec.schemas.HoldoutState;
+import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.TrainingInteraction;
 import io.xmrec.schemas.registry.AvroSerde;
@@ -73,12 +74,14 @@ public final class ContinualUpdater implements AutoCloseable {
 
     /** Counters for dashboards and tests. */
     public record Stats(long interactions, long published, long refused, long trunkVersions, Map<String, Long> versions,
-                        Map<String, Long> waiting) {
+                        Map<String, Long> waiting, int restored) {
     }
 
     private static final class MarketModel {
         NcfModel model;
         long version;
+        /** Input offsets ("topic-partition" -> next offset) the published model has trained through. */
+        Map<String, Long> trainedThrough = Map.of();
         final List<TrainingInteraction> pending = new ArrayList<>();
         long waiting; // interactions whose user or item the model does not know yet
     }
@@ -100,6 +103,7 @@ public final class ContinualUpdater implements AutoCloseable {
     private boolean caughtUp;
     private long records;
     private long lastNewMarketCheck;
+    private int restored;
 
     public ContinualUpdater(String bootstrap, Map<String, Object> clientProps, String registryUrl, int maxModelBytes,
                             Settings settings, Consumer<String> log) {
@@ -121,6 +125,51 @@ public final class ContinualUpdater implements AutoCloseable {
         consumer.assign(tps);
         consumer.seekToBeginning(tps);
         this.publisher = new ModelPublisher(bootstrap, clientProps, serde, maxModelBytes);
+        restore(bootstrap, clientProps);
+    }
+
+    /**
+     * Restart safety: takes the newest published model of every market as the current one (its
+     * version goes on from there) and remembers the input offsets it had trained through. The
+     * input is then read from the start again: records below those offsets only rebuild the
+     * windows, the rest is trained on, so nothing is lost and nothing is trained twice.
+     */
+    private void restore(String bootstrap, Map<String, Object> clientProps) {
+        Map<String, Object> p = new HashMap<>(clientProps);
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 80 << 20);
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 80 << 20);
+        Map<String, ModelRecord> latest = new TreeMap<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (PartitionInfo pi : c.partitionsFor(Topics.MODELS, Duration.ofSeconds(30))) {
+                tps.add(new TopicPartition(Topics.MODELS, pi.partition()));
+            }
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = c.endOffsets(tps);
+            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    if (r.value() != null) {
+                        ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
+                        latest.merge(m.getMarket(), m, (a, b) -> b.getVersion() > a.getVersion() ? b : a);
+                    }
+                }
+            }
+        }
+        for (ModelRecord r : latest.values()) {
+            MarketModel mm = new MarketModel();
+            mm.model = ModelCodec.toModel(r, settings.ncf(), settings.forec());
+            mm.version = r.getVersion();
+            mm.trainedThrough = new TreeMap<>(r.getTrainedThrough());
+            models.put(r.getMarket(), mm);
+            trunkVersion = Math.max(trunkVersion, r.getTrunkVersion());
+            log.accept(String.format("updater: restored %s v%d (trunk v%d) from %s", r.getMarket(), r.getVersion(),
+                    r.getTrunkVersion(), Topics.MODELS));
+        }
+        restored = latest.size();
     }
 
     /** Runs until {@code stop} says so (checked between polls). */
@@ -151,12 +200,15 @@ public final class ContinualUpdater implements AutoCloseable {
                 TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
                 window(t.getMarket()).add(t);
                 interactions++;
-                sinceRetrain++;
                 long ms = t.getEventTime().toEpochMilli();
                 watermark = watermark == null ? ms : Math.max(watermark, ms);
                 MarketModel mm = models.get(t.getMarket());
-                if (mm != null) {
-                    mm.pending.add(t);
+                boolean trained = mm != null && r.offset() < mm.trainedThrough.getOrDefault(r.topic() + "-" + r.partition(), 0L);
+                if (!trained) {
+                    sinceRetrain++;
+                    if (mm != null) {
+                        mm.pending.add(t);
+                    }
                 }
             }
             offsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
@@ -296,6 +348,7 @@ public final class ContinualUpdater implements AutoCloseable {
 
     private void publish(String market, MarketModel mm, RankSummary valid) {
         mm.version++;
+        mm.trainedThrough = new TreeMap<>(offsets);
         ModelCodec.Meta meta = new ModelCodec.Meta(mm.version, trunkVersion, new LinkedHashMap<>(offsets), watermark,
                 valid.ndcg(), valid.hitRate());
         int bytes = publisher.publish(ModelCodec.toRecord(market, mm.model, meta));
@@ -316,7 +369,7 @@ public final class ContinualUpdater implements AutoCloseable {
             v.put(k, m.version);
             w.put(k, m.waiting);
         });
-        return new Stats(interactions, published, refused, trunkVersion, v, w);
+        return new Stats(interactions, published, refused, trunkVersion, v, w, restored);
     }
 
     @Override
