@@ -12,6 +12,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
@@ -50,7 +51,8 @@ public final class HoldoutJob {
                 .uid("parse");
         SingleOutputStreamOperator<Review> unique = parsed.keyBy(Review::userKey)
                 .process(new Deduplicate(dedupTtl)).name("dedup").uid("dedup");
-        SingleOutputStreamOperator<TrainOut> train = unique.keyBy(Review::userKey)
+        // same key as the dedup: no second shuffle, the holdout operator chains onto the dedup
+        SingleOutputStreamOperator<TrainOut> train = DataStreamUtils.reinterpretAsKeyedStream(unique, Review::userKey)
                 .process(new HoldoutFunction()).name("rolling-holdout").uid("holdout");
         DataStream<Rejected> rejected = parsed.getSideOutput(ParseReviews.REJECTED)
                 .union(unique.getSideOutput(ParseReviews.REJECTED));
