@@ -22,8 +22,8 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Starts everything in one JVM (in-process Kafka and schema registry, the Flink holdout job, the "
-                + "continual model-updater, the recommendation endpoint), replays the XMarket files as a live stream, "
-                + "and runs until Ctrl-C.")
+                + "continual model-updater, the live evaluator with its dashboard and recommendation endpoint), replays "
+                + "the XMarket files as a live stream, and runs until Ctrl-C.")
 final class DemoCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR", description = "Directory of the XMarket files (default: $XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket; missing files are downloaded).")
@@ -35,7 +35,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 30).")
     String speed = "30";
 
-    @Option(names = "--port", description = "HTTP port of the recommendation endpoint (default: 8080).")
+    @Option(names = "--port", description = "HTTP port of the dashboard, metrics and recommendation endpoint (default: 8080).")
     int port = 8080;
 
     @Option(names = "--host", description = "Address the HTTP endpoint binds to (default: 127.0.0.1).")
@@ -78,8 +78,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                     err.flush();
                 })) {
             out.println("xmrec demo: broker " + sys.bootstrapServers() + ", registry " + sys.registryUrl());
+            out.println("dashboard: " + sys.httpUrl() + "/");
             out.println("recommendations: " + sys.httpUrl() + "/recommendations/{market}/{user}?k=10 (models: "
-                    + sys.httpUrl() + "/models)");
+                    + sys.httpUrl() + "/models); metrics: " + sys.httpUrl() + "/metrics");
             out.flush();
             ReplayPublisher.Summary s = IngestCommand.ingest(sys.bootstrapServers(), Map.of(), sys.registryUrl(), loaded,
                     daysPerSecond, err);

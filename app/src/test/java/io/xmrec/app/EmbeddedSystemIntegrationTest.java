@@ -30,8 +30,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The demo's system on in and jp: the files flow through broker, Flink job and updater into served models. */
 class EmbeddedSystemIntegrationTest {
 
+    private static HttpResponse<String> get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
-    void replayedMarketsGetModelsServedOverHttp() throws Exception {
+    void replayedMarketsGetModelsMetricsAndADashboard() throws Exception {
         NativeThreads.apply(1);
         Map<String, MarketData> data = new LinkedHashMap<>();
         data.put("in", TestData.market("in"));
@@ -48,12 +53,33 @@ class EmbeddedSystemIntegrationTest {
             // the first trunk comes after 2000 eligible interactions: whoever has a holdout and 7 interactions by then
             assertTrue(in.users().size() > 0 && jp.users().size() > 50, in.users().size() + " / " + jp.users().size());
             String user = jp.users().id(0);
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(sys.httpUrl() + "/recommendations/jp/" + user + "?k=5")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            // the evaluator serves from its own store, which gets the model a moment after the client
+            HttpResponse<String> r = get(sys.httpUrl() + "/recommendations/jp/" + user + "?k=5");
+            for (int i = 0; i < 120 && r.statusCode() == 404; i++) {
+                Thread.sleep(500);
+                r = get(sys.httpUrl() + "/recommendations/jp/" + user + "?k=5");
+            }
             assertEquals(200, r.statusCode(), r.body());
             assertEquals(5, r.body().split("\"item\"").length - 1, r.body());
             assertTrue(sys.updaterStats().trunkVersions() >= 1, log.toString());
+
+            // the evaluator measures every model: a metric per market, in JSON and for Prometheus
+            long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            String metrics = "";
+            while (System.nanoTime() < until) {
+                metrics = get(sys.httpUrl() + "/metrics").body();
+                if (metrics.contains("xmrec_eval_ndcg_at_10{market=\"in\",split=\"test\"}")
+                        && metrics.contains("xmrec_eval_ndcg_at_10{market=\"jp\",split=\"test\"}")) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
+            assertTrue(metrics.contains("xmrec_eval_ndcg_at_10{market=\"jp\",split=\"test\"}"), metrics);
+            assertTrue(metrics.contains("xmrec_model_version{market=\"in\"}"), metrics);
+            assertTrue(get(sys.httpUrl() + "/api/metrics").body().contains("\"holdout-valid\""));
+            HttpResponse<String> page = get(sys.httpUrl() + "/");
+            assertTrue(page.body().contains("/static/echarts.min.js"), "the dashboard loads its charts from us");
+            assertEquals(200, get(sys.httpUrl() + "/static/echarts.min.js").statusCode());
         }
     }
 }

@@ -2,7 +2,8 @@ package io.xmrec.app.embedded;
 
 import io.xmrec.model.service.ContinualUpdater;
 import io.xmrec.model.topic.ModelClient;
-import io.xmrec.model.topic.RecommendationServer;
+import io.xmrec.eval.live.EvaluatorService;
+import io.xmrec.eval.live.LiveEvaluator;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.schemas.registry.RegistryServer;
 import io.xmrec.stream.HoldoutJob;
@@ -19,7 +20,8 @@ import java.util.function.Consumer;
 /**
  * Everything in one JVM: an in-process Kafka broker and schema registry, the holdout job on a
  * local Flink mini-cluster (unbounded, checkpointing), the continual model-updater on its own
- * thread, and the model client with the recommendation endpoint. Ingest is the caller's: anything
+ * thread, the live evaluator (Kafka Streams) with the dashboard and the recommendation endpoint,
+ * and a model client for programmatic access. Ingest is the caller's: anything
  * published to the review topics flows through.
  */
 public final class EmbeddedSystem implements AutoCloseable {
@@ -32,7 +34,7 @@ public final class EmbeddedSystem implements AutoCloseable {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicReference<Throwable> updaterFailure = new AtomicReference<>();
     private final ModelClient client;
-    private final RecommendationServer http;
+    private final EvaluatorService evaluator;
 
     private EmbeddedSystem(List<String> markets, ContinualUpdater.Settings settings, String httpHost, int httpPort,
                            Consumer<String> log) throws Exception {
@@ -56,7 +58,8 @@ public final class EmbeddedSystem implements AutoCloseable {
         updaterThread.setDaemon(true);
         updaterThread.start();
         client = new ModelClient(kafka.bootstrapServers(), Map.of(), registry.url());
-        http = new RecommendationServer(client, httpHost, httpPort);
+        evaluator = new EvaluatorService(kafka.bootstrapServers(), Map.of(), registry.url(),
+                EvaluatorService.tempStateDir(), httpHost, httpPort, LiveEvaluator.Settings.defaults());
     }
 
     public static EmbeddedSystem start(List<String> markets, ContinualUpdater.Settings settings, String httpHost,
@@ -76,8 +79,9 @@ public final class EmbeddedSystem implements AutoCloseable {
         return registry.url();
     }
 
+    /** The evaluator's HTTP server: dashboard at /, /api/metrics, /metrics, /recommendations/{market}/{user}. */
     public String httpUrl() {
-        return http.url();
+        return evaluator.url();
     }
 
     public ModelClient models() {
@@ -100,7 +104,7 @@ public final class EmbeddedSystem implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        http.close();
+        evaluator.close();
         client.close();
         updater.close();
         try {

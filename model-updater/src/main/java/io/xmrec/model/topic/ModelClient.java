@@ -34,7 +34,7 @@ import java.util.function.Consumer;
  * topic from the beginning (so it starts with the latest model of every market) and then keeps
  * polling on a background thread; a record with a version not newer than the one held is ignored.
  */
-public final class ModelClient implements AutoCloseable {
+public final class ModelClient implements ModelSource, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelClient.class);
 
@@ -42,7 +42,7 @@ public final class ModelClient implements AutoCloseable {
     public static final class NotFound extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        NotFound(String message) {
+        public NotFound(String message) {
             super(message);
         }
     }
@@ -108,13 +108,14 @@ public final class ModelClient implements AutoCloseable {
         listeners.add(listener);
     }
 
-    /** Markets with a model, and their versions. */
+    @Override
     public Map<String, Long> versions() {
         Map<String, Long> v = new TreeMap<>();
         models.forEach((k, m) -> v.put(k, m.version()));
         return v;
     }
 
+    @Override
     public ServedModel model(String market) {
         ServedModel m = models.get(market);
         if (m == null) {

@@ -28,16 +28,16 @@ public final class RecommendationServer implements AutoCloseable {
 
     private final HttpServer http;
     private final ExecutorService pool;
-    private final ModelClient client;
+    private final ModelSource client;
 
-    public RecommendationServer(ModelClient client, String host, int port) {
+    public RecommendationServer(ModelSource client, String host, int port) {
         this.client = client;
         try {
             this.http = HttpServer.create(new InetSocketAddress(host, port), 0);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        this.pool = Executors.newFixedThreadPool(2, r -> {
+        this.pool = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "xmrec-recommendations-http");
             t.setDaemon(true);
             return t;
@@ -50,6 +50,11 @@ public final class RecommendationServer implements AutoCloseable {
             send(ex, 200, o);
         });
         http.start();
+    }
+
+    /** Serves another path on the same server (dashboard, metrics). */
+    public void route(String path, com.sun.net.httpserver.HttpHandler handler) {
+        http.createContext(path, handler);
     }
 
     public String url() {
@@ -88,7 +93,10 @@ public final class RecommendationServer implements AutoCloseable {
         }
         try {
             ServedModel m = client.model(market);
-            List<ServedModel.Scored> top = client.recommend(market, user, k);
+            if (m.users().indexOf(user) < 0) {
+                throw new ModelClient.NotFound("user " + user + " is not in the " + market + " model v" + m.version());
+            }
+            List<ServedModel.Scored> top = m.recommend(user, k, java.util.Set.of());
             ObjectNode o = JSON.createObjectNode().put("market", market).put("user", user).put("model_version", m.version());
             ArrayNode items = o.putArray("items");
             for (ServedModel.Scored s : top) {
