@@ -80,6 +80,8 @@ class EmbeddedSystemIntegrationTest {
             HttpResponse<String> page = get(sys.httpUrl() + "/");
             assertTrue(page.body().contains("/static/echarts.min.js"), "the dashboard loads its charts from us");
             assertEquals(200, get(sys.httpUrl() + "/static/echarts.min.js").statusCode());
+
+            Dashboard.checkNumbersAppearAndChange(sys, data.keySet());
         }
     }
 }

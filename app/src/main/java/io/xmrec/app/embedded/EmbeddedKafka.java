@@ -46,7 +46,14 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setConfigProp("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES))
                     .setConfigProp("transaction.max.timeout.ms", "900000")
                     .build();
-            cluster.format();
+            java.io.PrintStream out = System.out;
+            try {
+                // the cluster kit prints its formatting steps to stdout, which is the CLI's output
+                System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+                cluster.format();
+            } finally {
+                System.setOut(out);
+            }
             cluster.startup();
             cluster.waitForReadyBrokers();
             return new EmbeddedKafka(cluster);

@@ -1,0 +1,132 @@
+package io.xmrec.app;
+
+import io.xmrec.app.embedded.EmbeddedSystem;
+import io.xmrec.core.serving.ServedModel;
+import io.xmrec.model.topic.ModelPublisher;
+import io.xmrec.schemas.ModelRecord;
+import io.xmrec.schemas.TopicSetup;
+import io.xmrec.schemas.Topics;
+import io.xmrec.schemas.registry.AvroSerde;
+import io.xmrec.schemas.registry.RegistryClient;
+import io.xmrec.model.topic.ModelClient;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Drives the dashboard in headless Chromium (Debian's chromium and chromium-driver; `.ci/run`
+ * installs them): numbers appear for every market, and change when a new model version arrives.
+ */
+final class Dashboard {
+
+    private static final File CHROMIUM = new File("/usr/bin/chromium");
+    private static final File DRIVER = new File("/usr/bin/chromedriver");
+
+    private Dashboard() {
+    }
+
+    static void checkNumbersAppearAndChange(EmbeddedSystem sys, Collection<String> markets) throws Exception {
+        if (!CHROMIUM.canExecute() || !DRIVER.canExecute()) {
+            if (System.getenv("CI") != null) {
+                fail("headless Chromium is needed for the dashboard test: apt-get install chromium chromium-driver");
+            }
+            assumeTrue(false, "no Chromium here: the dashboard test is skipped (CI installs it)");
+        }
+        ChromeOptions o = new ChromeOptions();
+        o.setBinary(CHROMIUM);
+        o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--user-data-dir=" + Files.createTempDirectory("xmrec-chromium"));
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).build();
+        WebDriver driver = new ChromeDriver(service, o);
+        try {
+            driver.get(sys.httpUrl() + "/");
+            Map<String, String> before = new java.util.TreeMap<>();
+            for (String m : markets) {
+                before.put(m, waitForNumber(driver, "version-" + m));
+                waitForNumber(driver, "ndcg-test-" + m);
+            }
+            // publish the current model of the first market again as the next version: the page must follow
+            String market = markets.iterator().next();
+            ModelRecord current = latestRecord(sys, market);
+            current.setVersion(current.getVersion() + 1);
+            try (ModelPublisher p = new ModelPublisher(sys.bootstrapServers(), Map.of(),
+                    new AvroSerde(new RegistryClient(sys.registryUrl())), TopicSetup.MODEL_MAX_MESSAGE_BYTES)) {
+                p.publish(current);
+            }
+            String want = Long.toString(current.getVersion());
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            String shown = before.get(market);
+            while (!shown.equals(want) && System.nanoTime() < until) {
+                Thread.sleep(250);
+                shown = driver.findElement(By.id("version-" + market)).getText();
+            }
+            assertTrue(shown.equals(want), "the dashboard shows model " + shown + " of " + market + ", not " + want);
+        } finally {
+            driver.quit();
+        }
+    }
+
+    private static String waitForNumber(WebDriver driver, String id) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String text = "";
+        while (System.nanoTime() < until) {
+            List<org.openqa.selenium.WebElement> e = driver.findElements(By.id(id));
+            text = e.isEmpty() ? "" : e.get(0).getText();
+            if (text.matches("[0-9.]+")) {
+                return text;
+            }
+            Thread.sleep(250);
+        }
+        fail("the dashboard shows no number in #" + id + " (last: '" + text + "')");
+        return null;
+    }
+
+    /** The newest published record of a market, read from the model topic. */
+    private static ModelRecord latestRecord(EmbeddedSystem sys, String market) {
+        AvroSerde serde = new AvroSerde(new RegistryClient(sys.registryUrl()));
+        ServedModel served = sys.models().model(market);
+        Map<String, Object> p = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sys.bootstrapServers(),
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 80 << 20, ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 80 << 20);
+        ModelRecord best = null;
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(Topics.MODELS, 0);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long end = c.endOffsets(List.of(tp)).get(tp);
+            while (c.position(tp) < end) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    if (market.equals(r.key())) {
+                        ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
+                        if (best == null || m.getVersion() > best.getVersion()) {
+                            best = m;
+                        }
+                    }
+                }
+            }
+        }
+        if (best == null || best.getVersion() < served.version()) {
+            throw new ModelClient.NotFound("no record of " + market + " v" + served.version() + " on " + Topics.MODELS);
+        }
+        return best;
+    }
+}
