@@ -62,6 +62,12 @@ import java.util.function.Consumer;
  */
 public final class ContinualUpdater implements AutoCloseable {
 
+    /**
+     * Users per market the rollback guard evaluates on (a seeded sample, the same users every time):
+     * comparing two models on all users of a large market cost more than the fine-tuning itself.
+     */
+    static final int GUARD_USERS = 500;
+
     /** Settings; {@link #defaults()} suits the embedded demo. */
     public record Settings(int minInteractions, long bootstrapInteractions, int microBatch, int windowPerMarket,
                            long retrainEvery, NcfOptions ncf, MamlOptions maml, ForecFork.Options forec,
@@ -317,9 +323,11 @@ public final class ContinualUpdater implements AutoCloseable {
         if (touched.users().isEmpty()) {
             return;
         }
-        CrossMarketDataset evalSet = CrossMarketDataset.withVocabularies(List.of(everyone), model.users(), model.items());
+        CrossMarketDataset all = CrossMarketDataset.withVocabularies(List.of(everyone), model.users(), model.items());
+        CrossMarketDataset evalSet = CrossMarketDataset.withVocabularies(List.of(guardSample(everyone)), model.users(),
+                model.items());
         CrossMarketDataset trainSet = CrossMarketDataset.withVocabularies(List.of(touched), model.users(), model.items())
-                .withItemPool(market, evalSet.target().itemPool());
+                .withItemPool(market, all.target().itemPool());
         RankSummary before = validate(model, evalSet.target(), evalSet);
         NcfModel next = copy(model);
         NcfOptions o = settings.ncf().withEpochs(settings.continualEpochs())
@@ -334,6 +342,25 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         mm.model = next;
         publish(market, mm, after);
+    }
+
+    /** Users the rollback guard compares old and new model on: all, or a fixed seeded sample of {@link #GUARD_USERS}. */
+    private MarketSplit guardSample(MarketSplit everyone) {
+        if (everyone.users().size() <= GUARD_USERS) {
+            return everyone;
+        }
+        List<String> ids = new ArrayList<>(everyone.users().stream().map(io.xmrec.core.holdout.UserSplit::user).toList());
+        ids.sort(java.util.Comparator.comparingLong(u -> mix(settings.seed(), u)));
+        Set<String> keep = new HashSet<>(ids.subList(0, GUARD_USERS));
+        return everyone.withUsers(keep::contains);
+    }
+
+    private static long mix(long seed, String s) {
+        long h = seed ^ 0x9E3779B97F4A7C15L;
+        for (int i = 0; i < s.length(); i++) {
+            h = (h ^ s.charAt(i)) * 0x100000001B3L;
+        }
+        return h;
     }
 
     private static NcfModel copy(NcfModel m) {
