@@ -4,17 +4,12 @@ import io.xmrec.app.embedded.EmbeddedSystem;
 import io.xmrec.core.serving.ServedModel;
 import io.xmrec.model.topic.ModelPublisher;
 import io.xmrec.schemas.ModelRecord;
+import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
 import io.xmrec.model.topic.ModelClient;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -105,28 +100,18 @@ final class Dashboard {
     private static ModelRecord latestRecord(EmbeddedSystem sys, String market) {
         AvroSerde serde = new AvroSerde(new RegistryClient(sys.registryUrl()));
         ServedModel served = sys.models().model(market);
-        Map<String, Object> p = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sys.bootstrapServers(),
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 80 << 20, ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 80 << 20);
-        ModelRecord best = null;
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition tp = new TopicPartition(Topics.MODELS, 0);
-            c.assign(List.of(tp));
-            c.seekToBeginning(List.of(tp));
-            long end = c.endOffsets(List.of(tp)).get(tp);
-            while (c.position(tp) < end) {
-                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
-                    if (market.equals(r.key())) {
-                        ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
-                        if (best == null || m.getVersion() > best.getVersion()) {
-                            best = m;
-                        }
-                    }
+        ModelRecord[] best = {null};
+        TopicReader.readToEnd(sys.bootstrapServers(), Map.of(), Topics.MODELS, r -> {
+            if (market.equals(r.key()) && r.value() != null) {
+                ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
+                if (best[0] == null || m.getVersion() > best[0].getVersion()) {
+                    best[0] = m;
                 }
             }
-        }
-        if (best == null || best.getVersion() < served.version()) {
+        });
+        if (best[0] == null || best[0].getVersion() < served.version()) {
             throw new ModelClient.NotFound("no record of " + market + " v" + served.version() + " on " + Topics.MODELS);
         }
-        return best;
+        return best[0];
     }
 }

@@ -2,6 +2,7 @@ package io.xmrec.app.embedded;
 
 import io.xmrec.schemas.DeadLetter;
 import io.xmrec.schemas.HoldoutState;
+import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.TrainingInteraction;
 import io.xmrec.schemas.registry.AvroSerde;

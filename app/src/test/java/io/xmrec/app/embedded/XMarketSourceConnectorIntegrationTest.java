@@ -5,6 +5,7 @@ import io.xmrec.core.testing.TestData;
 import io.xmrec.ingest.connect.XMarketSourceConnector;
 import io.xmrec.schemas.ReviewEvent;
 import io.xmrec.schemas.TopicSetup;
+import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;

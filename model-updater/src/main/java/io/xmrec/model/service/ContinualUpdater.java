@@ -17,6 +17,7 @@ import io.xmrec.model.NcfTrainer;
 import io.xmrec.model.topic.ModelPublisher;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.ModelRecord;
+import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.TrainingInteraction;
 import io.xmrec.schemas.registry.AvroSerde;
@@ -116,10 +117,7 @@ public final class ContinualUpdater implements AutoCloseable {
         this.settings = settings;
         this.log = log;
         this.serde = new AvroSerde(new RegistryClient(registryUrl));
-        Map<String, Object> p = new HashMap<>(clientProps);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Map<String, Object> p = TopicReader.consumerProps(bootstrap, clientProps);
         p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> tps = new ArrayList<>();
@@ -141,30 +139,13 @@ public final class ContinualUpdater implements AutoCloseable {
      * windows, the rest is trained on, so nothing is lost and nothing is trained twice.
      */
     private void restore(String bootstrap, Map<String, Object> clientProps) {
-        Map<String, Object> p = new HashMap<>(clientProps);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 80 << 20);
-        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 80 << 20);
         Map<String, ModelRecord> latest = new TreeMap<>();
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (PartitionInfo pi : c.partitionsFor(Topics.MODELS, Duration.ofSeconds(30))) {
-                tps.add(new TopicPartition(Topics.MODELS, pi.partition()));
+        TopicReader.readToEnd(bootstrap, clientProps, Topics.MODELS, r -> {
+            if (r.value() != null) {
+                ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
+                latest.merge(m.getMarket(), m, (x, y) -> y.getVersion() > x.getVersion() ? y : x);
             }
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = c.endOffsets(tps);
-            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
-                    if (r.value() != null) {
-                        ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
-                        latest.merge(m.getMarket(), m, (a, b) -> b.getVersion() > a.getVersion() ? b : a);
-                    }
-                }
-            }
-        }
+        });
         for (ModelRecord r : latest.values()) {
             MarketModel mm = new MarketModel();
             mm.model = ModelCodec.toModel(r, settings.ncf(), settings.forec());

@@ -3,10 +3,10 @@ package io.xmrec.model.topic;
 import io.xmrec.core.serving.ServedModel;
 import io.xmrec.model.ModelCodec;
 import io.xmrec.schemas.ModelRecord;
+import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -20,7 +20,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,13 +54,8 @@ public final class ModelClient implements ModelSource, AutoCloseable {
     private volatile boolean running = true;
 
     public ModelClient(String bootstrap, Map<String, Object> clientProps, String registryUrl) {
-        Map<String, Object> p = new HashMap<>(clientProps);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 80 << 20);
-        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 80 << 20);
-        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.consumer = new KafkaConsumer<>(TopicReader.consumerProps(bootstrap, clientProps), new StringDeserializer(),
+                new ByteArrayDeserializer());
         this.serde = new AvroSerde(new RegistryClient(registryUrl));
         List<TopicPartition> tps = new ArrayList<>();
         for (PartitionInfo pi : consumer.partitionsFor(Topics.MODELS, Duration.ofSeconds(30))) {
