@@ -126,24 +126,24 @@ public final class EvaluatorService implements AutoCloseable {
         private final Map<String, ServedModel> cache = new ConcurrentHashMap<>();
         private final Map<String, Long> watermarks = new ConcurrentHashMap<>();
 
-        private ReadOnlyKeyValueStore<String, byte[]> store() {
+        private ReadOnlyKeyValueStore<String, byte[]> store(String name) {
             try {
-                return streams.store(StoreQueryParameters.fromNameAndType(LiveEvaluator.MODELS_STORE,
-                        QueryableStoreTypes.keyValueStore()));
+                return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.keyValueStore()));
             } catch (RuntimeException e) {
-                throw new ModelClient.NotFound("the evaluator's model store is not ready (" + streams.state() + ")");
+                throw new ModelClient.NotFound("the evaluator's stores are not ready (" + streams.state() + ")");
             }
         }
 
         @Override
         public ServedModel model(String market) {
-            byte[] b = store().get(market);
-            if (b == null) {
+            byte[] version = store(LiveEvaluator.VERSIONS_STORE).get(market);
+            if (version == null) {
                 throw new ModelClient.NotFound("no model for market " + market);
             }
             ServedModel held = cache.get(market);
-            ModelRecord r = serde.deserialize(b, ModelRecord.class);
-            if (held == null || held.version() != r.getVersion()) {
+            if (held == null || held.version() != java.nio.ByteBuffer.wrap(version).getLong()) {
+                byte[] b = store(LiveEvaluator.MODELS_STORE).get(market);
+                ModelRecord r = serde.deserialize(b, ModelRecord.class);
                 held = ModelCodec.served(r);
                 cache.put(market, held);
                 if (r.getWatermark() != null) {
@@ -156,10 +156,10 @@ public final class EvaluatorService implements AutoCloseable {
         @Override
         public Map<String, Long> versions() {
             Map<String, Long> v = new TreeMap<>();
-            try (KeyValueIterator<String, byte[]> it = store().all()) {
+            try (KeyValueIterator<String, byte[]> it = store(LiveEvaluator.VERSIONS_STORE).all()) {
                 while (it.hasNext()) {
-                    String m = it.next().key;
-                    v.put(m, model(m).version());
+                    KeyValue<String, byte[]> kv = it.next();
+                    v.put(kv.key, java.nio.ByteBuffer.wrap(kv.value).getLong());
                 }
             }
             return v;
@@ -215,6 +215,7 @@ public final class EvaluatorService implements AutoCloseable {
             for (Map.Entry<String, Long> v : models.versions().entrySet()) {
                 ObjectNode m = markets.has(v.getKey()) ? (ObjectNode) markets.get(v.getKey()) : markets.putObject(v.getKey());
                 m.put("model_version", v.getValue());
+                models.model(v.getKey()); // decodes only a model that changed; keeps its watermark
                 Long w = models.watermarks.get(v.getKey());
                 if (w != null) {
                     m.put("watermark", w);

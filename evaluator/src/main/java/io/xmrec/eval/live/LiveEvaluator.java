@@ -52,6 +52,8 @@ public final class LiveEvaluator {
     public static final String MODELS_STORE = "models";
     public static final String HOLDOUTS_STORE = "holdouts";
     public static final String METRICS_STORE = "metrics";
+    /** market -> version of the model in {@link #MODELS_STORE} (8 bytes), so readers decode a model only when it changed. */
+    public static final String VERSIONS_STORE = "model-versions";
     static final int K = 10;
     private static final byte MODEL = 'M';
     private static final byte HOLDOUT = 'H';
@@ -68,7 +70,7 @@ public final class LiveEvaluator {
 
     public static Topology topology(Supplier<AvroSerde> serde, Settings s) {
         StreamsBuilder b = new StreamsBuilder();
-        for (String store : new String[] {MODELS_STORE, HOLDOUTS_STORE, METRICS_STORE}) {
+        for (String store : new String[] {MODELS_STORE, HOLDOUTS_STORE, METRICS_STORE, VERSIONS_STORE}) {
             b.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(store), Serdes.String(),
                     Serdes.ByteArray()));
         }
@@ -81,7 +83,7 @@ public final class LiveEvaluator {
         Repartitioned<String, byte[]> byMarket = Repartitioned.with(Serdes.String(), Serdes.ByteArray());
         models.repartition(byMarket.withName("models-by-market"))
                 .merge(holdouts.repartition(byMarket.withName("holdouts-by-market")))
-                .process(() -> new Evaluate(serde.get(), s), MODELS_STORE, HOLDOUTS_STORE, METRICS_STORE)
+                .process(() -> new Evaluate(serde.get(), s), MODELS_STORE, HOLDOUTS_STORE, METRICS_STORE, VERSIONS_STORE)
                 .to(Topics.METRICS, Produced.with(Serdes.String(), Serdes.ByteArray()));
         return b.build();
     }
@@ -107,6 +109,7 @@ public final class LiveEvaluator {
         private KeyValueStore<String, byte[]> models;
         private KeyValueStore<String, byte[]> holdouts;
         private KeyValueStore<String, byte[]> metrics;
+        private KeyValueStore<String, byte[]> versions;
 
         Evaluate(AvroSerde serde, Settings s) {
             this.serde = serde;
@@ -119,6 +122,7 @@ public final class LiveEvaluator {
             this.models = context.getStateStore(MODELS_STORE);
             this.holdouts = context.getStateStore(HOLDOUTS_STORE);
             this.metrics = context.getStateStore(METRICS_STORE);
+            this.versions = context.getStateStore(VERSIONS_STORE);
         }
 
         @Override
@@ -137,10 +141,8 @@ public final class LiveEvaluator {
                 return null;
             }
             ServedModel m = decoded.get(market);
-            ModelRecord rec = null;
             if (m == null) {
-                rec = serde.deserialize(bytes, ModelRecord.class);
-                m = ModelCodec.served(rec);
+                m = ModelCodec.served(serde.deserialize(bytes, ModelRecord.class));
                 decoded.put(market, m);
             }
             return m;
@@ -153,6 +155,7 @@ public final class LiveEvaluator {
                 return; // an old version arriving late
             }
             models.put(market, bytes);
+            versions.put(market, java.nio.ByteBuffer.allocate(8).putLong(rec.getVersion()).array());
             ServedModel m = ModelCodec.served(rec);
             decoded.put(market, m);
             double[] valid = new double[2];
