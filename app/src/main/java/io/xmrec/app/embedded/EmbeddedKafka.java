@@ -18,21 +18,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
     private final KafkaClusterTestKit cluster;
+    /** A directory this class created and deletes after the broker has stopped, or null. */
+    private final Path ownDir;
 
-    private EmbeddedKafka(KafkaClusterTestKit cluster) {
+    private EmbeddedKafka(KafkaClusterTestKit cluster, Path ownDir) {
         this.cluster = cluster;
+        this.ownDir = ownDir;
     }
 
     /** Starts a broker with its logs under {@code dir}, or under a temporary directory when null. */
     public static EmbeddedKafka start(Path dir) {
         try {
+            // Our own directory, deleted after close: the kit's temporary directories are removed by a JVM
+            // shutdown hook that can run while the broker is still writing (Ctrl-C of the demo).
+            Path own = dir == null ? java.nio.file.Files.createTempDirectory("xmrec-kafka") : null;
             TestKitNodes.Builder nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
-                    .setNumControllerNodes(1);
-            if (dir != null) {
-                nodes.setBaseDirectory(dir);
-            }
+                    .setNumControllerNodes(1).setBaseDirectory(dir != null ? dir : own);
             KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
-                    .setDeleteOnClose(dir == null)
+                    .setDeleteOnClose(false)
                     .setConfigProp("offsets.topic.replication.factor", "1")
                     .setConfigProp("transaction.state.log.replication.factor", "1")
                     .setConfigProp("transaction.state.log.min.isr", "1")
@@ -56,7 +59,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             cluster.startup();
             cluster.waitForReadyBrokers();
-            return new EmbeddedKafka(cluster);
+            return new EmbeddedKafka(cluster, own);
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -75,6 +78,14 @@ public final class EmbeddedKafka implements AutoCloseable {
             cluster.close();
         } catch (Exception e) {
             throw new IllegalStateException("cannot stop the in-process Kafka broker: " + e.getMessage(), e);
+        } finally {
+            if (ownDir != null) {
+                try (var files = java.nio.file.Files.walk(ownDir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (java.io.IOException e) {
+                    // a leftover temporary directory is not worth failing the stop for
+                }
+            }
         }
     }
 }
