@@ -34,7 +34,7 @@ public final class ModelCodec {
 
     public static ModelRecord toRecord(String market, NcfModel model, Meta meta) {
         // the market's own users, in vocabulary order, with their row numbers
-        String prefix = market + "/";
+        String prefix = CrossMarketDataset.userKey(market, "");
         List<String> users = new ArrayList<>();
         List<Integer> rows = new ArrayList<>();
         for (int r = 0; r < model.users().size(); r++) {
@@ -114,7 +114,7 @@ public final class ModelCodec {
                 base.negatives(), base.epochs(), base.embeddingStd(), base.seed());
         List<String> users = new ArrayList<>();
         for (String u : r.getUsers()) {
-            users.add(userKey(r.getMarket(), u));
+            users.add(CrossMarketDataset.userKey(r.getMarket(), u));
         }
         io.xmrec.core.dataset.IdVocabulary uv = io.xmrec.core.dataset.IdVocabulary.ofOrdered(users);
         io.xmrec.core.dataset.IdVocabulary iv = io.xmrec.core.dataset.IdVocabulary.ofOrdered(r.getItems());
@@ -150,11 +150,6 @@ public final class ModelCodec {
             throw new IllegalArgumentException("model record has no tensor " + name);
         }
         return x.getShape();
-    }
-
-    /** The user key of a market's user in cross-market vocabularies. */
-    public static String userKey(String market, String user) {
-        return CrossMarketDataset.userKey(market, user);
     }
 
     private static List<Integer> toList(int[] s) {

@@ -41,7 +41,7 @@ class ModelCodecTest {
     private static void assertScoresMatch(NcfModel model, ServedModel served, IndexedMarket m, String market) {
         int checked = 0;
         for (String user : served.users().ids()) {
-            int u = model.users().require(ModelCodec.userKey(market, user));
+            int u = model.users().require(CrossMarketDataset.userKey(market, user));
             int[] items = m.itemPool();
             int[] us = new int[items.length];
             java.util.Arrays.fill(us, u);

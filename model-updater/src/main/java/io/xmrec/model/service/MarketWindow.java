@@ -30,7 +30,6 @@ final class MarketWindow {
     private final Map<String, Deque<Interaction>> train = new HashMap<>();
     private final Deque<String> order = new ArrayDeque<>();
     private final Map<String, HoldoutState> holdouts = new TreeMap<>();
-    private long seen;
 
     MarketWindow(String market, int capacity) {
         this.market = market;
@@ -39,15 +38,6 @@ final class MarketWindow {
 
     String market() {
         return market;
-    }
-
-    /** Training interactions seen in all (also those forgotten since). */
-    long seen() {
-        return seen;
-    }
-
-    int size() {
-        return order.size();
     }
 
     static Interaction interaction(TrainingInteraction t) {
@@ -59,7 +49,6 @@ final class MarketWindow {
         Interaction i = interaction(t);
         train.computeIfAbsent(i.user(), u -> new ArrayDeque<>()).addLast(i);
         order.addLast(i.user());
-        seen++;
         while (order.size() > capacity) {
             String u = order.removeFirst();
             Deque<Interaction> d = train.get(u);

@@ -19,10 +19,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -130,22 +128,6 @@ public final class ModelClient implements ModelSource, AutoCloseable {
             Thread.sleep(50);
         }
         throw new NotFound("no model of version >= " + version + " for market " + market + " within " + timeout);
-    }
-
-    public List<ServedModel.Scored> recommend(String market, String user, int k) {
-        ServedModel m = model(market);
-        if (m.users().indexOf(user) < 0) {
-            throw new NotFound("user " + user + " is not in the " + market + " model v" + m.version());
-        }
-        return m.recommend(user, k, Set.of());
-    }
-
-    public float[] score(String market, String user, Collection<String> items) {
-        ServedModel m = model(market);
-        if (m.users().indexOf(user) < 0) {
-            throw new NotFound("user " + user + " is not in the " + market + " model v" + m.version());
-        }
-        return m.score(user, items);
     }
 
     @Override

@@ -92,10 +92,7 @@ public final class RecommendationServer implements AutoCloseable {
             }
         }
         try {
-            ServedModel m = client.model(market);
-            if (m.users().indexOf(user) < 0) {
-                throw new ModelClient.NotFound("user " + user + " is not in the " + market + " model v" + m.version());
-            }
+            ServedModel m = client.modelFor(market, user);
             List<ServedModel.Scored> top = m.recommend(user, k, java.util.Set.of());
             ObjectNode o = JSON.createObjectNode().put("market", market).put("user", user).put("model_version", m.version());
             ArrayNode items = o.putArray("items");
