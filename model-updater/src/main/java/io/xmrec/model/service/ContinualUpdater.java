@@ -1,7 +1,6 @@
 package io.xmrec.model.service;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
-import io.xmrec.core.dataset.IndexedMarket;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.core.holdout.Split;
 import io.xmrec.core.metrics.OfflineEvaluator;
@@ -278,7 +277,7 @@ public final class ContinualUpdater implements AutoCloseable {
             mm.model = forec;
             mm.pending.clear();
             mm.waiting = 0;
-            RankSummary v = validate(forec, target.target(), all);
+            RankSummary v = validate(forec, target, negatives(target));
             publish(s.market(), mm, v);
         }
     }
@@ -309,12 +308,13 @@ public final class ContinualUpdater implements AutoCloseable {
                 model.items());
         CrossMarketDataset trainSet = CrossMarketDataset.withVocabularies(List.of(touched), model.users(), model.items())
                 .withItemPool(market, all.target().itemPool());
-        RankSummary before = validate(model, evalSet.target(), evalSet);
+        EvaluationNegatives negs = negatives(evalSet); // old and new model rank against the same negatives
+        RankSummary before = validate(model, evalSet, negs);
         NcfModel next = copy(model);
         NcfOptions o = settings.ncf().withEpochs(settings.continualEpochs())
                 .withBatchSize(settings.forec().batchSize()).withSeed(settings.seed() + mm.version);
         new NcfTrainer(o, null).train(next, trainSet);
-        RankSummary after = validate(next, evalSet.target(), evalSet);
+        RankSummary after = validate(next, evalSet, negs);
         if (after.ndcg() < before.ndcg() - settings.rollbackMargin()) {
             refused++;
             log.accept(String.format("updater: %s update refused: validation nDCG@10 %.4f vs %.4f of v%d (margin %.3f)",
@@ -348,10 +348,12 @@ public final class ContinualUpdater implements AutoCloseable {
         return new NcfModel(m.architecture(), m.graph().clone(), m.users(), m.items(), m.options(), m.markets());
     }
 
-    private RankSummary validate(NcfModel model, IndexedMarket m, CrossMarketDataset ds) {
-        EvaluationNegatives negs = EvaluationNegatives.empty().sample(m, ds.items(), settings.evalNegatives(),
-                settings.seed());
-        return OfflineEvaluator.evaluate(model, m, ds.items(), negs, false).summary(Split.VALIDATION, false, 10);
+    private EvaluationNegatives negatives(CrossMarketDataset ds) {
+        return EvaluationNegatives.empty().sample(ds.target(), ds.items(), settings.evalNegatives(), settings.seed());
+    }
+
+    private RankSummary validate(NcfModel model, CrossMarketDataset ds, EvaluationNegatives negs) {
+        return OfflineEvaluator.evaluate(model, ds.target(), ds.items(), negs, false).summary(Split.VALIDATION, false, 10);
     }
 
     private void publish(String market, MarketModel mm, RankSummary valid) {
