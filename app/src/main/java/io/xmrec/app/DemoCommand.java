@@ -47,9 +47,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     static ContinualUpdater.Settings settings(Map<String, MarketData> loaded) {
         long lines = loaded.values().stream().mapToLong(m -> m.interactions().size()).sum();
         long bootstrap = Math.max(500, (long) (0.3 * lines * 0.7));
-        return new ContinualUpdater.Settings(7, bootstrap, 200, 200_000, Math.max(2_000, lines / 3),
-                NcfOptions.defaults().withEpochs(5), MamlOptions.defaults(), ForecFork.Options.defaults().withEpochs(5),
-                1, 0.02, 99, 42);
+        return ContinualUpdater.Settings.defaults().withBootstrap(bootstrap)
+                .withMicroBatch(200, java.time.Duration.ofMillis(250))
+                .withRetrain(Math.max(2_000, lines / 3), java.time.Duration.ofMinutes(10));
     }
 
     @Override

@@ -31,6 +31,21 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--micro-batch", description = "New interactions of a market that make a fine-tuning step (default: 500).")
     int microBatch = 500;
 
+    @Option(names = "--max-delay-ms", description = "A market's new interactions are fine-tuned on at the latest this long after the first of them arrived, even when fewer than a micro-batch (default: 500).")
+    long maxDelayMs = 500;
+
+    @Option(names = "--workers", description = "Markets fine-tuned at the same time, each on its own thread (default: 2).")
+    int workers = 2;
+
+    @Option(names = "--retrain-minutes", description = "Also re-train the trunk when this many minutes have passed since the last one and new interactions arrived (0 = only by count; default: 30).")
+    long retrainMinutes = 30;
+
+    @Option(names = "--warm-epochs", description = "Epochs of a warm-started re-training: NMF on the window, and each market's head (default: 2).")
+    int warmEpochs = 2;
+
+    @Option(names = "--no-reference", description = "Do not train the single-market NMF reference models (the dashboard's comparison line).")
+    boolean noReference;
+
     @Option(names = "--window", description = "Training interactions kept per market (default: 200000).")
     int window = 200_000;
 
@@ -56,13 +71,21 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     ContinualUpdater.Settings settings() {
-        if (microBatch < 1 || window < 1 || epochs < 1 || bootstrapInteractions < 1 || retrainEvery < 1) {
-            throw new IllegalArgumentException("--micro-batch, --window, --epochs, --bootstrap-interactions and "
-                    + "--retrain-every must be positive");
+        if (microBatch < 1 || window < 1 || epochs < 1 || bootstrapInteractions < 1 || retrainEvery < 1 || workers < 1
+                || warmEpochs < 1 || maxDelayMs < 0 || retrainMinutes < 0) {
+            throw new IllegalArgumentException("--micro-batch, --window, --epochs, --bootstrap-interactions, "
+                    + "--retrain-every, --workers and --warm-epochs must be positive, --max-delay-ms and "
+                    + "--retrain-minutes not negative");
         }
-        return new ContinualUpdater.Settings(minInteractions, bootstrapInteractions, microBatch, window, retrainEvery,
-                NcfOptions.defaults().withEpochs(epochs), MamlOptions.defaults(),
-                ForecFork.Options.defaults().withEpochs(epochs), 1, rollbackMargin, 99, 42);
+        return ContinualUpdater.Settings.defaults().withMinInteractions(minInteractions)
+                .withBootstrap(bootstrapInteractions)
+                .withMicroBatch(microBatch, java.time.Duration.ofMillis(maxDelayMs))
+                .withWindow(window)
+                .withRetrain(retrainEvery, java.time.Duration.ofMinutes(retrainMinutes))
+                .withTraining(NcfOptions.defaults().withEpochs(epochs), MamlOptions.defaults(),
+                        ForecFork.Options.defaults().withEpochs(epochs), warmEpochs)
+                .withRollbackMargin(rollbackMargin)
+                .withWorkers(workers, !noReference);
     }
 
     @Override

@@ -55,10 +55,18 @@ class ContinualUpdaterIntegrationTest {
                     new StringSerializer(), new ByteArraySerializer());
         }
 
-        long market(MarketData data, double share) throws Exception {
+        final List<String> late = new ArrayList<>();
+
+        /** Every holdout and {@code share} of each user's training interactions, none yet of every {@code lateEvery}-th user. */
+        long market(MarketData data, double share, int lateEvery) throws Exception {
             MarketSplit split = new LeaveOneOutSplitter(7).split(data);
             long sent = 0;
+            int n = 0;
             for (UserSplit u : split.users()) {
+                boolean isLate = lateEvery > 0 && n++ % lateEvery == 0;
+                if (isLate) {
+                    late.add(u.user());
+                }
                 HoldoutState h = HoldoutState.newBuilder().setMarket(data.market()).setUser(u.user())
                         .setValidItem(u.validation().item()).setValidTime(day(u.validation().epochDay()))
                         .setTestItem(u.test().item()).setTestTime(day(u.test().epochDay()))
@@ -70,7 +78,7 @@ class ContinualUpdaterIntegrationTest {
                     all.add(TrainingInteraction.newBuilder().setMarket(data.market()).setUser(u.user()).setItem(i.item())
                             .setRating(i.rating()).setEventTime(day(i.epochDay())).setEventId(null).setArrival(k).build());
                 }
-                int now = (int) Math.round(all.size() * share);
+                int now = isLate ? 0 : (int) Math.round(all.size() * share);
                 for (TrainingInteraction t : all.subList(0, now)) {
                     send(Topics.TRAIN, data.market() + "|" + u.user(), t);
                     sent++;
@@ -105,10 +113,9 @@ class ContinualUpdaterIntegrationTest {
 
     private static void runUntilCaughtUp(ContinualUpdater u, java.util.function.BooleanSupplier also) {
         long until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-        while (!(u.caughtUp() && also.getAsBoolean()) && System.nanoTime() < until) {
+        do { // at least one poll: what was published just now must be seen before "caught up" means anything
             u.step(Duration.ofMillis(100));
-        }
-        u.step(Duration.ofMillis(100)); // micro-batches that became due with the last records
+        } while (!(u.caughtUp() && also.getAsBoolean()) && System.nanoTime() < until);
     }
 
     @Test
@@ -122,10 +129,14 @@ class ContinualUpdaterIntegrationTest {
             String b = kafka.bootstrapServers();
             TopicSetup.create(b, Map.of(), List.of("in", "jp"), 1);
             Feed feed = new Feed(b, new AvroSerde(new RegistryClient(registry.url())));
-            long first = feed.market(in, 0.6);
-            ContinualUpdater.Settings s = new ContinualUpdater.Settings(5, first / 2, 150, 100_000, 2500,
-                    NcfOptions.defaults().withEpochs(2).withBatchSize(256), MamlOptions.defaults().withMaxMetaSteps(30),
-                    ForecFork.Options.defaults().withEpochs(2).withBatchSize(256), 1, 0.02, 99, 42);
+            long first = feed.market(in, 0.6, 10);
+            ContinualUpdater.Settings s = ContinualUpdater.Settings.defaults().withMinInteractions(5)
+                    .withBootstrap(first / 2).withMicroBatch(150, Duration.ofMillis(200)).withWindow(100_000)
+                    .withRetrain(2500, Duration.ZERO)
+                    .withTraining(NcfOptions.defaults().withEpochs(2).withBatchSize(256),
+                            MamlOptions.defaults().withMaxMetaSteps(30),
+                            ForecFork.Options.defaults().withEpochs(2).withBatchSize(256), 1)
+                    .withWorkers(2, false);
             ModelClient client = new ModelClient(b, Map.of(), registry.url());
             ContinualUpdater.Stats one;
             try (ContinualUpdater updater = new ContinualUpdater(b, Map.of(), registry.url(),
@@ -133,7 +144,8 @@ class ContinualUpdaterIntegrationTest {
                 runUntilCaughtUp(updater, () -> updater.stats().trunkVersions() >= 1);
                 assertEquals(1, updater.stats().trunkVersions(), log.toString());
                 ServedModel m = client.await("in", 1, Duration.ofSeconds(30));
-                assertEquals(239, m.users().size(), "every eligible in user");
+                assertEquals(239 - feed.late.size(), m.users().size(), "every eligible in user but the late ones");
+                assertTrue(feed.late.stream().noneMatch(u -> m.users().indexOf(u) >= 0));
 
                 long second = feed.rest();
                 runUntilCaughtUp(updater, () -> true);
@@ -143,7 +155,14 @@ class ContinualUpdaterIntegrationTest {
                 assertTrue(one.published() - 1 + one.refused() >= 1, "fine-tuned on the new interactions: " + one + " " + log);
                 assertTrue(one.published() >= 2, "the guard does not refuse everything: " + log);
                 assertTrue(one.waiting().get("in") > 0, "items new since the bootstrap wait for the next trunk: " + one);
-                client.await("in", one.versions().get("in"), Duration.ofSeconds(30));
+                ServedModel latest = client.await("in", one.versions().get("in"), Duration.ofSeconds(30));
+                // users who arrived after the trunk were folded in: they have rows and get recommendations
+                assertTrue(one.foldedIn() > 0, "new users folded in: " + one);
+                List<String> lateIn = feed.late.stream().filter(u -> latest.users().indexOf(u) >= 0).toList();
+                // late users whose history holds an item the trunk never saw wait for the next trunk
+                assertTrue(lateIn.size() >= feed.late.size() / 2, "late users in the model: " + lateIn.size() + " of "
+                        + feed.late.size());
+                assertEquals(10, client.recommend("in", lateIn.get(0), 10).size());
             }
 
             // a restart resumes from the published models: nothing already trained is trained again
@@ -157,12 +176,14 @@ class ContinualUpdaterIntegrationTest {
                 assertEquals(1, back.trunkVersions());
 
                 // a new market: its interactions wait for the next trunk, which then brings it in
-                feed.market(jp, 1.0);
+                feed.market(jp, 1.0, 0);
                 runUntilCaughtUp(again, () -> again.stats().trunkVersions() >= 2);
                 ContinualUpdater.Stats two = again.stats();
                 assertEquals(2, two.trunkVersions(), log.toString());
                 assertTrue(two.versions().containsKey("jp"), two.toString());
                 assertTrue(two.versions().get("in") > one.versions().get("in"), "versions only increase across restarts");
+                assertTrue(log.stream().anyMatch(l -> l.startsWith("updater: trunk v2") && l.contains("warm from trunk v1")),
+                        "the second trunk starts from the first: " + log);
                 ServedModel j = client.await("jp", 1, Duration.ofSeconds(30));
                 assertTrue(j.users().size() > 200, "jp's users: " + j.users().size());
             } finally {

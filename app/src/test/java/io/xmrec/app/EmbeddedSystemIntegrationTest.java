@@ -41,9 +41,12 @@ class EmbeddedSystemIntegrationTest {
         Map<String, MarketData> data = new LinkedHashMap<>();
         data.put("in", TestData.market("in"));
         data.put("jp", TestData.market("jp"));
-        ContinualUpdater.Settings s = new ContinualUpdater.Settings(7, 2000, 300, 100_000, 1_000_000,
-                NcfOptions.defaults().withEpochs(2).withBatchSize(256), MamlOptions.defaults().withMaxMetaSteps(30),
-                ForecFork.Options.defaults().withEpochs(2).withBatchSize(256), 1, 0.02, 99, 42);
+        ContinualUpdater.Settings s = ContinualUpdater.Settings.defaults().withBootstrap(2000)
+                .withMicroBatch(300, Duration.ofMillis(250)).withWindow(100_000)
+                .withRetrain(1_000_000, Duration.ZERO)
+                .withTraining(NcfOptions.defaults().withEpochs(2).withBatchSize(256),
+                        MamlOptions.defaults().withMaxMetaSteps(30),
+                        ForecFork.Options.defaults().withEpochs(2).withBatchSize(256), 1);
         List<String> log = Collections.synchronizedList(new ArrayList<>());
         try (EmbeddedSystem sys = EmbeddedSystem.start(List.of("in", "jp"), s, "127.0.0.1", 0, log::add)) {
             IngestCommand.ingest(sys.bootstrapServers(), Map.of(), sys.registryUrl(), data, 0,

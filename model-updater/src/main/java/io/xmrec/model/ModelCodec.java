@@ -144,6 +144,48 @@ public final class ModelCodec {
         return m;
     }
 
+    /**
+     * The record with rows for new users added to its user tables (GMF and MLP vectors per user,
+     * e.g. from {@link io.xmrec.core.serving.UserFoldIn}); vocabularies stay sorted, so existing
+     * rows move. Users already in the record keep their rows.
+     */
+    public static ModelRecord withUsers(ModelRecord r, Map<String, io.xmrec.core.serving.UserFoldIn.Vectors> added) {
+        java.util.TreeMap<String, Integer> oldRow = new java.util.TreeMap<>();
+        for (int k = 0; k < r.getUsers().size(); k++) {
+            oldRow.put(r.getUsers().get(k), k);
+        }
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(oldRow.keySet());
+        all.addAll(added.keySet());
+        List<String> users = new ArrayList<>(all);
+        List<Tensor> tensors = new ArrayList<>();
+        for (Tensor t : r.getTensors()) {
+            boolean gmf = t.getName().equals(NcfNetworks.GMF_USER + "_W");
+            if (!gmf && !t.getName().equals(NcfNetworks.MLP_USER + "_W")) {
+                tensors.add(t);
+                continue;
+            }
+            int dim = t.getShape().get(1);
+            float[] v = floats(t.getValues());
+            float[] out = new float[users.size() * dim];
+            for (int k = 0; k < users.size(); k++) {
+                Integer from = oldRow.get(users.get(k));
+                if (from != null) {
+                    System.arraycopy(v, from * dim, out, k * dim, dim);
+                } else {
+                    io.xmrec.core.serving.UserFoldIn.Vectors x = added.get(users.get(k));
+                    float[] row = gmf ? x.gmf() : x.mlp();
+                    if (row.length != dim) {
+                        throw new IllegalArgumentException("vector of user " + users.get(k) + " has " + row.length
+                                + " values for a table of width " + dim);
+                    }
+                    System.arraycopy(row, 0, out, k * dim, dim);
+                }
+            }
+            tensors.add(Tensor.newBuilder(t).setShape(List.of(users.size(), dim)).setValues(floats(out)).build());
+        }
+        return ModelRecord.newBuilder(r).setUsers(users).setTensors(tensors).build();
+    }
+
     private static List<Integer> shape(Map<String, Tensor> t, String name) {
         Tensor x = t.get(name);
         if (x == null) {

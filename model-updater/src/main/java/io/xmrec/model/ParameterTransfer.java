@@ -37,6 +37,70 @@ public final class ParameterTransfer {
         layer(nmf, NcfNetworks.OUT).setParam("b", b);
     }
 
+    /**
+     * Warm start: copies into {@code to} the embedding rows of every user and item {@code from}
+     * also has (matched by id; the others keep their initialisation), and with {@code dense} the
+     * MLP layers and the output where their shapes agree. Returns how many user and item rows came over.
+     */
+    public static int[] warmStart(NcfModel to, NcfModel from, boolean dense) {
+        int users = 0;
+        int items = 0;
+        for (String table : new String[] {NcfNetworks.GMF_USER, NcfNetworks.MLP_USER, NcfNetworks.GMF_ITEM,
+                NcfNetworks.MLP_ITEM}) {
+            Layer src = from.graph().getLayer(table);
+            Layer dst = to.graph().getLayer(table);
+            if (src == null || dst == null) {
+                continue;
+            }
+            boolean user = table.endsWith("user");
+            var fromIds = user ? from.users() : from.items();
+            var toIds = user ? to.users() : to.items();
+            INDArray s = src.getParam("W");
+            INDArray d = dst.getParam("W");
+            if (s.columns() != d.columns()) {
+                continue;
+            }
+            int n = 0;
+            for (int r = 0; r < toIds.size(); r++) {
+                int f = fromIds.indexOf(toIds.id(r));
+                if (f >= 0) {
+                    d.putRow(r, s.getRow(f));
+                    n++;
+                }
+            }
+            if (user) {
+                users = Math.max(users, n);
+            } else {
+                items = Math.max(items, n);
+            }
+        }
+        if (dense) {
+            for (int i = 1; i < to.options().mlpLayers().size(); i++) {
+                copyIfSameShape(from, to, NcfNetworks.mlpLayer(i));
+            }
+            copyIfSameShape(from, to, NcfNetworks.OUT);
+        }
+        return new int[] {users, items};
+    }
+
+    /** Copies every parameter of a layer present in both models with equal shapes (e.g. a market head). */
+    public static boolean copyIfSameShape(NcfModel from, NcfModel to, String layer) {
+        Layer s = from.graph().getLayer(layer);
+        Layer d = to.graph().getLayer(layer);
+        if (s == null || d == null || !s.paramTable().keySet().equals(d.paramTable().keySet())) {
+            return false;
+        }
+        for (String p : s.paramTable().keySet()) {
+            if (!java.util.Arrays.equals(s.getParam(p).shape(), d.getParam(p).shape())) {
+                return false;
+            }
+        }
+        for (String p : s.paramTable().keySet()) {
+            d.getParam(p).assign(s.getParam(p));
+        }
+        return true;
+    }
+
     static void copy(NcfModel from, String fromLayer, NcfModel to, String toLayer, String param) {
         INDArray src = layer(from, fromLayer).getParam(param);
         INDArray dst = layer(to, toLayer).getParam(param);

@@ -40,6 +40,7 @@ public final class TopicSetup {
                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
         t.put(Topics.METRICS, Map.of());
         t.put(Topics.DEADLETTER, Map.of());
+        t.put(Topics.UPDATES, Map.of());
         return t;
     }
 

@@ -11,6 +11,8 @@ public final class Topics {
     public static final String MODELS = "xmrec.models";
     public static final String METRICS = "xmrec.metrics";
     public static final String DEADLETTER = "xmrec.deadletter";
+    /** What the model-updater did: every published or refused update and every trunk, with timings. */
+    public static final String UPDATES = "xmrec.updates";
     /** Where the schema registry keeps its schemas (compacted), as Confluent Schema Registry does. */
     public static final String SCHEMAS = "_schemas";
 
@@ -40,6 +42,11 @@ public final class Topics {
         }
         String m = topic.substring(REVIEWS_PREFIX.length());
         return MARKET.matcher(m).matches() ? m : null;
+    }
+
+    /** Key on {@link #MODELS} of a market's single-market NMF reference model. */
+    public static String referenceKey(String market) {
+        return market + "/nmf";
     }
 
     /** The registry subject of a topic's values (Confluent's TopicNameStrategy). */

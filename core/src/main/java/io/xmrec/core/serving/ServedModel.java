@@ -49,15 +49,16 @@ public final class ServedModel {
     private final long version;
     private final IdVocabulary users;
     private final IdVocabulary items;
-    private final Tensor gmfUser;
-    private final Tensor gmfItem;
-    private final Tensor mlpUser;
-    private final Tensor mlpItem;
-    private final List<Tensor[]> mlp = new ArrayList<>();
-    private final List<Tensor[]> head = new ArrayList<>();
-    private final Tensor outW;
-    private final Tensor outB;
-    private final int maxWidth;
+    // package-private: UserFoldIn runs the same network backwards
+    final Tensor gmfUser;
+    final Tensor gmfItem;
+    final Tensor mlpUser;
+    final Tensor mlpItem;
+    final List<Tensor[]> mlp = new ArrayList<>();
+    final List<Tensor[]> head = new ArrayList<>();
+    final Tensor outW;
+    final Tensor outB;
+    final int maxWidth;
 
     public ServedModel(String market, long version, List<String> users, List<String> items, Map<String, Tensor> t) {
         this.market = market;

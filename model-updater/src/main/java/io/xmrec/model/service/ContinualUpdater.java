@@ -3,22 +3,28 @@ package io.xmrec.model.service;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.core.holdout.Split;
+import io.xmrec.core.holdout.UserSplit;
 import io.xmrec.core.metrics.OfflineEvaluator;
 import io.xmrec.core.metrics.RankSummary;
 import io.xmrec.core.sampling.EvaluationNegatives;
+import io.xmrec.core.serving.UserFoldIn;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
 import io.xmrec.model.MamlTrainer;
 import io.xmrec.model.ModelCodec;
+import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
+import io.xmrec.model.NcfNetworks;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.NcfTrainer;
+import io.xmrec.model.ParameterTransfer;
 import io.xmrec.model.topic.ModelPublisher;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.TrainingInteraction;
+import io.xmrec.schemas.UpdateEvent;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -30,7 +36,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -38,8 +46,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The model-updater service: consumes {@code xmrec.train} and {@code xmrec.holdouts}, keeps a
@@ -48,16 +65,24 @@ import java.util.function.Consumer;
  *   <li>bootstraps once enough interactions have arrived: NMF++ over every market present, MAML
  *       pre-training of the shared trunk, a FOREC fork per market fine-tuned on that market, each
  *       published on {@code xmrec.models};</li>
- *   <li>then, per market, fine-tunes the market's model whenever at least a micro-batch of new
- *       interactions has arrived (a backlog read in one poll is one batch; it trains on the touched
- *       users' windows, with fresh negatives from the whole market's item pool) and
- *       publishes the next version, unless its validation nDCG@10 on the market's current holdouts
- *       falls more than the rollback margin below the current version's on the same holdouts: then
- *       the update is refused, logged and counted, and the current version stays;</li>
- *   <li>re-trains the trunk and re-forks every market every {@code retrainEvery} interactions, which
- *       is also when interactions of users or items the models do not know yet get in; a market
- *       without a model triggers the re-training early once it has four micro-batches of eligible
- *       interactions.</li>
+ *   <li>then, per market and in parallel ({@code workers} threads, one job per market at a time),
+ *       fine-tunes the market's model on its new interactions as soon as a micro-batch is full or
+ *       the oldest of them has waited {@code maxDelay}: users the model does not know yet are first
+ *       folded in ({@link UserFoldIn}: their embeddings fitted with the rest of the network fixed),
+ *       then the head is trained on the touched users' windows with fresh negatives from the
+ *       market's pool. The new version is published unless its validation nDCG@10 on a fixed
+ *       sample of the market's users falls more than the rollback margin below the current
+ *       version's on the same users and negatives: then it is refused, logged, counted and
+ *       reported on {@code xmrec.updates};</li>
+ *   <li>re-trains the trunk in the background every {@code retrainEvery} interactions or
+ *       {@code retrainInterval}, and early when a market without a model has four micro-batches of
+ *       eligible interactions: warm-started from the previous trunk (rows of known users and items,
+ *       dense layers), a few NMF epochs on the whole window, MAML, and re-forks with each market's
+ *       head warm-started from its previous head. Markets keep fine-tuning on the old trunk
+ *       meanwhile; each switches once idle, with everything that arrived after the trunk's
+ *       snapshot as its pending batch. Items no trunk has seen wait for the next trunk.</li>
+ *   <li>optionally trains a single-market NMF per market with every trunk and publishes it as a
+ *       reference record (key {@code market/nmf}) for the dashboard's comparison line.</li>
  * </ul>
  */
 public final class ContinualUpdater implements AutoCloseable {
@@ -69,27 +94,116 @@ public final class ContinualUpdater implements AutoCloseable {
     static final int GUARD_USERS = 500;
 
     /** Settings; {@link #defaults()} suits the embedded demo. */
-    public record Settings(int minInteractions, long bootstrapInteractions, int microBatch, int windowPerMarket,
-                           long retrainEvery, NcfOptions ncf, MamlOptions maml, ForecFork.Options forec,
-                           int continualEpochs, double rollbackMargin, int evalNegatives, long seed) {
+    public record Settings(int minInteractions, long bootstrapInteractions, int microBatch, Duration maxDelay,
+                           int windowPerMarket, long retrainEvery, Duration retrainInterval, NcfOptions ncf,
+                           MamlOptions maml, ForecFork.Options forec, int continualEpochs, int warmEpochs,
+                           UserFoldIn.Options foldIn, double rollbackMargin, int evalNegatives, int workers,
+                           boolean references, long seed) {
+        public Settings {
+            if (minInteractions < 3 || bootstrapInteractions < 1 || microBatch < 1 || windowPerMarket < 1
+                    || retrainEvery < 1 || continualEpochs < 1 || warmEpochs < 1 || workers < 1 || evalNegatives < 1
+                    || rollbackMargin < 0 || maxDelay.isNegative() || retrainInterval.isNegative()) {
+                throw new IllegalArgumentException("updater settings out of range: " + this);
+            }
+        }
+
         public static Settings defaults() {
-            return new Settings(7, 20_000, 500, 200_000, 200_000, NcfOptions.defaults().withEpochs(5),
-                    MamlOptions.defaults(), ForecFork.Options.defaults().withEpochs(5), 1, 0.02, 99, 42);
+            return new Settings(7, 20_000, 500, Duration.ofMillis(500), 200_000, 200_000, Duration.ofMinutes(30),
+                    NcfOptions.defaults().withEpochs(5), MamlOptions.defaults(), ForecFork.Options.defaults().withEpochs(5),
+                    1, 2, UserFoldIn.Options.defaults(), 0.02, 99, 2, true, 42);
+        }
+
+        public Settings withMinInteractions(int n) {
+            return new Settings(n, bootstrapInteractions, microBatch, maxDelay, windowPerMarket, retrainEvery,
+                    retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
+                    evalNegatives, workers, references, seed);
+        }
+
+        public Settings withBootstrap(long n) {
+            return new Settings(minInteractions, n, microBatch, maxDelay, windowPerMarket, retrainEvery,
+                    retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
+                    evalNegatives, workers, references, seed);
+        }
+
+        public Settings withMicroBatch(int n, Duration delay) {
+            return new Settings(minInteractions, bootstrapInteractions, n, delay, windowPerMarket, retrainEvery,
+                    retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
+                    evalNegatives, workers, references, seed);
+        }
+
+        public Settings withWindow(int n) {
+            return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, n, retrainEvery,
+                    retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
+                    evalNegatives, workers, references, seed);
+        }
+
+        public Settings withRetrain(long every, Duration interval) {
+            return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket, every,
+                    interval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
+                    evalNegatives, workers, references, seed);
+        }
+
+        public Settings withTraining(NcfOptions n, MamlOptions m, ForecFork.Options f, int warm) {
+            return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
+                    retrainEvery, retrainInterval, n, m, f, continualEpochs, warm, foldIn, rollbackMargin,
+                    evalNegatives, workers, references, seed);
+        }
+
+        public Settings withRollbackMargin(double margin) {
+            return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
+                    retrainEvery, retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, margin,
+                    evalNegatives, workers, references, seed);
+        }
+
+        public Settings withWorkers(int n, boolean refs) {
+            return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
+                    retrainEvery, retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
+                    evalNegatives, n, refs, seed);
         }
     }
 
     /** Counters for dashboards and tests. */
     public record Stats(long interactions, long published, long refused, long trunkVersions, Map<String, Long> versions,
-                        Map<String, Long> waiting, int restored) {
+                        Map<String, Long> waiting, int restored, long foldedIn, long references) {
     }
 
+    /** A market's current model and what is waiting for it. Fields change on the poll thread only while idle. */
     private static final class MarketModel {
-        NcfModel model;
-        long version;
+        final String market;
+        volatile NcfModel model;
+        volatile long version;
+        volatile long trunkVersion;
         /** Input offsets ("topic-partition" -> next offset) the published model has trained through. */
-        Map<String, Long> trainedThrough = Map.of();
+        volatile Map<String, Long> trainedThrough = Map.of();
         final List<TrainingInteraction> pending = new ArrayList<>();
-        long waiting; // interactions whose user or item the model does not know yet
+        long oldestPending;
+        volatile boolean busy;
+        final AtomicLong waiting = new AtomicLong(); // interactions with an item the model does not know yet
+        volatile Set<String> guardUsers = Set.of();
+
+        MarketModel(String market) {
+            this.market = market;
+        }
+    }
+
+    /** A re-forked market model from a trunk job, waiting to be installed. */
+    private record Fork(String market, NcfModel model, RankSummary valid, Set<String> guardUsers) {
+    }
+
+    /** A trunk being trained in the background, and everything that arrived since its snapshot. */
+    private static final class TrunkJob {
+        final long version;
+        final Map<String, Long> offsets;
+        final Long watermark;
+        final Map<String, List<TrainingInteraction>> since = new HashMap<>();
+        final Set<String> installed = new HashSet<>();
+        CompletableFuture<List<Fork>> forks;
+
+        TrunkJob(long version, Map<String, Long> offsets, Long watermark) {
+            this.version = version;
+            this.offsets = offsets;
+            this.watermark = watermark;
+        }
     }
 
     private final Settings settings;
@@ -97,16 +211,26 @@ public final class ContinualUpdater implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final AvroSerde serde;
     private final ModelPublisher publisher;
-    private final Map<String, MarketWindow> windows = new TreeMap<>();
-    private final Map<String, MarketModel> models = new TreeMap<>();
+    private final Map<String, MarketWindow> windows = new ConcurrentSkipListMap<>();
+    private final Map<String, MarketModel> models = new ConcurrentSkipListMap<>();
     private final Map<String, Long> offsets = new TreeMap<>();
+    private final ExecutorService workers;
+    private final ExecutorService trunkThread;
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong foldedIn = new AtomicLong();
+    private final AtomicLong references = new AtomicLong();
+    private final AtomicInteger running = new AtomicInteger();
+    private volatile long trunkVersion;
+    private volatile NcfModel trunk;
+    /** Single-market NMF reference models (trunk thread only). */
+    private final Map<String, NcfModel> referenceModels = new HashMap<>();
+    private TrunkJob trunkJob;
     private long interactions;
     private long sinceRetrain;
-    private long published;
-    private long refused;
-    private long trunkVersion;
+    private long lastTrunkNanos = System.nanoTime();
     private Long watermark;
-    private boolean caughtUp;
+    private boolean inputAtEnd;
     private long records;
     private long lastNewMarketCheck;
     private int restored;
@@ -128,7 +252,18 @@ public final class ContinualUpdater implements AutoCloseable {
         consumer.assign(tps);
         consumer.seekToBeginning(tps);
         this.publisher = new ModelPublisher(bootstrap, clientProps, serde, maxModelBytes);
+        this.workers = Executors.newFixedThreadPool(settings.workers(), threads("xmrec-updater-market"));
+        this.trunkThread = Executors.newSingleThreadExecutor(threads("xmrec-updater-trunk"));
         restore(bootstrap, clientProps);
+    }
+
+    private static ThreadFactory threads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /**
@@ -142,13 +277,16 @@ public final class ContinualUpdater implements AutoCloseable {
         TopicReader.readToEnd(bootstrap, clientProps, Topics.MODELS, r -> {
             if (r.value() != null) {
                 ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
-                latest.merge(m.getMarket(), m, (x, y) -> y.getVersion() > x.getVersion() ? y : x);
+                if (!m.getReference()) {
+                    latest.merge(m.getMarket(), m, (x, y) -> y.getVersion() > x.getVersion() ? y : x);
+                }
             }
         });
         for (ModelRecord r : latest.values()) {
-            MarketModel mm = new MarketModel();
+            MarketModel mm = new MarketModel(r.getMarket());
             mm.model = ModelCodec.toModel(r, settings.ncf(), settings.forec());
             mm.version = r.getVersion();
+            mm.trunkVersion = r.getTrunkVersion();
             mm.trainedThrough = new TreeMap<>(r.getTrainedThrough());
             models.put(r.getMarket(), mm);
             trunkVersion = Math.max(trunkVersion, r.getTrunkVersion());
@@ -161,54 +299,99 @@ public final class ContinualUpdater implements AutoCloseable {
     /** Runs until {@code stop} says so (checked between polls). */
     public void runUntil(BooleanSupplier stop) {
         while (!stop.getAsBoolean()) {
-            step(Duration.ofMillis(200));
+            step(Duration.ofMillis(100));
         }
     }
 
-    /** One poll and whatever training it makes due. */
+    /** One poll, then whatever became due: installing a finished trunk, starting one, dispatching micro-batches. */
     public void step(Duration poll) {
-        var records = consumer.poll(poll);
-        if (records.isEmpty()) {
+        var batch = consumer.poll(poll);
+        if (batch.isEmpty()) {
             Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
-            caughtUp = end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+            inputAtEnd = end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
         } else {
-            caughtUp = false;
+            inputAtEnd = false;
         }
-        for (ConsumerRecord<String, byte[]> r : records) {
-            this.records++;
-            if (r.value() == null) {
-                continue;
-            }
-            if (r.topic().equals(Topics.HOLDOUTS)) {
-                HoldoutState h = serde.deserialize(r.value(), HoldoutState.class);
-                window(h.getMarket()).holdout(h);
-            } else {
-                TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
-                window(t.getMarket()).add(t);
-                interactions++;
-                long ms = t.getEventTime().toEpochMilli();
-                watermark = watermark == null ? ms : Math.max(watermark, ms);
-                MarketModel mm = models.get(t.getMarket());
-                boolean trained = mm != null && r.offset() < mm.trainedThrough.getOrDefault(r.topic() + "-" + r.partition(), 0L);
-                if (!trained) {
-                    sinceRetrain++;
-                    if (mm != null) {
-                        mm.pending.add(t);
-                    }
-                }
+        long now = System.nanoTime();
+        for (ConsumerRecord<String, byte[]> r : batch) {
+            records++;
+            if (r.value() != null) {
+                accept(r, now);
             }
             offsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
         }
-        if (trunkVersion == 0 ? interactions >= settings.bootstrapInteractions() && eligible() >= settings.bootstrapInteractions()
-                : sinceRetrain >= settings.retrainEvery() || newMarketReady()) {
-            retrain();
-            return;
+        installTrunk();
+        if (trunkJob == null && trunkDue(now)) {
+            startTrunk(now);
         }
-        for (Map.Entry<String, MarketModel> e : models.entrySet()) {
-            if (e.getValue().pending.size() >= settings.microBatch()) {
-                fineTune(e.getKey(), e.getValue());
+        for (MarketModel mm : models.values()) {
+            if (!mm.busy && !mm.pending.isEmpty() && mm.model != null
+                    && (mm.pending.size() >= settings.microBatch() || now - mm.oldestPending >= settings.maxDelay().toNanos())) {
+                dispatch(mm);
             }
         }
+    }
+
+    private void accept(ConsumerRecord<String, byte[]> r, long now) {
+        if (r.topic().equals(Topics.HOLDOUTS)) {
+            HoldoutState h = serde.deserialize(r.value(), HoldoutState.class);
+            MarketWindow w = window(h.getMarket());
+            synchronized (w) {
+                w.holdout(h);
+            }
+            return;
+        }
+        TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
+        MarketWindow w = window(t.getMarket());
+        synchronized (w) {
+            w.add(t);
+        }
+        interactions++;
+        long ms = t.getEventTime().toEpochMilli();
+        watermark = watermark == null ? ms : Math.max(watermark, ms);
+        if (trunkJob != null) {
+            trunkJob.since.computeIfAbsent(t.getMarket(), k -> new ArrayList<>()).add(t);
+        }
+        MarketModel mm = models.get(t.getMarket());
+        boolean trained = mm != null && r.offset() < mm.trainedThrough.getOrDefault(r.topic() + "-" + r.partition(), 0L);
+        if (!trained) {
+            sinceRetrain++;
+            if (mm != null) {
+                if (mm.pending.isEmpty()) {
+                    mm.oldestPending = now;
+                }
+                mm.pending.add(t);
+            }
+        }
+    }
+
+    private boolean trunkDue(long now) {
+        if (trunkVersion == 0) {
+            return interactions >= settings.bootstrapInteractions() && eligible() >= settings.bootstrapInteractions();
+        }
+        boolean interval = !settings.retrainInterval().isZero()
+                && now - lastTrunkNanos >= settings.retrainInterval().toNanos() && sinceRetrain > 0;
+        return sinceRetrain >= settings.retrainEvery() || interval || newMarketReady();
+    }
+
+    /** Sends one market's pending interactions to a worker. */
+    private void dispatch(MarketModel mm) {
+        List<TrainingInteraction> batch = new ArrayList<>(mm.pending);
+        mm.pending.clear();
+        Map<String, Long> at = new TreeMap<>(offsets);
+        Long wm = watermark;
+        mm.busy = true;
+        running.incrementAndGet();
+        workers.execute(() -> {
+            try {
+                fineTune(mm, batch, at, wm);
+            } catch (RuntimeException | Error e) {
+                log.accept("updater: fine-tuning " + mm.market + " failed: " + e);
+            } finally {
+                mm.busy = false;
+                running.decrementAndGet();
+            }
+        });
     }
 
     /**
@@ -217,14 +400,17 @@ public final class ContinualUpdater implements AutoCloseable {
      * early rather than after {@code retrainEvery} interactions.
      */
     private boolean newMarketReady() {
-        if (records - lastNewMarketCheck < 1000 && !caughtUp) {
+        if (records - lastNewMarketCheck < 1000 && !inputAtEnd) {
             return false; // checked now and then: it walks every user's holdout
         }
         lastNewMarketCheck = records;
         for (MarketWindow w : windows.values()) {
-            if (!models.containsKey(w.market())
-                    && w.eligibleInteractions(settings.minInteractions()) >= 4L * settings.microBatch()) {
-                return true;
+            if (!models.containsKey(w.market())) {
+                synchronized (w) {
+                    if (w.eligibleInteractions(settings.minInteractions()) >= 4L * settings.microBatch()) {
+                        return true;
+                    }
+                }
             }
         }
         return false;
@@ -234,7 +420,9 @@ public final class ContinualUpdater implements AutoCloseable {
     private long eligible() {
         long n = 0;
         for (MarketWindow w : windows.values()) {
-            n += w.eligibleInteractions(settings.minInteractions());
+            synchronized (w) {
+                n += w.eligibleInteractions(settings.minInteractions());
+            }
         }
         return n;
     }
@@ -243,97 +431,271 @@ public final class ContinualUpdater implements AutoCloseable {
         return windows.computeIfAbsent(market, m -> new MarketWindow(m, settings.windowPerMarket()));
     }
 
-    /** Trunk (NMF++ then MAML) over every market with data, then a fork per market. */
-    private void retrain() {
-        long t0 = System.nanoTime();
-        trunkVersion++;
-        sinceRetrain = 0;
+    /** Snapshots every window and trains the next trunk and its forks on the trunk thread. */
+    private void startTrunk(long now) {
         List<MarketSplit> splits = new ArrayList<>();
         for (MarketWindow w : windows.values()) {
-            MarketSplit s = w.split(settings.minInteractions(), null, i -> true);
+            MarketSplit s;
+            synchronized (w) {
+                s = w.split(settings.minInteractions(), null, i -> true);
+            }
             if (!s.users().isEmpty()) {
                 splits.add(s);
             }
         }
         if (splits.isEmpty()) {
-            trunkVersion--; // cannot happen after a bootstrap check, but a re-training must not publish nothing
             return;
         }
+        lastTrunkNanos = now;
+        sinceRetrain = 0;
+        long version = trunkVersion + 1;
+        TrunkJob job = new TrunkJob(version, new TreeMap<>(offsets), watermark);
+        Map<String, NcfModel> previous = new TreeMap<>();
+        models.forEach((m, mm) -> {
+            if (mm.model != null) {
+                previous.put(m, mm.model);
+            }
+        });
+        NcfModel previousTrunk = trunk;
+        job.forks = CompletableFuture.supplyAsync(() -> trainTrunk(version, splits, previous, previousTrunk), trunkThread);
+        if (settings.references()) {
+            trunkThread.execute(() -> {
+                try {
+                    trainReferences(version, splits);
+                } catch (RuntimeException | Error e) {
+                    log.accept("updater: reference models of trunk v" + version + " failed: " + e);
+                }
+            });
+        }
+        trunkJob = job;
+    }
+
+    /** Trunk (NMF++ then MAML; warm-started from the previous one when there is one), then a fork per market. */
+    private List<Fork> trainTrunk(long version, List<MarketSplit> splits, Map<String, NcfModel> previous,
+                                  NcfModel previousTrunk) {
+        long t0 = System.nanoTime();
         CrossMarketDataset all = CrossMarketDataset.of(splits);
-        NcfOptions o = settings.ncf().withSeed(settings.seed() + trunkVersion);
-        NcfModel gmf = new NcfTrainer(o, null).trainGmf(all).model();
-        NcfModel mlp = new NcfTrainer(o, null).trainMlp(all, gmf).model();
-        NcfModel nmf = new NcfTrainer(o, null).trainNmf(all, gmf, mlp).model();
-        NcfModel trunk = new MamlTrainer(settings.maml(), o.seed(), o.negatives(), null).train(nmf, all).model();
-        log.accept(String.format("updater: trunk v%d on %s (%d users, %d items) in %.1fs", trunkVersion,
-                splits.stream().map(MarketSplit::market).toList(), all.users().size(), all.items().size(),
-                (System.nanoTime() - t0) / 1e9));
+        NcfOptions o = settings.ncf().withSeed(settings.seed() + version);
+        boolean warm = previousTrunk != null || !previous.isEmpty();
+        NcfModel nmf;
+        String how;
+        if (!warm) {
+            NcfModel gmf = new NcfTrainer(o, null).trainGmf(all).model();
+            NcfModel mlp = new NcfTrainer(o, null).trainMlp(all, gmf).model();
+            nmf = new NcfTrainer(o, null).trainNmf(all, gmf, mlp).model();
+            how = "from scratch";
+        } else {
+            nmf = new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, all.users().size(),
+                    all.items().size(), o), all.users(), all.items(), o, splits.stream().map(MarketSplit::market).toList());
+            int[] rows = {0, 0};
+            if (previousTrunk != null) {
+                rows = ParameterTransfer.warmStart(nmf, previousTrunk, true);
+            }
+            NcfModel largest = null;
+            for (NcfModel m : previous.values()) {
+                int[] r = ParameterTransfer.warmStart(nmf, m, false); // users folded in since, and restored models
+                rows[0] = Math.max(rows[0], r[0]);
+                largest = largest == null || m.users().size() > largest.users().size() ? m : largest;
+            }
+            if (previousTrunk == null && largest != null) {
+                ParameterTransfer.warmStart(nmf, largest, true); // after a restart: dense layers from a market model
+            }
+            new NcfTrainer(o.withEpochs(settings.warmEpochs()), null).train(nmf, all);
+            how = String.format("warm from trunk v%d (%d of %d users, %d of %d items kept), %d NMF epochs",
+                    version - 1, rows[0], all.users().size(), rows[1], all.items().size(), settings.warmEpochs());
+        }
+        NcfModel next = new MamlTrainer(settings.maml(), o.seed(), o.negatives(), null).train(nmf, all).model();
+        double secs = (System.nanoTime() - t0) / 1e9;
+        log.accept(String.format("updater: trunk v%d on %s (%d users, %d items) %s in %.1fs", version,
+                splits.stream().map(MarketSplit::market).toList(), all.users().size(), all.items().size(), how, secs));
+        report("*", "trunk", version, version, 0, 0, null, null, secs);
+        List<Fork> forks = new ArrayList<>();
         for (MarketSplit s : splits) {
-            NcfModel forec = ForecFork.fork(trunk, settings.forec(), o.seed());
+            NcfModel forec = ForecFork.fork(next, settings.forec(), o.seed());
+            NcfModel before = previous.get(s.market());
+            boolean warmHead = before != null && before.architecture() == NcfArchitecture.FOREC;
+            if (warmHead) {
+                for (String layer : ForecFork.headLayers(o, settings.forec())) {
+                    warmHead &= ParameterTransfer.copyIfSameShape(before, forec, layer);
+                }
+            }
             CrossMarketDataset target = all.restrictedTo(List.of(s.market()));
-            new NcfTrainer(o.withEpochs(settings.forec().epochs()).withBatchSize(settings.forec().batchSize()), null)
-                    .train(forec, target);
-            MarketModel mm = models.computeIfAbsent(s.market(), k -> new MarketModel());
-            mm.model = forec;
+            int epochs = warmHead ? settings.warmEpochs() : settings.forec().epochs();
+            new NcfTrainer(o.withEpochs(epochs).withBatchSize(settings.forec().batchSize()), null).train(forec, target);
+            Set<String> guard = guardSample(s);
+            MarketSplit g = s.withUsers(guard::contains);
+            CrossMarketDataset evalSet = CrossMarketDataset.withVocabularies(List.of(g), forec.users(), forec.items());
+            forks.add(new Fork(s.market(), forec, validate(forec, evalSet, negatives(evalSet)), guard));
+        }
+        trunk = next;
+        return forks;
+    }
+
+    /** Publishes the forks of a finished trunk, each market as soon as it has no fine-tuning in flight. */
+    private void installTrunk() {
+        TrunkJob job = trunkJob;
+        if (job == null || !job.forks.isDone()) {
+            return;
+        }
+        List<Fork> forks;
+        try {
+            forks = job.forks.join();
+        } catch (RuntimeException e) {
+            log.accept("updater: trunk v" + job.version + " failed, the current models stay: " + e);
+            trunkJob = null;
+            return;
+        }
+        boolean all = true;
+        for (Fork f : forks) {
+            if (job.installed.contains(f.market())) {
+                continue;
+            }
+            MarketModel mm = models.computeIfAbsent(f.market(), MarketModel::new);
+            if (mm.busy) {
+                all = false;
+                continue;
+            }
+            mm.model = f.model();
+            mm.trunkVersion = job.version;
+            mm.guardUsers = f.guardUsers();
+            mm.waiting.set(0);
             mm.pending.clear();
-            mm.waiting = 0;
-            RankSummary v = validate(forec, target, negatives(target));
-            publish(s.market(), mm, v);
+            mm.pending.addAll(job.since.getOrDefault(f.market(), List.of()));
+            mm.oldestPending = System.nanoTime();
+            publish(mm, f.valid(), job.offsets, job.watermark);
+            report(f.market(), "published", mm.version, job.version, 0, 0, f.valid().ndcg(), null, 0);
+            job.installed.add(f.market());
+        }
+        if (all) {
+            trunkVersion = job.version;
+            trunkJob = null;
         }
     }
 
-    /** Fine-tunes one market's model on its pending interactions; publishes unless the rollback guard refuses. */
-    private void fineTune(String market, MarketModel mm) {
+    /**
+     * Fine-tunes one market's model on a micro-batch (worker thread): folds in new users, trains
+     * the head on the touched users' windows, publishes unless the rollback guard refuses.
+     */
+    private void fineTune(MarketModel mm, List<TrainingInteraction> batch, Map<String, Long> at, Long wm) {
+        long t0 = System.nanoTime();
+        String market = mm.market;
         NcfModel model = mm.model;
+        Predicate<String> knownItem = i -> model.items().indexOf(i) >= 0;
         Set<String> users = new HashSet<>();
-        for (TrainingInteraction t : mm.pending) {
-            if (model.users().indexOf(CrossMarketDataset.userKey(market, t.getUser())) >= 0
-                    && model.items().indexOf(t.getItem()) >= 0) {
+        for (TrainingInteraction t : batch) {
+            if (knownItem.test(t.getItem())) {
                 users.add(t.getUser());
             } else {
-                mm.waiting++;
+                mm.waiting.incrementAndGet();
             }
         }
-        mm.pending.clear();
         MarketWindow w = windows.get(market);
-        java.util.function.Predicate<String> known = i -> model.items().indexOf(i) >= 0;
-        MarketSplit everyone = w.split(settings.minInteractions(), null, known)
-                .withUsers(u -> model.users().indexOf(CrossMarketDataset.userKey(market, u)) >= 0);
-        MarketSplit touched = everyone.withUsers(users::contains);
-        if (touched.users().isEmpty()) {
+        MarketSplit touched;
+        MarketSplit guard;
+        List<String> poolIds;
+        synchronized (w) {
+            if (mm.guardUsers.isEmpty()) { // restored from the topic: choose the guard's users once
+                mm.guardUsers = guardSample(w.split(settings.minInteractions(), null, knownItem)
+                        .withUsers(u -> model.users().indexOf(CrossMarketDataset.userKey(market, u)) >= 0));
+            }
+            touched = w.trainable(settings.minInteractions(), users, knownItem);
+            guard = w.split(settings.minInteractions(), mm.guardUsers, knownItem);
+            poolIds = new ArrayList<>(w.items());
+        }
+        if (touched.users().isEmpty()) { // nobody trainable yet (no validation item, too short a history): they stay in the window
+            log.accept(String.format("updater: %s micro-batch of %d interactions (%d users): nobody trainable yet",
+                    market, batch.size(), users.size()));
             return;
         }
-        CrossMarketDataset all = CrossMarketDataset.withVocabularies(List.of(everyone), model.users(), model.items());
-        CrossMarketDataset evalSet = CrossMarketDataset.withVocabularies(List.of(guardSample(everyone)), model.users(),
-                model.items());
-        CrossMarketDataset trainSet = CrossMarketDataset.withVocabularies(List.of(touched), model.users(), model.items())
-                .withItemPool(market, all.target().itemPool());
-        EvaluationNegatives negs = negatives(evalSet); // old and new model rank against the same negatives
-        RankSummary before = validate(model, evalSet, negs);
-        NcfModel next = copy(model);
+        int[] pool = poolIds.stream().mapToInt(model.items()::indexOf).filter(i -> i >= 0).sorted().toArray();
+        // new users get embeddings first (the trunk's user tables are frozen in FOREC)
+        Map<String, UserFoldIn.Vectors> fresh = new TreeMap<>();
+        NcfModel base = model;
+        for (UserSplit u : touched.users()) {
+            if (model.users().indexOf(CrossMarketDataset.userKey(market, u.user())) < 0) {
+                fresh.put(u.user(), null);
+            }
+        }
+        if (!fresh.isEmpty()) {
+            ModelRecord rec = ModelCodec.toRecord(market, model, new ModelCodec.Meta(0, 0, Map.of(), null, null, null));
+            UserFoldIn fold = new UserFoldIn(ModelCodec.served(rec), settings.foldIn());
+            for (UserSplit u : touched.users()) {
+                if (fresh.containsKey(u.user())) {
+                    int[] pos = u.train().stream().mapToInt(i -> model.items().indexOf(i.item())).toArray();
+                    fresh.put(u.user(), fold.fit(pos, pool, u.user()));
+                }
+            }
+            base = ModelCodec.toModel(ModelCodec.withUsers(rec, fresh), settings.ncf(), settings.forec());
+            foldedIn.addAndGet(fresh.size());
+        }
+        CrossMarketDataset trainSet = CrossMarketDataset.withVocabularies(List.of(touched), base.users(), base.items())
+                .withItemPool(market, pool);
+        CrossMarketDataset evalOld = CrossMarketDataset.withVocabularies(List.of(guard), model.users(), model.items());
+        CrossMarketDataset evalNew = CrossMarketDataset.withVocabularies(List.of(guard), base.users(), base.items());
+        EvaluationNegatives negs = negatives(evalOld); // old and new model rank against the same negatives
+        RankSummary before = validate(model, evalOld, negs);
+        NcfModel next = base == model ? copy(model) : base;
         NcfOptions o = settings.ncf().withEpochs(settings.continualEpochs())
                 .withBatchSize(settings.forec().batchSize()).withSeed(settings.seed() + mm.version);
         new NcfTrainer(o, null).train(next, trainSet);
-        RankSummary after = validate(next, evalSet, negs);
+        RankSummary after = validate(next, evalNew, negs);
+        double secs = (System.nanoTime() - t0) / 1e9;
         if (after.ndcg() < before.ndcg() - settings.rollbackMargin()) {
-            refused++;
+            refused.incrementAndGet();
             log.accept(String.format("updater: %s update refused: validation nDCG@10 %.4f vs %.4f of v%d (margin %.3f)",
                     market, after.ndcg(), before.ndcg(), mm.version, settings.rollbackMargin()));
+            report(market, "refused", mm.version, mm.trunkVersion, batch.size(), fresh.size(), after.ndcg(),
+                    before.ndcg(), secs);
             return;
         }
         mm.model = next;
-        publish(market, mm, after);
+        publish(mm, after, at, wm);
+        report(market, "published", mm.version, mm.trunkVersion, batch.size(), fresh.size(), after.ndcg(),
+                before.ndcg(), (System.nanoTime() - t0) / 1e9);
     }
 
-    /** Users the rollback guard compares old and new model on: all, or a fixed seeded sample of {@link #GUARD_USERS}. */
-    private MarketSplit guardSample(MarketSplit everyone) {
-        if (everyone.users().size() <= GUARD_USERS) {
-            return everyone;
+    /** Single-market NMF per market on the trunk's snapshot, published as reference records (trunk thread). */
+    private void trainReferences(long version, List<MarketSplit> splits) {
+        for (MarketSplit s : splits) {
+            long t0 = System.nanoTime();
+            CrossMarketDataset ds = CrossMarketDataset.of(List.of(s));
+            NcfOptions o = settings.ncf().withSeed(settings.seed() + version);
+            NcfModel prev = referenceModels.get(s.market());
+            NcfModel nmf;
+            if (prev == null) {
+                NcfModel gmf = new NcfTrainer(o, null).trainGmf(ds).model();
+                NcfModel mlp = new NcfTrainer(o, null).trainMlp(ds, gmf).model();
+                nmf = new NcfTrainer(o, null).trainNmf(ds, gmf, mlp).model();
+            } else {
+                nmf = new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, ds.users().size(),
+                        ds.items().size(), o), ds.users(), ds.items(), o, List.of(s.market()));
+                ParameterTransfer.warmStart(nmf, prev, true);
+                new NcfTrainer(o.withEpochs(settings.warmEpochs()), null).train(nmf, ds);
+            }
+            referenceModels.put(s.market(), nmf);
+            MarketSplit g = s.withUsers(guardSample(s)::contains);
+            CrossMarketDataset evalSet = CrossMarketDataset.withVocabularies(List.of(g), nmf.users(), nmf.items());
+            RankSummary v = validate(nmf, evalSet, negatives(evalSet));
+            ModelCodec.Meta meta = new ModelCodec.Meta(version, version, Map.of(), null, v.ndcg(), v.hitRate());
+            ModelRecord r = ModelCodec.toRecord(s.market(), nmf, meta);
+            r.setReference(true);
+            publisher.publish(r);
+            references.incrementAndGet();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            report(s.market(), "reference", version, version, 0, 0, v.ndcg(), null, secs);
+            log.accept(String.format("updater: reference NMF of %s for trunk v%d: valid nDCG@10 %.4f in %.1fs",
+                    s.market(), version, v.ndcg(), secs));
         }
-        List<String> ids = new ArrayList<>(everyone.users().stream().map(io.xmrec.core.holdout.UserSplit::user).toList());
-        ids.sort(java.util.Comparator.comparingLong(u -> mix(settings.seed(), u)));
-        Set<String> keep = new HashSet<>(ids.subList(0, GUARD_USERS));
-        return everyone.withUsers(keep::contains);
+    }
+
+    /** The users the rollback guard compares old and new model on: all, or a fixed seeded sample of {@link #GUARD_USERS}. */
+    private Set<String> guardSample(MarketSplit s) {
+        List<String> ids = new ArrayList<>(s.users().stream().map(UserSplit::user).toList());
+        if (ids.size() > GUARD_USERS) {
+            ids.sort(Comparator.comparingLong(u -> mix(settings.seed(), u)));
+            ids = ids.subList(0, GUARD_USERS);
+        }
+        return Set.copyOf(ids);
     }
 
     private static long mix(long seed, String s) {
@@ -356,20 +718,32 @@ public final class ContinualUpdater implements AutoCloseable {
         return OfflineEvaluator.evaluate(model, ds.target(), ds.items(), negs, false).summary(Split.VALIDATION, false, 10);
     }
 
-    private void publish(String market, MarketModel mm, RankSummary valid) {
-        mm.version++;
-        mm.trainedThrough = new TreeMap<>(offsets);
-        ModelCodec.Meta meta = new ModelCodec.Meta(mm.version, trunkVersion, new LinkedHashMap<>(offsets), watermark,
+    private void publish(MarketModel mm, RankSummary valid, Map<String, Long> through, Long wm) {
+        long version = mm.version + 1;
+        ModelCodec.Meta meta = new ModelCodec.Meta(version, mm.trunkVersion, new LinkedHashMap<>(through), wm,
                 valid.ndcg(), valid.hitRate());
-        int bytes = publisher.publish(ModelCodec.toRecord(market, mm.model, meta));
-        published++;
+        int bytes = publisher.publish(ModelCodec.toRecord(mm.market, mm.model, meta));
+        mm.version = version;
+        mm.trainedThrough = new TreeMap<>(through);
+        published.incrementAndGet();
         log.accept(String.format("updater: published %s v%d (trunk v%d, %s): valid nDCG@10 %.4f HR@10 %.4f, %,d bytes",
-                market, mm.version, trunkVersion, mm.model.architecture().label(), valid.ndcg(), valid.hitRate(), bytes));
+                mm.market, version, mm.trunkVersion, mm.model.architecture().label(), valid.ndcg(), valid.hitRate(), bytes));
     }
 
-    /** Whether the last poll found nothing left to read in the input topics. */
+    private void report(String market, String kind, long version, long trunk, int batch, int newUsers, Double valid,
+                        Double previous, double seconds) {
+        publisher.report(UpdateEvent.newBuilder().setMarket(market).setKind(kind).setVersion(version)
+                .setTrunkVersion(trunk).setInteractions(batch).setNewUsers(newUsers).setValidNdcg10(valid)
+                .setPreviousNdcg10(previous).setSeconds(seconds).setTime(Instant.now()).build());
+    }
+
+    /**
+     * Whether everything read has been dealt with: the input is read to its end, no trunk or
+     * fine-tuning is running and no market has interactions waiting for a micro-batch.
+     */
     public boolean caughtUp() {
-        return caughtUp;
+        return inputAtEnd && trunkJob == null && running.get() == 0
+                && models.values().stream().allMatch(m -> m.pending.isEmpty() && !m.busy);
     }
 
     public Stats stats() {
@@ -377,13 +751,22 @@ public final class ContinualUpdater implements AutoCloseable {
         Map<String, Long> w = new TreeMap<>();
         models.forEach((k, m) -> {
             v.put(k, m.version);
-            w.put(k, m.waiting);
+            w.put(k, m.waiting.get());
         });
-        return new Stats(interactions, published, refused, trunkVersion, v, w, restored);
+        return new Stats(interactions, published.get(), refused.get(), trunkVersion, v, w, restored, foldedIn.get(),
+                references.get());
     }
 
     @Override
     public void close() {
+        workers.shutdownNow();
+        trunkThread.shutdownNow();
+        try {
+            workers.awaitTermination(60, TimeUnit.SECONDS);
+            trunkThread.awaitTermination(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         consumer.close();
         publisher.close();
     }

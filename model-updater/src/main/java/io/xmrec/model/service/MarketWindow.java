@@ -30,6 +30,8 @@ final class MarketWindow {
     private final Map<String, Deque<Interaction>> train = new HashMap<>();
     private final Deque<String> order = new ArrayDeque<>();
     private final Map<String, HoldoutState> holdouts = new TreeMap<>();
+    /** Items in the window with how often they occur, and the held-out items: the market's item pool. */
+    private final Map<String, Integer> itemCounts = new HashMap<>();
 
     MarketWindow(String market, int capacity) {
         this.market = market;
@@ -49,10 +51,12 @@ final class MarketWindow {
         Interaction i = interaction(t);
         train.computeIfAbsent(i.user(), u -> new ArrayDeque<>()).addLast(i);
         order.addLast(i.user());
+        itemCounts.merge(i.item(), 1, Integer::sum);
         while (order.size() > capacity) {
             String u = order.removeFirst();
             Deque<Interaction> d = train.get(u);
-            d.removeFirst();
+            Interaction gone = d.removeFirst();
+            itemCounts.computeIfPresent(gone.item(), (k, n) -> n == 1 ? null : n - 1);
             if (d.isEmpty()) {
                 train.remove(u);
             }
@@ -64,6 +68,17 @@ final class MarketWindow {
         if (old == null || h.getVersion() >= old.getVersion()) {
             holdouts.put(h.getUser(), h);
         }
+    }
+
+    /** The items of the market's training interactions in the window (its pool for negatives), in no order. */
+    java.util.Set<String> items() {
+        return itemCounts.keySet();
+    }
+
+    /** Whether a user has a holdout with a validation item (so could be trained and evaluated). */
+    boolean hasValidation(String user) {
+        HoldoutState h = holdouts.get(user);
+        return h != null && h.getValidItem() != null;
     }
 
     /** Training interactions in the window of users who would be in a split (a validation item and enough history). */
@@ -81,9 +96,24 @@ final class MarketWindow {
 
     /**
      * The split of the users (all, or those {@code only} keeps) with a validation item and at least
-     * {@code minInteractions} interactions in the window, whose items all pass {@code knownItem}.
+     * {@code minInteractions} interactions in the window, whose items all pass {@code knownItem}:
+     * what models are evaluated on.
      */
     MarketSplit split(int minInteractions, Collection<String> only, Predicate<String> knownItem) {
+        return split(minInteractions, only, knownItem, false);
+    }
+
+    /**
+     * The same users for training on a model's vocabulary: interactions with items the model does
+     * not know are left out instead of the user, and a held-out item the model does not know stands
+     * in as the user's last known item (training takes positives from the training interactions
+     * only; held-out items only keep negatives away, and an unknown item is never drawn anyway).
+     */
+    MarketSplit trainable(int minInteractions, Collection<String> only, Predicate<String> knownItem) {
+        return split(minInteractions, only, knownItem, true);
+    }
+
+    private MarketSplit split(int minInteractions, Collection<String> only, Predicate<String> knownItem, boolean training) {
         List<UserSplit> users = new ArrayList<>();
         int dropped = 0;
         Collection<String> who = only != null ? new java.util.TreeSet<>(only) : holdouts.keySet();
@@ -94,14 +124,28 @@ final class MarketWindow {
                 continue;
             }
             List<Interaction> t = new ArrayList<>(train.getOrDefault(u, new ArrayDeque<>()));
-            if (t.size() + 2 < minInteractions || !knownItem.test(h.getValidItem()) || !knownItem.test(h.getTestItem())
-                    || t.stream().anyMatch(i -> !knownItem.test(i.item()))) {
+            if (t.size() + 2 < minInteractions) {
                 dropped++;
                 continue;
             }
-            Interaction v = new Interaction(u, h.getValidItem(), 5f, Math.floorDiv(h.getValidTime().toEpochMilli(), DAY),
+            String valid = h.getValidItem();
+            String test = h.getTestItem();
+            if (training) {
+                t.removeIf(i -> !knownItem.test(i.item()));
+                if (t.isEmpty()) {
+                    dropped++;
+                    continue;
+                }
+                String last = t.get(t.size() - 1).item();
+                valid = knownItem.test(valid) ? valid : last;
+                test = knownItem.test(test) ? test : last;
+            } else if (!knownItem.test(valid) || !knownItem.test(test) || t.stream().anyMatch(i -> !knownItem.test(i.item()))) {
+                dropped++;
+                continue;
+            }
+            Interaction v = new Interaction(u, valid, 5f, Math.floorDiv(h.getValidTime().toEpochMilli(), DAY),
                     Long.MAX_VALUE - 1);
-            Interaction x = new Interaction(u, h.getTestItem(), 5f, Math.floorDiv(h.getTestTime().toEpochMilli(), DAY),
+            Interaction x = new Interaction(u, test, 5f, Math.floorDiv(h.getTestTime().toEpochMilli(), DAY),
                     Long.MAX_VALUE);
             users.add(new UserSplit(u, List.copyOf(t), v, x));
         }

@@ -88,6 +88,9 @@ public final class ModelClient implements ModelSource, AutoCloseable {
     }
 
     private void accept(ModelRecord r) {
+        if (r.getReference()) {
+            return; // a single-market NMF kept for comparison, not a model to serve
+        }
         ServedModel m = ModelCodec.served(r);
         ServedModel now = models.merge(r.getMarket(), m, (old, neu) -> neu.version() > old.version() ? neu : old);
         if (now == m) {

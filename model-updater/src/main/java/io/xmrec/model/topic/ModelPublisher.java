@@ -60,7 +60,8 @@ public final class ModelPublisher implements AutoCloseable {
                     Topics.MODELS, r.getUsers().size(), r.getItems().size(), r.getVersion()));
         }
         try {
-            RecordMetadata md = producer.send(new ProducerRecord<>(Topics.MODELS, r.getMarket(), value))
+            String key = r.getReference() ? Topics.referenceKey(r.getMarket()) : r.getMarket();
+            RecordMetadata md = producer.send(new ProducerRecord<>(Topics.MODELS, key, value))
                     .get(60, TimeUnit.SECONDS);
             if (md == null) {
                 throw new IllegalStateException("no acknowledgement for model " + r.getMarket());
@@ -76,6 +77,11 @@ public final class ModelPublisher implements AutoCloseable {
                     + e.getMessage(), e);
         }
         return value.length;
+    }
+
+    /** Reports what the updater did on {@code xmrec.updates} (not waited for: a lost report loses no data). */
+    public void report(io.xmrec.schemas.UpdateEvent e) {
+        producer.send(new ProducerRecord<>(Topics.UPDATES, e.getMarket(), serde.serialize(Topics.UPDATES, e)));
     }
 
     @Override
