@@ -59,6 +59,9 @@ final class Dashboard {
             for (String m : markets) {
                 before.put(m, waitForNumber(driver, "version-" + m));
                 waitForNumber(driver, "ndcg-test-" + m);
+                waitForNumber(driver, "ndcg-reference-" + m);
+                waitForNumber(driver, "events-" + m);
+                waitForNumber(driver, "published-" + m);
             }
             // publish the current model of the first market again as the next version: the page must follow
             String market = markets.iterator().next();

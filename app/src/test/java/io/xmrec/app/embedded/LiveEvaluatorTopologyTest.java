@@ -7,7 +7,10 @@ import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.NcfNetworks;
 import io.xmrec.model.NcfOptions;
+import io.xmrec.schemas.DeadLetter;
 import io.xmrec.schemas.EvaluationRecord;
+import io.xmrec.schemas.TrainingInteraction;
+import io.xmrec.schemas.UpdateEvent;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;
@@ -60,6 +63,12 @@ class LiveEvaluatorTopologyTest {
                 .setTrainCount(5).setVersion(version).build();
     }
 
+    private static io.xmrec.schemas.ModelRecord referenceRecord(NcfModel m) {
+        io.xmrec.schemas.ModelRecord r = ModelCodec.toRecord("in", m, new ModelCodec.Meta(1, 1, Map.of(), null, null, null));
+        r.setReference(true);
+        return r;
+    }
+
     @Test
     void evaluatesEachNewModelVersionOnItsMarketsHoldoutsAndNewInteractionsPrequentially() {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
@@ -69,7 +78,7 @@ class LiveEvaluatorTopologyTest {
             p.put(StreamsConfig.APPLICATION_ID_CONFIG, "xmrec-evaluator-test");
             p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             try (TopologyTestDriver d = new TopologyTestDriver(LiveEvaluator.topology(() -> serde,
-                    new LiveEvaluator.Settings(99, 42, 1000, 10)), p)) {
+                    new LiveEvaluator.Settings(99, 42, 1000, 10, 20, java.time.Duration.ZERO)), p)) {
                 TestInputTopic<String, byte[]> models = d.createInputTopic(Topics.MODELS, new StringSerializer(),
                         new ByteArraySerializer());
                 TestInputTopic<String, byte[]> holdouts = d.createInputTopic(Topics.HOLDOUTS, new StringSerializer(),
@@ -84,7 +93,9 @@ class LiveEvaluatorTopologyTest {
                         new ModelCodec.Meta(1, 1, Map.of(), null, null, null))));
                 List<EvaluationRecord> out = new ArrayList<>();
                 metrics.readValuesToList().forEach(v -> out.add(serde.deserialize(v, EvaluationRecord.class)));
-                assertEquals(List.of("holdout-valid", "holdout-test"), out.stream().map(EvaluationRecord::getKind).toList());
+                assertEquals(List.of("holdout-valid", "holdout-test", "holdout-test-full"),
+                        out.stream().map(EvaluationRecord::getKind).toList());
+                assertEquals(20, out.get(2).getUsers(), "full ranking on the seeded sample of 20 users");
                 assertEquals(50, out.get(0).getUsers());
                 assertEquals(0.0, out.get(0).getNdcg10(), "a constant model ranks every held-out item last");
 
@@ -96,7 +107,7 @@ class LiveEvaluatorTopologyTest {
                         new ModelCodec.Meta(1, 1, Map.of(), null, null, null)))); // late old version: ignored
                 List<EvaluationRecord> two = new ArrayList<>();
                 metrics.readValuesToList().forEach(v -> two.add(serde.deserialize(v, EvaluationRecord.class)));
-                assertEquals(2, two.size(), "version 2 evaluated once, the late version 1 not at all");
+                assertEquals(3, two.size(), "version 2 evaluated once, the late version 1 not at all");
                 assertEquals(2, two.get(1).getModelVersion());
                 assertTrue(two.get(1).getNdcg10() > 0 && two.get(1).getNdcg10() < 1, "" + two.get(1));
 
@@ -114,6 +125,53 @@ class LiveEvaluatorTopologyTest {
                 // an old holdout state arriving late changes nothing
                 holdouts.pipeInput("in|u000", serde.serialize(Topics.HOLDOUTS, holdout(0, 0, 100, 7)));
                 assertTrue(metrics.isEmpty());
+
+                // negatives are items the user never rated: u000 (valid B00100, test B00200) has trained on every
+                // item but those and five more, so a constant model ranks its held-out items 6th (a hit), everybody
+                // else's 100th
+                TestInputTopic<String, byte[]> train = d.createInputTopic(Topics.TRAIN, new StringSerializer(),
+                        new ByteArraySerializer());
+                int trained = 0;
+                for (int i = 0; i < 295; i++) {
+                    if (i != 100 && i != 200) {
+                        train.pipeInput("in|u000", serde.serialize(Topics.TRAIN, TrainingInteraction.newBuilder()
+                                .setMarket("in").setUser("u000").setItem(String.format("B%05d", i)).setRating(5f)
+                                .setEventTime(Instant.ofEpochSecond(i)).setArrival(i).build()));
+                        trained++;
+                    }
+                }
+                models.pipeInput("in", serde.serialize(Topics.MODELS, ModelCodec.toRecord("in", constant,
+                        new ModelCodec.Meta(3, 1, Map.of(), null, null, null))));
+                List<EvaluationRecord> three = new ArrayList<>();
+                metrics.readValuesToList().forEach(v -> three.add(serde.deserialize(v, EvaluationRecord.class)));
+                assertEquals("holdout-test", three.get(1).getKind());
+                assertEquals(1.0 / 50, three.get(1).getHr10(), 1e-12, "only u000 hits: " + three.get(1));
+                assertEquals(1 / (Math.log(7) / Math.log(2)) / 50, three.get(1).getNdcg10(), 1e-12);
+
+                // a reference model is measured under its own kinds and is not the market's model
+                models.pipeInput(Topics.referenceKey("in"), serde.serialize(Topics.MODELS, referenceRecord(learned)));
+                List<EvaluationRecord> ref = new ArrayList<>();
+                metrics.readValuesToList().forEach(v -> ref.add(serde.deserialize(v, EvaluationRecord.class)));
+                assertEquals(List.of("reference-valid", "reference-test"), ref.stream().map(EvaluationRecord::getKind).toList());
+                assertEquals(3L, java.nio.ByteBuffer.wrap(d.<String, byte[]>getKeyValueStore(LiveEvaluator.VERSIONS_STORE)
+                        .get("in")).getLong());
+
+                // counters: events (holdout updates), training interactions, updater reports, dead letters
+                d.createInputTopic(Topics.UPDATES, new StringSerializer(), new ByteArraySerializer()).pipeInput("in",
+                        serde.serialize(Topics.UPDATES, UpdateEvent.newBuilder().setMarket("in").setKind("refused")
+                                .setVersion(3).setTrunkVersion(1).setInteractions(200).setSeconds(1.5)
+                                .setTime(Instant.now()).build()));
+                d.createInputTopic(Topics.DEADLETTER, new StringSerializer(), new ByteArraySerializer()).pipeInput(null,
+                        serde.serialize(Topics.DEADLETTER, DeadLetter.newBuilder().setTopic(Topics.reviews("in"))
+                                .setPartition(0).setOffset(5).setErrorClass("bad-bytes").setReason("test")
+                                .setStage("parse").setTime(Instant.now()).build()));
+                var counters = d.<String, byte[]>getKeyValueStore(LiveEvaluator.COUNTERS_STORE);
+                java.util.function.Function<String, Double> c = k -> java.nio.ByteBuffer.wrap(counters.get(k)).getDouble();
+                assertEquals(50 + 10, c.apply("in|events"), "holdout updates; the stale late one is not an event");
+                assertEquals(trained, c.apply("in|train"));
+                assertEquals(1, c.apply("in|updates-refused"));
+                assertEquals(1.5, c.apply("in|seconds-refused"));
+                assertEquals(1, c.apply("in|deadletters"));
             }
         }
     }

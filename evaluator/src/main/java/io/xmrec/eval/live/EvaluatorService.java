@@ -1,5 +1,6 @@
 package io.xmrec.eval.live;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -212,6 +213,18 @@ public final class EvaluatorService implements AutoCloseable {
                     m.set(e.getKind(), json(e));
                 }
             }
+            ReadOnlyKeyValueStore<String, byte[]> counters = streams.store(StoreQueryParameters.fromNameAndType(
+                    LiveEvaluator.COUNTERS_STORE, QueryableStoreTypes.keyValueStore()));
+            try (KeyValueIterator<String, byte[]> it = counters.all()) {
+                while (it.hasNext()) {
+                    KeyValue<String, byte[]> kv = it.next();
+                    int bar = kv.key.indexOf('|');
+                    String market = kv.key.substring(0, bar);
+                    ObjectNode owner = market.equals("*") || market.equals("?") ? out.with("system").with(market)
+                            : markets.has(market) ? (ObjectNode) markets.get(market) : markets.putObject(market);
+                    owner.with("counters").put(kv.key.substring(bar + 1), java.nio.ByteBuffer.wrap(kv.value).getDouble());
+                }
+            }
             for (Map.Entry<String, Long> v : models.versions().entrySet()) {
                 ObjectNode m = markets.has(v.getKey()) ? (ObjectNode) markets.get(v.getKey()) : markets.putObject(v.getKey());
                 m.put("model_version", v.getValue());
@@ -250,21 +263,37 @@ public final class EvaluatorService implements AutoCloseable {
                         .append(e.getValue().get("model_version").asLong()).append('\n');
             }
         });
+        String[][] splits = {{"holdout-valid", "valid"}, {"holdout-test", "test"}, {"prequential", "prequential"},
+                {"holdout-test-full", "test_full"}};
+        String[][] refSplits = {{"reference-valid", "valid"}, {"reference-test", "test"}};
         for (String[] metric : new String[][] {{"ndcg10", "xmrec_eval_ndcg_at_10", "nDCG@10"},
                 {"hr10", "xmrec_eval_hr_at_10", "HR@10"}, {"users", "xmrec_eval_users", "users measured"}}) {
-            b.append("# HELP ").append(metric[1]).append(' ').append(metric[2])
-                    .append(" of the newest model per market and split (valid, test, prequential).\n# TYPE ")
-                    .append(metric[1]).append(" gauge\n");
-            l.path("markets").fields().forEachRemaining(e -> {
-                for (String[] split : new String[][] {{"holdout-valid", "valid"}, {"holdout-test", "test"},
-                        {"prequential", "prequential"}}) {
-                    if (e.getValue().has(split[0])) {
-                        b.append(metric[1]).append("{market=\"").append(e.getKey()).append("\",split=\"").append(split[1])
-                                .append("\"} ").append(e.getValue().get(split[0]).get(metric[0]).asDouble()).append('\n');
-                    }
-                }
-            });
+            gauge(b, l, metric[1], metric[2] + " of the newest model per market and split (valid, test, prequential, "
+                    + "test_full = full ranking).", splits, metric[0]);
         }
+        for (String[] metric : new String[][] {{"ndcg10", "xmrec_reference_ndcg_at_10", "nDCG@10"},
+                {"hr10", "xmrec_reference_hr_at_10", "HR@10"}}) {
+            gauge(b, l, metric[1], metric[2] + " of the single-market NMF reference per market and split.", refSplits,
+                    metric[0]);
+        }
+        counter(b, l, "xmrec_events_total", "Review events accepted (holdout updates) per market.", "events");
+        counter(b, l, "xmrec_train_interactions_total", "Interactions promoted to training per market.", "train");
+        counter(b, l, "xmrec_deadletters_total", "Records dead-lettered per market (market ? = not attributable).",
+                "deadletters");
+        b.append("# HELP xmrec_updates_total Model-updater reports per market and kind (published, refused, trunk, "
+                + "reference).\n# TYPE xmrec_updates_total counter\n");
+        StringBuilder secs = new StringBuilder("# HELP xmrec_training_seconds_total Seconds the model-updater spent per "
+                + "market and kind.\n# TYPE xmrec_training_seconds_total counter\n");
+        forEachCounter(l, (market, name, value) -> {
+            if (name.startsWith("updates-")) {
+                b.append("xmrec_updates_total{market=\"").append(market).append("\",kind=\"")
+                        .append(name.substring("updates-".length())).append("\"} ").append((long) value).append('\n');
+            } else if (name.startsWith("seconds-")) {
+                secs.append("xmrec_training_seconds_total{market=\"").append(market).append("\",kind=\"")
+                        .append(name.substring("seconds-".length())).append("\"} ").append(value).append('\n');
+            }
+        });
+        b.append(secs);
         b.append("# HELP xmrec_model_freshness_seconds Event time of the newest interaction in the model, behind now.\n")
                 .append("# TYPE xmrec_model_freshness_seconds gauge\n");
         l.path("markets").fields().forEachRemaining(e -> {
@@ -273,7 +302,50 @@ public final class EvaluatorService implements AutoCloseable {
                         .append((l.get("now").asLong() - e.getValue().get("watermark").asLong()) / 1000.0).append('\n');
             }
         });
+        b.append("# HELP xmrec_model_lag_event_seconds Event time of the newest review seen in the market minus that of "
+                + "the newest interaction in its model (how far the model trails the stream, in event time).\n")
+                .append("# TYPE xmrec_model_lag_event_seconds gauge\n");
+        l.path("markets").fields().forEachRemaining(e -> {
+            JsonNode last = e.getValue().path("counters").path("last-event-ms");
+            if (e.getValue().has("watermark") && !last.isMissingNode()) {
+                b.append("xmrec_model_lag_event_seconds{market=\"").append(e.getKey()).append("\"} ")
+                        .append(Math.max(0, last.asDouble() - e.getValue().get("watermark").asLong()) / 1000.0).append('\n');
+            }
+        });
         return b.toString();
+    }
+
+    private interface CounterVisitor {
+        void visit(String market, String name, double value);
+    }
+
+    /** Every counter of the markets and of the system part ({@code *}: trunks, {@code ?}: dead letters of no market). */
+    private static void forEachCounter(ObjectNode l, CounterVisitor v) {
+        l.path("markets").fields().forEachRemaining(e -> e.getValue().path("counters").fields()
+                .forEachRemaining(c -> v.visit(e.getKey(), c.getKey(), c.getValue().asDouble())));
+        l.path("system").fields().forEachRemaining(e -> e.getValue().path("counters").fields()
+                .forEachRemaining(c -> v.visit(e.getKey(), c.getKey(), c.getValue().asDouble())));
+    }
+
+    private static void gauge(StringBuilder b, ObjectNode l, String name, String help, String[][] splits, String field) {
+        b.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" gauge\n");
+        l.path("markets").fields().forEachRemaining(e -> {
+            for (String[] split : splits) {
+                if (e.getValue().has(split[0])) {
+                    b.append(name).append("{market=\"").append(e.getKey()).append("\",split=\"").append(split[1])
+                            .append("\"} ").append(e.getValue().get(split[0]).get(field).asDouble()).append('\n');
+                }
+            }
+        });
+    }
+
+    private static void counter(StringBuilder b, ObjectNode l, String name, String help, String counter) {
+        b.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n");
+        forEachCounter(l, (market, n, value) -> {
+            if (n.equals(counter)) {
+                b.append(name).append("{market=\"").append(market).append("\"} ").append((long) value).append('\n');
+            }
+        });
     }
 
     private void events(HttpExchange ex) throws IOException {
