@@ -149,6 +149,18 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Native (OpenMP/BLAS) threads (default: $XMREC_THREADS, else 1: fastest for these small networks on 2 cores).")
     Integer threads;
 
+    @Option(names = "--new-users", paramLabel = "FRACTION",
+            description = "Measure how users who arrive after training are served: hold back this share of the target's"
+                    + " users, train the methods without them, fold them in (fit their embeddings with everything else"
+                    + " fixed), and compare with the mean user, popularity and a model re-trained with them.")
+    Double newUsers;
+
+    @Option(names = "--fold-in-steps", defaultValue = "60", description = "With --new-users: Adam steps of a fold-in (default: ${DEFAULT-VALUE}).")
+    int foldInSteps;
+
+    @Option(names = "--fold-in-lr", defaultValue = "0.05", description = "With --new-users: step size of a fold-in (default: ${DEFAULT-VALUE}).")
+    double foldInLr;
+
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the results, per-user ranks and provenance as JSON.")
     Path out;
 
@@ -196,6 +208,9 @@ final class OfflineCommand implements Callable<Integer> {
             dataProv.put(md.market(), p);
         }
 
+        if (newUsers != null) {
+            return newUsers(config, loaded, dataProv, sources, methodList);
+        }
         long t0 = System.nanoTime();
         OfflineExperiment.Outcome outcome = new OfflineExperiment(config, stderr::println).run(loaded);
         double total = (System.nanoTime() - t0) / 1e9;
@@ -219,6 +234,55 @@ final class OfflineCommand implements Callable<Integer> {
             prov.put("hyper_parameters", OfflineExperiment.hyperParameters(config));
             prov.put("total_seconds", ResultsJson.round(total));
             ObjectNode root = ResultsJson.build(prov, outcome);
+            ResultsJson.write(root, out);
+            stderr.println("wrote " + out);
+        }
+        return 0;
+    }
+
+    private int newUsers(OfflineConfig config, Map<String, MarketData> loaded, Map<String, Object> dataProv,
+                         List<String> sources, List<Method> methodList) {
+        long t0 = System.nanoTime();
+        io.xmrec.core.serving.UserFoldIn.Options fold = new io.xmrec.core.serving.UserFoldIn.Options(foldInSteps, foldInLr,
+                negatives, seed);
+        io.xmrec.eval.NewUserExperiment.Outcome o = new io.xmrec.eval.NewUserExperiment(config, newUsers, fold,
+                stderr::println).run(loaded);
+        double total = (System.nanoTime() - t0) / 1e9;
+        String fmt = "%-6s %-9s %-13s %6s %8s %8s %8s%n";
+        stdout.printf("%d new users (held back), %d known; fold-in %.2f ms per user%n", o.newUsers(), o.knownUsers(),
+                o.foldInMillisPerUser());
+        stdout.printf(fmt, "market", "method", "variant", "users", "vnDCG@10", "HR@10", "nDCG@10");
+        for (io.xmrec.eval.NewUserExperiment.Row r : o.rows()) {
+            stdout.printf(fmt, o.target(), r.method(), r.variant(), r.test().users(), f4(r.valid().ndcg()),
+                    f4(r.test().hitRate()), f4(r.test().ndcg()));
+        }
+        stdout.println("New users only; 99 sampled negatives from the items the reduced models know; vnDCG = validation.");
+        stdout.printf("total %.1fs%n", total);
+        if (out != null) {
+            ObjectNode root = ResultsJson.MAPPER.createObjectNode();
+            ObjectNode prov = root.putObject("provenance");
+            prov.put("tool", "xmrec offline --new-users");
+            prov.put("command", "xmrec " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+            prov.put("git_commit", Provenance.gitCommit());
+            prov.put("date", Provenance.now());
+            prov.set("machine", ResultsJson.MAPPER.valueToTree(Provenance.machine()));
+            prov.put("target", target);
+            prov.put("sources", String.join(",", sources));
+            prov.put("methods", methodList.stream().map(Method::label).toList().toString());
+            prov.put("fraction", newUsers);
+            prov.put("fold_in_steps", foldInSteps);
+            prov.put("fold_in_lr", foldInLr);
+            prov.set("data", ResultsJson.MAPPER.valueToTree(dataProv));
+            prov.put("total_seconds", ResultsJson.round(total));
+            root.put("new_users", o.newUsers());
+            root.put("known_users", o.knownUsers());
+            root.put("fold_in_ms_per_user", ResultsJson.round(o.foldInMillisPerUser()));
+            var rows = root.putArray("rows");
+            for (io.xmrec.eval.NewUserExperiment.Row r : o.rows()) {
+                rows.addObject().put("market", o.target()).put("method", r.method()).put("variant", r.variant())
+                        .put("users", r.test().users()).put("valid_ndcg10", r.valid().ndcg())
+                        .put("test_hr10", r.test().hitRate()).put("test_ndcg10", r.test().ndcg());
+            }
             ResultsJson.write(root, out);
             stderr.println("wrote " + out);
         }

@@ -44,7 +44,7 @@ public final class OfflineExperiment {
 
     /** What a run produced: one result per method and split, and the per-user ranks behind them. */
     public record Outcome(List<MethodResult> results, Map<String, MarketEvaluation> perUser,
-                          Map<String, MarketSplitStats> markets) {
+                          Map<String, MarketSplitStats> markets, Map<String, NcfModel> models) {
     }
 
     /** Sizes of a market after the split, for the report. */
@@ -83,6 +83,7 @@ public final class OfflineExperiment {
 
         List<MethodResult> results = new ArrayList<>();
         Map<String, MarketEvaluation> perUser = new LinkedHashMap<>();
+        Map<String, NcfModel> models = new LinkedHashMap<>();
         Stages stages = new Stages(single, cross, negatives);
         for (Method method : config.methods()) {
             CrossMarketDataset ds = method.crossMarket() ? cross : single;
@@ -94,6 +95,7 @@ public final class OfflineExperiment {
             } else {
                 stage = stages.get(method.label());
                 scorer = stage.model();
+                models.put(method.label(), stage.model());
             }
             long t0 = System.nanoTime();
             MarketEvaluation ev = OfflineEvaluator.evaluate(scorer, target, ds.items(), negatives, config.full());
@@ -109,7 +111,7 @@ public final class OfflineExperiment {
                         stage == null ? 0 : stage.samplesPerSecond(), stage == null ? 0 : stage.metaStepsPerSecond()));
             }
         }
-        return new Outcome(results, perUser, stats);
+        return new Outcome(results, perUser, stats, models);
     }
 
     /** A trained model and what training it (alone) cost (when it was trained, for a stage loaded from the trunk cache). */

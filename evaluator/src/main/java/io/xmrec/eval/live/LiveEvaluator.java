@@ -322,10 +322,10 @@ public final class LiveEvaluator {
                     }
                 }
             }
-            sample.sort(java.util.Comparator.comparingLong(h -> hash(s.seed(), h.getUser())));
-            if (sample.size() > s.fullUsers()) {
-                sample = sample.subList(0, s.fullUsers());
-            }
+            Map<String, HoldoutState> byUser = new HashMap<>();
+            sample.forEach(h -> byUser.put(h.getUser(), h));
+            sample = io.xmrec.core.sampling.SeededOrder.first(byUser.keySet(), s.fullUsers(), s.seed()).stream()
+                    .map(byUser::get).toList();
             double[] sums = new double[2];
             int[] cands = pool.stream().mapToInt(Integer::intValue).toArray();
             for (HoldoutState h : sample) {
@@ -347,14 +347,6 @@ public final class LiveEvaluator {
                 add(sums, RankingMetrics.pessimisticRank(sc[0], sc, 1, sc.length));
             }
             emit(market, version, "holdout-test-full", sample.size(), sums, ts);
-        }
-
-        private static long hash(long seed, String u) {
-            long h = seed ^ 0x9E3779B97F4A7C15L;
-            for (int i = 0; i < u.length(); i++) {
-                h = (h ^ u.charAt(i)) * 0x100000001B3L;
-            }
-            return h;
         }
 
         private void onHoldout(byte[] bytes, long ts) {

@@ -7,6 +7,7 @@ import io.xmrec.core.holdout.UserSplit;
 import io.xmrec.core.metrics.OfflineEvaluator;
 import io.xmrec.core.metrics.RankSummary;
 import io.xmrec.core.sampling.EvaluationNegatives;
+import io.xmrec.core.sampling.SeededOrder;
 import io.xmrec.core.serving.UserFoldIn;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
@@ -38,7 +39,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -690,20 +690,8 @@ public final class ContinualUpdater implements AutoCloseable {
 
     /** The users the rollback guard compares old and new model on: all, or a fixed seeded sample of {@link #GUARD_USERS}. */
     private Set<String> guardSample(MarketSplit s) {
-        List<String> ids = new ArrayList<>(s.users().stream().map(UserSplit::user).toList());
-        if (ids.size() > GUARD_USERS) {
-            ids.sort(Comparator.comparingLong(u -> mix(settings.seed(), u)));
-            ids = ids.subList(0, GUARD_USERS);
-        }
-        return Set.copyOf(ids);
-    }
-
-    private static long mix(long seed, String s) {
-        long h = seed ^ 0x9E3779B97F4A7C15L;
-        for (int i = 0; i < s.length(); i++) {
-            h = (h ^ s.charAt(i)) * 0x100000001B3L;
-        }
-        return h;
+        return Set.copyOf(SeededOrder.first(s.users().stream().map(UserSplit::user).toList(), GUARD_USERS,
+                settings.seed()));
     }
 
     private static NcfModel copy(NcfModel m) {
