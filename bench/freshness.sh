@@ -59,19 +59,37 @@ print("Latency to the first published model whose recorded `xmrec.train` offset 
       "'from publish' starts when the review was published and includes the wait for the user's next two "
       "interactions (leave-one-out: an interaction is trained on only once it leaves the holdout); "
       "'from promotion' starts when the holdout job wrote it to `xmrec.train`. Interactions of users or items the "
-      "model does not know yet are covered by the offsets but only trained at the next trunk.\n")
-print("| market | interactions | p50 from publish | p99 from publish | p50 from promotion | p99 from promotion | live test nDCG@10 (model) | offline FOREC test nDCG@10 |")
-print("|---|---|---|---|---|---|---|---|")
+      "model does not know yet are covered by the offsets; interactions with an item no trunk has seen are "
+      "trained at the next trunk, new users are folded in with their micro-batch. 'Steady' counts only interactions "
+      "promoted after the market's first model was out (the ones before it wait for the first trunk).\n")
+print("| market | interactions | p50 from publish | p99 from publish | p50 from promotion | p99 from promotion | steady interactions | steady p50 | steady p99 | live test nDCG@10 (model) | full-rank test nDCG@10 | NMF reference test nDCG@10 | offline FOREC test nDCG@10 |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 ev = r.get("evaluator", {}).get("markets", {})
 for m, v in sorted(r["markets"].items()):
     t = ev.get(m, {}).get("holdout-test")
     live = f"{t['ndcg10']:.4f} (v{t['model_version']}, {t['users']} users)" if t else "–"
+    tf = ev.get(m, {}).get("holdout-test-full")
+    full = f"{tf['ndcg10']:.4f} ({tf['users']} users)" if tf else "–"
+    rt = ev.get(m, {}).get("reference-test")
+    ref = f"{rt['ndcg10']:.4f}" if rt else "–"
     off = f"{offline[m]:.4f}" if m in offline else "–"
     f = lambda ms: "–" if ms < 0 else f"{ms / 1000:.1f}"
     print(f"| {m} | {v['measured']:,} | {f(v['p50_from_publish_ms'])} | {f(v['p99_from_publish_ms'])} | "
-          f"{f(v['p50_from_promotion_ms'])} | {f(v['p99_from_promotion_ms'])} | {live} | {off} |")
-print("\nThe live nDCG@10 ranks against 99 negatives that exclude only the user's held-out items (the evaluator keeps "
-      "no training histories) and is measured on the model's users at the end of the run; the offline figure is the "
-      "single-source FOREC of `bench/results/offline-quality.md` (negatives exclude all of the user's items).")
+          f"{f(v['p50_from_promotion_ms'])} | {f(v['p99_from_promotion_ms'])} | {v.get('steady_measured', 0):,} | "
+          f"{f(v.get('p50_steady_ms', -1))} | {f(v.get('p99_steady_ms', -1))} | {live} | {full} | {ref} | {off} |")
+print("\nThe live nDCG@10 ranks against 99 negatives the user never rated (training and held-out items) and is "
+      "measured on the model's users at the end of the run; full-rank is the test item against every item of the "
+      "market the user has not rated, on a seeded sample of 100 users; the NMF reference is a single-market NMF the "
+      "updater trains with each trunk, measured the same way; the offline figure is the single-source FOREC of "
+      "`bench/results/offline-quality.md`.")
+ups = r.get("evaluator", {}).get("markets", {})
+print("\n| market | events | updates published | refused | fine-tuning seconds | dead letters |")
+print("|---|---|---|---|---|---|")
+for m, v in sorted(ups.items()):
+    c = v.get("counters", {})
+    print(f"| {m} | {c.get('events', 0):,.0f} | {c.get('updates-published', 0):.0f} | {c.get('updates-refused', 0):.0f} | "
+          f"{c.get('seconds-published', 0) + c.get('seconds-refused', 0):.1f} | {c.get('deadletters', 0):.0f} |")
+sysc = r.get("evaluator", {}).get("system", {}).get("*", {}).get("counters", {})
+print(f"\nTrunks: {sysc.get('updates-trunk', 0):.0f}, {sysc.get('seconds-trunk', 0):.1f} s of trunk training in all.")
 PY
 cat bench/results/freshness.md

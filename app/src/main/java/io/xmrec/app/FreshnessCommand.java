@@ -62,6 +62,9 @@ final class FreshnessCommand implements java.util.concurrent.Callable<Integer> {
     private static final class Lat {
         final List<Long> fromPublish = new ArrayList<>();
         final List<Long> fromPromotion = new ArrayList<>();
+        /** From promotion, for interactions promoted after the market's first model was out (steady state). */
+        final List<Long> steady = new ArrayList<>();
+        long firstModelAt = Long.MAX_VALUE;
         long covered; // train offsets below this are measured
     }
 
@@ -130,6 +133,7 @@ final class FreshnessCommand implements java.util.concurrent.Callable<Integer> {
                             if (upTo == null) {
                                 continue;
                             }
+                            l.firstModelAt = Math.min(l.firstModelAt, r.timestamp());
                             for (long o = l.covered; o < Math.min(upTo, train.size()); o++) {
                                 long[] x = train.get((int) o);
                                 if (x != null && m.getMarket().equals(trainMarket.get((int) o))) {
@@ -137,6 +141,9 @@ final class FreshnessCommand implements java.util.concurrent.Callable<Integer> {
                                         l.fromPublish.add(r.timestamp() - x[0]);
                                     }
                                     l.fromPromotion.add(r.timestamp() - x[1]);
+                                    if (x[1] >= l.firstModelAt) {
+                                        l.steady.add(r.timestamp() - x[1]);
+                                    }
                                 }
                             }
                             l.covered = Math.max(l.covered, Math.min(upTo, train.size()));
@@ -159,6 +166,9 @@ final class FreshnessCommand implements java.util.concurrent.Callable<Integer> {
                 m.put("p99_from_publish_ms", pct(e.getValue().fromPublish, 99));
                 m.put("p50_from_promotion_ms", pct(e.getValue().fromPromotion, 50));
                 m.put("p99_from_promotion_ms", pct(e.getValue().fromPromotion, 99));
+                m.put("steady_measured", e.getValue().steady.size());
+                m.put("p50_steady_ms", pct(e.getValue().steady, 50));
+                m.put("p99_steady_ms", pct(e.getValue().steady, 99));
             }
             out.set("evaluator", new com.fasterxml.jackson.databind.ObjectMapper().readTree(metrics));
             out.put("updater", sys.updaterStats().toString());
