@@ -77,6 +77,7 @@ public final class MamlTrainer {
             long t0 = System.nanoTime();
             double lossSum = 0;
             for (int s = 0; s < steps; s++) {
+                NcfTrainer.checkInterrupted();
                 Arrays.fill(sum, 0);
                 for (SampleStream stream : streams) {
                     NmfKernel.Batch adapt = stream.nextBatch(options.shots());

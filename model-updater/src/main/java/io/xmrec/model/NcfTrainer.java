@@ -77,6 +77,13 @@ public final class NcfTrainer {
         return new NcfModel(arch, g, data.users(), data.items(), options, markets);
     }
 
+    /** Stops a training whose thread was interrupted (a service shutting down), between two steps. */
+    static void checkInterrupted() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new java.util.concurrent.CancellationException("training interrupted");
+        }
+    }
+
     /** Runs the configured number of epochs on a model whose vocabularies match the data set. */
     public TrainingRun train(NcfModel model, CrossMarketDataset data) {
         if (model.users().size() != data.users().size() || model.items().size() != data.items().size()) {
@@ -102,6 +109,7 @@ public final class NcfTrainer {
             long batches = 0;
             long epochSamples = 0;
             for (int s = 0; s < steps; s++) {
+                checkInterrupted();
                 for (SampleStream c : cursors) {
                     MultiDataSet batch = c.next(b);
                     if (batch == null) {

@@ -385,6 +385,8 @@ public final class ContinualUpdater implements AutoCloseable {
         workers.execute(() -> {
             try {
                 fineTune(mm, batch, at, wm);
+            } catch (java.util.concurrent.CancellationException e) {
+                log.accept("updater: fine-tuning " + mm.market + " stopped: the updater is closing");
             } catch (RuntimeException | Error e) {
                 log.accept("updater: fine-tuning " + mm.market + " failed: " + e);
             } finally {
@@ -462,6 +464,8 @@ public final class ContinualUpdater implements AutoCloseable {
             trunkThread.execute(() -> {
                 try {
                     trainReferences(version, splits);
+                } catch (java.util.concurrent.CancellationException e) {
+                    log.accept("updater: reference models of trunk v" + version + " stopped: the updater is closing");
                 } catch (RuntimeException | Error e) {
                     log.accept("updater: reference models of trunk v" + version + " failed: " + e);
                 }
