@@ -91,4 +91,39 @@ class ModelCodecTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> served.recommend("nobody", 5, Set.of()));
         assertTrue(e.getMessage().contains("nobody"));
     }
+
+    @Test
+    void usersAddedToARecordGetTheirVectorsAndEveryOtherUserKeepsItsScores() {
+        CrossMarketDataset d = MamlTrainerTest.twoMarkets();
+        NcfModel forec = ForecFork.fork(ForecForkTest.trunk(d), ForecFork.Options.defaults(), 3);
+        ModelRecord r = ModelCodec.toRecord("aa", forec, new ModelCodec.Meta(1, 1, Map.of(), null, null, null));
+        ServedModel before = ModelCodec.served(r);
+        io.xmrec.core.serving.UserFoldIn fold = new io.xmrec.core.serving.UserFoldIn(before,
+                io.xmrec.core.serving.UserFoldIn.Options.defaults());
+        int[] pool = d.market("aa").itemPool();
+        Map<String, io.xmrec.core.serving.UserFoldIn.Vectors> added = new java.util.TreeMap<>();
+        added.put("0-first", fold.fit(new int[] {pool[0], pool[1]}, pool, "0-first")); // sorts before everyone
+        added.put("zz-last", fold.averageUser());
+        ServedModel after = ModelCodec.served(ModelCodec.withUsers(r, added));
+        assertEquals(before.users().size() + 2, after.users().size());
+        assertEquals("0-first", after.users().id(0), "the vocabulary stays sorted");
+        for (String u : before.users().ids()) {
+            float[] a = before.score(before.userIndex(u), pool);
+            float[] b = after.score(after.userIndex(u), pool);
+            for (int k = 0; k < pool.length; k++) {
+                assertEquals(a[k], b[k], 0f, u);
+            }
+        }
+        // the rebuilt trainable model knows the new users and scores them like the served record
+        NcfModel rebuilt = ModelCodec.toModel(ModelCodec.withUsers(r, added), NcfOptions.defaults(),
+                ForecFork.Options.defaults());
+        int u = rebuilt.users().require(CrossMarketDataset.userKey("aa", "zz-last"));
+        int[] us = new int[pool.length];
+        java.util.Arrays.fill(us, u);
+        float[] dl4j = rebuilt.score(us, pool);
+        float[] plain = after.score(after.userIndex("zz-last"), pool);
+        for (int k = 0; k < pool.length; k++) {
+            assertEquals(dl4j[k], plain[k], 1e-5);
+        }
+    }
 }
