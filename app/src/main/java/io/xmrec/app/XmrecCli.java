@@ -9,7 +9,7 @@ import java.io.UncheckedIOException;
 /** The {@code xmrec} command line: one entry point for every role. */
 @Command(name = "xmrec", mixinStandardHelpOptions = true, versionProvider = XmrecCli.Version.class,
         description = "Streaming cross-market product recommender (FOREC: MAML-pretrained NMF, forked per market).",
-        subcommands = {OfflineCommand.class, CompareCommand.class, IngestCommand.class, HoldoutsCommand.class, UpdaterCommand.class, DemoCommand.class, EvaluatorCommand.class, FreshnessCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {OfflineCommand.class, CompareCommand.class, IngestCommand.class, HoldoutsCommand.class, UpdaterCommand.class, DemoCommand.class, EvaluatorCommand.class, RegistryCommand.class, FreshnessCommand.class, CommandLine.HelpCommand.class})
 public final class XmrecCli implements Runnable {
 
     @CommandLine.Spec
@@ -21,7 +21,23 @@ public final class XmrecCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        java.util.List<String> a = ConfigDefaults.mutable(args);
+        CommandLine cl;
+        try {
+            cl = commandLine(new ConfigDefaults(System.getenv(), ConfigDefaults.extractConfig(a)));
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            System.err.println("xmrec: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.exit(cl.execute(a.toArray(new String[0])));
+    }
+
+    /** The command line with flags also read from the environment and a config file (see {@link ConfigDefaults}). */
+    static CommandLine commandLine(ConfigDefaults defaults) {
+        CommandLine cl = commandLine();
+        cl.setDefaultValueProvider(defaults);
+        return cl;
     }
 
     /** The configured command line: user errors print one line, not a stack trace. */

@@ -1,0 +1,47 @@
+package io.xmrec.app;
+
+import io.xmrec.schemas.registry.RegistryServer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "registry", mixinStandardHelpOptions = true,
+        description = "Runs xmrec's schema registry on its own: the subset of the Confluent Schema Registry REST API "
+                + "the xmrec serde uses, with schemas kept in the compacted _schemas topic of the given cluster and "
+                + "BACKWARD compatibility per subject. Any Confluent-API registry (Confluent, Apicurio's ccompat API, "
+                + "Karapace) serves as well.")
+final class RegistryCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT[,...]", description = "Kafka bootstrap servers.")
+    String bootstrap;
+
+    @Option(names = "--kafka-config", paramLabel = "FILE",
+            description = "Properties file of extra Kafka client settings (security.protocol, sasl.*, ssl.*, ...).")
+    java.nio.file.Path kafkaConfig;
+
+    @Option(names = "--host", description = "Address to bind (default: 127.0.0.1; 0.0.0.0 in a container).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "HTTP port (default: 8081).")
+    int port = 8081;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        KafkaOptions k = new KafkaOptions();
+        k.bootstrap = bootstrap;
+        k.kafkaConfig = kafkaConfig;
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        try (RegistryServer r = RegistryServer.start(bootstrap, host, port, k.clientProps())) {
+            spec.commandLine().getOut().println("schema registry: " + r.url());
+            spec.commandLine().getOut().flush();
+            stop.await();
+        }
+        return 0;
+    }
+}
