@@ -44,8 +44,9 @@ final class KafkaOptions {
     /** Checks that both endpoints are given (for commands not running the embedded default). */
     void require(String command) {
         if (bootstrap == null || registry == null) {
-            throw new IllegalArgumentException(command + " needs --bootstrap HOST:PORT and --registry URL"
-                    + (command.endsWith("holdouts") ? " (or --embedded)" : ""));
+            throw new IllegalArgumentException(command + " needs --bootstrap HOST:PORT and --registry URL (or "
+                    + "XMREC_BOOTSTRAP and XMREC_REGISTRY, or bootstrap= and registry= in the --config file)"
+                    + (command.endsWith("holdouts") ? ", or --embedded" : ""));
         }
     }
 }

@@ -61,7 +61,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained or evaluated (default: 7).")
     int minInteractions = 7;
 
-    @Option(names = "--http-port", description = "Also serve GET /recommendations/{market}/{user}?k=10 from the published models on this port (0 = none).")
+    @Option(names = "--http-port", description = "Also serve GET /recommendations/{market}/{user}?k=10 from the published models, and the updater's /metrics (Prometheus), on this port (0 = none).")
     int httpPort;
 
     @Option(names = "--http-host", description = "Address the HTTP endpoint binds to (default: 127.0.0.1).")
@@ -94,7 +94,15 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         kafka.require("xmrec updater");
         NativeThreads.apply(NativeThreads.configured());
         AtomicBoolean stop = new AtomicBoolean();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.set(true)));
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.set(true);
+            try {
+                closed.await(60, java.util.concurrent.TimeUnit.SECONDS); // let the main thread close cleanly
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
         try (ContinualUpdater u = new ContinualUpdater(kafka.bootstrap, kafka.clientProps(), kafka.registry,
                 TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings(), line -> {
                     err.println(line);
@@ -103,12 +111,23 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             if (httpPort > 0) {
                 try (ModelClient client = new ModelClient(kafka.bootstrap, kafka.clientProps(), kafka.registry);
                      RecommendationServer http = new RecommendationServer(client, httpHost, httpPort)) {
-                    err.println("recommendations at " + http.url() + "/recommendations/{market}/{user}?k=10");
+                    http.route("/metrics", ex -> {
+                        byte[] body = u.stats().prometheus().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                        try (ex) {
+                            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4");
+                            ex.sendResponseHeaders(200, body.length);
+                            ex.getResponseBody().write(body);
+                        }
+                    });
+                    err.println("recommendations at " + http.url() + "/recommendations/{market}/{user}?k=10, metrics at "
+                            + http.url() + "/metrics");
                     u.runUntil(stop::get);
                 }
             } else {
                 u.runUntil(stop::get);
             }
+        } finally {
+            closed.countDown();
         }
         return 0;
     }

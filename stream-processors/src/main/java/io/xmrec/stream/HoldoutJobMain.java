@@ -19,6 +19,13 @@ public final class HoldoutJobMain {
     }
 
     public static void main(String[] args) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        HoldoutJob.define(env, parse(args));
+        env.execute("xmrec holdouts");
+    }
+
+    /** The job's settings from its arguments; a clear error for anything it does not know. */
+    public static HoldoutJob.Settings parse(String[] args) {
         Map<String, String> opts = new HashMap<>();
         Map<String, Object> client = new HashMap<>();
         boolean bounded = false;
@@ -48,9 +55,7 @@ public final class HoldoutJobMain {
         if (!opts.isEmpty()) {
             throw new IllegalArgumentException("holdout job: unknown options " + opts.keySet());
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        HoldoutJob.define(env, new HoldoutJob.Settings(bootstrap, registry, client, bounded, Duration.ofDays(dedupDays),
-                Duration.ofSeconds(checkpoint), prefix));
-        env.execute("xmrec holdouts");
+        return new HoldoutJob.Settings(bootstrap, registry, client, bounded, Duration.ofDays(dedupDays),
+                Duration.ofSeconds(checkpoint), prefix);
     }
 }

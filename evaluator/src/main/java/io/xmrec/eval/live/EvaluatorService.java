@@ -254,8 +254,12 @@ public final class EvaluatorService implements AutoCloseable {
 
     /** Prometheus text format: model versions, nDCG@10 / HR@10 per market and split, users measured. */
     String prometheus() {
+        return prometheus(latest());
+    }
+
+    /** The Prometheus text of a snapshot as {@code /api/metrics} gives it (public for checks of dashboards). */
+    public static String prometheus(ObjectNode l) {
         StringBuilder b = new StringBuilder();
-        ObjectNode l = latest();
         b.append("# HELP xmrec_model_version Newest model version per market.\n# TYPE xmrec_model_version gauge\n");
         l.path("markets").fields().forEachRemaining(e -> {
             if (e.getValue().has("model_version")) {

@@ -165,6 +165,31 @@ public final class ContinualUpdater implements AutoCloseable {
     /** Counters for dashboards and tests. */
     public record Stats(long interactions, long published, long refused, long trunkVersions, Map<String, Long> versions,
                         Map<String, Long> waiting, int restored, long foldedIn, long references) {
+
+        /** The counters in Prometheus text format (the updater's {@code /metrics}). */
+        public String prometheus() {
+            StringBuilder b = new StringBuilder();
+            metric(b, "xmrec_updater_interactions_total", "counter", "Training interactions read.", interactions);
+            metric(b, "xmrec_updater_published_total", "counter", "Model versions published.", published);
+            metric(b, "xmrec_updater_refused_total", "counter", "Updates refused by the rollback guard.", refused);
+            metric(b, "xmrec_updater_trunk_version", "gauge", "Version of the newest installed trunk.", trunkVersions);
+            metric(b, "xmrec_updater_folded_in_total", "counter", "New users folded in between trunks.", foldedIn);
+            metric(b, "xmrec_updater_references_total", "counter", "Reference NMF models published.", references);
+            b.append("# HELP xmrec_updater_model_version Newest published model version per market.\n")
+                    .append("# TYPE xmrec_updater_model_version gauge\n");
+            versions.forEach((m, v) -> b.append("xmrec_updater_model_version{market=\"").append(m).append("\"} ")
+                    .append(v).append('\n'));
+            b.append("# HELP xmrec_updater_waiting_total Interactions with an item no trunk has seen yet, per market.\n")
+                    .append("# TYPE xmrec_updater_waiting_total counter\n");
+            waiting.forEach((m, v) -> b.append("xmrec_updater_waiting_total{market=\"").append(m).append("\"} ")
+                    .append(v).append('\n'));
+            return b.toString();
+        }
+
+        private static void metric(StringBuilder b, String name, String type, String help, long value) {
+            b.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(' ')
+                    .append(type).append('\n').append(name).append(' ').append(value).append('\n');
+        }
     }
 
     /** A market's current model and what is waiting for it. Fields change on the poll thread only while idle. */
