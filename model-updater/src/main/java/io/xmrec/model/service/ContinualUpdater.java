@@ -200,7 +200,7 @@ public final class ContinualUpdater implements AutoCloseable {
         volatile long trunkVersion;
         /** Input offsets ("topic-partition" -> next offset) the published model has trained through. */
         volatile Map<String, Long> trainedThrough = Map.of();
-        final List<TrainingInteraction> pending = new ArrayList<>();
+        final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
         long oldestPending;
         volatile boolean busy;
         final AtomicLong waiting = new AtomicLong(); // interactions with an item the model does not know yet
@@ -209,6 +209,10 @@ public final class ContinualUpdater implements AutoCloseable {
         MarketModel(String market) {
             this.market = market;
         }
+    }
+
+    /** An interaction not trained on yet, with where it was read ("topic-partition", offset). */
+    private record Pending(TrainingInteraction t, String partition, long offset) {
     }
 
     /** A re-forked market model from a trunk job, waiting to be installed. */
@@ -220,7 +224,7 @@ public final class ContinualUpdater implements AutoCloseable {
         final long version;
         final Map<String, Long> offsets;
         final Long watermark;
-        final Map<String, List<TrainingInteraction>> since = new HashMap<>();
+        final Map<String, List<Pending>> since = new HashMap<>();
         final Set<String> installed = new HashSet<>();
         CompletableFuture<List<Fork>> forks;
 
@@ -374,18 +378,20 @@ public final class ContinualUpdater implements AutoCloseable {
         interactions++;
         long ms = t.getEventTime().toEpochMilli();
         watermark = watermark == null ? ms : Math.max(watermark, ms);
+        String tp = r.topic() + "-" + r.partition();
+        Pending p = new Pending(t, tp, r.offset());
         if (trunkJob != null) {
-            trunkJob.since.computeIfAbsent(t.getMarket(), k -> new ArrayList<>()).add(t);
+            trunkJob.since.computeIfAbsent(t.getMarket(), k -> new ArrayList<>()).add(p);
         }
         MarketModel mm = models.get(t.getMarket());
-        boolean trained = mm != null && r.offset() < mm.trainedThrough.getOrDefault(r.topic() + "-" + r.partition(), 0L);
+        boolean trained = mm != null && r.offset() < mm.trainedThrough.getOrDefault(tp, 0L);
         if (!trained) {
             sinceRetrain++;
             if (mm != null) {
                 if (mm.pending.isEmpty()) {
                     mm.oldestPending = now;
                 }
-                mm.pending.add(t);
+                mm.pending.add(p);
             }
         }
     }
@@ -399,12 +405,24 @@ public final class ContinualUpdater implements AutoCloseable {
         return sinceRetrain >= settings.retrainEvery() || interval || newMarketReady();
     }
 
-    /** Sends one market's pending interactions to a worker. */
+    /**
+     * Sends one market's oldest pending interactions, at most four micro-batches (a backlog, e.g.
+     * after a trunk, goes out in pieces, each published), to a worker. The model it yields has
+     * trained through everything read so far except what is still pending.
+     */
     private void dispatch(MarketModel mm) {
-        List<TrainingInteraction> batch = new ArrayList<>(mm.pending);
-        mm.pending.clear();
+        List<TrainingInteraction> batch = new ArrayList<>();
+        int max = 4 * settings.microBatch();
+        while (!mm.pending.isEmpty() && batch.size() < max) {
+            batch.add(mm.pending.removeFirst().t());
+        }
         Map<String, Long> at = new TreeMap<>(offsets);
-        Long wm = watermark;
+        for (Pending left : mm.pending) {
+            at.merge(left.partition(), left.offset(), Math::min);
+        }
+        mm.oldestPending = System.nanoTime();
+        Long wm = mm.pending.isEmpty() ? watermark // else a part of the backlog: the newest event time in it
+                : Long.valueOf(batch.stream().mapToLong(t -> t.getEventTime().toEpochMilli()).max().orElse(0));
         mm.busy = true;
         running.incrementAndGet();
         workers.execute(() -> {
@@ -591,7 +609,7 @@ public final class ContinualUpdater implements AutoCloseable {
             mm.pending.clear();
             mm.pending.addAll(job.since.getOrDefault(f.market(), List.of()));
             mm.oldestPending = System.nanoTime();
-            publish(mm, f.valid(), job.offsets, job.watermark);
+            publish(mm, f.valid(), job.offsets, job.watermark, "new fork");
             report(f.market(), "published", mm.version, job.version, 0, 0, f.valid().ndcg(), null, 0);
             job.installed.add(f.market());
         }
@@ -678,7 +696,8 @@ public final class ContinualUpdater implements AutoCloseable {
             return;
         }
         mm.model = next;
-        publish(mm, after, at, wm);
+        publish(mm, after, at, wm, String.format("%d interactions, %d users, %d folded in, %.2fs",
+                batch.size(), touched.users().size(), fresh.size(), (System.nanoTime() - t0) / 1e9));
         report(market, "published", mm.version, mm.trunkVersion, batch.size(), fresh.size(), after.ndcg(),
                 before.ndcg(), (System.nanoTime() - t0) / 1e9);
     }
@@ -735,7 +754,7 @@ public final class ContinualUpdater implements AutoCloseable {
         return OfflineEvaluator.evaluate(model, ds.target(), ds.items(), negs, false).summary(Split.VALIDATION, false, 10);
     }
 
-    private void publish(MarketModel mm, RankSummary valid, Map<String, Long> through, Long wm) {
+    private void publish(MarketModel mm, RankSummary valid, Map<String, Long> through, Long wm, String what) {
         long version = mm.version + 1;
         ModelCodec.Meta meta = new ModelCodec.Meta(version, mm.trunkVersion, new LinkedHashMap<>(through), wm,
                 valid.ndcg(), valid.hitRate());
@@ -743,8 +762,9 @@ public final class ContinualUpdater implements AutoCloseable {
         mm.version = version;
         mm.trainedThrough = new TreeMap<>(through);
         published.incrementAndGet();
-        log.accept(String.format("updater: published %s v%d (trunk v%d, %s): valid nDCG@10 %.4f HR@10 %.4f, %,d bytes",
-                mm.market, version, mm.trunkVersion, mm.model.architecture().label(), valid.ndcg(), valid.hitRate(), bytes));
+        log.accept(String.format("updater: published %s v%d (trunk v%d, %s; %s): valid nDCG@10 %.4f HR@10 %.4f, %,d bytes",
+                mm.market, version, mm.trunkVersion, mm.model.architecture().label(), what, valid.ndcg(), valid.hitRate(),
+                bytes));
     }
 
     private void report(String market, String kind, long version, long trunk, int batch, int newUsers, Double valid,
