@@ -6,6 +6,7 @@
 # and with the re-trained model. Writes bench/results/new-users.md (raw JSON under bench/runs/new-users/).
 #
 #   bench/new-users.sh [--data DIR] [--epochs N] [--jobs J] [--markets "in jp mx"] [--fraction F]
+#                      [--fold-in STEPS,LR]   (default 60,0.05; other settings write new-users-<STEPS>steps.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -15,6 +16,7 @@ epochs=25
 jobs=2
 markets="ca de fr in jp mx uk"
 fraction=0.2
+fold="60,0.05"
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="$2"; shift 2 ;;
@@ -22,13 +24,18 @@ while [ $# -gt 0 ]; do
     --jobs) jobs="$2"; shift 2 ;;
     --markets) markets="$2"; shift 2 ;;
     --fraction) fraction="$2"; shift 2 ;;
+    --fold-in) fold="$2"; shift 2 ;;
     *) echo "new-users.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
 data_flag=()
 [ -n "$data" ] && data_flag=(--data "$data")
-work="$root/bench/runs/new-users"
-command="bench/new-users.sh --epochs $epochs --jobs $jobs --markets \"$markets\" --fraction $fraction"
+steps="${fold%%,*}"
+lr="${fold##*,}"
+name=new-users
+[ "$fold" != "60,0.05" ] && name="new-users-${steps}steps"
+work="$root/bench/runs/$name"
+command="bench/new-users.sh --epochs $epochs --jobs $jobs --markets \"$markets\" --fraction $fraction --fold-in $fold"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null   # builds the app once, before runs start in parallel
 
@@ -37,12 +44,12 @@ run_market() {
   local m="$1" src=uk
   [ "$m" = uk ] && src=de
   XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method nmf,forec \
-      --epochs "$epochs" --no-epoch-validation --new-users "$fraction" \
+      --epochs "$epochs" --no-epoch-validation --new-users "$fraction" --fold-in-steps "$steps" --fold-in-lr "$lr" \
       --out "$work/$m.json" > "$work/$m.table.txt" 2> "$work/$m.log"
   echo "$m done ($(( $(date +%s) - start ))s)"
 }
 export -f run_market
-export start work epochs fraction
+export start work epochs fraction steps lr
 export XMREC_THREADS="${XMREC_THREADS:-1}"
 pids=()
 for m in $markets; do
@@ -55,7 +62,7 @@ for p in "${pids[@]}"; do wait "$p" || fail=1; done
 [ "$fail" = 0 ] || { echo "a market failed: see $work/*.log" >&2; exit 1; }
 total=$(( $(date +%s) - start ))
 
-python3 - "$work" "$total" "$command" "$markets" > "$root/bench/results/new-users.md" <<'PY'
+python3 - "$work" "$total" "$command" "$markets" > "$root/bench/results/$name.md" <<'PY'
 import json, sys, os
 work, total, command, markets = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 runs = {m: json.load(open(os.path.join(work, m + ".json"))) for m in markets}
@@ -88,4 +95,4 @@ for m in markets:
     r = runs[m]
     print(f"| {m} | {r['new_users']} | {r['known_users']} | {r['fold_in_ms_per_user']:.2f} |")
 PY
-echo "wrote bench/results/new-users.md (${total}s)"
+echo "wrote bench/results/$name.md (${total}s)"

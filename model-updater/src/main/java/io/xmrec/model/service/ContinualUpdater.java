@@ -93,6 +93,13 @@ public final class ContinualUpdater implements AutoCloseable {
      */
     static final int GUARD_USERS = 500;
 
+    /**
+     * Fold-in in the stream: 20 Adam steps of 0.15 instead of the offline 60 of 0.05, three times
+     * cheaper (a micro-batch may bring a hundred new users); bench/results/new-users-20steps.md
+     * measures what it costs in quality.
+     */
+    public static final UserFoldIn.Options STREAMING_FOLD_IN = new UserFoldIn.Options(20, 0.15, 4, 42);
+
     /** Settings; {@link #defaults()} suits the embedded demo. */
     public record Settings(int minInteractions, long bootstrapInteractions, int microBatch, Duration maxDelay,
                            int windowPerMarket, long retrainEvery, Duration retrainInterval, NcfOptions ncf,
@@ -110,7 +117,7 @@ public final class ContinualUpdater implements AutoCloseable {
         public static Settings defaults() {
             return new Settings(7, 20_000, 500, Duration.ofMillis(500), 200_000, 200_000, Duration.ofMinutes(30),
                     NcfOptions.defaults().withEpochs(5), MamlOptions.defaults(), ForecFork.Options.defaults().withEpochs(5),
-                    1, 2, UserFoldIn.Options.defaults(), 0.02, 99, 2, true, 42);
+                    1, 2, STREAMING_FOLD_IN, 0.02, 99, 2, true, 42);
         }
 
         public Settings withMinInteractions(int n) {
@@ -431,7 +438,8 @@ public final class ContinualUpdater implements AutoCloseable {
             } catch (java.util.concurrent.CancellationException e) {
                 log.accept("updater: fine-tuning " + mm.market + " stopped: the updater is closing");
             } catch (RuntimeException | Error e) {
-                log.accept("updater: fine-tuning " + mm.market + " failed: " + e);
+                log.accept("updater: fine-tuning " + mm.market + " failed: " + e + " at "
+                        + java.util.Arrays.toString(java.util.Arrays.copyOf(e.getStackTrace(), Math.min(6, e.getStackTrace().length))));
             } finally {
                 mm.busy = false;
                 running.decrementAndGet();
@@ -510,7 +518,8 @@ public final class ContinualUpdater implements AutoCloseable {
                 } catch (java.util.concurrent.CancellationException e) {
                     log.accept("updater: reference models of trunk v" + version + " stopped: the updater is closing");
                 } catch (RuntimeException | Error e) {
-                    log.accept("updater: reference models of trunk v" + version + " failed: " + e);
+                    log.accept("updater: reference models of trunk v" + version + " failed: " + e + " at "
+                            + java.util.Arrays.toString(java.util.Arrays.copyOf(e.getStackTrace(), Math.min(6, e.getStackTrace().length))));
                 }
             });
         }
@@ -663,6 +672,7 @@ public final class ContinualUpdater implements AutoCloseable {
                 fresh.put(u.user(), null);
             }
         }
+        long f0 = System.nanoTime();
         if (!fresh.isEmpty()) {
             ModelRecord rec = ModelCodec.toRecord(market, model, new ModelCodec.Meta(0, 0, Map.of(), null, null, null));
             UserFoldIn fold = new UserFoldIn(ModelCodec.served(rec), settings.foldIn());
@@ -675,6 +685,7 @@ public final class ContinualUpdater implements AutoCloseable {
             base = ModelCodec.toModel(ModelCodec.withUsers(rec, fresh), settings.ncf(), settings.forec());
             foldedIn.addAndGet(fresh.size());
         }
+        double foldSecs = (System.nanoTime() - f0) / 1e9;
         CrossMarketDataset trainSet = CrossMarketDataset.withVocabularies(List.of(touched), base.users(), base.items())
                 .withItemPool(market, pool);
         CrossMarketDataset evalOld = CrossMarketDataset.withVocabularies(List.of(guard), model.users(), model.items());
@@ -696,8 +707,8 @@ public final class ContinualUpdater implements AutoCloseable {
             return;
         }
         mm.model = next;
-        publish(mm, after, at, wm, String.format("%d interactions, %d users, %d folded in, %.2fs",
-                batch.size(), touched.users().size(), fresh.size(), (System.nanoTime() - t0) / 1e9));
+        publish(mm, after, at, wm, String.format("%d interactions, %d users, %d folded in (%.2fs), %.2fs in all",
+                batch.size(), touched.users().size(), fresh.size(), foldSecs, (System.nanoTime() - t0) / 1e9));
         report(market, "published", mm.version, mm.trunkVersion, batch.size(), fresh.size(), after.ndcg(),
                 before.ndcg(), (System.nanoTime() - t0) / 1e9);
     }

@@ -73,8 +73,7 @@ public final class ModelPublisher implements AutoCloseable {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            throw new IllegalStateException("cannot publish model " + r.getMarket() + " v" + r.getVersion() + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("cannot publish model " + r.getMarket() + " v" + r.getVersion() + ": " + e, e);
         }
         return value.length;
     }
