@@ -233,4 +233,119 @@ class DeploymentFilesTest {
         String uid = ds.get("datasources").get(0).get("uid").asText();
         dash.get("panels").forEach(p -> assertEquals(uid, p.get("datasource").get("uid").asText(), p.get("title").asText()));
     }
+
+    /** Every document of every YAML file under a directory, by kind. */
+    static List<JsonNode> manifests(Path dir) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
+                try (var r = Files.newBufferedReader(f)) {
+                    for (Object doc : new org.yaml.snakeyaml.Yaml().loadAll(r)) {
+                        if (doc != null) {
+                            out.add(JSON.valueToTree(doc));
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static List<JsonNode> ofKind(List<JsonNode> all, String kind) {
+        return all.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
+    }
+
+    static JsonNode named(List<JsonNode> all, String kind, String name) {
+        return ofKind(all, kind).stream().filter(d -> name.equals(d.path("metadata").path("name").asText())).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+    }
+
+    @Test
+    void kubernetesManifestsAgreeWithTheAppsTopicsKeysPortsAndAddresses() throws Exception {
+        Path base = repo().resolve("infra/base");
+        List<JsonNode> all = manifests(base);
+        JsonNode kustomization = yaml(base.resolve("kustomization.yaml"));
+        kustomization.get("resources").forEach(r -> assertTrue(Files.exists(base.resolve(r.asText())), "resource " + r));
+
+        // topics: exactly TopicSetup's, with its configs
+        Map<String, Map<String, String>> want = TopicSetup.topics(io.xmrec.core.data.Markets.KNOWN);
+        Map<String, Map<String, String>> got = new LinkedHashMap<>();
+        for (JsonNode t : ofKind(all, "KafkaTopic")) {
+            got.put(t.get("spec").get("topicName").asText(), map(t.get("spec").get("config")));
+        }
+        assertEquals(want, got, "KafkaTopics vs TopicSetup.topics");
+
+        // Kafka: model records fit; the bootstrap address every role gets is the cluster's plain listener
+        JsonNode kafka = ofKind(all, "Kafka").get(0);
+        assertTrue(kafka.get("spec").get("kafka").get("config").get("message.max.bytes").asLong()
+                >= TopicSetup.MODEL_MAX_MESSAGE_BYTES);
+        int plain = kafka.get("spec").get("kafka").get("listeners").get(0).get("port").asInt();
+        String bootstrap = kafka.get("metadata").get("name").asText() + "-kafka-bootstrap:" + plain;
+        Map<String, String> config = map(named(all, "ConfigMap", "xmrec-config").get("data"));
+        assertEquals(bootstrap, config.get("XMREC_BOOTSTRAP"));
+        JsonNode registrySvc = named(all, "Service", "schema-registry");
+        String registry = "http://schema-registry:" + registrySvc.get("spec").get("ports").get(0).get("port").asInt();
+        assertEquals(registry, config.get("XMREC_REGISTRY"));
+
+        // the roles: keys are options of their command, command lines parse, ports line up with Services and probes
+        Map<String, String> imageEnv = dockerfileEnv();
+        Map<String, Object> roles = new LinkedHashMap<>();
+        for (JsonNode d : ofKind(all, "Deployment")) {
+            JsonNode c = d.get("spec").get("template").get("spec").get("containers").get(0);
+            if (!"xmrec".equals(c.path("image").asText())) {
+                continue;
+            }
+            List<String> args = list(c.get("args"));
+            Map<String, String> env = new LinkedHashMap<>(imageEnv);
+            c.path("envFrom").forEach(ef -> env.putAll(map(named(all, "ConfigMap",
+                    ef.get("configMapRef").get("name").asText()).get("data"))));
+            c.path("env").forEach(e -> env.put(e.get("name").asText(), e.get("value").asText()));
+            for (String k : env.keySet()) {
+                if (k.startsWith("XMREC_") && !imageEnv.containsKey(k)) {
+                    assertNotNull(option(args.get(0), k), d.get("metadata").get("name") + ": " + k
+                            + " is not an option of xmrec " + args.get(0));
+                }
+            }
+            Object role = parse(args, env);
+            roles.put(d.get("metadata").get("name").asText(), role);
+            int port = role instanceof EvaluatorCommand e ? e.port : ((UpdaterCommand) role).httpPort;
+            Map<String, Integer> named = new LinkedHashMap<>();
+            c.get("ports").forEach(p -> named.put(p.get("name").asText(), p.get("containerPort").asInt()));
+            assertTrue(named.containsValue(port), d.get("metadata").get("name") + " listens on " + port + ", ports " + named);
+            String probePort = c.get("readinessProbe").get("httpGet").get("port").asText();
+            assertEquals(port, named.get(probePort));
+            JsonNode svc = named(all, "Service", d.get("metadata").get("name").asText());
+            assertEquals(port, named.get(svc.get("spec").get("ports").get(0).get("targetPort").asText()));
+        }
+        assertTrue(roles.get("updater") instanceof UpdaterCommand && roles.get("evaluator") instanceof EvaluatorCommand);
+        for (Object r : roles.values()) {
+            KafkaOptions k = r instanceof EvaluatorCommand e ? e.kafka : ((UpdaterCommand) r).kafka;
+            assertEquals(bootstrap, k.bootstrap);
+            assertEquals(registry, k.registry);
+        }
+
+        // the holdout job on the Flink operator
+        JsonNode flink = named(all, "FlinkDeployment", "xmrec-holdouts");
+        assertEquals(HoldoutJobMain.class.getName(), flink.get("spec").get("job").get("entryClass").asText());
+        HoldoutJob.Settings job = HoldoutJobMain.parse(list(flink.get("spec").get("job").get("args")).toArray(new String[0]));
+        assertEquals(bootstrap, job.bootstrap());
+        assertEquals(registry, job.registryUrl());
+
+        // monitoring selects the pods and ports that serve /metrics
+        JsonNode pm = named(all, "PodMonitor", "xmrec");
+        List<String> apps = list(pm.get("spec").get("selector").get("matchExpressions").get(0).get("values"));
+        assertEquals(new TreeSet<>(roles.keySet()), new TreeSet<>(apps));
+
+        // the overlay's resources and patch targets exist
+        Path overlay = repo().resolve("infra/overlays/production");
+        JsonNode ok = yaml(overlay.resolve("kustomization.yaml"));
+        ok.get("resources").forEach(r -> assertTrue(Files.exists(overlay.resolve(r.asText())), "resource " + r));
+        ok.get("patches").forEach(p -> {
+            String kind = p.get("target").get("kind").asText();
+            assertFalse(ofKind(all, kind).isEmpty(), "patch of " + kind);
+            if (p.get("target").has("name")) {
+                named(all, kind, p.get("target").get("name").asText());
+            }
+        });
+    }
 }
