@@ -5,12 +5,12 @@
 # whose recorded offsets include it; plus events/s and the evaluator's final test nDCG@10 next to the
 # offline FOREC figure. Writes bench/results/freshness.md.
 #
-#   bench/freshness.sh [--data DIR] [--markets ca,de,fr,in,jp,mx,uk] [--speed 30] [--settle 60]
+#   bench/freshness.sh [--data DIR] [--markets ca,de,fr,in,jp,mx,uk] [--speed 10] [--settle 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${XMREC_DATA_DIR:-}"
 markets="ca,de,fr,in,jp,mx,uk"
-speed=30
+speed=10
 settle=60
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -31,8 +31,8 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: all seven).")
     String markets = String.join(",", Markets.KNOWN);
 
-    @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 30).")
-    String speed = "30";
+    @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10, about what the whole system keeps up with on 2 cores).")
+    String speed = "10";
 
     @Option(names = "--port", description = "HTTP port of the dashboard, metrics and recommendation endpoint (default: 8080).")
     int port = 8080;
