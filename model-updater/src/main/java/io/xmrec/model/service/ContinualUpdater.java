@@ -262,6 +262,7 @@ public final class ContinualUpdater implements AutoCloseable {
     /** Single-market NMF reference models (trunk thread only). */
     private final Map<String, NcfModel> referenceModels = new HashMap<>();
     private TrunkJob trunkJob;
+    private volatile boolean closing;
     private long interactions;
     private long sinceRetrain;
     private long lastTrunkNanos = System.nanoTime();
@@ -435,9 +436,11 @@ public final class ContinualUpdater implements AutoCloseable {
         workers.execute(() -> {
             try {
                 fineTune(mm, batch, at, wm);
-            } catch (java.util.concurrent.CancellationException e) {
-                log.accept("updater: fine-tuning " + mm.market + " stopped: the updater is closing");
             } catch (RuntimeException | Error e) {
+                if (closing || e instanceof java.util.concurrent.CancellationException) {
+                    log.accept("updater: fine-tuning " + mm.market + " stopped: the updater is closing");
+                    return;
+                }
                 log.accept("updater: fine-tuning " + mm.market + " failed: " + e + " at "
                         + java.util.Arrays.toString(java.util.Arrays.copyOf(e.getStackTrace(), Math.min(6, e.getStackTrace().length))));
             } finally {
@@ -807,6 +810,7 @@ public final class ContinualUpdater implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         workers.shutdownNow();
         trunkThread.shutdownNow();
         try {
