@@ -111,14 +111,8 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             if (httpPort > 0) {
                 try (ModelClient client = new ModelClient(kafka.bootstrap, kafka.clientProps(), kafka.registry);
                      RecommendationServer http = new RecommendationServer(client, httpHost, httpPort)) {
-                    http.route("/metrics", ex -> {
-                        byte[] body = u.stats().prometheus().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                        try (ex) {
-                            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4");
-                            ex.sendResponseHeaders(200, body.length);
-                            ex.getResponseBody().write(body);
-                        }
-                    });
+                    http.route("/metrics", ex -> RecommendationServer.send(ex, 200, "text/plain; version=0.0.4",
+                            u.stats().prometheus().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                     err.println("recommendations at " + http.url() + "/recommendations/{market}/{user}?k=10, metrics at "
                             + http.url() + "/metrics");
                     u.runUntil(stop::get);

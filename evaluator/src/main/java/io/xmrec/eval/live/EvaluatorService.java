@@ -385,13 +385,7 @@ public final class EvaluatorService implements AutoCloseable {
     }
 
     private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
-        try (ex) {
-            ex.getResponseHeaders().set("Content-Type", type);
-            ex.sendResponseHeaders(status, body.length);
-            try (OutputStream os = ex.getResponseBody()) {
-                os.write(body);
-            }
-        }
+        RecommendationServer.send(ex, status, type, body);
     }
 
     /** A temporary state directory for embedded runs. */

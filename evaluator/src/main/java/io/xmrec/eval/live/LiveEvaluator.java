@@ -89,10 +89,6 @@ public final class LiveEvaluator {
         }
     }
 
-    /** The store key of a market's reference model. */
-    public static String referenceKey(String market) {
-        return Topics.referenceKey(market);
-    }
 
     private LiveEvaluator() {
     }
@@ -225,7 +221,7 @@ public final class LiveEvaluator {
         private void onModel(byte[] bytes, long ts) {
             ModelRecord rec = serde.deserialize(bytes, ModelRecord.class);
             String market = rec.getMarket();
-            String key = rec.getReference() ? referenceKey(market) : market;
+            String key = rec.getReference() ? Topics.referenceKey(market) : market;
             ServedModel held = model(key);
             if (held != null && held.version() >= rec.getVersion()) {
                 return; // an old version arriving late

@@ -110,12 +110,16 @@ public final class RecommendationServer implements AutoCloseable {
     }
 
     private static void send(HttpExchange ex, int status, ObjectNode body) throws IOException {
+        send(ex, status, "application/json", JSON.writeValueAsBytes(body));
+    }
+
+    /** Answers a request with a body of the given type (and closes the exchange): for routes added with {@link #route}. */
+    public static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
         try (ex) {
-            byte[] out = JSON.writeValueAsBytes(body);
-            ex.getResponseHeaders().set("Content-Type", "application/json");
-            ex.sendResponseHeaders(status, out.length);
+            ex.getResponseHeaders().set("Content-Type", type);
+            ex.sendResponseHeaders(status, body.length);
             try (OutputStream os = ex.getResponseBody()) {
-                os.write(out);
+                os.write(body);
             }
         }
     }
