@@ -14,7 +14,7 @@ import java.util.concurrent.CountDownLatch;
                 + "Karapace) serves as well.")
 final class RegistryCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT[,...]", description = "Kafka bootstrap servers.")
+    @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,...]", description = "Kafka bootstrap servers.")
     String bootstrap;
 
     @Option(names = "--kafka-config", paramLabel = "FILE",
@@ -32,6 +32,10 @@ final class RegistryCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (bootstrap == null) {
+            throw new IllegalArgumentException("xmrec registry needs --bootstrap HOST:PORT (or XMREC_BOOTSTRAP): it keeps "
+                    + "the schemas in the _schemas topic");
+        }
         KafkaOptions k = new KafkaOptions();
         k.bootstrap = bootstrap;
         k.kafkaConfig = kafkaConfig;
