@@ -83,7 +83,7 @@ final class HoldoutsCommand implements Callable<Integer> {
             return 0;
         }
         HoldoutJob.Settings s = new HoldoutJob.Settings(kafka.bootstrap, kafka.registry, kafka.clientProps(), false,
-                Duration.ofDays(7), Duration.ofSeconds(checkpointSeconds), "xmrec-holdouts");
+                Duration.ofDays(7), Duration.ofSeconds(checkpointSeconds), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
         HoldoutJob.define(env, s);
         err.println("holdout job running on a local mini-cluster (parallelism " + parallelism + "); Ctrl-C stops it");

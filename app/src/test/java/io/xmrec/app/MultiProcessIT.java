@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The pipeline as separate OS processes of the packaged app, configured only through XMREC_*
- * environment variables (as the deployment files do): registry, topics, holdout job, updater,
+ * environment variables (as the deployment files do), under a topic prefix of its own: registry, topics, holdout job, updater,
  * evaluator and a replay of in and jp against the broker of this JVM. Models and metrics arrive
  * for both markets; then the updater is killed (SIGKILL) and a new one resumes from the model
  * topic: the versions carry on and nothing already trained is published again.
@@ -110,13 +110,19 @@ class MultiProcessIT {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
             int registryPort = freePort();
             Map<String, String> env = new LinkedHashMap<>();
+            env.put("XMREC_TOPIC_PREFIX", "it."); // an installation of its own on a shared cluster
             env.put("XMREC_BOOTSTRAP", kafka.bootstrapServers());
             env.put("XMREC_REGISTRY", "http://127.0.0.1:" + registryPort);
-            role("registry", Map.of("XMREC_BOOTSTRAP", kafka.bootstrapServers(), "XMREC_PORT", Integer.toString(registryPort)),
-                    "registry");
+            role("registry", Map.of("XMREC_TOPIC_PREFIX", "it.", "XMREC_BOOTSTRAP", kafka.bootstrapServers(),
+                    "XMREC_PORT", Integer.toString(registryPort)), "registry");
             await(env.get("XMREC_REGISTRY") + "/subjects", s -> s.startsWith("["), 60, "registry");
             Process topics = role("topics", env, "topics", "--markets", "in,jp");
             assertTrue(topics.waitFor(60, TimeUnit.SECONDS) && topics.exitValue() == 0, tail("topics"));
+            try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                var names = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+                assertTrue(names.contains("it.xmrec.train") && names.contains("it.xmrec.reviews.jp")
+                        && !names.contains("xmrec.train"), "prefixed topics: " + names);
+            }
 
             role("holdouts", env, "holdouts");
             Map<String, String> updaterEnv = new LinkedHashMap<>(env);

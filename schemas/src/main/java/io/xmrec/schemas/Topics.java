@@ -5,16 +5,35 @@ import java.util.regex.Pattern;
 /** Topic names of xmrec, with an optional prefix for shared clusters. */
 public final class Topics {
 
-    public static final String REVIEWS_PREFIX = "xmrec.reviews.";
-    public static final String TRAIN = "xmrec.train";
-    public static final String HOLDOUTS = "xmrec.holdouts";
-    public static final String MODELS = "xmrec.models";
-    public static final String METRICS = "xmrec.metrics";
-    public static final String DEADLETTER = "xmrec.deadletter";
+    private static final Pattern PREFIX_CHARS = Pattern.compile("[A-Za-z0-9._-]{0,100}"); // before PREFIX: init order
+
+    /**
+     * Put in front of every topic name, the evaluator's application id and the holdout job's group
+     * and transactional ids, so several xmrec installations can share a cluster: the system
+     * property {@code xmrec.topic.prefix}, else the environment variable {@code XMREC_TOPIC_PREFIX},
+     * else nothing. Fixed for the life of the JVM (every role of one installation must use the same).
+     */
+    public static final String PREFIX = prefix(System.getProperty("xmrec.topic.prefix"), System.getenv("XMREC_TOPIC_PREFIX"));
+    public static final String REVIEWS_PREFIX = PREFIX + "xmrec.reviews.";
+    public static final String TRAIN = PREFIX + "xmrec.train";
+    public static final String HOLDOUTS = PREFIX + "xmrec.holdouts";
+    public static final String MODELS = PREFIX + "xmrec.models";
+    public static final String METRICS = PREFIX + "xmrec.metrics";
+    public static final String DEADLETTER = PREFIX + "xmrec.deadletter";
     /** What the model-updater did: every published or refused update and every trunk, with timings. */
-    public static final String UPDATES = "xmrec.updates";
+    public static final String UPDATES = PREFIX + "xmrec.updates";
     /** Where the schema registry keeps its schemas (compacted), as Confluent Schema Registry does. */
-    public static final String SCHEMAS = "_schemas";
+    public static final String SCHEMAS = PREFIX + "_schemas";
+
+    /** The prefix from the system property, else the environment; checked for characters Kafka allows. */
+    static String prefix(String property, String env) {
+        String p = property != null ? property : env != null ? env : "";
+        if (!PREFIX_CHARS.matcher(p).matches()) {
+            throw new IllegalArgumentException("topic prefix '" + p + "' (xmrec.topic.prefix / XMREC_TOPIC_PREFIX) may "
+                    + "only hold letters, digits, '.', '_' and '-', at most 100");
+        }
+        return p;
+    }
 
     private static final Pattern MARKET = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
 
@@ -37,10 +56,15 @@ public final class Topics {
 
     /** The market of a review topic, or null when the topic is not one. */
     public static String marketOf(String topic) {
-        if (topic == null || !topic.startsWith(REVIEWS_PREFIX)) {
+        return marketOf(topic, REVIEWS_PREFIX);
+    }
+
+    /** The market of a review topic named with the given review-topic prefix (captured where the JVM may differ). */
+    public static String marketOf(String topic, String reviewsPrefix) {
+        if (topic == null || !topic.startsWith(reviewsPrefix)) {
             return null;
         }
-        String m = topic.substring(REVIEWS_PREFIX.length());
+        String m = topic.substring(reviewsPrefix.length());
         return MARKET.matcher(m).matches() ? m : null;
     }
 

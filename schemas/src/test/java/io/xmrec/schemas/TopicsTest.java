@@ -30,4 +30,15 @@ class TopicsTest {
         assertTrue(Integer.parseInt(t.get(Topics.MODELS).get("max.message.bytes")) >= 16 * 1024 * 1024);
         assertTrue(t.containsKey("xmrec.reviews.in") && t.containsKey(Topics.DEADLETTER) && t.containsKey(Topics.TRAIN));
     }
+
+    @Test
+    void aTopicPrefixComesFromThePropertyElseTheEnvironmentAndIsChecked() {
+        assertEquals("", Topics.prefix(null, null));
+        assertEquals("team-a.", Topics.prefix(null, "team-a."));
+        assertEquals("p.", Topics.prefix("p.", "team-a."), "the system property wins");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Topics.prefix("bad prefix/", null));
+        assertTrue(e.getMessage().contains("bad prefix/"), e.getMessage());
+        assertEquals("de", Topics.marketOf("team-a.xmrec.reviews.de", "team-a.xmrec.reviews."));
+        assertNull(Topics.marketOf("xmrec.reviews.de", "team-a.xmrec.reviews."), "another installation's topic");
+    }
 }

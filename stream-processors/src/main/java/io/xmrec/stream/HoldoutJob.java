@@ -68,7 +68,7 @@ public final class HoldoutJob {
         var b = KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(s.bootstrap())
                 .setTopicPattern(Topics.reviewsPattern())
-                .setGroupId("xmrec-holdouts")
+                .setGroupId(Topics.PREFIX + "xmrec-holdouts")
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(
                         org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
                 .setProperties(p)

@@ -10,7 +10,8 @@ import java.util.Map;
  * Entry point of the holdout job jar for a Flink cluster ({@code flink run -c io.xmrec.stream.HoldoutJobMain
  * xmrec-stream-processors-*-job.jar --bootstrap HOST:PORT --registry URL}). Options:
  * {@code --bootstrap}, {@code --registry} (required), {@code --checkpoint-seconds} (10),
- * {@code --dedup-days} (7), {@code --transactional-id-prefix} (xmrec-holdouts), {@code --bounded},
+ * {@code --dedup-days} (7), {@code --transactional-id-prefix} (xmrec-holdouts), {@code --topic-prefix} (none;
+ * also taken from XMREC_TOPIC_PREFIX), {@code --bounded},
  * and any {@code --kafka.<client setting> value} passed to the Kafka clients (security settings).
  */
 public final class HoldoutJobMain {
@@ -19,6 +20,11 @@ public final class HoldoutJobMain {
     }
 
     public static void main(String[] args) throws Exception {
+        for (int i = 0; i + 1 < args.length; i++) { // before anything reads the topic names
+            if (args[i].equals("--topic-prefix")) {
+                System.setProperty("xmrec.topic.prefix", args[i + 1]);
+            }
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         HoldoutJob.define(env, parse(args));
         env.execute("xmrec holdouts");
@@ -50,8 +56,9 @@ public final class HoldoutJobMain {
         }
         int checkpoint = Integer.parseInt(opts.getOrDefault("checkpoint-seconds", "10"));
         int dedupDays = Integer.parseInt(opts.getOrDefault("dedup-days", "7"));
-        String prefix = opts.getOrDefault("transactional-id-prefix", "xmrec-holdouts");
-        opts.keySet().removeAll(java.util.List.of("checkpoint-seconds", "dedup-days", "transactional-id-prefix"));
+        String prefix = opts.getOrDefault("transactional-id-prefix", io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts");
+        opts.keySet().removeAll(java.util.List.of("checkpoint-seconds", "dedup-days", "transactional-id-prefix",
+                "topic-prefix"));
         if (!opts.isEmpty()) {
             throw new IllegalArgumentException("holdout job: unknown options " + opts.keySet());
         }

@@ -17,6 +17,8 @@ public class ParseReviews extends ProcessFunction<RawRecord, Review> {
     public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected") { };
 
     private final String registryUrl;
+    /** Captured where the job is defined: a TaskManager's JVM may not have the topic prefix set. */
+    private final String reviewsPrefix = io.xmrec.schemas.Topics.REVIEWS_PREFIX;
     private transient AvroSerde serde;
 
     public ParseReviews(String registryUrl) {
@@ -40,7 +42,7 @@ public class ParseReviews extends ProcessFunction<RawRecord, Review> {
             ctx.output(REJECTED, Rejected.of(r, ex.kind(), ex.getMessage(), "holdouts/parse"));
             return;
         }
-        String problem = ReviewValidation.problem(e, r.topic, System.currentTimeMillis());
+        String problem = ReviewValidation.problem(e, r.topic, reviewsPrefix, System.currentTimeMillis());
         if (problem != null) {
             ctx.output(REJECTED, Rejected.of(r, "invalid-field", problem, "holdouts/validate"));
             return;

@@ -18,7 +18,12 @@ public final class ReviewValidation {
 
     /** Null when {@code e} read from {@code topic} is valid, else the reason. */
     public static String problem(ReviewEvent e, String topic, long nowMillis) {
-        String topicMarket = Topics.marketOf(topic);
+        return problem(e, topic, Topics.REVIEWS_PREFIX, nowMillis);
+    }
+
+    /** The same with the review topics' prefix given (as the job captured it). */
+    public static String problem(ReviewEvent e, String topic, String reviewsPrefix, long nowMillis) {
+        String topicMarket = Topics.marketOf(topic, reviewsPrefix);
         if (blank(e.getMarket())) {
             return "market is missing";
         }

@@ -43,7 +43,7 @@ public final class EmbeddedSystem implements AutoCloseable {
         TopicSetup.create(kafka.bootstrapServers(), Map.of(), markets, 1);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
         HoldoutJob.define(env, new HoldoutJob.Settings(kafka.bootstrapServers(), registry.url(), Map.of(), false,
-                Duration.ofDays(7), Duration.ofSeconds(3), "xmrec-holdouts-embedded"));
+                Duration.ofDays(7), Duration.ofSeconds(3), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts-embedded"));
         job = env.executeAsync("xmrec holdouts");
         updater = new ContinualUpdater(kafka.bootstrapServers(), Map.of(), registry.url(),
                 TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings, log);

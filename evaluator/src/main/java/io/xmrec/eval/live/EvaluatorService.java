@@ -74,7 +74,7 @@ public final class EvaluatorService implements AutoCloseable {
         this.serde = new AvroSerde(new RegistryClient(registryUrl));
         Properties p = new Properties();
         p.putAll(clientProps);
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "xmrec-evaluator");
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, Topics.PREFIX + "xmrec-evaluator");
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 500);
