@@ -51,15 +51,9 @@ run_market() {
 export -f run_market
 export start work epochs fraction steps lr
 export XMREC_THREADS="${XMREC_THREADS:-1}"
-pids=()
-for m in $markets; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
-  run_market "$m" &
-  pids+=($!)
-done
-fail=0
-for p in "${pids[@]}"; do wait "$p" || fail=1; done
-[ "$fail" = 0 ] || { echo "a market failed: see $work/*.log" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+run_markets "$jobs" "$work" $markets
 total=$(( $(date +%s) - start ))
 
 python3 - "$work" "$total" "$command" "$markets" > "$root/bench/results/$name.md" <<'PY'

@@ -83,7 +83,6 @@ fi
 export -f run_market compare_market
 export start work epochs multi
 export XMREC_THREADS="${XMREC_THREADS:-1}"
-pids=()
 if [ "$multi" = 1 ]; then
   # the first target trains the shared trunk alone; the others then load it from the cache
   # (the smallest market first, so the trunk starts early)
@@ -92,14 +91,9 @@ if [ "$multi" = 1 ]; then
   run_market "$first"
   markets=$(echo $markets | tr ' ' '\n' | grep -vx "$first" | paste -sd' ' -)
 fi
-for m in $markets; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
-  run_market "$m" &
-  pids+=($!)
-done
-fail=0
-for p in "${pids[@]}"; do wait "$p" || fail=1; done
-[ "$fail" = 0 ] || { echo "a market failed: see $work/*.log" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+run_markets "$jobs" "$work" $markets
 total=$(( $(date +%s) - start ))
 echo "$total" > "$work/wall_seconds"
 

@@ -27,12 +27,10 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
 
     private final Map<String, String> env;
     private final Properties file = new Properties();
-    private final Path source;
 
     ConfigDefaults(Map<String, String> env, Path configFile) {
         this.env = env;
         Path f = configFile != null ? configFile : env.get("XMREC_CONFIG") != null ? Path.of(env.get("XMREC_CONFIG")) : null;
-        this.source = f;
         if (f != null) {
             try (Reader r = Files.newBufferedReader(f)) {
                 file.load(r);
@@ -66,11 +64,6 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
             v = file.getProperty(key);
         }
         return v;
-    }
-
-    /** Where the file came from, for messages (null without one). */
-    Path source() {
-        return source;
     }
 
     /** Takes {@code --config FILE} / {@code --config=FILE} out of the arguments; returns the file or null. */

@@ -51,8 +51,7 @@ public final class NewUserExperiment {
     }
 
     /** The run: how many users were held back, the rows, and what folding in cost. */
-    public record Outcome(String target, int newUsers, int knownUsers, List<Row> rows, double foldInMillisPerUser,
-                          Map<String, MarketEvaluation> perUser) {
+    public record Outcome(String target, int newUsers, int knownUsers, List<Row> rows, double foldInMillisPerUser) {
     }
 
     private final OfflineConfig config;
@@ -110,14 +109,13 @@ public final class NewUserExperiment {
                 config.options().seed());
 
         List<Row> rows = new ArrayList<>();
-        Map<String, MarketEvaluation> perUser = new LinkedHashMap<>();
         CrossMarketDataset reducedTarget = CrossMarketDataset.withVocabularies(List.of(knownSplit), all.users(), items);
-        add(rows, perUser, "pop", "reduced", new PopularityScorer(reducedTarget.target(), items.size()), ds, negs);
+        add(rows, "pop", "reduced", new PopularityScorer(reducedTarget.target(), items.size()), ds, negs);
         long foldNanos = 0;
         int folded = 0;
         for (Method m : trained) {
             String label = m.label();
-            add(rows, perUser, label, "retrained", mapped(full.models().get(label), ds), ds, negs);
+            add(rows, label, "retrained", mapped(full.models().get(label), ds), ds, negs);
             ModelRecord rec = ModelCodec.toRecord(market, reduced.models().get(label),
                     new ModelCodec.Meta(1, 1, Map.of(), null, null, null));
             ServedModel served = ModelCodec.served(rec);
@@ -134,19 +132,18 @@ public final class NewUserExperiment {
             }
             foldNanos += System.nanoTime() - t0;
             folded += newSplit.users().size();
-            add(rows, perUser, label, "fold-in", served(ModelCodec.withUsers(rec, fitted), market, ds), ds, negs);
-            add(rows, perUser, label, "average-user", served(ModelCodec.withUsers(rec, average), market, ds), ds, negs);
+            add(rows, label, "fold-in", served(ModelCodec.withUsers(rec, fitted), market, ds), ds, negs);
+            add(rows, label, "average-user", served(ModelCodec.withUsers(rec, average), market, ds), ds, negs);
         }
-        return new Outcome(market, n, users.size() - n, rows, folded == 0 ? 0 : foldNanos / 1e6 / folded, perUser);
+        return new Outcome(market, n, users.size() - n, rows, folded == 0 ? 0 : foldNanos / 1e6 / folded);
     }
 
-    private void add(List<Row> rows, Map<String, MarketEvaluation> perUser, String method, String variant, Scorer s,
+    private void add(List<Row> rows, String method, String variant, Scorer s,
                      CrossMarketDataset ds, EvaluationNegatives negs) {
         MarketEvaluation ev = OfflineEvaluator.evaluate(s, ds.target(), ds.items(), negs, false);
         Row r = new Row(method, variant, ev.summary(Split.VALIDATION, false, OfflineExperiment.K),
                 ev.summary(Split.TEST, false, OfflineExperiment.K));
         rows.add(r);
-        perUser.put(method + "/" + variant, ev);
         log.accept(String.format("[%s new users] %-9s %-12s valid nDCG@10 %.4f  test nDCG@10 %.4f  test HR@10 %.4f",
                 ds.target().market(), method, variant, r.valid().ndcg(), r.test().ndcg(), r.test().hitRate()));
     }

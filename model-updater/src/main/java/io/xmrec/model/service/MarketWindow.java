@@ -75,12 +75,6 @@ final class MarketWindow {
         return itemCounts.keySet();
     }
 
-    /** Whether a user has a holdout with a validation item (so could be trained and evaluated). */
-    boolean hasValidation(String user) {
-        HoldoutState h = holdouts.get(user);
-        return h != null && h.getValidItem() != null;
-    }
-
     /** Training interactions in the window of users who would be in a split (a validation item and enough history). */
     long eligibleInteractions(int minInteractions) {
         long n = 0;
