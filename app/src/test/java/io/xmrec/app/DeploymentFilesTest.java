@@ -77,7 +77,7 @@ class DeploymentFilesTest {
         l.putObject("system").putObject("*").putObject("counters").put("updates-trunk", 1).put("seconds-trunk", 2);
         l.put("now", 5000);
         String text = EvaluatorService.prometheus(l) + new ContinualUpdater.Stats(1, 1, 1, 1, Map.of("in", 1L),
-                Map.of("in", 1L), 0, 1, 1).prometheus();
+                Map.of("in", 1L), 0, 1, 1, Set.of("in"), true).prometheus();
         Set<String> names = new TreeSet<>();
         for (String line : text.split("\n")) {
             if (!line.startsWith("#") && !line.isBlank()) {

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * xmrec's topics and their configs: per-market review topics, {@code xmrec.train},
- * compacted {@code xmrec.holdouts} and {@code xmrec.models} (records up to a market model's
- * size), {@code xmrec.metrics}, {@code xmrec.deadletter}. Creating is idempotent.
+ * compacted {@code xmrec.holdouts}, {@code xmrec.models} and {@code xmrec.forks} (records up to a
+ * market model's size), {@code xmrec.metrics}, {@code xmrec.deadletter}, {@code xmrec.updates}. Creating is idempotent.
  */
 public final class TopicSetup {
 
@@ -37,6 +37,8 @@ public final class TopicSetup {
         t.put(Topics.TRAIN, Map.of());
         t.put(Topics.HOLDOUTS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         t.put(Topics.MODELS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
+        t.put(Topics.FORKS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
         t.put(Topics.METRICS, Map.of());
         t.put(Topics.DEADLETTER, Map.of());
@@ -65,6 +67,39 @@ public final class TopicSetup {
                             + e.getMessage(), e);
                 }
             });
+            awaitLeaders(admin, all.stream().map(NewTopic::name).toList(), bootstrap);
+        }
+    }
+
+    /**
+     * Waits until every partition of the topics has a leader: a producer that writes the moment a
+     * topic exists can otherwise meet a broker that does not lead the partition yet.
+     */
+    private static void awaitLeaders(Admin admin, List<String> names, String bootstrap) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                boolean ready = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                if (ready) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (System.nanoTime() > until) {
+                    throw new IllegalStateException("topics on " + bootstrap + " not described: " + e.getCause(), e);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException("topics on " + bootstrap + " not described: " + e, e);
+            }
+            if (System.nanoTime() > until) {
+                throw new IllegalStateException("partitions of " + names + " on " + bootstrap + " have no leader after 30 s");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for topic leaders", e);
+            }
         }
     }
 }

@@ -18,6 +18,11 @@ public final class Topics {
     public static final String TRAIN = PREFIX + "xmrec.train";
     public static final String HOLDOUTS = PREFIX + "xmrec.holdouts";
     public static final String MODELS = PREFIX + "xmrec.models";
+    /**
+     * Each trunk's FOREC fork of every market, before any micro-batch (compacted, keyed by market):
+     * the updater training the trunk publishes them, each market's owner installs them.
+     */
+    public static final String FORKS = PREFIX + "xmrec.forks";
     public static final String METRICS = PREFIX + "xmrec.metrics";
     public static final String DEADLETTER = PREFIX + "xmrec.deadletter";
     /** What the model-updater did: every published or refused update and every trunk, with timings. */

@@ -29,6 +29,7 @@ import io.xmrec.schemas.UpdateEvent;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -39,6 +40,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -49,6 +51,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -169,9 +172,10 @@ public final class ContinualUpdater implements AutoCloseable {
         }
     }
 
-    /** Counters for dashboards and tests. */
+    /** Counters for dashboards and tests; {@code versions} and {@code waiting} cover the markets this updater owns. */
     public record Stats(long interactions, long published, long refused, long trunkVersions, Map<String, Long> versions,
-                        Map<String, Long> waiting, int restored, long foldedIn, long references) {
+                        Map<String, Long> waiting, int restored, long foldedIn, long references, Set<String> owned,
+                        boolean trunkOwner) {
 
         /** The counters in Prometheus text format (the updater's {@code /metrics}). */
         public String prometheus() {
@@ -179,10 +183,12 @@ public final class ContinualUpdater implements AutoCloseable {
             metric(b, "xmrec_updater_interactions_total", "counter", "Training interactions read.", interactions);
             metric(b, "xmrec_updater_published_total", "counter", "Model versions published.", published);
             metric(b, "xmrec_updater_refused_total", "counter", "Updates refused by the rollback guard.", refused);
-            metric(b, "xmrec_updater_trunk_version", "gauge", "Version of the newest installed trunk.", trunkVersions);
+            metric(b, "xmrec_updater_trunk_version", "gauge", "Version of the newest trunk seen.", trunkVersions);
             metric(b, "xmrec_updater_folded_in_total", "counter", "New users folded in between trunks.", foldedIn);
             metric(b, "xmrec_updater_references_total", "counter", "Reference NMF models published.", references);
-            b.append("# HELP xmrec_updater_model_version Newest published model version per market.\n")
+            metric(b, "xmrec_updater_owned_markets", "gauge", "Markets this updater fine-tunes.", owned.size());
+            metric(b, "xmrec_updater_trunk_owner", "gauge", "1 when this updater trains the trunk.", trunkOwner ? 1 : 0);
+            b.append("# HELP xmrec_updater_model_version Newest published model version per owned market.\n")
                     .append("# TYPE xmrec_updater_model_version gauge\n");
             versions.forEach((m, v) -> b.append("xmrec_updater_model_version{market=\"").append(m).append("\"} ")
                     .append(v).append('\n'));
@@ -199,7 +205,29 @@ public final class ContinualUpdater implements AutoCloseable {
         }
     }
 
-    /** A market's current model and what is waiting for it. Fields change on the poll thread only while idle. */
+    /**
+     * The consumer group the updaters share markets in, and how long a silent member keeps its
+     * markets (a killed updater's markets move after this).
+     */
+    public record Group(String id, Duration sessionTimeout) {
+        public Group {
+            if (id == null || id.isBlank() || sessionTimeout.toMillis() < 1000) {
+                throw new IllegalArgumentException("updater group id must be set and the session timeout at least 1 s: "
+                        + id + ", " + sessionTimeout);
+            }
+        }
+
+        public static Group defaults() {
+            return new Group(Topics.PREFIX + "xmrec-updater", Duration.ofSeconds(15));
+        }
+    }
+
+    /**
+     * One market as this updater sees it. Every updater keeps every market's log (what arrived
+     * since the newest fork's snapshot) and newest fork, so it can take the market over at any
+     * time; the model, version and pending micro-batch exist while it owns the market. Fields
+     * change on the poll thread only, while no fine-tuning of the market runs.
+     */
     private static final class MarketModel {
         final String market;
         volatile NcfModel model;
@@ -212,9 +240,19 @@ public final class ContinualUpdater implements AutoCloseable {
         volatile boolean busy;
         final AtomicLong waiting = new AtomicLong(); // interactions with an item the model does not know yet
         volatile Set<String> guardUsers = Set.of();
+        /** Whether this updater owns the market and has read its newest published version. */
+        boolean acquired;
+        /** The newest fork published for the market (a trunk's FOREC model before any micro-batch), or null. */
+        ModelRecord fork;
+        /** Training interactions read at or after the newest fork's snapshot: what a new fork trains on first. */
+        final List<Pending> log = new ArrayList<>();
 
         MarketModel(String market) {
             this.market = market;
+        }
+
+        long forkOffset(String partition) {
+            return fork == null ? 0 : fork.getTrainedThrough().getOrDefault(partition, 0L);
         }
     }
 
@@ -222,29 +260,31 @@ public final class ContinualUpdater implements AutoCloseable {
     private record Pending(TrainingInteraction t, String partition, long offset) {
     }
 
-    /** A re-forked market model from a trunk job, waiting to be installed. */
-    private record Fork(String market, NcfModel model, RankSummary valid, Set<String> guardUsers) {
-    }
-
-    /** A trunk being trained in the background, and everything that arrived since its snapshot. */
+    /** A trunk being trained in the background: its snapshot, and the tasks (trunk and forks, references). */
     private static final class TrunkJob {
         final long version;
         final Map<String, Long> offsets;
         final Long watermark;
-        final Map<String, List<Pending>> since = new HashMap<>();
-        final Set<String> installed = new HashSet<>();
-        CompletableFuture<List<Fork>> forks;
+        final List<Future<?>> tasks = new ArrayList<>();
+        volatile boolean failed;
 
         TrunkJob(long version, Map<String, Long> offsets, Long watermark) {
             this.version = version;
             this.offsets = offsets;
             this.watermark = watermark;
         }
+
+        boolean done() {
+            return tasks.stream().allMatch(Future::isDone);
+        }
     }
 
     private final Settings settings;
     private final Consumer<String> log;
+    private final String bootstrap;
+    private final Map<String, Object> clientProps;
     private final KafkaConsumer<String, byte[]> consumer;
+    private final KafkaConsumer<byte[], byte[]> group;
     private final AvroSerde serde;
     private final ModelPublisher publisher;
     private final Map<String, MarketWindow> windows = new ConcurrentSkipListMap<>();
@@ -257,41 +297,106 @@ public final class ContinualUpdater implements AutoCloseable {
     private final AtomicLong foldedIn = new AtomicLong();
     private final AtomicLong references = new AtomicLong();
     private final AtomicInteger running = new AtomicInteger();
+    /** The newest trunk version seen (on the fork topic, or in models taken over). */
     private volatile long trunkVersion;
+    /** The version of the trunk last started here, and the markets whose forks of it have not been read back yet. */
+    private long trunkStarted;
+    private final Set<String> awaitedForks = new java.util.TreeSet<>();
     private volatile NcfModel trunk;
     /** Single-market NMF reference models (trunk thread only). */
     private final Map<String, NcfModel> referenceModels = new HashMap<>();
     private TrunkJob trunkJob;
     private volatile boolean closing;
     private long interactions;
-    private long sinceRetrain;
     private long lastTrunkNanos = System.nanoTime();
     private Long watermark;
     private boolean inputAtEnd;
+    /** End offsets of the input when this updater started: no trunk is started before they are read. */
+    private final Map<TopicPartition, Long> startEnd;
+    private boolean replayed;
     private long records;
     private long lastNewMarketCheck;
     private int restored;
+    /** The group's plan, this member's id; no market is fine-tuned while a rebalance is in progress. */
+    private volatile MarketAssignor.Plan plan;
+    private volatile String memberId;
+    private boolean suspended = true;
+    private boolean trunkOwner;
 
     public ContinualUpdater(String bootstrap, Map<String, Object> clientProps, String registryUrl, int maxModelBytes,
                             Settings settings, Consumer<String> log) {
+        this(bootstrap, clientProps, registryUrl, maxModelBytes, settings, Group.defaults(), log);
+    }
+
+    public ContinualUpdater(String bootstrap, Map<String, Object> clientProps, String registryUrl, int maxModelBytes,
+                            Settings settings, Group groupSettings, Consumer<String> log) {
         this.settings = settings;
         this.log = log;
+        this.bootstrap = bootstrap;
+        this.clientProps = Map.copyOf(clientProps);
         this.serde = new AvroSerde(new RegistryClient(registryUrl));
         Map<String, Object> p = TopicReader.consumerProps(bootstrap, clientProps);
         p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> tps = new ArrayList<>();
-        for (String t : List.of(Topics.HOLDOUTS, Topics.TRAIN)) {
-            for (PartitionInfo pi : consumer.partitionsFor(t, Duration.ofSeconds(30))) {
+        for (String t : List.of(Topics.HOLDOUTS, Topics.TRAIN, Topics.FORKS)) {
+            List<PartitionInfo> parts = consumer.partitionsFor(t, Duration.ofSeconds(30));
+            if (parts == null || parts.isEmpty()) {
+                consumer.close();
+                throw new IllegalStateException("topic " + t + " does not exist on " + bootstrap
+                        + ": create the topics first (xmrec topics)");
+            }
+            for (PartitionInfo pi : parts) {
                 tps.add(new TopicPartition(t, pi.partition()));
             }
         }
         consumer.assign(tps);
         consumer.seekToBeginning(tps);
+        this.startEnd = consumer.endOffsets(tps);
         this.publisher = new ModelPublisher(bootstrap, clientProps, serde, maxModelBytes);
         this.workers = Executors.newFixedThreadPool(settings.workers(), threads("xmrec-updater-market"));
         this.trunkThread = Executors.newSingleThreadExecutor(threads("xmrec-updater-trunk"));
-        restore(bootstrap, clientProps);
+        Map<String, Object> g = new HashMap<>(clientProps);
+        g.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        g.put(ConsumerConfig.GROUP_ID_CONFIG, groupSettings.id());
+        g.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        g.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, MarketAssignor.class.getName());
+        g.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) groupSettings.sessionTimeout().toMillis());
+        g.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(300, groupSettings.sessionTimeout().toMillis() / 5));
+        g.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        g.put(MarketAssignor.MEMBERSHIP_CONFIG, new MarketAssignor.Membership() {
+            @Override
+            public MarketAssignor.Claim claim() {
+                return new MarketAssignor.Claim(new java.util.TreeSet<>(owned()), new java.util.TreeSet<>(models.keySet()),
+                        trunkOwner);
+            }
+
+            @Override
+            public void assigned(MarketAssignor.Plan p, String member, int generation) {
+                plan = p;
+                memberId = member;
+                log.accept(String.format("updater: group generation %d: this updater (%s) owns %s%s", generation, member,
+                        p.markets().getOrDefault(member, new java.util.TreeSet<>()),
+                        member.equals(p.trunkOwner()) ? " and trains the trunk" : ", the trunk is " + p.trunkOwner() + "'s"));
+            }
+        });
+        this.group = new KafkaConsumer<>(g, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        group.subscribe(List.of(Topics.TRAIN), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                release(false);
+            }
+
+            @Override
+            public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                release(true);
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                reconcile();
+            }
+        });
     }
 
     private static ThreadFactory threads(String name) {
@@ -303,34 +408,129 @@ public final class ContinualUpdater implements AutoCloseable {
         };
     }
 
+    /** Whether this updater fine-tunes the market in the current generation of the group. */
+    private boolean owns(String market) {
+        MarketAssignor.Plan p = plan;
+        return p != null && memberId != null && memberId.equals(p.owner(market));
+    }
+
+    /** The markets this updater owns now (of those it has seen). */
+    private Set<String> owned() {
+        Set<String> s = new java.util.TreeSet<>();
+        for (String m : models.keySet()) {
+            if (owns(m)) {
+                s.add(m);
+            }
+        }
+        return s;
+    }
+
     /**
-     * Restart safety: takes the newest published model of every market as the current one (its
-     * version goes on from there) and remembers the input offsets it had trained through. The
-     * input is then read from the start again: records below those offsets only rebuild the
-     * windows, the rest is trained on, so nothing is lost and nothing is trained twice.
+     * A rebalance begins (or this member was dropped from the group): nothing new is started, and
+     * the fine-tuning in flight finishes and publishes first, so the next owner of a market reads
+     * its last version. A dropped member also gives up the trunk.
      */
-    private void restore(String bootstrap, Map<String, Object> clientProps) {
+    private void release(boolean lost) {
+        suspended = true;
+        long until = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        while (running.get() > 0 && System.nanoTime() < until) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (running.get() > 0) {
+            log.accept("updater: fine-tuning still running after 4 minutes while giving markets back");
+        }
+        if (lost) {
+            log.accept("updater: dropped from the group (no heartbeat within the session timeout): markets given up");
+            plan = null;
+            dropUnowned();
+            cancelTrunk();
+        }
+    }
+
+    /** The new plan is in: markets given away are dropped, the trunk job stops if the trunk went elsewhere. */
+    private void reconcile() {
+        boolean wasTrunkOwner = trunkOwner;
+        trunkOwner = plan != null && memberId != null && memberId.equals(plan.trunkOwner());
+        if (wasTrunkOwner && !trunkOwner) {
+            cancelTrunk();
+        }
+        dropUnowned();
+        suspended = false;
+    }
+
+    private void dropUnowned() {
+        for (MarketModel mm : models.values()) {
+            if (mm.acquired && !owns(mm.market)) {
+                mm.acquired = false;
+                mm.model = null;
+                mm.pending.clear();
+                mm.guardUsers = Set.of();
+                log.accept("updater: " + mm.market + " handed over at v" + mm.version);
+            }
+        }
+    }
+
+    private void cancelTrunk() {
+        TrunkJob job = trunkJob;
+        if (job != null) {
+            job.tasks.forEach(f -> f.cancel(true));
+            log.accept("updater: trunk v" + job.version + " stopped: the trunk now belongs to another updater");
+            trunkJob = null;
+            awaitedForks.clear();
+        }
+    }
+
+    /**
+     * Takes over markets: each one's newest published version becomes the current model (versions
+     * go on from there) with the input offsets it had trained through; what the market's log holds
+     * beyond them is pending. So nothing is lost and nothing trained twice, after a restart as after
+     * a hand-over from another updater.
+     */
+    private void acquire(List<MarketModel> markets) {
+        Set<String> names = new java.util.TreeSet<>();
+        markets.forEach(mm -> names.add(mm.market));
+        Map<String, ModelRecord> latest = latestPublished(names);
+        long now = System.nanoTime();
+        for (MarketModel mm : markets) {
+            ModelRecord r = latest.get(mm.market);
+            if (r != null && (mm.model == null || r.getVersion() > mm.version)) {
+                mm.model = ModelCodec.toModel(r, settings.ncf(), settings.forec());
+                mm.version = r.getVersion();
+                mm.trunkVersion = r.getTrunkVersion();
+                mm.trainedThrough = new TreeMap<>(r.getTrainedThrough());
+                trunkVersion = Math.max(trunkVersion, r.getTrunkVersion());
+                restored++;
+                log.accept(String.format("updater: took over %s at v%d (trunk v%d) from %s", r.getMarket(), r.getVersion(),
+                        r.getTrunkVersion(), Topics.MODELS));
+            }
+            mm.pending.clear();
+            for (Pending p : mm.log) {
+                if (p.offset() >= mm.trainedThrough.getOrDefault(p.partition(), 0L)) {
+                    mm.pending.add(p);
+                }
+            }
+            mm.oldestPending = now;
+            mm.acquired = true;
+        }
+    }
+
+    /** The newest published (non-reference) model record of each of these markets. */
+    private Map<String, ModelRecord> latestPublished(Set<String> markets) {
         Map<String, ModelRecord> latest = new TreeMap<>();
         TopicReader.readToEnd(bootstrap, clientProps, Topics.MODELS, r -> {
-            if (r.value() != null) {
+            if (r.value() != null && r.key() != null && markets.contains(r.key())) {
                 ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
                 if (!m.getReference()) {
                     latest.merge(m.getMarket(), m, (x, y) -> y.getVersion() > x.getVersion() ? y : x);
                 }
             }
         });
-        for (ModelRecord r : latest.values()) {
-            MarketModel mm = new MarketModel(r.getMarket());
-            mm.model = ModelCodec.toModel(r, settings.ncf(), settings.forec());
-            mm.version = r.getVersion();
-            mm.trunkVersion = r.getTrunkVersion();
-            mm.trainedThrough = new TreeMap<>(r.getTrainedThrough());
-            models.put(r.getMarket(), mm);
-            trunkVersion = Math.max(trunkVersion, r.getTrunkVersion());
-            log.accept(String.format("updater: restored %s v%d (trunk v%d) from %s", r.getMarket(), r.getVersion(),
-                    r.getTrunkVersion(), Topics.MODELS));
-        }
-        restored = latest.size();
+        return latest;
     }
 
     /** Runs until {@code stop} says so (checked between polls). */
@@ -340,8 +540,13 @@ public final class ContinualUpdater implements AutoCloseable {
         }
     }
 
-    /** One poll, then whatever became due: installing a finished trunk, starting one, dispatching micro-batches. */
+    /**
+     * One poll of the group (rebalances happen here) and of the input, then whatever became due:
+     * taking over markets, finishing or starting a trunk, installing new forks, dispatching
+     * micro-batches.
+     */
     public void step(Duration poll) {
+        group.poll(Duration.ZERO);
         var batch = consumer.poll(poll);
         if (batch.isEmpty()) {
             Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
@@ -349,20 +554,37 @@ public final class ContinualUpdater implements AutoCloseable {
         } else {
             inputAtEnd = false;
         }
+        if (!replayed) {
+            replayed = startEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+        }
         long now = System.nanoTime();
         for (ConsumerRecord<String, byte[]> r : batch) {
             records++;
             if (r.value() != null) {
                 accept(r, now);
             }
-            offsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
+            if (!r.topic().equals(Topics.FORKS)) {
+                offsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
+            }
         }
-        installTrunk();
-        if (trunkJob == null && trunkDue(now)) {
+        if (suspended) {
+            return;
+        }
+        List<MarketModel> take = models.values().stream().filter(mm -> !mm.acquired && owns(mm.market)).toList();
+        if (!take.isEmpty()) {
+            acquire(take);
+        }
+        finishTrunk();
+        if (trunkOwner && trunkJob == null && replayed && trunkDue(now)) {
             startTrunk(now);
         }
         for (MarketModel mm : models.values()) {
-            if (!mm.busy && !mm.pending.isEmpty() && mm.model != null
+            if (!mm.acquired || mm.busy) {
+                continue;
+            }
+            if (mm.fork != null && mm.fork.getTrunkVersion() > mm.trunkVersion) {
+                installFork(mm);
+            } else if (!mm.pending.isEmpty() && mm.model != null
                     && (mm.pending.size() >= settings.microBatch() || now - mm.oldestPending >= settings.maxDelay().toNanos())) {
                 dispatch(mm);
             }
@@ -370,12 +592,29 @@ public final class ContinualUpdater implements AutoCloseable {
     }
 
     private void accept(ConsumerRecord<String, byte[]> r, long now) {
+        if (r.topic().equals(Topics.FORKS)) {
+            ModelRecord f = serde.deserialize(r.value(), ModelRecord.class);
+            MarketModel mm = market(f.getMarket());
+            if (f.getTrunkVersion() >= trunkStarted) {
+                awaitedForks.remove(f.getMarket());
+            }
+            if (mm.fork == null || f.getTrunkVersion() > mm.fork.getTrunkVersion()) {
+                mm.fork = f;
+                mm.log.removeIf(p -> p.offset() < mm.forkOffset(p.partition()));
+                if (f.getTrunkVersion() > trunkVersion) {
+                    trunkVersion = f.getTrunkVersion();
+                    lastTrunkNanos = now;
+                }
+            }
+            return;
+        }
         if (r.topic().equals(Topics.HOLDOUTS)) {
             HoldoutState h = serde.deserialize(r.value(), HoldoutState.class);
             MarketWindow w = window(h.getMarket());
             synchronized (w) {
                 w.holdout(h);
             }
+            market(h.getMarket());
             return;
         }
         TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
@@ -388,29 +627,61 @@ public final class ContinualUpdater implements AutoCloseable {
         watermark = watermark == null ? ms : Math.max(watermark, ms);
         String tp = r.topic() + "-" + r.partition();
         Pending p = new Pending(t, tp, r.offset());
-        if (trunkJob != null) {
-            trunkJob.since.computeIfAbsent(t.getMarket(), k -> new ArrayList<>()).add(p);
+        MarketModel mm = market(t.getMarket());
+        if (r.offset() >= mm.forkOffset(tp)) {
+            mm.log.add(p);
         }
-        MarketModel mm = models.get(t.getMarket());
-        boolean trained = mm != null && r.offset() < mm.trainedThrough.getOrDefault(tp, 0L);
-        if (!trained) {
-            sinceRetrain++;
-            if (mm != null) {
-                if (mm.pending.isEmpty()) {
-                    mm.oldestPending = now;
-                }
-                mm.pending.add(p);
+        if (mm.acquired && (mm.model != null || mm.fork != null) && r.offset() >= mm.trainedThrough.getOrDefault(tp, 0L)) {
+            if (mm.pending.isEmpty()) {
+                mm.oldestPending = now;
             }
+            mm.pending.add(p);
         }
     }
 
+    private MarketModel market(String market) {
+        return models.computeIfAbsent(market, MarketModel::new);
+    }
+
+    /** Interactions read since the newest trunk's snapshot (per market: since its newest fork's). */
+    private long sinceRetrain() {
+        long n = 0;
+        for (MarketModel mm : models.values()) {
+            n += mm.log.size();
+        }
+        return n;
+    }
+
     private boolean trunkDue(long now) {
+        if (!awaitedForks.isEmpty()) {
+            return false; // the last trunk's forks are on their way: until then the logs still hold what it trained on
+        }
         if (trunkVersion == 0) {
             return interactions >= settings.bootstrapInteractions() && eligible() >= settings.bootstrapInteractions();
         }
+        long since = sinceRetrain();
         boolean interval = !settings.retrainInterval().isZero()
-                && now - lastTrunkNanos >= settings.retrainInterval().toNanos() && sinceRetrain > 0;
-        return sinceRetrain >= settings.retrainEvery() || interval || newMarketReady();
+                && now - lastTrunkNanos >= settings.retrainInterval().toNanos() && since > 0;
+        return since >= settings.retrainEvery() || interval || newMarketReady();
+    }
+
+    /**
+     * A new fork of an owned market is in (its trunk is newer than the model's): it becomes the
+     * current model and is published, and everything since the trunk's snapshot is its pending batch.
+     */
+    private void installFork(MarketModel mm) {
+        ModelRecord f = mm.fork;
+        mm.model = ModelCodec.toModel(f, settings.ncf(), settings.forec());
+        mm.trunkVersion = f.getTrunkVersion();
+        mm.guardUsers = Set.of();
+        mm.waiting.set(0);
+        mm.pending.clear();
+        mm.pending.addAll(mm.log);
+        mm.oldestPending = System.nanoTime();
+        RankSummary valid = new RankSummary(0, 10, f.getValidationHr10() == null ? 0 : f.getValidationHr10(),
+                f.getValidationNdcg10() == null ? 0 : f.getValidationNdcg10(), 0);
+        publish(mm, valid, f.getTrainedThrough(), f.getWatermark() == null ? null : f.getWatermark().toEpochMilli(), "new fork");
+        report(mm.market, "published", mm.version, mm.trunkVersion, 0, 0, valid.ndcg(), null, 0);
     }
 
     /**
@@ -441,8 +712,7 @@ public final class ContinualUpdater implements AutoCloseable {
                     log.accept("updater: fine-tuning " + mm.market + " stopped: the updater is closing");
                     return;
                 }
-                log.accept("updater: fine-tuning " + mm.market + " failed: " + e + " at "
-                        + java.util.Arrays.toString(java.util.Arrays.copyOf(e.getStackTrace(), Math.min(6, e.getStackTrace().length))));
+                log.accept("updater: fine-tuning " + mm.market + " failed: " + e + " at " + frames(e));
             } finally {
                 mm.busy = false;
                 running.decrementAndGet();
@@ -450,8 +720,12 @@ public final class ContinualUpdater implements AutoCloseable {
         });
     }
 
+    private static String frames(Throwable e) {
+        return java.util.Arrays.toString(java.util.Arrays.copyOf(e.getStackTrace(), Math.min(6, e.getStackTrace().length)));
+    }
+
     /**
-     * Whether a market without a model has enough data for one (four micro-batches of eligible
+     * Whether a market without a fork has enough data for one (four micro-batches of eligible
      * interactions): its users are not in the trunk, so it joins at a re-training, which then comes
      * early rather than after {@code retrainEvery} interactions.
      */
@@ -461,7 +735,8 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         lastNewMarketCheck = records;
         for (MarketWindow w : windows.values()) {
-            if (!models.containsKey(w.market())) {
+            MarketModel mm = models.get(w.market());
+            if (mm == null || mm.fork == null && mm.model == null) {
                 synchronized (w) {
                     if (w.eligibleInteractions(settings.minInteractions()) >= 4L * settings.microBatch()) {
                         return true;
@@ -487,7 +762,7 @@ public final class ContinualUpdater implements AutoCloseable {
         return windows.computeIfAbsent(market, m -> new MarketWindow(m, settings.windowPerMarket()));
     }
 
-    /** Snapshots every window and trains the next trunk and its forks on the trunk thread. */
+    /** Snapshots every window and trains the next trunk and its forks (then the references) on the trunk thread. */
     private void startTrunk(long now) {
         List<MarketSplit> splits = new ArrayList<>();
         for (MarketWindow w : windows.values()) {
@@ -503,38 +778,68 @@ public final class ContinualUpdater implements AutoCloseable {
             return;
         }
         lastTrunkNanos = now;
-        sinceRetrain = 0;
-        long version = trunkVersion + 1;
+        long version = Math.max(trunkVersion, trunkStarted) + 1;
+        trunkStarted = version;
+        splits.forEach(sp -> awaitedForks.add(sp.market()));
         TrunkJob job = new TrunkJob(version, new TreeMap<>(offsets), watermark);
-        Map<String, NcfModel> previous = new TreeMap<>();
+        Map<String, NcfModel> owned = new TreeMap<>();
         models.forEach((m, mm) -> {
-            if (mm.model != null) {
-                previous.put(m, mm.model);
+            if (mm.acquired && mm.model != null) {
+                owned.put(m, mm.model);
             }
         });
         NcfModel previousTrunk = trunk;
-        job.forks = CompletableFuture.supplyAsync(() -> trainTrunk(version, splits, previous, previousTrunk), trunkThread);
+        job.tasks.add(trunkThread.submit(() -> {
+            try {
+                trainTrunk(job, splits, owned, previousTrunk);
+            } catch (RuntimeException | Error e) {
+                job.failed = true;
+                if (!closing && !Thread.currentThread().isInterrupted()) {
+                    log.accept("updater: trunk v" + version + " failed, the current models stay: " + e + " at " + frames(e));
+                }
+            }
+        }));
         if (settings.references()) {
-            trunkThread.execute(() -> {
+            job.tasks.add(trunkThread.submit(() -> {
                 try {
                     trainReferences(version, splits);
-                } catch (java.util.concurrent.CancellationException e) {
-                    log.accept("updater: reference models of trunk v" + version + " stopped: the updater is closing");
                 } catch (RuntimeException | Error e) {
-                    log.accept("updater: reference models of trunk v" + version + " failed: " + e + " at "
-                            + java.util.Arrays.toString(java.util.Arrays.copyOf(e.getStackTrace(), Math.min(6, e.getStackTrace().length))));
+                    if (!closing && !Thread.currentThread().isInterrupted()) {
+                        log.accept("updater: reference models of trunk v" + version + " failed: " + e + " at " + frames(e));
+                    }
                 }
-            });
+            }));
         }
         trunkJob = job;
     }
 
-    /** Trunk (NMF++ then MAML; warm-started from the previous one when there is one), then a fork per market. */
-    private List<Fork> trainTrunk(long version, List<MarketSplit> splits, Map<String, NcfModel> previous,
-                                  NcfModel previousTrunk) {
+    /** Lets the next trunk start once this one's tasks are over; what it published comes back through the fork topic. */
+    private void finishTrunk() {
+        if (trunkJob != null && trunkJob.done()) {
+            if (trunkJob.failed || trunkJob.tasks.get(0).isCancelled()) {
+                awaitedForks.clear(); // the next one may start
+            }
+            trunkJob = null;
+            inputAtEnd = false; // its forks are on the topic now: read them before calling anything caught up
+        }
+    }
+
+    /**
+     * Trunk (NMF++ then MAML; warm-started from the previous one when there is one), then a fork
+     * per market, each published on the fork topic for the market's owner to install.
+     */
+    private void trainTrunk(TrunkJob job, List<MarketSplit> splits, Map<String, NcfModel> owned, NcfModel previousTrunk) {
+        long version = job.version;
         long t0 = System.nanoTime();
         CrossMarketDataset all = CrossMarketDataset.of(splits);
         NcfOptions o = settings.ncf().withSeed(settings.seed() + version);
+        Map<String, NcfModel> previous = new TreeMap<>(owned);
+        Set<String> others = new java.util.TreeSet<>();
+        splits.forEach(s -> others.add(s.market()));
+        others.removeAll(owned.keySet());
+        if (!others.isEmpty()) { // markets other updaters own: their newest versions, for the users folded in there
+            latestPublished(others).forEach((m, r) -> previous.put(m, ModelCodec.toModel(r, settings.ncf(), settings.forec())));
+        }
         boolean warm = previousTrunk != null || !previous.isEmpty();
         NcfModel nmf;
         String how;
@@ -568,8 +873,12 @@ public final class ContinualUpdater implements AutoCloseable {
         log.accept(String.format("updater: trunk v%d on %s (%d users, %d items) %s in %.1fs", version,
                 splits.stream().map(MarketSplit::market).toList(), all.users().size(), all.items().size(), how, secs));
         report("*", "trunk", version, version, 0, 0, null, null, secs);
-        List<Fork> forks = new ArrayList<>();
+        trunk = next;
         for (MarketSplit s : splits) {
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            long f0 = System.nanoTime();
             NcfModel forec = ForecFork.fork(next, settings.forec(), o.seed());
             NcfModel before = previous.get(s.market());
             boolean warmHead = before != null && before.architecture() == NcfArchitecture.FOREC;
@@ -581,53 +890,14 @@ public final class ContinualUpdater implements AutoCloseable {
             CrossMarketDataset target = all.restrictedTo(List.of(s.market()));
             int epochs = warmHead ? settings.warmEpochs() : settings.forec().epochs();
             new NcfTrainer(o.withEpochs(epochs).withBatchSize(settings.forec().batchSize()), null).train(forec, target);
-            Set<String> guard = guardSample(s);
-            MarketSplit g = s.withUsers(guard::contains);
+            MarketSplit g = s.withUsers(guardSample(s)::contains);
             CrossMarketDataset evalSet = CrossMarketDataset.withVocabularies(List.of(g), forec.users(), forec.items());
-            forks.add(new Fork(s.market(), forec, validate(forec, evalSet, negatives(evalSet)), guard));
-        }
-        trunk = next;
-        return forks;
-    }
-
-    /** Publishes the forks of a finished trunk, each market as soon as it has no fine-tuning in flight. */
-    private void installTrunk() {
-        TrunkJob job = trunkJob;
-        if (job == null || !job.forks.isDone()) {
-            return;
-        }
-        List<Fork> forks;
-        try {
-            forks = job.forks.join();
-        } catch (RuntimeException e) {
-            log.accept("updater: trunk v" + job.version + " failed, the current models stay: " + e);
-            trunkJob = null;
-            return;
-        }
-        boolean all = true;
-        for (Fork f : forks) {
-            if (job.installed.contains(f.market())) {
-                continue;
-            }
-            MarketModel mm = models.computeIfAbsent(f.market(), MarketModel::new);
-            if (mm.busy) {
-                all = false;
-                continue;
-            }
-            mm.model = f.model();
-            mm.trunkVersion = job.version;
-            mm.guardUsers = f.guardUsers();
-            mm.waiting.set(0);
-            mm.pending.clear();
-            mm.pending.addAll(job.since.getOrDefault(f.market(), List.of()));
-            mm.oldestPending = System.nanoTime();
-            publish(mm, f.valid(), job.offsets, job.watermark, "new fork");
-            report(f.market(), "published", mm.version, job.version, 0, 0, f.valid().ndcg(), null, 0);
-            job.installed.add(f.market());
-        }
-        if (all) {
-            trunkVersion = job.version;
-            trunkJob = null;
+            RankSummary v = validate(forec, evalSet, negatives(evalSet));
+            ModelCodec.Meta meta = new ModelCodec.Meta(version, version, job.offsets, job.watermark, v.ndcg(), v.hitRate());
+            int bytes = publisher.publish(Topics.FORKS, ModelCodec.toRecord(s.market(), forec, meta));
+            log.accept(String.format("updater: fork of %s on trunk v%d (head %s, %d epochs): valid nDCG@10 %.4f, %,d bytes "
+                    + "in %.1fs", s.market(), version, warmHead ? "warm" : "new", epochs, v.ndcg(), bytes,
+                    (System.nanoTime() - f0) / 1e9));
         }
     }
 
@@ -789,23 +1059,27 @@ public final class ContinualUpdater implements AutoCloseable {
     }
 
     /**
-     * Whether everything read has been dealt with: the input is read to its end, no trunk or
-     * fine-tuning is running and no market has interactions waiting for a micro-batch.
+     * Whether everything read has been dealt with: this updater has its markets from the group and
+     * has taken them over, the input is read to its end, no trunk or fine-tuning runs here, no
+     * owned market has a fork to install or interactions waiting for a micro-batch.
      */
     public boolean caughtUp() {
-        return inputAtEnd && trunkJob == null && running.get() == 0
-                && models.values().stream().allMatch(m -> m.pending.isEmpty() && !m.busy);
+        return inputAtEnd && !suspended && plan != null && trunkJob == null && awaitedForks.isEmpty() && running.get() == 0
+                && models.values().stream().allMatch(m -> !owns(m.market) || m.acquired && m.pending.isEmpty() && !m.busy
+                && (m.fork == null || m.fork.getTrunkVersion() <= m.trunkVersion));
     }
 
     public Stats stats() {
         Map<String, Long> v = new TreeMap<>();
         Map<String, Long> w = new TreeMap<>();
         models.forEach((k, m) -> {
-            v.put(k, m.version);
-            w.put(k, m.waiting.get());
+            if (m.acquired && m.model != null) {
+                v.put(k, m.version);
+                w.put(k, m.waiting.get());
+            }
         });
         return new Stats(interactions, published.get(), refused.get(), trunkVersion, v, w, restored, foldedIn.get(),
-                references.get());
+                references.get(), owned(), trunkOwner);
     }
 
     @Override
@@ -819,6 +1093,7 @@ public final class ContinualUpdater implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        group.close(); // leaves the group: the other updaters take this one's markets over now
         consumer.close();
         publisher.close();
     }

@@ -50,18 +50,23 @@ public final class ModelPublisher implements AutoCloseable {
         this.maxBytes = maxBytes;
     }
 
-    /** Encodes and publishes; returns the encoded size. Blocks until the broker has it. */
+    /** Encodes and publishes on {@code xmrec.models}; returns the encoded size. Blocks until the broker has it. */
     public int publish(ModelRecord r) {
-        byte[] value = serde.serialize(Topics.MODELS, r);
+        return publish(Topics.MODELS, r);
+    }
+
+    /** Encodes and publishes on a model topic ({@code xmrec.models} or {@code xmrec.forks}); returns the encoded size. */
+    public int publish(String topic, ModelRecord r) {
+        byte[] value = serde.serialize(topic, r);
         if (value.length > maxBytes) {
             throw new TooLarge(String.format("model %s v%d is %,d bytes, over the %,d-byte record limit of %s (%d users, "
                     + "%d items): raise max.message.bytes of the topic (and the broker's message.max.bytes) or publish a "
                     + "smaller model; version %d stays unpublished", r.getMarket(), r.getVersion(), value.length, maxBytes,
-                    Topics.MODELS, r.getUsers().size(), r.getItems().size(), r.getVersion()));
+                    topic, r.getUsers().size(), r.getItems().size(), r.getVersion()));
         }
         try {
             String key = r.getReference() ? Topics.referenceKey(r.getMarket()) : r.getMarket();
-            RecordMetadata md = producer.send(new ProducerRecord<>(Topics.MODELS, key, value))
+            RecordMetadata md = producer.send(new ProducerRecord<>(topic, key, value))
                     .get(60, TimeUnit.SECONDS);
             if (md == null) {
                 throw new IllegalStateException("no acknowledgement for model " + r.getMarket());
