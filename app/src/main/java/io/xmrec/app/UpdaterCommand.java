@@ -19,7 +19,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
         description = "Runs the continual model-updater: reads xmrec.train and xmrec.holdouts, pre-trains the shared "
                 + "trunk (NMF++ then MAML) once enough data has arrived, forks and fine-tunes a FOREC model per market, "
                 + "fine-tunes each market on new micro-batches (refusing updates that lose validation nDCG@10 beyond "
-                + "the rollback margin), re-trains the trunk periodically, and publishes every model on xmrec.models.")
+                + "the rollback margin), re-trains the trunk periodically, and publishes every model on xmrec.models. "
+                + "Several updaters in one --group share the markets: one trains the trunk and publishes forks on "
+                + "xmrec.forks, each market is fine-tuned by one of them, and a stopped or silent updater's markets "
+                + "move to the others.")
 final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Mixin
@@ -61,6 +64,12 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained or evaluated (default: 7).")
     int minInteractions = 7;
 
+    @Option(names = "--group", description = "Consumer group the updaters share the markets in: each market is fine-tuned by one member, one member trains the trunk (default: xmrec-updater, after the topic prefix).")
+    String group;
+
+    @Option(names = "--session-timeout-ms", description = "How long a silent updater keeps its markets before the others take them over (default: 15000).")
+    long sessionTimeoutMs = 15_000;
+
     @Option(names = "--http-port", description = "Also serve GET /recommendations/{market}/{user}?k=10 from the published models, and the updater's /metrics (Prometheus), on this port (0 = none).")
     int httpPort;
 
@@ -88,6 +97,15 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
                 .withWorkers(workers, !noReference);
     }
 
+    ContinualUpdater.Group group() {
+        if (sessionTimeoutMs < 1000) {
+            throw new IllegalArgumentException("--session-timeout-ms must be at least 1000, not " + sessionTimeoutMs);
+        }
+        ContinualUpdater.Group d = ContinualUpdater.Group.defaults();
+        return new ContinualUpdater.Group(group == null || group.isBlank() ? d.id() : group,
+                java.time.Duration.ofMillis(sessionTimeoutMs));
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -104,7 +122,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             }
         }));
         try (ContinualUpdater u = new ContinualUpdater(kafka.bootstrap, kafka.clientProps(), kafka.registry,
-                TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings(), line -> {
+                TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings(), group(), line -> {
                     err.println(line);
                     err.flush();
                 })) {

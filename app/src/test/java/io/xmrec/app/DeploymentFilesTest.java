@@ -143,7 +143,7 @@ class DeploymentFilesTest {
     @Test
     void composeServicesAgreeWithTheAppsKeysPortsAndLimits() throws Exception {
         JsonNode services = compose().get("services");
-        for (String s : List.of("kafka", "schema-registry", "jobmanager", "taskmanager", "updater", "evaluator", "ingest",
+        for (String s : List.of("kafka", "schema-registry", "jobmanager", "taskmanager", "updater", "updater-2", "evaluator", "ingest",
                 "prometheus", "grafana", "topics")) {
             assertTrue(services.has(s), "service " + s);
         }
@@ -206,6 +206,10 @@ class DeploymentFilesTest {
                 .forEach(t -> targets.put(t.asText().split(":")[0], t.asText().split(":")[1]))));
         assertEquals(Integer.toString(evaluator.port), targets.get("evaluator"));
         assertEquals(Integer.toString(updater.httpPort), targets.get("updater"));
+        // the second updater: the same command and group, scraped as well
+        UpdaterCommand second = (UpdaterCommand) roles.get("updater-2");
+        assertEquals(updater.group().id(), second.group().id(), "one group");
+        assertEquals(Integer.toString(second.httpPort), targets.get("updater-2"));
         for (String flink : List.of("jobmanager", "taskmanager")) {
             assertTrue(map(services.get(flink).get("environment")).get("FLINK_PROPERTIES")
                     .contains("metrics.reporter.prom.port: " + targets.get(flink)), flink + " reports where it is scraped");
@@ -318,6 +322,8 @@ class DeploymentFilesTest {
             assertEquals(port, named.get(svc.get("spec").get("ports").get(0).get("targetPort").asText()));
         }
         assertTrue(roles.get("updater") instanceof UpdaterCommand && roles.get("evaluator") instanceof EvaluatorCommand);
+        assertTrue(named(all, "Deployment", "updater").get("spec").get("replicas").asInt() > 1,
+                "updaters share the markets: more than one replica");
         for (Object r : roles.values()) {
             KafkaOptions k = r instanceof EvaluatorCommand e ? e.kafka : ((UpdaterCommand) r).kafka;
             assertEquals(bootstrap, k.bootstrap);

@@ -28,10 +28,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The pipeline as separate OS processes of the packaged app, configured only through XMREC_*
- * environment variables (as the deployment files do), under a topic prefix of its own: registry, topics, holdout job, updater,
- * evaluator and a replay of in and jp against the broker of this JVM. Models and metrics arrive
- * for both markets; then the updater is killed (SIGKILL) and a new one resumes from the model
- * topic: the versions carry on and nothing already trained is published again.
+ * environment variables (as the deployment files do), under a topic prefix of its own: registry,
+ * topics, holdout job, two updaters in one group, evaluator and a replay of the earlier 80% of in
+ * and jp against the broker of this JVM. Each updater owns one market; models and metrics arrive
+ * for both. Then jp's updater is killed (SIGKILL): after the session timeout the other takes jp
+ * over where it stood (nothing published again), and fine-tunes it on the later reviews; every
+ * market's versions on the model topic run 1, 2, 3... without a gap or a repeat.
  */
 class MultiProcessIT {
 
@@ -103,8 +105,42 @@ class MultiProcessIT {
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
+    private void ingest(Map<String, String> env, Path dir, String name) throws Exception {
+        Map<String, String> e = new LinkedHashMap<>(env);
+        e.put("XMREC_DATA", dir.toString());
+        Process p = role(name, e, "ingest", "--markets", "in,jp", "--speed", "max");
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0, tail(name));
+    }
+
+    /** The metrics once nothing changed in them for 5 s. */
+    private String settled(String url, String role) throws InterruptedException {
+        return await(url, s -> {
+            try {
+                Thread.sleep(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return !s.isEmpty() && s.equals(body(url));
+        }, 240, role);
+    }
+
+    /** Writes the earliest {@code share} of a market file's reviews (by date) to one file and the rest to another. */
+    private static void splitByDate(Path in, double share, Path early, Path late) throws IOException {
+        List<String> lines = Files.readAllLines(in);
+        String header = lines.get(0);
+        List<String> rows = new ArrayList<>(lines.subList(1, lines.size()));
+        rows.sort(java.util.Comparator.comparing(l -> l.substring(l.lastIndexOf(' ') + 1)));
+        int k = (int) (rows.size() * share);
+        List<String> a = new ArrayList<>(List.of(header));
+        a.addAll(rows.subList(0, k));
+        List<String> b = new ArrayList<>(List.of(header));
+        b.addAll(rows.subList(k, rows.size()));
+        Files.write(early, a);
+        Files.write(late, b);
+    }
+
     @Test
-    void theRolesRunAsProcessesAndAKilledUpdaterIsReplacedWithoutLosingItsPlace() throws Exception {
+    void theRolesRunAsProcessesAndAKilledUpdatersMarketMovesToTheOther() throws Exception {
         logs = Files.createTempDirectory("xmrec-multiprocess");
         Path data = TestData.dir();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
@@ -126,54 +162,78 @@ class MultiProcessIT {
 
             role("holdouts", env, "holdouts");
             Map<String, String> updaterEnv = new LinkedHashMap<>(env);
-            int updaterPort = freePort();
-            updaterEnv.put("XMREC_HTTP_PORT", Integer.toString(updaterPort));
             updaterEnv.put("XMREC_BOOTSTRAP_INTERACTIONS", "2000");
             updaterEnv.put("XMREC_EPOCHS", "2");
             updaterEnv.put("XMREC_NO_REFERENCE", "true");
             updaterEnv.put("XMREC_RETRAIN_EVERY", "1000000");
-            Process updater = role("updater", updaterEnv, "updater");
+            updaterEnv.put("XMREC_SESSION_TIMEOUT_MS", "6000");
+            Map<String, Process> updaters = new LinkedHashMap<>();
+            Map<String, String> metricsUrl = new LinkedHashMap<>();
+            for (String name : List.of("updater-a", "updater-b")) {
+                int port = freePort();
+                Map<String, String> e = new LinkedHashMap<>(updaterEnv);
+                e.put("XMREC_HTTP_PORT", Integer.toString(port));
+                updaters.put(name, role(name, e, "updater"));
+                metricsUrl.put(name, "http://127.0.0.1:" + port + "/metrics");
+            }
             Map<String, String> evalEnv = new LinkedHashMap<>(env);
             int evalPort = freePort();
             evalEnv.put("XMREC_PORT", Integer.toString(evalPort));
             evalEnv.put("XMREC_STATE_DIR", Files.createDirectories(logs.resolve("evaluator-state")).toString());
             role("evaluator", evalEnv, "evaluator");
-            Map<String, String> ingestEnv = new LinkedHashMap<>(env);
-            ingestEnv.put("XMREC_DATA", data.toString());
-            Process ingest = role("ingest", ingestEnv, "ingest", "--markets", "in,jp", "--speed", "max");
-            assertTrue(ingest.waitFor(120, TimeUnit.SECONDS) && ingest.exitValue() == 0, tail("ingest"));
+            // the reviews up to a day of each market, and later the rest
+            Path early = Files.createDirectories(logs.resolve("data-early"));
+            Path late = Files.createDirectories(logs.resolve("data-late"));
+            for (String m : List.of("in", "jp")) {
+                splitByDate(data.resolve(m + "_5core.txt"), 0.8, early.resolve(m + "_5core.txt"), late.resolve(m + "_5core.txt"));
+            }
+            ingest(env, early, "ingest-early");
 
-            // models for both markets, measured by the evaluator
-            String updaterMetrics = "http://127.0.0.1:" + updaterPort + "/metrics";
-            await(updaterMetrics, s -> metric(s, "xmrec_updater_model_version", "in") >= 1
-                    && metric(s, "xmrec_updater_model_version", "jp") >= 1, 240, "updater", "holdouts");
+            // each updater owns one market, models for both, measured by the evaluator
+            await(metricsUrl.get("updater-a"), s -> s.contains("xmrec_updater_owned_markets 1"), 120, "updater-a");
+            await(metricsUrl.get("updater-b"), s -> s.contains("xmrec_updater_owned_markets 1"), 120, "updater-b");
+            Map<String, String> owner = new LinkedHashMap<>();
+            for (String u : updaters.keySet()) {
+                String text = await(metricsUrl.get(u), s -> metric(s, "xmrec_updater_model_version", "in") >= 1
+                        || metric(s, "xmrec_updater_model_version", "jp") >= 1, 240, "updater-a", "updater-b", "holdouts");
+                owner.put(metric(text, "xmrec_updater_model_version", "in") >= 1 ? "in" : "jp", u);
+            }
+            assertEquals(2, owner.size(), "one market each: " + owner);
             await("http://127.0.0.1:" + evalPort + "/metrics",
                     s -> s.contains("xmrec_eval_ndcg_at_10{market=\"in\",split=\"test\"}")
                             && s.contains("xmrec_eval_ndcg_at_10{market=\"jp\",split=\"test\"}"), 120, "evaluator");
-            // let the updater work through what arrived, then kill it without warning
-            String before = await(updaterMetrics, s -> {
-                try {
-                    Thread.sleep(5000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return !s.isEmpty() && s.equals(body(updaterMetrics)); // settled: nothing changed in 5 s
-            }, 240, "updater");
-            updater.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            long in = metric(before, "xmrec_updater_model_version", "in");
-            long jp = metric(before, "xmrec_updater_model_version", "jp");
 
-            Process second = role("updater-2", updaterEnv, "updater");
-            String after = await(updaterMetrics, s -> metric(s, "xmrec_updater_model_version", "in") >= 0
-                    && metric(s, "xmrec_updater_model_version", "jp") >= 0, 120, "updater-2");
-            assertTrue(second.isAlive(), tail("updater-2"));
-            assertEquals(in, metric(after, "xmrec_updater_model_version", "in"), "restored where the killed one stood");
-            assertEquals(jp, metric(after, "xmrec_updater_model_version", "jp"));
-            Thread.sleep(5000); // it reads the input again: everything there was already trained
-            String later = body(updaterMetrics);
-            assertTrue(later.contains("xmrec_updater_published_total 0"), "nothing published twice:\n" + later
-                    + "\n" + tail("updater-2"));
-        } finally {
+            // kill jp's updater without warning once it has worked through what arrived; the other takes jp over
+            String killed = owner.get("jp");
+            String survivor = owner.get("in");
+            String before = settled(metricsUrl.get(killed), killed);
+            long jpBefore = metric(before, "xmrec_updater_model_version", "jp");
+            updaters.get(killed).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            await(metricsUrl.get(survivor), s -> metric(s, "xmrec_updater_model_version", "jp") == jpBefore
+                    && s.contains("xmrec_updater_owned_markets 2"), 60, survivor);
+            Thread.sleep(3000);
+            assertEquals(jpBefore, metric(body(metricsUrl.get(survivor)), "xmrec_updater_model_version", "jp"),
+                    "taken over where the killed one stood: nothing published again");
+
+            // later reviews: the survivor fine-tunes both markets, jp's versions going on from the killed one's
+            ingest(env, late, "ingest-late");
+            await(metricsUrl.get(survivor), s -> metric(s, "xmrec_updater_model_version", "jp") > jpBefore, 120,
+                    survivor, "holdouts");
+            Map<String, List<Long>> versions = new LinkedHashMap<>();
+            io.xmrec.schemas.registry.AvroSerde serde = new io.xmrec.schemas.registry.AvroSerde(
+                    new io.xmrec.schemas.registry.RegistryClient(env.get("XMREC_REGISTRY")));
+            io.xmrec.schemas.TopicReader.readToEnd(kafka.bootstrapServers(), Map.of(), "it.xmrec.models", r -> {
+                var m = serde.deserialize(r.value(), io.xmrec.schemas.ModelRecord.class);
+                if (!m.getReference()) {
+                    versions.computeIfAbsent(m.getMarket(), k -> new ArrayList<>()).add(m.getVersion());
+                }
+            });
+            for (List<Long> vs : versions.values()) {
+                for (int i = 0; i < vs.size(); i++) {
+                    assertEquals(i + 1, vs.get(i), "versions in order, each once: " + versions);
+                }
+            }
+                } finally {
             for (Process p : processes) {
                 p.destroy();
             }

@@ -321,6 +321,7 @@ public final class ContinualUpdater implements AutoCloseable {
     private volatile MarketAssignor.Plan plan;
     private volatile String memberId;
     private boolean suspended = true;
+    private MarketAssignor.Plan rebalancedFor;
     private boolean trunkOwner;
 
     public ContinualUpdater(String bootstrap, Map<String, Object> clientProps, String registryUrl, int maxModelBytes,
@@ -394,6 +395,7 @@ public final class ContinualUpdater implements AutoCloseable {
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                group.pause(partitions); // held for the group's sake only: the input is read by the other consumer
                 reconcile();
             }
         });
@@ -569,6 +571,11 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         if (suspended) {
             return;
+        }
+        MarketAssignor.Plan p = plan;
+        if (p != null && p != rebalancedFor && models.keySet().stream().anyMatch(m -> !p.lists(m))) {
+            rebalancedFor = p; // a market the plan does not list goes by hash for now; a rebalance balances it in
+            group.enforceRebalance("a market new to the group's plan");
         }
         List<MarketModel> take = models.values().stream().filter(mm -> !mm.acquired && owns(mm.market)).toList();
         if (!take.isEmpty()) {

@@ -4,6 +4,8 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.apache.kafka.common.Cluster;
 import org.apache.kafka.common.Configurable;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -28,7 +30,8 @@ import java.util.TreeSet;
  * member tells the leader which markets it owns and which it has seen ({@link Claim}); the leader
  * keeps owners where it can, balances the counts (they differ by at most one), gives the trunk to
  * its previous owner or else to the member with the fewest markets, and sends everyone the whole
- * {@link Plan}. No partitions are assigned: the group's consumers fetch nothing.
+ * {@link Plan}. The subscribed topic's partitions go to the trunk owner, who pauses them: the
+ * group's consumers fetch nothing.
  *
  * <p>Classic (eager) protocol: before a rebalance every member gives back everything (the
  * updater's revocation callback waits for its fine-tuning in flight), so a market's old owner has
@@ -76,6 +79,11 @@ public final class MarketAssignor implements ConsumerPartitionAssignor, Configur
             Map<String, SortedSet<String>> copy = new TreeMap<>();
             markets.forEach((m, s) -> copy.put(m, new TreeSet<>(s)));
             markets = copy;
+        }
+
+        /** Whether the plan names the market's owner (else it went by hash: the group should rebalance to list it). */
+        public boolean lists(String market) {
+            return markets.values().stream().anyMatch(s -> s.contains(market));
         }
 
         /** The member that fine-tunes this market. */
@@ -201,10 +209,20 @@ public final class MarketAssignor implements ConsumerPartitionAssignor, Configur
     public GroupAssignment assign(Cluster metadata, GroupSubscription group) {
         Map<String, Claim> claims = new HashMap<>();
         group.groupSubscription().forEach((member, s) -> claims.put(member, Claim.decode(s.userData())));
-        ByteBuffer plan = plan(claims).encode();
+        Plan p = plan(claims);
+        ByteBuffer plan = p.encode();
+        // the subscribed topic's partitions go to the trunk owner, who pauses them (nothing is fetched through the
+        // group): Kafka expects every subscribed partition to have an owner
+        List<TopicPartition> all = new ArrayList<>();
+        for (String topic : new TreeSet<>(group.groupSubscription().values().stream()
+                .flatMap(s -> s.topics().stream()).toList())) {
+            for (PartitionInfo pi : metadata.partitionsForTopic(topic)) {
+                all.add(new TopicPartition(topic, pi.partition()));
+            }
+        }
         Map<String, Assignment> out = new HashMap<>();
         for (String member : claims.keySet()) {
-            out.put(member, new Assignment(List.of(), plan.duplicate()));
+            out.put(member, new Assignment(member.equals(p.trunkOwner()) ? all : List.of(), plan.duplicate()));
         }
         return new GroupAssignment(out);
     }

@@ -93,6 +93,7 @@ class MarketAssignorTest {
     void aMarketNobodyListedGoesToTheSameMemberEverywhere() {
         Plan p = MarketAssignor.plan(Map.of("a", claim(Set.of(), false), "b", claim(Set.of(), false)));
         String owner = p.owner("br");
+        assertTrue(p.lists("in") && !p.lists("br"), "listed markets are known ones");
         assertTrue(Set.of("a", "b").contains(owner));
         Plan decoded = Plan.decode(p.encode());
         assertEquals(p, decoded);
