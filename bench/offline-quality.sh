@@ -60,7 +60,7 @@ compare_market() {
   fi
 }
 run_market() {
-  local m="$1" src=uk methods=pop,gmf,mlp,nmf,gmf++,mlp++,nmf++,maml,nmf-forec,forec extra=()
+  local m="$1" src=uk methods=pop,gmf,mlp,nmf,gmf++,mlp++,nmf++,maml,nmf-forec,forec,ddtcdr extra=()
   [ "$m" = uk ] && src=de
   if [ "$multi" = 1 ]; then
     src=$(echo ca de fr in jp mx uk | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)

@@ -44,9 +44,10 @@ final class OfflineCommand implements Callable<Integer> {
     String source;
 
     @Option(names = "--method", paramLabel = "M[,M...]", defaultValue = "nmf",
-            description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec"
+            description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, ddtcdr"
                     + " (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf needs gmf and mlp,"
-                    + " maml and nmf-forec need nmf++, forec needs maml; ++, maml and forec need --source.")
+                    + " maml and nmf-forec need nmf++, forec needs maml; ++, maml and forec need --source; ddtcdr pairs"
+                    + " the target with one --source (its own GMFs for the initial tables).")
     String methods;
 
     @Option(names = "--epochs", defaultValue = "25", description = "Training epochs (default: ${DEFAULT-VALUE}).")

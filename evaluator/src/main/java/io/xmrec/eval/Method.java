@@ -4,7 +4,7 @@ import io.xmrec.model.NcfArchitecture;
 
 /**
  * The offline methods: the popularity baseline, GMF, MLP, NMF on one market or with sources (++),
- * and the FOREC family built on NMF++ (MAML, NMF-FOREC, FOREC).
+ * the FOREC family built on NMF++ (MAML, NMF-FOREC, FOREC), and the DDTCDR baseline.
  */
 public enum Method {
     POP("pop", null, false),
@@ -19,7 +19,9 @@ public enum Method {
     /** NMF++ forked with a market head and fine-tuned on the target (the paper's ablation without MAML). */
     NMF_FOREC("nmf-forec", NcfArchitecture.FOREC, true),
     /** MAML trunk forked with a market head and fine-tuned on the target. */
-    FOREC("forec", NcfArchitecture.FOREC, true);
+    FOREC("forec", NcfArchitecture.FOREC, true),
+    /** DDTCDR adapted to markets: target and source MLPs coupled by an orthogonal map of item embeddings (one source). */
+    DDTCDR("ddtcdr", null, true);
 
     private final String label;
     private final NcfArchitecture architecture;
@@ -35,7 +37,7 @@ public enum Method {
         return label;
     }
 
-    /** The network trained, or null for the popularity baseline. */
+    /** The NCF network trained, or null for the popularity baseline and DDTCDR. */
     public NcfArchitecture architecture() {
         return architecture;
     }
@@ -51,6 +53,6 @@ public enum Method {
                 return m;
             }
         }
-        throw new IllegalArgumentException("unknown method '" + s + "': expected one of pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec");
+        throw new IllegalArgumentException("unknown method '" + s + "': expected one of pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, ddtcdr");
     }
 }

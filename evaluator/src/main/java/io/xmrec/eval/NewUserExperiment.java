@@ -66,6 +66,9 @@ public final class NewUserExperiment {
         if (config.methods().stream().noneMatch(m -> m != Method.POP)) {
             throw new IllegalArgumentException("--new-users needs a trained method (e.g. --method forec), not only pop");
         }
+        if (config.methods().contains(Method.DDTCDR)) {
+            throw new IllegalArgumentException("--new-users folds users into NCF networks; ddtcdr is not one: leave it out");
+        }
         this.config = config;
         this.fraction = fraction;
         this.fold = fold;

@@ -94,8 +94,10 @@ public final class OfflineExperiment {
                 scorer = new PopularityScorer(target, ds.items().size());
             } else {
                 stage = stages.get(method.label());
-                scorer = stage.model();
-                models.put(method.label(), stage.model());
+                scorer = stage.scorer();
+                if (stage.model() != null) {
+                    models.put(method.label(), stage.model());
+                }
             }
             long t0 = System.nanoTime();
             MarketEvaluation ev = OfflineEvaluator.evaluate(scorer, target, ds.items(), negatives, config.full());
@@ -114,8 +116,15 @@ public final class OfflineExperiment {
         return new Outcome(results, perUser, stats, models);
     }
 
-    /** A trained model and what training it (alone) cost (when it was trained, for a stage loaded from the trunk cache). */
-    record Stage(NcfModel model, double seconds, double samplesPerSecond, double metaStepsPerSecond, List<String> inputs) {
+    /**
+     * A trained model and what training it (alone) cost (when it was trained, for a stage loaded
+     * from the trunk cache). {@code model} is null for a scorer that is not an NCF network (DDTCDR).
+     */
+    record Stage(Scorer scorer, NcfModel model, double seconds, double samplesPerSecond, double metaStepsPerSecond,
+                 List<String> inputs) {
+        Stage(NcfModel model, double seconds, double samplesPerSecond, double metaStepsPerSecond, List<String> inputs) {
+            this(model, model, seconds, samplesPerSecond, metaStepsPerSecond, inputs);
+        }
     }
 
     /**
@@ -153,7 +162,7 @@ public final class OfflineExperiment {
                         cache.save(name, s, pipelineSeconds(name), log);
                     }
                 }
-                if (config.saveModels() != null) {
+                if (config.saveModels() != null && s.model() != null) {
                     java.nio.file.Path dir = config.saveModels().resolve(single.target().market() + "-"
                             + name.replace("++", "pp"));
                     s.model().save(dir);
@@ -178,7 +187,7 @@ public final class OfflineExperiment {
         }
 
         private Stage train(String name) {
-            boolean pp = name.endsWith("++") || name.equals("maml") || name.endsWith("forec");
+            boolean pp = name.endsWith("++") || name.equals("maml") || name.endsWith("forec") || name.equals("ddtcdr");
             CrossMarketDataset ds = pp ? cross : single;
             String market = ds.target().market();
             return switch (name) {
@@ -225,8 +234,42 @@ public final class OfflineExperiment {
                             run.samplesPerSecond()));
                     yield new Stage(run.model(), run.seconds(), run.samplesPerSecond(), 0, List.of(from));
                 }
+                case "ddtcdr" -> ddtcdr(ds);
                 default -> throw new IllegalArgumentException("no training stage called " + name);
             };
+        }
+
+        /**
+         * DDTCDR on the target and its one source: a GMF per market on the shared vocabularies for
+         * the initial tables, then both MLPs with the orthogonal item map (counted in one stage).
+         */
+        private Stage ddtcdr(CrossMarketDataset ds) {
+            if (ds.markets().size() != 2) {
+                throw new IllegalArgumentException("ddtcdr pairs the target with one source market; got sources "
+                        + config.sources() + ": give --source with a single market");
+            }
+            String target = ds.target().market();
+            String source = ds.markets().get(1).market();
+            long t0 = System.nanoTime();
+            NcfModel[] gmf = new NcfModel[2];
+            int k = 0;
+            for (String m : List.of(target, source)) {
+                CrossMarketDataset one = ds.restrictedTo(List.of(m));
+                log.accept(String.format("[%s ddtcdr] GMF on %s alone for the initial tables", target, m));
+                gmf[k++] = new NcfTrainer(config.options(), null).trainGmf(one).model();
+            }
+            NcfOptions n = config.options();
+            io.xmrec.model.Ddtcdr.Options o = new io.xmrec.model.Ddtcdr.Options(n.gmfDim(), List.of(16, 8), 0.5, 1.0,
+                    0.001, 0.0, n.epochs(), n.batchSize(), n.negatives(), n.seed());
+            io.xmrec.model.Ddtcdr model = io.xmrec.model.Ddtcdr.fromGmf(ds, gmf[0], gmf[1], o);
+            log.accept(String.format("[%s ddtcdr] training with source %s: dim %d, MLP %s, a %.1f, orthogonality %.1f, "
+                    + "%d epochs", target, source, o.dim(), o.hidden(), o.alpha(), o.orthogonality(), o.epochs()));
+            model.train(ds.target(), ds.market(source), (e, epochs, lt, ls, gap, secs) -> log.accept(String.format(
+                    "[%s ddtcdr] epoch %d/%d loss %s %.4f, %s %.4f, ||X^T X - I|| %.4f%s | %.1fs", target, e, epochs,
+                    target, lt, source, ls, gap, validation(model, ds), secs)));
+            double secs = (System.nanoTime() - t0) / 1e9;
+            log.accept(String.format("[%s ddtcdr] trained in %.1fs (GMFs included)", target, secs));
+            return new Stage(model, null, secs, 0, 0, List.of());
         }
 
         private Stage ncf(String name, CrossMarketDataset ds, java.util.function.Function<NcfTrainer, NcfTrainer.TrainingRun> how,
@@ -245,7 +288,7 @@ public final class OfflineExperiment {
             return new Stage(run.model(), run.seconds(), run.samplesPerSecond(), 0, inputs);
         }
 
-        private String validation(NcfModel model, CrossMarketDataset ds) {
+        private String validation(Scorer model, CrossMarketDataset ds) {
             if (!config.validateEpochs()) {
                 return "";
             }

@@ -472,7 +472,8 @@ public final class ContinualUpdater implements AutoCloseable {
                 mm.model = null;
                 mm.pending.clear();
                 mm.guardUsers = Set.of();
-                log.accept("updater: " + mm.market + " handed over at v" + mm.version);
+                log.accept("updater: " + mm.market + (mm.version > 0 ? " handed over at v" + mm.version
+                        : " handed over (no model yet)"));
             }
         }
     }

@@ -1,0 +1,423 @@
+package io.xmrec.model;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.dataset.IndexedMarket;
+import io.xmrec.core.metrics.Scorer;
+import io.xmrec.core.sampling.TrainingSamples;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * DDTCDR (Li and Tuzhilin, WSDM 2020) adapted to markets as in the FOREC paper: the roles of users
+ * and items swapped, since markets share items and not users. Two MLP recommenders, one for the
+ * target market and one for the source, each with its own user and item tables; they are coupled
+ * by a latent orthogonal map {@code X} of the item space: the target model sees an item as
+ * {@code a*V_t[i] + (1-a)*X V_s[i]}, the source model as {@code a*V_s[i] + (1-a)*X^T V_t[i]}
+ * (for an orthogonal X its transpose is its inverse, so one matrix serves both directions). The
+ * two are trained together, batches of each market in turn (dual learning), on binary
+ * cross-entropy with sampled negatives plus {@code lambda * ||X^T X - I||^2} to keep X orthogonal.
+ * Tables start from GMF embeddings trained on each market alone, X from the identity.
+ *
+ * <p>Plain Java with hand-written gradients ({@code DdtcdrTest} checks them against finite
+ * differences); sparse Adam: embedding rows are updated only when a batch touches them.
+ * Scores with the target model.
+ */
+public final class Ddtcdr implements Scorer {
+
+    /** Hyper-parameters: embedding size, hidden widths of each MLP, mixing weight a, orthogonality weight lambda. */
+    public record Options(int dim, List<Integer> hidden, double alpha, double orthogonality, double learningRate,
+                          double l2, int epochs, int batchSize, int negatives, long seed) {
+        public Options {
+            hidden = List.copyOf(hidden);
+            if (dim < 1 || hidden.isEmpty() || hidden.stream().anyMatch(h -> h < 1) || alpha < 0 || alpha > 1
+                    || orthogonality < 0 || learningRate <= 0 || l2 < 0 || epochs < 0 || batchSize < 1 || negatives < 0) {
+                throw new IllegalArgumentException("DDTCDR options out of range: " + this);
+            }
+        }
+
+        /** 8-dimensional tables (the GMF size), MLP 16-8, a = 0.5, lambda = 1, Adam 0.001, 10 epochs of 256, 4 negatives. */
+        public static Options defaults() {
+            return new Options(8, List.of(16, 8), 0.5, 1.0, 0.001, 0.0, 10, 256, 4, 42);
+        }
+
+        public Options withEpochs(int e) {
+            return new Options(dim, hidden, alpha, orthogonality, learningRate, l2, e, batchSize, negatives, seed);
+        }
+
+        public Options withOrthogonality(double lambda) {
+            return new Options(dim, hidden, alpha, lambda, learningRate, l2, epochs, batchSize, negatives, seed);
+        }
+    }
+
+    /** Progress of one epoch: mean loss of each side, and how far X is from orthogonal. */
+    public interface EpochListener {
+        void epoch(int epoch, int epochs, double targetLoss, double sourceLoss, double orthogonalityGap, double seconds);
+    }
+
+    private final Options o;
+    private final int users;
+    private final int items;
+    private final int d;
+    private final int[] widths; // input (2d), hidden..., 1
+    /** Flat parameters and Adam moments; layout: per side (0 target, 1 source) users, items, then per side MLP, then X. */
+    final double[] theta;
+    private final double[] grad;
+    private final double[] m1;
+    private final double[] m2;
+    private final long[] rowStep; // Adam step count per embedding row (sparse Adam)
+    private final int[] offU = new int[2];
+    private final int[] offV = new int[2];
+    private final int[][] offW = new int[2][];
+    private final int[][] offB = new int[2][];
+    private final int offX;
+    private final int denseStart;
+    private long denseStep;
+    // scratch
+    private final double[][] act;
+    private final double[][] delta;
+
+    public Ddtcdr(int users, int items, Options o) {
+        this.o = o;
+        this.users = users;
+        this.items = items;
+        this.d = o.dim();
+        List<Integer> w = new ArrayList<>();
+        w.add(2 * d);
+        w.addAll(o.hidden());
+        w.add(1);
+        this.widths = w.stream().mapToInt(Integer::intValue).toArray();
+        int off = 0;
+        for (int k = 0; k < 2; k++) {
+            offU[k] = off;
+            off += users * d;
+            offV[k] = off;
+            off += items * d;
+        }
+        denseStart = off;
+        for (int k = 0; k < 2; k++) {
+            offW[k] = new int[widths.length];
+            offB[k] = new int[widths.length];
+            for (int l = 1; l < widths.length; l++) {
+                offW[k][l] = off;
+                off += widths[l - 1] * widths[l];
+                offB[k][l] = off;
+                off += widths[l];
+            }
+        }
+        offX = off;
+        off += d * d;
+        theta = new double[off];
+        grad = new double[off];
+        m1 = new double[off];
+        m2 = new double[off];
+        rowStep = new long[2 * 2 * Math.max(users, items)];
+        act = new double[widths.length][];
+        delta = new double[widths.length][];
+        for (int l = 0; l < widths.length; l++) {
+            act[l] = new double[widths[l]];
+            delta[l] = new double[widths[l]];
+        }
+        SplittableRandom rnd = new SplittableRandom(o.seed());
+        for (int i = 0; i < denseStart; i++) {
+            theta[i] = rnd.nextGaussian() * 0.01;
+        }
+        for (int k = 0; k < 2; k++) {
+            for (int l = 1; l < widths.length; l++) {
+                double scale = Math.sqrt(2.0 / (widths[l - 1] + widths[l]));
+                for (int j = 0; j < widths[l - 1] * widths[l]; j++) {
+                    theta[offW[k][l] + j] = rnd.nextGaussian() * scale;
+                }
+            }
+        }
+        for (int a = 0; a < d; a++) {
+            theta[offX + a * d + a] = 1; // start orthogonal
+        }
+    }
+
+    /**
+     * A model on the data set's vocabularies whose tables start from GMF models trained on the
+     * target and the source alone (on the same vocabularies, e.g. {@code ds.restrictedTo(List.of(m))}).
+     */
+    public static Ddtcdr fromGmf(CrossMarketDataset ds, NcfModel targetGmf, NcfModel sourceGmf, Options o) {
+        Ddtcdr m = new Ddtcdr(ds.users().size(), ds.items().size(), o);
+        NcfModel[] g = {targetGmf, sourceGmf};
+        for (int k = 0; k < 2; k++) {
+            INDArray u = g[k].graph().getLayer(NcfNetworks.GMF_USER).getParam("W");
+            INDArray v = g[k].graph().getLayer(NcfNetworks.GMF_ITEM).getParam("W");
+            if (u.rows() != m.users || v.rows() != m.items || u.columns() != m.d) {
+                throw new IllegalArgumentException("GMF embeddings " + u.rows() + "x" + u.columns() + " / " + v.rows()
+                        + " items do not fit DDTCDR tables of " + m.users + " users, " + m.items + " items, dim " + m.d
+                        + ": train the GMFs on the same vocabularies with gmf-dim " + m.d);
+            }
+            copy(u, m.theta, m.offU[k], m.users, m.d);
+            copy(v, m.theta, m.offV[k], m.items, m.d);
+        }
+        return m;
+    }
+
+    private static void copy(INDArray a, double[] to, int off, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                to[off + r * cols + c] = a.getDouble(r, c);
+            }
+        }
+    }
+
+    /**
+     * Trains both sides on their markets: every epoch fresh negatives for each, batches of the
+     * target and the source in turn until both are used up.
+     */
+    public void train(IndexedMarket target, IndexedMarket source, EpochListener listener) {
+        SplittableRandom rnd = new SplittableRandom(o.seed() + 1);
+        for (int e = 1; e <= o.epochs(); e++) {
+            long t0 = System.nanoTime();
+            TrainingSamples[] s = {TrainingSamples.draw(target, o.negatives(), rnd), TrainingSamples.draw(source, o.negatives(), rnd)};
+            int[] pos = {0, 0};
+            double[] loss = {0, 0};
+            int[] n = {0, 0};
+            while (pos[0] < s[0].size() || pos[1] < s[1].size()) {
+                for (int k = 0; k < 2; k++) {
+                    if (pos[k] >= s[k].size()) {
+                        continue;
+                    }
+                    int end = Math.min(s[k].size(), pos[k] + o.batchSize());
+                    int[] u = java.util.Arrays.copyOfRange(s[k].users(), pos[k], end);
+                    int[] i = java.util.Arrays.copyOfRange(s[k].items(), pos[k], end);
+                    float[] y = java.util.Arrays.copyOfRange(s[k].labels(), pos[k], end);
+                    loss[k] += lossAndGradient(k, u, i, y) * u.length;
+                    n[k] += u.length;
+                    adam(k, u, i);
+                    pos[k] = end;
+                }
+            }
+            if (listener != null) {
+                listener.epoch(e, o.epochs(), loss[0] / Math.max(1, n[0]), loss[1] / Math.max(1, n[1]),
+                        orthogonalityGap(), (System.nanoTime() - t0) / 1e9);
+            }
+        }
+    }
+
+    /** {@code ||X^T X - I||_F}: zero for an orthogonal X. */
+    public double orthogonalityGap() {
+        double sum = 0;
+        for (int a = 0; a < d; a++) {
+            for (int b = 0; b < d; b++) {
+                double g = 0;
+                for (int c = 0; c < d; c++) {
+                    g += theta[offX + c * d + a] * theta[offX + c * d + b];
+                }
+                g -= a == b ? 1 : 0;
+                sum += g * g;
+            }
+        }
+        return Math.sqrt(sum);
+    }
+
+    /**
+     * Mean binary cross-entropy of a batch on side {@code k} (0 target, 1 source) plus the
+     * orthogonality penalty, with its gradient left in {@code grad} (zeroed first; only the touched
+     * rows and the dense part are written).
+     */
+    double lossAndGradient(int k, int[] u, int[] i, float[] y) {
+        clearGradient(u, i);
+        double total = 0;
+        double inv = 1.0 / u.length;
+        double[] r = new double[d];
+        double[] ot = new double[d];
+        double[] dr = new double[d];
+        for (int s = 0; s < u.length; s++) {
+            int eu = offU[k] + u[s] * d;
+            int vo = offV[k] + i[s] * d;
+            int vx = offV[1 - k] + i[s] * d;
+            // item representation: a * own + (1 - a) * transferred
+            for (int a = 0; a < d; a++) {
+                double t = 0;
+                for (int b = 0; b < d; b++) {
+                    t += (k == 0 ? theta[offX + a * d + b] : theta[offX + b * d + a]) * theta[vx + b];
+                }
+                ot[a] = t;
+                r[a] = o.alpha() * theta[vo + a] + (1 - o.alpha()) * t;
+            }
+            double[] h0 = act[0];
+            System.arraycopy(theta, eu, h0, 0, d);
+            System.arraycopy(r, 0, h0, d, d);
+            int last = widths.length - 1;
+            for (int l = 1; l <= last; l++) {
+                for (int j = 0; j < widths[l]; j++) {
+                    double z = theta[offB[k][l] + j];
+                    for (int q = 0; q < widths[l - 1]; q++) {
+                        z += act[l - 1][q] * theta[offW[k][l] + q * widths[l] + j];
+                    }
+                    act[l][j] = l == last ? z : Math.max(0, z);
+                }
+            }
+            double z = act[last][0];
+            double p = 1 / (1 + Math.exp(-z));
+            double label = y[s];
+            total += -(label * logSafe(p) + (1 - label) * logSafe(1 - p));
+            delta[last][0] = (p - label) * inv;
+            for (int l = last; l >= 1; l--) {
+                java.util.Arrays.fill(delta[l - 1], 0);
+                for (int j = 0; j < widths[l]; j++) {
+                    double g = delta[l][j];
+                    if (l < last && act[l][j] <= 0) {
+                        g = 0; // through the ReLU of a hidden layer
+                    }
+                    grad[offB[k][l] + j] += g;
+                    for (int q = 0; q < widths[l - 1]; q++) {
+                        grad[offW[k][l] + q * widths[l] + j] += g * act[l - 1][q];
+                        delta[l - 1][q] += g * theta[offW[k][l] + q * widths[l] + j];
+                    }
+                }
+            }
+            for (int a = 0; a < d; a++) {
+                grad[eu + a] += delta[0][a];
+                dr[a] = delta[0][d + a];
+                grad[vo + a] += o.alpha() * dr[a];
+            }
+            for (int a = 0; a < d; a++) {
+                double dt = (1 - o.alpha()) * dr[a];
+                for (int b = 0; b < d; b++) {
+                    if (k == 0) { // t = X v_s: dX[a][b] += dt[a] v_s[b]; dv_s[b] += X[a][b] dt[a]
+                        grad[offX + a * d + b] += dt * theta[vx + b];
+                        grad[vx + b] += theta[offX + a * d + b] * dt;
+                    } else { // t = X^T v_t: t[a] = sum_b X[b][a] v_t[b]
+                        grad[offX + b * d + a] += dt * theta[vx + b];
+                        grad[vx + b] += theta[offX + b * d + a] * dt;
+                    }
+                }
+            }
+        }
+        double mean = total * inv;
+        if (o.orthogonality() > 0) {
+            // lambda * ||X^T X - I||^2, gradient 4 lambda X (X^T X - I)
+            double[] g = new double[d * d];
+            double pen = 0;
+            for (int a = 0; a < d; a++) {
+                for (int b = 0; b < d; b++) {
+                    double v = 0;
+                    for (int c = 0; c < d; c++) {
+                        v += theta[offX + c * d + a] * theta[offX + c * d + b];
+                    }
+                    v -= a == b ? 1 : 0;
+                    g[a * d + b] = v;
+                    pen += v * v;
+                }
+            }
+            mean += o.orthogonality() * pen;
+            for (int c = 0; c < d; c++) {
+                for (int b = 0; b < d; b++) {
+                    double v = 0;
+                    for (int a = 0; a < d; a++) {
+                        v += theta[offX + c * d + a] * g[a * d + b];
+                    }
+                    grad[offX + c * d + b] += 4 * o.orthogonality() * v;
+                }
+            }
+        }
+        return mean;
+    }
+
+    private static double logSafe(double p) {
+        return Math.log(Math.max(p, 1e-12));
+    }
+
+    private void clearGradient(int[] u, int[] i) {
+        for (int k = 0; k < 2; k++) {
+            for (int x : u) {
+                java.util.Arrays.fill(grad, offU[k] + x * d, offU[k] + x * d + d, 0);
+            }
+            for (int x : i) {
+                java.util.Arrays.fill(grad, offV[k] + x * d, offV[k] + x * d + d, 0);
+            }
+        }
+        java.util.Arrays.fill(grad, denseStart, grad.length, 0);
+    }
+
+    /** One Adam step on what the last batch of side k touched: its users' rows, both sides' item rows, and the dense part. */
+    private void adam(int k, int[] u, int[] i) {
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int x : u) {
+            if (seen.add(rowKey(0, k, x))) {
+                adamRow(rowKey(0, k, x), offU[k] + x * d);
+            }
+        }
+        for (int x : i) {
+            for (int side = 0; side < 2; side++) {
+                if (seen.add(rowKey(1, side, x))) {
+                    adamRow(rowKey(1, side, x), offV[side] + x * d);
+                }
+            }
+        }
+        denseStep++;
+        for (int p = denseStart; p < theta.length; p++) {
+            adamParam(p, denseStep);
+        }
+    }
+
+    private int rowKey(int table, int side, int row) {
+        return ((table * 2 + side) * Math.max(users, items)) + row;
+    }
+
+    private void adamRow(int key, int off) {
+        long t = ++rowStep[key];
+        for (int p = off; p < off + d; p++) {
+            adamParam(p, t);
+        }
+    }
+
+    private void adamParam(int p, long t) {
+        double g = grad[p] + o.l2() * theta[p];
+        m1[p] = 0.9 * m1[p] + 0.1 * g;
+        m2[p] = 0.999 * m2[p] + 0.001 * g * g;
+        double mh = m1[p] / (1 - Math.pow(0.9, t));
+        double vh = m2[p] / (1 - Math.pow(0.999, t));
+        theta[p] -= o.learningRate() * mh / (Math.sqrt(vh) + 1e-8);
+    }
+
+    /** Scores with the target market's model. */
+    @Override
+    public float[] score(int[] u, int[] i) {
+        float[] out = new float[u.length];
+        for (int s = 0; s < u.length; s++) {
+            out[s] = (float) logit(0, u[s], i[s]);
+        }
+        return out;
+    }
+
+    /** The pre-sigmoid score of side k (ranking by it equals ranking by the probability). */
+    double logit(int k, int u, int i) {
+        int eu = offU[k] + u * d;
+        int vo = offV[k] + i * d;
+        int vx = offV[1 - k] + i * d;
+        double[] h = new double[2 * d];
+        System.arraycopy(theta, eu, h, 0, d);
+        for (int a = 0; a < d; a++) {
+            double t = 0;
+            for (int b = 0; b < d; b++) {
+                t += (k == 0 ? theta[offX + a * d + b] : theta[offX + b * d + a]) * theta[vx + b];
+            }
+            h[d + a] = o.alpha() * theta[vo + a] + (1 - o.alpha()) * t;
+        }
+        for (int l = 1; l < widths.length; l++) {
+            double[] next = new double[widths[l]];
+            for (int j = 0; j < widths[l]; j++) {
+                double z = theta[offB[k][l] + j];
+                for (int q = 0; q < widths[l - 1]; q++) {
+                    z += h[q] * theta[offW[k][l] + q * widths[l] + j];
+                }
+                next[j] = l == widths.length - 1 ? z : Math.max(0, z);
+            }
+            h = next;
+        }
+        return h[0];
+    }
+
+    /** The gradient of the last {@link #lossAndGradient} call (for tests). */
+    double[] gradient() {
+        return grad;
+    }
+}
