@@ -103,34 +103,39 @@ while kill -0 "${pid[ingest]}" 2>/dev/null; do
   sleep 2
   if [ "$kill_after" -gt 0 ] && [ -z "$killed" ] && [ $(( $(date +%s) - t_ingest )) -ge "$kill_after" ]; then
     killed="updater-$updaters"
-    owned_before=$(metric "$(metrics "${upd_url[$killed]}")" xmrec_updater_owned_markets "")
+    killed_markets=$(metrics "${upd_url[$killed]}" | sed -n 's/^xmrec_updater_owns{market="\([^"]*\)"} 1$/\1/p' | paste -sd' ' -)
+    owned_before="${killed_markets:-none}"
     read -r rss cpu <<< "$(stats "$killed")"
     echo "$killed $rss $cpu" > "$work/killed.stats"
     kill -KILL "${pid[$killed]}"
     kill_time=$(date +%s)
-    echo "killed $killed (owned $owned_before markets) at $(( kill_time - t_ingest )) s" >&2
+    echo "killed $killed (owning: $owned_before) at $(( kill_time - t_ingest )) s" >&2
   fi
   if [ -n "$killed" ] && [ -z "$handover" ]; then
-    total=0
+    # every market the killed updater owned is owned by a survivor
+    owned_now=""
     for u in "${!upd_url[@]}"; do
       [ "$u" = "$killed" ] && continue
-      n=$(metric "$(metrics "${upd_url[$u]}")" xmrec_updater_owned_markets "")
-      total=$(( total + ${n:-0} ))
+      owned_now+=" $(metrics "${upd_url[$u]}" | sed -n 's/^xmrec_updater_owns{market="\([^"]*\)"} 1$/\1/p' | paste -sd' ' -)"
     done
-    n_markets=$(echo "$markets" | tr ',' '\n' | wc -l)
-    [ "$total" -ge "$n_markets" ] && handover=$(( $(date +%s) - kill_time ))
+    all_moved=1
+    for m in $killed_markets; do
+      case " $owned_now " in *" $m "*) ;; *) all_moved=0 ;; esac
+    done
+    [ "$all_moved" = 1 ] && handover=$(( $(date +%s) - kill_time ))
   fi
 done
 t_replayed=$(date +%s)
-# settle: until no updater's counters changed for --settle seconds (at most 20 minutes)
+# settle: until a trunk exists and no updater's counters changed for --settle seconds (at most 20 minutes)
 last=""
 same_since=$(date +%s)
 while [ $(( $(date +%s) - same_since )) -lt "$settle" ] && [ $(( $(date +%s) - t_replayed )) -lt 1200 ]; do
   now=""
   for u in "${!upd_url[@]}"; do
     [ "$u" = "$killed" ] && continue
-    now+=$(metrics "${upd_url[$u]}" | grep -E '^xmrec_updater_(published|refused)_total ')
+    now+=$(metrics "${upd_url[$u]}" | grep -E '^xmrec_updater_(published|refused|references)_total |^xmrec_updater_trunk_version ')
   done
+  case "$now" in *"xmrec_updater_trunk_version 0"*|"") same_since=$(date +%s) ;; esac # nothing trained yet
   if [ "$now" != "$last" ]; then last=$now; same_since=$(date +%s); fi
   sleep 5
 done
@@ -169,9 +174,9 @@ print(f"- machine: {cpu}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * 
 ev = f"{int(events):,} events" if events else "the events"
 print(f"- replay: {ev} at {speed} days/s took {replay_s} s; {wall_s} s from the broker's start to the end of settling")
 if killed:
-    print(f"- `{killed}` (owning {owned_before} markets) was killed with SIGKILL {kill_after} s into the replay; "
-          + (f"the other updaters owned every market **{handover} s** later (session timeout 10 s)" if handover
-             else "the others did not own every market before the replay ended"))
+    print(f"- `{killed}` (owning {owned_before}) was killed with SIGKILL {kill_after} s into the replay; "
+          + (f"the other updaters owned its markets **{handover} s** later (session timeout 10 s)" if handover
+             else "the others did not own its markets before the replay ended"))
 print("\n## Memory and CPU per role\n")
 print("| role | peak RSS (MiB) | CPU seconds |")
 print("|---|---:|---:|")

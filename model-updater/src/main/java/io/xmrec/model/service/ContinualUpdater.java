@@ -188,6 +188,9 @@ public final class ContinualUpdater implements AutoCloseable {
             metric(b, "xmrec_updater_references_total", "counter", "Reference NMF models published.", references);
             metric(b, "xmrec_updater_owned_markets", "gauge", "Markets this updater fine-tunes.", owned.size());
             metric(b, "xmrec_updater_trunk_owner", "gauge", "1 when this updater trains the trunk.", trunkOwner ? 1 : 0);
+            b.append("# HELP xmrec_updater_owns 1 for each market this updater fine-tunes.\n")
+                    .append("# TYPE xmrec_updater_owns gauge\n");
+            owned.forEach(m -> b.append("xmrec_updater_owns{market=\"").append(m).append("\"} 1\n"));
             b.append("# HELP xmrec_updater_model_version Newest published model version per owned market.\n")
                     .append("# TYPE xmrec_updater_model_version gauge\n");
             versions.forEach((m, v) -> b.append("xmrec_updater_model_version{market=\"").append(m).append("\"} ")
