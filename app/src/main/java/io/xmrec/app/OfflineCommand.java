@@ -43,6 +43,16 @@ final class OfflineCommand implements Callable<Integer> {
             description = "Source market(s) added to the target's training data by the ++ methods.")
     String source;
 
+    @Option(names = "--target-fraction", paramLabel = "F", defaultValue = "1",
+            description = "Train on this fraction of each target user's training interactions (a seeded choice per user; "
+                    + "validation and test items and the sources untouched; the paper's data-size analysis). Default: all.")
+    double targetFraction = 1;
+
+    @Option(names = "--user-groups", paramLabel = "N", defaultValue = "0",
+            description = "Also report test HR@10 and nDCG@10 in N equal groups of the target's users, from fewest to most "
+                    + "training interactions (the paper's user-group analysis uses 5). Default: off.")
+    int userGroups;
+
     @Option(names = "--method", paramLabel = "M[,M...]", defaultValue = "nmf",
             description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, ddtcdr"
                     + " (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf needs gmf and mlp,"
@@ -213,10 +223,20 @@ final class OfflineCommand implements Callable<Integer> {
             return newUsers(config, loaded, dataProv, sources, methodList);
         }
         long t0 = System.nanoTime();
-        OfflineExperiment.Outcome outcome = new OfflineExperiment(config, stderr::println).run(loaded);
+        OfflineExperiment.Outcome outcome = new OfflineExperiment(config, stderr::println)
+                .withTargetFraction(targetFraction).withUserGroups(userGroups).run(loaded);
         double total = (System.nanoTime() - t0) / 1e9;
 
         printTable(outcome.results());
+        if (!outcome.userGroups().isEmpty()) {
+            stdout.println();
+            stdout.println("test by user group (1 = fewest training interactions), sampled negatives");
+            stdout.println("method     group  users  train     HR@10  nDCG@10");
+            for (io.xmrec.eval.Analyses.GroupResult g : outcome.userGroups()) {
+                stdout.printf(java.util.Locale.ROOT, "%-10s %5d %6d  %3d-%-4d %7.4f  %7.4f%n", g.method(), g.group(),
+                        g.users(), g.minTrain(), g.maxTrain(), g.hitRate(), g.ndcg());
+            }
+        }
         stdout.printf("total %.1fs%n", total);
 
         if (out != null) {
@@ -231,6 +251,7 @@ final class OfflineCommand implements Callable<Integer> {
             prov.put("sources", sources);
             prov.put("methods", methodList.stream().map(Method::label).toList());
             prov.put("seed", seed);
+            prov.put("target_fraction", targetFraction);
             prov.put("data", dataProv);
             prov.put("hyper_parameters", OfflineExperiment.hyperParameters(config));
             prov.put("total_seconds", ResultsJson.round(total));

@@ -59,6 +59,14 @@ final class ResultsJson {
                 n.put("meta_steps_per_second", round(r.metaStepsPerSecond()));
             }
         }
+        if (!outcome.userGroups().isEmpty()) {
+            ArrayNode groups = root.putArray("user_groups");
+            for (io.xmrec.eval.Analyses.GroupResult g : outcome.userGroups()) {
+                groups.addObject().put("method", g.method()).put("group", g.group()).put("users", g.users())
+                        .put("min_train", g.minTrain()).put("max_train", g.maxTrain())
+                        .put("hr@10", round(g.hitRate())).put("ndcg@10", round(g.ndcg()));
+            }
+        }
         ArrayNode perUser = root.putArray("per_user");
         outcome.perUser().forEach((key, ev) -> {
             String method = key.substring(key.indexOf('/') + 1);

@@ -36,15 +36,40 @@ public final class OfflineExperiment {
 
     private final OfflineConfig config;
     private final Consumer<String> log;
+    private final double targetFraction;
+    private final int userGroups;
 
     public OfflineExperiment(OfflineConfig config, Consumer<String> log) {
+        this(config, log, 1.0, 0);
+    }
+
+    private OfflineExperiment(OfflineConfig config, Consumer<String> log, double targetFraction, int userGroups) {
         this.config = config;
         this.log = log;
+        this.targetFraction = targetFraction;
+        this.userGroups = userGroups;
+    }
+
+    /** Trains on this fraction of each target user's training interactions (sources untouched; paper Figure 5b). */
+    public OfflineExperiment withTargetFraction(double fraction) {
+        if (!(fraction > 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("--target-fraction must be in (0, 1], got " + fraction);
+        }
+        return new OfflineExperiment(config, log, fraction, userGroups);
+    }
+
+    /** Also reports test metrics by user group, cold to warm (paper Figure 5a); 0 = not. */
+    public OfflineExperiment withUserGroups(int groups) {
+        if (groups < 0) {
+            throw new IllegalArgumentException("--user-groups must not be negative, got " + groups);
+        }
+        return new OfflineExperiment(config, log, targetFraction, groups);
     }
 
     /** What a run produced: one result per method and split, and the per-user ranks behind them. */
     public record Outcome(List<MethodResult> results, Map<String, MarketEvaluation> perUser,
-                          Map<String, MarketSplitStats> markets, Map<String, NcfModel> models) {
+                          Map<String, MarketSplitStats> markets, Map<String, NcfModel> models,
+                          List<Analyses.GroupResult> userGroups) {
     }
 
     /** Sizes of a market after the split, for the report. */
@@ -64,6 +89,12 @@ public final class OfflineExperiment {
             if (s.users().isEmpty()) {
                 throw new IllegalArgumentException("market " + m + " has no user with at least "
                         + config.minInteractions() + " interactions");
+            }
+            if (m.equals(config.target()) && targetFraction < 1) {
+                int before = s.trainInteractions();
+                s = Analyses.keepFraction(s, targetFraction, config.options().seed());
+                log.accept(String.format("%s: training on %.0f%% of each user's interactions: %d of %d", m,
+                        100 * targetFraction, s.trainInteractions(), before));
             }
             splits.put(m, s);
         }
@@ -113,7 +144,14 @@ public final class OfflineExperiment {
                         stage == null ? 0 : stage.samplesPerSecond(), stage == null ? 0 : stage.metaStepsPerSecond()));
             }
         }
-        return new Outcome(results, perUser, stats, models);
+        List<Analyses.GroupResult> groups = new ArrayList<>();
+        if (userGroups > 0) {
+            Map<String, Integer> counts = new LinkedHashMap<>();
+            splits.get(config.target()).users().forEach(u -> counts.put(u.user(), u.train().size()));
+            perUser.forEach((key, ev) -> groups.addAll(Analyses.userGroups(key.substring(key.indexOf('/') + 1), ev,
+                    counts, userGroups, K)));
+        }
+        return new Outcome(results, perUser, stats, models, groups);
     }
 
     /**

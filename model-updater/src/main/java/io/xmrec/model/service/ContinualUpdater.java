@@ -542,7 +542,13 @@ public final class ContinualUpdater implements AutoCloseable {
     /** Runs until {@code stop} says so (checked between polls). */
     public void runUntil(BooleanSupplier stop) {
         while (!stop.getAsBoolean()) {
-            step(Duration.ofMillis(100));
+            try {
+                step(Duration.ofMillis(100));
+            } catch (RuntimeException | Error e) {
+                log.accept("updater: stopping on " + e + " at " + frames(e)
+                        + (e.getCause() != null ? ", caused by " + e.getCause() + " at " + frames(e.getCause()) : ""));
+                throw e;
+            }
         }
     }
 

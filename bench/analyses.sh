@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The paper's analyses (Figure 5): (a) test nDCG@10 of NMF, NMF++, MAML and FOREC in five equal
+# user groups of each target, cold to warm by training interactions; (b) the same methods trained
+# on 100%, 50%, 25% and 10% of each target user's training interactions (sources untouched).
+# Source uk (for target uk: de). Resumable: a run whose JSON exists is not run again. Writes
+# bench/results/analyses.md with tables and two SVG plots next to it.
+#
+#   bench/analyses.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 25] [--jobs 2]
+#                     [--fractions "1 0.5 0.25 0.1"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+data="${XMREC_DATA_DIR:-}"
+markets="ca de fr in jp mx uk"
+epochs=25
+jobs=2
+fractions="1 0.5 0.25 0.1"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) data="$2"; shift 2 ;;
+    --markets) markets="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
+    --fractions) fractions="$2"; shift 2 ;;
+    *) echo "analyses.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
+data_flag=()
+[ -n "$data" ] && data_flag=(--data "$data")
+work="$root/bench/runs/analyses"
+mkdir -p "$work" "$root/bench/results"
+./xmrec --version >/dev/null
+command="bench/analyses.sh --markets \"$markets\" --epochs $epochs --jobs $jobs --fractions \"$fractions\""
+
+runs=()
+for m in $markets; do
+  for f in $fractions; do runs+=("$m:$f"); done
+done
+total=${#runs[@]}
+start=$(date +%s)
+done_count() { ls "$work"/*.json 2>/dev/null | wc -l; }
+run_market() { # "market:fraction"
+  local m="${1%%:*}" f="${1##*:}" src=uk
+  [ "$m" = uk ] && src=de
+  local out="$work/$m-$f.json"
+  [ -s "$out" ] && return 0
+  XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method nmf,nmf++,maml,forec \
+      --epochs "$epochs" --no-epoch-validation --target-fraction "$f" --user-groups 5 --no-full \
+      --out "$out.tmp" > "$work/$m-$f.table.txt" 2> "$work/$m-$f.log"
+  mv "$out.tmp" "$out"
+  local n el
+  n=$(done_count)
+  el=$(( $(date +%s) - start ))
+  echo "$m at $f done: $n of $total runs, $(( el / 60 )) min so far, ETA $(( el * (total - n) / (n > 0 ? n : 1) / 60 )) min (for the runs of this invocation)"
+}
+export -f run_market done_count
+export work epochs start total
+export XMREC_THREADS="${XMREC_THREADS:-1}"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+run_markets "$jobs" "$work" "${runs[@]}"
+
+python3 - "$work" "$command" "$markets" "$fractions" > "$root/bench/results/analyses.md" <<'PY'
+import json, sys, os, glob, datetime
+work, command, markets, fractions = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+methods = ["nmf", "nmf++", "maml", "forec"]
+runs = {}
+for m in markets:
+    for f in fractions:
+        p = os.path.join(work, f"{m}-{f}.json")
+        if os.path.exists(p):
+            runs[(m, f)] = json.load(open(p))
+any_run = next(iter(runs.values()))
+prov = any_run["provenance"]
+cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
+print("# Analyses: user groups and target data size (the paper's Figure 5)\n")
+print(f"- command: `{command}`")
+print(f"- commit of the runs: `{prov['git_commit']}`; summary written {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}")
+print(f"- machine: {cpu}, {os.cpu_count()} cores")
+print("- protocol: as bench/results/offline-quality.md (leave-one-out, 99 sampled negatives, seed 42); source uk "
+      "(target uk: de); NMF on the target alone, NMF++/MAML/FOREC with the source")
+print(f"- runs present: {len(runs)} of {len(markets) * len(fractions)}\n")
+
+def test(run, method):
+    return next(r["ndcg@10"] for r in run["results"] if r["method"] == method and r["split"] == "test")
+
+print("## (a) Test nDCG@10 by user group, all training data\n")
+print("Group 1 has the fewest training interactions, 5 the most (equal numbers of users).\n")
+groups_mean = {me: [[] for _ in range(5)] for me in methods}
+for m in markets:
+    run = runs.get((m, "1"))
+    if not run:
+        continue
+    print(f"**{m}**\n")
+    print("| method | " + " | ".join(f"g{g['group']} ({g['min_train']}-{g['max_train']})"
+                                      for g in run["user_groups"] if g["method"] == "nmf") + " |")
+    print("|---" + "|---:" * 5 + "|")
+    for me in methods:
+        gs = [g for g in run["user_groups"] if g["method"] == me]
+        for g in gs:
+            groups_mean[me][g["group"] - 1].append(g["ndcg@10"])
+        print(f"| {me} | " + " | ".join(f"{g['ndcg@10']:.4f}" for g in gs) + " |")
+    print()
+print("**Mean over markets**\n")
+print("| method | g1 | g2 | g3 | g4 | g5 |")
+print("|---|---:|---:|---:|---:|---:|")
+for me in methods:
+    print(f"| {me} | " + " | ".join(f"{sum(v) / len(v):.4f}" if v else "-" for v in groups_mean[me]) + " |")
+
+print("\n## (b) Test nDCG@10 by share of each target user's training interactions\n")
+print("| market | method | " + " | ".join(f"{float(f) * 100:.0f}%" for f in fractions) + " |")
+print("|---|---" + "|---:" * len(fractions) + "|")
+size_mean = {me: {f: [] for f in fractions} for me in methods}
+for m in markets:
+    for me in methods:
+        cells = []
+        for f in fractions:
+            run = runs.get((m, f))
+            if run:
+                v = test(run, me)
+                size_mean[me][f].append(v)
+                cells.append(f"{v:.4f}")
+            else:
+                cells.append("-")
+        print(f"| {m} | {me} | " + " | ".join(cells) + " |")
+for me in methods:
+    print(f"| **mean** | {me} | " + " | ".join(f"{sum(size_mean[me][f]) / len(size_mean[me][f]):.4f}"
+                                             if size_mean[me][f] else "-" for f in fractions) + " |")
+
+def svg_lines(path, title, xlabels, series, ylabel):
+    w, h, l, r, t, b = 560, 340, 60, 120, 40, 40
+    vals = [v for s in series.values() for v in s if v is not None]
+    lo, hi = min(vals), max(vals)
+    pad = (hi - lo) * 0.1 or 0.01
+    lo, hi = lo - pad, hi + pad
+    X = lambda i: l + (w - l - r) * (i / max(1, len(xlabels) - 1))
+    Y = lambda v: t + (h - t - b) * (1 - (v - lo) / (hi - lo))
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
+           f'<line x1="{l}" y1="{h - b}" x2="{w - r}" y2="{h - b}" stroke="black"/>',
+           f'<line x1="{l}" y1="{t}" x2="{l}" y2="{h - b}" stroke="black"/>',
+           f'<text x="14" y="{h / 2}" transform="rotate(-90 14 {h / 2})" text-anchor="middle">{ylabel}</text>']
+    for k in range(5):
+        v = lo + (hi - lo) * k / 4
+        out.append(f'<text x="{l - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:.3f}</text>')
+        out.append(f'<line x1="{l}" y1="{Y(v):.1f}" x2="{w - r}" y2="{Y(v):.1f}" stroke="#eee"/>')
+    for i, x in enumerate(xlabels):
+        out.append(f'<text x="{X(i):.1f}" y="{h - b + 16}" text-anchor="middle">{x}</text>')
+    for n, (name, s) in enumerate(series.items()):
+        pts = [(X(i), Y(v)) for i, v in enumerate(s) if v is not None]
+        c = colors[n % len(colors)]
+        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (
+            c, " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)))
+        for x, y in pts:
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"/>')
+        out.append(f'<text x="{w - r + 10}" y="{t + 16 * n + 10}" fill="{c}">{name}</text>')
+    out.append("</svg>")
+    open(path, "w").write("\n".join(out) + "\n")
+
+mean = lambda v: sum(v) / len(v) if v else None
+res = os.path.join(os.path.dirname(work), "..", "results")
+svg_lines(os.path.join(res, "analyses-user-groups.svg"), "Test nDCG@10 by user group (mean over markets)",
+          ["g1 (cold)", "g2", "g3", "g4", "g5 (warm)"], {me: [mean(v) for v in groups_mean[me]] for me in methods},
+          "nDCG@10")
+svg_lines(os.path.join(res, "analyses-data-size.svg"), "Test nDCG@10 by target training data (mean over markets)",
+          [f"{float(f) * 100:.0f}%" for f in fractions], {me: [mean(size_mean[me][f]) for f in fractions] for me in methods},
+          "nDCG@10")
+print("\nPlots: `analyses-user-groups.svg`, `analyses-data-size.svg`.")
+PY
+echo "wrote bench/results/analyses.md"

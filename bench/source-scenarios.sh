@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Source-market scenarios (the paper's Table 4 and Figure 4): for each target, every other market as
+# the single source, with NMF++, MAML and FOREC (and NMF on the target alone, once per target).
+# Reports per target and method Best-Src (the source with the best validation nDCG@10; its test
+# nDCG@10), Ave-Src (mean test over sources) and a fixed source (uk; for uk: de); how many sources
+# FOREC beats MAML on, with the mean relative improvement; and a box plot per target of FOREC's test
+# nDCG@10 improvement over NMF across sources (bench/results/source-scenarios.svg).
+# The most expensive bench (7 x 6 pairs): resumable (finished runs are kept and skipped), with
+# progress and ETA. Writes bench/results/source-scenarios.md.
+#
+#   bench/source-scenarios.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 25] [--jobs 2]
+#                             [--summarise-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+data="${XMREC_DATA_DIR:-}"
+markets="ca de fr in jp mx uk"
+epochs=25
+jobs=2
+summarise_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) data="$2"; shift 2 ;;
+    --markets) markets="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
+    --summarise-only) summarise_only=1; shift ;;
+    *) echo "source-scenarios.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
+data_flag=()
+[ -n "$data" ] && data_flag=(--data "$data")
+work="$root/bench/runs/source-scenarios"
+mkdir -p "$work" "$root/bench/results"
+command="bench/source-scenarios.sh --markets \"$markets\" --epochs $epochs --jobs $jobs"
+
+if [ "$summarise_only" = 0 ]; then
+  ./xmrec --version >/dev/null
+  runs=()
+  for t in $markets; do
+    runs+=("$t:")
+    for s in $markets; do [ "$s" != "$t" ] && runs+=("$t:$s"); done
+  done
+  todo=0
+  for r in "${runs[@]}"; do [ -s "$work/${r/:/-}.json" ] || todo=$((todo + 1)); done
+  echo "$todo of ${#runs[@]} runs to do (the others are finished)"
+  start=$(date +%s)
+  run_market() { # "target:source" (no source: NMF on the target alone)
+    local t="${1%%:*}" s="${1##*:}" name="${1/:/-}"
+    local out="$work/$name.json"
+    [ -s "$out" ] && return 0
+    if [ -z "$s" ]; then
+      XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$t" --method nmf --epochs "$epochs" \
+          --no-epoch-validation --no-full --out "$out.tmp" > "$work/$name.table.txt" 2> "$work/$name.log"
+    else
+      XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$t" --source "$s" --method nmf++,maml,forec \
+          --epochs "$epochs" --no-epoch-validation --no-full --out "$out.tmp" > "$work/$name.table.txt" 2> "$work/$name.log"
+    fi
+    mv "$out.tmp" "$out"
+    local n el
+    n=$(cat "$work"/.done-now 2>/dev/null | wc -l)
+    echo "$1" >> "$work/.done-now"
+    n=$((n + 1))
+    el=$(( $(date +%s) - start ))
+    echo "$t <- ${s:-(alone)} done: $n of $todo this time, $(( el / 60 )) min, ETA $(( el * (todo - n) / n / 60 )) min"
+  }
+  export -f run_market
+  export work epochs start todo
+  export XMREC_THREADS="${XMREC_THREADS:-1}"
+  rm -f "$work/.done-now"
+  # shellcheck source=bench/lib.sh
+  . "$root/bench/lib.sh"
+  run_markets "$jobs" "$work" "${runs[@]}"
+fi
+
+python3 - "$work" "$command" "$markets" > "$root/bench/results/source-scenarios.md" <<'PY'
+import json, sys, os, datetime
+work, command, markets = sys.argv[1], sys.argv[2], sys.argv[3].split()
+methods = ["nmf++", "maml", "forec"]
+def load(name):
+    p = os.path.join(work, name + ".json")
+    return json.load(open(p)) if os.path.exists(p) else None
+def val(run, method, split):
+    return next(r["ndcg@10"] for r in run["results"] if r["method"] == method and r["split"] == split)
+cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
+pairs = {(t, s): load(f"{t}-{s}") for t in markets for s in markets if s != t}
+alone = {t: load(f"{t}-") for t in markets}
+present = sum(1 for v in pairs.values() if v)
+some = next((v for v in pairs.values() if v), None)
+print("# Source-market scenarios (the paper's Table 4 and Figure 4)\n")
+print(f"- command: `{command}`")
+if some:
+    print(f"- commit of the runs: `{some['provenance']['git_commit']}`")
+print(f"- summary written: {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}; machine: {cpu}, {os.cpu_count()} cores")
+print(f"- pairs present: {present} of {len(pairs)}; test nDCG@10, 99 sampled negatives, seed 42\n")
+print("## Best-Src, Ave-Src and a fixed source\n")
+print("Best-Src: the source whose run had the best validation nDCG@10 for that method (test reported). "
+      "Fixed: uk (for target uk: de).\n")
+print("| target | NMF | " + " | ".join(f"{m} best (src) | {m} ave | {m} fixed" for m in methods) + " |")
+print("|---|---:" + "|---:" * (3 * len(methods)) + "|")
+improvements = {}
+wins = {}
+for t in markets:
+    runs = {s: pairs[(t, s)] for s in markets if s != t and pairs[(t, s)]}
+    if not runs:
+        continue
+    cells = [f"{val(alone[t], 'nmf', 'test'):.4f}" if alone[t] else "-"]
+    for m in methods:
+        best = max(runs, key=lambda s: val(runs[s], m, "valid"))
+        ave = sum(val(r, m, "test") for r in runs.values()) / len(runs)
+        fixed = "de" if t == "uk" else "uk"
+        cells += [f"{val(runs[best], m, 'test'):.4f} ({best})", f"{ave:.4f}",
+                  f"{val(runs[fixed], m, 'test'):.4f}" if fixed in runs else "-"]
+    print(f"| {t} | " + " | ".join(cells) + " |")
+    if alone[t]:
+        base = val(alone[t], "nmf", "test")
+        improvements[t] = [val(r, "forec", "test") - base for r in runs.values()]
+    better = [s for s, r in runs.items() if val(r, "forec", "test") > val(r, "maml", "test")]
+    rel = [(val(r, "forec", "test") - val(r, "maml", "test")) / val(r, "maml", "test") for r in runs.values()]
+    wins[t] = (len(better), len(runs), sum(rel) / len(rel))
+print("\n## FOREC against MAML per target (Table 4)\n")
+print("| target | sources where FOREC > MAML | mean relative change of FOREC over MAML |")
+print("|---|---:|---:|")
+for t, (b, n, r) in wins.items():
+    print(f"| {t} | {b} of {n} | {100 * r:+.1f}% |")
+if improvements:
+    print("\n## FOREC's improvement over single-market NMF across sources (Figure 4)\n")
+    print("| target | min | q1 | median | q3 | max |")
+    print("|---|---:|---:|---:|---:|---:|")
+    def q(v, p):
+        v = sorted(v)
+        k = (len(v) - 1) * p
+        f = int(k)
+        return v[f] + (v[min(f + 1, len(v) - 1)] - v[f]) * (k - f)
+    for t, v in improvements.items():
+        print(f"| {t} | " + " | ".join(f"{q(v, p):+.4f}" for p in (0, 0.25, 0.5, 0.75, 1)) + " |")
+    # box plot
+    w, h, l, t0, b = 120 + 70 * len(improvements), 340, 70, 40, 40
+    allv = [x for v in improvements.values() for x in v] + [0]
+    lo, hi = min(allv), max(allv)
+    pad = (hi - lo) * 0.1 or 0.01
+    lo, hi = lo - pad, hi + pad
+    Y = lambda v: t0 + (h - t0 - b) * (1 - (v - lo) / (hi - lo))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">FOREC test nDCG@10 minus NMF, across sources</text>',
+           f'<line x1="{l}" y1="{Y(0):.1f}" x2="{w - 20}" y2="{Y(0):.1f}" stroke="#999" stroke-dasharray="4 3"/>',
+           f'<line x1="{l}" y1="{t0}" x2="{l}" y2="{h - b}" stroke="black"/>']
+    for k in range(5):
+        v = lo + (hi - lo) * k / 4
+        out.append(f'<text x="{l - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:+.3f}</text>')
+    for i, (t, v) in enumerate(improvements.items()):
+        x = l + 40 + 70 * i
+        qs = [q(v, p) for p in (0, 0.25, 0.5, 0.75, 1)]
+        out.append(f'<line x1="{x}" y1="{Y(qs[0]):.1f}" x2="{x}" y2="{Y(qs[4]):.1f}" stroke="black"/>')
+        out.append(f'<rect x="{x - 15}" y="{Y(qs[3]):.1f}" width="30" height="{max(1, Y(qs[1]) - Y(qs[3])):.1f}" '
+                   f'fill="#9ecae1" stroke="black"/>')
+        out.append(f'<line x1="{x - 15}" y1="{Y(qs[2]):.1f}" x2="{x + 15}" y2="{Y(qs[2]):.1f}" stroke="black" stroke-width="2"/>')
+        out.append(f'<text x="{x}" y="{h - b + 16}" text-anchor="middle">{t}</text>')
+    out.append("</svg>")
+    open(os.path.join(os.path.dirname(work), "..", "results", "source-scenarios.svg"), "w").write("\n".join(out) + "\n")
+    print("\nBox plot: `source-scenarios.svg`.")
+PY
+echo "wrote bench/results/source-scenarios.md"
