@@ -4,11 +4,14 @@
 # of each run under bench/runs/offline-quality/).
 #
 #   bench/offline-quality.sh [--data DIR] [--epochs N] [--jobs J] [--markets "ca de ..."] [--summarise-only]
-#                            [--multi-source]
+#                            [--multi-source] [--methods M,M... --name NAME]
 #
 # --multi-source: every target gets all six other markets as sources in one trunk (POP, NMF, NMF++,
 # MAML, NMF-FOREC, FOREC); the trunk (gmf++ .. maml on all 7 markets) is trained once by the first
 # target and loaded by the others from bench/runs/multi-source/trunk. Writes bench/results/multi-source.md.
+#
+# --methods runs only those methods (one source as above) into bench/runs/NAME and bench/results/NAME.md,
+# e.g. --methods nmf,ddtcdr --name ddtcdr to add a baseline without re-running the rest.
 #
 # Runs J markets at once (default 2, one per core, each with one native thread).
 # --summarise-only re-runs the paired tests and rewrites the results file from the existing runs.
@@ -22,6 +25,8 @@ jobs=2
 markets="ca de fr in jp mx uk"
 summarise_only=0
 multi=0
+only_methods=""
+name=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="$2"; shift 2 ;;
@@ -30,14 +35,20 @@ while [ $# -gt 0 ]; do
     --markets) markets="$2"; shift 2 ;;
     --summarise-only) summarise_only=1; shift ;;
     --multi-source) multi=1; shift ;;
+    --methods) only_methods="$2"; shift 2 ;;
+    --name) name="$2"; shift 2 ;;
     *) echo "offline-quality.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
 data_flag=()
 [ -n "$data" ] && data_flag=(--data "$data")
 
-name=offline-quality
-title="Offline quality: GMF, MLP, NMF single-market; ++, MAML, NMF-FOREC, FOREC with one source"
+if [ -n "$only_methods" ] && [ -z "$name" ]; then
+  echo "offline-quality.sh: --methods needs --name (the runs and results go under that name)" >&2; exit 2
+fi
+title="Offline quality: GMF, MLP, NMF single-market; ++, MAML, NMF-FOREC, FOREC, DDTCDR with one source"
+[ -n "$only_methods" ] && title="Offline quality of $only_methods with one source"
+name=${name:-offline-quality}
 sources_desc="uk (for target uk: de)"
 if [ "$multi" = 1 ]; then
   name=multi-source
@@ -47,12 +58,16 @@ fi
 work="$root/bench/runs/$name"
 command="bench/offline-quality.sh --epochs $epochs --jobs $jobs --markets \"$markets\""
 [ "$multi" = 1 ] && command="$command --multi-source"
+[ -n "$only_methods" ] && command="$command --methods $only_methods --name $name"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null   # builds the app once, before runs start in parallel
 
 start=$(date +%s)
-compare_market() {
-  XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a nmf --method-b nmf++ --json \
+compare_market() { # paired test against NMF: NMF++, or else the last method asked for (file name kept for old runs)
+  local b=nmf++
+  grep -q '"method" : "nmf++"' "$work/$1.json" || b=${only_methods##*,}
+  echo "$b" > "$work/paired_method"
+  XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a nmf --method-b "$b" --json \
       > "$work/$1.nmfpp-vs-nmf.json"
   if grep -q '"method" : "forec"' "$work/$1.json"; then
     XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a nmf++ --method-b forec --json \
@@ -62,6 +77,7 @@ compare_market() {
 run_market() {
   local m="$1" src=uk methods=pop,gmf,mlp,nmf,gmf++,mlp++,nmf++,maml,nmf-forec,forec,ddtcdr extra=()
   [ "$m" = uk ] && src=de
+  [ -n "$only_methods" ] && methods="$only_methods"
   if [ "$multi" = 1 ]; then
     src=$(echo ca de fr in jp mx uk | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
     methods=pop,nmf,nmf++,maml,nmf-forec,forec
@@ -73,6 +89,7 @@ run_market() {
   compare_market "$m"
   echo "$m done ($(( $(date +%s) - start ))s)"
 }
+export only_methods
 if [ "$summarise_only" = 1 ]; then
   for m in $markets; do compare_market "$m"; done
   python3 "$root/bench/summarise_offline.py" "$work" "$(cat "$work/wall_seconds" 2>/dev/null || true)" "$jobs" \
@@ -81,7 +98,7 @@ if [ "$summarise_only" = 1 ]; then
   exit 0
 fi
 export -f run_market compare_market
-export start work epochs multi
+export start work epochs multi only_methods
 export XMREC_THREADS="${XMREC_THREADS:-1}"
 if [ "$multi" = 1 ]; then
   # the first target trains the shared trunk alone; the others then load it from the cache

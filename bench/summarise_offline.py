@@ -61,7 +61,8 @@ else:
 out.append("")
 
 out.append("## Test nDCG@10 (99 sampled negatives)\n")
-out.append("| market | users | " + " | ".join(methods) + " | NMF++ vs NMF | 95% CI | p (t) | p (Wilcoxon) |")
+paired = (work / "paired_method").read_text().strip() if (work / "paired_method").exists() else "nmf++"
+out.append("| market | users | " + " | ".join(methods) + f" | {paired.upper()} vs NMF | 95% CI | p (t) | p (Wilcoxon) |")
 out.append("|---" * (len(methods) + 6) + "|")
 means = {k: [] for k in methods}
 for mk, run in runs.items():

@@ -39,8 +39,10 @@ final class OfflineCommand implements Callable<Integer> {
             description = "Market to evaluate: one of ca, de, fr, in, jp, mx, uk.")
     String target;
 
-    @Option(names = "--source", paramLabel = "MARKET[,MARKET...]",
-            description = "Source market(s) added to the target's training data by the ++ methods.")
+    @Option(names = "--source", paramLabel = "MARKET[,MARKET...]|auto[:N]",
+            description = "Source market(s) added to the target's training data by the ++ methods; auto (or auto:N) "
+                    + "chooses the N (default 1) markets most like the target before training: cosine similarity of "
+                    + "item purchase counts, then the share of the target's interactions with items the source sells.")
     String source;
 
     @Option(names = "--target-fraction", paramLabel = "F", defaultValue = "1",
@@ -186,7 +188,29 @@ final class OfflineCommand implements Callable<Integer> {
         stdout = spec.commandLine().getOut();
         stderr = spec.commandLine().getErr();
         Markets.requireKnown(target);
-        List<String> sources = Markets.parseList(source);
+        Map<String, MarketData> all = null;
+        List<Map<String, Object>> selection = null;
+        List<String> sources;
+        if (source != null && source.trim().toLowerCase().matches("auto(:\\d+)?")) {
+            String s = source.trim().toLowerCase();
+            int n = s.contains(":") ? Integer.parseInt(s.substring(5)) : 1;
+            all = MarketFiles.load(data, Markets.KNOWN, skipBadLines, stderr);
+            io.xmrec.core.data.MarketStatistics stats = io.xmrec.core.data.MarketStatistics.of(all.values());
+            sources = io.xmrec.core.data.SourceSelector.choose(stats, target, n);
+            selection = new ArrayList<>();
+            for (io.xmrec.core.data.MarketStatistics.Pair p : io.xmrec.core.data.SourceSelector.rank(stats, target)) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("source", p.source());
+                row.put("cosine", ResultsJson.round(p.cosine()));
+                row.put("interaction_coverage", ResultsJson.round(p.interactionCoverage()));
+                selection.add(row);
+                stderr.printf(java.util.Locale.ROOT, "source candidates for %s: %s cosine %.4f, covers %.1f%% of its interactions%s%n",
+                        target, p.source(), p.cosine(), 100 * p.interactionCoverage(),
+                        sources.contains(p.source()) ? "  <- chosen" : "");
+            }
+        } else {
+            sources = Markets.parseList(source);
+        }
         List<Method> methodList = new ArrayList<>();
         for (String m : methods.split(",")) {
             Method parsed = Method.ofLabel(m.trim().toLowerCase());
@@ -208,7 +232,15 @@ final class OfflineCommand implements Callable<Integer> {
                 evalNegatives, !noFull, negativesFile, saveModels, trunkCache, !noEpochValidation);
         NativeThreads.apply(threads != null ? threads : NativeThreads.configured());
 
-        Map<String, MarketData> loaded = MarketFiles.load(data, config.markets(), skipBadLines, stderr);
+        Map<String, MarketData> loaded;
+        if (all != null) {
+            loaded = new LinkedHashMap<>();
+            for (String m : config.markets()) {
+                loaded.put(m, all.get(m));
+            }
+        } else {
+            loaded = MarketFiles.load(data, config.markets(), skipBadLines, stderr);
+        }
         Map<String, Object> dataProv = new LinkedHashMap<>();
         for (MarketData md : loaded.values()) {
             Map<String, Object> p = new LinkedHashMap<>();
@@ -249,6 +281,9 @@ final class OfflineCommand implements Callable<Integer> {
             prov.put("native_threads", threads != null ? threads : NativeThreads.configured());
             prov.put("target", target);
             prov.put("sources", sources);
+            if (selection != null) {
+                prov.put("source_selection", selection);
+            }
             prov.put("methods", methodList.stream().map(Method::label).toList());
             prov.put("seed", seed);
             prov.put("target_fraction", targetFraction);

@@ -43,4 +43,17 @@ class MarketStatisticsTest {
         assertEquals(2, s.pairs().size());
         assertThrows(IllegalArgumentException.class, () -> s.cosine("a", "zz"));
     }
+
+    @Test
+    void theSelectorPrefersTheMostSimilarMarketThenTheBetterCovering() {
+        MarketData t = market("t", "u1 x 5", "u2 x 4", "u3 y 5", "u4 z 5");
+        MarketData near = market("near", "a x 5", "b x 5", "c y 5");
+        MarketData far = market("far", "a q 5", "b r 5");
+        MarketData alsoFar = market("alsofar", "a q 5", "b z 5");
+        MarketStatistics s = MarketStatistics.of(List.of(t, near, far, alsoFar));
+        assertEquals(List.of("near", "alsofar", "far"), SourceSelector.rank(s, "t").stream()
+                .map(MarketStatistics.Pair::source).toList());
+        assertEquals(List.of("near"), SourceSelector.choose(s, "t", 1));
+        assertThrows(IllegalArgumentException.class, () -> SourceSelector.choose(s, "t", 4));
+    }
 }
