@@ -247,8 +247,11 @@ public final class ContinualUpdater implements AutoCloseable {
         boolean acquired;
         /** The newest fork published for the market (a trunk's FOREC model before any micro-batch), or null. */
         ModelRecord fork;
-        /** Training interactions read at or after the newest fork's snapshot: what a new fork trains on first. */
-        final List<Pending> log = new ArrayList<>();
+        /**
+         * Training interactions read at or after the newest fork's snapshot (at most a window's worth,
+         * the oldest dropped first, as the window drops them): what a new fork trains on first.
+         */
+        final java.util.ArrayDeque<Pending> log = new java.util.ArrayDeque<>();
 
         MarketModel(String market) {
             this.market = market;
@@ -646,7 +649,10 @@ public final class ContinualUpdater implements AutoCloseable {
         Pending p = new Pending(t, tp, r.offset());
         MarketModel mm = market(t.getMarket());
         if (r.offset() >= mm.forkOffset(tp)) {
-            mm.log.add(p);
+            mm.log.addLast(p);
+            if (mm.log.size() > settings.windowPerMarket()) {
+                mm.log.removeFirst();
+            }
         }
         if (mm.acquired && (mm.model != null || mm.fork != null) && r.offset() >= mm.trainedThrough.getOrDefault(tp, 0L)) {
             if (mm.pending.isEmpty()) {
