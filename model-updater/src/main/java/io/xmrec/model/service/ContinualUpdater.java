@@ -48,7 +48,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -62,7 +61,8 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * The model-updater service: consumes {@code xmrec.train} and {@code xmrec.holdouts}, keeps a
+ * The model-updater service: consumes {@code xmrec.train}, {@code xmrec.holdouts} and
+ * {@code xmrec.forks}, keeps a
  * bounded window per market, and
  * <ul>
  *   <li>bootstraps once enough interactions have arrived: NMF++ over every market present, MAML
@@ -87,6 +87,10 @@ import java.util.function.Predicate;
  *   <li>optionally trains a single-market NMF per market with every trunk and publishes it as a
  *       reference record (key {@code market/nmf}) for the dashboard's comparison line.</li>
  * </ul>
+ * Several updaters in one consumer group share this work ({@link MarketAssignor}): each reads
+ * all of the input, one trains the trunk and publishes the forks on {@code xmrec.forks}, and each
+ * market is fine-tuned (and its fork installed) only by its owner, who takes it over from its
+ * newest published version. One updater alone owns everything.
  */
 public final class ContinualUpdater implements AutoCloseable {
 
