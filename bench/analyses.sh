@@ -15,18 +15,16 @@ markets="ca de fr in jp mx uk"
 epochs=25
 jobs=2
 fractions="1 0.5 0.25 0.1"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+parse_common "$@"
+set -- "${rest[@]+"${rest[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --data) data="$2"; shift 2 ;;
-    --markets) markets="$2"; shift 2 ;;
-    --epochs) epochs="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
     --fractions) fractions="$2"; shift 2 ;;
     *) echo "analyses.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
-data_flag=()
-[ -n "$data" ] && data_flag=(--data "$data")
 work="$root/bench/runs/analyses"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null
@@ -56,8 +54,6 @@ run_market() { # "market:fraction"
 export -f run_market done_count
 export work epochs start total
 export XMREC_THREADS="${XMREC_THREADS:-1}"
-# shellcheck source=bench/lib.sh
-. "$root/bench/lib.sh"
 run_markets "$jobs" "$work" "${runs[@]}"
 
 python3 - "$work" "$command" "$markets" "$fractions" > "$root/bench/results/analyses.md" <<'PY'

@@ -12,3 +12,22 @@ run_markets() {
   for p in "${pids[@]}"; do wait "$p" || fail=1; done
   [ "$fail" = 0 ] || { echo "a market failed: see $work/*.log" >&2; exit 1; }
 }
+
+# Parses the options the bench scripts share (--data, --markets, --epochs, --jobs, --summarise-only)
+# into $data, $markets, $epochs, $jobs and $summarise_only (set the defaults first), sets data_flag
+# for ./xmrec, and leaves every other word in the array rest for the script's own options.
+parse_common() {
+  rest=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --data) data="$2"; shift 2 ;;
+      --markets) markets="$2"; shift 2 ;;
+      --epochs) epochs="$2"; shift 2 ;;
+      --jobs) jobs="$2"; shift 2 ;;
+      --summarise-only) summarise_only=1; shift ;;
+      *) rest+=("$1"); shift ;;
+    esac
+  done
+  data_flag=()
+  if [ -n "$data" ]; then data_flag=(--data "$data"); fi
+}

@@ -12,18 +12,16 @@ markets="in jp de fr"
 seeds="42 7 123"
 jobs=2
 summarise_only=0
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+parse_common "$@"
+set -- "${rest[@]+"${rest[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --data) data="$2"; shift 2 ;;
-    --markets) markets="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
-    --summarise-only) summarise_only=1; shift ;;
     *) echo "seed-variance.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
-data_flag=()
-[ -n "$data" ] && data_flag=(--data "$data")
 work="$root/bench/runs/seeds"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null

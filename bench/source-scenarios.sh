@@ -18,18 +18,12 @@ markets="ca de fr in jp mx uk"
 epochs=25
 jobs=2
 summarise_only=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --data) data="$2"; shift 2 ;;
-    --markets) markets="$2"; shift 2 ;;
-    --epochs) epochs="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
-    --summarise-only) summarise_only=1; shift ;;
-    *) echo "source-scenarios.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
-  esac
-done
-data_flag=()
-[ -n "$data" ] && data_flag=(--data "$data")
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+parse_common "$@"
+if [ ${#rest[@]} -gt 0 ]; then
+  echo "source-scenarios.sh: unknown argument '${rest[0]}' (see the header of this script)" >&2; exit 2
+fi
 work="$root/bench/runs/source-scenarios"
 mkdir -p "$work" "$root/bench/results"
 command="bench/source-scenarios.sh --markets \"$markets\" --epochs $epochs --jobs $jobs"
@@ -68,8 +62,6 @@ if [ "$summarise_only" = 0 ]; then
   export work epochs start todo
   export XMREC_THREADS="${XMREC_THREADS:-1}"
   rm -f "$work/.done-now"
-  # shellcheck source=bench/lib.sh
-  . "$root/bench/lib.sh"
   run_markets "$jobs" "$work" "${runs[@]}"
 fi
 
