@@ -36,7 +36,7 @@ for m in $markets; do
 done
 total=${#runs[@]}
 start=$(date +%s)
-done_count() { ls "$work"/*.json 2>/dev/null | wc -l; }
+done_count() { find "$work" -maxdepth 1 -name '*.json' | wc -l; }
 run_market() { # "market:fraction"
   local m="${1%%:*}" f="${1##*:}" src=uk
   [ "$m" = uk ] && src=de

@@ -52,9 +52,8 @@ if [ "$summarise_only" = 0 ]; then
     fi
     mv "$out.tmp" "$out"
     local n el
-    n=$(cat "$work"/.done-now 2>/dev/null | wc -l)
     echo "$1" >> "$work/.done-now"
-    n=$((n + 1))
+    n=$(wc -l < "$work/.done-now")
     el=$(( $(date +%s) - start ))
     echo "$t <- ${s:-(alone)} done: $n of $todo this time, $(( el / 60 )) min, ETA $(( el * (todo - n) / n / 60 )) min"
   }
