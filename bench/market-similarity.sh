@@ -9,15 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${XMREC_DATA_DIR:-}"
 markets="ca,de,fr,in,jp,mx,uk"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --data) data="$2"; shift 2 ;;
-    --markets) markets="$2"; shift 2 ;;
-    *) echo "market-similarity.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
-  esac
-done
-data_flag=()
-[ -n "$data" ] && data_flag=(--data "$data")
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+parse_common "$@"
+if [ ${#rest[@]} -gt 0 ]; then
+  echo "market-similarity.sh: unknown argument '${rest[0]}' (see the header of this script)" >&2; exit 2
+fi
 work=bench/runs/market-similarity
 mkdir -p "$work" bench/results
 ./xmrec --version >/dev/null

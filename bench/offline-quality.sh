@@ -27,21 +27,18 @@ summarise_only=0
 multi=0
 only_methods=""
 name=""
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+parse_common "$@"
+set -- "${rest[@]+"${rest[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --data) data="$2"; shift 2 ;;
-    --epochs) epochs="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
-    --markets) markets="$2"; shift 2 ;;
-    --summarise-only) summarise_only=1; shift ;;
     --multi-source) multi=1; shift ;;
     --methods) only_methods="$2"; shift 2 ;;
     --name) name="$2"; shift 2 ;;
     *) echo "offline-quality.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
-data_flag=()
-[ -n "$data" ] && data_flag=(--data "$data")
 
 if [ -n "$only_methods" ] && [ -z "$name" ]; then
   echo "offline-quality.sh: --methods needs --name (the runs and results go under that name)" >&2; exit 2
@@ -108,8 +105,6 @@ if [ "$multi" = 1 ]; then
   run_market "$first"
   markets=$(echo $markets | tr ' ' '\n' | grep -vx "$first" | paste -sd' ' -)
 fi
-# shellcheck source=bench/lib.sh
-. "$root/bench/lib.sh"
 run_markets "$jobs" "$work" $markets
 total=$(( $(date +%s) - start ))
 echo "$total" > "$work/wall_seconds"
