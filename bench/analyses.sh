@@ -34,9 +34,11 @@ runs=()
 for m in $markets; do
   for f in $fractions; do runs+=("$m:$f"); done
 done
-total=${#runs[@]}
+todo=0
+for r in "${runs[@]}"; do [ -s "$work/${r/:/-}.json" ] || todo=$((todo + 1)); done
+echo "$todo of ${#runs[@]} runs to do (the others are finished)"
 start=$(date +%s)
-done_count() { find "$work" -maxdepth 1 -name '*.json' | wc -l; }
+rm -f "$work/.done-now"
 run_market() { # "market:fraction"
   local m="${1%%:*}" f="${1##*:}" src=uk
   [ "$m" = uk ] && src=de
@@ -46,13 +48,10 @@ run_market() { # "market:fraction"
       --epochs "$epochs" --no-epoch-validation --target-fraction "$f" --user-groups 5 --no-full \
       --out "$out.tmp" > "$work/$m-$f.table.txt" 2> "$work/$m-$f.log"
   mv "$out.tmp" "$out"
-  local n el
-  n=$(done_count)
-  el=$(( $(date +%s) - start ))
-  echo "$m at $f done: $n of $total runs, $(( el / 60 )) min so far, ETA $(( el * (total - n) / (n > 0 ? n : 1) / 60 )) min (for the runs of this invocation)"
+  progress_done "$m at $f"
 }
-export -f run_market done_count
-export work epochs start total
+export -f run_market progress_done
+export work epochs start todo
 export XMREC_THREADS="${XMREC_THREADS:-1}"
 run_markets "$jobs" "$work" "${runs[@]}"
 

@@ -31,3 +31,13 @@ parse_common() {
   data_flag=()
   if [ -n "$data" ]; then data_flag=(--data "$data"); fi
 }
+
+# For resumable benches: call once a run has finished (from run_market); counts it in $work/.done-now
+# (clear that file before starting) and prints "LABEL done: n of $todo runs, minutes so far, ETA".
+progress_done() {
+  echo "$1" >> "$work/.done-now"
+  local n el
+  n=$(wc -l < "$work/.done-now")
+  el=$(( $(date +%s) - start ))
+  echo "$1 done: $n of $todo runs, $(( el / 60 )) min so far, ETA $(( el * (todo - n) / n / 60 )) min"
+}

@@ -51,13 +51,9 @@ if [ "$summarise_only" = 0 ]; then
           --epochs "$epochs" --no-epoch-validation --no-full --out "$out.tmp" > "$work/$name.table.txt" 2> "$work/$name.log"
     fi
     mv "$out.tmp" "$out"
-    local n el
-    echo "$1" >> "$work/.done-now"
-    n=$(wc -l < "$work/.done-now")
-    el=$(( $(date +%s) - start ))
-    echo "$t <- ${s:-(alone)} done: $n of $todo this time, $(( el / 60 )) min, ETA $(( el * (todo - n) / n / 60 )) min"
+    progress_done "$t <- ${s:-(alone)}"
   }
-  export -f run_market
+  export -f run_market progress_done
   export work epochs start todo
   export XMREC_THREADS="${XMREC_THREADS:-1}"
   rm -f "$work/.done-now"
