@@ -203,17 +203,41 @@ public final class Ddtcdr implements Scorer {
     /** {@code ||X^T X - I||_F}: zero for an orthogonal X. */
     public double orthogonalityGap() {
         double sum = 0;
-        for (int a = 0; a < d; a++) {
-            for (int b = 0; b < d; b++) {
-                double g = 0;
-                for (int c = 0; c < d; c++) {
-                    g += theta[offX + c * d + a] * theta[offX + c * d + b];
-                }
-                g -= a == b ? 1 : 0;
-                sum += g * g;
-            }
+        for (double g : gramMinusIdentity()) {
+            sum += g * g;
         }
         return Math.sqrt(sum);
+    }
+
+    /** {@code X^T X - I}, row-major. */
+    private double[] gramMinusIdentity() {
+        double[] g = new double[d * d];
+        for (int a = 0; a < d; a++) {
+            for (int b = 0; b < d; b++) {
+                double v = 0;
+                for (int c = 0; c < d; c++) {
+                    v += theta[offX + c * d + a] * theta[offX + c * d + b];
+                }
+                g[a * d + b] = v - (a == b ? 1 : 0);
+            }
+        }
+        return g;
+    }
+
+    /**
+     * The item as side k sees it, {@code a * own + (1 - a) * transferred} with the transferred part
+     * {@code X v_s} (target) or {@code X^T v_t} (source), into {@code r} from {@code at}.
+     */
+    private void itemRepresentation(int k, int item, double[] r, int at) {
+        int vo = offV[k] + item * d;
+        int vx = offV[1 - k] + item * d;
+        for (int a = 0; a < d; a++) {
+            double x = 0;
+            for (int b = 0; b < d; b++) {
+                x += (k == 0 ? theta[offX + a * d + b] : theta[offX + b * d + a]) * theta[vx + b];
+            }
+            r[at + a] = o.alpha() * theta[vo + a] + (1 - o.alpha()) * x;
+        }
     }
 
     /**
@@ -225,25 +249,14 @@ public final class Ddtcdr implements Scorer {
         clearGradient(u, i);
         double total = 0;
         double inv = 1.0 / u.length;
-        double[] r = new double[d];
-        double[] ot = new double[d];
         double[] dr = new double[d];
         for (int s = 0; s < u.length; s++) {
             int eu = offU[k] + u[s] * d;
             int vo = offV[k] + i[s] * d;
             int vx = offV[1 - k] + i[s] * d;
-            // item representation: a * own + (1 - a) * transferred
-            for (int a = 0; a < d; a++) {
-                double t = 0;
-                for (int b = 0; b < d; b++) {
-                    t += (k == 0 ? theta[offX + a * d + b] : theta[offX + b * d + a]) * theta[vx + b];
-                }
-                ot[a] = t;
-                r[a] = o.alpha() * theta[vo + a] + (1 - o.alpha()) * t;
-            }
             double[] h0 = act[0];
             System.arraycopy(theta, eu, h0, 0, d);
-            System.arraycopy(r, 0, h0, d, d);
+            itemRepresentation(k, i[s], h0, d);
             int last = widths.length - 1;
             for (int l = 1; l <= last; l++) {
                 for (int j = 0; j < widths[l]; j++) {
@@ -294,18 +307,10 @@ public final class Ddtcdr implements Scorer {
         double mean = total * inv;
         if (o.orthogonality() > 0) {
             // lambda * ||X^T X - I||^2, gradient 4 lambda X (X^T X - I)
-            double[] g = new double[d * d];
+            double[] g = gramMinusIdentity();
             double pen = 0;
-            for (int a = 0; a < d; a++) {
-                for (int b = 0; b < d; b++) {
-                    double v = 0;
-                    for (int c = 0; c < d; c++) {
-                        v += theta[offX + c * d + a] * theta[offX + c * d + b];
-                    }
-                    v -= a == b ? 1 : 0;
-                    g[a * d + b] = v;
-                    pen += v * v;
-                }
+            for (double v : g) {
+                pen += v * v;
             }
             mean += o.orthogonality() * pen;
             for (int c = 0; c < d; c++) {
@@ -390,18 +395,9 @@ public final class Ddtcdr implements Scorer {
 
     /** The pre-sigmoid score of side k (ranking by it equals ranking by the probability). */
     double logit(int k, int u, int i) {
-        int eu = offU[k] + u * d;
-        int vo = offV[k] + i * d;
-        int vx = offV[1 - k] + i * d;
         double[] h = new double[2 * d];
-        System.arraycopy(theta, eu, h, 0, d);
-        for (int a = 0; a < d; a++) {
-            double t = 0;
-            for (int b = 0; b < d; b++) {
-                t += (k == 0 ? theta[offX + a * d + b] : theta[offX + b * d + a]) * theta[vx + b];
-            }
-            h[d + a] = o.alpha() * theta[vo + a] + (1 - o.alpha()) * t;
-        }
+        System.arraycopy(theta, offU[k] + u * d, h, 0, d);
+        itemRepresentation(k, i, h, d);
         for (int l = 1; l < widths.length; l++) {
             double[] next = new double[widths[l]];
             for (int j = 0; j < widths[l]; j++) {
