@@ -35,6 +35,7 @@ if [ "$summarise_only" = 0 ]; then
     runs+=("$t:")
     for s in $markets; do [ "$s" != "$t" ] && runs+=("$t:$s"); done
   done
+  for t in $markets; do runs+=("$t:auto2"); done # the selector's two best sources together, last
   todo=0
   for r in "${runs[@]}"; do [ -s "$work/${r/:/-}.json" ] || todo=$((todo + 1)); done
   echo "$todo of ${#runs[@]} runs to do (the others are finished)"
@@ -47,6 +48,7 @@ if [ "$summarise_only" = 0 ]; then
       XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$t" --method nmf --epochs "$epochs" \
           --no-epoch-validation --no-full --out "$out.tmp" > "$work/$name.table.txt" 2> "$work/$name.log"
     else
+      [ "$s" = auto2 ] && s=auto:2
       XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$t" --source "$s" --method nmf++,maml,forec \
           --epochs "$epochs" --no-epoch-validation --no-full --out "$out.tmp" > "$work/$name.table.txt" 2> "$work/$name.log"
     fi
@@ -60,9 +62,14 @@ if [ "$summarise_only" = 0 ]; then
   run_markets "$jobs" "$work" "${runs[@]}"
 fi
 
-python3 - "$work" "$command" "$markets" > "$root/bench/results/source-scenarios.md" <<'PY'
+# the sources --source auto would pick (cheap: statistics of the data files, no training)
+XMREC_NO_BUILD=1 ./xmrec markets "${data_flag[@]}" --markets "${markets// /,}" --json "$work/markets.json" > /dev/null
+
+python3 - "$work" "$command" "$markets" "$root/bench/results/multi-source.md" \
+    > "$root/bench/results/source-scenarios.md" <<'PY'
 import json, sys, os, datetime
-work, command, markets = sys.argv[1], sys.argv[2], sys.argv[3].split()
+work, command, markets, multi_md = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
+auto = json.load(open(os.path.join(work, "markets.json")))["auto_sources"]
 methods = ["nmf++", "maml", "forec"]
 def load(name):
     p = os.path.join(work, name + ".json")
@@ -72,6 +79,7 @@ def val(run, method, split):
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
 pairs = {(t, s): load(f"{t}-{s}") for t in markets for s in markets if s != t}
 alone = {t: load(f"{t}-") for t in markets}
+two = {t: load(f"{t}-auto2") for t in markets}
 present = sum(1 for v in pairs.values() if v)
 some = next((v for v in pairs.values() if v), None)
 print("# Source-market scenarios (the paper's Table 4 and Figure 4)\n")
@@ -110,6 +118,78 @@ print("| target | sources where FOREC > MAML | mean relative change of FOREC ove
 print("|---|---:|---:|")
 for t, (b, n, r) in wins.items():
     print(f"| {t} | {b} of {n} | {100 * r:+.1f}% |")
+
+# --source auto: its pick against Best-Src (chosen by validation runs) and the best source in hindsight
+print("\n## Choosing the source automatically (`--source auto`)\n")
+print("`--source auto` picks, before any training, the market whose item purchase counts are most alike "
+      "(cosine; ties by how many of the target's interactions the source's catalogue covers). Best-Src needs a "
+      "training run per source and picks by validation; the hindsight column is the best test result of the six.\n")
+print("| target | method | auto pick | auto | Best-Src | best in hindsight | Ave-Src | auto - Best-Src | rank of the pick by test |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+summary = {m: [] for m in methods}
+best_single = {}
+for t in markets:
+    runs = {s: pairs[(t, s)] for s in markets if s != t and pairs[(t, s)]}
+    pick = auto[t][0]
+    if pick not in runs:
+        continue
+    for m in methods:
+        test = {s: val(r, m, "test") for s, r in runs.items()}
+        best = max(runs, key=lambda s: val(runs[s], m, "valid"))
+        oracle = max(test, key=test.get)
+        ave = sum(test.values()) / len(test)
+        rank = 1 + sum(1 for v in test.values() if v > test[pick])
+        summary[m].append((test[pick], test[best], test[oracle], ave, rank))
+        best_single[(t, m)] = (test[best], best, test[pick], pick)
+        print(f"| {t} | {m} | {pick} | {test[pick]:.4f} | {test[best]:.4f} ({best}) | {test[oracle]:.4f} ({oracle}) | "
+              f"{ave:.4f} | {test[pick] - test[best]:+.4f} | {rank} of {len(test)} |")
+for m, rows in summary.items():
+    if rows:
+        n = len(rows)
+        mean = [sum(r[k] for r in rows) / n for k in range(4)]
+        print(f"| **mean** | {m} | | **{mean[0]:.4f}** | **{mean[1]:.4f}** | **{mean[2]:.4f}** | **{mean[3]:.4f}** | "
+              f"**{mean[0] - mean[1]:+.4f}** | {sum(r[4] for r in rows) / n:.1f} on average |")
+
+# several sources at once (bench/results/multi-source.md: all six others in one trunk) against one source
+multi = {}
+if os.path.exists(multi_md):
+    lines = open(multi_md).read().split("## Test nDCG@10", 1)[-1].splitlines()
+    rows = [l for l in lines if l.startswith("|")]
+    if rows:
+        head = [c.strip() for c in rows[0].strip("|").split("|")]
+        for l in rows[2:]:
+            cells = [c.strip().strip("*") for c in l.strip("|").split("|")]
+            if cells[0] in markets:
+                multi[cells[0]] = {m: float(cells[head.index(m)]) for m in methods if m in head}
+if multi and best_single:
+    commit = next((l.split("`")[1] for l in open(multi_md) if "commit of the training runs" in l), "?")
+    print("\n## Several sources at once against the best single one\n")
+    print(f"All six other markets as sources in one trunk, from `bench/results/multi-source.md` (runs at `{commit[:7]}`, "
+          "same protocol, seed and epochs), against the single source chosen by validation (Best-Src) and by "
+          "`--source auto`. Test nDCG@10.\n")
+    print("| target | method | all six | auto:2 (sources) | Best-Src | all six - Best-Src | auto:2 - Best-Src | auto | all six - auto |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    wins = {m: 0 for m in methods}
+    wins2 = {m: 0 for m in methods}
+    count = {m: 0 for m in methods}
+    for t in markets:
+        for m in methods:
+            if (t, m) in best_single and m in multi.get(t, {}):
+                b, bs, a, ap = best_single[(t, m)]
+                v = multi[t][m]
+                wins[m] += v > b
+                count[m] += 1
+                if two[t]:
+                    w2 = val(two[t], m, "test")
+                    src2 = ",".join(two[t]["provenance"]["sources"]) if "sources" in two[t]["provenance"] else "auto:2"
+                    cells2 = f"{w2:.4f} ({src2}) | {b:.4f} ({bs}) | {v - b:+.4f} | {w2 - b:+.4f}"
+                    wins2[m] += w2 > b
+                else:
+                    cells2 = f"- | {b:.4f} ({bs}) | {v - b:+.4f} | -"
+                print(f"| {t} | {m} | {v:.4f} | {cells2} | {a:.4f} ({ap}) | {v - a:+.4f} |")
+    print("\n" + "; ".join(f"{m}: all six beat Best-Src on {wins[m]} of {count[m]} targets, auto:2 on {wins2[m]} of "
+                          f"{sum(1 for t in markets if two[t])}" for m in methods if count[m]) + ".")
+
 if improvements:
     print("\n## FOREC's improvement over single-market NMF across sources (Figure 4)\n")
     print("| target | min | q1 | median | q3 | max |")

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.MarketStatistics;
 import io.xmrec.core.data.Markets;
+import io.xmrec.core.data.SourceSelector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +21,7 @@ import java.util.Map;
 @Command(name = "markets", mixinStandardHelpOptions = true,
         description = "Describes markets before any training: users, items, interactions, the distribution of ratings, "
                 + "the cosine similarity of every pair's item purchase-count vectors (the FOREC paper's Figure 2) and "
-                + "how much of each target's catalogue each source sells. Tables on stdout; --json and --svg (a heat "
+                + "how much of each target's catalogue each source sells, and the sources --source auto would pick. Tables on stdout; --json and --svg (a heat "
                 + "map of the similarities) on request.")
 final class MarketsCommand implements java.util.concurrent.Callable<Integer> {
 
@@ -64,6 +65,14 @@ final class MarketsCommand implements java.util.concurrent.Callable<Integer> {
         out.println(matrix(names, (a, b) -> a.equals(b) ? 1.0 : s.pair(a, b).itemCoverage()));
         out.println("share of the target's (row) interactions with items the source (column) sells");
         out.println(matrix(names, (a, b) -> a.equals(b) ? 1.0 : s.pair(a, b).interactionCoverage()));
+        Map<String, List<String>> ranked = new java.util.LinkedHashMap<>();
+        if (names.size() > 1) {
+            out.println("sources for --source auto, best first (cosine, then interaction coverage)");
+            for (String t : names) {
+                ranked.put(t, SourceSelector.rank(s, t).stream().map(MarketStatistics.Pair::source).toList());
+                out.println(String.format(Locale.ROOT, "%-8s%s", t, String.join(" ", ranked.get(t))));
+            }
+        }
         out.flush();
         if (json != null) {
             ObjectMapper om = new ObjectMapper();
@@ -82,6 +91,8 @@ final class MarketsCommand implements java.util.concurrent.Callable<Integer> {
                 bySource.forEach((src, p) -> to.putObject(src).put("cosine", p.cosine())
                         .put("item_coverage", p.itemCoverage()).put("interaction_coverage", p.interactionCoverage()));
             });
+            ObjectNode auto = root.putObject("auto_sources");
+            ranked.forEach((t, r) -> r.forEach(auto.putArray(t)::add));
             Files.writeString(json, om.writerWithDefaultPrettyPrinter().writeValueAsString(root));
         }
         if (svg != null) {

@@ -49,6 +49,9 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--no-reference", description = "Do not train the single-market NMF reference models (the dashboard's comparison line).")
     boolean noReference;
 
+    @Option(names = "--no-source-heads", description = "A market without a head of its own starts its fork's head from random weights instead of from the head of its most similar market (the --source auto ranking) forked on the same trunk.")
+    boolean noSourceHeads;
+
     @Option(names = "--window", description = "Training interactions kept per market (default: 200000).")
     int window = 200_000;
 
@@ -94,7 +97,8 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
                 .withTraining(NcfOptions.defaults().withEpochs(epochs), MamlOptions.defaults(),
                         ForecFork.Options.defaults().withEpochs(epochs), warmEpochs)
                 .withRollbackMargin(rollbackMargin)
-                .withWorkers(workers, !noReference);
+                .withWorkers(workers, !noReference)
+                .withSourceHeads(!noSourceHeads);
     }
 
     ContinualUpdater.Group group() {

@@ -106,6 +106,10 @@ class ContinualUpdaterIntegrationTest {
                 assertTrue(two.versions().get("in") > one.versions().get("in"), "versions only increase across restarts");
                 assertTrue(log.stream().anyMatch(l -> l.startsWith("updater: trunk v2") && l.contains("warm from trunk v1")),
                         "the second trunk starts from the first: " + log);
+                // in keeps its own head; jp has none, so its head starts from the head of in's fork on the same trunk
+                assertTrue(log.stream().anyMatch(l -> l.startsWith("updater: fork of in on trunk v2 (head warm")), log.toString());
+                assertTrue(log.stream().anyMatch(l -> l.startsWith("updater: fork of jp on trunk v2 (head from in's")),
+                        "jp's head from in's: " + log);
                 ServedModel j = client.await("jp", 1, Duration.ofSeconds(30));
                 assertTrue(j.users().size() > 200, "jp's users: " + j.users().size());
             } finally {

@@ -109,4 +109,23 @@ class XmrecCliTest {
         Run bad = run("compare", out.toString(), out2.toString());
         assertTrue(bad.code() != 0 && bad.err().contains("choose one with --method-a"), bad.err());
     }
+
+    @Test
+    void marketsDescribesEveryPairAndRanksTheSourcesAutoWouldPick() throws Exception {
+        Path json = tmp.resolve("markets.json");
+        Run r = run("markets", "--data", TestData.dir().toString(), "--markets", "in,jp,uk,mx", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("sources for --source auto"), r.out());
+        JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        JsonNode pairs = root.path("pairs");
+        for (String t : List.of("in", "jp", "uk", "mx")) {
+            JsonNode ranked = root.path("auto_sources").path(t);
+            assertEquals(3, ranked.size(), t);
+            for (int i = 1; i < ranked.size(); i++) { // best first: by cosine, never rising
+                assertTrue(pairs.path(t).path(ranked.get(i - 1).asText()).path("cosine").asDouble()
+                        >= pairs.path(t).path(ranked.get(i).asText()).path("cosine").asDouble(), ranked.toString());
+            }
+        }
+        assertEquals("uk", root.path("auto_sources").path("mx").get(0).asText()); // the closest pair of the seven
+    }
 }

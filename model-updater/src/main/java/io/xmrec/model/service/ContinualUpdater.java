@@ -1,5 +1,8 @@
 package io.xmrec.model.service;
 
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.data.MarketStatistics;
+import io.xmrec.core.data.SourceSelector;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.core.holdout.Split;
@@ -112,7 +115,7 @@ public final class ContinualUpdater implements AutoCloseable {
                            int windowPerMarket, long retrainEvery, Duration retrainInterval, NcfOptions ncf,
                            MamlOptions maml, ForecFork.Options forec, int continualEpochs, int warmEpochs,
                            UserFoldIn.Options foldIn, double rollbackMargin, int evalNegatives, int workers,
-                           boolean references, long seed) {
+                           boolean references, boolean sourceHeads, long seed) {
         public Settings {
             if (minInteractions < 3 || bootstrapInteractions < 1 || microBatch < 1 || windowPerMarket < 1
                     || retrainEvery < 1 || continualEpochs < 1 || warmEpochs < 1 || workers < 1 || evalNegatives < 1
@@ -124,55 +127,66 @@ public final class ContinualUpdater implements AutoCloseable {
         public static Settings defaults() {
             return new Settings(7, 20_000, 500, Duration.ofMillis(500), 200_000, 200_000, Duration.ofMinutes(30),
                     NcfOptions.defaults().withEpochs(5), MamlOptions.defaults(), ForecFork.Options.defaults().withEpochs(5),
-                    1, 2, STREAMING_FOLD_IN, 0.02, 99, 2, true, 42);
+                    1, 2, STREAMING_FOLD_IN, 0.02, 99, 2, true, true, 42);
         }
 
         public Settings withMinInteractions(int n) {
             return new Settings(n, bootstrapInteractions, microBatch, maxDelay, windowPerMarket, retrainEvery,
                     retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
-                    evalNegatives, workers, references, seed);
+                    evalNegatives, workers, references, sourceHeads, seed);
         }
 
         public Settings withBootstrap(long n) {
             return new Settings(minInteractions, n, microBatch, maxDelay, windowPerMarket, retrainEvery,
                     retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
-                    evalNegatives, workers, references, seed);
+                    evalNegatives, workers, references, sourceHeads, seed);
         }
 
         public Settings withMicroBatch(int n, Duration delay) {
             return new Settings(minInteractions, bootstrapInteractions, n, delay, windowPerMarket, retrainEvery,
                     retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
-                    evalNegatives, workers, references, seed);
+                    evalNegatives, workers, references, sourceHeads, seed);
         }
 
         public Settings withWindow(int n) {
             return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, n, retrainEvery,
                     retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
-                    evalNegatives, workers, references, seed);
+                    evalNegatives, workers, references, sourceHeads, seed);
         }
 
         public Settings withRetrain(long every, Duration interval) {
             return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket, every,
                     interval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
-                    evalNegatives, workers, references, seed);
+                    evalNegatives, workers, references, sourceHeads, seed);
         }
 
         public Settings withTraining(NcfOptions n, MamlOptions m, ForecFork.Options f, int warm) {
             return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
                     retrainEvery, retrainInterval, n, m, f, continualEpochs, warm, foldIn, rollbackMargin,
-                    evalNegatives, workers, references, seed);
+                    evalNegatives, workers, references, sourceHeads, seed);
         }
 
         public Settings withRollbackMargin(double margin) {
             return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
                     retrainEvery, retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, margin,
-                    evalNegatives, workers, references, seed);
+                    evalNegatives, workers, references, sourceHeads, seed);
         }
 
         public Settings withWorkers(int n, boolean refs) {
             return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
                     retrainEvery, retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
-                    evalNegatives, n, refs, seed);
+                    evalNegatives, n, refs, sourceHeads, seed);
+        }
+
+        /**
+         * Whether a market without a head of its own (new, or after a restart with nothing published)
+         * starts its fork's head from the head of the market {@link SourceSelector} ranks first among
+         * those already forked on the same trunk, instead of from random weights.
+         */
+        public Settings withSourceHeads(boolean on) {
+            return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
+                    retrainEvery, retrainInterval, ncf, maml, forec, continualEpochs, warmEpochs, foldIn, rollbackMargin,
+                    evalNegatives, workers, references, on, seed);
         }
     }
 
@@ -901,17 +915,27 @@ public final class ContinualUpdater implements AutoCloseable {
                 splits.stream().map(MarketSplit::market).toList(), all.users().size(), all.items().size(), how, secs));
         report("*", "trunk", version, version, 0, 0, null, null, secs);
         trunk = next;
-        for (MarketSplit s : splits) {
+        List<String> headLayers = ForecFork.headLayers(o, settings.forec());
+        Map<String, NcfModel> forked = new TreeMap<>(); // this trunk's forks, for heads of markets that have none
+        MarketStatistics stats = settings.sourceHeads() && splits.size() > 1 ? MarketStatistics.of(splits.stream()
+                .map(s -> new MarketData(s.market(), null, "", s.users().stream().flatMap(u -> u.train().stream())
+                        .toList(), 0)).toList()) : null;
+        for (MarketSplit s : forkOrder(splits, previous)) {
             if (Thread.currentThread().isInterrupted()) {
                 return;
             }
             long f0 = System.nanoTime();
             NcfModel forec = ForecFork.fork(next, settings.forec(), o.seed());
             NcfModel before = previous.get(s.market());
-            boolean warmHead = before != null && before.architecture() == NcfArchitecture.FOREC;
-            if (warmHead) {
-                for (String layer : ForecFork.headLayers(o, settings.forec())) {
-                    warmHead &= ParameterTransfer.copyIfSameShape(before, forec, layer);
+            boolean warmHead = before != null && before.architecture() == NcfArchitecture.FOREC
+                    && copyHead(before, forec, headLayers);
+            String head = warmHead ? "warm" : "new";
+            if (!warmHead && stats != null) {
+                for (MarketStatistics.Pair p : SourceSelector.rank(stats, s.market())) {
+                    if (forked.containsKey(p.source()) && copyHead(forked.get(p.source()), forec, headLayers)) {
+                        head = String.format(java.util.Locale.ROOT, "from %s's (cosine %.3f)", p.source(), p.cosine());
+                        break;
+                    }
                 }
             }
             CrossMarketDataset target = all.restrictedTo(List.of(s.market()));
@@ -922,10 +946,36 @@ public final class ContinualUpdater implements AutoCloseable {
             RankSummary v = validate(forec, evalSet, negatives(evalSet));
             ModelCodec.Meta meta = new ModelCodec.Meta(version, version, job.offsets, job.watermark, v.ndcg(), v.hitRate());
             int bytes = publisher.publish(Topics.FORKS, ModelCodec.toRecord(s.market(), forec, meta));
+            if (stats != null) {
+                forked.put(s.market(), forec);
+            }
             log.accept(String.format("updater: fork of %s on trunk v%d (head %s, %d epochs): valid nDCG@10 %.4f, %,d bytes "
-                    + "in %.1fs", s.market(), version, warmHead ? "warm" : "new", epochs, v.ndcg(), bytes,
-                    (System.nanoTime() - f0) / 1e9));
+                    + "in %.1fs", s.market(), version, head, epochs, v.ndcg(), bytes, (System.nanoTime() - f0) / 1e9));
         }
+    }
+
+    /**
+     * The order forks are trained in: markets with a head of their own first, then the others by
+     * size, largest first, so that a market without a head finds the heads of those forked before
+     * it to start from.
+     */
+    static List<MarketSplit> forkOrder(List<MarketSplit> splits, Map<String, NcfModel> previous) {
+        List<MarketSplit> out = new ArrayList<>(splits);
+        out.sort(java.util.Comparator.comparing((MarketSplit s) -> {
+            NcfModel m = previous.get(s.market());
+            return m == null || m.architecture() != NcfArchitecture.FOREC;
+        }).thenComparing(s -> -s.users().stream().mapToLong(u -> u.train().size()).sum()).thenComparing(MarketSplit::market));
+        return out;
+    }
+
+    /** Copies a fork's market-owned layers into another fork of the same trunk shape; false if any does not fit. */
+    private static boolean copyHead(NcfModel from, NcfModel to, List<String> layers) {
+        for (String layer : layers) {
+            if (!ParameterTransfer.copyIfSameShape(from, to, layer)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
