@@ -56,9 +56,10 @@ final class OfflineCommand implements Callable<Integer> {
     int userGroups;
 
     @Option(names = "--method", paramLabel = "M[,M...]", defaultValue = "nmf",
-            description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, ddtcdr"
-                    + " (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf needs gmf and mlp,"
-                    + " maml and nmf-forec need nmf++, forec needs maml; ++, maml and forec need --source; ddtcdr pairs"
+            description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, "
+                    + "forec-src-head, ddtcdr (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf "
+                    + "needs gmf and mlp, maml and nmf-forec need nmf++, forec needs maml; forec-src-head is forec whose "
+                    + "head starts from a fork fine-tuned on the first source; ++, maml and forec need --source; ddtcdr pairs"
                     + " the target with one --source (its own GMFs for the initial tables).")
     String methods;
 

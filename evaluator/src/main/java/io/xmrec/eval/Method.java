@@ -20,6 +20,11 @@ public enum Method {
     NMF_FOREC("nmf-forec", NcfArchitecture.FOREC, true),
     /** MAML trunk forked with a market head and fine-tuned on the target. */
     FOREC("forec", NcfArchitecture.FOREC, true),
+    /**
+     * FOREC whose head starts from the head of a fork fine-tuned on the (first) source market,
+     * instead of from random weights: how the continual updater starts a market without a head.
+     */
+    FOREC_SRC_HEAD("forec-src-head", NcfArchitecture.FOREC, true),
     /** DDTCDR adapted to markets: target and source MLPs coupled by an orthogonal map of item embeddings (one source). */
     DDTCDR("ddtcdr", null, true);
 
@@ -53,6 +58,6 @@ public enum Method {
                 return m;
             }
         }
-        throw new IllegalArgumentException("unknown method '" + s + "': expected one of pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, ddtcdr");
+        throw new IllegalArgumentException("unknown method '" + s + "': expected one of pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, forec-src-head, ddtcdr");
     }
 }

@@ -225,7 +225,8 @@ public final class OfflineExperiment {
         }
 
         private Stage train(String name) {
-            boolean pp = name.endsWith("++") || name.equals("maml") || name.endsWith("forec") || name.equals("ddtcdr");
+            boolean pp = name.endsWith("++") || name.equals("maml") || name.endsWith("forec") || name.equals("forec-src-head")
+                    || name.equals("ddtcdr");
             CrossMarketDataset ds = pp ? cross : single;
             String market = ds.target().market();
             return switch (name) {
@@ -256,25 +257,40 @@ public final class OfflineExperiment {
                             run.metaStepsPerSecond()));
                     yield new Stage(run.model(), run.seconds(), 0, run.metaStepsPerSecond(), List.of("nmf++"));
                 }
-                case "nmf-forec", "forec" -> {
-                    String from = name.equals("forec") ? "maml" : "nmf++";
+                case "nmf-forec", "forec", "forec-src-head" -> {
+                    String from = name.equals("nmf-forec") ? "nmf++" : "maml";
                     NcfModel trunk = get(from).model();
                     NcfModel forked = ForecFork.fork(trunk, config.forec(), config.options().seed());
-                    NcfOptions ft = config.options().withEpochs(config.forec().epochs())
-                            .withBatchSize(config.forec().batchSize());
-                    CrossMarketDataset targetOnly = ds.restrictedTo(List.of(market));
-                    log.accept(String.format("[%s %s] fine-tuning a fork of %s on %s only: head %s, lr %s, l2 %s, batch %d, %d epochs",
-                            market, name, from, market, config.forec().headWidths(), config.forec().learningRate(),
-                            config.forec().l2(), config.forec().batchSize(), config.forec().epochs()));
-                    NcfTrainer.TrainingRun run = new NcfTrainer(ft, progress(name, ds.target(), ds, negatives))
-                            .train(forked, targetOnly);
-                    log.accept(String.format("[%s %s] fine-tuned in %.1fs (%.0f samples/s)", market, name, run.seconds(),
-                            run.samplesPerSecond()));
-                    yield new Stage(run.model(), run.seconds(), run.samplesPerSecond(), 0, List.of(from));
+                    double sourceSeconds = 0;
+                    if (name.equals("forec-src-head")) { // a fork fine-tuned on the source first; its head is the start
+                        String source = ds.markets().get(1).market();
+                        NcfModel sourceFork = ForecFork.fork(trunk, config.forec(), config.options().seed());
+                        NcfTrainer.TrainingRun s = fineTuneFork(name, market, source, from, sourceFork, ds, null);
+                        sourceSeconds = s.seconds();
+                        if (!ForecFork.copyHead(s.model(), forked, config.forec())) {
+                            throw new IllegalStateException("the head of " + source + "'s fork does not fit " + market + "'s");
+                        }
+                    }
+                    NcfTrainer.TrainingRun run = fineTuneFork(name, market, market, from, forked, ds,
+                            progress(name, ds.target(), ds, negatives));
+                    yield new Stage(run.model(), run.seconds() + sourceSeconds, run.samplesPerSecond(), 0, List.of(from));
                 }
                 case "ddtcdr" -> ddtcdr(ds);
                 default -> throw new IllegalArgumentException("no training stage called " + name);
             };
+        }
+
+        /** Fine-tunes a fork of {@code from} on one market's data only (FOREC's last step). */
+        private NcfTrainer.TrainingRun fineTuneFork(String name, String target, String on, String from, NcfModel fork,
+                                                    CrossMarketDataset ds, NcfTrainer.EpochListener progress) {
+            NcfOptions ft = config.options().withEpochs(config.forec().epochs()).withBatchSize(config.forec().batchSize());
+            log.accept(String.format("[%s %s] fine-tuning a fork of %s on %s only: head %s, lr %s, l2 %s, batch %d, %d epochs",
+                    target, name, from, on, config.forec().headWidths(), config.forec().learningRate(),
+                    config.forec().l2(), config.forec().batchSize(), config.forec().epochs()));
+            NcfTrainer.TrainingRun run = new NcfTrainer(ft, progress).train(fork, ds.restrictedTo(List.of(on)));
+            log.accept(String.format("[%s %s] fine-tuned on %s in %.1fs (%.0f samples/s)", target, name, on, run.seconds(),
+                    run.samplesPerSecond()));
+            return run;
         }
 
         /**

@@ -45,8 +45,8 @@ class OfflineExperimentIntegrationTest {
         NativeThreads.apply(1);
         Map<String, MarketData> data = Map.of("in", TestData.market("in"), "jp", TestData.market("jp"));
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
-        OfflineConfig c = new OfflineConfig("in", List.of("jp"), List.of(Method.POP, Method.MAML, Method.FOREC), o,
-                MamlOptions.defaults().withMaxMetaSteps(50), ForecFork.Options.defaults().withEpochs(2).withBatchSize(64),
+        OfflineConfig c = new OfflineConfig("in", List.of("jp"), List.of(Method.POP, Method.MAML, Method.FOREC,
+                Method.FOREC_SRC_HEAD), o, MamlOptions.defaults().withMaxMetaSteps(50), ForecFork.Options.defaults().withEpochs(2).withBatchSize(64),
                 7, 99, false, null, null, cache, false);
         List<String> log = new ArrayList<>();
         OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
@@ -58,6 +58,12 @@ class OfflineExperimentIntegrationTest {
         assertTrue(maml.metaStepsPerSecond() > 0);
         assertTrue(forec.pipelineSeconds() > forec.trainSeconds(), "the pipeline includes NMF++ and MAML");
         assertTrue(log.stream().anyMatch(l -> l.contains("[in maml] epoch 1/1: 50 meta-steps")), log.toString());
+        // FOREC with the head of a fork fine-tuned on jp first: same trunk, jp's fork trained, then in's
+        MethodResult srcHead = find(out, "forec-src-head", Split.VALIDATION);
+        assertTrue(srcHead.sampled().ndcg() > pop.sampled().ndcg(), "source-head FOREC " + srcHead.sampled().ndcg());
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("[in forec-src-head] fine-tuned on jp")), log.toString());
+        assertTrue(srcHead.trainSeconds() > 0 && srcHead.sampled().ndcg() != forec.sampled().ndcg(),
+                "a different start gives a different model: " + srcHead.sampled().ndcg() + " vs " + forec.sampled().ndcg());
 
         // jp as target with in as source has the same trunk: it comes from the cache, not from training
         OfflineConfig jp = new OfflineConfig("jp", List.of("in"), List.of(Method.MAML), o, c.maml(), c.forec(),

@@ -76,6 +76,20 @@ public final class ForecFork {
         return out;
     }
 
+    /**
+     * Copies the market-owned layers ({@link #headLayers}) of one fork into another fork of a trunk
+     * of the same shape, e.g. a market's previous head, or another market's head as a starting
+     * point; false (and possibly partly copied) if any layer does not fit.
+     */
+    public static boolean copyHead(NcfModel from, NcfModel to, Options o) {
+        for (String layer : headLayers(to.options(), o)) {
+            if (!ParameterTransfer.copyIfSameShape(from, to, layer)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Forks a trained NMF trunk into a FOREC model for one market. */
     public static NcfModel fork(NcfModel trunk, Options o, long seed) {
         if (trunk.architecture() != NcfArchitecture.NMF) {

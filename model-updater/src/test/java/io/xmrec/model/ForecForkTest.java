@@ -121,4 +121,22 @@ class ForecForkTest {
         other.graph().params().addi(0.01);
         assertThrows(IllegalArgumentException.class, () -> head.applyTo(ForecFork.fork(other, o, 1), other));
     }
+
+    @Test
+    void copyHeadMakesAnotherForkOfTheSameTrunkScoreAlikeAndRefusesOtherWidths() {
+        CrossMarketDataset d = MamlTrainerTest.twoMarkets();
+        NcfModel trunk = trunk(d);
+        ForecFork.Options o = ForecFork.Options.defaults();
+        NcfModel source = ForecFork.fork(trunk, o, 1);
+        new NcfTrainer(trunk.options().withEpochs(2).withBatchSize(32), null).train(source, d.restrictedTo(List.of("bb")));
+        NcfModel target = ForecFork.fork(trunk, o, 2);
+        int[] u = {0, 1, 2, 3, 4, 5, 6, 7};
+        int[] i = {7, 6, 5, 4, 3, 2, 1, 0};
+        assertFalse(java.util.Arrays.equals(source.score(u, i), target.score(u, i)), "a fresh head scores differently");
+        assertTrue(ForecFork.copyHead(source, target, o));
+        assertArrayEquals(source.score(u, i), target.score(u, i));
+        NcfModel wider = ForecFork.fork(trunk, new ForecFork.Options(List.of(48), o.learningRate(), o.l2(), o.batchSize(),
+                o.epochs()), 3);
+        assertFalse(ForecFork.copyHead(source, wider, o));
+    }
 }

@@ -915,7 +915,6 @@ public final class ContinualUpdater implements AutoCloseable {
                 splits.stream().map(MarketSplit::market).toList(), all.users().size(), all.items().size(), how, secs));
         report("*", "trunk", version, version, 0, 0, null, null, secs);
         trunk = next;
-        List<String> headLayers = ForecFork.headLayers(o, settings.forec());
         Map<String, NcfModel> forked = new TreeMap<>(); // this trunk's forks, for heads of markets that have none
         MarketStatistics stats = settings.sourceHeads() && splits.size() > 1 ? MarketStatistics.of(splits.stream()
                 .map(s -> new MarketData(s.market(), null, "", s.users().stream().flatMap(u -> u.train().stream())
@@ -928,11 +927,11 @@ public final class ContinualUpdater implements AutoCloseable {
             NcfModel forec = ForecFork.fork(next, settings.forec(), o.seed());
             NcfModel before = previous.get(s.market());
             boolean warmHead = before != null && before.architecture() == NcfArchitecture.FOREC
-                    && copyHead(before, forec, headLayers);
+                    && ForecFork.copyHead(before, forec, settings.forec());
             String head = warmHead ? "warm" : "new";
             if (!warmHead && stats != null) {
                 for (MarketStatistics.Pair p : SourceSelector.rank(stats, s.market())) {
-                    if (forked.containsKey(p.source()) && copyHead(forked.get(p.source()), forec, headLayers)) {
+                    if (forked.containsKey(p.source()) && ForecFork.copyHead(forked.get(p.source()), forec, settings.forec())) {
                         head = String.format(java.util.Locale.ROOT, "from %s's (cosine %.3f)", p.source(), p.cosine());
                         break;
                     }
@@ -966,16 +965,6 @@ public final class ContinualUpdater implements AutoCloseable {
             return m == null || m.architecture() != NcfArchitecture.FOREC;
         }).thenComparing(s -> -s.users().stream().mapToLong(u -> u.train().size()).sum()).thenComparing(MarketSplit::market));
         return out;
-    }
-
-    /** Copies a fork's market-owned layers into another fork of the same trunk shape; false if any does not fit. */
-    private static boolean copyHead(NcfModel from, NcfModel to, List<String> layers) {
-        for (String layer : layers) {
-            if (!ParameterTransfer.copyIfSameShape(from, to, layer)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
