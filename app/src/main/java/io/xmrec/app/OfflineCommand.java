@@ -348,7 +348,8 @@ final class OfflineCommand implements Callable<Integer> {
     }
 
     private void printTable(List<MethodResult> results) {
-        String fmt = "%-6s %-9s %-5s %6s %8s %8s %8s %8s %9s %9s%n";
+        int w = Math.max(9, results.stream().mapToInt(r -> r.method().length()).max().orElse(0));
+        String fmt = "%-6s %-" + w + "s %-5s %6s %8s %8s %8s %8s %9s %9s%n";
         stdout.printf(fmt, "market", "method", "split", "users", "HR@10", "nDCG@10", "fHR@10", "fnDCG@10", "train_s", "samples/s");
         for (MethodResult r : results) {
             stdout.printf(fmt, r.market(), r.method(), r.split().label(), r.sampled().users(),

@@ -49,7 +49,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--no-reference", description = "Do not train the single-market NMF reference models (the dashboard's comparison line).")
     boolean noReference;
 
-    @Option(names = "--no-source-heads", description = "A market without a head of its own starts its fork's head from random weights instead of from the head of its most similar market (the --source auto ranking) forked on the same trunk.")
+    @Option(names = "--no-source-heads", description = "A market without a head of its own starts its fork's head from random weights instead of from the head of the market --source auto would pick for it, when that one is forked on the same trunk before it.")
     boolean noSourceHeads;
 
     @Option(names = "--window", description = "Training interactions kept per market (default: 200000).")

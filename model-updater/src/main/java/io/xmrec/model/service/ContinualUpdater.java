@@ -179,9 +179,9 @@ public final class ContinualUpdater implements AutoCloseable {
         }
 
         /**
-         * Whether a market without a head of its own (new, or after a restart with nothing published)
-         * starts its fork's head from the head of the market {@link SourceSelector} ranks first among
-         * those already forked on the same trunk, instead of from random weights.
+         * Whether a market without a head of its own (new, or at the first trunk) starts its fork's
+         * head from the head of the market {@link SourceSelector} ranks first for it, when that one is
+         * already forked on the same trunk, instead of from random weights.
          */
         public Settings withSourceHeads(boolean on) {
             return new Settings(minInteractions, bootstrapInteractions, microBatch, maxDelay, windowPerMarket,
@@ -929,12 +929,11 @@ public final class ContinualUpdater implements AutoCloseable {
             boolean warmHead = before != null && before.architecture() == NcfArchitecture.FOREC
                     && ForecFork.copyHead(before, forec, settings.forec());
             String head = warmHead ? "warm" : "new";
-            if (!warmHead && stats != null) {
-                for (MarketStatistics.Pair p : SourceSelector.rank(stats, s.market())) {
-                    if (forked.containsKey(p.source()) && ForecFork.copyHead(forked.get(p.source()), forec, settings.forec())) {
-                        head = String.format(java.util.Locale.ROOT, "from %s's (cosine %.3f)", p.source(), p.cosine());
-                        break;
-                    }
+            if (!warmHead && stats != null) { // the market --source auto would pick, if it is forked already
+                MarketStatistics.Pair p = SourceSelector.rank(stats, s.market()).get(0);
+                NcfModel from = forked.get(p.source());
+                if (from != null && ForecFork.copyHead(from, forec, settings.forec())) {
+                    head = String.format(java.util.Locale.ROOT, "from %s's (cosine %.3f)", p.source(), p.cosine());
                 }
             }
             CrossMarketDataset target = all.restrictedTo(List.of(s.market()));
