@@ -4,9 +4,13 @@
 # on 100%, 50%, 25% and 10% of each target user's training interactions (sources untouched).
 # Source uk (for target uk: de). Resumable: a run whose JSON exists is not run again. Writes
 # bench/results/analyses.md with tables and two SVG plots next to it.
+# --equal-steps: train on a fraction f for epochs/f epochs (training and FOREC's fine-tuning), i.e. as
+# many steps as on all the data (the ++ methods then also see as many source samples); into
+# bench/runs/analyses-equal-steps and bench/results/analyses-equal-steps.md (+ SVGs); its 100% runs
+# are the plain ones (copied from bench/runs/analyses when there).
 #
 #   bench/analyses.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 25] [--jobs 2]
-#                     [--fractions "1 0.5 0.25 0.1"]
+#                     [--fractions "1 0.5 0.25 0.1"] [--equal-steps]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -15,6 +19,7 @@ markets="ca de fr in jp mx uk"
 epochs=25
 jobs=2
 fractions="1 0.5 0.25 0.1"
+equal_steps=0
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 parse_common "$@"
@@ -22,13 +27,17 @@ set -- "${rest[@]+"${rest[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --fractions) fractions="$2"; shift 2 ;;
+    --equal-steps) equal_steps=1; shift ;;
     *) echo "analyses.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
-work="$root/bench/runs/analyses"
+name=analyses
+[ "$equal_steps" = 1 ] && name=analyses-equal-steps
+work="$root/bench/runs/$name"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null
 command="bench/analyses.sh --markets \"$markets\" --epochs $epochs --jobs $jobs --fractions \"$fractions\""
+[ "$equal_steps" = 1 ] && command="$command --equal-steps"
 
 runs=()
 for m in $markets; do
@@ -42,22 +51,28 @@ rm -f "$work/.done-now"
 run_market() { # "market:fraction"
   local m="${1%%:*}" f="${1##*:}" src=uk
   [ "$m" = uk ] && src=de
-  local out="$work/$m-$f.json"
+  local out="$work/$m-$f.json" e="$epochs"
   [ -s "$out" ] && return 0
+  if [ "$equal_steps" = 1 ]; then
+    local plain="$root/bench/runs/analyses/$m-$f.json"
+    if [ "$f" = 1 ] && [ -s "$plain" ]; then cp "$plain" "$out"; progress_done "$m at $f (plain run)"; return 0; fi
+    e=$(python3 -c "print(round($epochs / $f))")
+  fi
   XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method nmf,nmf++,maml,forec \
-      --epochs "$epochs" --no-epoch-validation --target-fraction "$f" --user-groups 5 --no-full \
+      --epochs "$e" --forec-epochs "$e" --no-epoch-validation --target-fraction "$f" --user-groups 5 --no-full \
       --out "$out.tmp" > "$work/$m-$f.table.txt" 2> "$work/$m-$f.log"
   mv "$out.tmp" "$out"
   progress_done "$m at $f"
 }
 export -f run_market progress_done
-export work epochs start todo
+export work epochs start todo equal_steps root
 export XMREC_THREADS="${XMREC_THREADS:-1}"
 run_markets "$jobs" "$work" "${runs[@]}"
 
-python3 - "$work" "$command" "$markets" "$fractions" > "$root/bench/results/analyses.md" <<'PY'
+python3 - "$work" "$command" "$markets" "$fractions" "$name" "$epochs" > "$root/bench/results/$name.md" <<'PY'
 import json, sys, os, glob, datetime
-work, command, markets, fractions = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+work, command, markets, fractions, name, epochs = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split(), sys.argv[5], int(sys.argv[6])
+equal = name.endswith("equal-steps")
 methods = ["nmf", "nmf++", "maml", "forec"]
 runs = {}
 for m in markets:
@@ -68,7 +83,11 @@ for m in markets:
 any_run = next(iter(runs.values()))
 prov = any_run["provenance"]
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
-print("# Analyses: user groups and target data size (the paper's Figure 5)\n")
+print("# Analyses: user groups and target data size (the paper's Figure 5)" + (", equal steps" if equal else "") + "\n")
+if equal:
+    print("Every fraction f trained for round(epochs / f) epochs (NMF, NMF++ and FOREC's fine-tuning): as many steps "
+          "as with all the data, so the ++ methods also see as many source samples. Epochs: "
+          + ", ".join(f"{float(f) * 100:.0f}%: {round(epochs / float(f))}" for f in fractions) + ".\n")
 print(f"- command: `{command}`")
 print(f"- commit of the runs: `{prov['git_commit']}`; summary written {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores")
@@ -155,12 +174,12 @@ def svg_lines(path, title, xlabels, series, ylabel):
 
 mean = lambda v: sum(v) / len(v) if v else None
 res = os.path.join(os.path.dirname(work), "..", "results")
-svg_lines(os.path.join(res, "analyses-user-groups.svg"), "Test nDCG@10 by user group (mean over markets)",
+svg_lines(os.path.join(res, f"{name}-user-groups.svg"), "Test nDCG@10 by user group (mean over markets)",
           ["g1 (cold)", "g2", "g3", "g4", "g5 (warm)"], {me: [mean(v) for v in groups_mean[me]] for me in methods},
           "nDCG@10")
-svg_lines(os.path.join(res, "analyses-data-size.svg"), "Test nDCG@10 by target training data (mean over markets)",
+svg_lines(os.path.join(res, f"{name}-data-size.svg"), "Test nDCG@10 by target training data (mean over markets)",
           [f"{float(f) * 100:.0f}%" for f in fractions], {me: [mean(size_mean[me][f]) for f in fractions] for me in methods},
           "nDCG@10")
-print("\nPlots: `analyses-user-groups.svg`, `analyses-data-size.svg`.")
+print(f"\nPlots: `{name}-user-groups.svg`, `{name}-data-size.svg`.")
 PY
-echo "wrote bench/results/analyses.md"
+echo "wrote bench/results/$name.md"

@@ -35,7 +35,6 @@ if [ "$summarise_only" = 0 ]; then
     runs+=("$t:")
     for s in $markets; do [ "$s" != "$t" ] && runs+=("$t:$s"); done
   done
-  for t in $markets; do runs+=("$t:auto2"); done # the selector's two best sources together, last
   todo=0
   for r in "${runs[@]}"; do [ -s "$work/${r/:/-}.json" ] || todo=$((todo + 1)); done
   echo "$todo of ${#runs[@]} runs to do (the others are finished)"
@@ -48,7 +47,6 @@ if [ "$summarise_only" = 0 ]; then
       XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$t" --method nmf --epochs "$epochs" \
           --no-epoch-validation --no-full --out "$out.tmp" > "$work/$name.table.txt" 2> "$work/$name.log"
     else
-      [ "$s" = auto2 ] && s=auto:2
       XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$t" --source "$s" --method nmf++,maml,forec \
           --epochs "$epochs" --no-epoch-validation --no-full --out "$out.tmp" > "$work/$name.table.txt" 2> "$work/$name.log"
     fi
@@ -79,7 +77,6 @@ def val(run, method, split):
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
 pairs = {(t, s): load(f"{t}-{s}") for t in markets for s in markets if s != t}
 alone = {t: load(f"{t}-") for t in markets}
-two = {t: load(f"{t}-auto2") for t in markets}
 present = sum(1 for v in pairs.values() if v)
 some = next((v for v in pairs.values() if v), None)
 print("# Source-market scenarios (the paper's Table 4 and Figure 4)\n")
@@ -154,7 +151,12 @@ for m, rows in summary.items():
 multi = {}
 if os.path.exists(multi_md):
     lines = open(multi_md).read().split("## Test nDCG@10", 1)[-1].splitlines()
-    rows = [l for l in lines if l.startswith("|")]
+    rows = []
+    for l in lines: # the first table after the heading
+        if l.startswith("|"):
+            rows.append(l)
+        elif rows:
+            break
     if rows:
         head = [c.strip() for c in rows[0].strip("|").split("|")]
         for l in rows[2:]:
@@ -167,10 +169,9 @@ if multi and best_single:
     print(f"All six other markets as sources in one trunk, from `bench/results/multi-source.md` (runs at `{commit[:7]}`, "
           "same protocol, seed and epochs), against the single source chosen by validation (Best-Src) and by "
           "`--source auto`. Test nDCG@10.\n")
-    print("| target | method | all six | auto:2 (sources) | Best-Src | all six - Best-Src | auto:2 - Best-Src | auto | all six - auto |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| target | method | all six | Best-Src | all six - Best-Src | auto | all six - auto |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     wins = {m: 0 for m in methods}
-    wins2 = {m: 0 for m in methods}
     count = {m: 0 for m in methods}
     for t in markets:
         for m in methods:
@@ -179,16 +180,9 @@ if multi and best_single:
                 v = multi[t][m]
                 wins[m] += v > b
                 count[m] += 1
-                if two[t]:
-                    w2 = val(two[t], m, "test")
-                    src2 = ",".join(two[t]["provenance"]["sources"]) if "sources" in two[t]["provenance"] else "auto:2"
-                    cells2 = f"{w2:.4f} ({src2}) | {b:.4f} ({bs}) | {v - b:+.4f} | {w2 - b:+.4f}"
-                    wins2[m] += w2 > b
-                else:
-                    cells2 = f"- | {b:.4f} ({bs}) | {v - b:+.4f} | -"
-                print(f"| {t} | {m} | {v:.4f} | {cells2} | {a:.4f} ({ap}) | {v - a:+.4f} |")
-    print("\n" + "; ".join(f"{m}: all six beat Best-Src on {wins[m]} of {count[m]} targets, auto:2 on {wins2[m]} of "
-                          f"{sum(1 for t in markets if two[t])}" for m in methods if count[m]) + ".")
+                print(f"| {t} | {m} | {v:.4f} | {b:.4f} ({bs}) | {v - b:+.4f} | {a:.4f} ({ap}) | {v - a:+.4f} |")
+    print("\n" + "; ".join(f"{m}: all six beat Best-Src on {wins[m]} of {count[m]} targets" for m in methods
+                          if count[m]) + ".")
 
 if improvements:
     print("\n## FOREC's improvement over single-market NMF across sources (Figure 4)\n")
