@@ -14,10 +14,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-data="${XMREC_DATA_DIR:-}"
-markets="ca de fr in jp mx uk"
-epochs=25
-jobs=2
 fractions="1 0.5 0.25 0.1"
 equal_steps=0
 # shellcheck source=bench/lib.sh

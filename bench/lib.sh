@@ -14,9 +14,11 @@ run_markets() {
 }
 
 # Parses the options the bench scripts share (--data, --markets, --epochs, --jobs, --summarise-only)
-# into $data, $markets, $epochs, $jobs and $summarise_only (set the defaults first), sets data_flag
-# for ./xmrec, and leaves every other word in the array rest for the script's own options.
+# into $data, $markets, $epochs, $jobs and $summarise_only (defaults: XMREC_DATA_DIR, all seven
+# markets, 25, 2, 0, unless the script set them first), sets data_flag for ./xmrec, and leaves every
+# other word in the array rest for the script's own options.
 parse_common() {
+  : "${data=${XMREC_DATA_DIR:-}}" "${markets=ca de fr in jp mx uk}" "${epochs=25}" "${jobs=2}" "${summarise_only=0}"
   rest=()
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,6 +32,13 @@ parse_common() {
   done
   data_flag=()
   if [ -n "$data" ]; then data_flag=(--data "$data"); fi
+}
+
+# For scripts without options of their own: fails on the first word parse_common did not know.
+no_more_arguments() { # the script's name
+  if [ ${#rest[@]} -gt 0 ]; then
+    echo "$1: unknown argument '${rest[0]}' (see the header of this script)" >&2; exit 2
+  fi
 }
 
 # For resumable benches: call once a run has finished (from run_market); counts it in $work/.done-now

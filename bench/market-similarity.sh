@@ -7,14 +7,11 @@
 #   bench/market-similarity.sh [--data DIR] [--markets ca,de,fr,in,jp,mx,uk]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data="${XMREC_DATA_DIR:-}"
 markets="ca,de,fr,in,jp,mx,uk"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 parse_common "$@"
-if [ ${#rest[@]} -gt 0 ]; then
-  echo "market-similarity.sh: unknown argument '${rest[0]}' (see the header of this script)" >&2; exit 2
-fi
+no_more_arguments market-similarity.sh
 work=bench/runs/market-similarity
 mkdir -p "$work" bench/results
 ./xmrec --version >/dev/null

@@ -19,11 +19,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-data="${XMREC_DATA_DIR:-}"
-epochs=25
-jobs=2
-markets="ca de fr in jp mx uk"
-summarise_only=0
 multi=0
 only_methods=""
 name=""

@@ -7,11 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-data="${XMREC_DATA_DIR:-}"
 markets="in jp de fr"
 seeds="42 7 123"
-jobs=2
-summarise_only=0
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 parse_common "$@"

@@ -13,17 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-data="${XMREC_DATA_DIR:-}"
-markets="ca de fr in jp mx uk"
-epochs=25
-jobs=2
-summarise_only=0
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 parse_common "$@"
-if [ ${#rest[@]} -gt 0 ]; then
-  echo "source-scenarios.sh: unknown argument '${rest[0]}' (see the header of this script)" >&2; exit 2
-fi
+no_more_arguments source-scenarios.sh
 work="$root/bench/runs/source-scenarios"
 mkdir -p "$work" "$root/bench/results"
 command="bench/source-scenarios.sh --markets \"$markets\" --epochs $epochs --jobs $jobs"

@@ -37,6 +37,13 @@ class ForecForkTest {
         return new NcfTrainer(o, null).trainNmf(d, gmf, mlp).model();
     }
 
+    /** A fork (seed 1) fine-tuned for two epochs on one market of {@code d}. */
+    private static NcfModel fineTunedFork(NcfModel trunk, ForecFork.Options o, CrossMarketDataset d, String market) {
+        NcfModel forec = ForecFork.fork(trunk, o, 1);
+        new NcfTrainer(trunk.options().withEpochs(2).withBatchSize(32), null).train(forec, d.restrictedTo(List.of(market)));
+        return forec;
+    }
+
     private static Map<String, float[]> params(ComputationGraph g) {
         Map<String, float[]> out = new TreeMap<>();
         for (org.deeplearning4j.nn.api.Layer l : g.getLayers()) {
@@ -101,8 +108,7 @@ class ForecForkTest {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
         NcfModel trunk = trunk(d);
         ForecFork.Options o = ForecFork.Options.defaults();
-        NcfModel forec = ForecFork.fork(trunk, o, 1);
-        new NcfTrainer(trunk.options().withEpochs(2).withBatchSize(32), null).train(forec, d.restrictedTo(List.of("aa")));
+        NcfModel forec = fineTunedFork(trunk, o, d, "aa");
         MarketHead head = MarketHead.of("aa", forec, trunk, o);
         Path f = tmp.resolve("aa.head");
         head.write(f);
@@ -127,8 +133,7 @@ class ForecForkTest {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
         NcfModel trunk = trunk(d);
         ForecFork.Options o = ForecFork.Options.defaults();
-        NcfModel source = ForecFork.fork(trunk, o, 1);
-        new NcfTrainer(trunk.options().withEpochs(2).withBatchSize(32), null).train(source, d.restrictedTo(List.of("bb")));
+        NcfModel source = fineTunedFork(trunk, o, d, "bb");
         NcfModel target = ForecFork.fork(trunk, o, 2);
         int[] u = {0, 1, 2, 3, 4, 5, 6, 7};
         int[] i = {7, 6, 5, 4, 3, 2, 1, 0};
