@@ -4,10 +4,12 @@
 # on 100%, 50%, 25% and 10% of each target user's training interactions (sources untouched).
 # Source uk (for target uk: de). Resumable: a run whose JSON exists is not run again. Writes
 # bench/results/analyses.md with tables and two SVG plots next to it.
-# --equal-steps: train on a fraction f for epochs/f epochs (training and FOREC's fine-tuning), i.e. as
-# many steps as on all the data (the ++ methods then also see as many source samples); into
-# bench/runs/analyses-equal-steps and bench/results/analyses-equal-steps.md (+ SVGs); its 100% runs
-# are the plain ones (copied from bench/runs/analyses when there).
+# --equal-steps: what trains on the target alone gets as many steps on a fraction f as on all the
+# data: NMF (with its GMF and MLP) and FOREC's fine-tuning run epochs/f epochs. (An epoch of the ++
+# stages is as long as the largest market, here the source, so NMF++ and MAML keep their steps and
+# stay at the plain number of epochs.) Into bench/runs/analyses-equal-steps and
+# bench/results/analyses-equal-steps.md (+ SVGs); its 100% runs are the plain ones (copied from
+# bench/runs/analyses when there).
 #
 #   bench/analyses.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 25] [--jobs 2]
 #                     [--fractions "1 0.5 0.25 0.1"] [--equal-steps]
@@ -49,14 +51,30 @@ run_market() { # "market:fraction"
   [ "$m" = uk ] && src=de
   local out="$work/$m-$f.json" e="$epochs"
   [ -s "$out" ] && return 0
+  local common=("${data_flag[@]}" --target "$m" --no-epoch-validation --target-fraction "$f" --user-groups 5 --no-full)
   if [ "$equal_steps" = 1 ]; then
     local plain="$root/bench/runs/analyses/$m-$f.json"
     if [ "$f" = 1 ] && [ -s "$plain" ]; then cp "$plain" "$out"; progress_done "$m at $f (plain run)"; return 0; fi
     e=$(python3 -c "print(round($epochs / $f))")
+    # NMF alone with e epochs, then the ++ family with the plain epochs and e for FOREC's fine-tuning; one JSON
+    XMREC_NO_BUILD=1 ./xmrec offline "${common[@]}" --method nmf --epochs "$e" --out "$out.nmf" \
+        > "$work/$m-$f.nmf.table.txt" 2> "$work/$m-$f.nmf.log"
+    XMREC_NO_BUILD=1 ./xmrec offline "${common[@]}" --source "$src" --method nmf++,maml,forec --epochs "$epochs" \
+        --forec-epochs "$e" --out "$out.pp" > "$work/$m-$f.table.txt" 2> "$work/$m-$f.log"
+    python3 - "$out.nmf" "$out.pp" "$out.tmp" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for k in ("results", "user_groups", "per_user"):
+    if k in a:
+        b[k] = a[k] + b.get(k, [])
+b["provenance"]["nmf_run"] = a["provenance"]
+json.dump(b, open(sys.argv[3], "w"), indent=1)
+PY
+    rm -f "$out.nmf" "$out.pp"
+  else
+    XMREC_NO_BUILD=1 ./xmrec offline "${common[@]}" --source "$src" --method nmf,nmf++,maml,forec --epochs "$e" \
+        --out "$out.tmp" > "$work/$m-$f.table.txt" 2> "$work/$m-$f.log"
   fi
-  XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method nmf,nmf++,maml,forec \
-      --epochs "$e" --forec-epochs "$e" --no-epoch-validation --target-fraction "$f" --user-groups 5 --no-full \
-      --out "$out.tmp" > "$work/$m-$f.table.txt" 2> "$work/$m-$f.log"
   mv "$out.tmp" "$out"
   progress_done "$m at $f"
 }
@@ -81,9 +99,11 @@ prov = any_run["provenance"]
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
 print("# Analyses: user groups and target data size (the paper's Figure 5)" + (", equal steps" if equal else "") + "\n")
 if equal:
-    print("Every fraction f trained for round(epochs / f) epochs (NMF, NMF++ and FOREC's fine-tuning): as many steps "
-          "as with all the data, so the ++ methods also see as many source samples. Epochs: "
-          + ", ".join(f"{float(f) * 100:.0f}%: {round(epochs / float(f))}" for f in fractions) + ".\n")
+    print("What trains on the target alone gets as many steps on a fraction f as on all the data: NMF (with its GMF "
+          "and MLP) and FOREC's fine-tuning run round(epochs / f) epochs; NMF++ and MAML keep the plain epochs (an "
+          "epoch of the ++ stages is as long as the largest market, the source, so their steps do not shrink with the "
+          "target). Epochs: " + ", ".join(f"{float(f) * 100:.0f}%: {round(epochs / float(f))}" for f in fractions)
+          + ". Compare with bench/results/analyses.md (same seed and negatives).\n")
 print(f"- command: `{command}`")
 print(f"- commit of the runs: `{prov['git_commit']}`; summary written {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores")
