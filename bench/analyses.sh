@@ -105,7 +105,8 @@ if equal:
           "target). Epochs: " + ", ".join(f"{float(f) * 100:.0f}%: {round(epochs / float(f))}" for f in fractions)
           + ". Compare with bench/results/analyses.md (same seed and negatives).\n")
 print(f"- command: `{command}`")
-print(f"- commit of the runs: `{prov['git_commit']}`; summary written {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}")
+commits = sorted({r["provenance"]["git_commit"][:7] for r in runs.values()})
+print(f"- commit(s) of the runs: {', '.join(f'`{c}`' for c in commits)}; summary written {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores")
 print("- protocol: as bench/results/offline-quality.md (leave-one-out, 99 sampled negatives, seed 42); source uk "
       "(target uk: de); NMF on the target alone, NMF++/MAML/FOREC with the source")
