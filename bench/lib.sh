@@ -1,16 +1,19 @@
 # Shared by the bench scripts (source it): run_market for each market, at most $1 at a time, in the
-# background; fails with a pointer to the logs in $2 when any market fails.
+# background; fails, naming them, with a pointer to the logs in $2 when any market fails. (Each run
+# notes its own failure: bash forgets the status of early background jobs in long runs, so waiting
+# on their pids at the end reported failures that were none.)
 run_markets() {
-  local jobs="$1" work="$2" m p fail=0
+  local jobs="$1" work="$2" m
   shift 2
-  local pids=()
+  rm -f "$work/.failed"
   for m in "$@"; do
     while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
-    run_market "$m" &
-    pids+=($!)
+    ( trap 'rc=$?; [ "$rc" = 0 ] || echo "$m" >> "$work/.failed"' EXIT; run_market "$m" ) &
   done
-  for p in "${pids[@]}"; do wait "$p" || fail=1; done
-  [ "$fail" = 0 ] || { echo "a market failed: see $work/*.log" >&2; exit 1; }
+  wait
+  if [ -s "$work/.failed" ]; then
+    echo "failed: $(tr '\n' ' ' < "$work/.failed")(see $work/*.log)" >&2; exit 1
+  fi
 }
 
 # Parses the options the bench scripts share (--data, --markets, --epochs, --jobs, --summarise-only)
