@@ -85,6 +85,8 @@ run_markets "$jobs" "$work" "${runs[@]}"
 
 python3 - "$work" "$command" "$markets" "$fractions" "$name" "$epochs" > "$root/bench/results/$name.md" <<'PY'
 import json, sys, os, glob, datetime
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "..", "..", "bench"))
+import svgplot
 work, command, markets, fractions, name, epochs = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split(), sys.argv[5], int(sys.argv[6])
 equal = name.endswith("equal-steps")
 methods = ["nmf", "nmf++", "maml", "forec"]
@@ -161,21 +163,12 @@ for me in methods:
 def svg_lines(path, title, xlabels, series, ylabel):
     w, h, l, r, t, b = 560, 340, 60, 120, 40, 40
     vals = [v for s in series.values() for v in s if v is not None]
-    lo, hi = min(vals), max(vals)
-    pad = (hi - lo) * 0.1 or 0.01
-    lo, hi = lo - pad, hi + pad
+    lo, hi, Y = svgplot.value_axis(vals, t, h - b)
     X = lambda i: l + (w - l - r) * (i / max(1, len(xlabels) - 1))
-    Y = lambda v: t + (h - t - b) * (1 - (v - lo) / (hi - lo))
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
-           f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
-           f'<line x1="{l}" y1="{h - b}" x2="{w - r}" y2="{h - b}" stroke="black"/>',
-           f'<line x1="{l}" y1="{t}" x2="{l}" y2="{h - b}" stroke="black"/>',
-           f'<text x="14" y="{h / 2}" transform="rotate(-90 14 {h / 2})" text-anchor="middle">{ylabel}</text>']
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        out.append(f'<text x="{l - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:.3f}</text>')
-        out.append(f'<line x1="{l}" y1="{Y(v):.1f}" x2="{w - r}" y2="{Y(v):.1f}" stroke="#eee"/>')
+    out = svgplot.frame(w, h, title, l, t, h - b, lo, hi, Y, grid_to=w - r)
+    out += [f'<line x1="{l}" y1="{h - b}" x2="{w - r}" y2="{h - b}" stroke="black"/>',
+            f'<text x="14" y="{h / 2}" transform="rotate(-90 14 {h / 2})" text-anchor="middle">{ylabel}</text>']
     for i, x in enumerate(xlabels):
         out.append(f'<text x="{X(i):.1f}" y="{h - b + 16}" text-anchor="middle">{x}</text>')
     for n, (name, s) in enumerate(series.items()):

@@ -59,6 +59,8 @@ XMREC_NO_BUILD=1 ./xmrec markets "${data_flag[@]}" --markets "${markets// /,}" -
 python3 - "$work" "$command" "$markets" "$root/bench/results/multi-source.md" \
     > "$root/bench/results/source-scenarios.md" <<'PY'
 import json, sys, os, datetime
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "..", "..", "bench"))
+import svgplot
 work, command, markets, multi_md = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
 stats = json.load(open(os.path.join(work, "markets.json")))
 auto = stats["auto_sources"]
@@ -195,17 +197,9 @@ if improvements:
     # box plot
     w, h, l, t0, b = 120 + 70 * len(improvements), 340, 70, 40, 40
     allv = [x for v in improvements.values() for x in v] + [0]
-    lo, hi = min(allv), max(allv)
-    pad = (hi - lo) * 0.1 or 0.01
-    lo, hi = lo - pad, hi + pad
-    Y = lambda v: t0 + (h - t0 - b) * (1 - (v - lo) / (hi - lo))
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
-           f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">FOREC test nDCG@10 minus NMF, across sources</text>',
-           f'<line x1="{l}" y1="{Y(0):.1f}" x2="{w - 20}" y2="{Y(0):.1f}" stroke="#999" stroke-dasharray="4 3"/>',
-           f'<line x1="{l}" y1="{t0}" x2="{l}" y2="{h - b}" stroke="black"/>']
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        out.append(f'<text x="{l - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:+.3f}</text>')
+    lo, hi, Y = svgplot.value_axis(allv, t0, h - b)
+    out = svgplot.frame(w, h, "FOREC test nDCG@10 minus NMF, across sources", l, t0, h - b, lo, hi, Y, fmt="{:+.3f}")
+    out.append(f'<line x1="{l}" y1="{Y(0):.1f}" x2="{w - 20}" y2="{Y(0):.1f}" stroke="#999" stroke-dasharray="4 3"/>')
     for i, (t, v) in enumerate(improvements.items()):
         x = l + 40 + 70 * i
         qs = [q(v, p) for p in (0, 0.25, 0.5, 0.75, 1)]
