@@ -50,7 +50,11 @@ matrix("Cosine similarity of item purchase counts", "cosine",
 matrix("Share of the target's items the source sells", "item_coverage", "Row: target; column: source.")
 matrix("Share of the target's interactions with items the source sells", "interaction_coverage",
        "Row: target; column: source.")
-best = {t: max((s for s in names if s != t), key=lambda s: r["pairs"][t][s]["cosine"]) for t in names}
-print("\nMost similar source per target: " + ", ".join(f"{t} <- {s} ({r['pairs'][t][s]['cosine']:.3f})"
-                                                       for t, s in best.items()) + ".")
+print("\n## Sources `--source auto` would pick\n")
+print("Every other market ranked for each target by `SourceSelector` (cosine, then interaction coverage), best "
+      "first; `--source auto` takes the first, `auto:N` the first N.\n")
+print("| target | ranking |")
+print("|---|---|")
+for t, ranked in r["auto_sources"].items():
+    print(f"| {t} | " + ", ".join(f"{s} ({r['pairs'][t][s]['cosine']:.3f})" for s in ranked) + " |")
 PY
