@@ -21,8 +21,8 @@ import java.util.Map;
 @Command(name = "markets", mixinStandardHelpOptions = true,
         description = "Describes markets before any training: users, items, interactions, the distribution of ratings, "
                 + "the cosine similarity of every pair's item purchase-count vectors (the FOREC paper's Figure 2) and "
-                + "how much of each target's catalogue each source sells, and the sources --source auto would pick. Tables on stdout; --json and --svg (a heat "
-                + "map of the similarities) on request.")
+                + "how much of each target's catalogue each source sells, and the sources --source auto would pick. "
+                + "Tables on stdout; --json and --svg (a heat map of the similarities) on request.")
 final class MarketsCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR", description = "Directory with {market}_5core.txt files (default: "
