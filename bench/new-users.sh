@@ -10,26 +10,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-
-data="${XMREC_DATA_DIR:-}"
-epochs=25
-jobs=2
-markets="ca de fr in jp mx uk"
 fraction=0.2
 fold="60,0.05"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+parse_common "$@"
+set -- "${rest[@]+"${rest[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --data) data="$2"; shift 2 ;;
-    --epochs) epochs="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
-    --markets) markets="$2"; shift 2 ;;
     --fraction) fraction="$2"; shift 2 ;;
     --fold-in) fold="$2"; shift 2 ;;
     *) echo "new-users.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
-data_flag=()
-[ -n "$data" ] && data_flag=(--data "$data")
 steps="${fold%%,*}"
 lr="${fold##*,}"
 name=new-users
