@@ -916,9 +916,8 @@ public final class ContinualUpdater implements AutoCloseable {
         report("*", "trunk", version, version, 0, 0, null, null, secs);
         trunk = next;
         Map<String, NcfModel> forked = new TreeMap<>(); // this trunk's forks, for heads of markets that have none
-        MarketStatistics stats = settings.sourceHeads() && splits.size() > 1 ? MarketStatistics.of(splits.stream()
-                .map(s -> new MarketData(s.market(), null, "", s.users().stream().flatMap(u -> u.train().stream())
-                        .toList(), 0)).toList()) : null;
+        boolean sourceHeads = settings.sourceHeads() && splits.size() > 1;
+        MarketStatistics stats = null; // counted once, and only when some market has no head of its own
         for (MarketSplit s : forkOrder(splits, previous)) {
             if (Thread.currentThread().isInterrupted()) {
                 return;
@@ -929,7 +928,11 @@ public final class ContinualUpdater implements AutoCloseable {
             boolean warmHead = before != null && before.architecture() == NcfArchitecture.FOREC
                     && ForecFork.copyHead(before, forec, settings.forec());
             String head = warmHead ? "warm" : "new";
-            if (!warmHead && stats != null) { // the market --source auto would pick, if it is forked already
+            if (!warmHead && sourceHeads) { // the market --source auto would pick, if it is forked already
+                if (stats == null) {
+                    stats = MarketStatistics.of(splits.stream().map(m -> new MarketData(m.market(), null, "",
+                            m.users().stream().flatMap(u -> u.train().stream()).toList(), 0)).toList());
+                }
                 MarketStatistics.Pair p = SourceSelector.rank(stats, s.market()).get(0);
                 NcfModel from = forked.get(p.source());
                 if (from != null && ForecFork.copyHead(from, forec, settings.forec())) {
@@ -944,7 +947,7 @@ public final class ContinualUpdater implements AutoCloseable {
             RankSummary v = validate(forec, evalSet, negatives(evalSet));
             ModelCodec.Meta meta = new ModelCodec.Meta(version, version, job.offsets, job.watermark, v.ndcg(), v.hitRate());
             int bytes = publisher.publish(Topics.FORKS, ModelCodec.toRecord(s.market(), forec, meta));
-            if (stats != null) {
+            if (sourceHeads) {
                 forked.put(s.market(), forec);
             }
             log.accept(String.format("updater: fork of %s on trunk v%d (head %s, %d epochs): valid nDCG@10 %.4f, %,d bytes "
