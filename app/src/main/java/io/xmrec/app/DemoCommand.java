@@ -5,7 +5,6 @@ import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.Markets;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.service.ContinualUpdater;
 import io.xmrec.ingest.ReplayPublisher;
@@ -57,7 +56,6 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
-        NativeThreads.apply(NativeThreads.configured());
         Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
         CountDownLatch done = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);

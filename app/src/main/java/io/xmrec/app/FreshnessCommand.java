@@ -4,7 +4,6 @@ import io.xmrec.app.embedded.EmbeddedSystem;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.Markets;
 import io.xmrec.ingest.ReplayPublisher;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.ReviewEvent;
 import io.xmrec.schemas.Topics;
@@ -71,7 +70,6 @@ final class FreshnessCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        NativeThreads.apply(NativeThreads.configured());
         Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
         List<String> log = new ArrayList<>();
         try (EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), DemoCommand.settings(loaded),

@@ -9,7 +9,6 @@ import io.xmrec.eval.OfflineConfig;
 import io.xmrec.eval.OfflineExperiment;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -117,6 +116,9 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--fd-eps", defaultValue = "1e-3", description = "MAML: size of the finite-difference step of the Hessian-vector product (default: ${DEFAULT-VALUE}).")
     double fdEps;
 
+    @Option(names = "--item-bias", description = "Learn a bias per item, added to the output's logit (default: off, as in the paper).")
+    boolean itemBias;
+
     @Option(names = "--head", defaultValue = "32", split = ",",
             description = "FOREC: hidden widths of the market head between the fused layer and the output (default: ${DEFAULT-VALUE}, i.e. 16-32-16).")
     List<Integer> head;
@@ -160,8 +162,6 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "Skip and count malformed lines instead of failing on the first one.")
     boolean skipBadLines;
 
-    @Option(names = "--threads", description = "Native (OpenMP/BLAS) threads (default: $XMREC_THREADS, else 1: fastest for these small networks on 2 cores).")
-    Integer threads;
 
     @Option(names = "--new-users", paramLabel = "FRACTION",
             description = "Measure how users who arrive after training are served: hold back this share of the target's"
@@ -220,7 +220,7 @@ final class OfflineCommand implements Callable<Integer> {
             }
         }
         NcfOptions options = new NcfOptions(gmfDim, mlpDim, layers, learningRate, l2, batchSize, negatives, epochs,
-                embeddingStd, seed);
+                embeddingStd, seed, itemBias);
         if (minInteractions < 3) {
             throw new IllegalArgumentException("--min-interactions must be at least 3, got " + minInteractions);
         }
@@ -231,7 +231,6 @@ final class OfflineCommand implements Callable<Integer> {
         ForecFork.Options forec = new ForecFork.Options(head, forecLr, forecL2, forecBatch, forecEpochs);
         OfflineConfig config = new OfflineConfig(target, sources, methodList, options, maml, forec, minInteractions,
                 evalNegatives, !noFull, negativesFile, saveModels, trunkCache, !noEpochValidation);
-        NativeThreads.apply(threads != null ? threads : NativeThreads.configured());
 
         Map<String, MarketData> loaded;
         if (all != null) {
@@ -279,7 +278,6 @@ final class OfflineCommand implements Callable<Integer> {
             prov.put("git_commit", Provenance.gitCommit());
             prov.put("date", Provenance.now());
             prov.put("machine", Provenance.machine());
-            prov.put("native_threads", threads != null ? threads : NativeThreads.configured());
             prov.put("target", target);
             prov.put("sources", sources);
             if (selection != null) {

@@ -2,7 +2,6 @@ package io.xmrec.app;
 
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.service.ContinualUpdater;
 import io.xmrec.model.topic.ModelClient;
@@ -114,7 +113,6 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         kafka.require("xmrec updater");
-        NativeThreads.apply(NativeThreads.configured());
         AtomicBoolean stop = new AtomicBoolean();
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

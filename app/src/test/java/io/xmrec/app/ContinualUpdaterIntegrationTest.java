@@ -6,7 +6,6 @@ import io.xmrec.core.serving.ServedModel;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.service.ContinualUpdater;
 import io.xmrec.model.topic.ModelClient;
@@ -40,7 +39,6 @@ class ContinualUpdaterIntegrationTest {
 
     @Test
     void bootstrapsFineTunesAndAddsANewMarketWithTheNextTrunk() throws Exception {
-        NativeThreads.apply(1);
         MarketData in = TestData.market("in");
         MarketData jp = TestData.market("jp");
         List<String> log = new ArrayList<>();

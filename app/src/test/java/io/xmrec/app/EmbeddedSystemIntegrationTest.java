@@ -6,7 +6,6 @@ import io.xmrec.core.serving.ServedModel;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.service.ContinualUpdater;
 import org.junit.jupiter.api.Test;
@@ -37,7 +36,6 @@ class EmbeddedSystemIntegrationTest {
 
     @Test
     void replayedMarketsGetModelsMetricsAndADashboard() throws Exception {
-        NativeThreads.apply(1);
         Map<String, MarketData> data = new LinkedHashMap<>();
         data.put("in", TestData.market("in"));
         data.put("jp", TestData.market("jp"));

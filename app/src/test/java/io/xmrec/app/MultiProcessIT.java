@@ -50,14 +50,13 @@ class MultiProcessIT {
     private Process role(String name, Map<String, String> env, String... args) throws IOException {
         Path jar = Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0", "-jar",
+                "-Xmx1g", "-jar",
                 jar.toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(logs.resolve(name + ".log").toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("XMREC_"));
         pb.environment().putAll(env);
-        pb.environment().put("OMP_NUM_THREADS", "1");
         Process p = pb.start();
         processes.add(p);
         return p;

@@ -28,7 +28,7 @@ class PackagedAppIT {
         Path out = Files.createTempFile("xmrec-packaged", ".txt");
         Path dump = Files.createTempFile("xmrec-holdouts", ".tsv");
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-jar", jar.toString(), "holdouts", "--embedded",
+                "-jar", jar.toString(), "holdouts", "--embedded",
                 "--bounded", "--markets", "in", "--data", data.toString(), "--dump", dump.toString()))
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         boolean done = p.waitFor(240, TimeUnit.SECONDS);

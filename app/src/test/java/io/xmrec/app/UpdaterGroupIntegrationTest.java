@@ -4,7 +4,6 @@ import io.xmrec.app.embedded.EmbeddedKafka;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.service.ContinualUpdater;
 import io.xmrec.schemas.ModelRecord;
@@ -57,7 +56,6 @@ class UpdaterGroupIntegrationTest {
 
     @Test
     void twoUpdatersShareTheMarketsAndOneTakesOverWhenTheOtherLeaves() throws Exception {
-        NativeThreads.apply(1);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
              RegistryServer registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of())) {
             String b = kafka.bootstrapServers();

@@ -5,7 +5,6 @@ import io.xmrec.core.holdout.Split;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NativeThreads;
 import io.xmrec.model.NcfOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +22,6 @@ class OfflineExperimentIntegrationTest {
 
     @Test
     void nmfOnTheInMarketBeatsPopularityOnTest() {
-        NativeThreads.apply(1);
         Map<String, MarketData> data = Map.of("in", TestData.market("in"));
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
         OfflineConfig c = new OfflineConfig("in", List.of(), List.of(Method.POP, Method.NMF), o,
@@ -42,7 +40,6 @@ class OfflineExperimentIntegrationTest {
 
     @Test
     void shortForecRunOnInWithSourceJpBeatsPopularityOnValidation(@TempDir Path cache) {
-        NativeThreads.apply(1);
         Map<String, MarketData> data = Map.of("in", TestData.market("in"), "jp", TestData.market("jp"));
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
         OfflineConfig c = new OfflineConfig("in", List.of("jp"), List.of(Method.POP, Method.MAML, Method.FOREC,

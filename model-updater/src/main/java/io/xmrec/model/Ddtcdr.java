@@ -4,7 +4,6 @@ import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
 import io.xmrec.core.metrics.Scorer;
 import io.xmrec.core.sampling.TrainingSamples;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -145,24 +144,24 @@ public final class Ddtcdr implements Scorer {
         Ddtcdr m = new Ddtcdr(ds.users().size(), ds.items().size(), o);
         NcfModel[] g = {targetGmf, sourceGmf};
         for (int k = 0; k < 2; k++) {
-            INDArray u = g[k].graph().getLayer(NcfNetworks.GMF_USER).getParam("W");
-            INDArray v = g[k].graph().getLayer(NcfNetworks.GMF_ITEM).getParam("W");
-            if (u.rows() != m.users || v.rows() != m.items || u.columns() != m.d) {
-                throw new IllegalArgumentException("GMF embeddings " + u.rows() + "x" + u.columns() + " / " + v.rows()
-                        + " items do not fit DDTCDR tables of " + m.users + " users, " + m.items + " items, dim " + m.d
+            float[] u = g[k].net().get(io.xmrec.core.net.NetShape.GMF_USER);
+            float[] v = g[k].net().get(io.xmrec.core.net.NetShape.GMF_ITEM);
+            int gd = g[k].net().shape().gmfDim();
+            if (u == null || g[k].net().users() != m.users || g[k].net().items() != m.items || gd != m.d) {
+                throw new IllegalArgumentException("GMF embeddings of " + g[k].net().users() + " users, "
+                        + g[k].net().items() + " items, dim " + gd + " do not fit DDTCDR tables of " + m.users
+                        + " users, " + m.items + " items, dim " + m.d
                         + ": train the GMFs on the same vocabularies with gmf-dim " + m.d);
             }
-            copy(u, m.theta, m.offU[k], m.users, m.d);
-            copy(v, m.theta, m.offV[k], m.items, m.d);
+            copy(u, m.theta, m.offU[k]);
+            copy(v, m.theta, m.offV[k]);
         }
         return m;
     }
 
-    private static void copy(INDArray a, double[] to, int off, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                to[off + r * cols + c] = a.getDouble(r, c);
-            }
+    private static void copy(float[] a, double[] to, int off) {
+        for (int k = 0; k < a.length; k++) {
+            to[off + k] = a[k];
         }
     }
 

@@ -1,27 +1,23 @@
 package io.xmrec.model;
 
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
-import org.deeplearning4j.nn.transferlearning.TransferLearning;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetShape;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 
 /**
  * FOREC's fork: from a trained NMF trunk, freeze the user and item embeddings of both branches,
- * the GMF branch and the MLP layers below the last three (DL4J {@code FrozenLayer}s, which really
- * do not change), insert a market head of dense ReLU layers (16-32-16 by default) between the
- * fused NMF layer and the output, and leave the last three MLP layers, the head and the output to
- * be fine-tuned on the target market (Adam lr 0.01, L2 1e-3 by default). The output starts from
- * the trunk's output weights (same shape: the head's last width equals the fused width).
+ * the GMF branch and the MLP layers below the last three, insert a market head of dense ReLU layers
+ * (16-32-16 by default) between the fused NMF layer and the output, and leave the last three MLP
+ * layers, the head, the output (and the item biases, when the trunk has them: a market's own
+ * popularity) to be fine-tuned on the target market (Adam lr 0.01, L2 1e-3 by default). The output
+ * starts from the trunk's output weights (same shape: the head's last width equals the fused width).
  *
- * <p>Trunk and head are kept apart: {@link #headLayers} names everything a market owns; every
- * other parameter is the shared trunk's and never changes after the fork.
+ * <p>Trunk and head are kept apart: {@link #headTensors} names everything a market owns; every
+ * other tensor is the shared trunk's and never changes after the fork.
  */
 public final class ForecFork {
 
@@ -39,7 +35,7 @@ public final class ForecFork {
     public record Options(List<Integer> headWidths, double learningRate, double l2, int batchSize, int epochs) {
         public Options {
             headWidths = List.copyOf(headWidths);
-            if (!(learningRate > 0) || l2 < 0 || batchSize < 1 || epochs < 0) {
+            if (!(learningRate > 0) || l2 < 0 || batchSize < 1 || epochs < 0 || headWidths.isEmpty()) {
                 throw new IllegalArgumentException("FOREC options out of range: " + this);
             }
         }
@@ -57,35 +53,47 @@ public final class ForecFork {
         }
     }
 
-    /** Name of the i-th head layer, 1-based. */
-    public static String headLayer(int i) {
-        return "head_" + i;
+    /** The shape of a fork of a trunk of this shape. */
+    public static NetShape shape(NetShape trunk, Options o) {
+        return trunk.withHead(o.headWidths());
     }
 
-    /** The layers a market owns after the fork: the top MLP layers, the head and the output. */
-    public static List<String> headLayers(NcfOptions trunk, Options o) {
+    /** The tensors a market owns after the fork: the top MLP layers, the head, the output and the item biases. */
+    public static List<String> headTensors(NetShape fork) {
         List<String> out = new ArrayList<>();
-        int mlp = trunk.mlpLayers().size() - 1;
+        int mlp = fork.mlpDepth();
         for (int i = Math.max(1, mlp - TRAINABLE_MLP_LAYERS + 1); i <= mlp; i++) {
-            out.add(NcfNetworks.mlpLayer(i));
+            out.add(NetShape.mlpWeight(i));
+            out.add(NetShape.mlpBias(i));
         }
-        for (int i = 1; i <= o.headWidths().size() + 1; i++) {
-            out.add(headLayer(i));
+        for (int i = 1; i <= fork.headDepth(); i++) {
+            out.add(NetShape.headWeight(i));
+            out.add(NetShape.headBias(i));
         }
-        out.add(NcfNetworks.OUT);
+        out.add(NetShape.OUT_W);
+        out.add(NetShape.OUT_B);
+        if (fork.itemBias()) {
+            out.add(NetShape.ITEM_BIAS);
+        }
         return out;
     }
 
     /**
-     * Copies the market-owned layers ({@link #headLayers}) of one fork into another fork of a trunk
-     * of the same shape, e.g. a market's previous head, or another market's head as a starting
-     * point; false (and possibly partly copied) if any layer does not fit.
+     * Copies the market-owned tensors ({@link #headTensors}) of one fork into another fork of a
+     * trunk of the same shape, e.g. a market's previous head, or another market's head as a starting
+     * point; false (and nothing copied) if any does not fit.
      */
     public static boolean copyHead(NcfModel from, NcfModel to, Options o) {
-        for (String layer : headLayers(to.options(), o)) {
-            if (!ParameterTransfer.copyIfSameShape(from, to, layer)) {
+        List<String> names = headTensors(to.net().shape());
+        for (String n : names) {
+            float[] s = from.net().get(n);
+            float[] d = to.net().get(n);
+            if (s == null || d == null || s.length != d.length) {
                 return false;
             }
+        }
+        for (String n : names) {
+            ParameterTransfer.copyIfSameShape(from, to, n);
         }
         return true;
     }
@@ -95,36 +103,14 @@ public final class ForecFork {
         if (trunk.architecture() != NcfArchitecture.NMF) {
             throw new IllegalArgumentException("FOREC forks an NMF trunk, got " + trunk.architecture().label());
         }
-        NcfOptions t = trunk.options();
-        int mlp = t.mlpLayers().size() - 1;
-        int lastFrozenMlp = mlp - TRAINABLE_MLP_LAYERS;
-        List<String> frozen = new ArrayList<>(List.of(NcfNetworks.GMF_USER, NcfNetworks.GMF_ITEM,
-                NcfNetworks.MLP_USER, NcfNetworks.MLP_ITEM));
-        if (lastFrozenMlp >= 1) {
-            frozen.add(NcfNetworks.mlpLayer(lastFrozenMlp));
+        NetShape shape = shape(trunk.net().shape(), o);
+        Net fresh = Net.init(shape, trunk.users().size(), trunk.items().size(), trunk.options().embeddingStd(), seed);
+        Net t = trunk.net();
+        for (Map.Entry<String, float[]> e : t.asMap().entrySet()) {
+            System.arraycopy(e.getValue(), 0, fresh.get(e.getKey()), 0, e.getValue().length);
         }
-        int fused = NcfNetworks.lastMlpWidth(t) + t.gmfDim();
-        TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(trunk.graph().clone())
-                .fineTuneConfiguration(new FineTuneConfiguration.Builder()
-                        .updater(new Adam(o.learningRate())).l2(o.l2()).seed(seed).build())
-                .setFeatureExtractor(frozen.toArray(new String[0]))
-                .removeVertexAndConnections(NcfNetworks.OUT);
-        String prev = NcfNetworks.FUSE;
-        int width = fused;
-        List<Integer> widths = new ArrayList<>(o.headWidths());
-        widths.add(fused); // the head ends at the fused width so the trunk's output weights fit
-        for (int i = 0; i < widths.size(); i++) {
-            String name = headLayer(i + 1);
-            b.addLayer(name, new DenseLayer.Builder().nIn(width).nOut(widths.get(i)).activation(Activation.RELU).build(), prev);
-            prev = name;
-            width = widths.get(i);
-        }
-        b.addLayer(NcfNetworks.OUT, new OutputLayer.Builder(LossFunctions.LossFunction.XENT)
-                .nIn(width).nOut(1).activation(Activation.SIGMOID).build(), prev);
-        b.setOutputs(NcfNetworks.OUT);
-        ComputationGraph g = b.build();
-        g.getLayer(NcfNetworks.OUT).setParam("W", trunk.graph().getLayer(NcfNetworks.OUT).getParam("W"));
-        g.getLayer(NcfNetworks.OUT).setParam("b", trunk.graph().getLayer(NcfNetworks.OUT).getParam("b"));
-        return new NcfModel(NcfArchitecture.FOREC, g, trunk.users(), trunk.items(), t, trunk.markets());
+        // the head layers keep their fresh Xavier initialisation, everything else is the trunk's
+        return new NcfModel(NcfArchitecture.FOREC, fresh, trunk.users(), trunk.items(), trunk.options(), trunk.markets(),
+                new LinkedHashSet<>(headTensors(shape)), o.learningRate(), o.l2());
     }
 }

@@ -2,7 +2,6 @@ package io.xmrec.model;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.util.Arrays;
 import java.util.List;
@@ -55,7 +54,7 @@ public final class MamlTrainer {
     /** Meta-trains a copy of {@code init} (an NMF, usually NMF++) on the markets of {@code data}. */
     public MamlRun train(NcfModel init, CrossMarketDataset data) {
         NmfKernel kernel = NmfKernel.of(init);
-        double[] theta = kernel.read(init.graph());
+        double[] theta = kernel.read(init.net());
         MetaGradient mg = new MetaGradient(kernel, options.fastLr(), options.firstOrder(), options.fdEps());
 
         List<IndexedMarket> markets = data.markets();
@@ -101,10 +100,9 @@ public final class MamlTrainer {
     }
 
     private static NcfModel toModel(NcfModel init, NmfKernel kernel, double[] theta) {
-        ComputationGraph out = NcfNetworks.build(NcfArchitecture.NMF, init.users().size(), init.items().size(),
-                init.options(), init.graph().params().dataType());
-        kernel.write(theta, out);
-        return new NcfModel(NcfArchitecture.NMF, out, init.users(), init.items(), init.options(), init.markets());
+        NcfModel out = init.copy();
+        kernel.write(theta, out.net());
+        return out;
     }
 
     /** Adam on a flat parameter vector, with L2 added to the gradient (PyTorch's weight_decay). */

@@ -4,8 +4,9 @@ import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.serving.ServedModel;
 import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.Tensor;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetFile;
+import io.xmrec.core.net.NetShape;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -48,16 +49,12 @@ public final class ModelCodec {
             }
         }
         List<Tensor> tensors = new ArrayList<>();
-        for (Map.Entry<String, INDArray> p : model.graph().paramTable().entrySet()) {
+        Map<String, int[]> shapes = NetFile.tensorShapes(model.net());
+        for (Map.Entry<String, float[]> p : model.net().asMap().entrySet()) {
             String name = p.getKey();
-            INDArray a = p.getValue();
-            long[] shape = a.shape();
-            float[] v = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
-            int[] s = new int[shape.length];
-            for (int d = 0; d < s.length; d++) {
-                s[d] = Math.toIntExact(shape[d]);
-            }
-            if (name.equals(NcfNetworks.GMF_USER + "_W") || name.equals(NcfNetworks.MLP_USER + "_W")) {
+            float[] v = p.getValue();
+            int[] s = shapes.get(name).clone();
+            if (NetShape.isUserTable(name)) {
                 int dim = s[1];
                 float[] cut = new float[rows.size() * dim];
                 for (int k = 0; k < rows.size(); k++) {
@@ -100,48 +97,31 @@ public final class ModelCodec {
      * from {@code base} and {@code forec}; the user vocabulary is the market's own users.
      */
     public static NcfModel toModel(ModelRecord r, NcfOptions base, ForecFork.Options forec) {
-        Map<String, Tensor> byName = new LinkedHashMap<>();
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        Map<String, float[]> values = new LinkedHashMap<>();
         for (Tensor t : r.getTensors()) {
-            byName.put(t.getName(), t);
+            shapes.put(t.getName(), t.getShape().stream().mapToInt(Integer::intValue).toArray());
+            values.put(t.getName(), floats(t.getValues()));
         }
-        int gmfDim = shape(byName, NcfNetworks.GMF_USER + "_W").get(1);
-        int mlpDim = shape(byName, NcfNetworks.MLP_USER + "_W").get(1);
-        List<Integer> layers = new ArrayList<>(List.of(2 * mlpDim));
-        for (int i = 1; byName.containsKey(NcfNetworks.mlpLayer(i) + "_W"); i++) {
-            layers.add(shape(byName, NcfNetworks.mlpLayer(i) + "_W").get(1));
-        }
-        NcfOptions o = new NcfOptions(gmfDim, mlpDim, layers, base.learningRate(), base.l2(), base.batchSize(),
-                base.negatives(), base.epochs(), base.embeddingStd(), base.seed());
+        NetShape shape = NetShape.fromTensorShapes(shapes);
+        NcfOptions o = new NcfOptions(shape.hasGmf() ? shape.gmfDim() : base.gmfDim(),
+                shape.hasMlp() ? shape.mlpDim() : base.mlpDim(), shape.hasMlp() ? shape.mlpLayers() : base.mlpLayers(),
+                base.learningRate(), base.l2(), base.batchSize(), base.negatives(), base.epochs(), base.embeddingStd(),
+                base.seed(), shape.itemBias());
         List<String> users = new ArrayList<>();
         for (String u : r.getUsers()) {
             users.add(CrossMarketDataset.userKey(r.getMarket(), u));
         }
         io.xmrec.core.dataset.IdVocabulary uv = io.xmrec.core.dataset.IdVocabulary.ofOrdered(users);
         io.xmrec.core.dataset.IdVocabulary iv = io.xmrec.core.dataset.IdVocabulary.ofOrdered(r.getItems());
-        NcfModel nmf = new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, uv.size(), iv.size(), o),
-                uv, iv, o, List.of(r.getMarket()));
-        NcfModel m = nmf;
-        if (r.getArchitecture().equals(NcfArchitecture.FOREC.label())) {
-            List<Integer> head = new ArrayList<>();
-            for (int i = 1; byName.containsKey(ForecFork.headLayer(i + 1) + "_W"); i++) {
-                head.add(shape(byName, ForecFork.headLayer(i) + "_W").get(1));
-            }
-            m = ForecFork.fork(nmf, new ForecFork.Options(head, forec.learningRate(), forec.l2(), forec.batchSize(),
-                    forec.epochs()), base.seed());
-        } else if (!r.getArchitecture().equals(NcfArchitecture.NMF.label())) {
-            throw new IllegalArgumentException("cannot rebuild a " + r.getArchitecture() + " model of " + r.getMarket());
+        Net net = Net.of(shape, uv.size(), iv.size(), values);
+        NcfArchitecture a = NcfArchitecture.of(shape);
+        if (a == NcfArchitecture.FOREC) {
+            return new NcfModel(a, net, uv, iv, o, List.of(r.getMarket()),
+                    new java.util.LinkedHashSet<>(ForecFork.headTensors(shape)), forec.learningRate(), forec.l2());
         }
-        Map<String, INDArray> params = m.graph().paramTable();
-        if (!params.keySet().equals(byName.keySet())) {
-            throw new IllegalArgumentException("model record of " + r.getMarket() + " v" + r.getVersion()
-                    + " has tensors " + byName.keySet() + ", the rebuilt network " + params.keySet());
-        }
-        for (Map.Entry<String, INDArray> p : params.entrySet()) {
-            INDArray dst = p.getValue();
-            float[] v = floats(byName.get(p.getKey()).getValues());
-            dst.assign(org.nd4j.linalg.factory.Nd4j.create(v, dst.shape(), 'c').castTo(dst.dataType()));
-        }
-        return m;
+        return new NcfModel(a, net, uv, iv, o, List.of(r.getMarket()), java.util.Set.copyOf(shape.tensorNames()),
+                o.learningRateFor(a), o.l2());
     }
 
     /**
@@ -159,8 +139,8 @@ public final class ModelCodec {
         List<String> users = new ArrayList<>(all);
         List<Tensor> tensors = new ArrayList<>();
         for (Tensor t : r.getTensors()) {
-            boolean gmf = t.getName().equals(NcfNetworks.GMF_USER + "_W");
-            if (!gmf && !t.getName().equals(NcfNetworks.MLP_USER + "_W")) {
+            boolean gmf = t.getName().equals(NetShape.GMF_USER);
+            if (!gmf && !t.getName().equals(NetShape.MLP_USER)) {
                 tensors.add(t);
                 continue;
             }

@@ -2,11 +2,10 @@ package io.xmrec.model;
 
 import io.xmrec.core.dataset.IdVocabulary;
 import io.xmrec.core.metrics.Scorer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetFile;
+import io.xmrec.core.net.NetKernel;
+import io.xmrec.core.net.NetShape;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -17,46 +16,81 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 
 /**
- * A trained GMF, MLP or NMF recommender with the vocabularies it was trained on. Saved as a
- * directory: the DL4J graph (with its updater state, so training can continue), the user and
- * item vocabularies one id per line, and the hyper-parameters as properties.
+ * A GMF, MLP, NMF or FOREC recommender: its network ({@link Net}), the vocabularies its rows
+ * follow, its hyper-parameters, which tensors its training may change (a FOREC fork freezes the
+ * trunk's) and the Adam settings it trains with. Saved as a directory: the tensors, the user and
+ * item vocabularies one id per line, and the settings as properties.
  */
 public final class NcfModel implements Scorer {
 
-    private static final String GRAPH = "graph.zip";
+    private static final String FORMAT = "xmrec-ncf-2";
+    private static final String TENSORS = "tensors.bin";
     private static final String USERS = "users.txt";
     private static final String ITEMS = "items.txt";
     private static final String META = "model.properties";
-    /** Rows per forward pass when scoring many pairs. */
-    private static final int SCORE_CHUNK = 1 << 16;
+    /** Pairs per forward pass when scoring. */
+    private static final int SCORE_BATCH = 4096;
 
     private final NcfArchitecture architecture;
-    private final ComputationGraph graph;
+    private final Net net;
     private final IdVocabulary users;
     private final IdVocabulary items;
     private final NcfOptions options;
     private final List<String> markets;
+    private final Set<String> trainable;
+    private final double learningRate;
+    private final double l2;
+    private final ThreadLocal<NetKernel> scoring;
 
-    public NcfModel(NcfArchitecture architecture, ComputationGraph graph, IdVocabulary users, IdVocabulary items,
-                    NcfOptions options, List<String> markets) {
+    /**
+     * @param trainable    names of the tensors training may change
+     * @param learningRate Adam learning rate of this model's training
+     * @param l2           L2 of this model's training (weights and tables)
+     */
+    public NcfModel(NcfArchitecture architecture, Net net, IdVocabulary users, IdVocabulary items, NcfOptions options,
+                    List<String> markets, Set<String> trainable, double learningRate, double l2) {
+        if (net.users() != users.size() || net.items() != items.size()) {
+            throw new IllegalArgumentException("network of " + net.users() + " users and " + net.items()
+                    + " items for vocabularies of " + users.size() + " and " + items.size());
+        }
+        for (String t : trainable) {
+            if (net.index(t) < 0) {
+                throw new IllegalArgumentException("the network has no tensor " + t + " to train");
+            }
+        }
         this.architecture = architecture;
-        this.graph = graph;
+        this.net = net;
         this.users = users;
         this.items = items;
         this.options = options;
         this.markets = List.copyOf(markets);
+        this.trainable = Set.copyOf(new LinkedHashSet<>(trainable));
+        this.learningRate = learningRate;
+        this.l2 = l2;
+        NetShape shape = net.shape();
+        this.scoring = ThreadLocal.withInitial(() -> new NetKernel(shape, SCORE_BATCH));
+    }
+
+    /** A freshly initialised GMF, MLP or NMF with every tensor trainable and the options' Adam settings. */
+    public static NcfModel fresh(NcfArchitecture a, IdVocabulary users, IdVocabulary items, NcfOptions o, List<String> markets) {
+        Net net = Net.init(a.shape(o), users.size(), items.size(), o.embeddingStd(), o.seed() ^ (a.ordinal() + 1) * 0x9E3779B9L);
+        return new NcfModel(a, net, users, items, o, markets, Set.copyOf(net.shape().tensorNames()),
+                o.learningRateFor(a), o.l2());
     }
 
     public NcfArchitecture architecture() {
         return architecture;
     }
 
-    public ComputationGraph graph() {
-        return graph;
+    /** The network (mutable: only the one training it may change it). */
+    public Net net() {
+        return net;
     }
 
     public IdVocabulary users() {
@@ -76,40 +110,52 @@ public final class NcfModel implements Scorer {
         return markets;
     }
 
+    public Set<String> trainable() {
+        return trainable;
+    }
+
+    public double learningRate() {
+        return learningRate;
+    }
+
+    public double l2() {
+        return l2;
+    }
+
+    /** The same model on a copy of its network. */
+    public NcfModel copy() {
+        return withNet(net.copy());
+    }
+
+    /** The same settings on another network of the same shape and rows. */
+    public NcfModel withNet(Net other) {
+        return new NcfModel(architecture, other, users, items, options, markets, trainable, learningRate, l2);
+    }
+
+    /** The same network with other training settings (what may change, and Adam's rate and L2). */
+    public NcfModel withTraining(Set<String> trainableTensors, double lr, double l2Reg) {
+        return new NcfModel(architecture, net, users, items, options, markets, trainableTensors, lr, l2Reg);
+    }
+
     @Override
     public float[] score(int[] u, int[] i) {
         if (u.length != i.length) {
             throw new IllegalArgumentException("users and items differ in length: " + u.length + " vs " + i.length);
         }
         float[] out = new float[u.length];
-        for (int from = 0; from < u.length; from += SCORE_CHUNK) {
-            int to = Math.min(u.length, from + SCORE_CHUNK);
-            INDArray[] in = {column(u, from, to), column(i, from, to)};
-            INDArray s = graph.output(false, in)[0];
-            float[] chunk = s.data().asFloat();
-            System.arraycopy(chunk, 0, out, from, to - from);
-        }
+        scoring.get().score(net, u, i, 0, u.length, out, 0);
         return out;
-    }
-
-    /** An int slice as a float column [n, 1], the input shape of DL4J's embedding layer. */
-    static INDArray column(int[] a, int from, int to) {
-        float[] f = new float[to - from];
-        for (int k = from; k < to; k++) {
-            f[k - from] = a[k];
-        }
-        return Nd4j.create(f, new long[] {f.length, 1}, DataType.FLOAT);
     }
 
     /** Saves the model into a directory (created if missing). */
     public void save(Path dir) {
         try {
             Files.createDirectories(dir);
-            ModelSerializer.writeModel(graph, dir.resolve(GRAPH).toFile(), true);
+            NetFile.write(dir.resolve(TENSORS), net);
             Files.write(dir.resolve(USERS), users.ids(), StandardCharsets.UTF_8);
             Files.write(dir.resolve(ITEMS), items.ids(), StandardCharsets.UTF_8);
             Properties p = new Properties();
-            p.setProperty("format", "xmrec-ncf-1");
+            p.setProperty("format", FORMAT);
             p.setProperty("architecture", architecture.label());
             p.setProperty("markets", String.join(",", markets));
             p.setProperty("gmf_dim", Integer.toString(options.gmfDim()));
@@ -124,6 +170,10 @@ public final class NcfModel implements Scorer {
             p.setProperty("epochs", Integer.toString(options.epochs()));
             p.setProperty("embedding_std", Double.toString(options.embeddingStd()));
             p.setProperty("seed", Long.toString(options.seed()));
+            p.setProperty("item_bias", Boolean.toString(options.itemBias()));
+            p.setProperty("trainable", String.join(",", net.shape().tensorNames().stream().filter(trainable::contains).toList()));
+            p.setProperty("train_learning_rate", Double.toString(learningRate));
+            p.setProperty("train_l2", Double.toString(l2));
             try (Writer w = Files.newBufferedWriter(dir.resolve(META), StandardCharsets.UTF_8)) {
                 p.store(w, "xmrec NCF model");
             }
@@ -139,9 +189,9 @@ public final class NcfModel implements Scorer {
             try (Reader r = Files.newBufferedReader(dir.resolve(META), StandardCharsets.UTF_8)) {
                 p.load(r);
             }
-            if (!"xmrec-ncf-1".equals(p.getProperty("format"))) {
+            if (!FORMAT.equals(p.getProperty("format"))) {
                 throw new IllegalArgumentException(dir + " holds model format '" + p.getProperty("format")
-                        + "', this xmrec reads xmrec-ncf-1");
+                        + "', this xmrec reads " + FORMAT + " (models saved by DL4J-based versions must be trained again)");
             }
             List<Integer> layers = Arrays.stream(p.getProperty("mlp_layers").split(","))
                     .map(Integer::valueOf).toList();
@@ -150,12 +200,15 @@ public final class NcfModel implements Scorer {
                     Integer.parseInt(p.getProperty("mlp_dim")), layers, lr == null ? null : Double.valueOf(lr),
                     Double.parseDouble(p.getProperty("l2")), Integer.parseInt(p.getProperty("batch_size")),
                     Integer.parseInt(p.getProperty("negatives")), Integer.parseInt(p.getProperty("epochs")),
-                    Double.parseDouble(p.getProperty("embedding_std")), Long.parseLong(p.getProperty("seed")));
-            ComputationGraph g = ModelSerializer.restoreComputationGraph(dir.resolve(GRAPH).toFile(), true);
+                    Double.parseDouble(p.getProperty("embedding_std")), Long.parseLong(p.getProperty("seed")),
+                    Boolean.parseBoolean(p.getProperty("item_bias", "false")));
+            Net net = NetFile.read(dir.resolve(TENSORS));
             IdVocabulary u = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(USERS), StandardCharsets.UTF_8));
             IdVocabulary i = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(ITEMS), StandardCharsets.UTF_8));
-            return new NcfModel(NcfArchitecture.ofLabel(p.getProperty("architecture")), g, u, i, o,
-                    List.of(p.getProperty("markets").split(",")));
+            String t = p.getProperty("trainable", "");
+            return new NcfModel(NcfArchitecture.ofLabel(p.getProperty("architecture")), net, u, i, o,
+                    List.of(p.getProperty("markets").split(",")), t.isEmpty() ? Set.of() : Set.of(t.split(",")),
+                    Double.parseDouble(p.getProperty("train_learning_rate")), Double.parseDouble(p.getProperty("train_l2")));
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(dir + " is not a saved xmrec model: " + e.getFile() + " is missing", e);
         } catch (IOException e) {

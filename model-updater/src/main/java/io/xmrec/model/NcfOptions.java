@@ -19,9 +19,10 @@ import java.util.Map;
  * @param epochs          passes over the (largest) market's samples
  * @param embeddingStd    standard deviation of the normal initialisation of embeddings
  * @param seed            seed of initialisation, sampling and shuffling
+ * @param itemBias        whether the network learns a bias per item (added to the output's logit)
  */
 public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double learningRate, double l2,
-                         int batchSize, int negatives, int epochs, double embeddingStd, long seed) {
+                         int batchSize, int negatives, int epochs, double embeddingStd, long seed, boolean itemBias) {
 
     public static final List<Integer> PAPER_LAYERS = List.of(16, 64, 32, 16, 8);
 
@@ -43,7 +44,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     }
 
     public static NcfOptions defaults() {
-        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L);
+        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L, false);
     }
 
     /** The learning rate used for an architecture: the explicit one, else 0.005 for GMF, 0.01 otherwise. */
@@ -55,31 +56,36 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     }
 
     public NcfOptions withEpochs(int e) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed, itemBias);
     }
 
     public NcfOptions withSeed(long s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s, itemBias);
     }
 
     public NcfOptions withLearningRate(Double lr) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias);
     }
 
     public NcfOptions withBatchSize(int b) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed, itemBias);
     }
 
     public NcfOptions withL2(double v) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed, itemBias);
     }
 
     public NcfOptions withNegatives(int n) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed, itemBias);
     }
 
     public NcfOptions withEmbeddingStd(double s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed, itemBias);
+    }
+
+    public NcfOptions withItemBias(boolean on) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
+                seed, on);
     }
 
     /** Hyper-parameters as an ordered map, for provenance. */
@@ -96,6 +102,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
         m.put("epochs", epochs);
         m.put("embedding_std", embeddingStd);
         m.put("seed", seed);
+        m.put("item_bias", itemBias);
         return m;
     }
 }

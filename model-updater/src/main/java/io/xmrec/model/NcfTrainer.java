@@ -2,8 +2,9 @@ package io.xmrec.model;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.MultiDataSet;
+import io.xmrec.core.net.Adam;
+import io.xmrec.core.net.Gradient;
+import io.xmrec.core.net.NetKernel;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -12,7 +13,9 @@ import java.util.SplittableRandom;
  * Trains GMF, MLP and NMF on one market or, for the {@code ++} variants, on a target plus source
  * markets with equal sampling per step: each step takes one batch of every market in turn, an
  * epoch lasts as many steps as the largest market has batches, and smaller markets start over
- * (with fresh negatives) when they run out. Negatives are re-sampled every epoch.
+ * (with fresh negatives) when they run out. Negatives are re-sampled every epoch. Each batch is one
+ * Adam step on the tensors the model lets train ({@link NcfModel#trainable}), computed by the
+ * plain-Java {@link NetKernel}.
  *
  * <p>Initialisation follows the reference implementation: MLP starts from the trained GMF's
  * embeddings when one is given; NMF starts from trained GMF and MLP, with output weights
@@ -72,9 +75,8 @@ public final class NcfTrainer {
     }
 
     private NcfModel fresh(NcfArchitecture arch, CrossMarketDataset data) {
-        ComputationGraph g = NcfNetworks.build(arch, data.users().size(), data.items().size(), options);
         List<String> markets = data.markets().stream().map(IndexedMarket::market).toList();
-        return new NcfModel(arch, g, data.users(), data.items(), options, markets);
+        return NcfModel.fresh(arch, data.users(), data.items(), options, markets);
     }
 
     /** Stops a training whose thread was interrupted (a service shutting down), between two steps. */
@@ -94,7 +96,10 @@ public final class NcfTrainer {
         List<IndexedMarket> markets = data.markets();
         int b = options.batchSize();
         SplittableRandom rnd = new SplittableRandom(options.seed() ^ (model.architecture().ordinal() + 1) * 0x5DEECE66DL);
-        ComputationGraph g = model.graph();
+        boolean[] trainable = Gradient.only(model.net(), model.trainable());
+        NetKernel kernel = new NetKernel(model.net().shape(), b);
+        Gradient grad = new Gradient(model.net(), trainable);
+        Adam adam = new Adam(model.net(), trainable, model.learningRate(), model.l2(), false);
         long totalSamples = 0;
         long trainNanos = 0; // excludes the listener's time (it may evaluate the model)
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
@@ -111,14 +116,15 @@ public final class NcfTrainer {
             for (int s = 0; s < steps; s++) {
                 checkInterrupted();
                 for (SampleStream c : cursors) {
-                    MultiDataSet batch = c.next(b);
+                    SampleStream.Batch batch = c.next(b);
                     if (batch == null) {
                         continue;
                     }
-                    g.fit(batch);
-                    lossSum += g.score();
+                    lossSum += kernel.lossAndGradient(model.net(), batch.users(), batch.items(), batch.labels(),
+                            batch.from(), batch.count(), grad);
+                    adam.step(model.net(), grad);
                     batches++;
-                    epochSamples += batch.getFeatures(0).rows();
+                    epochSamples += batch.count();
                 }
             }
             totalSamples += epochSamples;

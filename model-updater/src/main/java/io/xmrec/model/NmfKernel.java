@@ -1,23 +1,23 @@
 package io.xmrec.model;
 
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetShape;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The NMF network of {@link NcfNetworks} written out by hand on a flat {@code double[]} of
+ * The NMF network written out per sample in double precision on a flat {@code double[]} of
  * parameters: mean binary cross-entropy of a batch and its gradient, touching only the embedding
- * rows of the batch. MAML needs many gradients of 20-sample batches; at that size DL4J spends
- * nearly all its time in per-op overhead and dense full-table work, and this does the same
- * arithmetic in a few microseconds. {@code NmfKernelTest} checks it against DL4J's own gradient.
+ * rows of the batch. MAML needs many gradients of 20-sample batches and differentiates through an
+ * SGD step by finite differences of gradients, which wants double precision; the float batch
+ * kernel ({@link io.xmrec.core.net.NetKernel}) trains everything else. {@code NmfKernelTest}
+ * checks it against DL4J's gradient and against the float kernel.
  *
  * <p>Layout: GMF user, GMF item, MLP user, MLP item tables (row-major, one row per index), then
- * per MLP layer its weights {@code [in][out]} row-major and bias, then the output weights and bias.
- * Everything from the first MLP layer on is "dense" (small, always touched).
+ * per MLP layer its weights {@code [in][out]} row-major and bias, then the output weights and bias,
+ * then the item biases when the network has them. Everything from the first MLP layer to the output
+ * is "dense" (small, always touched).
  */
 final class NmfKernel {
 
@@ -41,6 +41,7 @@ final class NmfKernel {
     private final int[] offB;
     private final int offOutW;
     private final int offOutB;
+    private final int offIb; // -1 without item biases
     private final int size;
     // per-sample scratch: activations of every MLP layer and their gradients
     private final double[][] act;
@@ -48,11 +49,15 @@ final class NmfKernel {
     private final double[] fuse;
 
     NmfKernel(int users, int items, NcfOptions o) {
+        this(users, items, o.gmfDim(), o.mlpDim(), o.mlpLayers(), o.itemBias());
+    }
+
+    NmfKernel(int users, int items, int gmfDim, int mlpDim, List<Integer> layers, boolean itemBias) {
         this.users = users;
         this.items = items;
-        this.gd = o.gmfDim();
-        this.md = o.mlpDim();
-        this.widths = o.mlpLayers().stream().mapToInt(Integer::intValue).toArray();
+        this.gd = gmfDim;
+        this.md = mlpDim;
+        this.widths = layers.stream().mapToInt(Integer::intValue).toArray();
         int off = 0;
         offGu = off;
         off += users * gd;
@@ -74,6 +79,8 @@ final class NmfKernel {
         off += last() + gd;
         offOutB = off;
         off += 1;
+        offIb = itemBias ? off : -1;
+        off += itemBias ? items : 0;
         size = off;
         act = new double[widths.length][];
         delta = new double[widths.length][];
@@ -89,7 +96,8 @@ final class NmfKernel {
         if (m.architecture() != NcfArchitecture.NMF) {
             throw new IllegalArgumentException("MAML and the NMF kernel need an NMF model, got " + m.architecture().label());
         }
-        return new NmfKernel(m.users().size(), m.items().size(), m.options());
+        NetShape s = m.net().shape();
+        return new NmfKernel(m.users().size(), m.items().size(), s.gmfDim(), s.mlpDim(), s.mlpLayers(), s.itemBias());
     }
 
     private int last() {
@@ -105,6 +113,11 @@ final class NmfKernel {
         return offW[1];
     }
 
+    /** One past the last dense parameter (the item biases, when there are any, follow). */
+    int denseTo() {
+        return offOutB + 1;
+    }
+
     int users() {
         return users;
     }
@@ -118,40 +131,58 @@ final class NmfKernel {
 
     private List<Param> params() {
         List<Param> p = new ArrayList<>();
-        p.add(new Param(NcfNetworks.GMF_USER + "_W", offGu, users, gd));
-        p.add(new Param(NcfNetworks.GMF_ITEM + "_W", offGi, items, gd));
-        p.add(new Param(NcfNetworks.MLP_USER + "_W", offMu, users, md));
-        p.add(new Param(NcfNetworks.MLP_ITEM + "_W", offMi, items, md));
+        p.add(new Param(NetShape.GMF_USER, offGu, users, gd));
+        p.add(new Param(NetShape.GMF_ITEM, offGi, items, gd));
+        p.add(new Param(NetShape.MLP_USER, offMu, users, md));
+        p.add(new Param(NetShape.MLP_ITEM, offMi, items, md));
         for (int l = 1; l < widths.length; l++) {
-            p.add(new Param(NcfNetworks.mlpLayer(l) + "_W", offW[l], widths[l - 1], widths[l]));
-            p.add(new Param(NcfNetworks.mlpLayer(l) + "_b", offB[l], 1, widths[l]));
+            p.add(new Param(NetShape.mlpWeight(l), offW[l], widths[l - 1], widths[l]));
+            p.add(new Param(NetShape.mlpBias(l), offB[l], 1, widths[l]));
         }
-        p.add(new Param(NcfNetworks.OUT + "_W", offOutW, last() + gd, 1));
-        p.add(new Param(NcfNetworks.OUT + "_b", offOutB, 1, 1));
+        p.add(new Param(NetShape.OUT_W, offOutW, last() + gd, 1));
+        p.add(new Param(NetShape.OUT_B, offOutB, 1, 1));
+        if (offIb >= 0) {
+            p.add(new Param(NetShape.ITEM_BIAS, offIb, items, 1));
+        }
         return p;
     }
 
-    /** The graph's parameters in this layout. */
-    double[] read(ComputationGraph g) {
+    /** The net's parameters in this layout. */
+    double[] read(Net net) {
+        return layout(name -> {
+            float[] a = net.get(name);
+            if (a == null) {
+                return null;
+            }
+            double[] d = new double[a.length];
+            for (int k = 0; k < a.length; k++) {
+                d[k] = a[k];
+            }
+            return d;
+        });
+    }
+
+    /** Tensors by name (row-major, e.g. a reference gradient in double) laid out as this kernel's vector. */
+    double[] layout(java.util.function.Function<String, double[]> tensor) {
         double[] out = new double[size];
         for (Param p : params()) {
-            INDArray a = g.getParam(p.name());
-            if (a.length() != (long) p.rows() * p.cols()) {
-                throw new IllegalArgumentException("parameter " + p.name() + " has shape "
-                        + java.util.Arrays.toString(a.shape()) + ", expected [" + p.rows() + ", " + p.cols() + "]");
+            double[] a = tensor.apply(p.name());
+            if (a == null || a.length != p.rows() * p.cols()) {
+                throw new IllegalArgumentException("parameter " + p.name() + " has " + (a == null ? "no" : a.length)
+                        + " values, expected [" + p.rows() + ", " + p.cols() + "]");
             }
-            double[] d = a.reshape('c', p.rows(), p.cols()).castTo(DataType.DOUBLE).dup('c').data().asDouble();
-            System.arraycopy(d, 0, out, p.offset(), d.length);
+            System.arraycopy(a, 0, out, p.offset(), a.length);
         }
         return out;
     }
 
-    /** Writes parameters in this layout into the graph (in the graph's precision). */
-    void write(double[] theta, ComputationGraph g) {
+    /** Writes parameters in this layout into a net of the same shape (in float). */
+    void write(double[] theta, Net net) {
         for (Param p : params()) {
-            INDArray a = g.getParam(p.name());
-            double[] d = java.util.Arrays.copyOfRange(theta, p.offset(), p.offset() + p.rows() * p.cols());
-            a.assign(Nd4j.create(d, a.shape(), 'c').castTo(a.dataType()));
+            float[] a = net.get(p.name());
+            for (int k = 0; k < a.length; k++) {
+                a[k] = (float) theta[p.offset() + k];
+            }
         }
     }
 
@@ -177,6 +208,9 @@ final class NmfKernel {
             double y = b.labels()[s];
             sum += bce(prob, y);
             double dz = (prob - y) / n;
+            if (offIb >= 0) {
+                d[offIb + i] += dz;
+            }
             int fw = fuse.length;
             for (int k = 0; k < fw; k++) {
                 d[offOutW + k] += fuse[k] * dz;
@@ -265,7 +299,7 @@ final class NmfKernel {
         for (int k = 0; k < gd; k++) {
             fuse[top + k] = p[gu + k] * p[gi + k];
         }
-        double z = p[offOutB];
+        double z = p[offOutB] + (offIb >= 0 ? p[offIb + i] : 0);
         for (int k = 0; k < fuse.length; k++) {
             z += fuse[k] * p[offOutW + k];
         }
@@ -316,8 +350,11 @@ final class NmfKernel {
                 int i = touchedItems[k];
                 f.visit(offGi + i * gd, offGi + (i + 1) * gd);
                 f.visit(offMi + i * md, offMi + (i + 1) * md);
+                if (offIb >= 0) {
+                    f.visit(offIb + i, offIb + i + 1);
+                }
             }
-            f.visit(denseFrom(), size);
+            f.visit(denseFrom(), denseTo());
         }
 
         void clear() {

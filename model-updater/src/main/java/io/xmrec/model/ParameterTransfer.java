@@ -1,10 +1,12 @@
 package io.xmrec.model;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import io.xmrec.core.dataset.IdVocabulary;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetShape;
 
-/** Copies trained parameters between NCF graphs by layer name (pre-trained initialisations). */
+import java.util.List;
+
+/** Copies trained parameters between NCF networks by tensor name (pre-trained initialisations). */
 public final class ParameterTransfer {
 
     private ParameterTransfer() {
@@ -15,56 +17,71 @@ public final class ParameterTransfer {
         if (mlp.options().mlpDim() != gmf.options().gmfDim()) {
             return; // different widths: nothing sensible to copy, keep the random initialisation
         }
-        copy(gmf, NcfNetworks.GMF_USER, mlp, NcfNetworks.MLP_USER, "W");
-        copy(gmf, NcfNetworks.GMF_ITEM, mlp, NcfNetworks.MLP_ITEM, "W");
+        copy(gmf, NetShape.GMF_USER, mlp, NetShape.MLP_USER);
+        copy(gmf, NetShape.GMF_ITEM, mlp, NetShape.MLP_ITEM);
     }
 
     /** NMF from trained GMF and MLP: both branches copied, output weights averaged 0.5/0.5. */
     public static void nmfFromGmfAndMlp(NcfModel nmf, NcfModel gmf, NcfModel mlp) {
-        copy(gmf, NcfNetworks.GMF_USER, nmf, NcfNetworks.GMF_USER, "W");
-        copy(gmf, NcfNetworks.GMF_ITEM, nmf, NcfNetworks.GMF_ITEM, "W");
-        copy(mlp, NcfNetworks.MLP_USER, nmf, NcfNetworks.MLP_USER, "W");
-        copy(mlp, NcfNetworks.MLP_ITEM, nmf, NcfNetworks.MLP_ITEM, "W");
+        copy(gmf, NetShape.GMF_USER, nmf, NetShape.GMF_USER);
+        copy(gmf, NetShape.GMF_ITEM, nmf, NetShape.GMF_ITEM);
+        copy(mlp, NetShape.MLP_USER, nmf, NetShape.MLP_USER);
+        copy(mlp, NetShape.MLP_ITEM, nmf, NetShape.MLP_ITEM);
         for (int i = 1; i < nmf.options().mlpLayers().size(); i++) {
-            copy(mlp, NcfNetworks.mlpLayer(i), nmf, NcfNetworks.mlpLayer(i), "W");
-            copy(mlp, NcfNetworks.mlpLayer(i), nmf, NcfNetworks.mlpLayer(i), "b");
+            copy(mlp, NetShape.mlpWeight(i), nmf, NetShape.mlpWeight(i));
+            copy(mlp, NetShape.mlpBias(i), nmf, NetShape.mlpBias(i));
         }
-        INDArray wMlp = layer(mlp, NcfNetworks.OUT).getParam("W");
-        INDArray wGmf = layer(gmf, NcfNetworks.OUT).getParam("W");
-        INDArray w = Nd4j.vstack(wMlp, wGmf).muli(0.5);
-        INDArray b = layer(mlp, NcfNetworks.OUT).getParam("b").add(layer(gmf, NcfNetworks.OUT).getParam("b")).muli(0.5);
-        layer(nmf, NcfNetworks.OUT).setParam("W", w);
-        layer(nmf, NcfNetworks.OUT).setParam("b", b);
+        float[] wMlp = tensor(mlp, NetShape.OUT_W);
+        float[] wGmf = tensor(gmf, NetShape.OUT_W);
+        float[] w = tensor(nmf, NetShape.OUT_W);
+        if (w.length != wMlp.length + wGmf.length) {
+            throw new IllegalArgumentException("NMF output of width " + w.length + " cannot take MLP's " + wMlp.length
+                    + " and GMF's " + wGmf.length);
+        }
+        for (int k = 0; k < wMlp.length; k++) {
+            w[k] = 0.5f * wMlp[k];
+        }
+        for (int k = 0; k < wGmf.length; k++) {
+            w[wMlp.length + k] = 0.5f * wGmf[k];
+        }
+        tensor(nmf, NetShape.OUT_B)[0] = 0.5f * (tensor(mlp, NetShape.OUT_B)[0] + tensor(gmf, NetShape.OUT_B)[0]);
+        if (nmf.net().shape().itemBias() && gmf.net().shape().itemBias() && mlp.net().shape().itemBias()) {
+            float[] b = tensor(nmf, NetShape.ITEM_BIAS);
+            float[] bm = tensor(mlp, NetShape.ITEM_BIAS);
+            float[] bg = tensor(gmf, NetShape.ITEM_BIAS);
+            for (int k = 0; k < b.length; k++) {
+                b[k] = 0.5f * (bm[k] + bg[k]);
+            }
+        }
     }
 
     /**
-     * Warm start: copies into {@code to} the embedding rows of every user and item {@code from}
-     * also has (matched by id; the others keep their initialisation), and with {@code dense} the
-     * MLP layers and the output where their shapes agree. Returns how many user and item rows came over.
+     * Warm start: copies into {@code to} the table rows of every user and item {@code from} also has
+     * (matched by id; the others keep their initialisation), and with {@code dense} every dense tensor
+     * whose size agrees. Returns how many user and item rows came over.
      */
     public static int[] warmStart(NcfModel to, NcfModel from, boolean dense) {
         int users = 0;
         int items = 0;
-        for (String table : new String[] {NcfNetworks.GMF_USER, NcfNetworks.MLP_USER, NcfNetworks.GMF_ITEM,
-                NcfNetworks.MLP_ITEM}) {
-            Layer src = from.graph().getLayer(table);
-            Layer dst = to.graph().getLayer(table);
+        for (String table : List.of(NetShape.GMF_USER, NetShape.MLP_USER, NetShape.GMF_ITEM, NetShape.MLP_ITEM,
+                NetShape.ITEM_BIAS)) {
+            float[] src = from.net().get(table);
+            float[] dst = to.net().get(table);
             if (src == null || dst == null) {
                 continue;
             }
-            boolean user = table.endsWith("user");
-            var fromIds = user ? from.users() : from.items();
-            var toIds = user ? to.users() : to.items();
-            INDArray s = src.getParam("W");
-            INDArray d = dst.getParam("W");
-            if (s.columns() != d.columns()) {
+            boolean user = NetShape.isUserTable(table);
+            IdVocabulary fromIds = user ? from.users() : from.items();
+            IdVocabulary toIds = user ? to.users() : to.items();
+            int cols = src.length / Math.max(1, fromIds.size());
+            if (toIds.size() * cols != dst.length) {
                 continue;
             }
             int n = 0;
             for (int r = 0; r < toIds.size(); r++) {
                 int f = fromIds.indexOf(toIds.id(r));
                 if (f >= 0) {
-                    d.putRow(r, s.getRow(f));
+                    System.arraycopy(src, f * cols, dst, r * cols, cols);
                     n++;
                 }
             }
@@ -75,48 +92,37 @@ public final class ParameterTransfer {
             }
         }
         if (dense) {
-            for (int i = 1; i < to.options().mlpLayers().size(); i++) {
-                copyIfSameShape(from, to, NcfNetworks.mlpLayer(i));
-            }
-            copyIfSameShape(from, to, NcfNetworks.OUT);
+            to.net().copyDenseFrom(from.net());
         }
         return new int[] {users, items};
     }
 
-    /** Copies every parameter of a layer present in both models with equal shapes (e.g. a market head). */
-    public static boolean copyIfSameShape(NcfModel from, NcfModel to, String layer) {
-        Layer s = from.graph().getLayer(layer);
-        Layer d = to.graph().getLayer(layer);
-        if (s == null || d == null || !s.paramTable().keySet().equals(d.paramTable().keySet())) {
+    /** Copies a tensor present in both models with equal size (e.g. a layer of a market head); false if it cannot. */
+    public static boolean copyIfSameShape(NcfModel from, NcfModel to, String tensor) {
+        float[] s = from.net().get(tensor);
+        float[] d = to.net().get(tensor);
+        if (s == null || d == null || s.length != d.length) {
             return false;
         }
-        for (String p : s.paramTable().keySet()) {
-            if (!java.util.Arrays.equals(s.getParam(p).shape(), d.getParam(p).shape())) {
-                return false;
-            }
-        }
-        for (String p : s.paramTable().keySet()) {
-            d.getParam(p).assign(s.getParam(p));
-        }
+        System.arraycopy(s, 0, d, 0, s.length);
         return true;
     }
 
-    static void copy(NcfModel from, String fromLayer, NcfModel to, String toLayer, String param) {
-        INDArray src = layer(from, fromLayer).getParam(param);
-        INDArray dst = layer(to, toLayer).getParam(param);
-        if (!java.util.Arrays.equals(src.shape(), dst.shape())) {
-            throw new IllegalArgumentException("cannot copy " + fromLayer + "." + param + " " + src.shapeInfoToString()
-                    + " into " + toLayer + "." + param + " " + dst.shapeInfoToString()
-                    + ": the models were built on different vocabularies or widths");
+    static void copy(NcfModel from, String fromTensor, NcfModel to, String toTensor) {
+        float[] src = tensor(from, fromTensor);
+        float[] dst = tensor(to, toTensor);
+        if (src.length != dst.length) {
+            throw new IllegalArgumentException("cannot copy " + fromTensor + " (" + src.length + " values) into "
+                    + toTensor + " (" + dst.length + "): the models were built on different vocabularies or widths");
         }
-        dst.assign(src);
+        System.arraycopy(src, 0, dst, 0, src.length);
     }
 
-    static Layer layer(NcfModel m, String name) {
-        Layer l = m.graph().getLayer(name);
-        if (l == null) {
-            throw new IllegalArgumentException(m.architecture().label() + " has no layer " + name);
+    static float[] tensor(NcfModel m, String name) {
+        float[] t = m.net().get(name);
+        if (t == null) {
+            throw new IllegalArgumentException(m.architecture().label() + " has no tensor " + name);
         }
-        return l;
+        return t;
     }
 }

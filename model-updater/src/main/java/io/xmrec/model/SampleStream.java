@@ -2,12 +2,7 @@ package io.xmrec.model;
 
 import io.xmrec.core.dataset.IndexedMarket;
 import io.xmrec.core.sampling.TrainingSamples;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -15,6 +10,10 @@ import java.util.SplittableRandom;
  * and fresh negatives, then the next epoch with new negatives when it runs out.
  */
 final class SampleStream {
+
+    /** A batch: {@code count} samples from {@code from} in the arrays (views of an epoch's samples, not copies). */
+    record Batch(int[] users, int[] items, float[] labels, int from, int count) {
+    }
 
     private final IndexedMarket market;
     private final int negatives;
@@ -35,7 +34,7 @@ final class SampleStream {
     }
 
     /** The next batch of up to {@code b} samples (shorter at the end of a pass), or null for a market without samples. */
-    MultiDataSet next(int b) {
+    Batch next(int b) {
         if (samples.size() == 0) {
             return null;
         }
@@ -44,15 +43,12 @@ final class SampleStream {
             pos = 0;
         }
         int to = Math.min(samples.size(), pos + b);
-        INDArray u = NcfModel.column(samples.users(), pos, to);
-        INDArray i = NcfModel.column(samples.items(), pos, to);
-        float[] l = Arrays.copyOfRange(samples.labels(), pos, to);
-        INDArray y = Nd4j.create(l, new long[] {l.length, 1}, DataType.FLOAT);
+        Batch out = new Batch(samples.users(), samples.items(), samples.labels(), pos, to - pos);
         pos = to;
-        return new MultiDataSet(new INDArray[] {u, i}, new INDArray[] {y});
+        return out;
     }
 
-    /** The next {@code b} samples as primitive arrays, wrapping into a new pass when needed; null without samples. */
+    /** The next {@code b} samples as their own arrays, wrapping into a new pass when needed; null without samples. */
     NmfKernel.Batch nextBatch(int b) {
         if (samples.size() == 0) {
             return null;

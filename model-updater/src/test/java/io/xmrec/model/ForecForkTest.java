@@ -1,12 +1,8 @@
 package io.xmrec.model;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.layers.FrozenLayer;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -25,11 +21,6 @@ class ForecForkTest {
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void threads() {
-        NativeThreads.apply(1);
-    }
-
     static NcfModel trunk(CrossMarketDataset d) {
         NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(64);
         NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
@@ -44,13 +35,9 @@ class ForecForkTest {
         return forec;
     }
 
-    private static Map<String, float[]> params(ComputationGraph g) {
+    private static Map<String, float[]> params(NcfModel m) {
         Map<String, float[]> out = new TreeMap<>();
-        for (org.deeplearning4j.nn.api.Layer l : g.getLayers()) {
-            for (Map.Entry<String, INDArray> p : l.paramTable().entrySet()) {
-                out.put(l.conf().getLayer().getLayerName() + "." + p.getKey(), p.getValue().dup().data().asFloat());
-            }
-        }
+        m.net().asMap().forEach((k, v) -> out.put(k, v.clone()));
         return out;
     }
 
@@ -60,22 +47,18 @@ class ForecForkTest {
         NcfModel trunk = trunk(d);
         ForecFork.Options o = ForecFork.Options.defaults();
         NcfModel forec = ForecFork.fork(trunk, o, 1);
-        ComputationGraph g = forec.graph();
-        assertEquals(List.of(16L, 32L), List.of(g.getLayer("head_1").getParam("W").shape()[0], g.getLayer("head_1").getParam("W").shape()[1]));
-        assertArrayEquals(new long[] {32, 16}, g.getLayer("head_2").getParam("W").shape());
-        assertArrayEquals(new long[] {16, 1}, g.getLayer("out").getParam("W").shape());
-        assertEquals(List.of("mlp_2", "mlp_3", "mlp_4", "head_1", "head_2", "out"), ForecFork.headLayers(trunk.options(), o));
-        for (String frozen : List.of("gmf_user", "gmf_item", "mlp_user", "mlp_item", "mlp_1")) {
-            assertTrue(g.getLayer(frozen) instanceof FrozenLayer, frozen + " must be a FrozenLayer");
-        }
-        for (String trained : List.of("mlp_2", "mlp_3", "mlp_4", "head_1", "head_2", "out")) {
-            assertFalse(g.getLayer(trained) instanceof FrozenLayer, trained);
-        }
+        Map<String, int[]> shapes = io.xmrec.core.net.NetFile.tensorShapes(forec.net());
+        assertArrayEquals(new int[] {16, 32}, shapes.get("head_1_W"));
+        assertArrayEquals(new int[] {32, 16}, shapes.get("head_2_W"));
+        assertArrayEquals(new int[] {16, 1}, shapes.get("out_W"));
+        List<String> owned = List.of("mlp_2_W", "mlp_2_b", "mlp_3_W", "mlp_3_b", "mlp_4_W", "mlp_4_b", "head_1_W", "head_1_b",
+                "head_2_W", "head_2_b", "out_W", "out_b");
+        assertEquals(owned, ForecFork.headTensors(forec.net().shape()));
+        assertEquals(Set.copyOf(owned), forec.trainable(), "everything else is the frozen trunk");
         long headParams = 16 * 32 + 32 + 32 * 16 + 16;
-        assertEquals(trunk.graph().numParams() + headParams, g.numParams());
-        // the output starts from the trunk's
-        assertArrayEquals(trunk.graph().getLayer("out").getParam("W").dup().data().asFloat(),
-                g.getLayer("out").getParam("W").dup().data().asFloat());
+        assertEquals(trunk.net().parameters() + headParams, forec.net().parameters());
+        // every trunk tensor, the output included, starts from the trunk's
+        trunk.net().asMap().forEach((name, v) -> assertArrayEquals(v, forec.net().get(name), name));
     }
 
     @Test
@@ -83,11 +66,11 @@ class ForecForkTest {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
         NcfModel trunk = trunk(d);
         NcfModel forec = ForecFork.fork(trunk, ForecFork.Options.defaults(), 1);
-        Map<String, float[]> before = params(forec.graph());
+        Map<String, float[]> before = params(forec);
         NcfOptions ft = trunk.options().withEpochs(3).withBatchSize(32);
         new NcfTrainer(ft, null).train(forec, d.restrictedTo(List.of("aa")));
-        Map<String, float[]> after = params(forec.graph());
-        Set<String> frozenPrefixes = Set.of("gmf_user.", "gmf_item.", "mlp_user.", "mlp_item.", "mlp_1.");
+        Map<String, float[]> after = params(forec);
+        Set<String> frozenPrefixes = Set.of("gmf_user_", "gmf_item_", "mlp_user_", "mlp_item_", "mlp_1_");
         int changed = 0;
         int frozenCount = 0;
         for (String k : before.keySet()) {
@@ -109,7 +92,7 @@ class ForecForkTest {
         NcfModel trunk = trunk(d);
         ForecFork.Options o = ForecFork.Options.defaults();
         NcfModel forec = fineTunedFork(trunk, o, d, "aa");
-        MarketHead head = MarketHead.of("aa", forec, trunk, o);
+        MarketHead head = MarketHead.of("aa", forec, trunk);
         Path f = tmp.resolve("aa.head");
         head.write(f);
         trunk.save(tmp.resolve("trunk"));
@@ -119,12 +102,12 @@ class ForecForkTest {
         int[] u = {0, 1, 2, 3, 4, 5, 6, 7};
         int[] i = {0, 1, 2, 3, 4, 5, 6, 7};
         assertArrayEquals(forec.score(u, i), rebuilt.score(u, i));
-        // the whole forked model also round-trips as one DL4J graph
+        // the whole forked model also round-trips on its own
         forec.save(tmp.resolve("forec"));
         assertArrayEquals(forec.score(u, i), NcfModel.load(tmp.resolve("forec")).score(u, i));
         // a head does not fit another trunk
         NcfModel other = trunk(MamlTrainerTest.twoMarkets());
-        other.graph().params().addi(0.01);
+        other.net().get("out_b")[0] += 0.01f;
         assertThrows(IllegalArgumentException.class, () -> head.applyTo(ForecFork.fork(other, o, 1), other));
     }
 

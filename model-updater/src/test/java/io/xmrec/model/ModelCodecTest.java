@@ -10,7 +10,6 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -23,11 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ModelCodecTest {
-
-    @BeforeAll
-    static void threads() {
-        NativeThreads.apply(1);
-    }
 
     private static ModelRecord avroRoundTrip(ModelRecord r) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -3,10 +3,8 @@ package io.xmrec.model;
 import io.xmrec.core.data.Interaction;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.holdout.LeaveOneOutSplitter;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,11 +34,6 @@ class NcfModelTest {
             }
         }
         return CrossMarketDataset.of(List.of(new LeaveOneOutSplitter(7).split(market, ev)));
-    }
-
-    @BeforeAll
-    static void threads() {
-        NativeThreads.apply(1);
     }
 
     @Test
@@ -138,8 +131,8 @@ class NcfModelTest {
         // the big market once, the small one cycled for as many full batches
         assertEquals(bigSamples + (long) steps * 32 - countPartial(both.market("aa").trainInteractions() * 5, steps, 32),
                 run.samples());
-        INDArray w = run.model().graph().getLayer(NcfNetworks.GMF_USER).getParam("W");
-        assertEquals(both.users().size(), w.rows());
+        assertEquals(both.users().size(), run.model().net().users());
+        assertEquals(both.users().size() * o.gmfDim(), run.model().net().get("gmf_user_W").length);
     }
 
     /** Samples missing from the small market's batches: the last batch of each pass may be short. */

@@ -1,13 +1,12 @@
 package io.xmrec.model;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.BeforeAll;
+import io.xmrec.core.net.Gradient;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetKernel;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,45 +15,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NmfKernelTest {
 
-    @BeforeAll
-    static void threads() {
-        NativeThreads.apply(1);
-    }
-
-    private static INDArray column(int[] v) {
-        double[] d = new double[v.length];
-        for (int k = 0; k < v.length; k++) {
-            d[k] = v[k];
-        }
-        return Nd4j.create(d, new long[] {v.length, 1}, DataType.DOUBLE);
+    private static Net nmf(int users, int items, NcfOptions o, long seed) {
+        return Net.init(NcfArchitecture.NMF.shape(o), users, items, o.embeddingStd(), seed);
     }
 
     @Test
     void lossAndGradientEqualDl4jsOnTheSameNetwork() {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
         NcfOptions o = NcfOptions.defaults().withL2(0).withEmbeddingStd(0.3);
-        ComputationGraph g = NcfNetworks.build(NcfArchitecture.NMF, d.users().size(), d.items().size(), o, DataType.DOUBLE);
+        Net g = nmf(d.users().size(), d.items().size(), o, 5);
         NmfKernel kernel = new NmfKernel(d.users().size(), d.items().size(), o);
-        assertEquals(g.numParams(), kernel.size());
+        assertEquals(g.parameters(), kernel.size());
         double[] theta = kernel.read(g);
         NmfKernel.Batch b = MamlTrainerTest.batch(d, 9);
-        float[] y = b.labels();
-        double[] yd = new double[y.length];
-        for (int k = 0; k < y.length; k++) {
-            yd[k] = y[k];
-        }
-        g.setInputs(column(b.users()), column(b.items()));
-        g.setLabels(Nd4j.create(yd, new long[] {yd.length, 1}, DataType.DOUBLE));
-        g.computeGradientAndScore();
-        // DL4J's gradient is summed over the batch, the kernel's is of the mean loss
-        ComputationGraph asGradient = NcfNetworks.build(NcfArchitecture.NMF, d.users().size(), d.items().size(), o,
-                DataType.DOUBLE);
-        asGradient.setParams(g.gradient().gradient().div(b.size()));
-        double[] expected = kernel.read(asGradient);
+        double[] refLoss = new double[1];
+        Map<String, double[]> ref = Dl4jReference.of(g).gradient(b.users(), b.items(), b.labels(), refLoss);
+        // DL4J's gradient (of the mean loss, in double) in the kernel's layout
+        double[] expected = kernel.layout(ref::get);
 
         NmfKernel.SparseGradient sg = kernel.newGradient();
         double loss = kernel.lossAndGradient(theta, b, sg);
-        assertEquals(g.score(), loss, 1e-9);
+        assertEquals(refLoss[0], loss, 1e-9);
         double worst = 0;
         for (int k = 0; k < expected.length; k++) {
             worst = Math.max(worst, Math.abs(expected[k] - sg.values[k]));
@@ -67,14 +48,47 @@ class NmfKernelTest {
     }
 
     @Test
+    void theMamlKernelAndTheBatchKernelAgree() {
+        CrossMarketDataset d = MamlTrainerTest.twoMarkets();
+        NcfOptions o = NcfOptions.defaults().withL2(0).withEmbeddingStd(0.3).withItemBias(true);
+        Net g = nmf(d.users().size(), d.items().size(), o, 6);
+        java.util.Arrays.fill(g.get("item_bias"), 0.25f);
+        NmfKernel kernel = new NmfKernel(d.users().size(), d.items().size(), o);
+        NmfKernel.Batch b = MamlTrainerTest.batch(d, 4);
+        NmfKernel.SparseGradient sg = kernel.newGradient();
+        double loss = kernel.lossAndGradient(kernel.read(g), b, sg);
+        NetKernel batch = new NetKernel(g.shape(), 32);
+        Gradient fg = new Gradient(g, Gradient.all(g));
+        double floatLoss = batch.lossAndGradient(g, b.users(), b.items(), b.labels(), 0, b.size(), fg);
+        assertEquals(loss, floatLoss, 1e-5);
+        double[] asDouble = kernel.layout(name -> {
+            float[] v = fg.values(g.index(name));
+            double[] out = new double[v.length];
+            for (int k = 0; k < v.length; k++) {
+                out[k] = v[k];
+            }
+            return out;
+        });
+        double worst = 0;
+        double scale = 0;
+        for (int k = 0; k < asDouble.length; k++) {
+            worst = Math.max(worst, Math.abs(asDouble[k] - sg.values[k]));
+            scale = Math.max(scale, Math.abs(sg.values[k]));
+        }
+        assertTrue(worst < 1e-5 * scale, "float and double kernels differ by " + worst + " (scale " + scale + ")");
+    }
+
+    @Test
     void readWriteRoundTripAndPerturbRestore() {
         NcfOptions o = NcfOptions.defaults().withEmbeddingStd(0.3);
-        ComputationGraph g = NcfNetworks.build(NcfArchitecture.NMF, 7, 5, o);
+        Net g = nmf(7, 5, o, 1);
         NmfKernel kernel = new NmfKernel(7, 5, o);
         double[] theta = kernel.read(g);
-        ComputationGraph copy = NcfNetworks.build(NcfArchitecture.NMF, 7, 5, o.withSeed(99));
+        Net copy = nmf(7, 5, o, 99);
         kernel.write(theta, copy);
-        assertEquals(g.params(), copy.params());
+        for (int t = 0; t < g.tensors(); t++) {
+            assertArrayEquals(g.values(t), copy.values(t), g.name(t));
+        }
 
         NmfKernel.SparseGradient sg = kernel.newGradient();
         kernel.lossAndGradient(theta, new NmfKernel.Batch(new int[] {1, 3}, new int[] {2, 4}, new float[] {1, 0}), sg);

@@ -5,7 +5,6 @@ import io.xmrec.eval.live.LiveEvaluator;
 import io.xmrec.model.ModelCodec;
 import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
-import io.xmrec.model.NcfNetworks;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.schemas.DeadLetter;
 import io.xmrec.schemas.EvaluationRecord;
@@ -48,10 +47,12 @@ class LiveEvaluatorTopologyTest {
             it.add(String.format("B%05d", i));
         }
         NcfOptions o = NcfOptions.defaults().withEmbeddingStd(0.5);
-        NcfModel m = new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, 50, 300, o),
-                IdVocabulary.ofOrdered(u), IdVocabulary.ofOrdered(it), o, List.of("in"));
+        NcfModel m = NcfModel.fresh(NcfArchitecture.NMF, IdVocabulary.ofOrdered(u), IdVocabulary.ofOrdered(it), o,
+                List.of("in"));
         if (constant) {
-            m.graph().params().assign(0); // every item scores 0.5: ties rank the held-out item last
+            for (int t = 0; t < m.net().tensors(); t++) {
+                java.util.Arrays.fill(m.net().values(t), 0f); // every item scores 0.5: ties rank the held-out item last
+            }
         }
         return m;
     }

@@ -4,7 +4,6 @@ import io.xmrec.core.dataset.IdVocabulary;
 import io.xmrec.model.ModelCodec;
 import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
-import io.xmrec.model.NcfNetworks;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.topic.ModelClient;
 import io.xmrec.model.topic.ModelPublisher;
@@ -42,8 +41,7 @@ class ModelTopicIntegrationTest {
             it.add(String.format("B%05d", i));
         }
         NcfOptions o = NcfOptions.defaults().withEmbeddingStd(0.5);
-        return new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, users, items, o),
-                IdVocabulary.ofOrdered(u), IdVocabulary.ofOrdered(it), o, List.of("in"));
+        return NcfModel.fresh(NcfArchitecture.NMF, IdVocabulary.ofOrdered(u), IdVocabulary.ofOrdered(it), o, List.of("in"));
     }
 
     private static ModelRecord record(NcfModel m, long version) {

@@ -15,6 +15,7 @@ public final class IndexedMarket {
     private final int[][] trainItems;
     private final int[] validationItem;
     private final int[] testItem;
+    private final int[][] trainedItems;
     private final int[][] ratedItems;
     private final int[] itemPool;
     private final int trainInteractions;
@@ -29,9 +30,11 @@ public final class IndexedMarket {
         this.testItem = testItem;
         this.ratedItems = ratedItems;
         this.itemPool = itemPool;
+        this.trainedItems = new int[trainItems.length][];
         int n = 0;
-        for (int[] t : trainItems) {
-            n += t.length;
+        for (int r = 0; r < trainItems.length; r++) {
+            n += trainItems[r].length;
+            trainedItems[r] = Arrays.stream(trainItems[r]).sorted().distinct().toArray();
         }
         this.trainInteractions = n;
     }
@@ -67,13 +70,20 @@ public final class IndexedMarket {
         return testItem[row];
     }
 
-    /** Every item the user rated (train, validation, test), sorted and distinct: never a negative. */
-    public int[] ratedItems(int row) {
-        return ratedItems[row];
+    /**
+     * The items the user has in training, sorted and distinct: all a trainer may know about the
+     * user, so the only items never drawn as a training negative.
+     */
+    public int[] trainedItems(int row) {
+        return trainedItems[row];
     }
 
-    public boolean rated(int row, int item) {
-        return Arrays.binarySearch(ratedItems[row], item) >= 0;
+    /**
+     * Every item the user rated (train, validation, test), sorted and distinct: never an
+     * evaluation negative. Trainers must not use it (it would tell them the held-out items).
+     */
+    public int[] ratedItems(int row) {
+        return ratedItems[row];
     }
 
     /** The market's items (all items that occur in its file), sorted global item indices. */

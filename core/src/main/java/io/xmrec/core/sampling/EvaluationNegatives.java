@@ -18,7 +18,9 @@ import java.util.TreeMap;
 
 /**
  * The fixed negatives each held-out item is ranked against (99 per user and split in the paper's
- * protocol), by item id so that they are the same whatever other markets share the vocabulary.
+ * protocol): items of the market's pool the user never rated (training, validation or test), by
+ * item id so that they are the same whatever other markets share the vocabulary. Training
+ * negatives exclude less ({@link TrainingNegatives}).
  * Each user's draw is seeded from (seed, market, user, split) alone: adding a market or a user
  * does not change anyone else's negatives. Can be written to and read from a TSV file.
  */
@@ -44,7 +46,7 @@ public final class EvaluationNegatives {
         for (int r = 0; r < m.users(); r++) {
             for (Split split : Split.values()) {
                 SplittableRandom rnd = new SplittableRandom(userSeed(seed, m.market(), m.userId(r), split));
-                int got = NegativeSampler.distinctNegatives(m, r, count, rnd, buf);
+                int got = DistinctSampler.draw(m.itemPool(), m.ratedItems(r), count, rnd, buf);
                 String[] ids = new String[got];
                 for (int i = 0; i < got; i++) {
                     ids[i] = items.id(buf[i]);
@@ -53,6 +55,28 @@ public final class EvaluationNegatives {
             }
         }
         return this;
+    }
+
+    /**
+     * One user's negatives for one split outside a data set (the live evaluator), identical to what
+     * {@link #sample} draws offline for the same seed, market, user and split when the market's
+     * items and the user's rated items are the same: {@code pool} is the market's item ids sorted,
+     * {@code rated} the positions in {@code pool} of every item the user rated, sorted.
+     */
+    public static String[] drawForUser(long seed, String market, String user, Split split, String[] pool, int[] rated,
+                                       int count) {
+        int[] positions = new int[pool.length];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = i;
+        }
+        int[] buf = new int[count];
+        SplittableRandom rnd = new SplittableRandom(userSeed(seed, market, user, split));
+        int got = DistinctSampler.draw(positions, rated, count, rnd, buf);
+        String[] out = new String[got];
+        for (int i = 0; i < got; i++) {
+            out[i] = pool[buf[i]];
+        }
+        return out;
     }
 
     static long userSeed(long seed, String market, String user, Split split) {

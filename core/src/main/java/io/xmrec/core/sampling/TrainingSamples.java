@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * One epoch of training samples of a market: every training interaction as a positive plus
- * {@code negatives} items the user never rated, drawn from the market's sorted item pool, then
- * shuffled. Draw a new one every epoch so negatives are re-sampled.
+ * {@code negatives} {@link TrainingNegatives} (items the user has not trained on), drawn from the
+ * market's sorted item pool, then shuffled. Draw a new one every epoch so negatives are re-sampled.
  */
 public final class TrainingSamples {
 
@@ -36,7 +36,7 @@ public final class TrainingSamples {
                 items[k] = pos;
                 labels[k] = 1f;
                 k++;
-                int got = NegativeSampler.distinctNegatives(m, r, negatives, rnd, negs);
+                int got = TrainingNegatives.draw(m, r, negatives, rnd, negs);
                 for (int j = 0; j < got; j++) {
                     users[k] = u;
                     items[k] = negs[j];

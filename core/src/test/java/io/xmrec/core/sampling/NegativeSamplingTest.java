@@ -34,11 +34,12 @@ class NegativeSamplingTest {
     }
 
     @Test
-    void trainingSamplesHaveEveryPositiveAndNegativesNeverRated() {
+    void trainingSamplesHaveEveryPositiveAndNegativesOutsideTrainingOnly() {
         IndexedMarket m = CrossMarketDataset.of(List.of(split("in"))).target();
         TrainingSamples s = TrainingSamples.draw(m, 4, new SplittableRandom(1));
         assertEquals(m.trainInteractions() * 5, s.size());
         int positives = 0;
+        int heldOutAsNegative = 0;
         int[] rowOf = new int[10_000];
         for (int r = 0; r < m.users(); r++) {
             rowOf[m.userIndex(r)] = r;
@@ -50,11 +51,17 @@ class NegativeSamplingTest {
                 int item = s.items()[k];
                 assertTrue(Arrays.stream(m.trainItems(row)).anyMatch(i -> i == item));
             } else {
-                assertFalse(m.rated(row, s.items()[k]), "a negative the user rated");
+                int item = s.items()[k];
+                assertTrue(Arrays.binarySearch(m.trainedItems(row), item) < 0, "a negative the user trained on");
+                if (item == m.validationItem(row) || item == m.testItem(row)) {
+                    heldOutAsNegative++;
+                }
                 assertTrue(Arrays.binarySearch(m.itemPool(), s.items()[k]) >= 0, "negative outside the market pool");
             }
         }
         assertEquals(m.trainInteractions(), positives);
+        // a trainer must not learn which items are held out: they are ordinary negatives
+        assertTrue(heldOutAsNegative > 0, "held-out items are never drawn as training negatives");
     }
 
     @Test
@@ -71,7 +78,7 @@ class NegativeSamplingTest {
     }
 
     @Test
-    void aUserWhoRatedNearlyTheWholePoolGetsOnlyTheItemsLeft() {
+    void aUserWhoRatedNearlyTheWholePoolGetsOnlyTheItemsLeftTrainingAndEvaluationApart() {
         List<Interaction> ev = new ArrayList<>();
         String[] items = {"a", "b", "c", "d", "e", "f", "g", "h"};
         long seq = 0;
@@ -81,14 +88,19 @@ class NegativeSamplingTest {
         for (int i = 0; i < 8; i++) {
             ev.add(new Interaction("other", items[i], 5, i, seq++));
         }
-        IndexedMarket m = CrossMarketDataset.of(List.of(new LeaveOneOutSplitter(7).split("xx", ev))).target();
+        CrossMarketDataset d = CrossMarketDataset.of(List.of(new LeaveOneOutSplitter(7).split("xx", ev)));
+        IndexedMarket m = d.target();
         int row = m.userId(0).equals("greedy") ? 0 : 1;
         int[] out = new int[4];
-        int got = NegativeSampler.distinctNegatives(m, row, 4, new SplittableRandom(1), out);
-        assertEquals(1, got);
-        assertEquals("h", CrossMarketDataset.of(List.of(new LeaveOneOutSplitter(7).split("xx", ev))).items().id(out[0]));
-        EvaluationNegatives negs = EvaluationNegatives.empty().sample(m,
-                CrossMarketDataset.of(List.of(new LeaveOneOutSplitter(7).split("xx", ev))).items(), 99, 1);
+        // greedy trained on a..e and holds out f (validation) and g (test): f, g and h are training negatives
+        int got = TrainingNegatives.draw(m, row, 4, new SplittableRandom(1), out);
+        assertEquals(3, got);
+        Set<String> drawn = new HashSet<>();
+        for (int k = 0; k < got; k++) {
+            drawn.add(d.items().id(out[k]));
+        }
+        assertEquals(Set.of("f", "g", "h"), drawn);
+        EvaluationNegatives negs = EvaluationNegatives.empty().sample(m, d.items(), 99, 1);
         assertEquals(1, negs.get("xx", Split.TEST, "greedy").length);
         assertEquals(0, negs.get("xx", Split.TEST, "other").length);
     }
@@ -122,6 +134,24 @@ class NegativeSamplingTest {
             assertFalse(Arrays.equals(a.get("jp", Split.VALIDATION, m.userId(r)), a.get("jp", Split.TEST, m.userId(r))));
         }
         assertNotEquals(0, differ, "the seed must matter");
+    }
+
+    @Test
+    void theLiveEvaluatorsDrawEqualsTheOfflineOne() {
+        CrossMarketDataset single = CrossMarketDataset.of(List.of(split("jp")));
+        IndexedMarket m = single.target();
+        EvaluationNegatives offline = EvaluationNegatives.empty().sample(m, single.items(), 99, 42);
+        String[] pool = new String[m.itemPool().length];
+        for (int k = 0; k < pool.length; k++) {
+            pool[k] = single.items().id(m.itemPool()[k]);
+        }
+        for (int r = 0; r < m.users(); r++) {
+            int[] rated = Arrays.stream(m.ratedItems(r)).map(i -> Arrays.binarySearch(m.itemPool(), i)).sorted().toArray();
+            for (Split s : Split.values()) {
+                assertArrayEquals(offline.get("jp", s, m.userId(r)),
+                        EvaluationNegatives.drawForUser(42, "jp", m.userId(r), s, pool, rated, 99));
+            }
+        }
     }
 
     @Test

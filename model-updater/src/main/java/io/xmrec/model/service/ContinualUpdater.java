@@ -18,7 +18,6 @@ import io.xmrec.model.MamlTrainer;
 import io.xmrec.model.ModelCodec;
 import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
-import io.xmrec.model.NcfNetworks;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.NcfTrainer;
 import io.xmrec.model.ParameterTransfer;
@@ -890,8 +889,8 @@ public final class ContinualUpdater implements AutoCloseable {
             nmf = new NcfTrainer(o, null).trainNmf(all, gmf, mlp).model();
             how = "from scratch";
         } else {
-            nmf = new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, all.users().size(),
-                    all.items().size(), o), all.users(), all.items(), o, splits.stream().map(MarketSplit::market).toList());
+            nmf = NcfModel.fresh(NcfArchitecture.NMF, all.users(), all.items(), o,
+                    splits.stream().map(MarketSplit::market).toList());
             int[] rows = {0, 0};
             if (previousTrunk != null) {
                 rows = ParameterTransfer.warmStart(nmf, previousTrunk, true);
@@ -1067,8 +1066,7 @@ public final class ContinualUpdater implements AutoCloseable {
                 NcfModel mlp = new NcfTrainer(o, null).trainMlp(ds, gmf).model();
                 nmf = new NcfTrainer(o, null).trainNmf(ds, gmf, mlp).model();
             } else {
-                nmf = new NcfModel(NcfArchitecture.NMF, NcfNetworks.build(NcfArchitecture.NMF, ds.users().size(),
-                        ds.items().size(), o), ds.users(), ds.items(), o, List.of(s.market()));
+                nmf = NcfModel.fresh(NcfArchitecture.NMF, ds.users(), ds.items(), o, List.of(s.market()));
                 ParameterTransfer.warmStart(nmf, prev, true);
                 new NcfTrainer(o.withEpochs(settings.warmEpochs()), null).train(nmf, ds);
             }
@@ -1095,7 +1093,7 @@ public final class ContinualUpdater implements AutoCloseable {
     }
 
     private static NcfModel copy(NcfModel m) {
-        return new NcfModel(m.architecture(), m.graph().clone(), m.users(), m.items(), m.options(), m.markets());
+        return m.copy();
     }
 
     private EvaluationNegatives negatives(CrossMarketDataset ds) {

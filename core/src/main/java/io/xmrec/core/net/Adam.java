@@ -1,0 +1,120 @@
+package io.xmrec.core.net;
+
+/**
+ * Adam on a net's trainable tensors, as DL4J computes it: {@code m = b1 m + (1 - b1) g},
+ * {@code v = b2 v + (1 - b2) g^2}, {@code w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)},
+ * with L2 added to the gradient of every weight and table ({@code g += l2 w}; biases are not
+ * regularised). Dense mode updates every row of the tables at every step (their moments decay,
+ * as in DL4J and PyTorch); sparse mode updates only the rows the batch touched (fine-tuning a few
+ * users' or items' rows with the rest of the network fixed).
+ */
+public final class Adam {
+
+    private static final float B1 = 0.9f;
+    private static final float B2 = 0.999f;
+    private static final float EPS = 1e-8f;
+    private static final float TINY = 1e-30f;
+
+    private final double lr;
+    private final float l2;
+    private final boolean sparseTables;
+    private final float[][] m;
+    private final float[][] v;
+    private final boolean[] regularised;
+    private long t;
+
+    public Adam(Net net, boolean[] trainable, double lr, double l2, boolean sparseTables) {
+        this.lr = lr;
+        this.l2 = (float) l2;
+        this.sparseTables = sparseTables;
+        this.m = new float[net.tensors()][];
+        this.v = new float[net.tensors()][];
+        this.regularised = new boolean[net.tensors()];
+        for (int k = 0; k < m.length; k++) {
+            if (trainable[k]) {
+                m[k] = new float[net.values(k).length];
+                v[k] = new float[net.values(k).length];
+            }
+            regularised[k] = !NetShape.isBias(net.name(k));
+        }
+    }
+
+    /** Steps taken. */
+    public long steps() {
+        return t;
+    }
+
+    /** Follows a net whose tables grew: moments of new rows start at zero. */
+    public void resize(Net net) {
+        for (int k = 0; k < m.length; k++) {
+            if (m[k] != null && m[k].length != net.values(k).length) {
+                m[k] = java.util.Arrays.copyOf(m[k], net.values(k).length);
+                v[k] = java.util.Arrays.copyOf(v[k], net.values(k).length);
+            }
+        }
+    }
+
+    /** One update of {@code net} with gradient {@code g}, which is then cleared. */
+    public void step(Net net, Gradient g) {
+        t++;
+        float alpha = (float) (lr * Math.sqrt(1 - Math.pow(B2, t)) / (1 - Math.pow(B1, t)));
+        for (int k = 0; k < m.length; k++) {
+            float[] gk = g.values(k);
+            if (m[k] == null || gk == null) {
+                continue;
+            }
+            float[] w = net.values(k);
+            float reg = regularised[k] ? l2 : 0f;
+            boolean table = g.isUserTable(k) || g.isItemTable(k);
+            if (table && sparseTables) {
+                int c = g.cols(k);
+                boolean user = g.isUserTable(k);
+                int n = user ? g.touchedUsers() : g.touchedItems();
+                for (int r = 0; r < n; r++) {
+                    int row = user ? g.touchedUser(r) : g.touchedItem(r);
+                    update(w, gk, m[k], v[k], row * c, row * c + c, alpha, reg);
+                }
+            } else {
+                update(w, gk, m[k], v[k], 0, w.length, alpha, reg);
+            }
+        }
+        g.clear();
+        if ((t & 255) == 0) {
+            flushTiny();
+        }
+    }
+
+    /**
+     * Moments of rows no batch touches decay geometrically towards subnormal floats, on which
+     * every arithmetic operation is ~100x slower; zeroing them now and then keeps the (vectorised)
+     * update loop free of both the subnormals and a per-element branch.
+     */
+    private void flushTiny() {
+        for (int k = 0; k < m.length; k++) {
+            if (m[k] == null) {
+                continue;
+            }
+            float[] mk = m[k];
+            float[] vk = v[k];
+            for (int i = 0; i < mk.length; i++) {
+                if (Math.abs(mk[i]) < TINY) {
+                    mk[i] = 0f;
+                }
+                if (vk[i] < TINY) {
+                    vk[i] = 0f;
+                }
+            }
+        }
+    }
+
+    private static void update(float[] w, float[] g, float[] m, float[] v, int from, int to, float alpha, float reg) {
+        for (int i = from; i < to; i++) {
+            float gi = g[i] + reg * w[i];
+            float mi = B1 * m[i] + (1 - B1) * gi;
+            float vi = B2 * v[i] + (1 - B2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            w[i] -= alpha * mi / ((float) Math.sqrt(vi) + EPS);
+        }
+    }
+}

@@ -1,0 +1,612 @@
+package io.xmrec.core.net;
+
+/**
+ * Forward and backward passes of a {@link NetShape} network over a batch of (user, item) pairs,
+ * in plain Java. One instance is one thread's workspace (not thread-safe); it is sized for batches
+ * of up to {@code capacity} pairs and is reused for every batch.
+ *
+ * <p>Activations are kept column-major, one {@code float[capacity]} per unit, so every inner loop
+ * runs over the batch with unit stride on arrays at offset 0, which the JIT vectorises. The loss is
+ * the mean binary cross-entropy of the batch (the logit's gradient is {@code (p - y) / n}); the
+ * gradient of every trainable tensor is added to a {@link Gradient}. Tensors that are not trainable
+ * get no gradient, and the backward pass stops below the lowest trainable tensor.
+ */
+public final class NetKernel {
+
+    private final NetShape s;
+    private final int cap;
+    private final int gd;
+    private final int md;
+    private final int[] mw; // MLP widths, [0] = 2 * md
+    private final int fw;
+    private final int[][] hw; // head layer i (0-based): {in, out}
+
+    // tensor indices in the net
+    private final int iGu;
+    private final int iGi;
+    private final int iMu;
+    private final int iMi;
+    private final int[] iMlpW;
+    private final int[] iMlpB;
+    private final int[] iHeadW;
+    private final int[] iHeadB;
+    private final int iOutW;
+    private final int iOutB;
+    private final int iIb;
+
+    // activations: mlp[l][unit][k], l = 0 the concatenated vectors; gmf product; head[j] (0 = fused)
+    private final float[][][] mlp;
+    private final float[][] gmf;
+    private final float[][][] head;
+    private final boolean[] fusedRelu;
+    private final float[] logit;
+    private final float[] prob;
+    // deltas, the same layout (allocated by the first backward pass: scoring needs none)
+    private float[][][] dMlp;
+    private float[][] dGmf;
+    private float[][][] dHead;
+    private float[] dz;
+
+    private int[] users;
+    private int[] items;
+    private int off;
+    private int n;
+
+    public NetKernel(NetShape shape, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("batch capacity must be positive");
+        }
+        this.s = shape;
+        this.cap = capacity;
+        this.gd = shape.gmfDim();
+        this.md = shape.mlpDim();
+        this.mw = shape.mlpLayers().stream().mapToInt(Integer::intValue).toArray();
+        this.fw = shape.fusedWidth();
+        int hd = shape.headDepth();
+        this.hw = new int[hd][];
+        for (int j = 0; j < hd; j++) {
+            hw[j] = shape.headLayerWidths(j + 1);
+        }
+        java.util.List<String> names = shape.tensorNames();
+        iGu = names.indexOf(NetShape.GMF_USER);
+        iGi = names.indexOf(NetShape.GMF_ITEM);
+        iMu = names.indexOf(NetShape.MLP_USER);
+        iMi = names.indexOf(NetShape.MLP_ITEM);
+        int layers = shape.mlpDepth();
+        iMlpW = new int[layers + 1];
+        iMlpB = new int[layers + 1];
+        for (int l = 1; l <= layers; l++) {
+            iMlpW[l] = names.indexOf(NetShape.mlpWeight(l));
+            iMlpB[l] = names.indexOf(NetShape.mlpBias(l));
+        }
+        iHeadW = new int[hd + 1];
+        iHeadB = new int[hd + 1];
+        for (int j = 1; j <= hd; j++) {
+            iHeadW[j] = names.indexOf(NetShape.headWeight(j));
+            iHeadB[j] = names.indexOf(NetShape.headBias(j));
+        }
+        iOutW = names.indexOf(NetShape.OUT_W);
+        iOutB = names.indexOf(NetShape.OUT_B);
+        iIb = names.indexOf(NetShape.ITEM_BIAS);
+
+        mlp = new float[mw.length][][];
+        for (int l = 0; l < mw.length; l++) {
+            mlp[l] = new float[mw[l]][capacity];
+        }
+        gmf = new float[gd][capacity];
+        head = new float[hd + 1][][];
+        fusedRelu = new boolean[fw];
+        head[0] = fused(mlp, gmf);
+        for (int q = 0; q < fw - gd; q++) {
+            fusedRelu[q] = mw.length > 1;
+        }
+        for (int j = 1; j <= hd; j++) {
+            head[j] = new float[hw[j - 1][1]][capacity];
+        }
+        logit = new float[capacity];
+        prob = new float[capacity];
+    }
+
+    /** The fused vector: the MLP's output units followed by the GMF units (the same arrays, no copy). */
+    private float[][] fused(float[][][] mlpUnits, float[][] gmfUnits) {
+        float[][] fused = new float[fw][];
+        int top = mw.length == 0 ? 0 : mw[mw.length - 1];
+        for (int q = 0; q < top; q++) {
+            fused[q] = mlpUnits[mw.length - 1][q];
+        }
+        for (int q = 0; q < gd; q++) {
+            fused[top + q] = gmfUnits[q];
+        }
+        return fused;
+    }
+
+    private void allocateDeltas() {
+        dMlp = new float[mw.length][][];
+        for (int l = 0; l < mw.length; l++) {
+            dMlp[l] = new float[mw[l]][cap];
+        }
+        dGmf = new float[gd][cap];
+        dHead = new float[head.length][][];
+        dHead[0] = fused(dMlp, dGmf);
+        for (int j = 1; j < head.length; j++) {
+            dHead[j] = new float[hw[j - 1][1]][cap];
+        }
+        dz = new float[cap];
+    }
+
+    public NetShape shape() {
+        return s;
+    }
+
+    public int capacity() {
+        return cap;
+    }
+
+    /**
+     * Scores pairs {@code (users[from + k], items[from + k])} for {@code k < count} into
+     * {@code out[outFrom + k]}: the sigmoid output, any batch size (processed in chunks of the capacity).
+     */
+    public void score(Net net, int[] users, int[] items, int from, int count, float[] out, int outFrom) {
+        for (int at = 0; at < count; at += cap) {
+            int len = Math.min(cap, count - at);
+            forward(net, users, items, from + at, len);
+            System.arraycopy(prob, 0, out, outFrom + at, len);
+        }
+    }
+
+    /** Scores of {@code items[from..from+count)} for one user (the serving path), into {@code out}. */
+    public void scoreUser(Net net, int user, int[] items, int from, int count, float[] out, int outFrom) {
+        int[] us = new int[Math.min(cap, count)];
+        java.util.Arrays.fill(us, user);
+        for (int at = 0; at < count; at += cap) {
+            int len = Math.min(cap, count - at);
+            int[] is = java.util.Arrays.copyOfRange(items, from + at, from + at + len);
+            forward(net, us, is, 0, len);
+            System.arraycopy(prob, 0, out, outFrom + at, len);
+        }
+    }
+
+    /**
+     * One forward and backward pass of a batch of at most {@link #capacity()} samples; adds the
+     * gradient of the mean binary cross-entropy to {@code g} for the tensors it trains and returns
+     * that mean loss (with DL4J's clipping of the probability to [1e-5, 1 - 1e-5]).
+     */
+    public double lossAndGradient(Net net, int[] users, int[] items, float[] labels, int from, int count, Gradient g) {
+        if (count > cap) {
+            throw new IllegalArgumentException("batch of " + count + " is larger than the kernel's capacity " + cap);
+        }
+        if (dz == null) {
+            allocateDeltas();
+        }
+        forward(net, users, items, from, count);
+        double loss = 0;
+        float inv = 1f / count;
+        for (int k = 0; k < count; k++) {
+            float y = labels[from + k];
+            double p = Math.min(1 - 1e-5, Math.max(1e-5, prob[k]));
+            loss -= y * Math.log(p) + (1 - y) * Math.log(1 - p);
+            dz[k] = (prob[k] - y) * inv;
+        }
+        backward(net, g);
+        return loss / count;
+    }
+
+    /** The mean binary cross-entropy of a batch, without gradients. */
+    public double loss(Net net, int[] users, int[] items, float[] labels, int count) {
+        double loss = 0;
+        for (int at = 0; at < count; at += cap) {
+            int len = Math.min(cap, count - at);
+            forward(net, users, items, at, len);
+            for (int k = 0; k < len; k++) {
+                float y = labels[at + k];
+                double p = Math.min(1 - 1e-5, Math.max(1e-5, prob[k]));
+                loss -= y * Math.log(p) + (1 - y) * Math.log(1 - p);
+            }
+        }
+        return loss / count;
+    }
+
+    private void forward(Net net, int[] us, int[] is, int from, int count) {
+        int users = net.users();
+        int itemsN = net.items();
+        for (int k = 0; k < count; k++) {
+            int u = us[from + k];
+            int i = is[from + k];
+            if (u < 0 || u >= users || i < 0 || i >= itemsN) {
+                throw new IllegalArgumentException("user " + u + " or item " + i + " outside the network's " + users
+                        + " users and " + itemsN + " items");
+            }
+        }
+        this.n = count;
+        this.users = us;
+        this.items = is;
+        this.off = from;
+        if (md > 0) {
+            float[] mu = net.values(iMu);
+            float[] mi = net.values(iMi);
+            float[][] a0 = mlp[0];
+            for (int k = 0; k < count; k++) {
+                int ur = us[from + k] * md;
+                int ir = is[from + k] * md;
+                for (int q = 0; q < md; q++) {
+                    a0[q][k] = mu[ur + q];
+                    a0[md + q][k] = mi[ir + q];
+                }
+            }
+            for (int l = 1; l < mw.length; l++) {
+                dense(mlp[l - 1], mw[l - 1], net.values(iMlpW[l]), net.values(iMlpB[l]), mlp[l], mw[l], count);
+            }
+        }
+        if (gd > 0) {
+            float[] gu = net.values(iGu);
+            float[] gi = net.values(iGi);
+            for (int k = 0; k < count; k++) {
+                int ur = us[from + k] * gd;
+                int ir = is[from + k] * gd;
+                for (int q = 0; q < gd; q++) {
+                    gmf[q][k] = gu[ur + q] * gi[ir + q];
+                }
+            }
+        }
+        for (int j = 1; j < head.length; j++) {
+            dense(head[j - 1], hw[j - 1][0], net.values(iHeadW[j]), net.values(iHeadB[j]), head[j], hw[j - 1][1], count);
+        }
+        float[][] top = head[head.length - 1];
+        float[] ow = net.values(iOutW);
+        java.util.Arrays.fill(logit, 0, count, net.values(iOutB)[0]);
+        for (int q = 0; q < fw; q++) {
+            float w = ow[q];
+            float[] x = top[q];
+            for (int k = 0; k < count; k++) {
+                logit[k] += w * x[k];
+            }
+        }
+        if (iIb >= 0) {
+            float[] ib = net.values(iIb);
+            for (int k = 0; k < count; k++) {
+                logit[k] += ib[is[from + k]];
+            }
+        }
+        for (int k = 0; k < count; k++) {
+            prob[k] = (float) (1 / (1 + Math.exp(-logit[k])));
+        }
+    }
+
+    private void backward(Net net, Gradient g) {
+        boolean[] t = g.trainable();
+        int count = n;
+        int hd = head.length - 1;
+        // what lies below each stage decides how far deltas must travel
+        boolean tables = (gd > 0 && (t[iGu] || t[iGi])) || (md > 0 && (t[iMu] || t[iMi]));
+        boolean mlpBelow = md > 0 && (t[iMu] || t[iMi]);
+        boolean[] mlpLayerBelow = new boolean[mw.length + 1]; // mlpLayerBelow[l]: something at or below layer l trains
+        mlpLayerBelow[0] = mlpBelow;
+        for (int l = 1; l < mw.length; l++) {
+            mlpLayerBelow[l] = mlpLayerBelow[l - 1] || t[iMlpW[l]] || t[iMlpB[l]];
+        }
+        boolean gmfBelow = gd > 0 && (t[iGu] || t[iGi]);
+        boolean fusedBelow = gmfBelow || (mw.length > 1 && mlpLayerBelow[mw.length - 1]) || (mw.length == 1 && mlpBelow);
+        boolean[] headBelow = new boolean[hd + 1]; // headBelow[j]: something at or below head layer j (0 = fused) trains
+        headBelow[0] = fusedBelow;
+        for (int j = 1; j <= hd; j++) {
+            headBelow[j] = headBelow[j - 1] || t[iHeadW[j]] || t[iHeadB[j]];
+        }
+        float[][] top = head[hd];
+        float[] ow = net.values(iOutW);
+        if (t[iOutW]) {
+            float[] gw = g.values(iOutW);
+            for (int q = 0; q < fw; q++) {
+                gw[q] += dot(top[q], dz, count);
+            }
+        }
+        if (t[iOutB]) {
+            g.values(iOutB)[0] += sum(dz, count);
+        }
+        if (iIb >= 0 && t[iIb]) {
+            float[] gib = g.values(iIb);
+            for (int k = 0; k < count; k++) {
+                int i = items[off + k];
+                gib[i] += dz[k];
+                g.touchItem(i);
+            }
+        }
+        if (!headBelow[hd]) {
+            return;
+        }
+        // delta of the top (head output, or the fused vector), through its ReLU where it has one
+        float[][] dTop = dHead[hd];
+        for (int q = 0; q < fw; q++) {
+            float w = ow[q];
+            float[] d = dTop[q];
+            float[] x = top[q];
+            boolean relu = hd > 0 || fusedRelu[q];
+            if (relu) {
+                for (int k = 0; k < count; k++) {
+                    d[k] = x[k] > 0 ? w * dz[k] : 0f;
+                }
+            } else {
+                for (int k = 0; k < count; k++) {
+                    d[k] = w * dz[k];
+                }
+            }
+        }
+        for (int j = hd; j >= 1; j--) {
+            int in = hw[j - 1][0];
+            int out = hw[j - 1][1];
+            if (t[iHeadW[j]]) {
+                denseWeightGradient(head[j - 1], in, dHead[j], out, count, g.values(iHeadW[j]));
+            }
+            if (t[iHeadB[j]]) {
+                float[] gb = g.values(iHeadB[j]);
+                for (int o = 0; o < out; o++) {
+                    gb[o] += sum(dHead[j][o], count);
+                }
+            }
+            if (headBelow[j - 1]) {
+                boolean[] relu = j - 1 == 0 ? fusedRelu : null;
+                denseInputGradient(dHead[j], out, net.values(iHeadW[j]), dHead[j - 1], head[j - 1], in, count, relu);
+            }
+        }
+        if (!tables && !(mw.length > 1 && mlpLayerBelow[mw.length - 1])) {
+            return;
+        }
+        if (gmfBelow) {
+            float[] gu = net.values(iGu);
+            float[] gi = net.values(iGi);
+            float[] ggu = t[iGu] ? g.values(iGu) : null;
+            float[] ggi = t[iGi] ? g.values(iGi) : null;
+            for (int k = 0; k < count; k++) {
+                int ur = users[off + k] * gd;
+                int ir = items[off + k] * gd;
+                if (ggu != null) {
+                    g.touchUser(users[off + k]);
+                }
+                if (ggi != null) {
+                    g.touchItem(items[off + k]);
+                }
+                for (int q = 0; q < gd; q++) {
+                    float d = dGmf[q][k];
+                    if (ggu != null) {
+                        ggu[ur + q] += d * gi[ir + q];
+                    }
+                    if (ggi != null) {
+                        ggi[ir + q] += d * gu[ur + q];
+                    }
+                }
+            }
+        }
+        if (md == 0) {
+            return;
+        }
+        for (int l = mw.length - 1; l >= 1; l--) {
+            if (!mlpLayerBelow[l]) {
+                return;
+            }
+            if (t[iMlpW[l]]) {
+                denseWeightGradient(mlp[l - 1], mw[l - 1], dMlp[l], mw[l], count, g.values(iMlpW[l]));
+            }
+            if (t[iMlpB[l]]) {
+                float[] gb = g.values(iMlpB[l]);
+                for (int o = 0; o < mw[l]; o++) {
+                    gb[o] += sum(dMlp[l][o], count);
+                }
+            }
+            if (mlpLayerBelow[l - 1]) {
+                denseInputGradient(dMlp[l], mw[l], net.values(iMlpW[l]), dMlp[l - 1], mlp[l - 1], mw[l - 1], count,
+                        l - 1 == 0 ? NO_RELU : null);
+            }
+        }
+        if (mlpBelow) {
+            float[] gmu = t[iMu] ? g.values(iMu) : null;
+            float[] gmi = t[iMi] ? g.values(iMi) : null;
+            float[][] d0 = dMlp[0];
+            for (int k = 0; k < count; k++) {
+                int ur = users[off + k] * md;
+                int ir = items[off + k] * md;
+                if (gmu != null) {
+                    g.touchUser(users[off + k]);
+                    for (int q = 0; q < md; q++) {
+                        gmu[ur + q] += d0[q][k];
+                    }
+                }
+                if (gmi != null) {
+                    g.touchItem(items[off + k]);
+                    for (int q = 0; q < md; q++) {
+                        gmi[ir + q] += d0[md + q][k];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Marks inputs without ReLU (the concatenated embedding vectors). */
+    private static final boolean[] NO_RELU = new boolean[0];
+
+    /** z[o][k] = relu(b[o] + sum_q w[q * out + o] x[q][k]). */
+    static void dense(float[][] x, int in, float[] w, float[] b, float[][] z, int out, int n) {
+        for (int o = 0; o < out; o++) {
+            float[] zo = z[o];
+            java.util.Arrays.fill(zo, 0, n, b[o]);
+            int q = 0;
+            for (; q + 3 < in; q += 4) {
+                float w0 = w[q * out + o];
+                float w1 = w[(q + 1) * out + o];
+                float w2 = w[(q + 2) * out + o];
+                float w3 = w[(q + 3) * out + o];
+                float[] x0 = x[q];
+                float[] x1 = x[q + 1];
+                float[] x2 = x[q + 2];
+                float[] x3 = x[q + 3];
+                for (int k = 0; k < n; k++) {
+                    zo[k] += w0 * x0[k] + w1 * x1[k] + w2 * x2[k] + w3 * x3[k];
+                }
+            }
+            for (; q < in; q++) {
+                float w0 = w[q * out + o];
+                float[] x0 = x[q];
+                for (int k = 0; k < n; k++) {
+                    zo[k] += w0 * x0[k];
+                }
+            }
+            for (int k = 0; k < n; k++) {
+                zo[k] = Math.max(zo[k], 0f);
+            }
+        }
+    }
+
+    /**
+     * dx[q][k] = sum_o w[q * out + o] d[o][k], zeroed where the input went through a ReLU and was not
+     * positive ({@code relu == null}: every input did; {@code NO_RELU}: none; else per input).
+     */
+    private static void denseInputGradient(float[][] d, int out, float[] w, float[][] dx, float[][] x, int in, int n,
+                                           boolean[] relu) {
+        for (int q = 0; q < in; q++) {
+            float[] dq = dx[q];
+            java.util.Arrays.fill(dq, 0, n, 0f);
+            int row = q * out;
+            int o = 0;
+            for (; o + 3 < out; o += 4) {
+                float w0 = w[row + o];
+                float w1 = w[row + o + 1];
+                float w2 = w[row + o + 2];
+                float w3 = w[row + o + 3];
+                float[] d0 = d[o];
+                float[] d1 = d[o + 1];
+                float[] d2 = d[o + 2];
+                float[] d3 = d[o + 3];
+                for (int k = 0; k < n; k++) {
+                    dq[k] += w0 * d0[k] + w1 * d1[k] + w2 * d2[k] + w3 * d3[k];
+                }
+            }
+            for (; o < out; o++) {
+                float w0 = w[row + o];
+                float[] d0 = d[o];
+                for (int k = 0; k < n; k++) {
+                    dq[k] += w0 * d0[k];
+                }
+            }
+            boolean masked = relu == null || (relu.length > 0 && relu[q]);
+            if (masked) {
+                float[] xq = x[q];
+                for (int k = 0; k < n; k++) {
+                    if (xq[k] <= 0) {
+                        dq[k] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** gw[q * out + o] += sum_k x[q][k] d[o][k], in 4 x 4 tiles of independent sums. */
+    static void denseWeightGradient(float[][] x, int in, float[][] d, int out, int n, float[] gw) {
+        int q = 0;
+        for (; q + 3 < in; q += 4) {
+            float[] x0 = x[q];
+            float[] x1 = x[q + 1];
+            float[] x2 = x[q + 2];
+            float[] x3 = x[q + 3];
+            int o = 0;
+            for (; o + 3 < out; o += 4) {
+                float[] d0 = d[o];
+                float[] d1 = d[o + 1];
+                float[] d2 = d[o + 2];
+                float[] d3 = d[o + 3];
+                float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+                float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+                for (int k = 0; k < n; k++) {
+                    float a0 = x0[k];
+                    float a1 = x1[k];
+                    float a2 = x2[k];
+                    float a3 = x3[k];
+                    float b0 = d0[k];
+                    float b1 = d1[k];
+                    float b2 = d2[k];
+                    float b3 = d3[k];
+                    c00 += a0 * b0;
+                    c01 += a0 * b1;
+                    c02 += a0 * b2;
+                    c03 += a0 * b3;
+                    c10 += a1 * b0;
+                    c11 += a1 * b1;
+                    c12 += a1 * b2;
+                    c13 += a1 * b3;
+                    c20 += a2 * b0;
+                    c21 += a2 * b1;
+                    c22 += a2 * b2;
+                    c23 += a2 * b3;
+                    c30 += a3 * b0;
+                    c31 += a3 * b1;
+                    c32 += a3 * b2;
+                    c33 += a3 * b3;
+                }
+                int r0 = q * out + o;
+                int r1 = r0 + out;
+                int r2 = r1 + out;
+                int r3 = r2 + out;
+                gw[r0] += c00;
+                gw[r0 + 1] += c01;
+                gw[r0 + 2] += c02;
+                gw[r0 + 3] += c03;
+                gw[r1] += c10;
+                gw[r1 + 1] += c11;
+                gw[r1 + 2] += c12;
+                gw[r1 + 3] += c13;
+                gw[r2] += c20;
+                gw[r2 + 1] += c21;
+                gw[r2 + 2] += c22;
+                gw[r2 + 3] += c23;
+                gw[r3] += c30;
+                gw[r3 + 1] += c31;
+                gw[r3 + 2] += c32;
+                gw[r3 + 3] += c33;
+            }
+            for (; o < out; o++) {
+                gw[q * out + o] += dot(x0, d[o], n);
+                gw[(q + 1) * out + o] += dot(x1, d[o], n);
+                gw[(q + 2) * out + o] += dot(x2, d[o], n);
+                gw[(q + 3) * out + o] += dot(x3, d[o], n);
+            }
+        }
+        for (; q < in; q++) {
+            for (int o = 0; o < out; o++) {
+                gw[q * out + o] += dot(x[q], d[o], n);
+            }
+        }
+    }
+
+    static float dot(float[] a, float[] b, int n) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int k = 0;
+        for (; k + 3 < n; k += 4) {
+            s0 += a[k] * b[k];
+            s1 += a[k + 1] * b[k + 1];
+            s2 += a[k + 2] * b[k + 2];
+            s3 += a[k + 3] * b[k + 3];
+        }
+        for (; k < n; k++) {
+            s0 += a[k] * b[k];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    static float sum(float[] a, int n) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int k = 0;
+        for (; k + 3 < n; k += 4) {
+            s0 += a[k];
+            s1 += a[k + 1];
+            s2 += a[k + 2];
+            s3 += a[k + 3];
+        }
+        for (; k < n; k++) {
+            s0 += a[k];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+}
