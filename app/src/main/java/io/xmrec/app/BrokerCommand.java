@@ -1,6 +1,7 @@
 package io.xmrec.app;
 
-import io.xmrec.app.embedded.EmbeddedKafka;
+import io.xmrec.embedded.EmbeddedKafka;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

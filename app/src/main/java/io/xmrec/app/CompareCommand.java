@@ -2,7 +2,7 @@ package io.xmrec.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.xmrec.core.metrics.RankingMetrics;
-import io.xmrec.eval.PairedComparison;
+import io.xmrec.experiments.PairedComparison;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -3,10 +3,7 @@ package io.xmrec.app;
 import io.xmrec.app.embedded.EmbeddedSystem;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.Markets;
-import io.xmrec.model.ForecFork;
-import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NcfOptions;
-import io.xmrec.model.service.ContinualUpdater;
+import io.xmrec.model.updater.UpdaterSettings;
 import io.xmrec.ingest.ReplayPublisher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -42,13 +39,15 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Updater settings scaled to the replay: the first trunk after 30% of the training interactions. */
-    static ContinualUpdater.Settings settings(Map<String, MarketData> loaded) {
+    /**
+     * Updater settings scaled to the replay: the first trunk (5 epochs per stage) once a fifth of the
+     * training interactions are in, or when the input is caught up; the full recipe after that.
+     */
+    static UpdaterSettings settings(Map<String, MarketData> loaded) {
         long lines = loaded.values().stream().mapToLong(m -> m.interactions().size()).sum();
-        long bootstrap = Math.max(500, (long) (0.3 * lines * 0.7));
-        return ContinualUpdater.Settings.defaults().withBootstrap(bootstrap)
-                .withMicroBatch(200, java.time.Duration.ofMillis(250))
-                .withRetrain(Math.max(2_000, lines / 3), java.time.Duration.ofMinutes(10));
+        long bootstrap = Math.max(500, (long) (0.2 * lines * 0.7));
+        UpdaterSettings d = UpdaterSettings.defaults();
+        return d.withBootstrap(bootstrap, d.bootstrapEpochs());
     }
 
     @Override

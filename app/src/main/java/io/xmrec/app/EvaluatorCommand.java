@@ -35,7 +35,8 @@ final class EvaluatorCommand implements java.util.concurrent.Callable<Integer> {
         kafka.require("xmrec evaluator");
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-        try (EvaluatorService s = new EvaluatorService(kafka.bootstrap, kafka.clientProps(), kafka.registry,
+        try (EvaluatorService s = new EvaluatorService(kafka.bootstrap, kafka.clientProps(),
+                new io.xmrec.schemas.registry.AvroSerde(new io.xmrec.schemas.registry.RegistryClient(kafka.registry)),
                 stateDir != null ? stateDir : EvaluatorService.tempStateDir(), host, port,
                 LiveEvaluator.Settings.defaults())) {
             spec.commandLine().getOut().println("dashboard: " + s.url() + "/  metrics: " + s.url() + "/metrics");

@@ -3,10 +3,9 @@ package io.xmrec.app;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.Markets;
-import io.xmrec.eval.Method;
-import io.xmrec.eval.MethodResult;
-import io.xmrec.eval.OfflineConfig;
-import io.xmrec.eval.OfflineExperiment;
+import io.xmrec.experiments.MethodResult;
+import io.xmrec.experiments.OfflineConfig;
+import io.xmrec.experiments.OfflineExperiment;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
 import io.xmrec.model.NcfOptions;
@@ -212,11 +211,12 @@ final class OfflineCommand implements Callable<Integer> {
         } else {
             sources = Markets.parseList(source);
         }
-        List<Method> methodList = new ArrayList<>();
+        List<String> methodList = new ArrayList<>();
         for (String m : methods.split(",")) {
-            Method parsed = Method.ofLabel(m.trim().toLowerCase());
-            if (!methodList.contains(parsed)) {
-                methodList.add(parsed);
+            String name = m.trim().toLowerCase();
+            io.xmrec.model.recipe.Recipes.get(name); // an unknown method is refused with the known ones
+            if (!methodList.contains(name)) {
+                methodList.add(name);
             }
         }
         NcfOptions options = new NcfOptions(gmfDim, mlpDim, layers, learningRate, l2, batchSize, negatives, epochs,
@@ -264,7 +264,7 @@ final class OfflineCommand implements Callable<Integer> {
             stdout.println();
             stdout.println("test by user group (1 = fewest training interactions), sampled negatives");
             stdout.println("method     group  users  train     HR@10  nDCG@10");
-            for (io.xmrec.eval.Analyses.GroupResult g : outcome.userGroups()) {
+            for (io.xmrec.experiments.Analyses.GroupResult g : outcome.userGroups()) {
                 stdout.printf(java.util.Locale.ROOT, "%-10s %5d %6d  %3d-%-4d %7.4f  %7.4f%n", g.method(), g.group(),
                         g.users(), g.minTrain(), g.maxTrain(), g.hitRate(), g.ndcg());
             }
@@ -283,7 +283,7 @@ final class OfflineCommand implements Callable<Integer> {
             if (selection != null) {
                 prov.put("source_selection", selection);
             }
-            prov.put("methods", methodList.stream().map(Method::label).toList());
+            prov.put("methods", methodList);
             prov.put("seed", seed);
             prov.put("target_fraction", targetFraction);
             prov.put("data", dataProv);
@@ -297,18 +297,18 @@ final class OfflineCommand implements Callable<Integer> {
     }
 
     private int newUsers(OfflineConfig config, Map<String, MarketData> loaded, Map<String, Object> dataProv,
-                         List<String> sources, List<Method> methodList) {
+                         List<String> sources, List<String> methodList) {
         long t0 = System.nanoTime();
-        io.xmrec.core.serving.UserFoldIn.Options fold = new io.xmrec.core.serving.UserFoldIn.Options(foldInSteps, foldInLr,
+        io.xmrec.serving.RowFitter.Options fold = new io.xmrec.serving.RowFitter.Options(foldInSteps, foldInLr,
                 negatives, seed);
-        io.xmrec.eval.NewUserExperiment.Outcome o = new io.xmrec.eval.NewUserExperiment(config, newUsers, fold,
+        io.xmrec.experiments.NewUserExperiment.Outcome o = new io.xmrec.experiments.NewUserExperiment(config, newUsers, fold,
                 stderr::println).run(loaded);
         double total = (System.nanoTime() - t0) / 1e9;
         String fmt = "%-6s %-9s %-13s %6s %8s %8s %8s%n";
         stdout.printf("%d new users (held back), %d known; fold-in %.2f ms per user%n", o.newUsers(), o.knownUsers(),
                 o.foldInMillisPerUser());
         stdout.printf(fmt, "market", "method", "variant", "users", "vnDCG@10", "HR@10", "nDCG@10");
-        for (io.xmrec.eval.NewUserExperiment.Row r : o.rows()) {
+        for (io.xmrec.experiments.NewUserExperiment.Row r : o.rows()) {
             stdout.printf(fmt, o.target(), r.method(), r.variant(), r.test().users(), f4(r.valid().ndcg()),
                     f4(r.test().hitRate()), f4(r.test().ndcg()));
         }
@@ -324,7 +324,7 @@ final class OfflineCommand implements Callable<Integer> {
             prov.set("machine", ResultsJson.MAPPER.valueToTree(Provenance.machine()));
             prov.put("target", target);
             prov.put("sources", String.join(",", sources));
-            prov.put("methods", methodList.stream().map(Method::label).toList().toString());
+            prov.put("methods", methodList.toString());
             prov.put("fraction", newUsers);
             prov.put("fold_in_steps", foldInSteps);
             prov.put("fold_in_lr", foldInLr);
@@ -334,7 +334,7 @@ final class OfflineCommand implements Callable<Integer> {
             root.put("known_users", o.knownUsers());
             root.put("fold_in_ms_per_user", ResultsJson.round(o.foldInMillisPerUser()));
             var rows = root.putArray("rows");
-            for (io.xmrec.eval.NewUserExperiment.Row r : o.rows()) {
+            for (io.xmrec.experiments.NewUserExperiment.Row r : o.rows()) {
                 rows.addObject().put("market", o.target()).put("method", r.method()).put("variant", r.variant())
                         .put("users", r.test().users()).put("valid_ndcg10", r.valid().ndcg())
                         .put("test_hr10", r.test().hitRate()).put("test_ndcg10", r.test().ndcg());

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.core.holdout.Split;
 import io.xmrec.core.metrics.RankSummary;
-import io.xmrec.eval.MethodResult;
-import io.xmrec.eval.OfflineExperiment;
+import io.xmrec.experiments.MethodResult;
+import io.xmrec.experiments.OfflineExperiment;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -61,7 +61,7 @@ final class ResultsJson {
         }
         if (!outcome.userGroups().isEmpty()) {
             ArrayNode groups = root.putArray("user_groups");
-            for (io.xmrec.eval.Analyses.GroupResult g : outcome.userGroups()) {
+            for (io.xmrec.experiments.Analyses.GroupResult g : outcome.userGroups()) {
                 groups.addObject().put("method", g.method()).put("group", g.group()).put("users", g.users())
                         .put("min_train", g.minTrain()).put("max_train", g.maxTrain())
                         .put("hr@10", round(g.hitRate())).put("ndcg@10", round(g.ndcg()));

@@ -1,103 +1,125 @@
 package io.xmrec.app;
 
-import io.xmrec.model.ForecFork;
-import io.xmrec.model.MamlOptions;
-import io.xmrec.model.NcfOptions;
-import io.xmrec.model.service.ContinualUpdater;
-import io.xmrec.model.topic.ModelClient;
-import io.xmrec.model.topic.RecommendationServer;
+import io.xmrec.model.recipe.Recipes;
+import io.xmrec.model.recipe.TrainingSettings;
+import io.xmrec.model.updater.ContinualUpdater;
+import io.xmrec.model.updater.UpdaterSettings;
 import io.xmrec.schemas.TopicSetup;
+import io.xmrec.schemas.registry.AvroSerde;
+import io.xmrec.schemas.registry.RegistryClient;
+import io.xmrec.serving.RecommendationServer;
+import io.xmrec.serving.SeenItems;
+import io.xmrec.serving.http.JsonHttp;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "updater", mixinStandardHelpOptions = true,
-        description = "Runs the continual model-updater: reads xmrec.train and xmrec.holdouts, pre-trains the shared "
-                + "trunk (NMF++ then MAML) once enough data has arrived, forks and fine-tunes a FOREC model per market, "
-                + "fine-tunes each market on new micro-batches (refusing updates that lose validation nDCG@10 beyond "
-                + "the rollback margin), re-trains the trunk periodically, and publishes every model on xmrec.models. "
-                + "Several updaters in one --group share the markets: one trains the trunk and publishes forks on "
-                + "xmrec.forks, each market is fine-tuned by one of them, and a stopped or silent updater's markets "
-                + "move to the others.")
+        description = "Runs the continual model-updater: reads xmrec.train and xmrec.holdouts and keeps every market's "
+                + "model following the stream on three paths. Fast: every few hundred milliseconds the touched users' rows "
+                + "are re-fitted and new users and items folded in, published as a small delta on xmrec.model-deltas. "
+                + "Medium: each market's head is fine-tuned on a sample over all its users and published unless the "
+                + "rollback guard refuses it. Slow: the served method's recipe (forec: NMF++, MAML, a fork per market) is "
+                + "trained from scratch on a snapshot of every market, as offline, whenever the data grew or the input is "
+                + "caught up; each market installs its new fork as a snapshot on xmrec.models. Several updaters in one "
+                + "--group share the markets; a market's publications are fenced, so a former owner cannot publish after "
+                + "the new one.")
 final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    @Option(names = "--bootstrap-interactions", description = "Training interactions of eligible users before the first trunk (default: 20000).")
+    @Option(names = "--method", description = "The method served (a recipe of xmrec offline; default: ${DEFAULT-VALUE}).")
+    String method = "forec";
+
+    @Option(names = "--epochs", description = "Epochs of every training stage of a trunk (default: the offline recipe's, 25).")
+    Integer epochs;
+
+    @Option(names = "--bootstrap-interactions", description = "Training interactions of evaluable users before the first trunk (default: ${DEFAULT-VALUE}).")
     long bootstrapInteractions = 20_000;
 
-    @Option(names = "--micro-batch", description = "New interactions of a market that make a fine-tuning step (default: 500).")
-    int microBatch = 500;
+    @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk, so a first model comes out quickly (0: as later trunks; default: ${DEFAULT-VALUE}).")
+    int bootstrapEpochs = 5;
 
-    @Option(names = "--max-delay-ms", description = "A market's new interactions are fine-tuned on at the latest this long after the first of them arrived, even when fewer than a micro-batch (default: 500).")
-    long maxDelayMs = 500;
+    @Option(names = "--retrain-growth", description = "Train a new trunk once the training interactions grew by this share since the last one's snapshot (default: ${DEFAULT-VALUE}).")
+    double retrainGrowth = 0.25;
 
-    @Option(names = "--workers", description = "Markets fine-tuned at the same time, each on its own thread (default: 2).")
-    int workers = 2;
+    @Option(names = "--retrain-idle-seconds", description = "...or once the input has been caught up this long with anything new since (default: ${DEFAULT-VALUE}).")
+    long retrainIdleSeconds = 10;
 
-    @Option(names = "--retrain-minutes", description = "Also re-train the trunk when this many minutes have passed since the last one and new interactions arrived (0 = only by count; default: 30).")
+    @Option(names = "--retrain-minutes", description = "...or once this many minutes have passed with anything new since (0: never by time; default: ${DEFAULT-VALUE}).")
     long retrainMinutes = 30;
 
-    @Option(names = "--warm-epochs", description = "Epochs of a warm-started re-training: NMF on the window, and each market's head (default: 2).")
-    int warmEpochs = 2;
+    @Option(names = "--fast-delay-ms", description = "The fast path coalesces a market's interactions over this window before re-fitting rows (default: ${DEFAULT-VALUE}).")
+    long fastDelayMs = 200;
+
+    @Option(names = "--head-seconds", description = "The medium path fine-tunes a market's head at most this often (default: ${DEFAULT-VALUE}).")
+    long headSeconds = 30;
+
+    @Option(names = "--head-min-interactions", description = "...and once this many new interactions came in since (default: ${DEFAULT-VALUE}).")
+    int headMinInteractions = 200;
+
+    @Option(names = "--head-sample", description = "Training interactions over all the market's users the head is fine-tuned on (default: ${DEFAULT-VALUE}).")
+    int headSample = 20_000;
+
+    @Option(names = "--snapshot-seconds", description = "A full snapshot of a market at least this often once deltas were published (default: ${DEFAULT-VALUE}).")
+    long snapshotSeconds = 60;
+
+    @Option(names = "--snapshot-deltas", description = "...or after this many deltas (default: ${DEFAULT-VALUE}).")
+    int snapshotDeltas = 300;
+
+    @Option(names = "--workers", description = "Threads for the markets' fast and medium paths, one job per market at a time (default: ${DEFAULT-VALUE}).")
+    int workers = 2;
 
     @Option(names = "--no-reference", description = "Do not train the single-market NMF reference models (the dashboard's comparison line).")
     boolean noReference;
 
-    @Option(names = "--no-source-heads", description = "A market without a head of its own starts its fork's head from random weights instead of from the head of the market --source auto would pick for it, when that one is forked on the same trunk before it.")
-    boolean noSourceHeads;
-
-    @Option(names = "--window", description = "Training interactions kept per market (default: 200000).")
-    int window = 200_000;
-
-    @Option(names = "--retrain-every", description = "Interactions between trunk re-trainings (default: 200000).")
-    long retrainEvery = 200_000;
-
-    @Option(names = "--epochs", description = "Epochs of each trunk stage and of the fork's fine-tuning (default: 5).")
-    int epochs = 5;
-
-    @Option(names = "--rollback-margin", description = "Refuse a model whose validation nDCG@10 is lower than the current one's by more than this (default: 0.02).")
+    @Option(names = "--rollback-margin", description = "Refuse a head whose validation nDCG@10 is lower than the current model's by more than this (default: ${DEFAULT-VALUE}).")
     double rollbackMargin = 0.02;
 
-    @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained or evaluated (default: 7).")
+    @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained on by a trunk or evaluated (default: ${DEFAULT-VALUE}).")
     int minInteractions = 7;
 
-    @Option(names = "--group", description = "Consumer group the updaters share the markets in: each market is fine-tuned by one member, one member trains the trunk (default: xmrec-updater, after the topic prefix).")
+    @Option(names = "--group", description = "Consumer group the updaters share the markets in (default: xmrec-updater, after the topic prefix).")
     String group;
 
-    @Option(names = "--session-timeout-ms", description = "How long a silent updater keeps its markets before the others take them over (default: 15000).")
+    @Option(names = "--session-timeout-ms", description = "How long a silent updater keeps its markets before the others take them over (default: ${DEFAULT-VALUE}).")
     long sessionTimeoutMs = 15_000;
 
-    @Option(names = "--http-port", description = "Also serve GET /recommendations/{market}/{user}?k=10 from the published models, and the updater's /metrics (Prometheus), on this port (0 = none).")
+    @Option(names = "--http-port", description = "Also serve the recommendation and scoring endpoints from the published models, the updater's /metrics and /health, on this port (0 = none; default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    @Option(names = "--http-host", description = "Address the HTTP endpoint binds to (default: 127.0.0.1).")
+    @Option(names = "--http-host", description = "Address the HTTP endpoint binds to (default: ${DEFAULT-VALUE}).")
     String httpHost = "127.0.0.1";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    ContinualUpdater.Settings settings() {
-        if (microBatch < 1 || window < 1 || epochs < 1 || bootstrapInteractions < 1 || retrainEvery < 1 || workers < 1
-                || warmEpochs < 1 || maxDelayMs < 0 || retrainMinutes < 0) {
-            throw new IllegalArgumentException("--micro-batch, --window, --epochs, --bootstrap-interactions, "
-                    + "--retrain-every, --workers and --warm-epochs must be positive, --max-delay-ms and "
-                    + "--retrain-minutes not negative");
+    UpdaterSettings settings() {
+        Recipes.get(method);
+        if (bootstrapInteractions < 1 || bootstrapEpochs < 0 || workers < 1 || fastDelayMs < 0 || headSeconds < 0
+                || headMinInteractions < 1 || headSample < 1 || snapshotSeconds < 0 || snapshotDeltas < 1
+                || retrainMinutes < 0 || retrainIdleSeconds < 0 || !(retrainGrowth > 0) || (epochs != null && epochs < 1)) {
+            throw new IllegalArgumentException("--bootstrap-interactions, --workers, --head-min-interactions, --head-sample, "
+                    + "--snapshot-deltas, --retrain-growth and --epochs must be positive; the times and --bootstrap-epochs "
+                    + "not negative");
         }
-        return ContinualUpdater.Settings.defaults().withMinInteractions(minInteractions)
-                .withBootstrap(bootstrapInteractions)
-                .withMicroBatch(microBatch, java.time.Duration.ofMillis(maxDelayMs))
-                .withWindow(window)
-                .withRetrain(retrainEvery, java.time.Duration.ofMinutes(retrainMinutes))
-                .withTraining(NcfOptions.defaults().withEpochs(epochs), MamlOptions.defaults(),
-                        ForecFork.Options.defaults().withEpochs(epochs), warmEpochs)
+        TrainingSettings t = TrainingSettings.defaults();
+        if (epochs != null) {
+            t = new TrainingSettings(t.ncf().withEpochs(epochs), t.maml(), t.forec().withEpochs(epochs));
+        }
+        return UpdaterSettings.defaults().withMethod(method).withTraining(t).withMinInteractions(minInteractions)
+                .withBootstrap(bootstrapInteractions, bootstrapEpochs)
+                .withRetrain(retrainGrowth, Duration.ofSeconds(retrainIdleSeconds), Duration.ofMinutes(retrainMinutes))
+                .withFastDelay(Duration.ofMillis(fastDelayMs))
+                .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, 1)
+                .withSnapshots(Duration.ofSeconds(snapshotSeconds), snapshotDeltas)
                 .withRollbackMargin(rollbackMargin)
-                .withWorkers(workers, !noReference)
-                .withSourceHeads(!noSourceHeads);
+                .withWorkers(workers, !noReference);
     }
 
     ContinualUpdater.Group group() {
@@ -106,35 +128,38 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         }
         ContinualUpdater.Group d = ContinualUpdater.Group.defaults();
         return new ContinualUpdater.Group(group == null || group.isBlank() ? d.id() : group,
-                java.time.Duration.ofMillis(sessionTimeoutMs));
+                Duration.ofMillis(sessionTimeoutMs));
     }
 
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         kafka.require("xmrec updater");
+        UpdaterSettings settings = settings();
         AtomicBoolean stop = new AtomicBoolean();
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.set(true);
             try {
-                closed.await(60, java.util.concurrent.TimeUnit.SECONDS); // let the main thread close cleanly
+                closed.await(10, java.util.concurrent.TimeUnit.SECONDS); // the updater stops within seconds
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }));
-        try (ContinualUpdater u = new ContinualUpdater(kafka.bootstrap, kafka.clientProps(), kafka.registry,
-                TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings(), group(), line -> {
+        AvroSerde serde = new AvroSerde(new RegistryClient(kafka.registry));
+        try (ContinualUpdater u = new ContinualUpdater(kafka.bootstrap, kafka.clientProps(), serde,
+                TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings, group(), Provenance.gitCommit(), line -> {
                     err.println(line);
                     err.flush();
                 })) {
             if (httpPort > 0) {
-                try (ModelClient client = new ModelClient(kafka.bootstrap, kafka.clientProps(), kafka.registry);
-                     RecommendationServer http = new RecommendationServer(client, httpHost, httpPort)) {
-                    http.route("/metrics", ex -> RecommendationServer.send(ex, 200, "text/plain; version=0.0.4",
-                            u.stats().prometheus().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-                    err.println("recommendations at " + http.url() + "/recommendations/{market}/{user}?k=10, metrics at "
-                            + http.url() + "/metrics");
+                try (SeenItems seen = new SeenItems(kafka.bootstrap, kafka.clientProps(), serde);
+                     RecommendationServer http = new RecommendationServer(u.published(), seen,
+                             () -> u.published().caughtUp(), httpHost, httpPort)) {
+                    http.route("/metrics", ex -> JsonHttp.sendText(ex, 200, "text/plain; version=0.0.4",
+                            u.stats().prometheus()));
+                    err.println("recommendations at " + http.url() + "/recommendations/{market}/{user}?k=10, scores at "
+                            + http.url() + "/scores/{market}/{user}?items=..., metrics at " + http.url() + "/metrics");
                     u.runUntil(stop::get);
                 }
             } else {

@@ -1,15 +1,16 @@
 package io.xmrec.app;
 
 import io.xmrec.app.embedded.EmbeddedSystem;
-import io.xmrec.core.serving.ServedModel;
-import io.xmrec.model.topic.ModelPublisher;
 import io.xmrec.schemas.ModelRecord;
-import io.xmrec.schemas.TopicReader;
-import io.xmrec.schemas.TopicSetup;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
-import io.xmrec.model.topic.ModelClient;
+import io.xmrec.serving.ModelRecords;
+import io.xmrec.serving.ServedModel;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -63,13 +64,15 @@ final class Dashboard {
                 waitForNumber(driver, "events-" + m);
                 waitForNumber(driver, "published-" + m);
             }
-            // publish the current model of the first market again as the next version: the page must follow
+            // publish the current model of the first market again as a much later version: the page must follow
             String market = markets.iterator().next();
-            ModelRecord current = latestRecord(sys, market);
-            current.setVersion(current.getVersion() + 1);
-            try (ModelPublisher p = new ModelPublisher(sys.bootstrapServers(), Map.of(),
-                    new AvroSerde(new RegistryClient(sys.registryUrl())), TopicSetup.MODEL_MAX_MESSAGE_BYTES)) {
-                p.publish(current);
+            ServedModel served = sys.models().model(market);
+            ModelRecord current = ModelRecords.record(served, "forec");
+            current.setVersion(served.version() + 1000);
+            AvroSerde serde = new AvroSerde(new RegistryClient(sys.registryUrl()));
+            try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", sys.bootstrapServers(),
+                    "max.request.size", 64 << 20), new StringSerializer(), new ByteArraySerializer())) {
+                p.send(new ProducerRecord<>(Topics.MODELS, market, serde.serialize(Topics.MODELS, current))).get();
             }
             String want = Long.toString(current.getVersion());
             long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -97,24 +100,5 @@ final class Dashboard {
         }
         fail("the dashboard shows no number in #" + id + " (last: '" + text + "')");
         return null;
-    }
-
-    /** The newest published record of a market, read from the model topic. */
-    private static ModelRecord latestRecord(EmbeddedSystem sys, String market) {
-        AvroSerde serde = new AvroSerde(new RegistryClient(sys.registryUrl()));
-        ServedModel served = sys.models().model(market);
-        ModelRecord[] best = {null};
-        TopicReader.readToEnd(sys.bootstrapServers(), Map.of(), Topics.MODELS, r -> {
-            if (market.equals(r.key()) && r.value() != null) {
-                ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
-                if (best[0] == null || m.getVersion() > best[0].getVersion()) {
-                    best[0] = m;
-                }
-            }
-        });
-        if (best[0] == null || best[0].getVersion() < served.version()) {
-            throw new ModelClient.NotFound("no record of " + market + " v" + served.version() + " on " + Topics.MODELS);
-        }
-        return best[0];
     }
 }

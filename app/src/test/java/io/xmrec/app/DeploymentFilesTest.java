@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.eval.live.EvaluatorService;
-import io.xmrec.model.service.ContinualUpdater;
+import io.xmrec.model.updater.UpdaterStats;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.stream.HoldoutJob;
 import io.xmrec.stream.HoldoutJobMain;
@@ -76,8 +76,8 @@ class DeploymentFilesTest {
         }
         l.putObject("system").putObject("*").putObject("counters").put("updates-trunk", 1).put("seconds-trunk", 2);
         l.put("now", 5000);
-        String text = EvaluatorService.prometheus(l) + new ContinualUpdater.Stats(1, 1, 1, 1, Map.of("in", 1L),
-                Map.of("in", 1L), 0, 1, 1, Set.of("in"), true).prometheus();
+        String text = EvaluatorService.prometheus(l) + new UpdaterStats(1, 0, 1, 1, 1, 0, 1, 2.0, 1, 1, 0, 100,
+                Map.of("in", 1L), Set.of("in"), true, true, 0.5, 1.5, Map.of("in", 0)).prometheus();
         Set<String> names = new TreeSet<>();
         for (String line : text.split("\n")) {
             if (!line.startsWith("#") && !line.isBlank()) {

@@ -1,8 +1,9 @@
 package io.xmrec.app;
 
+import io.xmrec.embedded.EmbeddedKafka;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.xmrec.app.embedded.EmbeddedKafka;
+
 import io.xmrec.core.data.Interaction;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.testing.TestData;

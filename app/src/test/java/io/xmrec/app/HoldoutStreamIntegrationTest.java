@@ -1,7 +1,8 @@
 package io.xmrec.app;
 
+import io.xmrec.embedded.EmbeddedKafka;
 import io.xmrec.app.embedded.EmbeddedHoldouts;
-import io.xmrec.app.embedded.EmbeddedKafka;
+
 import io.xmrec.core.data.Interaction;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.holdout.LeaveOneOutSplitter;

@@ -1,6 +1,7 @@
 package io.xmrec.app;
 
-import io.xmrec.app.embedded.EmbeddedKafka;
+import io.xmrec.embedded.EmbeddedKafka;
+
 import io.xmrec.core.testing.TestData;
 import org.junit.jupiter.api.Test;
 

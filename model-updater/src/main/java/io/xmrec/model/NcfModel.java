@@ -132,6 +132,11 @@ public final class NcfModel implements Scorer {
         return new NcfModel(architecture, other, users, items, options, markets, trainable, learningRate, l2);
     }
 
+    /** The same settings on a network grown to new vocabularies (rows appended for new users and items). */
+    public NcfModel withRows(IdVocabulary moreUsers, IdVocabulary moreItems, Net grown) {
+        return new NcfModel(architecture, grown, moreUsers, moreItems, options, markets, trainable, learningRate, l2);
+    }
+
     /** The same network with other training settings (what may change, and Adam's rate and L2). */
     public NcfModel withTraining(Set<String> trainableTensors, double lr, double l2Reg) {
         return new NcfModel(architecture, net, users, items, options, markets, trainableTensors, lr, l2Reg);

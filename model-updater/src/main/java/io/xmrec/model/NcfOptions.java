@@ -91,11 +91,13 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     /** Hyper-parameters as an ordered map, for provenance. */
     public Map<String, Object> describe(NcfArchitecture a) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("architecture", a.label());
+        if (a != null) {
+            m.put("architecture", a.label());
+        }
         m.put("gmf_dim", gmfDim);
         m.put("mlp_dim", mlpDim);
         m.put("mlp_layers", mlpLayers);
-        m.put("learning_rate", learningRateFor(a));
+        m.put("learning_rate", a != null ? learningRateFor(a) : learningRate != null ? learningRate : "0.005 gmf, 0.01 mlp and nmf");
         m.put("l2", l2);
         m.put("batch_size", batchSize);
         m.put("negatives", negatives);

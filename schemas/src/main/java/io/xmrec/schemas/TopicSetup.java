@@ -25,6 +25,12 @@ public final class TopicSetup {
     /** Record size limit of the model topic: a market model (tables of users and items) must fit. */
     public static final int MODEL_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+    /**
+     * How long model deltas are kept: far longer than the snapshot interval, so a client starting
+     * from the newest snapshot always finds the deltas after it.
+     */
+    public static final long DELTA_RETENTION_MS = 7L * 24 * 3600 * 1000;
+
     private TopicSetup() {
     }
 
@@ -37,6 +43,9 @@ public final class TopicSetup {
         t.put(Topics.TRAIN, Map.of());
         t.put(Topics.HOLDOUTS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         t.put(Topics.MODELS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
+        t.put(Topics.MODEL_DELTAS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                TopicConfig.RETENTION_MS_CONFIG, Long.toString(DELTA_RETENTION_MS),
                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
         t.put(Topics.FORKS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));

@@ -19,6 +19,11 @@ public final class Topics {
     public static final String HOLDOUTS = PREFIX + "xmrec.holdouts";
     public static final String MODELS = PREFIX + "xmrec.models";
     /**
+     * Small changes to the models between snapshots (keyed by market, time-retained): re-fitted or
+     * folded-in rows, fine-tuned heads; a client applies those whose base is the version it holds.
+     */
+    public static final String MODEL_DELTAS = PREFIX + "xmrec.model-deltas";
+    /**
      * Each trunk's FOREC fork of every market, before any micro-batch (compacted, keyed by market):
      * the updater training the trunk publishes them, each market's owner installs them.
      */

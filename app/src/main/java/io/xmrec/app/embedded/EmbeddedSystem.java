@@ -1,7 +1,12 @@
 package io.xmrec.app.embedded;
 
-import io.xmrec.model.service.ContinualUpdater;
-import io.xmrec.model.topic.ModelClient;
+import io.xmrec.embedded.EmbeddedKafka;
+import io.xmrec.model.updater.ContinualUpdater;
+import io.xmrec.model.updater.UpdaterSettings;
+import io.xmrec.model.updater.UpdaterStats;
+import io.xmrec.schemas.registry.AvroSerde;
+import io.xmrec.schemas.registry.RegistryClient;
+import io.xmrec.serving.ModelClient;
 import io.xmrec.eval.live.EvaluatorService;
 import io.xmrec.eval.live.LiveEvaluator;
 import io.xmrec.schemas.TopicSetup;
@@ -20,9 +25,9 @@ import java.util.function.Consumer;
 /**
  * Everything in one JVM: an in-process Kafka broker and schema registry, the holdout job on a
  * local Flink mini-cluster (unbounded, checkpointing), the continual model-updater on its own
- * thread, the live evaluator (Kafka Streams) with the dashboard and the recommendation endpoint,
- * and a model client for programmatic access. Ingest is the caller's: anything
- * published to the review topics flows through.
+ * thread, the live evaluator (Kafka Streams) with the dashboard and the recommendation and
+ * scoring endpoints; {@link #models()} is the evaluator's model client. Ingest is the caller's:
+ * anything published to the review topics flows through.
  */
 public final class EmbeddedSystem implements AutoCloseable {
 
@@ -33,10 +38,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     private final Thread updaterThread;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicReference<Throwable> updaterFailure = new AtomicReference<>();
-    private final ModelClient client;
     private final EvaluatorService evaluator;
 
-    private EmbeddedSystem(List<String> markets, ContinualUpdater.Settings settings, String httpHost, int httpPort,
+    private EmbeddedSystem(List<String> markets, UpdaterSettings settings, String httpHost, int httpPort,
                            Consumer<String> log) throws Exception {
         kafka = EmbeddedKafka.start(null);
         registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
@@ -45,8 +49,9 @@ public final class EmbeddedSystem implements AutoCloseable {
         HoldoutJob.define(env, new HoldoutJob.Settings(kafka.bootstrapServers(), registry.url(), Map.of(), false,
                 Duration.ofDays(7), Duration.ofSeconds(3), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts-embedded"));
         job = env.executeAsync("xmrec holdouts");
-        updater = new ContinualUpdater(kafka.bootstrapServers(), Map.of(), registry.url(),
-                TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings, log);
+        AvroSerde serde = new AvroSerde(new RegistryClient(registry.url()));
+        updater = new ContinualUpdater(kafka.bootstrapServers(), Map.of(), serde, TopicSetup.MODEL_MAX_MESSAGE_BYTES,
+                settings, ContinualUpdater.Group.defaults(), "embedded", log);
         updaterThread = new Thread(() -> {
             try {
                 updater.runUntil(stop::get);
@@ -57,12 +62,11 @@ public final class EmbeddedSystem implements AutoCloseable {
         }, "xmrec-updater");
         updaterThread.setDaemon(true);
         updaterThread.start();
-        client = new ModelClient(kafka.bootstrapServers(), Map.of(), registry.url());
-        evaluator = new EvaluatorService(kafka.bootstrapServers(), Map.of(), registry.url(),
+        evaluator = new EvaluatorService(kafka.bootstrapServers(), Map.of(), serde,
                 EvaluatorService.tempStateDir(), httpHost, httpPort, LiveEvaluator.Settings.defaults());
     }
 
-    public static EmbeddedSystem start(List<String> markets, ContinualUpdater.Settings settings, String httpHost,
+    public static EmbeddedSystem start(List<String> markets, UpdaterSettings settings, String httpHost,
                                        int httpPort, Consumer<String> log) {
         try {
             return new EmbeddedSystem(markets, settings, httpHost, httpPort, log);
@@ -84,11 +88,12 @@ public final class EmbeddedSystem implements AutoCloseable {
         return evaluator.url();
     }
 
+    /** The models as the evaluator and the shop's endpoints follow them. */
     public ModelClient models() {
-        return client;
+        return evaluator.models();
     }
 
-    public ContinualUpdater.Stats updaterStats() {
+    public UpdaterStats updaterStats() {
         Throwable t = updaterFailure.get();
         if (t != null) {
             throw new IllegalStateException("the updater failed: " + t.getMessage(), t);
@@ -99,14 +104,13 @@ public final class EmbeddedSystem implements AutoCloseable {
     @Override
     public void close() {
         stop.set(true);
+        updater.close(); // interrupts training: stops within seconds
         try {
-            updaterThread.join(60_000);
+            updaterThread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         evaluator.close();
-        client.close();
-        updater.close();
         try {
             job.cancel().get();
         } catch (Exception e) {

@@ -1,5 +1,6 @@
 package io.xmrec.app.embedded;
 
+import io.xmrec.embedded.EmbeddedKafka;
 import io.xmrec.schemas.ReviewEvent;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;

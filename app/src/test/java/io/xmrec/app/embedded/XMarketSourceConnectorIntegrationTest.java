@@ -1,5 +1,6 @@
 package io.xmrec.app.embedded;
 
+import io.xmrec.embedded.EmbeddedKafka;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.ingest.connect.XMarketSourceConnector;

@@ -102,6 +102,33 @@ public final class CrossMarketDataset {
     }
 
     /**
+     * One market's training data alone, on given vocabularies, for training only (a streaming
+     * model's fine-tuning): users' training items by vocabulary index, no held-out items (they are
+     * -1; nothing may evaluate this data set), negatives from {@code pool} (sorted item indices).
+     */
+    public static CrossMarketDataset trainingOnly(String market, List<String> userKeys, List<int[]> trainItems, int[] pool,
+                                                  IdVocabulary users, IdVocabulary items) {
+        int n = userKeys.size();
+        String[] ids = new String[n];
+        int[] uidx = new int[n];
+        int[][] train = new int[n][];
+        int[] none = new int[n];
+        Arrays.fill(none, -1);
+        int[][] rated = new int[n][];
+        for (int r = 0; r < n; r++) {
+            String key = userKeys.get(r);
+            int slash = key.indexOf('/');
+            ids[r] = slash < 0 ? key : key.substring(slash + 1);
+            uidx[r] = users.require(key);
+            train[r] = trainItems.get(r);
+            rated[r] = Arrays.stream(train[r]).sorted().distinct().toArray();
+        }
+        Map<String, IndexedMarket> out = new LinkedHashMap<>();
+        out.put(market, new IndexedMarket(market, ids, uidx, train, none, none.clone(), rated, pool.clone()));
+        return new CrossMarketDataset(users, items, out);
+    }
+
+    /**
      * The same vocabularies with only some markets to train on (in the order given, the first
      * being the target): fine-tuning a cross-market model on its target alone.
      */

@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * A dense, sorted mapping of string ids to indices 0..n-1. Sorting makes the mapping depend only
- * on the set of ids, not on the order they were seen in, so runs and saved models line up.
+ * A dense mapping of string ids to indices 0..n-1. Offline vocabularies are sorted, so the mapping
+ * depends only on the set of ids, not on the order they were seen in, and runs and saved models
+ * line up; a model that follows a stream appends the ids it meets later ({@link #appended}), so
+ * its existing rows never move.
  */
 public final class IdVocabulary {
 
@@ -39,6 +41,30 @@ public final class IdVocabulary {
             }
         }
         return new IdVocabulary(a);
+    }
+
+    /** A vocabulary from distinct ids in any order (a model's rows, sorted or appended to). */
+    public static IdVocabulary ofRows(List<String> ids) {
+        String[] a = ids.toArray(new String[0]);
+        IdVocabulary v = new IdVocabulary(a);
+        if (v.index.size() != a.length) {
+            throw new IllegalArgumentException("vocabulary ids are not distinct: " + a.length + " ids, "
+                    + v.index.size() + " distinct");
+        }
+        return v;
+    }
+
+    /** This vocabulary with new distinct ids appended after the existing ones (whose indices stay). */
+    public IdVocabulary appended(Collection<String> more) {
+        String[] a = Arrays.copyOf(ids, ids.length + more.size());
+        int k = ids.length;
+        for (String id : more) {
+            if (index.containsKey(id)) {
+                throw new IllegalArgumentException("id '" + id + "' is already in the vocabulary");
+            }
+            a[k++] = id;
+        }
+        return ofRows(Arrays.asList(a));
     }
 
     public int size() {

@@ -134,6 +134,17 @@ public final class NetKernel {
         dz = new float[cap];
     }
 
+    /** Pairs a scoring kernel of {@link #forScoring} takes per forward pass. */
+    public static final int SCORING_CAPACITY = 1024;
+
+    private static final ThreadLocal<java.util.Map<NetShape, NetKernel>> SCORING =
+            ThreadLocal.withInitial(java.util.HashMap::new);
+
+    /** This thread's scoring kernel for a shape (a kernel is a workspace: one per thread, reused). */
+    public static NetKernel forScoring(NetShape shape) {
+        return SCORING.get().computeIfAbsent(shape, s -> new NetKernel(s, SCORING_CAPACITY));
+    }
+
     public NetShape shape() {
         return s;
     }

@@ -5,16 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import io.xmrec.core.serving.ServedModel;
-import io.xmrec.model.ModelCodec;
-import io.xmrec.model.topic.ModelClient;
-import io.xmrec.model.topic.ModelSource;
-import io.xmrec.model.topic.RecommendationServer;
 import io.xmrec.schemas.EvaluationRecord;
-import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;
-import io.xmrec.schemas.registry.RegistryClient;
+import io.xmrec.serving.ModelClient;
+import io.xmrec.serving.RecommendationServer;
+import io.xmrec.serving.SeenItems;
+import io.xmrec.serving.ServedModel;
+import io.xmrec.serving.http.EventStream;
+import io.xmrec.serving.http.JsonHttp;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,13 +26,15 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,33 +46,43 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The evaluator service: runs {@link LiveEvaluator} as a Kafka Streams application and serves, from
- * its state stores (interactive queries), the recommendation endpoint, {@code /api/metrics} (the
- * latest measurement per market and kind), {@code /api/history} (the measurements so far, read from
- * {@code xmrec.metrics}), {@code /metrics} for Prometheus, {@code /events} (server-sent events with
- * the latest measurements every second) and the dashboard at {@code /}.
+ * The evaluator service: runs {@link LiveEvaluator} as a Kafka Streams application, follows the
+ * models through serving's {@link ModelClient} and what users reviewed through {@link SeenItems},
+ * and serves the shop's endpoints ({@link RecommendationServer}) plus {@code /api/metrics} (the
+ * latest measurement per market and kind), {@code /api/history} (the measurements so far, from
+ * {@code xmrec.metrics}), {@code /metrics} for Prometheus, {@code /events} (server-sent events:
+ * the latest measurements when they change) and the dashboard at {@code /}. {@code /health} is 200
+ * while the streams run and the models are followed, 503 otherwise.
  */
 public final class EvaluatorService implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EvaluatorService.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ECHARTS = "/META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js";
+    /** Open dashboard streams at most: more are refused with 503, and none can hold an HTTP worker. */
+    public static final int MAX_EVENT_STREAMS = 64;
 
     private final KafkaStreams streams;
     private final AvroSerde serde;
+    private final ModelClient models;
+    private final SeenItems seen;
     private final RecommendationServer http;
+    private final EventStream events = new EventStream(MAX_EVENT_STREAMS);
     private final Map<String, Deque<EvaluationRecord>> history = new ConcurrentHashMap<>();
     private final KafkaConsumer<String, byte[]> historyConsumer;
     private final Thread historyThread;
+    private final Thread broadcaster;
     private volatile boolean running = true;
-    private final StoreModels models = new StoreModels();
+    private volatile String lastEvent = "";
 
-    public EvaluatorService(String bootstrap, Map<String, Object> clientProps, String registryUrl, Path stateDir,
+    public EvaluatorService(String bootstrap, Map<String, Object> clientProps, AvroSerde serde, Path stateDir,
                             String host, int port, LiveEvaluator.Settings settings) {
-        this.serde = new AvroSerde(new RegistryClient(registryUrl));
+        this.serde = serde;
+        this.models = new ModelClient(bootstrap, clientProps, serde);
+        this.seen = new SeenItems(bootstrap, clientProps, serde);
         Properties p = new Properties();
         p.putAll(clientProps);
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, Topics.PREFIX + "xmrec-evaluator");
@@ -82,7 +93,13 @@ public final class EvaluatorService implements AutoCloseable {
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_BYTES_CONFIG), 80 << 20);
         p.put(StreamsConfig.producerPrefix("max.request.size"), 80 << 20);
         p.put(StreamsConfig.topicPrefix("max.message.bytes"), Integer.toString(64 << 20));
-        this.streams = new KafkaStreams(LiveEvaluator.topology(() -> serde, settings), p);
+        ModelClient m = models;
+        this.streams = new KafkaStreams(LiveEvaluator.topology(() -> serde, () -> m, settings), p);
+        // a processor that throws is a bug, not data: the thread is replaced and the error logged, the service stays up
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("evaluator stream thread failed, replacing it: {}", e.toString(), e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
         streams.start();
 
         Map<String, Object> c = new HashMap<>(clientProps);
@@ -99,11 +116,11 @@ public final class EvaluatorService implements AutoCloseable {
         historyThread.setDaemon(true);
         historyThread.start();
 
-        this.http = new RecommendationServer(models, host, port);
+        this.http = new RecommendationServer(models, seen, this::ready, host, port);
         http.route("/api/metrics", ex -> send(ex, 200, "application/json", JSON.writeValueAsBytes(latest())));
         http.route("/api/history", ex -> send(ex, 200, "application/json", JSON.writeValueAsBytes(historyJson())));
         http.route("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4", prometheus().getBytes(StandardCharsets.UTF_8)));
-        http.route("/events", this::events);
+        http.routeRaw("/events", events.handler(() -> lastEvent.isEmpty() ? null : lastEvent));
         http.route("/static/echarts.min.js", ex -> resource(ex, ECHARTS, "application/javascript"));
         http.route("/", ex -> {
             if (!ex.getRequestURI().getPath().equals("/")) {
@@ -112,6 +129,41 @@ public final class EvaluatorService implements AutoCloseable {
             }
             resource(ex, "/io/xmrec/eval/live/dashboard.html", "text/html; charset=utf-8");
         });
+        this.broadcaster = new Thread(this::broadcast, "xmrec-dashboard-events");
+        broadcaster.setDaemon(true);
+        broadcaster.start();
+    }
+
+    /** Whether the service does its job: the streams run and the models are followed. */
+    public boolean ready() {
+        KafkaStreams.State st = streams.state();
+        return (st == KafkaStreams.State.RUNNING || st == KafkaStreams.State.REBALANCING) && models.caughtUp()
+                && models.alive();
+    }
+
+    /** The models as the evaluator follows them. */
+    public ModelClient models() {
+        return models;
+    }
+
+    /** Sends the latest measurements to the dashboards when they change, once a second. */
+    private void broadcast() {
+        while (running) {
+            try {
+                ObjectNode l = latest();
+                l.remove("now");
+                String now = JSON.writeValueAsString(l);
+                if (!now.equals(lastEvent)) {
+                    lastEvent = now;
+                    events.publish("message", now);
+                }
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                LOG.debug("dashboard event not built: {}", e.toString());
+            }
+        }
     }
 
     public String url() {
@@ -122,51 +174,6 @@ public final class EvaluatorService implements AutoCloseable {
         return streams.state();
     }
 
-    /** Models from the evaluator's own state store, decoded once per version. */
-    private final class StoreModels implements ModelSource {
-        private final Map<String, ServedModel> cache = new ConcurrentHashMap<>();
-        private final Map<String, Long> watermarks = new ConcurrentHashMap<>();
-
-        private ReadOnlyKeyValueStore<String, byte[]> store(String name) {
-            try {
-                return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.keyValueStore()));
-            } catch (RuntimeException e) {
-                throw new ModelClient.NotFound("the evaluator's stores are not ready (" + streams.state() + ")");
-            }
-        }
-
-        @Override
-        public ServedModel model(String market) {
-            byte[] version = store(LiveEvaluator.VERSIONS_STORE).get(market);
-            if (version == null) {
-                throw new ModelClient.NotFound("no model for market " + market);
-            }
-            ServedModel held = cache.get(market);
-            if (held == null || held.version() != java.nio.ByteBuffer.wrap(version).getLong()) {
-                byte[] b = store(LiveEvaluator.MODELS_STORE).get(market);
-                ModelRecord r = serde.deserialize(b, ModelRecord.class);
-                held = ModelCodec.served(r);
-                cache.put(market, held);
-                if (r.getWatermark() != null) {
-                    watermarks.put(market, r.getWatermark().toEpochMilli());
-                }
-            }
-            return held;
-        }
-
-        @Override
-        public Map<String, Long> versions() {
-            Map<String, Long> v = new TreeMap<>();
-            try (KeyValueIterator<String, byte[]> it = store(LiveEvaluator.VERSIONS_STORE).all()) {
-                while (it.hasNext()) {
-                    KeyValue<String, byte[]> kv = it.next();
-                    v.put(kv.key, java.nio.ByteBuffer.wrap(kv.value).getLong());
-                }
-            }
-            return v;
-        }
-    }
-
     private void followHistory() {
         try {
             while (running) {
@@ -174,7 +181,13 @@ public final class EvaluatorService implements AutoCloseable {
                     if (r.value() == null) {
                         continue;
                     }
-                    EvaluationRecord e = serde.deserialize(r.value(), EvaluationRecord.class);
+                    EvaluationRecord e;
+                    try {
+                        e = serde.deserialize(r.value(), EvaluationRecord.class);
+                    } catch (RuntimeException | OutOfMemoryError bad) {
+                        LOG.warn("skipping metrics record at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), bad.toString());
+                        continue;
+                    }
                     Deque<EvaluationRecord> d = history.computeIfAbsent(e.getMarket(), k -> new ArrayDeque<>());
                     synchronized (d) {
                         d.addLast(e);
@@ -186,6 +199,8 @@ public final class EvaluatorService implements AutoCloseable {
             }
         } catch (WakeupException e) {
             // closing
+        } catch (RuntimeException e) {
+            LOG.error("metrics history stopped: {}", e.toString());
         } finally {
             historyConsumer.close();
         }
@@ -207,7 +222,12 @@ public final class EvaluatorService implements AutoCloseable {
             try (KeyValueIterator<String, byte[]> it = store.all()) {
                 while (it.hasNext()) {
                     KeyValue<String, byte[]> kv = it.next();
-                    EvaluationRecord e = serde.deserialize(kv.value, EvaluationRecord.class);
+                    EvaluationRecord e;
+                    try {
+                        e = serde.deserialize(kv.value, EvaluationRecord.class);
+                    } catch (RuntimeException bad) {
+                        continue;
+                    }
                     ObjectNode m = markets.has(e.getMarket()) ? (ObjectNode) markets.get(e.getMarket())
                             : markets.putObject(e.getMarket());
                     m.set(e.getKind(), json(e));
@@ -228,10 +248,13 @@ public final class EvaluatorService implements AutoCloseable {
             for (Map.Entry<String, Long> v : models.versions().entrySet()) {
                 ObjectNode m = markets.has(v.getKey()) ? (ObjectNode) markets.get(v.getKey()) : markets.putObject(v.getKey());
                 m.put("model_version", v.getValue());
-                models.model(v.getKey()); // decodes only a model that changed; keeps its watermark
-                Long w = models.watermarks.get(v.getKey());
-                if (w != null) {
-                    m.put("watermark", w);
+                ServedModel sm = models.model(v.getKey());
+                if (sm != null) {
+                    m.put("trunk_version", sm.trunkVersion());
+                    m.put("model_created_ms", sm.meta().createdAtMillis());
+                    if (sm.meta().watermarkMillis() != null) {
+                        m.put("watermark", sm.meta().watermarkMillis());
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -352,28 +375,6 @@ public final class EvaluatorService implements AutoCloseable {
         });
     }
 
-    private void events(HttpExchange ex) throws IOException {
-        ex.getResponseHeaders().set("Content-Type", "text/event-stream");
-        ex.getResponseHeaders().set("Cache-Control", "no-cache");
-        ex.sendResponseHeaders(200, 0);
-        try (OutputStream os = ex.getResponseBody()) {
-            String last = "";
-            while (running) {
-                ObjectNode l = latest();
-                l.remove("now");
-                String now = JSON.writeValueAsString(l);
-                if (!now.equals(last)) {
-                    os.write(("data: " + now + "\n\n").getBytes(StandardCharsets.UTF_8));
-                    os.flush();
-                    last = now;
-                }
-                Thread.sleep(1000);
-            }
-        } catch (IOException | InterruptedException e) {
-            // the browser went away, or we are closing
-        }
-    }
-
     private static void resource(HttpExchange ex, String path, String type) throws IOException {
         try (InputStream in = EvaluatorService.class.getResourceAsStream(path)) {
             if (in == null) {
@@ -385,7 +386,11 @@ public final class EvaluatorService implements AutoCloseable {
     }
 
     private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
-        RecommendationServer.send(ex, status, type, body);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, body.length);
+        try (var os = ex.getResponseBody()) {
+            os.write(body);
+        }
     }
 
     /** A temporary state directory for embedded runs. */
@@ -400,8 +405,12 @@ public final class EvaluatorService implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        broadcaster.interrupt();
+        events.close();
         http.close();
         historyConsumer.wakeup();
         streams.close(Duration.ofSeconds(10));
+        seen.close();
+        models.close();
     }
 }

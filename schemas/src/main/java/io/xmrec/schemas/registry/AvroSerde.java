@@ -29,15 +29,15 @@ public final class AvroSerde {
     public static final byte MAGIC = 0;
     public static final int HEADER = 5;
 
-    private final RegistryClient registry;
+    private final SchemaRegistry registry;
     private final Map<Schema, SpecificDatumWriter<SpecificRecord>> writers = new ConcurrentHashMap<>();
     private final Map<String, SpecificDatumReader<?>> readers = new ConcurrentHashMap<>();
 
-    public AvroSerde(RegistryClient registry) {
+    public AvroSerde(SchemaRegistry registry) {
         this.registry = registry;
     }
 
-    public RegistryClient registry() {
+    public SchemaRegistry registry() {
         return registry;
     }
 

@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * xmrec's own {@link RegistryServer}. Ids and registrations are cached: a schema is registered once
  * per client and subject, a schema id fetched once.
  */
-public final class RegistryClient {
+public final class RegistryClient implements SchemaRegistry {
 
     public static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
@@ -62,11 +62,13 @@ public final class RegistryClient {
         this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
     }
 
+    @Override
     public String url() {
         return base.toString();
     }
 
     /** Registers {@code schema} under {@code subject} (idempotent) and returns its global id. */
+    @Override
     public int register(String subject, Schema schema) {
         Map<Schema, Integer> cache = registered.computeIfAbsent(subject, s -> new ConcurrentHashMap<>());
         Integer id = cache.get(schema);
@@ -87,6 +89,7 @@ public final class RegistryClient {
     }
 
     /** The schema with global id {@code id}. */
+    @Override
     public Schema schemaById(int id) {
         Schema s = byId.get(id);
         if (s != null) {

@@ -1,0 +1,83 @@
+package io.xmrec.eval.live;
+
+import io.xmrec.schemas.registry.AvroSerde;
+import io.xmrec.serving.HoldoutEvaluation;
+import io.xmrec.serving.ModelSource;
+import io.xmrec.serving.ServedModel;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Every {@code evalEvery} (wall clock), the newest model of each market this task sees is measured
+ * on every eligible user's current validation and test holdout, the offline protocol
+ * ({@link HoldoutEvaluation}): {@code holdout-valid} and {@code holdout-test}, and the reference the
+ * same way ({@code reference-valid}, {@code reference-test}). A market whose model changed several
+ * times since is measured once, at its newest version; counters say which version was measured and
+ * how far behind the newest model it was ({@code evaluated-version}, {@code eval-lag-seconds}).
+ */
+final class VersionEvaluator implements Processor<String, byte[], String, byte[]> {
+
+    private final AvroSerde serde;
+    private final ModelSource models;
+    private final LiveEvaluator.Settings s;
+    private final HoldoutEvaluation evaluation;
+    private final Set<String> markets = new TreeSet<>();
+    private final Map<String, Long> evaluated = new HashMap<>();
+    private final Map<String, Long> evaluatedRef = new HashMap<>();
+    private ProcessorContext<String, byte[]> ctx;
+    private MarketStores stores;
+
+    VersionEvaluator(AvroSerde serde, ModelSource models, LiveEvaluator.Settings s) {
+        this.serde = serde;
+        this.models = models;
+        this.s = s;
+        this.evaluation = new HoldoutEvaluation(s.seed(), s.negatives());
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.ctx = context;
+        this.stores = new MarketStores(context, serde);
+        context.schedule(s.evalEvery(), PunctuationType.WALL_CLOCK_TIME, this::evaluateNewest);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> r) {
+        if (r.key() != null && !r.key().equals("?") && !r.key().equals("*")) {
+            markets.add(r.key()); // the markets of this task (partitioned by market)
+        }
+    }
+
+    void evaluateNewest(long now) {
+        for (String market : markets) {
+            ServedModel m = models.model(market);
+            if (m != null && !Long.valueOf(m.version()).equals(evaluated.get(market))) {
+                MarketStores.View v = stores.view(market, s.minInteractions());
+                long t0 = System.nanoTime();
+                HoldoutEvaluation.Result r = evaluation.evaluate(m, v.pool(), v.users());
+                stores.emit(ctx, market, m.version(), "holdout-valid", r.users(), MarketStores.sums(r.validRanks()), now);
+                stores.emit(ctx, market, m.version(), "holdout-test", r.users(), MarketStores.sums(r.testRanks()), now);
+                evaluated.put(market, m.version());
+                stores.set(market, "evaluated-version", m.version());
+                stores.set(market, "eval-lag-seconds", Math.max(0, now - m.meta().createdAtMillis()) / 1e3);
+                stores.set(market, "eval-seconds", (System.nanoTime() - t0) / 1e9);
+                stores.set(market, "unknown-users", r.unknownUsers());
+            }
+            ServedModel ref = models.reference(market);
+            if (ref != null && !Long.valueOf(ref.version()).equals(evaluatedRef.get(market))) {
+                MarketStores.View v = stores.view(market, s.minInteractions());
+                HoldoutEvaluation.Result r = evaluation.evaluate(ref, v.pool(), v.users());
+                stores.emit(ctx, market, ref.version(), "reference-valid", r.users(), MarketStores.sums(r.validRanks()), now);
+                stores.emit(ctx, market, ref.version(), "reference-test", r.users(), MarketStores.sums(r.testRanks()), now);
+                evaluatedRef.put(market, ref.version());
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package io.xmrec.model.updater;
+
+import io.xmrec.core.data.Interaction;
+import io.xmrec.core.holdout.MarketSplit;
+import io.xmrec.core.holdout.UserSplit;
+import io.xmrec.serving.HoldoutEvaluation;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Everything the updater has read about one market: each user's training interactions (in the
+ * order they were promoted, with where they were read) and current holdout, every item seen in
+ * the market's stream, and how often each was trained on. Changed on the poll thread only; jobs get
+ * copies of what they need.
+ */
+final class MarketInput {
+
+    /** A training interaction and where it was read. */
+    record Entry(String user, String item, float rating, long eventTime, long arrival, String partition, long offset) {
+    }
+
+    static final class User {
+        final List<Entry> train = new ArrayList<>();
+        String valid;
+        long validTime;
+        String test;
+        long testTime;
+        int events;
+    }
+
+    final String market;
+    final Map<String, User> users = new LinkedHashMap<>();
+    final Map<String, Integer> trainCounts = new HashMap<>();
+    final TreeSet<String> catalogue = new TreeSet<>();
+    /** Per item, the users who trained on it (in order): what an item new to a model is folded in on. */
+    final Map<String, List<String>> buyers = new HashMap<>();
+    long interactions;
+
+    MarketInput(String market) {
+        this.market = market;
+    }
+
+    User user(String id) {
+        return users.computeIfAbsent(id, k -> new User());
+    }
+
+    /** Adds a training interaction; returns whether its item is new to the market. */
+    boolean train(Entry e) {
+        user(e.user()).train.add(e);
+        trainCounts.merge(e.item(), 1, Integer::sum);
+        buyers.computeIfAbsent(e.item(), k -> new ArrayList<>()).add(e.user());
+        interactions++;
+        return catalogue.add(e.item());
+    }
+
+    /** A newer holdout of a user (older versions arriving late are ignored). */
+    /** Returns the items the holdout makes newly sold in the market. */
+    List<String> holdout(String user, String valid, long validTime, String test, long testTime, int events) {
+        User u = user(user);
+        if (events < u.events) {
+            return List.of();
+        }
+        u.events = events;
+        u.valid = valid;
+        u.validTime = validTime;
+        u.test = test;
+        u.testTime = testTime;
+        List<String> sold = new ArrayList<>(2);
+        if (valid != null && catalogue.add(valid)) {
+            sold.add(valid);
+        }
+        if (catalogue.add(test)) {
+            sold.add(test);
+        }
+        return sold;
+    }
+
+    /** A user's training items, in order. */
+    List<String> items(String user) {
+        User u = users.get(user);
+        if (u == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(u.train.size());
+        u.train.forEach(t -> out.add(t.item()));
+        return out;
+    }
+
+    /** Whether a user is evaluated: a validation item and at least {@code min} interactions. */
+    boolean eligible(User u, int min) {
+        return u.valid != null && u.train.size() + 2 >= min;
+    }
+
+    long eligibleInteractions(int min) {
+        long n = 0;
+        for (User u : users.values()) {
+            if (eligible(u, min)) {
+                n += u.train.size();
+            }
+        }
+        return n;
+    }
+
+    /** The leave-one-out split of the eligible users, as offline (users sorted by id). */
+    MarketSplit split(int min) {
+        List<UserSplit> out = new ArrayList<>();
+        int dropped = 0;
+        for (Map.Entry<String, User> e : new java.util.TreeMap<>(users).entrySet()) {
+            User u = e.getValue();
+            if (!eligible(u, min)) {
+                dropped++;
+                continue;
+            }
+            List<Interaction> train = new ArrayList<>(u.train.size());
+            for (Entry t : u.train) {
+                train.add(new Interaction(e.getKey(), t.item(), t.rating(), t.eventTime() / 86_400_000L, t.arrival()));
+            }
+            out.add(new UserSplit(e.getKey(), train, new Interaction(e.getKey(), u.valid, 5f, u.validTime / 86_400_000L, 0),
+                    new Interaction(e.getKey(), u.test, 5f, u.testTime / 86_400_000L, 0)));
+        }
+        return new MarketSplit(market, out, dropped, min);
+    }
+
+    /** Every eligible user's holdout and rated items: what the rollback guard and the log evaluate on. */
+    List<HoldoutEvaluation.UserHoldout> holdouts(int min) {
+        List<HoldoutEvaluation.UserHoldout> out = new ArrayList<>();
+        for (Map.Entry<String, User> e : users.entrySet()) {
+            User u = e.getValue();
+            if (!eligible(u, min)) {
+                continue;
+            }
+            List<String> rated = new ArrayList<>(u.train.size() + 2);
+            u.train.forEach(t -> rated.add(t.item()));
+            rated.add(u.valid);
+            rated.add(u.test);
+            out.add(new HoldoutEvaluation.UserHoldout(e.getKey(), u.valid, u.test, rated));
+        }
+        return out;
+    }
+
+    /** The market's items, sorted: the pool evaluation negatives come from. */
+    String[] pool() {
+        return catalogue.toArray(new String[0]);
+    }
+}

@@ -1,0 +1,468 @@
+package io.xmrec.model.updater;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.dataset.IdVocabulary;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetShape;
+import io.xmrec.core.sampling.TrainingNegatives;
+import io.xmrec.model.MarketModels;
+import io.xmrec.model.NcfModel;
+import io.xmrec.model.NcfOptions;
+import io.xmrec.model.NcfTrainer;
+import io.xmrec.model.recipe.Recipe;
+import io.xmrec.schemas.ModelDelta;
+import io.xmrec.schemas.ModelRecord;
+import io.xmrec.schemas.TensorRows;
+import io.xmrec.serving.HoldoutEvaluation;
+import io.xmrec.serving.ModelRecords;
+import io.xmrec.serving.RowFitter;
+import io.xmrec.serving.ServedModel;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * One market this updater owns: its working model and what has been published of it. Its jobs
+ * (install a fork, the fast path's row re-fits, the medium path's head fine-tuning, a snapshot)
+ * run one at a time on a worker, each publishing what it changed: a snapshot on
+ * {@code xmrec.models}, or a delta on {@code xmrec.model-deltas}. The working model's user rows
+ * are the market's own users in the order the served model has them, so a row number means the
+ * same in both.
+ */
+final class MarketUpdater {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What a fast-path job re-fits: users with their training items, items new to the model with their buyers. */
+    record RowJob(Map<String, List<String>> users, Map<String, List<String>> newItems, List<String> sold,
+                  Map<String, Integer> popularity, Map<String, Long> through, Long watermark, long[] promotedMillis) {
+    }
+
+    /** What a medium-path job fine-tunes on and evaluates on. */
+    record HeadJob(Map<String, List<String>> sample, List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool,
+                   Map<String, Long> through, Long watermark) {
+    }
+
+    /** The outcome of a job, for the stats and the reports. */
+    record Done(String kind, long version, int bytes, int users, int items, double seconds, Double validNdcg,
+                Double previousNdcg, boolean refused) {
+    }
+
+    final String market;
+    private final UpdaterSettings s;
+    private final Recipe recipe;
+    private final Publisher.Channel channel;
+    private final Consumer<String> log;
+    private final String provenanceBase;
+    private final HoldoutEvaluation evaluation;
+
+    // changed by the running job only (jobs of a market never overlap), read by the poll thread between jobs
+    volatile NcfModel model;
+    volatile long version;
+    volatile long trunkVersion;
+    volatile Map<String, Long> trainedThrough = Map.of();
+    volatile Long watermark;
+    private final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
+    private Map<String, Long> deltaOffsets = Map.of();
+    volatile int deltasSinceSnapshot;
+    volatile long lastSnapshotNanos = System.nanoTime();
+    volatile long lastHeadNanos = System.nanoTime();
+    volatile long newSinceHead;
+    volatile boolean busy;
+    volatile Double lastValid;
+
+    MarketUpdater(String market, UpdaterSettings s, Recipe recipe, Publisher.Channel channel, String provenanceBase,
+                  Consumer<String> log) {
+        this.market = market;
+        this.s = s;
+        this.recipe = recipe;
+        this.channel = channel;
+        this.provenanceBase = provenanceBase;
+        this.log = log;
+        this.evaluation = new HoldoutEvaluation(s.seed(), s.evalNegatives());
+    }
+
+    Publisher.Channel channel() {
+        return channel;
+    }
+
+    /** Continues from what was published (a restart or a take-over): versions go on from there. */
+    void takeOver(ServedModel published) {
+        model = MarketModels.trainable(published, recipe, s.training());
+        version = published.version();
+        trunkVersion = published.trunkVersion();
+        trainedThrough = new TreeMap<>(published.meta().trainedThrough());
+        watermark = published.meta().watermarkMillis();
+        lastValid = published.meta().validationNdcg10();
+        deltaOffsets = published.meta().deltaOffsets();
+        catalogue.clear();
+        int[] cat = published.catalogue();
+        int[] pop = published.popularity();
+        for (int k = 0; k < cat.length; k++) {
+            catalogue.put(cat[k], pop[k]);
+        }
+    }
+
+    /** The market's model as served now (a copy of the working model). */
+    ServedModel served(Double valid) {
+        int[] cat = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
+        int[] pop = catalogue.values().stream().mapToInt(Integer::intValue).toArray();
+        ServedModel.Meta meta = new ServedModel.Meta(market, version, trunkVersion, false, trainedThrough, watermark, valid,
+                null, System.currentTimeMillis(), provenance(), deltaOffsets);
+        return MarketModels.served(market, model, meta, cat, pop);
+    }
+
+    private String provenance() {
+        return provenanceBase.replace("\"trunk_version\":0", "\"trunk_version\":" + trunkVersion);
+    }
+
+    /**
+     * A new trunk's model of this market becomes the working model and is published as a snapshot;
+     * the catalogue and popularity come from everything read of the market.
+     */
+    Done install(ServedModel fork, long trunk, Map<String, Long> offsets, Long wm, Map<String, Integer> popularity,
+                 List<String> sold, List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
+        long t0 = System.nanoTime();
+        model = MarketModels.trainable(fork, recipe, s.training());
+        trunkVersion = trunk;
+        trainedThrough = new TreeMap<>(offsets);
+        watermark = wm;
+        catalogue.clear();
+        addToCatalogue(sold, popularity, null);
+        version++;
+        ServedModel now = served(null);
+        Double valid = holdouts.isEmpty() ? null : evaluation.evaluate(now, pool, holdouts).valid().ndcg();
+        now = served(valid);
+        lastValid = valid;
+        int bytes = publishSnapshot(now);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        log.accept(String.format("updater: %s v%d from trunk v%d: %d users, %d items sold, valid nDCG@10 %s (%,d bytes)",
+                market, version, trunk, now.users().size(), now.catalogue().length, fmt(valid), bytes));
+        return new Done("snapshot", version, bytes, now.users().size(), 0, secs, valid, null, false);
+    }
+
+    private void addToCatalogue(List<String> sold, Map<String, Integer> popularity, Map<Integer, Integer> added) {
+        IdVocabulary items = model.items();
+        for (String item : sold) {
+            int row = items.indexOf(item);
+            if (row >= 0 && !catalogue.containsKey(row)) {
+                catalogue.put(row, 0);
+                if (added != null) {
+                    added.merge(row, 0, Integer::sum);
+                }
+            }
+        }
+        popularity.forEach((item, n) -> {
+            int row = items.indexOf(item);
+            if (row >= 0) {
+                catalogue.merge(row, n, Integer::sum);
+                if (added != null) {
+                    added.merge(row, n, Integer::sum);
+                }
+            }
+        });
+    }
+
+    /**
+     * The fast path: items new to the model are folded in (from the average item, on their buyers),
+     * new users folded in and known users re-fitted from their current rows on all their training
+     * items, with the rest of the network fixed; the changed rows go out as one delta.
+     */
+    Done refreshRows(RowJob job) {
+        long t0 = System.nanoTime();
+        RowFitter fitter = new RowFitter(s.rowFit());
+        NetShape shape = model.net().shape();
+        // 1. append the new users (average rows for now) and the new items, so every id has a row
+        List<String> newUsers = new ArrayList<>();
+        for (String u : job.users().keySet()) {
+            if (model.users().indexOf(CrossMarketDataset.userKey(market, u)) < 0) {
+                newUsers.add(u);
+            }
+        }
+        List<String> newItems = new ArrayList<>();
+        for (String i : job.newItems().keySet()) {
+            if (model.items().indexOf(i) < 0) {
+                newItems.add(i);
+            }
+        }
+        int oldUsers = model.users().size();
+        int oldItems = model.items().size();
+        if (!newUsers.isEmpty() || !newItems.isEmpty()) {
+            RowFitter.Rows avgUser = RowFitter.averageUser(model.net());
+            RowFitter.Rows avgItem = RowFitter.averageItem(model.net());
+            IdVocabulary users = model.users().appended(newUsers.stream().map(u -> CrossMarketDataset.userKey(market, u)).toList());
+            IdVocabulary items = model.items().appended(newItems);
+            Net grown = model.net().withRows(users.size(), items.size());
+            for (int k = 0; k < newUsers.size(); k++) {
+                setUserRows(grown, oldUsers + k, avgUser);
+            }
+            for (int k = 0; k < newItems.size(); k++) {
+                setItemRows(grown, oldItems + k, avgItem);
+            }
+            model = model.withRows(users, items, grown);
+        }
+        Map<Integer, Integer> soldAdded = new TreeMap<>();
+        addToCatalogue(job.sold(), job.popularity(), soldAdded);
+        int[] pool = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
+        int[] userPool = new int[model.users().size()];
+        for (int k = 0; k < userPool.length; k++) {
+            userPool[k] = k;
+        }
+        // 2. fold the new items in on their buyers
+        if (!newItems.isEmpty()) {
+            fitItems(fitter, newItems, job.newItems(), userPool);
+        }
+        // 3. fold in / re-fit the users on all their training items
+        List<String> ids = new ArrayList<>(job.users().keySet());
+        int[][] positives = new int[ids.size()][];
+        int[] rows = new int[ids.size()];
+        List<RowFitter.Rows> start = new ArrayList<>();
+        for (int k = 0; k < ids.size(); k++) {
+            rows[k] = model.users().indexOf(CrossMarketDataset.userKey(market, ids.get(k)));
+            positives[k] = job.users().get(ids.get(k)).stream().mapToInt(i -> model.items().indexOf(i)).filter(i -> i >= 0)
+                    .toArray();
+            start.add(RowFitter.userRows(model.net(), rows[k]));
+        }
+        List<RowFitter.Rows> fitted = fitter.fitUsers(model.net(), positives, pool, start, ids);
+        for (int k = 0; k < ids.size(); k++) {
+            setUserRows(model.net(), rows[k], fitted.get(k));
+        }
+        // 4. the new items once more, now that their new buyers have rows of their own
+        if (!newItems.isEmpty()) {
+            fitItems(fitter, newItems, job.newItems(), userPool);
+        }
+        // the delta: every row that changed, the vocabularies' new ids, the catalogue's growth
+        List<TensorRows> tensors = new ArrayList<>();
+        int[] userRows = Arrays.stream(rows).sorted().distinct().toArray();
+        int[] itemRows = new int[newItems.size()];
+        for (int k = 0; k < itemRows.length; k++) {
+            itemRows[k] = oldItems + k;
+        }
+        // (an empty row list would mean the whole tensor: only rows that changed go out)
+        if (shape.hasGmf() && userRows.length > 0) {
+            tensors.add(ModelRecords.rows(NetShape.GMF_USER, model.net().get(NetShape.GMF_USER), shape.gmfDim(), userRows));
+        }
+        if (shape.hasMlp() && userRows.length > 0) {
+            tensors.add(ModelRecords.rows(NetShape.MLP_USER, model.net().get(NetShape.MLP_USER), shape.mlpDim(), userRows));
+        }
+        if (itemRows.length > 0) {
+            if (shape.hasGmf()) {
+                tensors.add(ModelRecords.rows(NetShape.GMF_ITEM, model.net().get(NetShape.GMF_ITEM), shape.gmfDim(), itemRows));
+            }
+            if (shape.hasMlp()) {
+                tensors.add(ModelRecords.rows(NetShape.MLP_ITEM, model.net().get(NetShape.MLP_ITEM), shape.mlpDim(), itemRows));
+            }
+            if (shape.itemBias()) {
+                tensors.add(ModelRecords.rows(NetShape.ITEM_BIAS, model.net().get(NetShape.ITEM_BIAS), 1, itemRows));
+            }
+        }
+        List<Integer> soldNew = new ArrayList<>();
+        List<Integer> popItems = new ArrayList<>();
+        List<Integer> popCounts = new ArrayList<>();
+        soldAdded.forEach((row, n) -> {
+            popItems.add(row);
+            popCounts.add(n);
+        });
+        for (Integer row : soldAdded.keySet()) {
+            soldNew.add(row);
+        }
+        trainedThrough = merge(trainedThrough, job.through());
+        watermark = max(watermark, job.watermark());
+        ModelDelta d = ModelDelta.newBuilder().setMarket(market).setVersion(version + 1).setBaseVersion(version)
+                .setTrunkVersion(trunkVersion).setKind("rows").setNewUsers(newUsers).setNewItems(newItems)
+                .setTensors(tensors).setCatalogue(soldNew).setPopularityItems(popItems).setPopularityCounts(popCounts)
+                .setTrainedThrough(new LinkedHashMap<>(trainedThrough))
+                .setWatermark(watermark == null ? null : Instant.ofEpochMilli(watermark))
+                .setCreatedAt(Instant.now()).build();
+        Publisher.Sent sent = channel.delta(d);
+        version++;
+        deltaPublished(sent);
+        newSinceHead += job.promotedMillis().length;
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new Done("rows", version, sent.bytes(), ids.size(), newItems.size(), secs, null, null, false);
+    }
+
+    private void fitItems(RowFitter fitter, List<String> items, Map<String, List<String>> buyers, int[] userPool) {
+        int[][] pos = new int[items.size()][];
+        List<RowFitter.Rows> start = new ArrayList<>();
+        int[] rows = new int[items.size()];
+        for (int k = 0; k < items.size(); k++) {
+            rows[k] = model.items().indexOf(items.get(k));
+            pos[k] = buyers.getOrDefault(items.get(k), List.of()).stream()
+                    .mapToInt(u -> model.users().indexOf(CrossMarketDataset.userKey(market, u))).filter(u -> u >= 0).toArray();
+            start.add(RowFitter.itemRows(model.net(), rows[k]));
+        }
+        List<RowFitter.Rows> fitted = fitter.fitItems(model.net(), pos, userPool, start, items);
+        for (int k = 0; k < items.size(); k++) {
+            setItemRows(model.net(), rows[k], fitted.get(k));
+        }
+    }
+
+    /**
+     * The medium path: the market-owned tensors fine-tuned on a sample of all the market's users'
+     * training interactions (fresh training negatives), published as a delta unless the rollback
+     * guard refuses it: validation nDCG@10 on every eligible user's current holdout more than the
+     * margin below the current model's.
+     */
+    Done tuneHead(HeadJob job) {
+        long t0 = System.nanoTime();
+        NcfModel candidate = model.copy();
+        List<String> keys = new ArrayList<>();
+        List<int[]> items = new ArrayList<>();
+        job.sample().forEach((u, list) -> {
+            int[] rows = list.stream().mapToInt(i -> model.items().indexOf(i)).filter(i -> i >= 0).toArray();
+            String key = CrossMarketDataset.userKey(market, u);
+            if (rows.length > 0 && model.users().indexOf(key) >= 0) {
+                keys.add(key);
+                items.add(rows);
+            }
+        });
+        lastHeadNanos = System.nanoTime();
+        newSinceHead = 0;
+        if (keys.isEmpty()) {
+            return new Done("head", version, 0, 0, 0, 0, null, null, true);
+        }
+        int[] pool = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
+        CrossMarketDataset data = CrossMarketDataset.trainingOnly(market, keys, items, pool, model.users(), model.items());
+        NcfOptions o = s.training().ncf().withEpochs(s.headEpochs()).withBatchSize(s.training().forec().batchSize())
+                .withSeed(s.seed() + version);
+        new NcfTrainer(o, null).train(candidate, data);
+        ServedModel current = served(lastValid);
+        double before = evaluation.evaluate(current, job.pool(), job.holdouts()).valid().ndcg();
+        NcfModel keep = model;
+        model = candidate;
+        ServedModel next = served(null);
+        double after = evaluation.evaluate(next, job.pool(), job.holdouts()).valid().ndcg();
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (after < before - s.rollbackMargin()) {
+            model = keep;
+            log.accept(String.format("updater: %s head refused: valid nDCG@10 %.4f against the current %.4f (margin %.2f)",
+                    market, after, before, s.rollbackMargin()));
+            return new Done("refused", version, 0, keys.size(), 0, secs, after, before, true);
+        }
+        List<TensorRows> tensors = new ArrayList<>();
+        for (String t : recipe.marketTensors(candidate.net().shape())) {
+            tensors.add(ModelRecords.whole(t, candidate.net().get(t)));
+        }
+        trainedThrough = merge(trainedThrough, job.through());
+        watermark = max(watermark, job.watermark());
+        ModelDelta d = ModelDelta.newBuilder().setMarket(market).setVersion(version + 1).setBaseVersion(version)
+                .setTrunkVersion(trunkVersion).setKind("head").setTensors(tensors)
+                .setTrainedThrough(new LinkedHashMap<>(trainedThrough))
+                .setWatermark(watermark == null ? null : Instant.ofEpochMilli(watermark))
+                .setValidationNdcg10(after).setCreatedAt(Instant.now()).build();
+        Publisher.Sent sent;
+        try {
+            sent = channel.delta(d);
+        } catch (RuntimeException e) {
+            model = keep;
+            throw e;
+        }
+        version++;
+        lastValid = after;
+        deltaPublished(sent);
+        log.accept(String.format("updater: %s v%d head fine-tuned on %d users: valid nDCG@10 %.4f (was %.4f) in %.1fs",
+                market, version, keys.size(), after, before, secs));
+        return new Done("head", version, sent.bytes(), keys.size(), 0, secs, after, before, false);
+    }
+
+    /** A full snapshot of the current model, so new clients start close to now. */
+    Done snapshot() {
+        long t0 = System.nanoTime();
+        version++;
+        ServedModel now = served(lastValid);
+        int bytes = publishSnapshot(now);
+        return new Done("snapshot", version, bytes, now.users().size(), 0, (System.nanoTime() - t0) / 1e9, lastValid,
+                null, false);
+    }
+
+    private int publishSnapshot(ServedModel m) {
+        ModelRecord r = ModelRecords.record(m, io.xmrec.model.NcfArchitecture.of(m.net().shape()).label());
+        try {
+            int bytes = channel.snapshot(r).bytes();
+            deltasSinceSnapshot = 0;
+            lastSnapshotNanos = System.nanoTime();
+            return bytes;
+        } catch (RuntimeException e) {
+            version--;
+            throw e;
+        }
+    }
+
+    private void deltaPublished(Publisher.Sent sent) {
+        deltasSinceSnapshot++;
+        deltaOffsets = Map.of(Integer.toString(sent.partition()), sent.offset() + 1);
+    }
+
+    boolean snapshotDue(long now) {
+        return model != null && deltasSinceSnapshot > 0 && (deltasSinceSnapshot >= s.snapshotDeltas()
+                || now - lastSnapshotNanos >= s.snapshotInterval().toNanos());
+    }
+
+    boolean headDue(long now) {
+        return model != null && newSinceHead >= s.headMinInteractions() && now - lastHeadNanos >= s.headInterval().toNanos();
+    }
+
+    private static void setUserRows(Net net, int row, RowFitter.Rows r) {
+        NetShape s = net.shape();
+        if (s.hasGmf()) {
+            System.arraycopy(r.gmf(), 0, net.get(NetShape.GMF_USER), row * s.gmfDim(), s.gmfDim());
+        }
+        if (s.hasMlp()) {
+            System.arraycopy(r.mlp(), 0, net.get(NetShape.MLP_USER), row * s.mlpDim(), s.mlpDim());
+        }
+    }
+
+    private static void setItemRows(Net net, int row, RowFitter.Rows r) {
+        NetShape s = net.shape();
+        if (s.hasGmf()) {
+            System.arraycopy(r.gmf(), 0, net.get(NetShape.GMF_ITEM), row * s.gmfDim(), s.gmfDim());
+        }
+        if (s.hasMlp()) {
+            System.arraycopy(r.mlp(), 0, net.get(NetShape.MLP_ITEM), row * s.mlpDim(), s.mlpDim());
+        }
+        if (s.itemBias()) {
+            net.get(NetShape.ITEM_BIAS)[row] = r.bias();
+        }
+    }
+
+    private static Map<String, Long> merge(Map<String, Long> a, Map<String, Long> b) {
+        Map<String, Long> out = new TreeMap<>(a);
+        b.forEach((k, v) -> out.merge(k, v, Math::max));
+        return out;
+    }
+
+    private static Long max(Long a, Long b) {
+        return a == null ? b : b == null ? a : Long.valueOf(Math.max(a, b));
+    }
+
+    static String fmt(Double d) {
+        return d == null ? "-" : String.format("%.4f", d);
+    }
+
+    /** The provenance of this updater's models, as JSON (the trunk version is filled in per model). */
+    static String provenance(UpdaterSettings s, String codeVersion) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("recipe", s.method());
+        p.put("trunk_version", 0);
+        p.put("settings", s.training().describe());
+        p.put("seed", s.seed());
+        p.put("training_negatives", TrainingNegatives.POLICY);
+        p.put("fast_path", Map.of("row_fit_steps", s.rowFit().steps(), "row_fit_lr", s.rowFit().learningRate()));
+        p.put("medium_path", Map.of("sample", s.headSample(), "epochs", s.headEpochs(), "rollback_margin", s.rollbackMargin()));
+        p.put("code_version", codeVersion);
+        p.put("created_by", "xmrec updater");
+        try {
+            return JSON.writeValueAsString(p);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.xmrec.model.updater;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.holdout.MarketSplit;
+import io.xmrec.model.NcfModel;
+import io.xmrec.model.recipe.Recipe;
+import io.xmrec.model.recipe.Recipes;
+import io.xmrec.model.recipe.Trained;
+import io.xmrec.model.recipe.TrainingSettings;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The slow path: the served recipe trained from scratch on a snapshot of every market, exactly as
+ * an offline run trains it (the same recipe classes, settings and epochs): the shared stages once
+ * on all markets together (for FOREC: GMF++, MLP++, NMF++, MAML), then each market's own stage
+ * with the market as the target (the fork, fine-tuned on it). With references, a single-market NMF
+ * per market on the same snapshot. Runs on its own thread; interrupting it stops training between
+ * two steps.
+ */
+final class TrunkTrainer {
+
+    /** A trained trunk: each market's model (on the trunk's vocabularies), the references, and what it cost. */
+    record Trunk(long version, Map<String, Long> offsets, Long watermark, Map<String, NcfModel> models,
+                 Map<String, NcfModel> references, Map<String, Integer> users, double seconds, boolean bootstrap) {
+    }
+
+    private final UpdaterSettings settings;
+    private final Consumer<String> log;
+
+    TrunkTrainer(UpdaterSettings settings, Consumer<String> log) {
+        this.settings = settings;
+        this.log = log;
+    }
+
+    /** The settings of a trunk: the recipe's, with fewer epochs for the first (bootstrap) one. */
+    TrainingSettings training(boolean bootstrap) {
+        TrainingSettings t = settings.training().withSeed(settings.seed());
+        if (!bootstrap || settings.bootstrapEpochs() == 0) {
+            return t;
+        }
+        int e = settings.bootstrapEpochs();
+        return new TrainingSettings(t.ncf().withEpochs(e), t.maml(), t.forec().withEpochs(e));
+    }
+
+    Trunk train(long version, List<MarketSplit> splits, Map<String, Long> offsets, Long watermark, boolean bootstrap) {
+        long t0 = System.nanoTime();
+        List<MarketSplit> sorted = new ArrayList<>(splits);
+        sorted.sort(java.util.Comparator.comparing(MarketSplit::market));
+        List<String> markets = sorted.stream().map(MarketSplit::market).toList();
+        TrainingSettings ts = training(bootstrap);
+        Consumer<String> stageLog = line -> log.accept("updater: trunk v" + version + " " + line);
+        CrossMarketDataset all = CrossMarketDataset.of(sorted);
+        Map<String, Integer> users = new LinkedHashMap<>();
+        sorted.forEach(s -> users.put(s.market(), s.users().size()));
+        log.accept(String.format("updater: trunk v%d on %s (%d users, %d items, %d training interactions)%s: %s", version,
+                markets, all.users().size(), all.items().size(),
+                sorted.stream().mapToLong(MarketSplit::trainInteractions).sum(),
+                bootstrap ? " as bootstrap, " + ts.ncf().epochs() + " epochs per stage" : "", settings.method()));
+        Map<String, Trained> shared = new LinkedHashMap<>();
+        Map<String, NcfModel> models = new LinkedHashMap<>();
+        List<String> chain = Recipes.chain(settings.method());
+        for (String stage : chain) {
+            Recipe r = Recipes.get(stage);
+            if (r.scope() == Recipe.Scope.SHARED) {
+                shared.put(stage, r.train(new Recipe.Context(all, ts, shared, s -> null, stageLog)));
+            }
+        }
+        for (String market : markets) {
+            Map<String, Trained> inputs = new LinkedHashMap<>(shared);
+            Trained last = shared.get(settings.method());
+            for (String stage : chain) {
+                Recipe r = Recipes.get(stage);
+                if (r.scope() == Recipe.Scope.PER_MARKET) {
+                    last = r.train(new Recipe.Context(dataFor(all, sorted, market, r.crossMarket()), ts, inputs,
+                            s -> null, stageLog));
+                    inputs.put(stage, last);
+                }
+            }
+            if (last == null || last.model() == null) {
+                throw new IllegalStateException("method " + settings.method() + " does not produce a network to serve");
+            }
+            models.put(market, last.model());
+        }
+        Map<String, NcfModel> references = new LinkedHashMap<>();
+        if (settings.references()) {
+            for (String market : markets) {
+                references.put(market, reference(market, sorted, ts, stageLog));
+            }
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        log.accept(String.format("updater: trunk v%d trained in %.1fs", version, secs));
+        return new Trunk(version, offsets, watermark, models, references, users, secs, bootstrap);
+    }
+
+    /** A market's data set: target first; on every market's vocabularies when the stage is cross-market. */
+    private static CrossMarketDataset dataFor(CrossMarketDataset all, List<MarketSplit> sorted, String market,
+                                              boolean cross) {
+        if (!cross) {
+            return CrossMarketDataset.of(sorted.stream().filter(s -> s.market().equals(market)).toList());
+        }
+        List<String> order = new ArrayList<>();
+        order.add(market);
+        sorted.stream().map(MarketSplit::market).filter(m -> !m.equals(market)).forEach(order::add);
+        return all.restrictedTo(order);
+    }
+
+    /** The single-market NMF of a market: the offline recipe on the market alone. */
+    private NcfModel reference(String market, List<MarketSplit> sorted, TrainingSettings ts, Consumer<String> stageLog) {
+        CrossMarketDataset one = dataFor(null, sorted, market, false);
+        Map<String, Trained> done = new LinkedHashMap<>();
+        for (String stage : Recipes.chain("nmf")) {
+            done.put(stage, Recipes.get(stage).train(new Recipe.Context(one, ts, done, s -> null, stageLog)));
+        }
+        return done.get("nmf").model();
+    }
+}

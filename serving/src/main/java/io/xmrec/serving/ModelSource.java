@@ -1,0 +1,18 @@
+package io.xmrec.serving;
+
+import java.util.Map;
+
+/** Where the newest model of each market comes from: the topic client, or a map in a test. */
+public interface ModelSource {
+
+    /** The newest model of a market, or null when there is none (yet). */
+    ServedModel model(String market);
+
+    /** The newest single-market NMF reference of a market (kept for comparison, never served), or null. */
+    default ServedModel reference(String market) {
+        return null;
+    }
+
+    /** Markets with a model, and their versions. */
+    Map<String, Long> versions();
+}

@@ -1,0 +1,369 @@
+package io.xmrec.serving;
+
+import io.xmrec.core.dataset.IdVocabulary;
+import io.xmrec.core.net.Net;
+import io.xmrec.core.net.NetKernel;
+import io.xmrec.core.net.NetShape;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntPredicate;
+
+/**
+ * A market's model as a shop serves it, immutable: the network, the user and item rows it knows,
+ * the market's catalogue (items sold in the market) with their popularity, and what it was trained
+ * on. Scores in plain Java through the same {@link NetKernel} that trains the networks, so a served
+ * score is exactly a trained model's score. Updates make new instances ({@link ModelRecords#apply}),
+ * sharing what did not change, so readers never see a half-applied update.
+ */
+public final class ServedModel {
+
+    /** One recommended item and its score. */
+    public record Scored(String item, float score) {
+    }
+
+    /** Where a model comes from and what it has seen, as published with it. */
+    public record Meta(String market, long version, long trunkVersion, boolean reference, Map<String, Long> trainedThrough,
+                       Long watermarkMillis, Double validationNdcg10, Double validationHr10, long createdAtMillis,
+                       String provenance, Map<String, Long> deltaOffsets) {
+        public Meta {
+            trainedThrough = Collections.unmodifiableMap(new LinkedHashMap<>(trainedThrough));
+            deltaOffsets = Collections.unmodifiableMap(new LinkedHashMap<>(deltaOffsets));
+        }
+
+        /** The same with another version (and the trunk version, data and score of an update). */
+        public Meta next(long v, long trunk, Map<String, Long> through, Long watermark, Double ndcg, long created) {
+            return new Meta(market, v, trunk, reference, through.isEmpty() ? trainedThrough : through,
+                    watermark != null ? watermark : watermarkMillis, ndcg != null ? ndcg : validationNdcg10,
+                    ndcg != null ? null : validationHr10, created, provenance, deltaOffsets);
+        }
+    }
+
+    private final Meta meta;
+    private final Net net;
+    private final IdVocabulary users;
+    private final IdVocabulary items;
+    private final int[] catalogue;
+    private final int[] popularity;
+    private volatile int[] popularOrder;
+    private volatile Net averageUser;
+
+    /**
+     * @param catalogue  item rows sold in the market, ascending (empty: every item of the vocabulary)
+     * @param popularity interactions per catalogue item, aligned with it (empty: unknown, all zero)
+     */
+    public ServedModel(Meta meta, Net net, IdVocabulary users, IdVocabulary items, int[] catalogue, int[] popularity) {
+        if (net.users() != users.size() || net.items() != items.size()) {
+            throw new IllegalArgumentException("model " + meta.market() + " v" + meta.version() + ": network of "
+                    + net.users() + " users and " + net.items() + " items for vocabularies of " + users.size() + " and "
+                    + items.size());
+        }
+        int[] cat = catalogue.length == 0 ? all(items.size()) : catalogue;
+        for (int k = 0; k < cat.length; k++) {
+            if (cat[k] < 0 || cat[k] >= items.size() || (k > 0 && cat[k] <= cat[k - 1])) {
+                throw new IllegalArgumentException("model " + meta.market() + " v" + meta.version()
+                        + ": catalogue rows must be ascending rows of the item vocabulary, found " + cat[k] + " at " + k);
+            }
+        }
+        if (popularity.length != 0 && popularity.length != cat.length) {
+            throw new IllegalArgumentException("model " + meta.market() + " v" + meta.version() + ": " + popularity.length
+                    + " popularity counts for " + cat.length + " catalogue items");
+        }
+        this.meta = meta;
+        this.net = net;
+        this.users = users;
+        this.items = items;
+        this.catalogue = cat;
+        this.popularity = popularity.length == 0 ? new int[cat.length] : popularity;
+    }
+
+    private static int[] all(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+
+    public Meta meta() {
+        return meta;
+    }
+
+    public String market() {
+        return meta.market();
+    }
+
+    public long version() {
+        return meta.version();
+    }
+
+    public long trunkVersion() {
+        return meta.trunkVersion();
+    }
+
+    /** The network (shared with later versions where unchanged: never modify it). */
+    public Net net() {
+        return net;
+    }
+
+    public IdVocabulary users() {
+        return users;
+    }
+
+    public IdVocabulary items() {
+        return items;
+    }
+
+    /** Item rows sold in this market, ascending (the array itself: do not modify). */
+    public int[] catalogue() {
+        return catalogue;
+    }
+
+    /** Interactions of each catalogue item in the market's training data (aligned with {@link #catalogue()}). */
+    public int[] popularity() {
+        return popularity;
+    }
+
+    public boolean sells(int itemRow) {
+        return Arrays.binarySearch(catalogue, itemRow) >= 0;
+    }
+
+    /** Scores of item rows for a user row. */
+    public float[] score(int userRow, int[] itemRows) {
+        float[] out = new float[itemRows.length];
+        NetKernel.forScoring(net.shape()).scoreUser(net, userRow, itemRows, 0, itemRows.length, out, 0);
+        return out;
+    }
+
+    /** Scores of item rows for the average user (the mean of the user rows): what an unknown user gets. */
+    public float[] scoreAverageUser(int[] itemRows) {
+        Net avg = averageUserNet();
+        float[] out = new float[itemRows.length];
+        NetKernel.forScoring(avg.shape()).scoreUser(avg, 0, itemRows, 0, itemRows.length, out, 0);
+        return out;
+    }
+
+    /** Scores of items (ids) for a user (id); unknown ids are refused with their name. */
+    public float[] score(String user, List<String> itemIds) {
+        int u = userRow(user);
+        int[] idx = new int[itemIds.size()];
+        for (int k = 0; k < idx.length; k++) {
+            idx[k] = items.indexOf(itemIds.get(k));
+            if (idx[k] < 0) {
+                throw new IllegalArgumentException("item " + itemIds.get(k) + " is not in the " + market() + " model v" + version());
+            }
+        }
+        return score(u, idx);
+    }
+
+    /** A user's row; refused with the reason when the model does not know the user. */
+    public int userRow(String user) {
+        int u = users.indexOf(user);
+        if (u < 0) {
+            throw new IllegalArgumentException("user " + user + " is not in the " + market() + " model v" + version());
+        }
+        return u;
+    }
+
+    /**
+     * The {@code k} best catalogue items for a user row ({@code -1}: the average user), leaving out the
+     * rows {@code exclude} accepts; ties go to the lower row, so the order is deterministic.
+     */
+    public List<Scored> recommend(int userRow, int k, IntPredicate exclude) {
+        return recommend(userRow, k, exclude, new int[0]);
+    }
+
+    /**
+     * As {@link #recommend(int, int, IntPredicate)}, with {@code extra} item rows (sold in the market
+     * since this model was made, known to it) as candidates too.
+     */
+    public List<Scored> recommend(int userRow, int k, IntPredicate exclude, int[] extra) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be at least 1, got " + k);
+        }
+        int[] cand = new int[catalogue.length + extra.length];
+        int n = 0;
+        for (int i : catalogue) {
+            if (!exclude.test(i)) {
+                cand[n++] = i;
+            }
+        }
+        for (int i : extra) {
+            if (i >= 0 && i < items.size() && !sells(i) && !exclude.test(i)) {
+                cand[n++] = i;
+            }
+        }
+        cand = Arrays.copyOf(cand, n);
+        float[] s = userRow < 0 ? scoreAverageUser(cand) : score(userRow, cand);
+        return top(cand, s, k);
+    }
+
+    /** The {@code k} most popular catalogue items (by interactions in the market's training data), minus the excluded. */
+    public List<Scored> popular(int k, IntPredicate exclude) {
+        int[] order = popularOrder();
+        List<Scored> out = new ArrayList<>(k);
+        for (int pos : order) {
+            if (out.size() >= k) {
+                break;
+            }
+            int row = catalogue[pos];
+            if (!exclude.test(row)) {
+                out.add(new Scored(items.id(row), popularity[pos]));
+            }
+        }
+        return out;
+    }
+
+    private int[] popularOrder() {
+        int[] o = popularOrder;
+        if (o == null) {
+            Integer[] boxed = new Integer[catalogue.length];
+            for (int i = 0; i < boxed.length; i++) {
+                boxed[i] = i;
+            }
+            Arrays.sort(boxed, (a, b) -> popularity[a] != popularity[b] ? Integer.compare(popularity[b], popularity[a])
+                    : Integer.compare(catalogue[a], catalogue[b]));
+            o = new int[boxed.length];
+            for (int i = 0; i < o.length; i++) {
+                o[i] = boxed[i];
+            }
+            popularOrder = o;
+        }
+        return o;
+    }
+
+    private List<Scored> top(int[] rows, float[] s, int k) {
+        // partial selection: a small min-heap of positions by (score, then higher row first out)
+        int m = Math.min(k, rows.length);
+        int[] heap = new int[m];
+        int size = 0;
+        for (int p = 0; p < rows.length; p++) {
+            if (size < m) {
+                heap[size] = p;
+                siftUp(heap, size++, s, rows);
+            } else if (better(p, heap[0], s, rows)) {
+                heap[0] = p;
+                siftDown(heap, size, s, rows);
+            }
+        }
+        Integer[] order = new Integer[size];
+        for (int i = 0; i < size; i++) {
+            order[i] = heap[i];
+        }
+        Arrays.sort(order, (a, b) -> better(a, b, s, rows) ? -1 : better(b, a, s, rows) ? 1 : 0);
+        List<Scored> out = new ArrayList<>(size);
+        for (int p : order) {
+            out.add(new Scored(items.id(rows[p]), s[p]));
+        }
+        return out;
+    }
+
+    /** Position a ranks before position b: higher score, then (on ties, NaN last) lower row. */
+    private static boolean better(int a, int b, float[] s, int[] rows) {
+        float x = s[a];
+        float y = s[b];
+        if (x > y || (Float.isNaN(y) && !Float.isNaN(x))) {
+            return true;
+        }
+        if (x < y || (Float.isNaN(x) && !Float.isNaN(y))) {
+            return false;
+        }
+        return rows[a] < rows[b];
+    }
+
+    private static void siftUp(int[] h, int i, float[] s, int[] rows) {
+        while (i > 0) {
+            int parent = (i - 1) / 2;
+            if (better(h[parent], h[i], s, rows)) { // the worst stays on top
+                int t = h[parent];
+                h[parent] = h[i];
+                h[i] = t;
+                i = parent;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private static void siftDown(int[] h, int n, float[] s, int[] rows) {
+        int i = 0;
+        while (true) {
+            int l = 2 * i + 1;
+            int r = l + 1;
+            int worst = i;
+            if (l < n && better(h[worst], h[l], s, rows)) {
+                worst = l;
+            }
+            if (r < n && better(h[worst], h[r], s, rows)) {
+                worst = r;
+            }
+            if (worst == i) {
+                return;
+            }
+            int t = h[worst];
+            h[worst] = h[i];
+            h[i] = t;
+            i = worst;
+        }
+    }
+
+    /**
+     * This model with rows for more users ({@link RowFitter} output), appended after the known ones
+     * (which keep their rows); the same version: for in-process use, not a published update.
+     */
+    public ServedModel withUsers(List<String> ids, List<RowFitter.Rows> rows) {
+        if (ids.size() != rows.size()) {
+            throw new IllegalArgumentException(ids.size() + " users with " + rows.size() + " rows");
+        }
+        IdVocabulary grown = users.appended(ids);
+        Net n = net.withRows(grown.size(), net.items());
+        NetShape s = n.shape();
+        for (int k = 0; k < ids.size(); k++) {
+            int row = users.size() + k;
+            if (s.hasGmf()) {
+                System.arraycopy(rows.get(k).gmf(), 0, n.get(NetShape.GMF_USER), row * s.gmfDim(), s.gmfDim());
+            }
+            if (s.hasMlp()) {
+                System.arraycopy(rows.get(k).mlp(), 0, n.get(NetShape.MLP_USER), row * s.mlpDim(), s.mlpDim());
+            }
+        }
+        return new ServedModel(meta, n, grown, items, catalogue, popularity);
+    }
+
+    /** A one-user network whose user rows are the mean of this model's, everything else shared. */
+    private Net averageUserNet() {
+        Net a = averageUser;
+        if (a == null) {
+            NetShape shape = net.shape();
+            Map<String, float[]> t = new LinkedHashMap<>(net.asMap());
+            if (shape.hasGmf()) {
+                t.put(NetShape.GMF_USER, meanRow(net.get(NetShape.GMF_USER), net.users(), shape.gmfDim()));
+            }
+            if (shape.hasMlp()) {
+                t.put(NetShape.MLP_USER, meanRow(net.get(NetShape.MLP_USER), net.users(), shape.mlpDim()));
+            }
+            a = Net.of(shape, 1, net.items(), t);
+            averageUser = a;
+        }
+        return a;
+    }
+
+    /** The mean row of a row-major table of {@code rows} rows of {@code cols} (zeros for an empty table). */
+    public static float[] meanRow(float[] table, int rows, int cols) {
+        double[] s = new double[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                s[c] += table[r * cols + c];
+            }
+        }
+        float[] out = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            out[c] = rows == 0 ? 0f : (float) (s[c] / rows);
+        }
+        return out;
+    }
+}
