@@ -115,6 +115,11 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--fd-eps", defaultValue = "1e-3", description = "MAML: size of the finite-difference step of the Hessian-vector product (default: ${DEFAULT-VALUE}).")
     double fdEps;
 
+    @Option(names = "--early-stopping", paramLabel = "EPOCHS", defaultValue = "0",
+            description = "Stop a network's training after this many epochs without a better validation nDCG@10 on the"
+                    + " target and keep its best epoch (0 = train every epoch and keep the last; default: ${DEFAULT-VALUE}).")
+    int earlyStopping;
+
     @Option(names = "--item-bias", description = "Learn a bias per item, added to the output's logit (default: off, as in the paper).")
     boolean itemBias;
 
@@ -220,7 +225,7 @@ final class OfflineCommand implements Callable<Integer> {
             }
         }
         NcfOptions options = new NcfOptions(gmfDim, mlpDim, layers, learningRate, l2, batchSize, negatives, epochs,
-                embeddingStd, seed, itemBias);
+                embeddingStd, seed, itemBias, earlyStopping);
         if (minInteractions < 3) {
             throw new IllegalArgumentException("--min-interactions must be at least 3, got " + minInteractions);
         }

@@ -28,7 +28,7 @@ class ConfigDefaultsTest {
     void everyOptionOfEveryRoleReadsTheSameKeysFromEnvironmentAndFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("xmrec.properties");
         Files.writeString(file, "registry=http://registry:8081\nport=7777\nevaluator.port=9999\n"
-                + "updater.micro-batch=321\nworkers=3\n");
+                + "updater.head-sample=321\nworkers=3\n");
         ConfigDefaults d = new ConfigDefaults(Map.of("XMREC_BOOTSTRAP", "kafka:9092", "XMREC_WORKERS", "4"), file);
 
         EvaluatorCommand e = command(parse(d, "evaluator"), EvaluatorCommand.class);
@@ -42,9 +42,9 @@ class ConfigDefaultsTest {
 
         UpdaterCommand u = command(parse(d, "updater", "--bootstrap", "other:1"), UpdaterCommand.class);
         assertEquals("other:1", u.kafka.bootstrap, "a flag beats the environment");
-        assertEquals(321, u.microBatch);
+        assertEquals(321, u.headSample);
         assertEquals(4, u.workers, "the environment beats the file");
-        assertEquals(500L, u.maxDelayMs, "built-in default when nothing sets it");
+        assertEquals(200L, u.fastDelayMs, "built-in default when nothing sets it");
     }
 
     @Test

@@ -221,7 +221,7 @@ class DeploymentFilesTest {
         JsonNode dash = JSON.readTree(repo().resolve("docker/grafana/dashboards/xmrec.json").toFile());
         Set<String> exported = exportedMetrics();
         assertTrue(exported.containsAll(List.of("xmrec_model_version", "xmrec_eval_ndcg_at_10", "xmrec_events_total",
-                "xmrec_updater_published_total")), exported.toString());
+                "xmrec_updater_row_deltas_total")), exported.toString());
         Set<String> queried = new TreeSet<>();
         Pattern metric = Pattern.compile("xmrec_[a-z0-9_]+");
         dash.get("panels").forEach(p -> p.get("targets").forEach(t -> {

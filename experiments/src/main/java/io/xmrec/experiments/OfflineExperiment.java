@@ -231,19 +231,16 @@ public final class OfflineExperiment {
                 Stage s = get(in);
                 inputs.put(in, new Trained(s.scorer(), s.model(), s.seconds(), s.samplesPerSecond(), s.metaStepsPerSecond()));
             }
+            boolean validate = config.validateEpochs() || config.options().patience() > 0;
+            java.util.function.ToDoubleFunction<NcfModel> valid = !validate ? null
+                    : m -> OfflineEvaluator.evaluate(m, ds.target(), ds.items(), negatives, false)
+                            .summary(Split.VALIDATION, false, K).ndcg();
             Trained t = recipe.train(new Recipe.Context(ds, config.settings(), inputs,
-                    stage -> progress(stage, ds.target(), ds, negatives), log));
+                    stage -> progress(stage, ds.target()), valid, log));
             return new Stage(t.scorer(), t.model(), t.seconds(), t.samplesPerSecond(), t.metaStepsPerSecond(),
                     recipe.inputs());
         }
 
-        private String validation(Scorer model, CrossMarketDataset ds) {
-            if (!config.validateEpochs()) {
-                return "";
-            }
-            MarketEvaluation ev = OfflineEvaluator.evaluate(model, ds.target(), ds.items(), negatives, false);
-            return String.format(" | valid nDCG@10 %.4f", ev.summary(Split.VALIDATION, false, K).ndcg());
-        }
     }
 
     private EvaluationNegatives evaluationNegatives(CrossMarketDataset single) {
@@ -260,14 +257,10 @@ public final class OfflineExperiment {
         return negs;
     }
 
-    private NcfTrainer.EpochListener progress(String label, IndexedMarket target, CrossMarketDataset ds,
-                                             EvaluationNegatives negatives) {
+    private NcfTrainer.EpochListener progress(String label, IndexedMarket target) {
         return (r, model) -> {
-            String valid = "";
-            if (config.validateEpochs()) {
-                MarketEvaluation ev = OfflineEvaluator.evaluate(model, target, ds.items(), negatives, false);
-                valid = String.format(" | valid nDCG@10 %.4f", ev.summary(Split.VALIDATION, false, K).ndcg());
-            }
+            String valid = Double.isNaN(r.validation()) ? ""
+                    : String.format(" | valid nDCG@10 %.4f%s", r.validation(), r.best() ? " *" : "");
             log.accept(String.format("[%s %s] epoch %d/%d loss %.4f%s | %.0f samples/s | ETA %s", target.market(),
                     label, r.epoch(), r.epochs(), r.meanLoss(), valid, r.samplesPerSecond(), duration(r.etaSeconds())));
         };

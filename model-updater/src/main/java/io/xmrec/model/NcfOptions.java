@@ -20,9 +20,12 @@ import java.util.Map;
  * @param embeddingStd    standard deviation of the normal initialisation of embeddings
  * @param seed            seed of initialisation, sampling and shuffling
  * @param itemBias        whether the network learns a bias per item (added to the output's logit)
+ * @param patience        early stopping: stop after this many epochs without a better validation nDCG@10 and keep
+ *                        the best epoch's model (0: every epoch, the last one kept)
  */
 public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double learningRate, double l2,
-                         int batchSize, int negatives, int epochs, double embeddingStd, long seed, boolean itemBias) {
+                         int batchSize, int negatives, int epochs, double embeddingStd, long seed, boolean itemBias,
+                         int patience) {
 
     public static final List<Integer> PAPER_LAYERS = List.of(16, 64, 32, 16, 8);
 
@@ -35,8 +38,8 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
             throw new IllegalArgumentException("MLP layers " + mlpLayers + " must start with 2 * mlp dim = "
                     + (2 * mlpDim) + " and have at least one hidden layer");
         }
-        if (batchSize < 1 || negatives < 0 || epochs < 0) {
-            throw new IllegalArgumentException("batch size must be >= 1, negatives and epochs >= 0");
+        if (batchSize < 1 || negatives < 0 || epochs < 0 || patience < 0) {
+            throw new IllegalArgumentException("batch size must be >= 1, negatives, epochs and patience >= 0");
         }
         if (learningRate != null && !(learningRate > 0)) {
             throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
@@ -44,7 +47,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     }
 
     public static NcfOptions defaults() {
-        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L, false);
+        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L, false, 0);
     }
 
     /** The learning rate used for an architecture: the explicit one, else 0.005 for GMF, 0.01 otherwise. */
@@ -56,36 +59,41 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     }
 
     public NcfOptions withEpochs(int e) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed, itemBias);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed, itemBias, patience);
     }
 
     public NcfOptions withSeed(long s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s, itemBias);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s, itemBias, patience);
     }
 
     public NcfOptions withLearningRate(Double lr) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience);
     }
 
     public NcfOptions withBatchSize(int b) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed, itemBias);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed, itemBias, patience);
     }
 
     public NcfOptions withL2(double v) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed, itemBias);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience);
     }
 
     public NcfOptions withNegatives(int n) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed, itemBias);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed, itemBias, patience);
     }
 
     public NcfOptions withEmbeddingStd(double s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed, itemBias);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed, itemBias, patience);
     }
 
     public NcfOptions withItemBias(boolean on) {
         return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
-                seed, on);
+                seed, on, patience);
+    }
+
+    public NcfOptions withPatience(int p) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
+                seed, itemBias, p);
     }
 
     /** Hyper-parameters as an ordered map, for provenance. */
@@ -105,6 +113,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
         m.put("embedding_std", embeddingStd);
         m.put("seed", seed);
         m.put("item_bias", itemBias);
+        m.put("early_stopping_patience", patience);
         return m;
     }
 }

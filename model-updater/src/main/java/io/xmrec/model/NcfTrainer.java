@@ -33,9 +33,12 @@ public final class NcfTrainer {
      * What one epoch did.
      *
      * @param etaSeconds estimated seconds left for this model
+     * @param validation the model's validation nDCG@10 after the epoch, when a validation is given (else NaN)
+     * @param best       whether it is the best epoch so far (the one early stopping keeps)
      */
     public record EpochReport(NcfArchitecture architecture, int epoch, int epochs, double meanLoss, long samples,
-                              double seconds, double samplesPerSecond, double etaSeconds) {
+                              double seconds, double samplesPerSecond, double etaSeconds, double validation,
+                              boolean best) {
     }
 
     /** A trained model and what its training cost. */
@@ -47,10 +50,20 @@ public final class NcfTrainer {
 
     private final NcfOptions options;
     private final EpochListener listener;
+    private final java.util.function.ToDoubleFunction<NcfModel> validation;
 
     public NcfTrainer(NcfOptions options, EpochListener listener) {
+        this(options, listener, null);
+    }
+
+    /**
+     * @param validation the model's validation nDCG@10 (on the target), computed after every epoch when given: shown
+     *                   in the epoch reports and, with {@link NcfOptions#patience()}, what early stopping follows
+     */
+    public NcfTrainer(NcfOptions options, EpochListener listener, java.util.function.ToDoubleFunction<NcfModel> validation) {
         this.options = options;
         this.listener = listener;
+        this.validation = validation;
     }
 
     /** Trains GMF from scratch. */
@@ -101,7 +114,11 @@ public final class NcfTrainer {
         Gradient grad = new Gradient(model.net(), trainable);
         Adam adam = new Adam(model.net(), trainable, model.learningRate(), model.l2(), false);
         long totalSamples = 0;
-        long trainNanos = 0; // excludes the listener's time (it may evaluate the model)
+        long trainNanos = 0; // excludes validation and the listener's time
+        double bestValid = Double.NEGATIVE_INFINITY;
+        io.xmrec.core.net.Net bestNet = null;
+        int sinceBest = 0;
+        boolean early = validation != null && options.patience() > 0;
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             long e0 = System.nanoTime();
             SampleStream[] cursors = new SampleStream[markets.size()];
@@ -132,10 +149,30 @@ public final class NcfTrainer {
             trainNanos += epochNanos;
             double secs = epochNanos / 1e9;
             double eta = trainNanos / 1e9 / epoch * (options.epochs() - epoch);
+            double valid = validation == null ? Double.NaN : validation.applyAsDouble(model);
+            boolean best = valid > bestValid;
+            if (best) {
+                bestValid = valid;
+                sinceBest = 0;
+                if (early) {
+                    bestNet = model.net().copy();
+                }
+            } else {
+                sinceBest++;
+            }
             if (listener != null) {
                 listener.epochDone(new EpochReport(model.architecture(), epoch, options.epochs(),
                         batches == 0 ? Double.NaN : lossSum / batches, epochSamples, secs,
-                        secs > 0 ? epochSamples / secs : 0, eta), model);
+                        secs > 0 ? epochSamples / secs : 0, eta, valid, best), model);
+            }
+            if (early && sinceBest >= options.patience()) {
+                break;
+            }
+        }
+        if (bestNet != null) {
+            // early stopping keeps the epoch with the best validation nDCG@10
+            for (int t = 0; t < bestNet.tensors(); t++) {
+                System.arraycopy(bestNet.values(t), 0, model.net().values(t), 0, bestNet.values(t).length);
             }
         }
         return new TrainingRun(model, trainNanos / 1e9, totalSamples);

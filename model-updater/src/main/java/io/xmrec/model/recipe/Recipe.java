@@ -54,11 +54,19 @@ public interface Recipe {
      * @param data     the data set it trains on: the target alone, or target first and then the sources
      * @param settings every stage's hyper-parameters
      * @param inputs   the trained models of {@link #inputs()}
-     * @param progress an epoch listener for a stage name (may evaluate the model); may return null
-     * @param log      one line per notable step
+     * @param progress   an epoch listener for a stage name; may return null
+     * @param validation the validation nDCG@10 of a model on the target (for the epoch reports and early stopping);
+     *                   may be null
+     * @param log        one line per notable step
      */
     record Context(CrossMarketDataset data, TrainingSettings settings, Map<String, Trained> inputs,
-                   Function<String, NcfTrainer.EpochListener> progress, Consumer<String> log) {
+                   Function<String, NcfTrainer.EpochListener> progress,
+                   java.util.function.ToDoubleFunction<io.xmrec.model.NcfModel> validation, Consumer<String> log) {
+
+        public Context(CrossMarketDataset data, TrainingSettings settings, Map<String, Trained> inputs,
+                       Function<String, NcfTrainer.EpochListener> progress, Consumer<String> log) {
+            this(data, settings, inputs, progress, null, log);
+        }
 
         public String target() {
             return data.target().market();

@@ -157,7 +157,7 @@ public final class Recipes {
             c.log().accept(String.format("[%s %s] training on %s: %d users, %d items, ~%d samples per market per epoch, "
                     + "%d epochs", c.target(), method(), markets(ds), ds.users().size(), ds.items().size(), samplesPerEpoch,
                     o.epochs()));
-            NcfTrainer t = new NcfTrainer(o, c.listener(method()));
+            NcfTrainer t = new NcfTrainer(o, c.listener(method()), c.validation());
             NcfTrainer.TrainingRun run = switch (arch) {
                 case GMF -> t.trainGmf(ds);
                 case MLP -> t.trainMlp(ds, c.input(inputs().get(0)).model());
@@ -204,7 +204,8 @@ public final class Recipes {
                         c.log().accept(String.format("[%s maml] epoch %d/%d: %d meta-steps, eval loss %.4f | %.0f meta-steps/s",
                                 c.target(), e, n, steps, loss, steps / Math.max(secs, 1e-9)));
                         if (progress != null) {
-                            progress.epochDone(new NcfTrainer.EpochReport(NcfArchitecture.NMF, e, n, loss, steps, secs, 0, 0), model);
+                            progress.epochDone(new NcfTrainer.EpochReport(NcfArchitecture.NMF, e, n, loss, steps, secs, 0, 0,
+                                    c.validation() == null ? Double.NaN : c.validation().applyAsDouble(model), false), model);
                         }
                     }).train(c.input("nmf++").model(), ds);
             c.log().accept(String.format("[%s maml] trained in %.1fs (%.1f meta-steps/s)", c.target(), run.seconds(),
@@ -268,22 +269,23 @@ public final class Recipes {
                 }
                 String source = ds.markets().get(1).market();
                 NcfModel sourceFork = ForecFork.fork(t, fo, seed);
-                NcfTrainer.TrainingRun s = fineTune(c, source, sourceFork, null);
+                NcfTrainer.TrainingRun s = fineTune(c, source, sourceFork, null, null);
                 sourceSeconds = s.seconds();
                 if (!ForecFork.copyHead(s.model(), forked, fo)) {
                     throw new IllegalStateException("the head of " + source + "'s fork does not fit " + c.target() + "'s");
                 }
             }
-            NcfTrainer.TrainingRun run = fineTune(c, c.target(), forked, c.listener(name));
+            NcfTrainer.TrainingRun run = fineTune(c, c.target(), forked, c.listener(name), c.validation());
             return Trained.network(run.model(), run.seconds() + sourceSeconds, run.samplesPerSecond(), 0);
         }
 
-        private NcfTrainer.TrainingRun fineTune(Context c, String on, NcfModel fork, NcfTrainer.EpochListener progress) {
+        private NcfTrainer.TrainingRun fineTune(Context c, String on, NcfModel fork, NcfTrainer.EpochListener progress,
+                                                java.util.function.ToDoubleFunction<NcfModel> validation) {
             ForecFork.Options fo = c.settings().forec();
             NcfOptions ft = c.settings().ncf().withEpochs(fo.epochs()).withBatchSize(fo.batchSize());
             c.log().accept(String.format("[%s %s] fine-tuning a fork of %s on %s only: head %s, lr %s, l2 %s, batch %d, %d epochs",
                     c.target(), name, trunk, on, fo.headWidths(), fo.learningRate(), fo.l2(), fo.batchSize(), fo.epochs()));
-            NcfTrainer.TrainingRun run = new NcfTrainer(ft, progress).train(fork, c.data().restrictedTo(List.of(on)));
+            NcfTrainer.TrainingRun run = new NcfTrainer(ft, progress, validation).train(fork, c.data().restrictedTo(List.of(on)));
             c.log().accept(String.format("[%s %s] fine-tuned on %s in %.1fs (%.0f samples/s)", c.target(), name, on,
                     run.seconds(), run.samplesPerSecond()));
             return run;

@@ -152,6 +152,8 @@ public final class ContinualUpdater implements AutoCloseable {
     private Future<?> trunkJob;
     private long trunkJobVersion;
     private volatile boolean closing;
+    /** The thread in {@link #runUntil}, which owns the consumers while it runs. */
+    private volatile Thread loop;
     // group membership
     private volatile MarketAssignor.Plan plan;
     private volatile String memberId;
@@ -298,10 +300,20 @@ public final class ContinualUpdater implements AutoCloseable {
         trunkJob = null;
     }
 
-    /** Runs until {@code stop} says so (checked between polls). */
+    /** Runs until {@code stop} says so (checked between polls) or {@link #close} is called from another thread. */
     public void runUntil(BooleanSupplier stop) {
-        while (!stop.getAsBoolean() && !closing) {
-            step(Duration.ofMillis(50));
+        loop = Thread.currentThread();
+        try {
+            while (!stop.getAsBoolean() && !closing) {
+                step(Duration.ofMillis(50));
+            }
+        } catch (org.apache.kafka.common.errors.WakeupException e) {
+            // close() woke the poll up
+        } finally {
+            loop = null;
+            synchronized (this) {
+                notifyAll();
+            }
         }
     }
 
@@ -762,6 +774,23 @@ public final class ContinualUpdater implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        Thread running = loop;
+        if (running != null && running != Thread.currentThread()) {
+            // the consumers belong to the polling thread: wake it, let it leave, then close them here
+            consumer.wakeup();
+            group.wakeup();
+            synchronized (this) {
+                long until = System.nanoTime() + 5_000_000_000L;
+                while (loop != null && System.nanoTime() < until) {
+                    try {
+                        wait(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
         cancelTrunk("the updater is closing");
         trunkThread.shutdownNow();
         workers.shutdownNow();
