@@ -164,8 +164,10 @@ class MultiProcessIT {
             Map<String, String> updaterEnv = new LinkedHashMap<>(env);
             updaterEnv.put("XMREC_BOOTSTRAP_INTERACTIONS", "2000");
             updaterEnv.put("XMREC_EPOCHS", "2");
+            updaterEnv.put("XMREC_BOOTSTRAP_EPOCHS", "0");
             updaterEnv.put("XMREC_NO_REFERENCE", "true");
-            updaterEnv.put("XMREC_RETRAIN_EVERY", "1000000");
+            updaterEnv.put("XMREC_RETRAIN_GROWTH", "100");
+            updaterEnv.put("XMREC_RETRAIN_IDLE_SECONDS", "3600");
             updaterEnv.put("XMREC_SESSION_TIMEOUT_MS", "6000");
             Map<String, Process> updaters = new LinkedHashMap<>();
             Map<String, String> metricsUrl = new LinkedHashMap<>();
@@ -219,19 +221,26 @@ class MultiProcessIT {
             ingest(env, late, "ingest-late");
             await(metricsUrl.get(survivor), s -> metric(s, "xmrec_updater_model_version", "jp") > jpBefore, 120,
                     survivor, "holdouts");
-            Map<String, List<Long>> versions = new LinkedHashMap<>();
+            // every version of each market once, over snapshots and deltas, with no gap
+            Map<String, java.util.TreeSet<Long>> versions = new LinkedHashMap<>();
+            Map<String, Integer> count = new LinkedHashMap<>();
             io.xmrec.schemas.registry.AvroSerde serde = new io.xmrec.schemas.registry.AvroSerde(
                     new io.xmrec.schemas.registry.RegistryClient(env.get("XMREC_REGISTRY")));
             io.xmrec.schemas.TopicReader.readToEnd(kafka.bootstrapServers(), Map.of(), "it.xmrec.models", r -> {
                 var m = serde.deserialize(r.value(), io.xmrec.schemas.ModelRecord.class);
                 if (!m.getReference()) {
-                    versions.computeIfAbsent(m.getMarket(), k -> new ArrayList<>()).add(m.getVersion());
+                    versions.computeIfAbsent(m.getMarket(), k -> new java.util.TreeSet<>()).add(m.getVersion());
+                    count.merge(m.getMarket(), 1, Integer::sum);
                 }
             });
-            for (List<Long> vs : versions.values()) {
-                for (int i = 0; i < vs.size(); i++) {
-                    assertEquals(i + 1, vs.get(i), "versions in order, each once: " + versions);
-                }
+            io.xmrec.schemas.TopicReader.readToEnd(kafka.bootstrapServers(), Map.of(), "it.xmrec.model-deltas", r -> {
+                var d = serde.deserialize(r.value(), io.xmrec.schemas.ModelDelta.class);
+                versions.computeIfAbsent(d.getMarket(), k -> new java.util.TreeSet<>()).add(d.getVersion());
+                count.merge(d.getMarket(), 1, Integer::sum);
+            });
+            for (Map.Entry<String, java.util.TreeSet<Long>> e : versions.entrySet()) {
+                assertEquals(e.getValue().size(), (int) count.get(e.getKey()), "a version published twice: " + versions);
+                assertEquals(e.getValue().size(), (long) e.getValue().last(), "a gap: " + versions);
             }
                 } finally {
             for (Process p : processes) {

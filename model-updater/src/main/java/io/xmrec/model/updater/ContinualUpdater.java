@@ -610,6 +610,9 @@ public final class ContinualUpdater implements AutoCloseable {
             p.clear();
             run(mu, "rows", () -> {
                 MarketUpdater.Done d = mu.refreshRows(job);
+                if (d.refused()) {
+                    return; // nothing changed: nothing published
+                }
                 rowDeltas.incrementAndGet();
                 bytes.addAndGet(d.bytes());
                 foldedUsers.addAndGet(d.users() - known);

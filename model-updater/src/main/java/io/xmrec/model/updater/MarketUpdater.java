@@ -273,6 +273,9 @@ final class MarketUpdater {
         for (Integer row : soldAdded.keySet()) {
             soldNew.add(row);
         }
+        if (ids.isEmpty() && newItems.isEmpty() && soldAdded.isEmpty()) {
+            return new Done("rows", version, 0, 0, 0, (System.nanoTime() - t0) / 1e9, null, null, true); // nothing new
+        }
         trainedThrough = merge(trainedThrough, job.through());
         watermark = max(watermark, job.watermark());
         ModelDelta d = ModelDelta.newBuilder().setMarket(market).setVersion(version + 1).setBaseVersion(version)
