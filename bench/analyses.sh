@@ -80,7 +80,6 @@ PY
 }
 export -f run_market progress_done
 export work epochs start todo equal_steps root
-export XMREC_THREADS="${XMREC_THREADS:-1}"
 run_markets "$jobs" "$work" "${runs[@]}"
 
 python3 - "$work" "$command" "$markets" "$fractions" "$name" "$epochs" > "$root/bench/results/$name.md" <<'PY'

@@ -43,7 +43,6 @@ run_market() {
 }
 export -f run_market
 export start work epochs fraction steps lr
-export XMREC_THREADS="${XMREC_THREADS:-1}"
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 run_markets "$jobs" "$work" $markets

@@ -91,7 +91,6 @@ if [ "$summarise_only" = 1 ]; then
 fi
 export -f run_market compare_market
 export start work epochs multi only_methods
-export XMREC_THREADS="${XMREC_THREADS:-1}"
 if [ "$multi" = 1 ]; then
   # the first target trains the shared trunk alone; the others then load it from the cache
   # (the smallest market first, so the trunk starts early)

@@ -48,7 +48,6 @@ if [ "$summarise_only" = 0 ]; then
   }
   export -f run_market progress_done
   export work epochs start todo
-  export XMREC_THREADS="${XMREC_THREADS:-1}"
   rm -f "$work/.done-now"
   run_markets "$jobs" "$work" "${runs[@]}"
 fi

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 
 /** {@code xmrec compare}: paired significance test of two offline runs on the same users. */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Compares two methods user by user (paired t-test and Wilcoxon signed-rank test, 95% CI"
+        description = "Compares two methods user by user (paired t-test and Wilcoxon signed-rank test, 95%% CI"
                 + " of the mean difference B - A) from the per-user ranks in `xmrec offline --out` files.")
 final class CompareCommand implements Callable<Integer> {
 

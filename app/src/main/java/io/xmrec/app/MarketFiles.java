@@ -17,7 +17,7 @@ final class MarketFiles {
     }
 
     static Map<String, MarketData> load(Path data, List<String> markets, boolean skipBadLines, PrintWriter stderr) {
-        DataDirectory dir = DataDirectory.resolve(data, System.getenv(), stderr::println);
+        DataDirectory dir = DataDirectory.resolve(data, XmrecCli.sourceOf("data"), System.getenv(), stderr::println);
         Map<String, Path> files = dir.ensure(markets);
         XMarketReader reader = skipBadLines
                 ? XMarketReader.skippingBadLines(e -> stderr.println("skipped: " + e.getMessage()))

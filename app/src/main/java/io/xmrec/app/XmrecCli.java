@@ -20,11 +20,17 @@ public final class XmrecCli implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** The settings of this run (flags aside): where each value came from, for messages. */
+    static volatile ConfigDefaults defaults;
+
     public static void main(String[] args) {
         java.util.List<String> a = ConfigDefaults.mutable(args);
         CommandLine cl;
         try {
-            cl = commandLine(new ConfigDefaults(System.getenv(), ConfigDefaults.extractConfig(a)));
+            ConfigDefaults d = new ConfigDefaults(System.getenv(), ConfigDefaults.extractConfig(a));
+            cl = commandLine(d);
+            d.check(cl);
+            defaults = d;
         } catch (IllegalArgumentException | UncheckedIOException e) {
             System.err.println("xmrec: " + e.getMessage());
             System.exit(2);
@@ -40,13 +46,31 @@ public final class XmrecCli implements Runnable {
         return cl;
     }
 
+    /** Where an option's value came from, for messages: "--data", "XMREC_DATA", "data= in FILE". */
+    static String sourceOf(String key) {
+        ConfigDefaults d = defaults;
+        String s = d == null ? null : d.sourceOf(key);
+        return s != null ? s : "--" + key;
+    }
+
     /** The configured command line: user errors print one line, not a stack trace. */
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new XmrecCli());
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            String[] footer = sub.getCommandSpec().usageMessage().footer();
+            String[] more = java.util.Arrays.copyOf(footer, footer.length + 2);
+            more[footer.length] = "";
+            more[footer.length + 1] = ConfigDefaults.HOW;
+            sub.getCommandSpec().usageMessage().footer(more);
+        }
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
             PrintWriter err = c.getErr();
-            err.println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage() + " (see "
+            String hint = "";
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+                hint = "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
+            }
+            err.println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage() + hint + " (see "
                     + c.getCommandSpec().qualifiedName() + " --help)");
             return 2;
         });

@@ -58,4 +58,73 @@ class ConfigDefaultsTest {
         assertTrue(ex.getMessage().contains(missing.toString()), ex.getMessage());
         assertEquals("XMREC_KAFKA_CONFIG", ConfigDefaults.envName("kafka-config"));
     }
+
+    @Test
+    void aTypoInAFlagIsAnErrorNamingTheFlagAndTheClosestOne() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        CommandLine cl = XmrecCli.commandLine(new ConfigDefaults(Map.of(), null));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.getSubcommands().values().forEach(c -> c.setErr(new java.io.PrintWriter(err, true)));
+        int rc = cl.execute("offline", "--target", "in", "--epoch", "3");
+        assertEquals(2, rc);
+        assertTrue(err.toString().contains("--epoch") && err.toString().contains("--epochs"), err.toString());
+    }
+
+    @Test
+    void aTypoInAnEnvironmentVariableIsAnErrorNamingTheClosestVariable() {
+        ConfigDefaults d = new ConfigDefaults(Map.of("XMREC_EPOCH", "2", "XMREC_DATA_DIR", "/d", "XMREC_DEBUG", "1"), null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.check(XmrecCli.commandLine(d)));
+        assertEquals("unknown setting XMREC_EPOCH (environment): no xmrec command has --epoch; did you mean XMREC_EPOCHS?",
+                e.getMessage());
+        ConfigDefaults ok = new ConfigDefaults(Map.of("XMREC_EPOCHS", "2", "XMREC_DATA_DIR", "/d", "PATH", "/bin"), null);
+        ok.check(XmrecCli.commandLine(ok));
+    }
+
+    @Test
+    void aTypoInTheConfigFileIsAnErrorButAnotherCommandsKeyIsLeftAlone(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("xmrec.properties");
+        Files.writeString(file, "epoch=3\n");
+        ConfigDefaults plain = new ConfigDefaults(Map.of(), file);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> plain.check(XmrecCli.commandLine(plain)));
+        assertEquals("unknown setting epoch in " + file + ": no xmrec command has --epoch; did you mean epochs?",
+                e.getMessage());
+
+        Files.writeString(file, "updater.epoch=3\n");
+        ConfigDefaults scoped = new ConfigDefaults(Map.of(), file);
+        e = assertThrows(IllegalArgumentException.class, () -> scoped.check(XmrecCli.commandLine(scoped)));
+        assertEquals("unknown setting updater.epoch in " + file + ": xmrec updater has no --epoch; did you mean epochs?",
+                e.getMessage());
+
+        Files.writeString(file, "bogus.key=1\n");
+        ConfigDefaults bogus = new ConfigDefaults(Map.of(), file);
+        e = assertThrows(IllegalArgumentException.class, () -> bogus.check(XmrecCli.commandLine(bogus)));
+        assertTrue(e.getMessage().startsWith("unknown setting bogus.key in " + file), e.getMessage());
+
+        // one file serves every role: the evaluator's port and the offline runner's epochs together
+        Files.writeString(file, "evaluator.port=9999\nepochs=3\nhead-sample=10\n");
+        ConfigDefaults shared = new ConfigDefaults(Map.of(), file);
+        CommandLine cl = XmrecCli.commandLine(shared);
+        shared.check(cl);
+        OfflineCommand o = command(cl.parseArgs("offline", "--target", "in"), OfflineCommand.class);
+        assertEquals(3, o.epochs);
+        assertEquals("epochs= in " + file, shared.sourceOf("epochs"), "the log can name the real source");
+    }
+
+    @Test
+    void everyCommandsHelpSaysHowSettingsCombineAndPrintsNoWarning() {
+        for (var entry : XmrecCli.commandLine(new ConfigDefaults(Map.of(), null)).getSubcommands().entrySet()) {
+            java.io.ByteArrayOutputStream errBytes = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream oldErr = System.err;
+            String usage;
+            try {
+                System.setErr(new java.io.PrintStream(errBytes, true));
+                usage = entry.getValue().getUsageMessage();
+            } finally {
+                System.setErr(oldErr);
+            }
+            assertTrue(usage.contains("XMREC_OPTION") && usage.contains("--config FILE"), entry.getKey() + ": " + usage);
+            assertEquals("", errBytes.toString(), entry.getKey() + " --help printed a warning");
+        }
+    }
 }

@@ -48,9 +48,14 @@ public final class DataDirectory {
      * user's cache directory, in that order.
      */
     public static DataDirectory resolve(Path flag, Map<String, String> env, Consumer<String> log) {
+        return resolve(flag, "--data", env, log);
+    }
+
+    /** As {@link #resolve(Path, Map, Consumer)}, naming where the flag's value came from ({@code XMREC_DATA}, a config file). */
+    public static DataDirectory resolve(Path flag, String flagOrigin, Map<String, String> env, Consumer<String> log) {
         String base = env.getOrDefault(ENV_BASE_URL, DEFAULT_BASE_URL);
         if (flag != null) {
-            return new DataDirectory(flag, "--data", base, Checksums.shipped(), log);
+            return new DataDirectory(flag, flagOrigin, base, Checksums.shipped(), log);
         }
         String fromEnv = env.get(ENV_DATA_DIR);
         if (fromEnv != null && !fromEnv.isBlank()) {
@@ -81,9 +86,10 @@ public final class DataDirectory {
     }
 
     /**
-     * Makes sure every market's file is present, downloading and verifying missing ones, and
-     * returns the file of each market. Present files are used as they are; one whose checksum
-     * differs from the public release is reported (it may be a deliberately edited copy).
+     * Makes sure every market's file is present and returns the file of each market. Present files
+     * are used as they are; one whose checksum differs from the public release is reported (it may
+     * be a deliberately edited copy). Missing files are downloaded and verified; a directory standing
+     * where a market's file should be is an error naming the path and where the directory came from.
      */
     public Map<String, Path> ensure(Collection<String> markets) {
         Map<String, Path> out = new LinkedHashMap<>();
@@ -97,6 +103,9 @@ public final class DataDirectory {
                     log.accept("note: " + file + " differs from the public XMarket release (SHA-256 mismatch);"
                             + " using it as given");
                 }
+            } else if (Files.exists(file)) {
+                throw new IllegalArgumentException(file + " (from " + origin + ") is not a regular file: the XMarket file "
+                        + name + " must be a file");
             } else {
                 download(name, file, expected);
             }

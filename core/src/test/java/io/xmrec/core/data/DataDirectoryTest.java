@@ -117,6 +117,18 @@ class DataDirectoryTest {
     }
 
     @Test
+    void aDirectoryInPlaceOfAMarketFileIsRefusedNamingWhereTheDirectoryCameFrom(@org.junit.jupiter.api.io.TempDir
+                                                                              Path dir) throws IOException {
+        DataDirectory d = DataDirectory.resolve(dir, "XMREC_DATA", Map.of(), s -> { });
+        Files.createDirectories(dir.resolve("de_5core.txt"));
+        IllegalArgumentException notFile = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> d.ensure(java.util.List.of("de")));
+        assertTrue(notFile.getMessage().contains("is not a regular file") && notFile.getMessage().contains("XMREC_DATA"),
+                notFile.getMessage());
+        assertEquals(dir + " (from XMREC_DATA)", d.toString(), "the log names where the directory came from");
+    }
+
+    @Test
     void shippedChecksumsCoverEveryKnownMarket() {
         Map<String, String> sums = Checksums.shipped();
         for (String m : Markets.KNOWN) {

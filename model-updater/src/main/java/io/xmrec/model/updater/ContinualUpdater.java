@@ -148,6 +148,8 @@ public final class ContinualUpdater implements AutoCloseable {
     private long lastEndCheck;
     private volatile long trunkVersion;
     private long trunkSnapshotInteractions;
+    /** The input a trunk read on the fork topic was trained through, until this updater has read as far. */
+    private Map<String, Long> adoptedTrunkThrough;
     private long lastTrunkNanos = System.nanoTime();
     private Future<?> trunkJob;
     private long trunkJobVersion;
@@ -336,6 +338,7 @@ public final class ContinualUpdater implements AutoCloseable {
                 offsets.put(r.topic() + "-" + r.partition(), r.offset() + 1);
             }
         }
+        adoptTrunkSize();
         checkCaughtUp(batch.isEmpty(), now);
         if (suspended || closing) {
             return;
@@ -387,6 +390,9 @@ public final class ContinualUpdater implements AutoCloseable {
             if (f.trunkVersion() > trunkVersion) {
                 trunkVersion = f.trunkVersion();
                 lastTrunkNanos = now;
+                if (f.trunkVersion() > trunkJobVersion) { // not the trunk this updater trained and sized itself
+                    adoptedTrunkThrough = f.meta().trainedThrough();
+                }
             }
             return;
         }
@@ -482,7 +488,24 @@ public final class ContinualUpdater implements AutoCloseable {
         p.sold.addAll(in.catalogue);
     }
 
+    /**
+     * A trunk trained elsewhere (by an updater that was killed or gave the trunk up) counts as this
+     * updater's own: its size is the number of interactions read once this updater has read the
+     * input as far as that trunk was trained, so the next trunk is due on growth from there rather
+     * than at once.
+     */
+    private void adoptTrunkSize() {
+        Map<String, Long> through = adoptedTrunkThrough;
+        if (through != null && through.entrySet().stream().allMatch(e -> offsets.getOrDefault(e.getKey(), 0L) >= e.getValue())) {
+            trunkSnapshotInteractions = Math.max(trunkSnapshotInteractions, interactions);
+            adoptedTrunkThrough = null;
+        }
+    }
+
     private boolean trunkDue(long now) {
+        if (adoptedTrunkThrough != null) {
+            return false; // the newest trunk was trained on input this updater has not read yet
+        }
         long eligible = 0;
         for (MarketInput in : inputs.values()) {
             eligible += in.eligibleInteractions(settings.minInteractions());

@@ -57,20 +57,31 @@ class UpdaterGroupIntegrationTest {
                 UpdaterStats sb = b.u.stats();
                 assertNotEquals(sa.owned(), sb.owned());
                 assertTrue(sa.trunkOwner() ^ sb.trunkOwner(), "exactly one trains the trunk: " + sa + " " + sb);
-                moved = sa.owned().iterator().next();
+                // the trunk's trainer leaves: the other takes its market and the trunk over
+                Running leaving = sa.trunkOwner() ? a : b;
+                Running staying = leaving == a ? b : a;
+                String stay = leaving == a ? "B" : "A";
+                moved = leaving.u.stats().owned().iterator().next();
                 long before = client.model(moved).version();
-                a.close(); // leaves the group: B takes the market over from its last published version
-                await("the hand-over", Duration.ofSeconds(60), () -> b.u.stats().owned().size() == 2, log);
-                assertTrue(log.stream().anyMatch(l -> l.startsWith("B updater: took " + moved + " over at v")), log.toString());
+                long trunk = Math.max(a.u.trunkVersion(), b.u.trunkVersion());
+                leaving.close(); // leaves the group: the other takes the market over from its last published version
+                await("the hand-over", Duration.ofSeconds(60), () -> staying.u.stats().owned().size() == 2
+                        && staying.u.stats().trunkOwner(), log);
+                assertTrue(log.stream().anyMatch(l -> l.startsWith(stay + " updater: took " + moved + " over at v")),
+                        log.toString());
+                Thread.sleep(3000); // idle for longer than the retrain idle time, with no new data
+                assertEquals(trunk, staying.u.trunkVersion(), "no trunk on data the last trunk was trained on: " + log);
+                assertTrue(log.stream().noneMatch(l -> l.startsWith(stay + " updater: trunk v" + (trunk + 1) + " ")),
+                        log.toString());
                 feed.train(1.0, k -> true);
-                await(moved + " updated by B", Duration.ofSeconds(60), () -> client.model(moved).version() > before, log);
+                await(moved + " updated by " + stay, Duration.ofSeconds(60), () -> client.model(moved).version() > before, log);
 
                 // a zombie: someone else opens the market's channel (as a new owner would); B is then fenced
                 try (Publisher p = new Publisher(c.bootstrap(), Map.of(), c.serde(), TopicSetup.MODEL_MAX_MESSAGE_BYTES);
                      Publisher.Channel thief = p.open(moved)) {
                     feed.train(1.0, k -> true); // nothing left: no-op
-                    await("B fenced off " + moved, Duration.ofSeconds(60),
-                            () -> log.stream().anyMatch(l -> l.contains("B updater: " + moved + ": another updater owns")),
+                    await(stay + " fenced off " + moved, Duration.ofSeconds(60),
+                            () -> log.stream().anyMatch(l -> l.contains(stay + " updater: " + moved + ": another updater owns")),
                             log);
                 }
             }
