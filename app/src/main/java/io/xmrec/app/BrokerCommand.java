@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
 
 @Command(name = "broker", mixinStandardHelpOptions = true,
         description = "Runs the embedded single-node KRaft Kafka broker (the demo's) on its own, on loopback, and "
@@ -30,9 +29,8 @@ final class BrokerCommand implements java.util.concurrent.Callable<Integer> {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir)) {
+        try (StopSignal stop = new StopSignal("broker", spec.commandLine().getErr(), false, java.time.Duration.ofSeconds(20));
+             EmbeddedKafka kafka = EmbeddedKafka.start(dir)) {
             if (bootstrapFile != null) {
                 Path tmp = bootstrapFile.resolveSibling(bootstrapFile.getFileName() + ".tmp");
                 Files.writeString(tmp, kafka.bootstrapServers() + "\n");

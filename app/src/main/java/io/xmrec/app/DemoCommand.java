@@ -13,7 +13,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.time.Duration;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Starts everything in one JVM (in-process Kafka and schema registry, the Flink holdout job, the "
@@ -56,23 +56,12 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
         Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
-        CountDownLatch done = new CountDownLatch(1);
-        CountDownLatch closed = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            err.println("demo: stopping ...");
-            err.flush();
-            done.countDown();
-            try {
-                closed.await(60, java.util.concurrent.TimeUnit.SECONDS); // let the main thread close everything
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }));
-        try (EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded), host, port,
-                line -> {
-                    err.println(line);
-                    err.flush();
-                })) {
+        try (StopSignal stop = new StopSignal("demo", err, true, Duration.ofSeconds(30));
+             EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded), host, port,
+                     line -> {
+                         err.println(line);
+                         err.flush();
+                     })) {
             out.println("xmrec demo: broker " + sys.bootstrapServers() + ", registry " + sys.registryUrl());
             out.println("dashboard: " + sys.httpUrl() + "/");
             out.println("recommendations: " + sys.httpUrl() + "/recommendations/{market}/{user}?k=10 (models: "
@@ -80,13 +69,16 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             out.flush();
             ReplayPublisher.Summary s = IngestCommand.ingest(sys.bootstrapServers(), Map.of(), sys.registryUrl(), loaded,
                     daysPerSecond, err);
-            out.printf("replay done: %,d events in %.1fs; models keep updating until Ctrl-C%n", s.events(), s.seconds());
-            out.flush();
-            done.await();
-        } finally {
-            closed.countDown();
+            if (s.stopped()) {
+                err.printf("stopped: ingest after %,d events%n", s.events());
+                stop.settle();
+            } else {
+                out.printf("replay done: %,d events in %.1fs; models keep updating until Ctrl-C%n", s.events(), s.seconds());
+                out.flush();
+                stop.await();
+            }
         }
-        return 0;
+                return 0;
     }
 
 }

@@ -7,7 +7,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
 
 @Command(name = "evaluator", mixinStandardHelpOptions = true,
         description = "Runs the live evaluator (Kafka Streams): measures every new model version on its market's "
@@ -32,10 +31,9 @@ final class EvaluatorCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        kafka.require("xmrec evaluator");
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-        try (EvaluatorService s = new EvaluatorService(kafka.bootstrap, kafka.clientProps(),
+        kafka.awaitConnection("xmrec evaluator", spec.commandLine().getErr());
+        try (StopSignal stop = new StopSignal("evaluator", spec.commandLine().getErr(), false, java.time.Duration.ofSeconds(20));
+             EvaluatorService s = new EvaluatorService(kafka.bootstrap, kafka.clientProps(),
                 new io.xmrec.schemas.registry.AvroSerde(new io.xmrec.schemas.registry.RegistryClient(kafka.registry)),
                 stateDir != null ? stateDir : EvaluatorService.tempStateDir(), host, port,
                 LiveEvaluator.Settings.defaults())) {

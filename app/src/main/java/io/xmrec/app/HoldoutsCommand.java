@@ -77,7 +77,7 @@ final class HoldoutsCommand implements Callable<Integer> {
             }
             return 0;
         }
-        kafka.require("xmrec holdouts");
+        kafka.awaitConnection("xmrec holdouts", spec.commandLine().getErr());
         if (bounded) {
             double secs = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(), parallelism);
             report(EmbeddedHoldouts.read(kafka.bootstrap, kafka.registry, kafka.clientProps(), secs), -1, out, err);
@@ -88,7 +88,30 @@ final class HoldoutsCommand implements Callable<Integer> {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
         HoldoutJob.define(env, s);
         err.println("holdout job running on a local mini-cluster (parallelism " + parallelism + "); Ctrl-C stops it");
-        env.execute("xmrec holdouts");
+        try (StopSignal stop = new StopSignal("holdouts", err, false, Duration.ofSeconds(20))) {
+            org.apache.flink.core.execution.JobClient job = env.executeAsync("xmrec holdouts");
+            var result = job.getJobExecutionResult();
+            while (!stop.requested()) {
+                try {
+                    result.get(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    return 0; // an unbounded job ends only when cancelled from outside
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // still running
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable root = e;
+                    while (root.getCause() != null) {
+                        root = root.getCause();
+                    }
+                    throw new IllegalStateException("the holdout job failed: " + root);
+                }
+            }
+            try {
+                job.cancel().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                err.println("stopped: holdout job");
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                err.println("stopped: holdout job (cancel: " + e.getMessage() + ")");
+            }
+        }
         return 0;
     }
 

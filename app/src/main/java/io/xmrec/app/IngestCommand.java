@@ -62,13 +62,18 @@ final class IngestCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
-        kafka.require("xmrec ingest");
+        kafka.connect("xmrec ingest");
         double daysPerSecond = parseSpeed(speed);
         List<String> list = Markets.parseList(markets);
         Map<String, MarketData> loaded = MarketFiles.load(data, list, skipBadLines, err);
-        ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond, err);
-        out.printf("ingested %,d events in %.1fs (%,.0f events/s): %s%n", s.events(), s.seconds(), s.eventsPerSecond(),
-                s.perMarket());
+        try (StopSignal stop = new StopSignal("ingest", err, true, java.time.Duration.ofSeconds(10))) {
+            ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond,
+                    err);
+            stop.settle();
+            out.printf("%s %,d events in %.1fs (%,.0f events/s): %s%n", s.stopped() ? "stopped after" : "ingested",
+                    s.events(), s.seconds(), s.eventsPerSecond(), s.perMarket());
+            out.flush();
+        }
         return 0;
     }
 

@@ -49,4 +49,39 @@ final class KafkaOptions {
                     + (command.endsWith("holdouts") ? ", or --embedded" : ""));
         }
     }
+
+    /**
+     * {@link #require}, then checks that the broker and the registry answer: a wrong address is one
+     * line naming it within seconds, not a client retrying for a minute.
+     */
+    void connect(String command) {
+        require(command);
+        io.xmrec.schemas.Reachability.broker(bootstrap, clientProps(), io.xmrec.schemas.Reachability.WITHIN);
+        io.xmrec.schemas.Reachability.registry(registry, io.xmrec.schemas.Reachability.WITHIN);
+    }
+
+    /**
+     * For a service that runs until stopped: {@link #require}, then waits until the broker and the
+     * registry answer, saying every ten seconds which one does not and what to check (a service
+     * started before its broker simply waits for it).
+     */
+    void awaitConnection(String command, java.io.PrintWriter err) {
+        require(command);
+        while (true) {
+            try {
+                io.xmrec.schemas.Reachability.broker(bootstrap, clientProps(), io.xmrec.schemas.Reachability.WITHIN);
+                io.xmrec.schemas.Reachability.registry(registry, io.xmrec.schemas.Reachability.WITHIN);
+                return;
+            } catch (IllegalStateException e) {
+                err.println(command + ": " + e.getMessage() + " (trying again)");
+                err.flush();
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("stopped while waiting for the broker and the registry");
+                }
+            }
+        }
+    }
 }

@@ -361,8 +361,9 @@ final class OfflineCommand implements Callable<Integer> {
                     String.format("%.1f", r.trainSeconds()), r.metaStepsPerSecond() > 0
                             ? String.format("%.0f/s*", r.metaStepsPerSecond()) : String.format("%.0f", r.samplesPerSecond()));
         }
+        boolean maml = results.stream().anyMatch(r -> r.metaStepsPerSecond() > 0);
         stdout.println("HR/nDCG: 99 sampled negatives; fHR/fnDCG: all items of the market the user did not train on;"
-                + " ties rank the held-out item last; * = MAML meta-steps per second.");
+                + " ties rank the held-out item last" + (maml ? "; * = MAML meta-steps per second." : "."));
     }
 
     private static String f4(double v) {

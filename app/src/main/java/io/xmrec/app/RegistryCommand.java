@@ -5,7 +5,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.CountDownLatch;
 
 @Command(name = "registry", mixinStandardHelpOptions = true,
         description = "Runs xmrec's schema registry on its own: the subset of the Confluent Schema Registry REST API "
@@ -39,9 +38,8 @@ final class RegistryCommand implements java.util.concurrent.Callable<Integer> {
         KafkaOptions k = new KafkaOptions();
         k.bootstrap = bootstrap;
         k.kafkaConfig = kafkaConfig;
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-        try (RegistryServer r = RegistryServer.start(bootstrap, host, port, k.clientProps())) {
+        try (StopSignal stop = new StopSignal("registry", spec.commandLine().getErr(), false, java.time.Duration.ofSeconds(20));
+             RegistryServer r = RegistryServer.start(bootstrap, host, port, k.clientProps())) {
             spec.commandLine().getOut().println("schema registry: " + r.url());
             spec.commandLine().getOut().flush();
             stop.await();

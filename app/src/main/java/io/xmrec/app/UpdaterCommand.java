@@ -16,7 +16,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "updater", mixinStandardHelpOptions = true,
         description = "Runs the continual model-updater: reads xmrec.train and xmrec.holdouts and keeps every market's "
@@ -134,20 +133,11 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        kafka.require("xmrec updater");
+        kafka.awaitConnection("xmrec updater", spec.commandLine().getErr());
         UpdaterSettings settings = settings();
-        AtomicBoolean stop = new AtomicBoolean();
-        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.set(true);
-            try {
-                closed.await(10, java.util.concurrent.TimeUnit.SECONDS); // the updater stops within seconds
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }));
         AvroSerde serde = new AvroSerde(new RegistryClient(kafka.registry));
-        try (ContinualUpdater u = new ContinualUpdater(kafka.bootstrap, kafka.clientProps(), serde,
+        try (StopSignal stop = new StopSignal("updater", err, false, Duration.ofSeconds(20)); // stops within seconds
+             ContinualUpdater u = new ContinualUpdater(kafka.bootstrap, kafka.clientProps(), serde,
                 TopicSetup.MODEL_MAX_MESSAGE_BYTES, settings, group(), Provenance.gitCommit(), line -> {
                     err.println(line);
                     err.flush();
@@ -160,13 +150,11 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
                             u.stats().prometheus()));
                     err.println("recommendations at " + http.url() + "/recommendations/{market}/{user}?k=10, scores at "
                             + http.url() + "/scores/{market}/{user}?items=..., metrics at " + http.url() + "/metrics");
-                    u.runUntil(stop::get);
+                    u.runUntil(stop::requested);
                 }
             } else {
-                u.runUntil(stop::get);
+                u.runUntil(stop::requested);
             }
-        } finally {
-            closed.countDown();
         }
         return 0;
     }

@@ -57,6 +57,7 @@ public final class TopicSetup {
 
     /** Creates the missing topics (partitions per topic as given; replication = the broker's default). */
     public static void create(String bootstrap, Map<String, Object> clientProps, List<String> markets, int partitions) {
+        Reachability.broker(bootstrap, clientProps, Reachability.WITHIN);
         Map<String, Object> p = new HashMap<>(clientProps);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(p)) {

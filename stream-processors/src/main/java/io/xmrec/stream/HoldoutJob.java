@@ -64,7 +64,9 @@ public final class HoldoutJob {
         Properties p = new Properties();
         p.putAll(s.clientProps());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put("partition.discovery.interval.ms", s.bounded() ? "-1" : "10000");
+        if (!s.bounded()) {
+            p.put("partition.discovery.interval.ms", "10000"); // a bounded source sets -1 itself
+        }
         var b = KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(s.bootstrap())
                 .setTopicPattern(Topics.reviewsPattern())

@@ -39,9 +39,11 @@ public final class EmbeddedSystem implements AutoCloseable {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicReference<Throwable> updaterFailure = new AtomicReference<>();
     private final EvaluatorService evaluator;
+    private final Consumer<String> log;
 
     private EmbeddedSystem(List<String> markets, UpdaterSettings settings, String httpHost, int httpPort,
                            Consumer<String> log) throws Exception {
+        this.log = log;
         kafka = EmbeddedKafka.start(null);
         registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
         TopicSetup.create(kafka.bootstrapServers(), Map.of(), markets, 1);
@@ -101,22 +103,44 @@ public final class EmbeddedSystem implements AutoCloseable {
         return updater.stats();
     }
 
+    /**
+     * Stops every part in the order data flows, one log line each: the holdout job (so nothing new
+     * reaches the updater), the updater (training interrupted, not finished), the evaluator and its
+     * HTTP endpoints, the registry, the broker.
+     */
     @Override
     public void close() {
         stop.set(true);
-        updater.close(); // interrupts training: stops within seconds
-        try {
+        step("holdout job", () -> {
+            try {
+                job.cancel().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // finished or failed already: nothing left to cancel
+            }
+        });
+        step("updater", () -> {
+            updater.close(); // interrupts training: stops within seconds
             updaterThread.join(10_000);
+        });
+        step("evaluator", evaluator::close);
+        step("registry", registry::close);
+        step("broker", kafka::close);
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private void step(String part, Step s) {
+        long t0 = System.nanoTime();
+        try {
+            s.run();
+            log.accept(String.format("stopped: %s (%.1fs)", part, (System.nanoTime() - t0) / 1e9));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        evaluator.close();
-        try {
-            job.cancel().get();
+            log.accept("stopping: " + part + " interrupted");
         } catch (Exception e) {
-            // the job may have failed or finished already; the cluster goes down with the JVM's mini-cluster
+            log.accept(String.format("stopped: %s (%.1fs) with an error: %s", part, (System.nanoTime() - t0) / 1e9, e));
         }
-        registry.close();
-        kafka.close();
     }
 }

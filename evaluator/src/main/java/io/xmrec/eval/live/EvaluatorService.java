@@ -275,6 +275,9 @@ public final class EvaluatorService implements AutoCloseable {
         return out;
     }
 
+    /** A stream whose newest review is older than this (wall clock) is a replay: stream time is event time. */
+    static final long REPLAY_BEHIND_MS = 3_600_000L;
+
     /** Prometheus text format: model versions, nDCG@10 / HR@10 per market and split, users measured. */
     String prometheus() {
         return prometheus(latest());
@@ -321,12 +324,35 @@ public final class EvaluatorService implements AutoCloseable {
             }
         });
         b.append(secs);
-        b.append("# HELP xmrec_model_freshness_seconds Event time of the newest interaction in the model, behind now.\n")
+        // the stream's clock: the wall clock when live; the newest event time seen when the stream is a replay
+        double[] newest = {Double.NaN};
+        l.path("markets").fields().forEachRemaining(e -> {
+            JsonNode last = e.getValue().path("counters").path("last-event-ms");
+            if (!last.isMissingNode() && !(last.asDouble() <= newest[0])) {
+                newest[0] = last.asDouble();
+            }
+        });
+        long now = l.get("now").asLong();
+        boolean replay = !Double.isNaN(newest[0]) && now - newest[0] > REPLAY_BEHIND_MS;
+        double clock = replay ? newest[0] : now;
+        b.append("# HELP xmrec_stream_replaying 1 when the newest review seen is more than an hour older than the wall "
+                + "clock (a replay of history): stream time is then event time.\n# TYPE xmrec_stream_replaying gauge\n")
+                .append("xmrec_stream_replaying ").append(replay ? 1 : 0).append('\n');
+        b.append("# HELP xmrec_model_freshness_seconds How far the newest interaction in the model trails stream time: "
+                + "the wall clock on a live stream, the newest event time seen (any market) on a replay.\n")
                 .append("# TYPE xmrec_model_freshness_seconds gauge\n");
         l.path("markets").fields().forEachRemaining(e -> {
             if (e.getValue().has("watermark")) {
                 b.append("xmrec_model_freshness_seconds{market=\"").append(e.getKey()).append("\"} ")
-                        .append((l.get("now").asLong() - e.getValue().get("watermark").asLong()) / 1000.0).append('\n');
+                        .append(Math.max(0, clock - e.getValue().get("watermark").asLong()) / 1000.0).append('\n');
+            }
+        });
+        b.append("# HELP xmrec_model_age_seconds Wall-clock seconds since the newest model version of the market was "
+                + "published.\n# TYPE xmrec_model_age_seconds gauge\n");
+        l.path("markets").fields().forEachRemaining(e -> {
+            if (e.getValue().has("model_created_ms")) {
+                b.append("xmrec_model_age_seconds{market=\"").append(e.getKey()).append("\"} ")
+                        .append(Math.max(0, now - e.getValue().get("model_created_ms").asLong()) / 1000.0).append('\n');
             }
         });
         b.append("# HELP xmrec_model_lag_event_seconds Event time of the newest review seen in the market minus that of "

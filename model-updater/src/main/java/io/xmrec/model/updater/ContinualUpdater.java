@@ -141,7 +141,8 @@ public final class ContinualUpdater implements AutoCloseable {
     private int freshnessCount;
 
     private long interactions;
-    private Long watermark;
+    /** Per market, the event time of the newest training interaction read: what a model of it has seen. */
+    private final Map<String, Long> watermarks = new TreeMap<>();
     private boolean replayed;
     private boolean caughtUp;
     private long idleSinceNanos = -1;
@@ -309,6 +310,9 @@ public final class ContinualUpdater implements AutoCloseable {
             while (!stop.getAsBoolean() && !closing) {
                 step(Duration.ofMillis(50));
             }
+            if (!closing) {
+                cancelTrunk("the updater is stopping"); // a stop cancels training at once; close() does the rest
+            }
         } catch (org.apache.kafka.common.errors.WakeupException e) {
             // close() woke the poll up
         } finally {
@@ -417,7 +421,7 @@ public final class ContinualUpdater implements AutoCloseable {
                 t.getEventTime().toEpochMilli(), t.getArrival(), tp, r.offset()));
         interactions++;
         long ms = t.getEventTime().toEpochMilli();
-        watermark = watermark == null ? ms : Math.max(watermark, ms);
+        watermarks.merge(t.getMarket(), ms, Math::max);
         Pending p = pending.get(t.getMarket());
         if (p != null) {
             if (p.isEmpty()) {
@@ -536,24 +540,24 @@ public final class ContinualUpdater implements AutoCloseable {
             return;
         }
         Map<String, Long> at = new TreeMap<>(offsets);
-        Long wm = watermark;
+        Map<String, Long> wm = new TreeMap<>(watermarks);
         boolean bootstrap = trunkVersion == 0;
         trunkSnapshotInteractions = interactions;
         lastTrunkNanos = now;
         trunkJobVersion = version;
         trunkJob = trunkThread.submit(() -> {
             try {
-                TrunkTrainer.Trunk t = trunkTrainer.train(version, splits, at, wm, bootstrap);
+                TrunkTrainer.Trunk t = trunkTrainer.train(version, splits, at, bootstrap);
                 trunks.incrementAndGet();
                 trunkSeconds += t.seconds();
                 for (Map.Entry<String, NcfModel> e : t.models().entrySet()) {
-                    ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, false, at, wm, null, null,
+                    ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, false, at, wm.get(e.getKey()), null, null,
                             System.currentTimeMillis(), provenance, Map.of());
                     publisher.fork(ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta, new int[0],
                             new int[0]), io.xmrec.model.NcfArchitecture.of(e.getValue().net().shape()).label()));
                 }
                 for (Map.Entry<String, NcfModel> e : t.references().entrySet()) {
-                    ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, true, at, wm, null, null,
+                    ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, true, at, wm.get(e.getKey()), null, null,
                             System.currentTimeMillis(), "{\"recipe\":\"nmf\",\"reference\":true}", Map.of());
                     ModelRecord r = ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta,
                             catalogueRows(e.getKey(), e.getValue()), new int[0]), "nmf");
@@ -562,10 +566,10 @@ public final class ContinualUpdater implements AutoCloseable {
                 }
                 report("*", "trunk", version, version, 0, 0, null, null, t.seconds());
             } catch (CancellationException e) {
-                log.accept("updater: trunk v" + version + " cancelled");
+                // cancelled: cancelTrunk said so
             } catch (RuntimeException | Error e) {
                 if (closing || Thread.currentThread().isInterrupted()) {
-                    log.accept("updater: trunk v" + version + " stopped: the updater is closing");
+                    return; // cancelled while in a library call: cancelTrunk said so
                 } else {
                     log.accept("updater: trunk v" + version + " failed, the current models stay: " + e);
                 }
@@ -627,7 +631,7 @@ public final class ContinualUpdater implements AutoCloseable {
             }
             long[] promoted = p.promoted.stream().mapToLong(Long::longValue).toArray();
             MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, newItems, new ArrayList<>(p.sold),
-                    new HashMap<>(p.popularity), new TreeMap<>(offsets), watermark, promoted);
+                    new HashMap<>(p.popularity), new TreeMap<>(offsets), watermarks.get(mu.market), promoted);
             int known = (int) users.keySet().stream().filter(u -> mu.model.users()
                     .indexOf(io.xmrec.core.dataset.CrossMarketDataset.userKey(mu.market, u)) >= 0).count();
             p.clear();
@@ -654,7 +658,7 @@ public final class ContinualUpdater implements AutoCloseable {
             var holdouts = in.holdouts(settings.minInteractions());
             String[] pool = in.pool();
             Map<String, Long> through = new TreeMap<>(offsets);
-            Long wm = watermark;
+            Long wm = watermarks.get(mu.market);
             run(mu, "head", () -> {
                 MarketUpdater.Done d = mu.tuneHead(new MarketUpdater.HeadJob(sample, holdouts, pool, through, wm));
                 if (d.refused()) {

@@ -143,8 +143,9 @@ final class MarketUpdater {
         lastValid = valid;
         int bytes = publishSnapshot(now);
         double secs = (System.nanoTime() - t0) / 1e9;
-        log.accept(String.format("updater: %s v%d from trunk v%d: %d users, %d items sold, valid nDCG@10 %s (%,d bytes)",
-                market, version, trunk, now.users().size(), now.catalogue().length, fmt(valid), bytes));
+        log.accept(String.format("updater: %s v%d from trunk v%d: %d users, %d items sold, valid nDCG@10 %s on the %d "
+                        + "holdouts read so far (%,d bytes)", market, version, trunk, now.users().size(),
+                now.catalogue().length, fmt(valid), holdouts.size(), bytes));
         return new Done("snapshot", version, bytes, now.users().size(), 0, secs, valid, null, false);
     }
 
@@ -346,8 +347,8 @@ final class MarketUpdater {
         double secs = (System.nanoTime() - t0) / 1e9;
         if (after < before - s.rollbackMargin()) {
             model = keep;
-            log.accept(String.format("updater: %s head refused: valid nDCG@10 %.4f against the current %.4f (margin %.2f)",
-                    market, after, before, s.rollbackMargin()));
+            log.accept(String.format("updater: %s head refused: valid nDCG@10 %.4f against the current %.4f on the %d "
+                    + "holdouts read so far (margin %.2f)", market, after, before, job.holdouts().size(), s.rollbackMargin()));
             return new Done("refused", version, 0, keys.size(), 0, secs, after, before, true);
         }
         List<TensorRows> tensors = new ArrayList<>();
@@ -371,8 +372,8 @@ final class MarketUpdater {
         version++;
         lastValid = after;
         deltaPublished(sent);
-        log.accept(String.format("updater: %s v%d head fine-tuned on %d users: valid nDCG@10 %.4f (was %.4f) in %.1fs",
-                market, version, keys.size(), after, before, secs));
+        log.accept(String.format("updater: %s v%d head fine-tuned on %d users: valid nDCG@10 %.4f (was %.4f) on the %d "
+                + "holdouts read so far, in %.1fs", market, version, keys.size(), after, before, job.holdouts().size(), secs));
         return new Done("head", version, sent.bytes(), keys.size(), 0, secs, after, before, false);
     }
 

@@ -25,7 +25,7 @@ import java.util.function.Consumer;
 final class TrunkTrainer {
 
     /** A trained trunk: each market's model (on the trunk's vocabularies), the references, and what it cost. */
-    record Trunk(long version, Map<String, Long> offsets, Long watermark, Map<String, NcfModel> models,
+    record Trunk(long version, Map<String, Long> offsets, Map<String, NcfModel> models,
                  Map<String, NcfModel> references, Map<String, Integer> users, double seconds, boolean bootstrap) {
     }
 
@@ -47,7 +47,7 @@ final class TrunkTrainer {
         return new TrainingSettings(t.ncf().withEpochs(e), t.maml(), t.forec().withEpochs(e));
     }
 
-    Trunk train(long version, List<MarketSplit> splits, Map<String, Long> offsets, Long watermark, boolean bootstrap) {
+    Trunk train(long version, List<MarketSplit> splits, Map<String, Long> offsets, boolean bootstrap) {
         long t0 = System.nanoTime();
         List<MarketSplit> sorted = new ArrayList<>(splits);
         sorted.sort(java.util.Comparator.comparing(MarketSplit::market));
@@ -94,7 +94,7 @@ final class TrunkTrainer {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         log.accept(String.format("updater: trunk v%d trained in %.1fs", version, secs));
-        return new Trunk(version, offsets, watermark, models, references, users, secs, bootstrap);
+        return new Trunk(version, offsets, models, references, users, secs, bootstrap);
     }
 
     /** A market's data set: target first; on every market's vocabularies when the stage is cross-market. */
