@@ -40,6 +40,11 @@ final class IngestCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "Skip and count malformed lines instead of failing on the first one.")
     boolean skipBadLines;
 
+    @Option(names = "--max-bad-lines", paramLabel = "N", defaultValue = "1000", description = "With --skip-bad-lines: "
+            + "fail when a file has more than N bad lines, as it is then most likely not an XMarket file "
+            + "(default: ${DEFAULT-VALUE}).")
+    long maxBadLines;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -65,7 +70,7 @@ final class IngestCommand implements Callable<Integer> {
         kafka.connect("xmrec ingest");
         double daysPerSecond = parseSpeed(speed);
         List<String> list = Markets.parseList(markets);
-        Map<String, MarketData> loaded = MarketFiles.load(data, list, skipBadLines, err);
+        Map<String, MarketData> loaded = MarketFiles.load(data, list, skipBadLines, maxBadLines, err);
         try (StopSignal stop = new StopSignal("ingest", err, true, java.time.Duration.ofSeconds(10))) {
             ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond,
                     err);

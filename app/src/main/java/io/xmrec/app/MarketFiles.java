@@ -16,18 +16,32 @@ final class MarketFiles {
     private MarketFiles() {
     }
 
+    /** Skipped lines printed one by one per run; the rest are counted. */
+    static final int SHOWN_BAD_LINES = 10;
+
     static Map<String, MarketData> load(Path data, List<String> markets, boolean skipBadLines, PrintWriter stderr) {
+        return load(data, markets, skipBadLines, XMarketReader.DEFAULT_MAX_BAD_LINES, stderr);
+    }
+
+    static Map<String, MarketData> load(Path data, List<String> markets, boolean skipBadLines, long maxBadLines,
+                                        PrintWriter stderr) {
         DataDirectory dir = DataDirectory.resolve(data, XmrecCli.sourceOf("data"), System.getenv(), stderr::println);
         Map<String, Path> files = dir.ensure(markets);
+        int[] shown = {0};
         XMarketReader reader = skipBadLines
-                ? XMarketReader.skippingBadLines(e -> stderr.println("skipped: " + e.getMessage()))
+                ? XMarketReader.skippingBadLines(maxBadLines, e -> {
+                    if (shown[0]++ < SHOWN_BAD_LINES) {
+                        stderr.println("skipped: " + e.getMessage());
+                    }
+                })
                 : XMarketReader.strict();
         Map<String, MarketData> loaded = new LinkedHashMap<>();
         for (Map.Entry<String, Path> f : files.entrySet()) {
             MarketData md = reader.read(f.getKey(), f.getValue());
             loaded.put(f.getKey(), md);
             if (md.skippedLines() > 0) {
-                stderr.println(f.getValue() + ": skipped " + md.skippedLines() + " bad lines");
+                stderr.println(f.getValue() + ": skipped " + md.skippedLines() + " bad lines"
+                        + (shown[0] > SHOWN_BAD_LINES ? " (the first " + SHOWN_BAD_LINES + " of this run shown)" : ""));
             }
         }
         stderr.println("data: " + dir);

@@ -166,6 +166,11 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "Skip and count malformed lines instead of failing on the first one.")
     boolean skipBadLines;
 
+    @Option(names = "--max-bad-lines", paramLabel = "N", defaultValue = "1000", description = "With --skip-bad-lines: "
+            + "fail when a file has more than N bad lines, as it is then most likely not an XMarket file "
+            + "(default: ${DEFAULT-VALUE}).")
+    long maxBadLines;
+
 
     @Option(names = "--new-users", paramLabel = "FRACTION",
             description = "Measure how users who arrive after training are served: hold back this share of the target's"
@@ -199,7 +204,7 @@ final class OfflineCommand implements Callable<Integer> {
         if (source != null && source.trim().toLowerCase().matches("auto(:\\d+)?")) {
             String s = source.trim().toLowerCase();
             int n = s.contains(":") ? Integer.parseInt(s.substring(5)) : 1;
-            all = MarketFiles.load(data, Markets.KNOWN, skipBadLines, stderr);
+            all = MarketFiles.load(data, Markets.KNOWN, skipBadLines, maxBadLines, stderr);
             io.xmrec.core.data.MarketStatistics stats = io.xmrec.core.data.MarketStatistics.of(all.values());
             sources = io.xmrec.core.data.SourceSelector.choose(stats, target, n);
             selection = new ArrayList<>();
@@ -244,7 +249,7 @@ final class OfflineCommand implements Callable<Integer> {
                 loaded.put(m, all.get(m));
             }
         } else {
-            loaded = MarketFiles.load(data, config.markets(), skipBadLines, stderr);
+            loaded = MarketFiles.load(data, config.markets(), skipBadLines, maxBadLines, stderr);
         }
         Map<String, Object> dataProv = new LinkedHashMap<>();
         for (MarketData md : loaded.values()) {

@@ -26,6 +26,11 @@ final class RegistryCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--port", description = "HTTP port (default: 8081).")
     int port = 8081;
 
+    @Option(names = "--write-credentials", paramLabel = "USER:PASSWORD", description = "Require these as HTTP Basic "
+            + "auth for registering or changing schemas (reads stay open): writers put them in their registry URL, "
+            + "http://USER:PASSWORD@host:port. Without it anyone who reaches the port may register.")
+    String writeCredentials;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -39,7 +44,7 @@ final class RegistryCommand implements java.util.concurrent.Callable<Integer> {
         k.bootstrap = bootstrap;
         k.kafkaConfig = kafkaConfig;
         try (StopSignal stop = new StopSignal("registry", spec.commandLine().getErr(), false, java.time.Duration.ofSeconds(20));
-             RegistryServer r = RegistryServer.start(bootstrap, host, port, k.clientProps())) {
+             RegistryServer r = RegistryServer.start(bootstrap, host, port, k.clientProps(), writeCredentials)) {
             spec.commandLine().getOut().println("schema registry: " + r.url());
             spec.commandLine().getOut().flush();
             stop.await();

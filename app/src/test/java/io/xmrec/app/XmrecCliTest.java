@@ -128,4 +128,36 @@ class XmrecCliTest {
         }
         assertEquals("uk", root.path("auto_sources").path("mx").get(0).asText()); // the closest pair of the seven
     }
+
+    @Test
+    void badDataGetsOneLineNamingFileAndLineWithControlBytesEscaped() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("data"));
+        Files.copy(TestData.dir().resolve("jp_5core.txt"), dir.resolve("jp_5core.txt"));
+        byte[] garbage = new byte[200_000];
+        new java.util.Random(1).nextBytes(garbage);
+        byte[] head = "userId itemId rate date\nu1 i1 5.0 2016-06-13\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] file = java.util.Arrays.copyOf(head, head.length + garbage.length);
+        System.arraycopy(garbage, 0, file, head.length, garbage.length);
+        Files.write(dir.resolve("in_5core.txt"), file);
+
+        Run strict = run("offline", "--data", dir.toString(), "--target", "in", "--method", "pop");
+        assertEquals(1, strict.code());
+        String err = strict.err().strip();
+        String last = err.lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("xmrec offline: error: " + dir.resolve("in_5core.txt") + ":3: "), err);
+        assertFalse(err.contains("\tat ") || err.contains("Exception"), "no stack trace: " + err);
+        assertTrue(last.length() < 600, "capped: " + last.length() + " characters");
+        assertTrue(last.chars().noneMatch(c -> c < 0x20), "control bytes escaped");
+
+        Run skipping = run("offline", "--data", dir.toString(), "--target", "in", "--method", "pop",
+                "--skip-bad-lines", "--max-bad-lines", "5");
+        assertEquals(1, skipping.code());
+        assertTrue(skipping.err().contains("more than 5 bad lines"), skipping.err());
+        assertTrue(skipping.err().length() < 20_000, "bounded output: " + skipping.err().length());
+
+        Path missing = Files.createDirectories(tmp.resolve("empty"));
+        Run none = run("offline", "--data", missing.toString(), "--target", "in", "--method", "pop");
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("in_5core.txt is missing in " + missing + " (from --data)"), none.err());
+    }
 }

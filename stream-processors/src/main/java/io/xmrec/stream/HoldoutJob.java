@@ -1,6 +1,6 @@
 package io.xmrec.stream;
 
-import io.xmrec.schemas.DeadLetter;
+import io.xmrec.schemas.DeadLetters;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.TrainingInteraction;
@@ -20,7 +20,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -109,12 +108,8 @@ public final class HoldoutJob {
                         .setTrainCount(h.trainCount).setVersion(h.version).build())))
                 .name("xmrec.holdouts").uid("sink-holdouts");
         o.rejected().sinkTo(sink(s, Topics.DEADLETTER, "deadletter", r -> new AvroKafkaRecordSerializer.KeyedRecord(
-                r.topic + "/" + r.partition + "@" + r.offset, DeadLetter.newBuilder().setTopic(r.topic)
-                        .setPartition(r.partition).setOffset(r.offset)
-                        .setKey(r.key == null ? null : ByteBuffer.wrap(r.key))
-                        .setValue(r.value == null ? null : ByteBuffer.wrap(r.value))
-                        .setErrorClass(r.errorClass).setReason(r.reason).setStage(r.stage)
-                        .setTime(Instant.ofEpochMilli(r.time)).build())))
+                r.topic + "/" + r.partition + "@" + r.offset, DeadLetters.of(r.topic, r.partition, r.offset, r.key,
+                        r.value, r.errorClass, r.reason, r.stage, r.time))))
                 .name("xmrec.deadletter").uid("sink-deadletter");
     }
 

@@ -145,4 +145,39 @@ class RegistryAndSerdeIntegrationTest {
         assertTrue(e.getMessage().contains("not reachable"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new RegistryClient("localhost:8081"));
     }
+
+    private static java.net.http.HttpResponse<String> post(String url, String body, String auth) throws Exception {
+        var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .header("Content-Type", RegistryClient.CONTENT_TYPE)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        if (auth != null) {
+            b.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(auth.getBytes()));
+        }
+        return java.net.http.HttpClient.newHttpClient().send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void withWriteCredentialsAnonymousClientsReadButCannotRegisterAndBodiesAreBounded() throws Exception {
+        try (RegistryServer r = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of(), "updater:s3cret")) {
+            String schema = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                    .put("schema", ReviewEvent.getClassSchema().toString()).toString();
+            var anonymous = post(r.url() + "/subjects/squat-value/versions", schema, null);
+            assertEquals(401, anonymous.statusCode(), anonymous.body());
+            assertEquals(401, post(r.url() + "/subjects/squat-value/versions", schema, "updater:wrong").statusCode());
+
+            String withCredentials = r.url().replace("http://", "http://updater:s3cret@");
+            int id = new RegistryClient(withCredentials).register("auth-test-value", ReviewEvent.getClassSchema());
+            RegistryClient reader = new RegistryClient(r.url());
+            assertEquals(ReviewEvent.getClassSchema(), reader.schemaById(id), "reads stay open");
+            assertTrue(reader.subjects().contains("auth-test-value") && !reader.subjects().contains("squat-value"));
+            RegistryException e = assertThrows(RegistryException.class,
+                    () -> reader.register("other-value", ReviewEvent.getClassSchema()));
+            assertFalse(e.getMessage().contains("s3cret"));
+            assertEquals(200, post(r.url() + "/subjects/auth-test-value", schema, null).statusCode(),
+                    "a look-up changes nothing and needs no credentials");
+
+            String huge = "{\"schema\": \"" + "x".repeat(RegistryServer.MAX_BODY + 10) + "\"}";
+            assertEquals(413, post(r.url() + "/subjects/big-value/versions", huge, "updater:s3cret").statusCode());
+        }
+    }
 }

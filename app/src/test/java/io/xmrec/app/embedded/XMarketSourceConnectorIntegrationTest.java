@@ -31,14 +31,23 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The source connector in a real standalone Connect worker: stopped half way and restarted, no line is lost or doubled. */
+/**
+ * The source connector in a real standalone Connect worker: stopped half way and restarted, no
+ * line is lost or doubled, and malformed lines go to the dead-letter topic instead of failing the task.
+ */
 class XMarketSourceConnectorIntegrationTest {
 
     @Test
     void aRestartedWorkerResumesWithoutDuplicatesOrGaps(@TempDir Path tmp) throws Exception {
         MarketData in = TestData.market("in");
         MarketData jp = TestData.market("jp");
-        Path dataDir = in.source().getParent();
+        Path dataDir = java.nio.file.Files.createDirectories(tmp.resolve("data"));
+        java.nio.file.Files.copy(in.source(), dataDir.resolve("in_5core.txt"));
+        List<String> jpLines = new java.util.ArrayList<>(java.nio.file.Files.readAllLines(jp.source()));
+        jpLines.add(101, "not an interaction");
+        jpLines.add(102, "u1 i1 \u0001\u0002\u001b[2J 2016-01-01");
+        jpLines.add("u1 i1 9 2016-01-01");
+        java.nio.file.Files.write(dataDir.resolve("jp_5core.txt"), jpLines);
         long total = in.interactions().size() + jp.interactions().size();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
              RegistryServer registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of())) {
@@ -88,8 +97,14 @@ class XMarketSourceConnectorIntegrationTest {
             }
             assertEquals(total, all.size(), "every line exactly once");
             assertEquals(total, ids.size(), "no duplicate event ids");
-            assertTrue(ids.contains("in:in_5core.txt:2") && ids.contains("jp:jp_5core.txt:" + (jp.interactions().size() + 1)),
+            assertTrue(ids.contains("in:in_5core.txt:2") && ids.contains("jp:jp_5core.txt:" + (jp.interactions().size() + 3)),
                     "first and last lines are there");
+            List<io.xmrec.schemas.DeadLetter> dead = TopicReader.readAll(kafka.bootstrapServers(), Map.of(),
+                    Topics.DEADLETTER, serde, io.xmrec.schemas.DeadLetter.class);
+            assertEquals(List.of(102L, 103L, jp.interactions().size() + 4L), dead.stream()
+                    .map(io.xmrec.schemas.DeadLetter::getOffset).toList(), "each bad line once, by line number");
+            assertTrue(dead.stream().allMatch(d -> d.getTopic().equals("file:jp_5core.txt")
+                    && d.getErrorClass().equals("bad-line") && d.getStage().equals("connect-source")), dead.toString());
         }
     }
 

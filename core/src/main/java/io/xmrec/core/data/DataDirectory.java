@@ -31,6 +31,8 @@ public final class DataDirectory {
 
     private final Path dir;
     private final String origin;
+    /** A directory named by --data is used as given: nothing is downloaded into it. */
+    private final boolean userNamed;
     private final String baseUrl;
     private final Map<String, String> checksums;
     private final Consumer<String> log;
@@ -38,6 +40,7 @@ public final class DataDirectory {
     DataDirectory(Path dir, String origin, String baseUrl, Map<String, String> checksums, Consumer<String> log) {
         this.dir = dir;
         this.origin = origin;
+        this.userNamed = !origin.equals("cache") && !origin.equals("explicit") && !origin.equals(ENV_DATA_DIR);
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
         this.checksums = checksums;
         this.log = log;
@@ -88,8 +91,10 @@ public final class DataDirectory {
     /**
      * Makes sure every market's file is present and returns the file of each market. Present files
      * are used as they are; one whose checksum differs from the public release is reported (it may
-     * be a deliberately edited copy). Missing files are downloaded and verified; a directory standing
-     * where a market's file should be is an error naming the path and where the directory came from.
+     * be a deliberately edited copy). Missing files are downloaded and verified into the cache
+     * ({@code XMREC_DATA_DIR} or the default); in a directory named by {@code --data} a missing file is
+     * an error instead. A directory standing where a market's file should be is an error naming the
+     * path and where the directory came from.
      */
     public Map<String, Path> ensure(Collection<String> markets) {
         Map<String, Path> out = new LinkedHashMap<>();
@@ -106,6 +111,9 @@ public final class DataDirectory {
             } else if (Files.exists(file)) {
                 throw new IllegalArgumentException(file + " (from " + origin + ") is not a regular file: the XMarket file "
                         + name + " must be a file");
+            } else if (userNamed) {
+                throw new IllegalArgumentException(name + " is missing in " + dir + " (from " + origin + "): put the "
+                        + "XMarket file there, or leave out --data to use (and fill) the download cache");
             } else {
                 download(name, file, expected);
             }

@@ -21,22 +21,38 @@ public final class XMarketReader {
 
     static final String HEADER = "userId itemId rate date";
 
+    /** How many bad lines a skipping reader tolerates per file before it takes the file for something else. */
+    public static final long DEFAULT_MAX_BAD_LINES = 1000;
+
     private final boolean skipBadLines;
+    private final long maxBadLines;
     private final Consumer<DataFormatException> onSkip;
 
-    private XMarketReader(boolean skipBadLines, Consumer<DataFormatException> onSkip) {
+    private XMarketReader(boolean skipBadLines, long maxBadLines, Consumer<DataFormatException> onSkip) {
         this.skipBadLines = skipBadLines;
+        this.maxBadLines = maxBadLines;
         this.onSkip = onSkip;
     }
 
     /** A reader that fails on the first bad line. */
     public static XMarketReader strict() {
-        return new XMarketReader(false, e -> { });
+        return new XMarketReader(false, 0, e -> { });
     }
 
     /** A reader that skips bad lines, counts them and reports each to {@code onSkip}. */
     public static XMarketReader skippingBadLines(Consumer<DataFormatException> onSkip) {
-        return new XMarketReader(true, onSkip);
+        return skippingBadLines(DEFAULT_MAX_BAD_LINES, onSkip);
+    }
+
+    /**
+     * A reader that skips bad lines, counts them and reports each to {@code onSkip}, and fails once
+     * a file has more than {@code maxBadLines} of them (it is then most likely not an XMarket file).
+     */
+    public static XMarketReader skippingBadLines(long maxBadLines, Consumer<DataFormatException> onSkip) {
+        if (maxBadLines < 0) {
+            throw new IllegalArgumentException("the maximum number of bad lines must not be negative, got " + maxBadLines);
+        }
+        return new XMarketReader(true, maxBadLines, onSkip);
     }
 
     /** Reads one market's file. */
@@ -79,6 +95,10 @@ public final class XMarketReader {
                     throw e;
                 }
                 skipped++;
+                if (skipped > maxBadLines) {
+                    throw new IllegalArgumentException(file + ": more than " + maxBadLines + " bad lines (the last at line "
+                            + lineNo + "): is it an XMarket 5-core file? (see --max-bad-lines)");
+                }
                 onSkip.accept(e);
             }
         }

@@ -120,6 +120,10 @@ class DataDirectoryTest {
     void aDirectoryInPlaceOfAMarketFileIsRefusedNamingWhereTheDirectoryCameFrom(@org.junit.jupiter.api.io.TempDir
                                                                               Path dir) throws IOException {
         DataDirectory d = DataDirectory.resolve(dir, "XMREC_DATA", Map.of(), s -> { });
+        IllegalArgumentException missing = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> d.ensure(java.util.List.of("de")), "no download into a directory named by --data");
+        assertTrue(missing.getMessage().contains("de_5core.txt is missing in " + dir + " (from XMREC_DATA)"),
+                missing.getMessage());
         Files.createDirectories(dir.resolve("de_5core.txt"));
         IllegalArgumentException notFile = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> d.ensure(java.util.List.of("de")));

@@ -93,4 +93,22 @@ class XMarketReaderTest {
             assertEquals(Checksums.shipped().get(Markets.fileName(m)), d.sha256(), m);
         }
     }
+
+    @Test
+    void printableEscapesControlBytesAndCapsLongLines() {
+        assertEquals("a\\x00b\\x1b[2Jc\\x7f", DataFormatException.printable("a\u0000b\u001b[2Jc\u007f"));
+        assertEquals("\\ufffd\\u200b", DataFormatException.printable("\uFFFD\u200B"));
+        String longLine = "x".repeat(10_000);
+        String p = DataFormatException.printable(longLine);
+        assertTrue(p.length() < 160 && p.endsWith("... (10000 characters)"), p);
+    }
+
+    @Test
+    void aSkippingReaderGivesUpOnAFileWithMoreBadLinesThanAllowed() throws IOException {
+        Path f = file("userId itemId rate date", "u1 i1 5.0 2016-06-13", "bad", "bad", "bad");
+        assertEquals(3, XMarketReader.skippingBadLines(3, e -> { }).read("de", f).skippedLines());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> XMarketReader.skippingBadLines(2, x -> { }).read("de", f));
+        assertTrue(e.getMessage().contains("more than 2 bad lines (the last at line 5)"), e.getMessage());
+    }
 }

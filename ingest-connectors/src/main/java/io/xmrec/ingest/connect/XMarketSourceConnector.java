@@ -22,7 +22,9 @@ import java.util.Map;
  * with {@code value.converter=org.apache.kafka.connect.converters.ByteArrayConverter} and
  * {@code key.converter=org.apache.kafka.connect.storage.StringConverter}). The source partition is
  * the file, the source offset its line number, so a restarted worker resumes after the last
- * committed line; the event id ({@code market:file:line}) makes a re-delivered line (Connect is
+ * committed line. A malformed line goes to {@code xmrec.deadletter} (stage {@code connect-source},
+ * offset = the line number, the raw line as the value) unless {@code bad.lines=fail}: a poll()
+ * exception would fail the task on every restart, as errors.tolerance does not cover it. The event id ({@code market:file:line}) makes a re-delivered line (Connect is
  * at-least-once after a crash) de-duplicable downstream. Markets are spread over the tasks.
  */
 public final class XMarketSourceConnector extends SourceConnector {
@@ -32,6 +34,7 @@ public final class XMarketSourceConnector extends SourceConnector {
     public static final String REGISTRY_URL = "registry.url";
     public static final String BATCH = "batch.size";
     public static final String RATE = "events.per.second";
+    public static final String BAD_LINES = "bad.lines";
     static final String TASK_MARKETS = "task.markets";
 
     static final ConfigDef CONFIG = new ConfigDef()
@@ -44,7 +47,10 @@ public final class XMarketSourceConnector extends SourceConnector {
             .define(BATCH, ConfigDef.Type.INT, 500, ConfigDef.Range.atLeast(1), ConfigDef.Importance.LOW,
                     "Lines per poll.")
             .define(RATE, ConfigDef.Type.DOUBLE, 0.0, ConfigDef.Range.atLeast(0), ConfigDef.Importance.LOW,
-                    "Events per second per task, 0 = as fast as possible.");
+                    "Events per second per task, 0 = as fast as possible.")
+            .define(BAD_LINES, ConfigDef.Type.STRING, "deadletter", ConfigDef.ValidString.in("deadletter", "fail"),
+                    ConfigDef.Importance.MEDIUM, "A malformed line goes to xmrec.deadletter with file, line and reason "
+                            + "and the task goes on (deadletter), or fails the task (fail).");
 
     private Map<String, String> props;
 

@@ -49,6 +49,8 @@ public final class XMarketSourceTask extends SourceTask {
     private int next;
     private long started;
     private long emitted;
+    private boolean failOnBadLines;
+    private long badLines;
 
     @Override
     public void start(Map<String, String> props) {
@@ -57,6 +59,7 @@ public final class XMarketSourceTask extends SourceTask {
         serde = new AvroSerde(new RegistryClient((String) c.get(XMarketSourceConnector.REGISTRY_URL)));
         batch = (Integer) c.get(XMarketSourceConnector.BATCH);
         rate = (Double) c.get(XMarketSourceConnector.RATE);
+        failOnBadLines = "fail".equals(c.get(XMarketSourceConnector.BAD_LINES));
         for (String m : props.get(XMarketSourceConnector.TASK_MARKETS).split(",")) {
             Cursor cur = new Cursor(m, dir.resolve(XMarketSourceConnector.fileName(m)));
             Map<String, Object> offset = context.offsetStorageReader().offset(cur.partition);
@@ -103,7 +106,11 @@ public final class XMarketSourceTask extends SourceTask {
                 try {
                     i = XMarketReader.parse(cur.file, cur.line, text);
                 } catch (DataFormatException e) {
-                    throw new ConnectException(e.getMessage(), e); // the worker's errors.tolerance decides
+                    if (failOnBadLines) {
+                        throw new ConnectException(e.getMessage(), e);
+                    }
+                    out.add(deadLetter(cur, text, e));
+                    continue;
                 }
                 byte[] value = serde.serialize(topic, ReplayEvents.toEvent(cur.market, cur.file.getFileName().toString(), i));
                 out.add(new SourceRecord(cur.partition, Map.of(OFFSET_LINE, cur.line), topic, null,
@@ -118,6 +125,22 @@ public final class XMarketSourceTask extends SourceTask {
         }
         emitted += out.size();
         return out.isEmpty() ? null : out;
+    }
+
+    /** A malformed line as a dead letter: the file as the topic, the line number as the offset, the line as the value. */
+    private SourceRecord deadLetter(Cursor cur, String text, DataFormatException e) {
+        badLines++;
+        io.xmrec.schemas.DeadLetter d = io.xmrec.schemas.DeadLetters.of("file:" + cur.file.getFileName(), 0, cur.line,
+                null, text.getBytes(StandardCharsets.UTF_8), "bad-line", e.getMessage(), "connect-source",
+                System.currentTimeMillis());
+        byte[] value = serde.serialize(Topics.DEADLETTER, d);
+        return new SourceRecord(cur.partition, Map.of(OFFSET_LINE, cur.line), Topics.DEADLETTER, null,
+                Schema.STRING_SCHEMA, cur.market + ":" + cur.file.getFileName() + ":" + cur.line, Schema.BYTES_SCHEMA, value);
+    }
+
+    /** Malformed lines this task sent to the dead-letter topic. */
+    long badLines() {
+        return badLines;
     }
 
     @Override

@@ -29,6 +29,25 @@ public final class AvroSerde {
     public static final byte MAGIC = 0;
     public static final int HEADER = 5;
 
+    /**
+     * Avro's decoder allocates what a length prefix claims before reading it: without limits an
+     * 11-byte record claiming a 2 GiB string exhausts the heap. These bounds (Avro's own system
+     * properties, unless set already) make such a record a decoding error; they are far above
+     * anything xmrec writes (the largest value is a model record, capped by the topic's message size).
+     */
+    static final Map<String, String> LIMITS = Map.of(
+            "org.apache.avro.limits.string.maxLength", Integer.toString(16 << 20),
+            "org.apache.avro.limits.bytes.maxLength", Integer.toString(io.xmrec.schemas.TopicSetup.MODEL_MAX_MESSAGE_BYTES),
+            "org.apache.avro.limits.collectionItems.maxLength", Integer.toString(16 << 20));
+
+    static {
+        LIMITS.forEach((k, v) -> {
+            if (System.getProperty(k) == null) {
+                System.setProperty(k, v);
+            }
+        });
+    }
+
     private final SchemaRegistry registry;
     private final Map<Schema, SpecificDatumWriter<SpecificRecord>> writers = new ConcurrentHashMap<>();
     private final Map<String, SpecificDatumReader<?>> readers = new ConcurrentHashMap<>();
@@ -120,6 +139,11 @@ public final class AvroSerde {
             }
             throw new SerdeException("decode", "cannot decode " + (bytes.length - HEADER) + " bytes with schema id "
                     + id + " (" + writer.getFullName() + "): " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // a length or nesting the record cannot hold: the allocation failed, nothing was kept
+            throw new SerdeException("decode", "cannot decode " + (bytes.length - HEADER) + " bytes with schema id "
+                    + id + " (" + writer.getFullName() + "): it claims more than it holds ("
+                    + e.getClass().getSimpleName() + ")", null);
         }
     }
 }

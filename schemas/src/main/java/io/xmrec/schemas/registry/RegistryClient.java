@@ -38,6 +38,7 @@ public final class RegistryClient implements SchemaRegistry {
     private final URI base;
     private final HttpClient http;
     private final Duration timeout;
+    private final String authorization;
     private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
     private final Map<String, Map<Schema, Integer>> registered = new ConcurrentHashMap<>();
 
@@ -50,13 +51,25 @@ public final class RegistryClient implements SchemaRegistry {
             throw new IllegalArgumentException("schema registry URL is empty");
         }
         String u = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        URI parsed;
         try {
-            this.base = URI.create(u);
+            parsed = URI.create(u);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("schema registry URL '" + url + "' is not a URL: " + e.getMessage(), e);
+            throw new IllegalArgumentException("schema registry URL is not a URL: " + e.getMessage(), e);
+        }
+        // credentials in the URL (http://user:password@host:port), as Confluent's clients take them
+        // with basic.auth.credentials.source=URL: sent as HTTP Basic auth, never shown
+        String info = parsed.getRawUserInfo();
+        this.authorization = info == null ? null : "Basic " + java.util.Base64.getEncoder().encodeToString(
+                java.net.URLDecoder.decode(info, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8));
+        try {
+            this.base = info == null ? parsed : new URI(parsed.getScheme(), null, parsed.getHost(), parsed.getPort(),
+                    parsed.getPath(), null, null);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("schema registry URL is not a URL: " + e.getMessage(), e);
         }
         if (base.getScheme() == null || !(base.getScheme().equals("http") || base.getScheme().equals("https"))) {
-            throw new IllegalArgumentException("schema registry URL '" + url + "' must start with http:// or https://");
+            throw new IllegalArgumentException("schema registry URL '" + base + "' must start with http:// or https://");
         }
         this.timeout = timeout;
         this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
@@ -150,6 +163,9 @@ public final class RegistryClient implements SchemaRegistry {
     private JsonNode call(String method, String path, JsonNode body, String what) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
                 .header("Accept", CONTENT_TYPE + ", application/json");
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
         if (body != null) {
             b.header("Content-Type", CONTENT_TYPE).method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
         } else {

@@ -54,6 +54,12 @@ import java.util.concurrent.TimeUnit;
  * the clients at Confluent Schema Registry, Apicurio (ccompat API), Karapace or Redpanda instead.
  *
  * <p>One instance writes a given {@code _schemas} topic; it is not a cluster of registries.
+ *
+ * <p>Bounded: eight request threads, request bodies up to {@value #MAX_BODY} bytes (413 beyond),
+ * slow or idle connections closed by the JDK server's timers ({@link HttpLimits}). With write
+ * credentials ({@code user:password}) every request that changes the registry needs them as HTTP
+ * Basic auth (401 otherwise) while reads stay open: clients can resolve schema ids but not squat a
+ * subject. Without credentials (the embedded default, bound to 127.0.0.1) anyone may register.
  */
 public final class RegistryServer implements AutoCloseable {
 
@@ -71,10 +77,17 @@ public final class RegistryServer implements AutoCloseable {
     private final Map<Integer, String> schemas = new HashMap<>();
     private final Map<String, Integer> idsBySchema = new HashMap<>();
     private int nextId = 1;
+    private final String writeAuthorization;
 
-    private RegistryServer(String bootstrap, String topic, Map<String, Object> kafkaProps, InetSocketAddress bind)
-            throws IOException {
+    /** Largest request body: a schema is a few KB. */
+    public static final int MAX_BODY = 1 << 20;
+
+    private RegistryServer(String bootstrap, String topic, Map<String, Object> kafkaProps, InetSocketAddress bind,
+                           String writeCredentials) throws IOException {
+        HttpLimits.apply();
         this.topic = topic;
+        this.writeAuthorization = writeCredentials == null || writeCredentials.isEmpty() ? null
+                : "Basic " + java.util.Base64.getEncoder().encodeToString(writeCredentials.getBytes(StandardCharsets.UTF_8));
         createTopic(bootstrap, kafkaProps);
         replay(bootstrap, kafkaProps);
         Map<String, Object> p = new HashMap<>(kafkaProps);
@@ -83,7 +96,7 @@ public final class RegistryServer implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
         this.http = HttpServer.create(bind, 0);
-        this.pool = Executors.newFixedThreadPool(2, r -> {
+        this.pool = Executors.newFixedThreadPool(8, r -> {
             Thread t = new Thread(r, "xmrec-registry-http");
             t.setDaemon(true);
             return t;
@@ -99,8 +112,18 @@ public final class RegistryServer implements AutoCloseable {
      * {@code _schemas} on the given Kafka cluster; {@code kafkaProps} carries client security settings.
      */
     public static RegistryServer start(String bootstrap, String host, int port, Map<String, Object> kafkaProps) {
+        return start(bootstrap, host, port, kafkaProps, null);
+    }
+
+    /** As {@link #start(String, String, int, Map)}, changes allowed only with {@code writeCredentials} ("user:password"). */
+    public static RegistryServer start(String bootstrap, String host, int port, Map<String, Object> kafkaProps,
+                                       String writeCredentials) {
+        if (writeCredentials != null && !writeCredentials.isEmpty() && writeCredentials.indexOf(':') < 1) {
+            throw new IllegalArgumentException("registry write credentials must be user:password");
+        }
         try {
-            return new RegistryServer(bootstrap, Topics.SCHEMAS, kafkaProps, new InetSocketAddress(host, port));
+            return new RegistryServer(bootstrap, Topics.SCHEMAS, kafkaProps, new InetSocketAddress(host, port),
+                    writeCredentials);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the schema registry on " + host + ":" + port + ": "
                     + e.getMessage(), e);
@@ -195,7 +218,15 @@ public final class RegistryServer implements AutoCloseable {
             int status = 200;
             JsonNode body;
             try {
-                body = route(ex.getRequestMethod(), ex.getRequestURI().getRawPath(), ex.getRequestBody());
+                String method = ex.getRequestMethod();
+                boolean changes = !method.equals("GET") && !method.equals("HEAD") && !isReadOnlyPost(method,
+                        ex.getRequestURI().getRawPath());
+                if (changes && writeAuthorization != null && !constantTimeEquals(writeAuthorization,
+                        ex.getRequestHeaders().getFirst("Authorization"))) {
+                    ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"xmrec registry writes\"");
+                    throw new HttpError(401, 40101, "registering or changing schemas needs the registry's write credentials");
+                }
+                body = route(method, ex.getRequestURI().getRawPath(), bounded(ex.getRequestBody()));
             } catch (HttpError e) {
                 status = e.status;
                 body = JSON.createObjectNode().put("error_code", e.code).put("message", e.getMessage());
@@ -211,6 +242,30 @@ public final class RegistryServer implements AutoCloseable {
                 os.write(out);
             }
         }
+    }
+
+    /** Look-ups and compatibility checks are POSTs that change nothing. */
+    private static boolean isReadOnlyPost(String method, String rawPath) {
+        if (!method.equals("POST")) {
+            return false;
+        }
+        String[] p = rawPath.replaceAll("^/+|/+$", "").split("/+");
+        return (p.length == 2 && p[0].equals("subjects")) || (p.length > 0 && p[0].equals("compatibility"));
+    }
+
+    private static boolean constantTimeEquals(String expected, String given) {
+        return given != null && java.security.MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
+                given.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The request body, refused with 413 when longer than {@link #MAX_BODY}. */
+    private static InputStream bounded(InputStream in) throws HttpError, IOException {
+        byte[] b = in.readNBytes(MAX_BODY + 1);
+        if (b.length > MAX_BODY) {
+            in.skip(Long.MAX_VALUE); // drain what is left so the answer reaches the client
+            throw new HttpError(413, 41301, "request body over " + MAX_BODY + " bytes");
+        }
+        return new java.io.ByteArrayInputStream(b);
     }
 
     private JsonNode route(String method, String rawPath, InputStream in) throws HttpError, IOException {

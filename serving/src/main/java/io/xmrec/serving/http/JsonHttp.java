@@ -38,18 +38,7 @@ public final class JsonHttp {
     public static final int MAX_BODY = 1 << 20;
 
     static {
-        // the JDK server closes connections whose request (headers and body) takes longer than this,
-        // and idle keep-alive connections after a while: slow or idle clients cannot hold it for ever
-        setIfAbsent("sun.net.httpserver.maxReqTime", "10");
-        setIfAbsent("sun.net.httpserver.maxRspTime", "30");
-        setIfAbsent("sun.net.httpserver.idleInterval", "30");
-        setIfAbsent("sun.net.httpserver.maxIdleConnections", "200");
-    }
-
-    private static void setIfAbsent(String key, String value) {
-        if (System.getProperty(key) == null) {
-            System.setProperty(key, value);
-        }
+        io.xmrec.schemas.registry.HttpLimits.apply(); // slow or idle clients cannot hold the server for ever
     }
 
     /** A request a handler refuses, with its status and reason. */
