@@ -8,7 +8,8 @@
 #                 [--data DIR] [--markets "ca de ..."] [--jobs J] [--summarise-only]
 #
 # FILE has one variant per line: `label<TAB>flags` (lines starting with # are ignored). The first
-# method of --methods other than pop is the one tuned (its validation is tabulated). Runs are kept
+# method of --methods other than pop is the one tuned (its validation is tabulated). With --source all
+# the targets of a variant share one seven-market trunk (--trunk-cache) and run one at a time. Runs are kept
 # under bench/runs/tune-NAME/ and skipped when present, so a stopped tuning resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,9 @@ run_one() { # label flags market seed
   src=$(sources_for "$m")
   local extra=()
   [ -n "$src" ] && extra=(--source "$src")
+  # all six sources: the seven-market trunks in one cache (keyed by their settings), trained by the first target
+  # of a variant that needs one, loaded by the rest
+  [ "$source" = all ] && extra+=(--trunk-cache "$work/trunks")
   # shellcheck disable=SC2086
   XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" "${extra[@]}" --method "$methods" --seed "$seed" \
       --no-full --no-epoch-validation $flags --out "$out.tmp" > /dev/null 2> "$work/$label.$m.$seed.log"
@@ -64,6 +68,7 @@ if [ "$summarise_only" = 0 ]; then
     for seed in $seeds; do for m in $markets; do tasks+=("$label|$flags|$m|$seed"); done; done
   done < "$variants"
   todo=${#tasks[@]}
+  [ "$source" = all ] && jobs=1 # the targets of a variant share its trunk: one at a time
   n=0
   for t in "${tasks[@]}"; do
     IFS='|' read -r label flags m seed <<< "$t"

@@ -49,6 +49,12 @@ final class HoldoutsCommand implements Callable<Integer> {
     @Option(names = "--parallelism", description = "Parallelism of the local Flink mini-cluster (default: 2).")
     int parallelism = 2;
 
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Keep checkpoints in DIR (kept when the job "
+            + "stops) and resume from the newest one there on start, so a restart keeps every user's holdout state. "
+            + "Without it the state lives in memory and a restart begins again from the committed offsets with empty "
+            + "holdouts.")
+    Path checkpointDir;
+
     @Option(names = "--checkpoint-interval", paramLabel = "SECONDS",
             description = "Checkpoint interval; transactions commit at checkpoints (default: 10).")
     int checkpointSeconds = 10;
@@ -85,7 +91,12 @@ final class HoldoutsCommand implements Callable<Integer> {
         }
         HoldoutJob.Settings s = new HoldoutJob.Settings(kafka.bootstrap, kafka.registry, kafka.clientProps(), false,
                 Duration.ofDays(7), Duration.ofSeconds(checkpointSeconds), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
+        StreamExecutionEnvironment env = checkpointDir == null ? StreamExecutionEnvironment.createLocalEnvironment(parallelism)
+                : StreamExecutionEnvironment.createLocalEnvironment(parallelism,
+                io.xmrec.stream.LocalCheckpoints.configure(checkpointDir, err::println));
+        if (checkpointDir == null) {
+            err.println("holdouts: no --checkpoint-dir: the holdout state is lost when this process stops");
+        }
         HoldoutJob.define(env, s);
         err.println("holdout job running on a local mini-cluster (parallelism " + parallelism + "); Ctrl-C stops it");
         try (StopSignal stop = new StopSignal("holdouts", err, false, Duration.ofSeconds(20))) {

@@ -61,7 +61,7 @@ final class OfflineCommand implements Callable<Integer> {
                     + " the target with one --source (its own GMFs for the initial tables).")
     String methods;
 
-    @Option(names = "--epochs", defaultValue = "25", description = "Training epochs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "50", description = "Training epochs of a network, at most when early stopping is on (default: ${DEFAULT-VALUE}).")
     int epochs;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, sampling and evaluation negatives (default: ${DEFAULT-VALUE}).")
@@ -73,19 +73,19 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--lr", description = "Adam learning rate for every model (default: 0.005 for GMF, 0.01 for MLP and NMF).")
     Double learningRate;
 
-    @Option(names = "--l2", defaultValue = "1e-7", description = "L2 regularisation (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--l2", defaultValue = "1e-5", description = "L2 regularisation (default: ${DEFAULT-VALUE}).")
     double l2;
 
     @Option(names = "--negatives", defaultValue = "4", description = "Training negatives per positive, re-sampled every epoch (default: ${DEFAULT-VALUE}).")
     int negatives;
 
-    @Option(names = "--gmf-dim", defaultValue = "8", description = "GMF embedding size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--gmf-dim", defaultValue = "32", description = "GMF embedding size (default: ${DEFAULT-VALUE}).")
     int gmfDim;
 
-    @Option(names = "--mlp-dim", defaultValue = "8", description = "MLP embedding size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mlp-dim", defaultValue = "32", description = "MLP embedding size (default: ${DEFAULT-VALUE}).")
     int mlpDim;
 
-    @Option(names = "--layers", defaultValue = "16,64,32,16,8", split = ",",
+    @Option(names = "--layers", defaultValue = "64,128,64,32", split = ",",
             description = "MLP layer widths, the first = 2 x mlp-dim (default: ${DEFAULT-VALUE}).")
     List<Integer> layers;
 
@@ -115,12 +115,14 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--fd-eps", defaultValue = "1e-3", description = "MAML: size of the finite-difference step of the Hessian-vector product (default: ${DEFAULT-VALUE}).")
     double fdEps;
 
-    @Option(names = "--early-stopping", paramLabel = "EPOCHS", defaultValue = "0",
-            description = "Stop a network's training after this many epochs without a better validation nDCG@10 on the"
-                    + " target and keep its best epoch (0 = train every epoch and keep the last; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--early-stopping", paramLabel = "EPOCHS", defaultValue = "4",
+            description = "Stop a network's training after this many epochs without a better validation nDCG@10 (on the"
+                    + " target; a trunk's shared stages on all its markets) and keep its best epoch (0 = train every"
+                    + " epoch and keep the last; default: ${DEFAULT-VALUE}).")
     int earlyStopping;
 
-    @Option(names = "--item-bias", description = "Learn a bias per item, added to the output's logit (default: off, as in the paper).")
+    @Option(names = "--item-bias", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Learn a bias per item, added to the output's logit (default: on; --no-item-bias as in the paper).")
     boolean itemBias;
 
     @Option(names = "--head", defaultValue = "32", split = ",",

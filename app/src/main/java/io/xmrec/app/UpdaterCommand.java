@@ -35,7 +35,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--method", description = "The method served (a recipe of xmrec offline; default: ${DEFAULT-VALUE}).")
     String method = "forec";
 
-    @Option(names = "--epochs", description = "Epochs of every training stage of a trunk (default: the offline recipe's, 25).")
+    @Option(names = "--epochs", description = "Epochs of every training stage of a trunk (default: the offline recipe's, 50 at most with early stopping).")
     Integer epochs;
 
     @Option(names = "--bootstrap-interactions", description = "Training interactions of evaluable users before the first trunk (default: ${DEFAULT-VALUE}).")

@@ -62,7 +62,7 @@ class XmrecCliTest {
         Run r = run("offline", "--help");
         assertEquals(0, r.code());
         for (String flag : List.of("--data", "--target", "--source", "--method", "--epochs", "--seed", "--out",
-                "--skip-bad-lines", "--early-stopping", "--item-bias", "--negatives-file", "--no-full")) {
+                "--skip-bad-lines", "--early-stopping", "--[no-]item-bias", "--negatives-file", "--no-full")) {
             assertTrue(r.out().contains(flag), flag);
         }
     }

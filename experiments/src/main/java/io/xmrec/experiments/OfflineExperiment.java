@@ -232,7 +232,12 @@ public final class OfflineExperiment {
                 inputs.put(in, new Trained(s.scorer(), s.model(), s.seconds(), s.samplesPerSecond(), s.metaStepsPerSecond()));
             }
             boolean validate = config.validateEpochs() || config.options().patience() > 0;
+            // a shared stage (a trunk's ++ stages) is validated on all its markets, so it is the same trunk
+            // whichever market is the target; a market's own stage on the target (Validation)
             java.util.function.ToDoubleFunction<NcfModel> valid = !validate ? null
+                    : recipe.scope() == Recipe.Scope.SHARED
+                    ? io.xmrec.model.recipe.Validation.pooled(ds, ds.markets(), config.options().seed(),
+                            config.evalNegatives())
                     : m -> OfflineEvaluator.evaluate(m, ds.target(), ds.items(), negatives, false)
                             .summary(Split.VALIDATION, false, K).ndcg();
             Trained t = recipe.train(new Recipe.Context(ds, config.settings(), inputs,

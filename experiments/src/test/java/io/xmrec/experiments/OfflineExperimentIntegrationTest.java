@@ -23,7 +23,7 @@ class OfflineExperimentIntegrationTest {
     @Test
     void nmfOnTheInMarketBeatsPopularityOnTest() {
         Map<String, MarketData> data = Map.of("in", TestData.market("in"));
-        NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
+        NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(256);
         OfflineConfig c = new OfflineConfig("in", List.of(), List.of("pop", "nmf"), o,
                 MamlOptions.defaults(), ForecFork.Options.defaults(), 7, 99, true, null, null, null, false);
         List<String> log = new ArrayList<>();
@@ -41,7 +41,7 @@ class OfflineExperimentIntegrationTest {
     @Test
     void shortForecRunOnInWithSourceJpBeatsPopularityOnValidation(@TempDir Path cache) {
         Map<String, MarketData> data = Map.of("in", TestData.market("in"), "jp", TestData.market("jp"));
-        NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(256);
+        NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(256);
         OfflineConfig c = new OfflineConfig("in", List.of("jp"), List.of("pop", "maml", "forec",
                 "forec-src-head"), o, MamlOptions.defaults().withMaxMetaSteps(50), ForecFork.Options.defaults().withEpochs(2).withBatchSize(64),
                 7, 99, false, null, null, cache, false);

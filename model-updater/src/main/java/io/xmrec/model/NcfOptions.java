@@ -28,6 +28,13 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
                          int patience) {
 
     public static final List<Integer> PAPER_LAYERS = List.of(16, 64, 32, 16, 8);
+    /** The default tower: twice the paper's width with one layer less (chosen on validation, bench/results/tuning-nmf3.md). */
+    public static final List<Integer> DEFAULT_LAYERS = List.of(64, 128, 64, 32);
+
+    /** The paper's settings: dimension 8, tower 16-64-32-16-8, L2 1e-7, 25 epochs, no item bias, no early stopping. */
+    public static NcfOptions paper() {
+        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L, false, 0);
+    }
 
     public NcfOptions {
         mlpLayers = List.copyOf(mlpLayers);
@@ -46,8 +53,13 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
         }
     }
 
+    /**
+     * xmrec's defaults, chosen on validation nDCG@10 (bench/tune.sh, bench/results/tuning-nmf*.md): dimension
+     * 32, tower 64-128-64-32, L2 1e-5, an item bias, up to 50 epochs with early stopping after 4 without
+     * improvement; batch 1024, 4 negatives and the learning rates as in the paper.
+     */
     public static NcfOptions defaults() {
-        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L, false, 0);
+        return new NcfOptions(32, 32, DEFAULT_LAYERS, null, 1e-5, 1024, 4, 50, 0.01, 42L, true, 4);
     }
 
     /** The learning rate used for an architecture: the explicit one, else 0.005 for GMF, 0.01 otherwise. */

@@ -22,7 +22,7 @@ class ForecForkTest {
     Path tmp;
 
     static NcfModel trunk(CrossMarketDataset d) {
-        NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(64);
+        NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(64);
         NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
         NcfModel mlp = new NcfTrainer(o, null).trainMlp(d, gmf).model();
         return new NcfTrainer(o, null).trainNmf(d, gmf, mlp).model();

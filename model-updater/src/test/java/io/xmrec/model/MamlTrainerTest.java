@@ -39,7 +39,7 @@ class MamlTrainerTest {
     @Test
     void secondOrderMetaGradientMatchesTheNumericalDerivativeOfThePostAdaptationLoss() {
         CrossMarketDataset d = twoMarkets();
-        NcfOptions o = NcfOptions.defaults().withL2(0).withEmbeddingStd(0.3);
+        NcfOptions o = NcfOptions.paper().withL2(0).withEmbeddingStd(0.3);
         Net g = Net.init(NcfArchitecture.NMF.shape(o), d.users().size(), d.items().size(), o.embeddingStd(), 1);
         NmfKernel kernel = new NmfKernel(d.users().size(), d.items().size(), o);
         NmfKernel.Batch adapt = batch(d, 1);
@@ -90,7 +90,7 @@ class MamlTrainerTest {
     @Test
     void metaTrainingRunsAndLowersTheEvaluateLoss() {
         CrossMarketDataset d = twoMarkets();
-        NcfOptions o = NcfOptions.defaults().withEpochs(3).withBatchSize(64);
+        NcfOptions o = NcfOptions.paper().withEpochs(3).withBatchSize(64);
         NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
         NcfModel mlp = new NcfTrainer(o, null).trainMlp(d, gmf).model();
         NcfModel nmf = new NcfTrainer(o, null).trainNmf(d, gmf, mlp).model();

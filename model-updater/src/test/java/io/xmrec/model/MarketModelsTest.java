@@ -61,7 +61,7 @@ class MarketModelsTest {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
         NcfModel trunk = ForecForkTest.trunk(d);
         NcfModel forec = ForecFork.fork(trunk, ForecFork.Options.defaults(), 3);
-        forec = new NcfTrainer(NcfOptions.defaults().withEpochs(2).withBatchSize(32), null)
+        forec = new NcfTrainer(NcfOptions.paper().withEpochs(2).withBatchSize(32), null)
                 .train(forec, d.restrictedTo(List.of("aa"))).model();
         ModelRecord r = wire(ModelRecords.record(MarketModels.served("aa", forec, meta("aa"), new int[0], new int[0]), "forec"));
         assertEquals(7, r.getVersion());

@@ -39,7 +39,7 @@ class NcfModelTest {
     @Test
     void lossFallsForEveryArchitecture() {
         CrossMarketDataset d = tinyMarket("xx", 40, 1);
-        NcfOptions o = NcfOptions.defaults().withEpochs(30).withBatchSize(64);
+        NcfOptions o = NcfOptions.paper().withEpochs(30).withBatchSize(64);
         for (NcfArchitecture a : List.of(NcfArchitecture.GMF, NcfArchitecture.MLP, NcfArchitecture.NMF)) {
             List<Double> losses = new ArrayList<>();
             NcfTrainer t = new NcfTrainer(o, (r, m) -> losses.add(r.meanLoss()));
@@ -61,7 +61,7 @@ class NcfModelTest {
     @Test
     void nmfStartsAsTheAverageOfGmfAndMlpLogits() {
         CrossMarketDataset d = tinyMarket("xx", 20, 2);
-        NcfOptions o = NcfOptions.defaults().withEpochs(3).withBatchSize(64);
+        NcfOptions o = NcfOptions.paper().withEpochs(3).withBatchSize(64);
         NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
         NcfModel mlp = new NcfTrainer(o, null).trainMlp(d, gmf).model();
         NcfModel nmf = new NcfTrainer(o.withEpochs(0), null).trainNmf(d, gmf, mlp).model();
@@ -87,7 +87,7 @@ class NcfModelTest {
     @Test
     void saveAndLoadScoresIdentically() {
         CrossMarketDataset d = tinyMarket("xx", 20, 3);
-        NcfOptions o = NcfOptions.defaults().withEpochs(2).withBatchSize(64);
+        NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(64);
         NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
         NcfModel mlp = new NcfTrainer(o, null).trainMlp(d, gmf).model();
         NcfModel nmf = new NcfTrainer(o, null).trainNmf(d, gmf, mlp).model();
@@ -124,7 +124,7 @@ class NcfModelTest {
         CrossMarketDataset both = CrossMarketDataset.of(List.of(
                 new LeaveOneOutSplitter(7).split("aa", interactions(small)),
                 new LeaveOneOutSplitter(7).split("bb", interactions(big))));
-        NcfOptions o = NcfOptions.defaults().withEpochs(1).withBatchSize(32);
+        NcfOptions o = NcfOptions.paper().withEpochs(1).withBatchSize(32);
         NcfTrainer.TrainingRun run = new NcfTrainer(o, null).trainGmf(both);
         int bigSamples = both.market("bb").trainInteractions() * 5;
         int steps = (bigSamples + 31) / 32;

@@ -22,7 +22,7 @@ class NmfKernelTest {
     @Test
     void lossAndGradientEqualDl4jsOnTheSameNetwork() {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
-        NcfOptions o = NcfOptions.defaults().withL2(0).withEmbeddingStd(0.3);
+        NcfOptions o = NcfOptions.paper().withL2(0).withEmbeddingStd(0.3);
         Net g = nmf(d.users().size(), d.items().size(), o, 5);
         NmfKernel kernel = new NmfKernel(d.users().size(), d.items().size(), o);
         assertEquals(g.parameters(), kernel.size());
@@ -50,7 +50,7 @@ class NmfKernelTest {
     @Test
     void theMamlKernelAndTheBatchKernelAgree() {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
-        NcfOptions o = NcfOptions.defaults().withL2(0).withEmbeddingStd(0.3).withItemBias(true);
+        NcfOptions o = NcfOptions.paper().withL2(0).withEmbeddingStd(0.3).withItemBias(true);
         Net g = nmf(d.users().size(), d.items().size(), o, 6);
         java.util.Arrays.fill(g.get("item_bias"), 0.25f);
         NmfKernel kernel = new NmfKernel(d.users().size(), d.items().size(), o);
@@ -80,7 +80,7 @@ class NmfKernelTest {
 
     @Test
     void readWriteRoundTripAndPerturbRestore() {
-        NcfOptions o = NcfOptions.defaults().withEmbeddingStd(0.3);
+        NcfOptions o = NcfOptions.paper().withEmbeddingStd(0.3);
         Net g = nmf(7, 5, o, 1);
         NmfKernel kernel = new NmfKernel(7, 5, o);
         double[] theta = kernel.read(g);
@@ -107,7 +107,7 @@ class NmfKernelTest {
 
     @Test
     void indicesOutsideTheVocabularyAreRefused() {
-        NcfOptions o = NcfOptions.defaults();
+        NcfOptions o = NcfOptions.paper();
         NmfKernel kernel = new NmfKernel(3, 3, o);
         double[] theta = new double[kernel.size()];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> kernel.loss(theta,

@@ -42,6 +42,12 @@ public final class RecommendationServer implements AutoCloseable {
     public static final int MAX_K = 1000;
     public static final int MAX_SCORED_ITEMS = 1000;
     public static final int DEFAULT_K = 10;
+    /**
+     * Request threads. Scoring takes milliseconds; what holds a thread long is a client that sends
+     * its body slowly (the JDK server cuts such a request after 10 s, {@code HttpLimits}), so there
+     * are enough threads for a few dozen of those with the endpoints still answering.
+     */
+    public static final int WORKERS = 32;
 
     private final HttpServer http;
     private final ModelSource models;
@@ -55,7 +61,7 @@ public final class RecommendationServer implements AutoCloseable {
         this.models = models;
         this.seen = seen == null ? SeenSource.NONE : seen;
         this.ready = ready;
-        this.http = JsonHttp.server(host, port, 8, "xmrec-http");
+        this.http = JsonHttp.server(host, port, WORKERS, "xmrec-http");
         route("/recommendations/", this::recommendations);
         route("/scores/", this::scores);
         route("/models", this::models);

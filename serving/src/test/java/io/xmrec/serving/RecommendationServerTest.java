@@ -170,4 +170,50 @@ class RecommendationServerTest {
                 .DELETE().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         assertTrue(JSON.readTree(get("/recommendations/xx/u001?k=0").body()).get("error").asText().contains("k"));
     }
+
+    @Test
+    void fiftyEventStreamsAndTenSlowBodiesLeaveTheEndpointsAnsweringAndAHugeBodyGets413() throws Exception {
+        models.put("xx", ModelRecordsTest.model(3, 12, 20, 1));
+        try (io.xmrec.serving.http.EventStream events = new io.xmrec.serving.http.EventStream(64)) {
+            server.routeRaw("/events", events.handler(() -> "{}"));
+            java.util.List<java.net.Socket> open = new java.util.ArrayList<>();
+            try {
+                int port = server.port();
+                for (int k = 0; k < 50; k++) { // 50 dashboard tabs
+                    java.net.Socket sse = new java.net.Socket("127.0.0.1", port);
+                    sse.getOutputStream().write("GET /events HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+                    sse.getOutputStream().flush();
+                    open.add(sse);
+                }
+                for (int k = 0; k < 10; k++) { // a body announced and never sent
+                    java.net.Socket slow = new java.net.Socket("127.0.0.1", port);
+                    slow.getOutputStream().write(("POST /scores/xx/u001 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                            + "\r\nContent-Length: 100000\r\n\r\n{\"items\": [").getBytes());
+                    slow.getOutputStream().flush();
+                    open.add(slow);
+                }
+                long until = System.nanoTime() + 10_000_000_000L;
+                while (events.clients() < 50 && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                }
+                assertEquals(50, events.clients(), "every stream open");
+                HttpClient bounded = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(1)).build();
+                for (String path : java.util.List.of("/recommendations/xx/u001?k=5", "/models", "/health")) {
+                    HttpResponse<String> r = bounded.send(HttpRequest.newBuilder(URI.create(server.url() + path))
+                            .timeout(java.time.Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, r.statusCode(), path + ": " + r.body());
+                }
+                byte[] twenty = new byte[20 << 20];
+                java.util.Arrays.fill(twenty, (byte) ' ');
+                HttpResponse<String> big = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/scores/xx/u001"))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(twenty)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(413, big.statusCode());
+                events.publish("message", "{\"v\": 1}");
+            } finally {
+                for (java.net.Socket s : open) {
+                    s.close();
+                }
+            }
+        }
+    }
 }

@@ -12,6 +12,8 @@ public final class ReviewValidation {
     public static final Instant EARLIEST = Instant.parse("1995-01-01T00:00:00Z");
     /** Clock skew tolerated into the future. */
     public static final long FUTURE_SLACK_MILLIS = 86_400_000L;
+    /** Longest user or item id: ASINs are 10 characters, user ids a few dozen. */
+    public static final int MAX_ID_LENGTH = 256;
 
     private ReviewValidation() {
     }
@@ -36,6 +38,13 @@ public final class ReviewValidation {
         if (blank(e.getItem())) {
             return "item is missing";
         }
+        String bad = badId("user", e.getUser());
+        if (bad == null) {
+            bad = badId("item", e.getItem());
+        }
+        if (bad != null) {
+            return bad;
+        }
         float r = e.getRating();
         if (!(r >= 1f && r <= 5f)) {
             return "rating " + r + " is outside 1..5";
@@ -43,6 +52,24 @@ public final class ReviewValidation {
         Instant t = e.getEventTime();
         if (t == null || t.isBefore(EARLIEST) || t.toEpochMilli() > nowMillis + FUTURE_SLACK_MILLIS) {
             return "event time " + t + " is absurd (before " + EARLIEST + " or in the future)";
+        }
+        return null;
+    }
+
+    /**
+     * Null when an id can be used as given: at most {@link #MAX_ID_LENGTH} characters, no white space
+     * or control characters (ids are space-separated in the XMarket files and in logs).
+     */
+    static String badId(String what, String id) {
+        if (id.length() > MAX_ID_LENGTH) {
+            return what + " id of " + id.length() + " characters is longer than " + MAX_ID_LENGTH;
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (Character.isWhitespace(c) || Character.isISOControl(c) || c == '\uFFFD') {
+                return String.format("%s id has a white-space, control or replacement character (U+%04X) at %d", what,
+                        (int) c, i);
+            }
         }
         return null;
     }

@@ -32,5 +32,10 @@ class ReviewValidationTest {
         assertTrue(problem(ok().setRating(Float.NaN).build()).contains("outside 1..5"));
         assertTrue(problem(ok().setEventTime(Instant.parse("1980-01-01T00:00:00Z")).build()).contains("absurd"));
         assertTrue(problem(ok().setEventTime(Instant.parse("2027-01-01T00:00:00Z")).build()).contains("absurd"));
+        assertTrue(problem(ok().setUser("u".repeat(257)).build()).contains("longer than 256"));
+        assertNull(problem(ok().setUser("u".repeat(256)).build()));
+        assertTrue(problem(ok().setItem("B00 X").build()).contains("item id has a white-space"));
+        assertTrue(problem(ok().setUser("u\u0000").build()).contains("U+0000) at 1"));
+        assertTrue(problem(ok().setUser("\uFFFDu").build()).contains("U+FFFD) at 0"));
     }
 }

@@ -95,6 +95,20 @@ public final class EmbeddedSystem implements AutoCloseable {
         return evaluator.models();
     }
 
+    /** The holdout job's status (RUNNING while it works). */
+    public org.apache.flink.api.common.JobStatus holdoutJobStatus() {
+        try {
+            return job.getJobStatus().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot get the holdout job's status: " + e.getMessage(), e);
+        }
+    }
+
+    /** The live evaluator's Kafka Streams state and readiness (streams running, models caught up). */
+    public String evaluatorState() {
+        return evaluator.state() + (evaluator.ready() ? " ready" : " not ready");
+    }
+
     public UpdaterStats updaterStats() {
         Throwable t = updaterFailure.get();
         if (t != null) {

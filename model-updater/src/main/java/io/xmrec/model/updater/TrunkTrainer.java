@@ -4,6 +4,7 @@ import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.recipe.Recipe;
+import io.xmrec.model.recipe.Validation;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.model.recipe.Trained;
 import io.xmrec.model.recipe.TrainingSettings;
@@ -67,7 +68,8 @@ final class TrunkTrainer {
         for (String stage : chain) {
             Recipe r = Recipes.get(stage);
             if (r.scope() == Recipe.Scope.SHARED) {
-                shared.put(stage, r.train(new Recipe.Context(all, ts, shared, s -> null, stageLog)));
+                shared.put(stage, r.train(new Recipe.Context(all, ts, shared, s -> null, validation(r, all, ts),
+                        stageLog)));
             }
         }
         for (String market : markets) {
@@ -76,8 +78,8 @@ final class TrunkTrainer {
             for (String stage : chain) {
                 Recipe r = Recipes.get(stage);
                 if (r.scope() == Recipe.Scope.PER_MARKET) {
-                    last = r.train(new Recipe.Context(dataFor(all, sorted, market, r.crossMarket()), ts, inputs,
-                            s -> null, stageLog));
+                    CrossMarketDataset ds = dataFor(all, sorted, market, r.crossMarket());
+                    last = r.train(new Recipe.Context(ds, ts, inputs, s -> null, validation(r, ds, ts), stageLog));
                     inputs.put(stage, last);
                 }
             }
@@ -95,6 +97,11 @@ final class TrunkTrainer {
         double secs = (System.nanoTime() - t0) / 1e9;
         log.accept(String.format("updater: trunk v%d trained in %.1fs", version, secs));
         return new Trunk(version, offsets, models, references, users, secs, bootstrap);
+    }
+
+    /** Early stopping's validation, as offline ({@link Validation}); none when the recipe does not stop early. */
+    private java.util.function.ToDoubleFunction<NcfModel> validation(Recipe r, CrossMarketDataset ds, TrainingSettings ts) {
+        return ts.ncf().patience() <= 0 ? null : Validation.of(r, ds, ts.ncf().seed(), settings.evalNegatives());
     }
 
     /** A market's data set: target first; on every market's vocabularies when the stage is cross-market. */

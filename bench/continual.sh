@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The continual system against the batch model (issue 16): replays the markets through the embedded
+# system (broker, holdout job, updater, evaluator) at 10 days/s and at --speed max, each until the
+# input is caught up and a trunk trained after the replay is served; then scores the served models on
+# the offline split (same users, same evaluation negatives) and sets them beside the offline batch
+# models of the same recipe on the same data: FOREC on the seven-market trunk and single-market NMF,
+# with the paired test of live against each. Also freshness (promotion and publish to the first
+# served model that trained on an interaction), bytes published per interaction, trunks, CPU per
+# part, peak memory, and the time until every interaction is served. Writes bench/results/continual.md.
+#
+#   bench/continual.sh [--data DIR] [--markets "ca de ..."] [--speeds "10 max"] [--summarise-only]
+#
+# Runs alone: the replay is paced in wall time and the freshness figures are wall-clock latencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+speeds="10 max"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+parse_common "$@"
+set -- "${rest[@]+"${rest[@]}"}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --speeds) speeds="$2"; shift 2 ;;
+    *) echo "continual.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
+work="$root/bench/runs/continual"
+mkdir -p "$work" "$root/bench/results"
+mlist=$(echo "$markets" | tr ' ' ',')
+./xmrec --version >/dev/null
+start=$(date +%s)
+if [ "$summarise_only" = 0 ]; then
+  for s in $speeds; do
+    echo "continual: replay at speed $s ($(( ($(date +%s) - start) / 60 )) min so far)" >&2
+    rm -rf "$work/live-$s"
+    XMREC_NO_BUILD=1 ./xmrec continual "${data_flag[@]}" --markets "$mlist" --speed "$s" --ranks-dir "$work/live-$s" \
+        > "$work/continual-$s.json" 2> "$work/continual-$s.log"
+  done
+  # the offline batch models of the same recipe on the same files: one seven-market trunk, shared
+  rm -rf "$work/offline"
+  mkdir -p "$work/offline"
+  for m in $markets; do
+    echo "continual: offline $m ($(( ($(date +%s) - start) / 60 )) min so far)" >&2
+    src=$(echo ca de fr in jp mx uk | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
+    XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method pop,nmf,forec \
+        --no-full --trunk-cache "$work/trunk" --out "$work/offline/$m.json" > /dev/null 2> "$work/offline/$m.log"
+  done
+fi
+for s in $speeds; do
+  for m in $markets; do
+    [ -f "$work/live-$s/$m.json" ] || continue
+    for b in forec nmf pop; do
+      XMREC_NO_BUILD=1 ./xmrec compare "$work/offline/$m.json" "$work/live-$s/$m.json" --method-a "$b" \
+          --method-b live --json > "$work/live-$s/$m.vs-$b.json"
+    done
+  done
+done
+commit=$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)
+python3 "$root/bench/summarise_continual.py" "$work" "$speeds" "$markets" "$commit" \
+    "bench/continual.sh --markets \"$markets\" --speeds \"$speeds\"" > "$root/bench/results/continual.md"
+echo "wrote bench/results/continual.md" >&2

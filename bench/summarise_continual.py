@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Writes bench/results/continual.md from bench/runs/continual (see bench/continual.sh).
+Arguments: run dir, speeds, markets, commit, command."""
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+work, speeds, markets, commit, command = Path(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split(), sys.argv[4], sys.argv[5]
+
+
+def load(p):
+    try:
+        return json.loads(Path(p).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def offline(m, method):
+    r = load(work / "offline" / f"{m}.json")
+    if not r:
+        return None
+    for x in r["results"]:
+        if x["method"] == method and x["split"] == "test":
+            return x["ndcg@10"]
+    return None
+
+
+def sec(ms):
+    return "–" if ms is None or ms < 0 else f"{ms / 1000:.1f}"
+
+
+cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
+print("# Continual models against the batch model (embedded default)\n")
+print(f"- command: `{command}`")
+print(f"- commit: `{commit}`")
+print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+print(f"- machine: {cpu}, {os.cpu_count()} cores; nothing else ran")
+print("- protocol: honest (training negatives exclude only the user's training items); the served model of each "
+      "market at the end is scored on the offline split of the same files (users with at least 7 interactions), "
+      "each held-out item against the same 99 evaluation negatives (seed 42) as `xmrec offline`; the paired tests "
+      "are `xmrec compare` on those per-user ranks")
+print("- offline batch: `xmrec offline --target M --source <the other six> --method pop,nmf,forec` with one "
+      "seven-market trunk (`--trunk-cache`), the recipe and settings the updater uses\n")
+
+for s in speeds:
+    r = load(work / f"continual-{s}.json")
+    if not r:
+        print(f"## Speed {s}: no run\n")
+        continue
+    label = "as fast as possible" if s == "max" else f"{s} days of event time per second"
+    print(f"## Replay {label}\n")
+    rate = r["events"] / r["replay_seconds"] if r["replay_seconds"] > 0 else 0
+    print(f"- replay: {r['events']:,} events in {r['replay_seconds']:.1f} s ({rate:,.0f} events/s); "
+          f"settled {'yes' if r['settled'] else 'NO (settle time ran out)'} {r['settle_seconds']:.0f} s after it; "
+          f"{r['wall_seconds']:.0f} s in all")
+    cov = r.get("all_covered_after_s", -1)
+    print(f"- every training interaction of every market in a served model: "
+          f"{'%.0f s after the start' % cov if cov and cov > 0 else 'not reached'}")
+    print(f"- trunks trained: {r['trunks']}, {r['trunk_seconds']:.1f} s of trunk training in all")
+    for line in r.get("trunk_log", []):
+        if " trained in " in line and "[" not in line:
+            print(f"  - {line}")
+    cpus = r.get("cpu_seconds", {})
+    print("- CPU seconds per part (one JVM; threads grouped by name): "
+          + ", ".join(f"{k} {v:.0f}" for k, v in cpus.items()))
+    print(f"- peak heap {r['peak_heap_mb']:.0f} MB, peak RSS {r['peak_rss_mb']:.0f} MB (the whole JVM: broker, "
+          "Flink, updater, evaluator)\n")
+    print("| market | live test nDCG@10 | offline FOREC | live / FOREC | p (t, Wilcoxon) | offline NMF | live / NMF | "
+          "p (t, Wilcoxon) | popularity | served version (trunk) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
+    for m in markets:
+        q = r.get("served", {}).get(m)
+        if not q:
+            print(f"| {m} | – | | | | | | | | |")
+            continue
+        cells = [m, f"{q['test_ndcg10']:.4f}"]
+        for b in ("forec", "nmf"):
+            off = offline(m, b)
+            c = load(work / f"live-{s}" / f"{m}.vs-{b}.json")
+            if off is None:
+                cells += ["–", "–", "–"]
+                continue
+            ratio = q["test_ndcg10"] / off if off else float("nan")
+            if b == "forec":
+                ratios.append(ratio)
+            p = f"{c['t_test_p']:.3g}, {c['wilcoxon_p']:.3g}" if c else "–"
+            cells += [f"{off:.4f}", f"{ratio:.3f}", p]
+        pop = offline(m, "pop")
+        cells += ["–" if pop is None else f"{pop:.4f}", f"v{q['model_version']} (t{q['trunk_version']})"]
+        print("| " + " | ".join(cells) + " |")
+    if ratios:
+        print(f"\nLive / offline FOREC: min {min(ratios):.3f}, mean {sum(ratios) / len(ratios):.3f}.")
+    print("\nFreshness, wall-clock seconds to the first served model (snapshot or delta) whose recorded `xmrec.train` "
+          "offset covers the interaction: from its promotion to training (the holdout job's commit included) and from "
+          "the review's publication (which includes waiting for the user's next two reviews: leave-one-out keeps the "
+          "newest two out of training). Steady state: interactions promoted after the market's first model.\n")
+    print("| market | interactions | p50 / p99 from promotion | steady p50 / p99 from promotion | steady p50 / p99 from "
+          "publish | snapshots | deltas | bytes per interaction | if every version were a snapshot |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for m in markets:
+        v = r["markets"].get(m)
+        if not v:
+            continue
+        print(f"| {m} | {v['train_interactions']:,} | {sec(v['p50_from_promotion_ms'])} / {sec(v['p99_from_promotion_ms'])} | "
+              f"{sec(v['p50_steady_promotion_ms'])} / {sec(v['p99_steady_promotion_ms'])} | "
+              f"{sec(v['p50_steady_publish_ms'])} / {sec(v['p99_steady_publish_ms'])} | {v['snapshots']} | {v['deltas']} | "
+              f"{v['bytes_per_interaction']:,.0f} | {v['whole_record_bytes_per_interaction']:,.0f} |")
+    print()

@@ -1,0 +1,51 @@
+package io.xmrec.model.recipe;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.dataset.IndexedMarket;
+import io.xmrec.core.holdout.Split;
+import io.xmrec.core.metrics.MarketEvaluation;
+import io.xmrec.core.metrics.OfflineEvaluator;
+import io.xmrec.core.sampling.EvaluationNegatives;
+import io.xmrec.model.NcfModel;
+
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * What early stopping watches, the same offline and in the updater: validation nDCG@10 against the
+ * protocol's evaluation negatives. A stage that serves one market (NMF, FOREC's fine-tuning) is
+ * validated on that market; a stage shared by several markets (the {@code ++} stages of a trunk) on
+ * the users of all its markets pooled, so a trunk does not depend on which market is the target and
+ * one trunk serves every market (the trunk cache, the continual updater).
+ */
+public final class Validation {
+
+    private Validation() {
+    }
+
+    /** The validation of a recipe's stage on its data set. */
+    public static ToDoubleFunction<NcfModel> of(Recipe recipe, CrossMarketDataset ds, long seed, int negatives) {
+        return recipe.scope() == Recipe.Scope.SHARED ? pooled(ds, ds.markets(), seed, negatives)
+                : pooled(ds, List.of(ds.target()), seed, negatives);
+    }
+
+    /** Mean validation nDCG@10 over the users of the given markets of {@code ds}. */
+    public static ToDoubleFunction<NcfModel> pooled(CrossMarketDataset ds, List<IndexedMarket> markets, long seed,
+                                                    int negatives) {
+        EvaluationNegatives negs = EvaluationNegatives.empty();
+        for (IndexedMarket m : markets) {
+            negs.sample(m, ds.items(), negatives, seed);
+        }
+        return model -> {
+            double sum = 0;
+            int users = 0;
+            for (IndexedMarket m : markets) {
+                MarketEvaluation e = OfflineEvaluator.evaluate(model, m, ds.items(), negs, false);
+                var s = e.summary(Split.VALIDATION, false, 10);
+                sum += s.ndcg() * s.users();
+                users += s.users();
+            }
+            return users == 0 ? Double.NaN : sum / users;
+        };
+    }
+}
