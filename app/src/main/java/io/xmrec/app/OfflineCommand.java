@@ -76,16 +76,16 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--l2", defaultValue = "1e-5", description = "L2 regularisation (default: ${DEFAULT-VALUE}).")
     double l2;
 
-    @Option(names = "--negatives", defaultValue = "4", description = "Training negatives per positive, re-sampled every epoch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--negatives", defaultValue = "8", description = "Training negatives per positive, re-sampled every epoch (default: ${DEFAULT-VALUE}).")
     int negatives;
 
-    @Option(names = "--gmf-dim", defaultValue = "32", description = "GMF embedding size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--gmf-dim", defaultValue = "16", description = "GMF embedding size (default: ${DEFAULT-VALUE}).")
     int gmfDim;
 
-    @Option(names = "--mlp-dim", defaultValue = "32", description = "MLP embedding size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mlp-dim", defaultValue = "16", description = "MLP embedding size (default: ${DEFAULT-VALUE}).")
     int mlpDim;
 
-    @Option(names = "--layers", defaultValue = "64,128,64,32", split = ",",
+    @Option(names = "--layers", defaultValue = "32,64,32,16", split = ",",
             description = "MLP layer widths, the first = 2 x mlp-dim (default: ${DEFAULT-VALUE}).")
     List<Integer> layers;
 

@@ -127,4 +127,14 @@ class ConfigDefaultsTest {
             assertEquals("", errBytes.toString(), entry.getKey() + " --help printed a warning");
         }
     }
+
+    @Test
+    void theOfflineCommandsDefaultsAreTheRecipesDefaults() {
+        OfflineCommand o = command(parse(new ConfigDefaults(Map.of(), null), "offline", "--target", "in"), OfflineCommand.class);
+        io.xmrec.model.NcfOptions d = io.xmrec.model.NcfOptions.defaults();
+        assertEquals(List.of(d.gmfDim(), d.mlpDim(), d.mlpLayers(), d.l2(), d.negatives(), d.epochs(), d.batchSize(),
+                        d.itemBias(), d.patience()),
+                List.of(o.gmfDim, o.mlpDim, o.layers, o.l2, o.negatives, o.epochs, o.batchSize, o.itemBias, o.earlyStopping),
+                "xmrec offline and the updater train with the same defaults");
+    }
 }

@@ -80,23 +80,28 @@ public final class Adam {
         }
         g.clear();
         if ((t & 255) == 0) {
-            flushTiny();
+            flushTiny(net);
         }
     }
 
     /**
      * Moments of rows no batch touches decay geometrically towards subnormal floats, on which
-     * every arithmetic operation is ~100x slower; zeroing them now and then keeps the (vectorised)
-     * update loop free of both the subnormals and a per-element branch.
+     * every arithmetic operation is ~100x slower, and with L2 so do those rows' weights (Adam scales
+     * the tiny decay gradient up to a full step); zeroing such values now and then keeps the
+     * (vectorised) update loop free of both the subnormals and a per-element branch.
      */
-    private void flushTiny() {
+    private void flushTiny(Net net) {
         for (int k = 0; k < m.length; k++) {
             if (m[k] == null) {
                 continue;
             }
             float[] mk = m[k];
             float[] vk = v[k];
+            float[] w = net.values(k);
             for (int i = 0; i < mk.length; i++) {
+                if (Math.abs(w[i]) < TINY) {
+                    w[i] = 0f;
+                }
                 if (Math.abs(mk[i]) < TINY) {
                     mk[i] = 0f;
                 }
