@@ -125,8 +125,8 @@ final class OfflineCommand implements Callable<Integer> {
             description = "Learn a bias per item, added to the output's logit (default: on; --no-item-bias as in the paper).")
     boolean itemBias;
 
-    @Option(names = "--head", defaultValue = "32", split = ",",
-            description = "FOREC: hidden widths of the market head between the fused layer and the output (default: ${DEFAULT-VALUE}, i.e. 16-32-16).")
+    @Option(names = "--head", defaultValue = "64", split = ",",
+            description = "FOREC: hidden widths of the market head between the fused layer and the output (default: ${DEFAULT-VALUE}; the paper's 16-32-16 head is 32).")
     List<Integer> head;
 
     @Option(names = "--forec-lr", defaultValue = "0.01", description = "FOREC: fine-tuning learning rate (default: ${DEFAULT-VALUE}).")
@@ -137,6 +137,11 @@ final class OfflineCommand implements Callable<Integer> {
 
     @Option(names = "--forec-batch", defaultValue = "1024", description = "FOREC: fine-tuning batch size (default: ${DEFAULT-VALUE}).")
     int forecBatch;
+
+    @Option(names = "--forec-train-users", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "FOREC: fine-tune the target's user embeddings with the head (users belong to one market; the "
+                    + "paper freezes them with the trunk; default: ${DEFAULT-VALUE}).")
+    boolean forecTrainUsers;
 
     @Option(names = "--forec-epochs", defaultValue = "25", description = "FOREC: fine-tuning epochs on the target (default: ${DEFAULT-VALUE}).")
     int forecEpochs;
@@ -240,7 +245,7 @@ final class OfflineCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--eval-negatives must be at least 1, got " + evalNegatives);
         }
         MamlOptions maml = new MamlOptions(shots, fastLr, metaLr, l2, mamlEpochs, mamlMaxSteps, firstOrder, fdEps);
-        ForecFork.Options forec = new ForecFork.Options(head, forecLr, forecL2, forecBatch, forecEpochs);
+        ForecFork.Options forec = new ForecFork.Options(head, forecLr, forecL2, forecBatch, forecEpochs, forecTrainUsers);
         OfflineConfig config = new OfflineConfig(target, sources, methodList, options, maml, forec, minInteractions,
                 evalNegatives, !noFull, negativesFile, saveModels, trunkCache, !noEpochValidation);
 

@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 @Command(name = "topics", mixinStandardHelpOptions = true,
         description = "Creates xmrec's topics on a Kafka cluster where missing: a review topic per market, xmrec.train, "
                 + "the compacted xmrec.holdouts and xmrec.models (max.message.bytes 64 MiB), xmrec.metrics, "
-                + "xmrec.deadletter and xmrec.updates. Replication is the broker's default.")
+                + "xmrec.model-deltas, xmrec.forks, xmrec.deadletter and xmrec.updates. Replication is the broker's default. "
+                + "With --registry it also registers every topic's value schema, so clients need only read the registry.")
 final class TopicsCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Mixin
@@ -36,6 +37,24 @@ final class TopicsCommand implements java.util.concurrent.Callable<Integer> {
         TopicSetup.create(kafka.bootstrap, kafka.clientProps(), list, partitions);
         spec.commandLine().getOut().println("topics ready on " + kafka.bootstrap + ": "
                 + String.join(", ", TopicSetup.topics(list).keySet()));
+        if (kafka.registry != null) {
+            // registered up front, so that a registry open only for reading serves every client from the start
+            io.xmrec.schemas.registry.RegistryClient r = new io.xmrec.schemas.registry.RegistryClient(kafka.registry);
+            java.util.Map<String, org.apache.avro.Schema> schemas = new java.util.LinkedHashMap<>();
+            for (String m : list) {
+                schemas.put(io.xmrec.schemas.Topics.reviews(m), io.xmrec.schemas.ReviewEvent.getClassSchema());
+            }
+            schemas.put(io.xmrec.schemas.Topics.TRAIN, io.xmrec.schemas.TrainingInteraction.getClassSchema());
+            schemas.put(io.xmrec.schemas.Topics.HOLDOUTS, io.xmrec.schemas.HoldoutState.getClassSchema());
+            schemas.put(io.xmrec.schemas.Topics.MODELS, io.xmrec.schemas.ModelRecord.getClassSchema());
+            schemas.put(io.xmrec.schemas.Topics.FORKS, io.xmrec.schemas.ModelRecord.getClassSchema());
+            schemas.put(io.xmrec.schemas.Topics.MODEL_DELTAS, io.xmrec.schemas.ModelDelta.getClassSchema());
+            schemas.put(io.xmrec.schemas.Topics.METRICS, io.xmrec.schemas.EvaluationRecord.getClassSchema());
+            schemas.put(io.xmrec.schemas.Topics.UPDATES, io.xmrec.schemas.UpdateEvent.getClassSchema());
+            schemas.put(io.xmrec.schemas.Topics.DEADLETTER, io.xmrec.schemas.DeadLetter.getClassSchema());
+            schemas.forEach((topic, schema) -> r.register(topic + "-value", schema));
+            spec.commandLine().getOut().println("schemas registered at " + r.url() + ": " + schemas.size() + " subjects");
+        }
         return 0;
     }
 }

@@ -136,5 +136,8 @@ class ConfigDefaultsTest {
                         d.itemBias(), d.patience()),
                 List.of(o.gmfDim, o.mlpDim, o.layers, o.l2, o.negatives, o.epochs, o.batchSize, o.itemBias, o.earlyStopping),
                 "xmrec offline and the updater train with the same defaults");
+        io.xmrec.model.ForecFork.Options f = io.xmrec.model.ForecFork.Options.defaults();
+        assertEquals(List.of(f.headWidths(), f.learningRate(), f.l2(), f.batchSize(), f.epochs()),
+                List.of(o.head, o.forecLr, o.forecL2, o.forecBatch, o.forecEpochs), "the same FOREC defaults");
     }
 }

@@ -117,6 +117,42 @@ class DeploymentFilesTest {
         return out;
     }
 
+    /** A Compose value as Compose would pass it: {@code ${NAME...}} filled in (with "test-NAME"), {@code $$} as {@code $}. */
+    static String interpolate(String v) {
+        return v.replaceAll("(?<!\\$)\\$\\{([A-Z_]+)(:[?-][^}]*)?}", "test-$1").replace("$$", "$");
+    }
+
+    static Map<String, String> interpolated(Map<String, String> env) {
+        Map<String, String> out = new LinkedHashMap<>();
+        env.forEach((k, v) -> out.put(k, interpolate(v)));
+        return out;
+    }
+
+    /** A registry URL without the credentials in it. */
+    static String withoutCredentials(String url) {
+        return url.replaceFirst("//[^@/]+@", "//");
+    }
+
+    /** The ACL entries (user, resource kind, name or prefix*, operation) io.xmrec.schemas.Access grants. */
+    static Set<String> accessEntries() {
+        Set<String> out = new TreeSet<>();
+        for (io.xmrec.schemas.Access.Grant g : io.xmrec.schemas.Access.grants().values()) {
+            g.writes().forEach(t -> out.addAll(List.of(g.user() + " topic " + t + " Write", g.user() + " topic " + t + " Describe")));
+            g.reads().forEach(t -> out.addAll(List.of(g.user() + " topic " + t + " Read", g.user() + " topic " + t + " Describe")));
+            g.creates().forEach(t -> out.addAll(List.of(g.user() + " topic " + t + " Create", g.user() + " topic " + t + " Describe")));
+            g.groups().forEach(x -> out.add(g.user() + " group " + x + "* Read"));
+            g.transactionalIds().forEach(x -> out.addAll(List.of(g.user() + " transactionalId " + x + "* Write",
+                    g.user() + " transactionalId " + x + "* Describe")));
+        }
+        return out;
+    }
+
+    /** The Kafka user a service's KAFKA_SASL_JAAS_CONFIG logs in as, or null. */
+    static String jaasUser(String jaas) {
+        Matcher m = Pattern.compile("username=\"([^\"]+)\"").matcher(jaas == null ? "" : jaas);
+        return m.find() ? m.group(1) : null;
+    }
+
     /** Container ports a service publishes ("host:container"). */
     static Set<Integer> containerPorts(JsonNode service) {
         Set<Integer> out = new TreeSet<>();
@@ -164,28 +200,70 @@ class DeploymentFilesTest {
             }
             List<String> command = list(svc.get("command"));
             Map<String, String> env = new LinkedHashMap<>(imageEnv);
-            env.putAll(map(svc.get("environment")));
+            env.putAll(interpolated(map(svc.get("environment"))));
             for (String k : map(svc.get("environment")).keySet()) {
-                assertNotNull(option(command.get(0), k), e.getKey() + ": " + k + " is not an option of xmrec "
-                        + command.get(0));
+                if (k.startsWith("XMREC_")) {
+                    assertNotNull(option(command.get(0), k), e.getKey() + ": " + k + " is not an option of xmrec "
+                            + command.get(0));
+                }
             }
             roles.put(e.getKey(), parse(command, env));
         }
         // addresses: every xmrec role talks to the broker's internal listener and the registry's listener
         Map<String, String> kafka = map(services.get("kafka").get("environment"));
-        assertTrue(kafka.get("KAFKA_ADVERTISED_LISTENERS").contains("PLAINTEXT://kafka:9092"));
+        assertTrue(kafka.get("KAFKA_ADVERTISED_LISTENERS").contains("SASL://kafka:9092"));
         assertTrue(Long.parseLong(kafka.get("KAFKA_MESSAGE_MAX_BYTES")) >= TopicSetup.MODEL_MAX_MESSAGE_BYTES,
                 "the broker takes model records");
-        String registry = "http://schema-registry:" + URI.create(map(services.get("schema-registry").get("environment"))
-                .get("SCHEMA_REGISTRY_LISTENERS")).getPort();
+        RegistryCommand registryRole = (RegistryCommand) roles.get("schema-registry");
+        String registry = "http://schema-registry:" + registryRole.port;
+        assertTrue(registryRole.writeCredentials != null && registryRole.writeCredentials.startsWith("writer:"),
+                "the registry refuses writes without credentials");
         UpdaterCommand updater = (UpdaterCommand) roles.get("updater");
         EvaluatorCommand evaluator = (EvaluatorCommand) roles.get("evaluator");
         IngestCommand ingest = (IngestCommand) roles.get("ingest");
-        for (KafkaOptions k : List.of(updater.kafka, evaluator.kafka, ingest.kafka)) {
+        TopicsCommand topicsRole = (TopicsCommand) roles.get("topics");
+        for (KafkaOptions k : List.of(updater.kafka, evaluator.kafka, ingest.kafka, topicsRole.kafka)) {
             assertEquals("kafka:9092", k.bootstrap);
-            assertEquals(registry, k.registry);
+            assertEquals(registry, withoutCredentials(k.registry));
+            assertTrue(k.registry.startsWith("http://writer:"), "writes schemas with the writer's credentials");
+            assertEquals("/etc/xmrec/kafka/client.properties", k.kafkaConfig.toString());
         }
-        assertEquals("kafka:9092", ((TopicsCommand) roles.get("topics")).kafka.bootstrap);
+        assertEquals("kafka:9092", topicsRole.kafka.bootstrap);
+
+        // security: only SASL listeners are reachable from other containers; ACLs deny what they do not allow;
+        // every role logs in as its own user, whose ACLs are Access's; published ports only on loopback
+        Map<String, String> protocols = new LinkedHashMap<>();
+        for (String m : kafka.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP").split(",")) {
+            protocols.put(m.split(":")[0], m.split(":")[1]);
+        }
+        for (String l : kafka.get("KAFKA_LISTENERS").split(",")) {
+            String name = l.substring(0, l.indexOf(':'));
+            assertTrue(protocols.get(name).startsWith("SASL_") || l.contains("//127.0.0.1:"),
+                    "listener " + l + " is anonymous and reachable from other containers");
+        }
+        assertEquals("org.apache.kafka.metadata.authorizer.StandardAuthorizer", kafka.get("KAFKA_AUTHORIZER_CLASS_NAME"));
+        assertEquals("false", kafka.get("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"));
+        Map<String, String> serviceRole = Map.of("topics", "topics", "schema-registry", "registry", "updater", "updater",
+                "updater-2", "updater", "evaluator", "evaluator", "ingest", "ingest", "jobmanager", "holdouts",
+                "taskmanager", "holdouts");
+        serviceRole.forEach((svc, role) -> assertEquals(io.xmrec.schemas.Access.grants().get(role).user(),
+                jaasUser(map(services.get(svc).get("environment")).get("KAFKA_SASL_JAAS_CONFIG")), svc + " logs in as its role"));
+        Set<String> scripted = new TreeSet<>();
+        Matcher acl = Pattern.compile("--allow-principal User:(\\S+) ((?:--operation \\S+ )+)--(topic|group|transactional-id) "
+                + "(\\S+)( --resource-pattern-type prefixed)?").matcher(Files.readString(repo().resolve("docker/kafka/acls.sh")));
+        while (acl.find()) {
+            String kind = acl.group(3).equals("transactional-id") ? "transactionalId" : acl.group(3);
+            String name = acl.group(4) + (acl.group(5) != null ? "*" : "");
+            for (String op : acl.group(2).replace("--operation ", "").trim().split(" ")) {
+                scripted.add(acl.group(1) + " " + kind + " " + name + " " + op);
+            }
+        }
+        assertEquals(accessEntries(), scripted, "docker/kafka/acls.sh vs io.xmrec.schemas.Access");
+        for (Iterator<Map.Entry<String, JsonNode>> it = services.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            e.getValue().path("ports").forEach(p -> assertTrue(p.asText().startsWith("127.0.0.1:"),
+                    e.getKey() + " publishes " + p.asText() + " beyond this host"));
+        }
         assertEquals("0.0.0.0", evaluator.host, "the dashboard listens beyond the container's loopback");
         assertEquals("0.0.0.0", updater.httpHost);
         assertTrue(containerPorts(services.get("evaluator")).contains(evaluator.port));
@@ -194,10 +272,13 @@ class DeploymentFilesTest {
         // the holdout job's arguments are the job's own
         List<String> jm = list(services.get("jobmanager").get("command"));
         assertEquals(HoldoutJobMain.class.getName(), jm.get(jm.indexOf("--job-classname") + 1));
-        List<String> jobArgs = jm.subList(jm.indexOf("--job-classname") + 2, jm.size());
-        HoldoutJob.Settings job = HoldoutJobMain.parse(jobArgs.toArray(new String[0]));
+        List<String> jobArgs = jm.subList(jm.indexOf("--job-classname") + 2, jm.size()).stream()
+                .map(DeploymentFilesTest::interpolate).toList();
+        HoldoutJob.Settings job = HoldoutJobMain.parse(jobArgs.toArray(new String[0]),
+                interpolated(map(services.get("jobmanager").get("environment"))));
         assertEquals("kafka:9092", job.bootstrap());
-        assertEquals(registry, job.registryUrl());
+        assertEquals(registry, withoutCredentials(job.registryUrl()));
+        assertEquals("SASL_PLAINTEXT", job.clientProps().get("security.protocol"));
 
         // Prometheus scrapes the roles where they serve /metrics
         JsonNode prom = yaml(repo().resolve("docker/prometheus.yml"));
@@ -289,7 +370,27 @@ class DeploymentFilesTest {
         assertEquals(bootstrap, config.get("XMREC_BOOTSTRAP"));
         JsonNode registrySvc = named(all, "Service", "schema-registry");
         String registry = "http://schema-registry:" + registrySvc.get("spec").get("ports").get(0).get("port").asInt();
-        assertEquals(registry, config.get("XMREC_REGISTRY"));
+
+        // security: SCRAM on the listener, ACLs deny what they do not allow, the users' ACLs are Access's
+        assertEquals("scram-sha-512", kafka.get("spec").get("kafka").get("listeners").get(0).get("authentication")
+                .get("type").asText());
+        assertEquals("simple", kafka.get("spec").get("kafka").get("authorization").get("type").asText());
+        Set<String> declared = new TreeSet<>();
+        for (JsonNode u : ofKind(all, "KafkaUser")) {
+            assertEquals("scram-sha-512", u.get("spec").get("authentication").get("type").asText());
+            for (JsonNode a : u.get("spec").get("authorization").get("acls")) {
+                JsonNode r = a.get("resource");
+                String name = r.get("name").asText() + ("prefix".equals(r.get("patternType").asText()) ? "*" : "");
+                a.get("operations").forEach(op -> declared.add(u.get("metadata").get("name").asText() + " "
+                        + r.get("type").asText() + " " + name + " " + op.asText()));
+            }
+        }
+        assertEquals(accessEntries(), declared, "infra/base/users.yaml vs io.xmrec.schemas.Access");
+        JsonNode deny = named(all, "NetworkPolicy", "default-deny-ingress");
+        assertTrue(deny.get("spec").get("podSelector").isEmpty() && list(deny.get("spec").get("policyTypes"))
+                .contains("Ingress"), "nothing reaches a pod unless a policy lets it");
+        Map<String, String> deploymentRole = Map.of("updater", "updater", "evaluator", "evaluator",
+                "schema-registry", "registry");
 
         // the roles: keys are options of their command, command lines parse, ports line up with Services and probes
         Map<String, String> imageEnv = dockerfileEnv();
@@ -303,7 +404,21 @@ class DeploymentFilesTest {
             Map<String, String> env = new LinkedHashMap<>(imageEnv);
             c.path("envFrom").forEach(ef -> env.putAll(map(named(all, "ConfigMap",
                     ef.get("configMapRef").get("name").asText()).get("data"))));
-            c.path("env").forEach(e -> env.put(e.get("name").asText(), e.get("value").asText()));
+            c.path("env").forEach(e -> env.put(e.get("name").asText(),
+                    e.path("value").asText().replaceAll("\\$\\(([A-Z_]+)\\)", "test-$1")));
+            String name = d.get("metadata").get("name").asText();
+            String secret = null;
+            for (JsonNode e : c.path("env")) {
+                if (e.get("name").asText().equals("KAFKA_SASL_JAAS_CONFIG")) {
+                    secret = e.get("valueFrom").get("secretKeyRef").get("name").asText();
+                }
+            }
+            assertEquals(io.xmrec.schemas.Access.grants().get(deploymentRole.get(name)).user(), secret,
+                    name + " logs in to Kafka as its role");
+            JsonNode podSec = d.get("spec").get("template").get("spec").get("securityContext");
+            assertTrue(podSec.get("runAsNonRoot").asBoolean(), name + " runs as non-root");
+            assertFalse(c.get("securityContext").get("allowPrivilegeEscalation").asBoolean(), name);
+            assertTrue(c.get("resources").get("limits").has("memory"), name + " has a memory limit");
             for (String k : env.keySet()) {
                 if (k.startsWith("XMREC_") && !imageEnv.containsKey(k)) {
                     assertNotNull(option(args.get(0), k), d.get("metadata").get("name") + ": " + k
@@ -312,7 +427,8 @@ class DeploymentFilesTest {
             }
             Object role = parse(args, env);
             roles.put(d.get("metadata").get("name").asText(), role);
-            int port = role instanceof EvaluatorCommand e ? e.port : ((UpdaterCommand) role).httpPort;
+            int port = role instanceof EvaluatorCommand e ? e.port : role instanceof RegistryCommand r ? r.port
+                    : ((UpdaterCommand) role).httpPort;
             Map<String, Integer> named = new LinkedHashMap<>();
             c.get("ports").forEach(p -> named.put(p.get("name").asText(), p.get("containerPort").asInt()));
             assertTrue(named.containsValue(port), d.get("metadata").get("name") + " listens on " + port + ", ports " + named);
@@ -324,23 +440,39 @@ class DeploymentFilesTest {
         assertTrue(roles.get("updater") instanceof UpdaterCommand && roles.get("evaluator") instanceof EvaluatorCommand);
         assertTrue(named(all, "Deployment", "updater").get("spec").get("replicas").asInt() > 1,
                 "updaters share the markets: more than one replica");
+        assertTrue(((RegistryCommand) roles.get("schema-registry")).writeCredentials.startsWith("writer:"),
+                "the registry refuses writes without credentials");
         for (Object r : roles.values()) {
+            if (r instanceof RegistryCommand) {
+                continue;
+            }
             KafkaOptions k = r instanceof EvaluatorCommand e ? e.kafka : ((UpdaterCommand) r).kafka;
             assertEquals(bootstrap, k.bootstrap);
-            assertEquals(registry, k.registry);
+            assertEquals(registry, withoutCredentials(k.registry));
+            assertEquals(config.get("XMREC_KAFKA_CONFIG"), k.kafkaConfig.toString());
         }
 
         // the holdout job on the Flink operator
         JsonNode flink = named(all, "FlinkDeployment", "xmrec-holdouts");
         assertEquals(HoldoutJobMain.class.getName(), flink.get("spec").get("job").get("entryClass").asText());
-        HoldoutJob.Settings job = HoldoutJobMain.parse(list(flink.get("spec").get("job").get("args")).toArray(new String[0]));
+        HoldoutJob.Settings job = HoldoutJobMain.parse(list(flink.get("spec").get("job").get("args")).toArray(new String[0]),
+                Map.of("REGISTRY_WRITE_PASSWORD", "test", "KAFKA_SASL_JAAS_CONFIG", "test"));
         assertEquals(bootstrap, job.bootstrap());
-        assertEquals(registry, job.registryUrl());
+        assertEquals(registry, withoutCredentials(job.registryUrl()));
+        assertEquals("SASL_PLAINTEXT", job.clientProps().get("security.protocol"));
+        // durable state: checkpoints on a persistent volume, Kubernetes HA, upgrades from the last checkpoint
+        assertEquals("last-state", flink.get("spec").get("job").get("upgradeMode").asText());
+        assertEquals("kubernetes", flink.get("spec").get("flinkConfiguration").get("high-availability.type").asText());
+        JsonNode pod = flink.get("spec").get("podTemplate").get("spec");
+        assertTrue(pod.get("volumes").get(0).has("persistentVolumeClaim"), "checkpoints on a persistent volume");
+        assertTrue(pod.get("securityContext").get("runAsNonRoot").asBoolean());
+        assertEquals("xmrec-holdouts", pod.get("containers").get(0).get("env").get(0).get("valueFrom").get("secretKeyRef")
+                .get("name").asText());
 
         // monitoring selects the pods and ports that serve /metrics
         JsonNode pm = named(all, "PodMonitor", "xmrec");
         List<String> apps = list(pm.get("spec").get("selector").get("matchExpressions").get(0).get("values"));
-        assertEquals(new TreeSet<>(roles.keySet()), new TreeSet<>(apps));
+        assertEquals(new TreeSet<>(List.of("updater", "evaluator")), new TreeSet<>(apps));
 
         // the overlay's resources and patch targets exist
         Path overlay = repo().resolve("infra/overlays/production");

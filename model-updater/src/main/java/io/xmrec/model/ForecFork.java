@@ -31,8 +31,15 @@ public final class ForecFork {
      * Settings of the fork and its fine-tuning.
      *
      * @param headWidths hidden widths of the market head (the paper's 16-32-16 head is [32]: 16 in, 32, 16 out)
+     * @param trainUsers whether fine-tuning also trains the user embeddings (users belong to one market, so
+     *                   their rows are the market's own; the paper freezes them with the trunk)
      */
-    public record Options(List<Integer> headWidths, double learningRate, double l2, int batchSize, int epochs) {
+    public record Options(List<Integer> headWidths, double learningRate, double l2, int batchSize, int epochs,
+                          boolean trainUsers) {
+        public Options(List<Integer> headWidths, double learningRate, double l2, int batchSize, int epochs) {
+            this(headWidths, learningRate, l2, batchSize, epochs, false);
+        }
+
         public Options {
             headWidths = List.copyOf(headWidths);
             if (!(learningRate > 0) || l2 < 0 || batchSize < 1 || epochs < 0 || headWidths.isEmpty()) {
@@ -41,15 +48,19 @@ public final class ForecFork {
         }
 
         public static Options defaults() {
-            return new Options(List.of(32), 0.01, 1e-3, 1024, 25);
+            return new Options(List.of(64), 0.01, 1e-3, 1024, 25);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(headWidths, learningRate, l2, b, epochs);
+            return new Options(headWidths, learningRate, l2, b, epochs, trainUsers);
         }
 
         public Options withEpochs(int e) {
-            return new Options(headWidths, learningRate, l2, batchSize, e);
+            return new Options(headWidths, learningRate, l2, batchSize, e, trainUsers);
+        }
+
+        public Options withTrainUsers(boolean t) {
+            return new Options(headWidths, learningRate, l2, batchSize, epochs, t);
         }
     }
 
@@ -110,7 +121,12 @@ public final class ForecFork {
             System.arraycopy(e.getValue(), 0, fresh.get(e.getKey()), 0, e.getValue().length);
         }
         // the head layers keep their fresh Xavier initialisation, everything else is the trunk's
+        LinkedHashSet<String> trainable = new LinkedHashSet<>(headTensors(shape));
+        if (o.trainUsers()) {
+            trainable.add(NetShape.GMF_USER);
+            trainable.add(NetShape.MLP_USER);
+        }
         return new NcfModel(NcfArchitecture.FOREC, fresh, trunk.users(), trunk.items(), trunk.options(), trunk.markets(),
-                new LinkedHashSet<>(headTensors(shape)), o.learningRate(), o.l2());
+                trainable, o.learningRate(), o.l2());
     }
 }

@@ -13,6 +13,8 @@ import java.util.Map;
  * {@code --dedup-days} (7), {@code --transactional-id-prefix} (xmrec-holdouts), {@code --topic-prefix} (none;
  * also taken from XMREC_TOPIC_PREFIX), {@code --bounded},
  * and any {@code --kafka.<client setting> value} passed to the Kafka clients (security settings).
+ * A value {@code ${env:NAME}} (anywhere in an argument) is replaced by the environment variable NAME,
+ * so a password can come from the pod's environment rather than the job's arguments.
  */
 public final class HoldoutJobMain {
 
@@ -30,11 +32,38 @@ public final class HoldoutJobMain {
         env.execute("xmrec holdouts");
     }
 
+    /** Replaces every {@code ${env:NAME}} in the arguments by that environment variable (an error when unset). */
+    static String[] expandEnv(String[] args, Map<String, String> env) {
+        String[] out = new String[args.length];
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
+        for (int i = 0; i < args.length; i++) {
+            java.util.regex.Matcher m = p.matcher(args[i]);
+            StringBuilder b = new StringBuilder();
+            while (m.find()) {
+                String v = env.get(m.group(1));
+                if (v == null) {
+                    throw new IllegalArgumentException("holdout job: argument " + (i + 1) + " names the environment variable "
+                            + m.group(1) + ", which is not set");
+                }
+                m.appendReplacement(b, java.util.regex.Matcher.quoteReplacement(v));
+            }
+            m.appendTail(b);
+            out[i] = b.toString();
+        }
+        return out;
+    }
+
     /** The job's settings from its arguments; a clear error for anything it does not know. */
     public static HoldoutJob.Settings parse(String[] args) {
+        return parse(args, System.getenv());
+    }
+
+    /** As {@link #parse(String[])}, with {@code ${env:NAME}} read from {@code env}. */
+    public static HoldoutJob.Settings parse(String[] args, Map<String, String> env) {
         Map<String, String> opts = new HashMap<>();
         Map<String, Object> client = new HashMap<>();
         boolean bounded = false;
+        args = expandEnv(args, env);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--bounded")) {

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Serving latency and throughput: replays the markets into the embedded system (./xmrec demo --speed
+# max), waits until every market is served from a trunk trained on all of it and the input is caught
+# up, then drives the evaluator's endpoints with wrk: top-10 and top-100 recommendations and scoring
+# of 100 candidates for random users of every market, at 8 and 32 connections. Writes
+# bench/results/serving.md with requests/s and latency percentiles. Run it alone.
+#
+#   bench/serving.sh [--data DIR] [--markets ca,de,fr,in,jp,mx,uk] [--seconds 20]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+data="${XMREC_DATA_DIR:-}"
+markets="ca,de,fr,in,jp,mx,uk"
+seconds=20
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) data="$2"; shift 2 ;;
+    --markets) markets="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    *) echo "serving.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$data" ] || { echo "serving.sh: needs --data DIR or XMREC_DATA_DIR" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "serving.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
+work="$root/bench/runs/serving"
+rm -rf "$work" && mkdir -p "$work" "$root/bench/results"
+for m in ${markets//,/ }; do
+  awk -v m="$m" 'NR > 1 {print m, $1}' "$data/${m}_5core.txt" | sort -u >> "$work/users.txt"
+  awk -v m="$m" 'NR > 1 {print m, $2}' "$data/${m}_5core.txt" | sort -u >> "$work/items.txt"
+done
+port=18480
+./xmrec --version >/dev/null
+XMREC_NO_BUILD=1 setsid ./xmrec demo --data "$data" --markets "$markets" --speed max --port "$port" \
+    > "$work/demo.out" 2> "$work/demo.err" &
+demo=$!
+trap 'kill -TERM -- -"$demo" 2>/dev/null || true' EXIT
+n=$(echo "$markets" | tr ',' '\n' | wc -l)
+start=$(date +%s)
+until grep -q "replay done" "$work/demo.out" 2>/dev/null; do sleep 5; done
+# served from a trunk trained after the replay: every market's model names a trunk newer than the one
+# being served when the replay ended, and nothing new for 20 s
+trunk_at_end=$(curl -s "localhost:$port/models" | python3 -c 'import json,sys; print(max([v.get("trunk_version",0) for v in json.load(sys.stdin).values()] or [0]))')
+quiet=0; last=""
+while true; do
+  models=$(curl -s "localhost:$port/models")
+  ready=$(echo "$models" | python3 -c "import json,sys; d=json.load(sys.stdin); print(int(len(d) >= $n and all(v.get('trunk_version',0) > $trunk_at_end for v in d.values())))")
+  if [ "$ready" = 1 ] && [ "$models" = "$last" ]; then quiet=$((quiet + 5)); else quiet=0; fi
+  last="$models"
+  [ "$quiet" -ge 20 ] && break
+  [ $(( $(date +%s) - start )) -gt 1800 ] && { echo "serving.sh: no settled models after 30 min" >&2; break; }
+  sleep 5
+done
+echo "$models" > "$work/models.json"
+for c in 8 32; do
+  for kind in top10 top100 scores100; do
+    case "$kind" in
+      top10) env=(PATH_KIND=recommendations K=10) ;;
+      top100) env=(PATH_KIND=recommendations K=100) ;;
+      scores100) env=(PATH_KIND=scores N=100) ;;
+    esac
+    env USERS="$work/users.txt" ITEMS="$work/items.txt" "${env[@]}" wrk -t2 -c"$c" -d"${seconds}s" --latency \
+        -s bench/serving.lua "http://127.0.0.1:$port" > "$work/wrk-$kind-c$c.txt" 2>&1
+  done
+done
+curl -s "localhost:$port/recommendations/$(head -1 "$work/users.txt" | tr ' ' '/')?k=3" > "$work/sample.json"
+commit=$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)
+python3 - "$work" "$markets" "$seconds" "$commit" > "$root/bench/results/serving.md" <<'PY'
+import datetime, json, os, re, sys
+work, markets, seconds, commit = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+def parse(f):
+    t = open(f).read()
+    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", t, re.M))
+    rps = re.search(r"Requests/sec:\s+(\S+)", t)
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+    return lat, float(rps.group(1)) if rps else 0, int(errs.group(1)) if errs else 0
+cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
+models = json.load(open(f"{work}/models.json"))
+print("# Serving: recommendations and scores from the evaluator's endpoints\n")
+print(f"- command: `bench/serving.sh --markets {markets} --seconds {seconds}`")
+print(f"- commit: `{commit}`")
+print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+print(f"- machine: {cpu}, {os.cpu_count()} cores; the whole embedded system (broker, Flink job, updater, evaluator) "
+      "ran in the same JVM, idle after the replay; wrk ran on the same machine (2 threads)")
+print(f"- models: " + ", ".join(f"{m} v{v.get('version')} ({v.get('users')} users, {v.get('items')} items)"
+                                  for m, v in sorted(models.items())))
+print(f"- each request: a random (market, user) of the files; top-k over the market's catalogue minus what the user "
+      "reviewed, or the scores of 100 random items of the market (POST)\n")
+print("| request | connections | requests/s | p50 | p75 | p90 | p99 | non-2xx |")
+print("|---|---|---|---|---|---|---|---|")
+for c in (8, 32):
+    for kind, label in (("top10", "top 10"), ("top100", "top 100"), ("scores100", "score 100 items")):
+        lat, rps, errs = parse(f"{work}/wrk-{kind}-c{c}.txt")
+        print(f"| {label} | {c} | {rps:,.0f} | {lat.get('50','–')} | {lat.get('75','–')} | {lat.get('90','–')} | "
+              f"{lat.get('99','–')} | {errs} |")
+print("\nA response (top 3 for the first user):\n")
+print("```json\n" + json.dumps(json.load(open(f"{work}/sample.json")), indent=1)[:1500] + "\n```")
+PY
+echo "wrote bench/results/serving.md" >&2
