@@ -63,6 +63,20 @@ for c in 8 32; do
   done
 done
 curl -s "localhost:$port/recommendations/$(head -1 "$work/users.txt" | tr ' ' '/')?k=3" > "$work/sample.json"
+# one answer of every endpoint, for the README
+u=$(grep '^in ' "$work/users.txt" | head -1 | cut -d' ' -f2)
+items=$(grep '^in ' "$work/items.txt" | head -2 | cut -d' ' -f2 | paste -sd, -)
+{
+  echo "\$ curl -s localhost:8080/health"; curl -s "localhost:$port/health"; echo
+  echo "\$ curl -s localhost:8080/models"; curl -s "localhost:$port/models"; echo
+  echo "\$ curl -s 'localhost:8080/recommendations/in/$u?k=3'"; curl -s "localhost:$port/recommendations/in/$u?k=3"; echo
+  echo "\$ curl -s 'localhost:8080/scores/in/$u?items=$items'"; curl -s "localhost:$port/scores/in/$u?items=$items"; echo
+  echo "\$ curl -s localhost:8080/metrics | grep 'market=\"in\"'"; curl -s "localhost:$port/metrics" | grep 'market="in"'
+} > "$work/endpoints.txt" 2>&1
+if command -v chromium >/dev/null; then # the dashboard as it looks now, for the README
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1100 --virtual-time-budget=8000 \
+      --screenshot="$work/dashboard.png" "http://127.0.0.1:$port/" > /dev/null 2>&1 || true
+fi
 commit=$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)
 python3 - "$work" "$markets" "$seconds" "$commit" > "$root/bench/results/serving.md" <<'PY'
 import datetime, json, os, re, sys

@@ -58,6 +58,13 @@ for s in speeds:
     cov = r.get("all_covered_after_s", -1)
     print(f"- every training interaction of every market in a served model: "
           f"{'%.0f s after the start' % cov if cov and cov > 0 else 'not reached'}")
+    cov = r.get("user_coverage", [])
+    full = next((p["s"] for p in cov if all(v >= 1.0 for k, v in p.items() if k != "s") and len(p) > 1), None)
+    print(f"- users with a training interaction that the served model knows: 100% in every market "
+          f"{'%.0f s after the start' % full if full is not None else 'not reached'}"
+          + ("" if not cov else "; over time: " + ", ".join(
+              f"{p['s']:.0f} s {min(v for k, v in p.items() if k != 's'):.0%}" for p in cov[::max(1, len(cov) // 8)]
+              if len(p) > 1) + " (the lowest market)"))
     print(f"- trunks trained: {r['trunks']}, {r['trunk_seconds']:.1f} s of trunk training in all")
     for line in r.get("trunk_log", []):
         if " trained in " in line and "[" not in line:

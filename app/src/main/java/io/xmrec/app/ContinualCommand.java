@@ -197,6 +197,9 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             AvroSerde serde = new AvroSerde(new RegistryClient(sys.registryUrl()));
             Map<String, Long> published = new HashMap<>();        // event id -> review publish time
             List<long[]> train = new ArrayList<>();                // offset -> (publish time, promotion time)
+            Map<String, java.util.Set<String>> trainedUsers = new TreeMap<>(); // market -> users with a training interaction
+            ArrayNode coverage = out.putArray("user_coverage");       // every 5 s: seconds, share per market
+            long lastCoverage = 0;
             List<String> trainMarket = new ArrayList<>();
             Map<String, Lat> lat = new TreeMap<>();
             Map<String, Object> p = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sys.bootstrapServers(),
@@ -247,6 +250,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                             }
                             train.add(new long[] {at == null ? -1 : at, r.timestamp()});
                             trainMarket.add(t.getMarket());
+                            trainedUsers.computeIfAbsent(t.getMarket(), k -> new java.util.HashSet<>()).add(t.getUser());
                         } else if (r.topic().equals(Topics.MODELS)) {
                             ModelRecord m = serde.deserialize(r.value(), ModelRecord.class);
                             if (m.getReference()) {
@@ -267,6 +271,15 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                                     trainMarket);
                             lastVersionAt = now;
                         }
+                    }
+                    if (now - lastCoverage >= 5000) {
+                        lastCoverage = now;
+                        ObjectNode point = coverage.addObject().put("s", (now - t0) / 1000.0);
+                        trainedUsers.forEach((market, users) -> {
+                            ServedModel model = sys.models().model(market);
+                            long known = model == null ? 0 : users.stream().filter(u -> model.users().indexOf(u) >= 0).count();
+                            point.put(market, users.isEmpty() ? 1.0 : known / (double) users.size());
+                        });
                     }
                     if (summary != null) {
                         UpdaterStats s = sys.updaterStats();
