@@ -11,7 +11,7 @@
 # bench/results/analyses-equal-steps.md (+ SVGs); its 100% runs are the plain ones (copied from
 # bench/runs/analyses when there).
 #
-#   bench/analyses.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 25] [--jobs 2]
+#   bench/analyses.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 50] [--jobs 2]
 #                     [--fractions "1 0.5 0.25 0.1"] [--equal-steps]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -18,10 +18,10 @@ run_markets() {
 
 # Parses the options the bench scripts share (--data, --markets, --epochs, --jobs, --summarise-only)
 # into $data, $markets, $epochs, $jobs and $summarise_only (defaults: XMREC_DATA_DIR, all seven
-# markets, 25, 2, 0, unless the script set them first), sets data_flag for ./xmrec, and leaves every
+# markets, 50 (the maximum with early stopping), 2, 0, unless the script set them first), sets data_flag for ./xmrec, and leaves every
 # other word in the array rest for the script's own options.
 parse_common() {
-  : "${data=${XMREC_DATA_DIR:-}}" "${markets=ca de fr in jp mx uk}" "${epochs=25}" "${jobs=2}" "${summarise_only=0}"
+  : "${data=${XMREC_DATA_DIR:-}}" "${markets=ca de fr in jp mx uk}" "${epochs=50}" "${jobs=2}" "${summarise_only=0}"
   rest=()
   while [ $# -gt 0 ]; do
     case "$1" in

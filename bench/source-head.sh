@@ -6,7 +6,7 @@
 # for the updater's 5; paired tests on the target's test users. Resumable (finished targets are kept
 # and skipped). Writes bench/results/source-head.md.
 #
-#   bench/source-head.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 25] [--jobs 2]
+#   bench/source-head.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 50] [--jobs 2]
 #                        [--summarise-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,7 +8,7 @@
 # The most expensive bench (7 x 6 pairs): resumable (finished runs are kept and skipped), with
 # progress and ETA. Writes bench/results/source-scenarios.md.
 #
-#   bench/source-scenarios.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 25] [--jobs 2]
+#   bench/source-scenarios.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 50] [--jobs 2]
 #                             [--summarise-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -42,12 +42,18 @@ out.append(f"- commit of the paired tests and this summary: `{summary_commit}`")
 out.append(f"- date: {prov['date']}")
 m = prov["machine"]
 out.append(f"- machine: {m.get('cpu', '?')}, {m['cores']} cores, {m['os']}, {m['java']}; "
-           f"{jobs} markets at a time, {prov['native_threads']} native thread each")
+           f"{jobs} markets at a time, one training thread each")
 hp = prov["hyper_parameters"]
 out.append(f"- protocol: leave-one-out, users with < {hp['min_interactions']} interactions dropped, "
            f"{hp['eval_negatives']} sampled negatives (seed {prov['seed']}), ties pessimistic; "
-           f"{hp['nmf']['epochs']} epochs, batch {hp['nmf']['batch_size']}, "
-           f"lr gmf {hp['gmf']['learning_rate']} / mlp,nmf {hp['nmf']['learning_rate']}, l2 {hp['nmf']['l2']}")
+           f"up to {hp['nmf']['epochs']} epochs (early stopping after {hp['nmf'].get('early_stopping_patience', 0)} "
+           f"without improvement, 0 = off), batch {hp['nmf']['batch_size']}, "
+           f"lr gmf {hp['gmf']['learning_rate']} / mlp,nmf {hp['nmf']['learning_rate']}, l2 {hp['nmf']['l2']}, "
+           f"dimension {hp['nmf'].get('gmf_dim')}, tower {hp['nmf'].get('mlp_layers')}, "
+           f"{hp['nmf'].get('negatives')} negatives per positive, item bias {hp['nmf'].get('item_bias')}")
+tn = hp.get("training_negatives") or prov.get("training_negatives")
+if tn:
+    out.append(f"- training negatives: {tn}; evaluation negatives: {hp.get('evaluation_negatives', prov.get('evaluation_negatives', 'everything the user rated excluded'))}")
 out.append(f"- source market(s): {source_desc}; ++ = equal sampling per step from target and sources")
 if "maml" in hp:
     mm, fo = hp["maml"], hp["forec"]
