@@ -49,6 +49,10 @@ final class HoldoutsCommand implements Callable<Integer> {
     @Option(names = "--parallelism", description = "Parallelism of the local Flink mini-cluster (default: 2).")
     int parallelism = 2;
 
+    @Option(names = "--at-least-once", description = "At-least-once sinks instead of transactions: output visible at "
+            + "once rather than at each checkpoint, but a restart may write a promotion twice (its event id identifies it).")
+    boolean atLeastOnce;
+
     @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Keep checkpoints in DIR (kept when the job "
             + "stops) and resume from the newest one there on start, so a restart keeps every user's holdout state. "
             + "Without it the state lives in memory and a restart begins again from the committed offsets with empty "
@@ -78,19 +82,24 @@ final class HoldoutsCommand implements Callable<Integer> {
                 ReplayPublisher.Summary s = IngestCommand.ingest(k.bootstrapServers(), Map.of(), registry.url(), loaded,
                         0, err);
                 err.printf("ingested %,d events in %.1fs%n", s.events(), s.seconds());
-                double secs = EmbeddedHoldouts.runBounded(k.bootstrapServers(), registry.url(), Map.of(), parallelism);
+                double secs = EmbeddedHoldouts.runBounded(k.bootstrapServers(), registry.url(), Map.of(), parallelism,
+                        !atLeastOnce);
                 report(EmbeddedHoldouts.read(k.bootstrapServers(), registry.url(), Map.of(), secs), s.events(), out, err);
             }
             return 0;
         }
         kafka.awaitConnection("xmrec holdouts", spec.commandLine().getErr());
         if (bounded) {
-            double secs = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(), parallelism);
+            double secs = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(), parallelism,
+                    !atLeastOnce);
             report(EmbeddedHoldouts.read(kafka.bootstrap, kafka.registry, kafka.clientProps(), secs), -1, out, err);
             return 0;
         }
         HoldoutJob.Settings s = new HoldoutJob.Settings(kafka.bootstrap, kafka.registry, kafka.clientProps(), false,
                 Duration.ofDays(7), Duration.ofSeconds(checkpointSeconds), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts");
+        if (atLeastOnce) {
+            s = s.atLeastOnce();
+        }
         StreamExecutionEnvironment env = checkpointDir == null ? StreamExecutionEnvironment.createLocalEnvironment(parallelism)
                 : StreamExecutionEnvironment.createLocalEnvironment(parallelism,
                 io.xmrec.stream.LocalCheckpoints.configure(checkpointDir, err::println));

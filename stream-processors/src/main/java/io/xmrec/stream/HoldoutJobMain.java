@@ -11,7 +11,7 @@ import java.util.Map;
  * xmrec-stream-processors-*-job.jar --bootstrap HOST:PORT --registry URL}). Options:
  * {@code --bootstrap}, {@code --registry} (required), {@code --checkpoint-seconds} (10),
  * {@code --dedup-days} (7), {@code --transactional-id-prefix} (xmrec-holdouts), {@code --topic-prefix} (none;
- * also taken from XMREC_TOPIC_PREFIX), {@code --bounded},
+ * also taken from XMREC_TOPIC_PREFIX), {@code --bounded}, {@code --at-least-once} (sinks without transactions),
  * and any {@code --kafka.<client setting> value} passed to the Kafka clients (security settings).
  * A value {@code ${env:NAME}} (anywhere in an argument) is replaced by the environment variable NAME,
  * so a password can come from the pod's environment rather than the job's arguments.
@@ -63,11 +63,14 @@ public final class HoldoutJobMain {
         Map<String, String> opts = new HashMap<>();
         Map<String, Object> client = new HashMap<>();
         boolean bounded = false;
+        boolean atLeastOnce = false;
         args = expandEnv(args, env);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--bounded")) {
                 bounded = true;
+            } else if (a.equals("--at-least-once")) {
+                atLeastOnce = true;
             } else if (a.startsWith("--") && i + 1 < args.length) {
                 if (a.startsWith("--kafka.")) {
                     client.put(a.substring("--kafka.".length()), args[++i]);
@@ -91,7 +94,8 @@ public final class HoldoutJobMain {
         if (!opts.isEmpty()) {
             throw new IllegalArgumentException("holdout job: unknown options " + opts.keySet());
         }
-        return new HoldoutJob.Settings(bootstrap, registry, client, bounded, Duration.ofDays(dedupDays),
+        HoldoutJob.Settings s = new HoldoutJob.Settings(bootstrap, registry, client, bounded, Duration.ofDays(dedupDays),
                 Duration.ofSeconds(checkpoint), prefix);
+        return atLeastOnce ? s.atLeastOnce() : s;
     }
 }

@@ -40,8 +40,17 @@ public final class EmbeddedHoldouts {
 
     /** Runs the job on a local mini-cluster until the topics' current ends are processed. */
     public static double runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism) {
+        return runBounded(bootstrap, registry, clientProps, parallelism, true);
+    }
+
+    /** As {@link #runBounded(String, String, Map, int)}, with exactly-once or at-least-once sinks. */
+    public static double runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism,
+                                    boolean exactlyOnce) {
         HoldoutJob.Settings s = new HoldoutJob.Settings(bootstrap, registry, clientProps, true, Duration.ofDays(7),
                 Duration.ofSeconds(2), "xmrec-holdouts-" + System.currentTimeMillis());
+        if (!exactlyOnce) {
+            s = s.atLeastOnce();
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
         HoldoutJob.define(env, s);
         long t0 = System.nanoTime();
