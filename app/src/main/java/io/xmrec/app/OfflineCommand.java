@@ -99,8 +99,8 @@ final class OfflineCommand implements Callable<Integer> {
     double fastLr;
 
     @Option(names = "--meta-lr", defaultValue = "1e-4",
-            description = "MAML: Adam learning rate of the meta-update (default: ${DEFAULT-VALUE}; the paper's 0.01 wrecks"
-                    + " embeddings initialised at std 0.01: validation nDCG@10 on de 0.374 vs 0.447).")
+            description = "MAML: Adam learning rate of the meta-update (default: ${DEFAULT-VALUE}; the paper's is 0.01, "
+                    + "see docs/offline.md).")
     double metaLr;
 
     @Option(names = "--maml-epochs", defaultValue = "1", description = "MAML: passes over the largest market's K-shot batch pairs (default: ${DEFAULT-VALUE}).")

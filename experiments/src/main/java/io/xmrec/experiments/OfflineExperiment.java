@@ -238,8 +238,7 @@ public final class OfflineExperiment {
                     : recipe.scope() == Recipe.Scope.SHARED
                     ? io.xmrec.model.recipe.Validation.pooled(ds, ds.markets(), config.options().seed(),
                             config.evalNegatives())
-                    : m -> OfflineEvaluator.evaluate(m, ds.target(), ds.items(), negatives, false)
-                            .summary(Split.VALIDATION, false, K).ndcg();
+                    : m -> OfflineEvaluator.validation(m, ds.target(), ds.items(), negatives, K).ndcg();
             Trained t = recipe.train(new Recipe.Context(ds, config.settings(), inputs,
                     stage -> progress(stage, ds.target()), valid, log));
             return new Stage(t.scorer(), t.model(), t.seconds(), t.samplesPerSecond(), t.metaStepsPerSecond(),

@@ -55,6 +55,48 @@ public final class OfflineEvaluator {
         return new MarketEvaluation(m.market(), users, vs, ts, vf, tf);
     }
 
+    /**
+     * Validation nDCG@K of one market against its sampled negatives, scoring the validation items
+     * only (what early stopping needs, at half the cost of {@link #evaluate}).
+     */
+    public static RankSummary validation(Scorer scorer, IndexedMarket m, IdVocabulary items, EvaluationNegatives negatives,
+                                         int k) {
+        int n = m.users();
+        int[] ranks = new int[n];
+        int r = 0;
+        while (r < n) {
+            int from = r;
+            int pairs = 0;
+            List<int[]> negs = new ArrayList<>();
+            while (r < n && (pairs == 0 || pairs + 100 <= PAIRS_PER_CALL)) {
+                int[] ng = indices(negatives, m, Split.VALIDATION, r, items);
+                negs.add(ng);
+                pairs += ng.length + 1;
+                r++;
+            }
+            int[] us = new int[pairs];
+            int[] is = new int[pairs];
+            int at = 0;
+            for (int q = from; q < r; q++) {
+                int u = m.userIndex(q);
+                us[at] = u;
+                is[at++] = m.validationItem(q);
+                for (int item : negs.get(q - from)) {
+                    us[at] = u;
+                    is[at++] = item;
+                }
+            }
+            float[] sc = scorer.score(us, is);
+            at = 0;
+            for (int q = from; q < r; q++) {
+                int len = negs.get(q - from).length;
+                ranks[q] = RankingMetrics.pessimisticRank(sc[at], sc, at + 1, at + 1 + len);
+                at += 1 + len;
+            }
+        }
+        return RankSummary.of(ranks, k);
+    }
+
     private static int[] indices(EvaluationNegatives negatives, IndexedMarket m, Split split, int row, IdVocabulary items) {
         String[] ids = negatives.get(m.market(), split, m.userId(row));
         if (ids == null) {

@@ -73,6 +73,8 @@ class OfflineEvaluatorTest {
         for (Split s : Split.values()) {
             assertEquals(Arrays.toString(a.ranks(s, false)), Arrays.toString(b.ranks(s, false)));
         }
+        // early stopping's cheaper path: the validation items only, the same summary
+        assertEquals(a.summary(Split.VALIDATION, false, 10), OfflineEvaluator.validation(hash, m, d.items(), negs, 10));
     }
 
     @Test

@@ -2,8 +2,6 @@ package io.xmrec.model.recipe;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
-import io.xmrec.core.holdout.Split;
-import io.xmrec.core.metrics.MarketEvaluation;
 import io.xmrec.core.metrics.OfflineEvaluator;
 import io.xmrec.core.sampling.EvaluationNegatives;
 import io.xmrec.model.NcfModel;
@@ -40,8 +38,7 @@ public final class Validation {
             double sum = 0;
             int users = 0;
             for (IndexedMarket m : markets) {
-                MarketEvaluation e = OfflineEvaluator.evaluate(model, m, ds.items(), negs, false);
-                var s = e.summary(Split.VALIDATION, false, 10);
+                var s = OfflineEvaluator.validation(model, m, ds.items(), negs, 10);
                 sum += s.ndcg() * s.users();
                 users += s.users();
             }
