@@ -117,7 +117,7 @@ final class OfflineCommand implements Callable<Integer> {
 
     @Option(names = "--early-stopping", paramLabel = "EPOCHS", defaultValue = "4",
             description = "Stop a network's training after this many epochs without a better validation nDCG@10 (on the"
-                    + " target; a trunk's shared stages on all its markets) and keep its best epoch (0 = train every"
+                    + " target; with --trunk-cache a trunk's shared stages on all its markets) and keep its best epoch (0 = train every"
                     + " epoch and keep the last; default: ${DEFAULT-VALUE}).")
     int earlyStopping;
 

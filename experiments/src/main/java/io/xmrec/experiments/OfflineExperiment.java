@@ -232,10 +232,11 @@ public final class OfflineExperiment {
                 inputs.put(in, new Trained(s.scorer(), s.model(), s.seconds(), s.samplesPerSecond(), s.metaStepsPerSecond()));
             }
             boolean validate = config.validateEpochs() || config.options().patience() > 0;
-            // a shared stage (a trunk's ++ stages) is validated on all its markets, so it is the same trunk
-            // whichever market is the target; a market's own stage on the target (Validation)
+            // a trunk kept for every market (--trunk-cache, as the continual updater trains it) is validated on all
+            // its markets, so it is the same trunk whichever market is the target; otherwise, and for a market's own
+            // stages, early stopping watches the target (Validation)
             java.util.function.ToDoubleFunction<NcfModel> valid = !validate ? null
-                    : recipe.scope() == Recipe.Scope.SHARED
+                    : recipe.scope() == Recipe.Scope.SHARED && config.trunkCache() != null
                     ? io.xmrec.model.recipe.Validation.pooled(ds, ds.markets(), config.options().seed(),
                             config.evalNegatives())
                     : m -> OfflineEvaluator.validation(m, ds.target(), ds.items(), negatives, K).ndcg();

@@ -56,7 +56,7 @@ final class TrunkCache {
         // what a trunk is made by: the plain-Java kernel, and negatives from the training items only
         m.put("format", "xmrec-ncf-2");
         m.put("training_negatives", io.xmrec.core.sampling.TrainingNegatives.POLICY);
-        m.put("early_stopping_validation", "shared stages on all their markets pooled");
+        m.put("early_stopping_validation", "shared stages on all their markets pooled (cached trunks only)");
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(m.toString().getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(h, 0, 6);

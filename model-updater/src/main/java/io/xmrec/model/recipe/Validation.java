@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.function.ToDoubleFunction;
 
 /**
- * What early stopping watches, the same offline and in the updater: validation nDCG@10 against the
- * protocol's evaluation negatives. A stage that serves one market (NMF, FOREC's fine-tuning) is
- * validated on that market; a stage shared by several markets (the {@code ++} stages of a trunk) on
- * the users of all its markets pooled, so a trunk does not depend on which market is the target and
- * one trunk serves every market (the trunk cache, the continual updater).
+ * What early stopping watches: validation nDCG@10 against the protocol's evaluation negatives. A
+ * stage that serves one market (NMF, FOREC's fine-tuning) is validated on that market; a trunk that
+ * serves several markets (the continual updater's, an offline trunk kept in the trunk cache) on the
+ * users of all its markets pooled, so it does not depend on which market is the target. An offline
+ * run without the cache trains its trunk for its target and validates it there, as the paper does.
  */
 public final class Validation {
 
