@@ -15,9 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MamlTrainerTest {
+public class MamlTrainerTest {
 
-    static CrossMarketDataset twoMarkets() {
+    public static CrossMarketDataset twoMarkets() {
         Random rnd = new Random(11);
         List<Interaction> a = new ArrayList<>();
         List<Interaction> b = new ArrayList<>();
