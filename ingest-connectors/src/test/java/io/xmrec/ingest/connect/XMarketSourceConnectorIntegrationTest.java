@@ -1,9 +1,8 @@
-package io.xmrec.app.embedded;
+package io.xmrec.ingest.connect;
 
 import io.xmrec.embedded.EmbeddedKafka;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.testing.TestData;
-import io.xmrec.ingest.connect.XMarketSourceConnector;
 import io.xmrec.schemas.ReviewEvent;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.schemas.TopicReader;

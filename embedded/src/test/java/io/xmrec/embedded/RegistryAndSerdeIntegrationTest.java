@@ -1,4 +1,4 @@
-package io.xmrec.app.embedded;
+package io.xmrec.embedded;
 
 import io.xmrec.embedded.EmbeddedKafka;
 import io.xmrec.schemas.ReviewEvent;
