@@ -111,14 +111,25 @@ public final class ForecFork {
 
     /** Forks a trained NMF trunk into a FOREC model for one market. */
     public static NcfModel fork(NcfModel trunk, Options o, long seed) {
+        return fork(trunk, o, seed, trunk.net().shape().itemBias());
+    }
+
+    /**
+     * Forks a trained NMF trunk into a FOREC model for one market, with an item bias of the market's own
+     * (zeros to start, fine-tuned with the head) when {@code itemBias}, whether or not the trunk has one.
+     */
+    public static NcfModel fork(NcfModel trunk, Options o, long seed, boolean itemBias) {
         if (trunk.architecture() != NcfArchitecture.NMF) {
             throw new IllegalArgumentException("FOREC forks an NMF trunk, got " + trunk.architecture().label());
         }
-        NetShape shape = shape(trunk.net().shape(), o);
+        NetShape shape = shape(trunk.net().shape(), o).withItemBias(itemBias);
         Net fresh = Net.init(shape, trunk.users().size(), trunk.items().size(), trunk.options().embeddingStd(), seed);
         Net t = trunk.net();
         for (Map.Entry<String, float[]> e : t.asMap().entrySet()) {
-            System.arraycopy(e.getValue(), 0, fresh.get(e.getKey()), 0, e.getValue().length);
+            float[] to = fresh.get(e.getKey());
+            if (to != null) { // a trunk's item bias is left out of a fork without one
+                System.arraycopy(e.getValue(), 0, to, 0, e.getValue().length);
+            }
         }
         // the head layers keep their fresh Xavier initialisation, everything else is the trunk's
         LinkedHashSet<String> trainable = new LinkedHashSet<>(headTensors(shape));

@@ -149,7 +149,10 @@ public final class Recipes {
         @Override
         public Trained train(Context c) {
             CrossMarketDataset ds = c.data();
-            NcfOptions o = c.settings().ncf();
+            // items are shared across markets but their popularity is not: a stage shared by several markets learns
+            // no item bias (the source's popularity would decide the target's ranking); a market's own stage does,
+            // and a fork of the trunk adds one of its own (chosen on validation, docs/design.md)
+            NcfOptions o = pp ? c.settings().ncf().withItemBias(false) : c.settings().ncf();
             int samplesPerEpoch = 0;
             for (IndexedMarket m : ds.markets()) {
                 samplesPerEpoch = Math.max(samplesPerEpoch, m.trainInteractions() * (1 + o.negatives()));
@@ -261,14 +264,14 @@ public final class Recipes {
             ForecFork.Options fo = c.settings().forec();
             long seed = c.settings().ncf().seed();
             NcfModel t = c.input(trunk).model();
-            NcfModel forked = ForecFork.fork(t, fo, seed);
+            NcfModel forked = ForecFork.fork(t, fo, seed, c.settings().ncf().itemBias());
             double sourceSeconds = 0;
             if (sourceHead) {
                 if (ds.markets().size() < 2) {
                     throw new IllegalArgumentException(name + " starts the head from a source market's: give --source");
                 }
                 String source = ds.markets().get(1).market();
-                NcfModel sourceFork = ForecFork.fork(t, fo, seed);
+                NcfModel sourceFork = ForecFork.fork(t, fo, seed, c.settings().ncf().itemBias());
                 NcfTrainer.TrainingRun s = fineTune(c, source, sourceFork, null, null);
                 sourceSeconds = s.seconds();
                 if (!ForecFork.copyHead(s.model(), forked, fo)) {
