@@ -45,7 +45,7 @@ class ForecForkTest {
     void forkHasTheHeadShapesAndFreezesExactlyTheTrunk() {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
         NcfModel trunk = trunk(d);
-        ForecFork.Options o = ForecFork.Options.defaults();
+        ForecFork.Options o = new ForecFork.Options(List.of(32), 0.01, 1e-3, 1024, 25); // the paper's 16-32-16 head
         NcfModel forec = ForecFork.fork(trunk, o, 1);
         Map<String, int[]> shapes = io.xmrec.core.net.NetFile.tensorShapes(forec.net());
         assertArrayEquals(new int[] {16, 32}, shapes.get("head_1_W"));
