@@ -108,6 +108,7 @@ class HoldoutOperatorsTest {
         try (var h = new KeyedOneInputStreamOperatorTestHarness<String, Review, Review>(
                 new KeyedProcessOperator<>(new Deduplicate(Duration.ofDays(1))), Review::userKey, Types.STRING)) {
             h.open();
+            h.setProcessingTime(1_000);
             h.processElement(review("u", "a", "2020-01-01", "e1"), 0);
             h.processElement(review("u", "a", "2020-01-01", "e2"), 0); // same pair, another line: kept
             h.processElement(review("u", "a", "2020-01-01", "e1"), 0); // re-delivered
@@ -117,6 +118,12 @@ class HoldoutOperatorsTest {
             assertEquals(1, dead.size());
             assertEquals("duplicate", dead.peek().getValue().errorClass);
             assertTrue(dead.peek().getValue().reason.contains("e1"));
+            // an id is remembered for the time to live only: a day later it is new again, and the state stays small
+            h.setProcessingTime(1_000 + Duration.ofDays(1).toMillis() + 1);
+            h.processElement(review("u", "a", "2020-01-02", "e1"), 0);
+            assertEquals(4, h.extractOutputValues().size());
+            assertEquals(1, dead.size());
+            assertEquals(2, Deduplicate.prune(new long[] {7, 5, 8, 100}, 50).length, "expired pairs pruned");
         }
     }
 }
