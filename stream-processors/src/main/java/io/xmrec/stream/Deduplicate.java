@@ -58,13 +58,17 @@ public class Deduplicate extends KeyedProcessFunction<String, Review, Review> {
     public void processElement(Review r, Context ctx, Collector<Review> out) throws Exception {
         long id = hash64(r.dedupKey());
         long now = ctx.timerService().currentProcessingTime();
-        long[] s = seen.value();
+        long[] stored = seen.value();
+        long[] s = prune(stored, now - ttl.toMillis());
         if (contains(s, id)) {
+            if (s != stored) {
+                seen.update(s);
+            }
             ctx.output(ParseReviews.REJECTED, Rejected.of(r.raw, "duplicate",
                     "event id " + r.eventId + " was already processed (re-delivered record)", "holdouts/dedup"));
             return;
         }
-        seen.update(add(prune(s, now - ttl.toMillis()), id, now));
+        seen.update(add(s, id, now));
         out.collect(r);
     }
 
