@@ -2,7 +2,7 @@
 # Training throughput of xmrec's plain-Java kernel against PyTorch on the same work: one market's
 # training interactions (de by default), fresh negatives every epoch, batch 1024, Adam; GMF, MLP and
 # NMF in the paper's configuration and in xmrec's defaults. xmrec is timed from its per-epoch log
-# (epochs after the first, which warms the JIT up), PyTorch (bench/pytorch_ncf.py, CPU) the same way,
+# (the median of the epochs after the first, which warms the JIT up), PyTorch (bench/pytorch_ncf.py, CPU) the same way,
 # with 1 and 2 threads. Writes bench/results/train-throughput.md. Run it alone: it measures speed.
 #
 #   bench/train-throughput.sh [--data DIR] [--market de] [--epochs 4]
@@ -21,6 +21,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$data" ] || { echo "train-throughput.sh: needs --data DIR or XMREC_DATA_DIR (PyTorch reads the file)" >&2; exit 2; }
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  echo "train-throughput.sh: PyTorch is missing; installing Debian's python3-torch (apt-get, needs root)" >&2
+  apt-get install -y -q python3-torch >&2
+fi
 work="$root/bench/runs/train-throughput"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null
@@ -51,7 +55,7 @@ def xmrec(cfg):
         m = re.match(r"\[\w+ (gmf|mlp|nmf)\] epoch (\d+)/\d+ .* (\d+) samples/s", line)
         if m and int(m.group(2)) > 1:
             rates.setdefault(m.group(1), []).append(int(m.group(3)))
-    return {a: len(r) / sum(1 / x for x in r) for a, r in rates.items()}
+    return {a: sorted(r)[len(r) // 2] for a, r in rates.items()}
 def torch(cfg):
     out = {}
     for line in open(f"{work}/pytorch-{cfg}.jsonl"):
@@ -66,7 +70,7 @@ print(f"- commit: `{commit}`")
 print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores; nothing else ran")
 print(f"- work: the training interactions of `{market}` (leave-one-out), fresh negatives every epoch, batch 1024, "
-      "Adam, binary cross-entropy; samples per second over the epochs after the first (negative sampling included); "
+      "Adam, binary cross-entropy; samples per second of the median epoch after the first (negative sampling included); "
       "xmrec on one thread (its trainer is single-threaded), PyTorch on the CPU with 1 and 2 threads\n")
 for cfg, label in (("paper", "the paper's configuration: dimension 8, tower 16-64-32-16-8, 4 negatives, L2 1e-7"),
                    ("defaults", "xmrec's defaults: dimension 16, tower 32-64-32-16, 8 negatives, L2 1e-5, item bias")):

@@ -54,8 +54,8 @@ import java.util.regex.Pattern;
 
 /**
  * The continual benchmark (bench/continual.sh): replays markets into the embedded system, follows
- * every model snapshot and delta, waits until the input is caught up and a trunk trained after the
- * replay is served, then scores the served models on the offline split and writes the per-user ranks
+ * every model snapshot and delta, waits until the input is caught up and a trunk trained on all of it
+ * is served, then scores the served models on the offline split and writes the per-user ranks
  * in the shape of {@code xmrec offline --out}, so {@code xmrec compare} pairs live with offline.
  */
 @Command(name = "continual", hidden = true, mixinStandardHelpOptions = true,
@@ -283,8 +283,10 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                     }
                     if (summary != null) {
                         UpdaterStats s = sys.updaterStats();
-                        boolean trunkAfter = s.trunks() > trunkAtReplayEnd && servedFromTrunk(sys, loaded.keySet(),
-                                s, trunkAtReplayEnd);
+                        // the slow path has run on the whole data: the newest trunk's snapshot holds every
+                        // interaction read, and it ended after the replay (a bootstrap trunk started mid-replay does not count)
+                        boolean trunkAfter = s.trunks() > trunkAtReplayEnd && s.trunkInteractions() >= s.interactions()
+                                && servedFromTrunk(sys, loaded.keySet(), s, trunkAtReplayEnd);
                         settled = trunkAfter && s.caughtUp() && now - lastVersionAt > quietSeconds * 1000L;
                     }
                 }

@@ -66,6 +66,7 @@ public final class EmbeddedSystem implements AutoCloseable {
         updaterThread.start();
         evaluator = new EvaluatorService(kafka.bootstrapServers(), Map.of(), serde,
                 EvaluatorService.tempStateDir(), httpHost, httpPort, LiveEvaluator.Settings.defaults());
+        evaluator.addMetrics(() -> updater.stats().prometheus());
     }
 
     public static EmbeddedSystem start(List<String> markets, UpdaterSettings settings, String httpHost,

@@ -65,6 +65,7 @@ public final class EvaluatorService implements AutoCloseable {
     /** Open dashboard streams at most: more are refused with 503, and none can hold an HTTP worker. */
     public static final int MAX_EVENT_STREAMS = 64;
 
+    private final List<java.util.function.Supplier<String>> moreMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final KafkaStreams streams;
     private final AvroSerde serde;
     private final ModelClient models;
@@ -119,7 +120,11 @@ public final class EvaluatorService implements AutoCloseable {
         this.http = new RecommendationServer(models, seen, this::ready, host, port);
         http.route("/api/metrics", ex -> send(ex, 200, "application/json", JSON.writeValueAsBytes(latest())));
         http.route("/api/history", ex -> send(ex, 200, "application/json", JSON.writeValueAsBytes(historyJson())));
-        http.route("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4", prometheus().getBytes(StandardCharsets.UTF_8)));
+        http.route("/metrics", ex -> {
+            StringBuilder text = new StringBuilder(prometheus());
+            moreMetrics.forEach(s -> text.append(s.get()));
+            send(ex, 200, "text/plain; version=0.0.4", text.toString().getBytes(StandardCharsets.UTF_8));
+        });
         http.routeRaw("/events", events.handler(() -> lastEvent.isEmpty() ? null : lastEvent));
         http.route("/static/echarts.min.js", ex -> resource(ex, ECHARTS, "application/javascript"));
         http.route("/", ex -> {
@@ -273,6 +278,14 @@ public final class EvaluatorService implements AutoCloseable {
             }
         });
         return out;
+    }
+
+    /**
+     * Adds Prometheus text to what {@code /metrics} answers, for parts that run in the same process
+     * (the embedded system's updater).
+     */
+    public void addMetrics(java.util.function.Supplier<String> prometheusText) {
+        moreMetrics.add(prometheusText);
     }
 
     /** A stream whose newest review is older than this (wall clock) is a replay: stream time is event time. */

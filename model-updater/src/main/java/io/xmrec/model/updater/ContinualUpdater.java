@@ -137,6 +137,7 @@ public final class ContinualUpdater implements AutoCloseable {
     private final AtomicLong foldedItems = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private volatile double trunkSeconds;
+    private volatile long trainedTrunkInteractions;
     private final long[] freshness = new long[10_000];
     private int freshnessCount;
 
@@ -543,13 +544,15 @@ public final class ContinualUpdater implements AutoCloseable {
         Map<String, Long> wm = new TreeMap<>(watermarks);
         boolean bootstrap = trunkVersion == 0;
         trunkSnapshotInteractions = interactions;
+        long snapshotInteractions = interactions;
         lastTrunkNanos = now;
         trunkJobVersion = version;
         trunkJob = trunkThread.submit(() -> {
             try {
                 TrunkTrainer.Trunk t = trunkTrainer.train(version, splits, at, bootstrap);
-                trunks.incrementAndGet();
                 trunkSeconds += t.seconds();
+                trainedTrunkInteractions = snapshotInteractions;
+                trunks.incrementAndGet();
                 for (Map.Entry<String, NcfModel> e : t.models().entrySet()) {
                     ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, false, at, wm.get(e.getKey()), null, null,
                             System.currentTimeMillis(), provenance, Map.of());
@@ -781,7 +784,7 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         double[] f = freshnessPercentiles();
         return new UpdaterStats(interactions, badRecords.get(), snapshots.get(), rowDeltas.get(), headDeltas.get(),
-                refused.get(), trunks.get(), trunkSeconds, references.get(), foldedUsers.get(), foldedItems.get(),
+                refused.get(), trunks.get(), trunkSeconds, trainedTrunkInteractions, references.get(), foldedUsers.get(), foldedItems.get(),
                 bytes.get(), versions, new TreeSet<>(markets.keySet()), trunkOwner, caughtUp, f[0], f[1], without);
     }
 

@@ -9,9 +9,11 @@ import java.util.Set;
  * @param freshnessP50 seconds from an interaction's promotion to training (its record's timestamp) to the
  *                     publication of a model that has trained on it: median and 99th percentile of the last
  *                     10,000 (wall clock, whatever the replay speed)
+ * @param trunkInteractions training interactions in the snapshot of the newest trunk this updater trained (equal to
+ *                     {@code interactions} once a trunk has been trained on everything read)
  */
 public record UpdaterStats(long interactions, long badRecords, long snapshots, long rowDeltas, long headDeltas,
-                           long refused, long trunks, double trunkSeconds, long references, long foldedInUsers,
+                           long refused, long trunks, double trunkSeconds, long trunkInteractions, long references, long foldedInUsers,
                            long foldedInItems, long bytesPublished, Map<String, Long> versions, Set<String> owned,
                            boolean trunkOwner, boolean caughtUp, double freshnessP50, double freshnessP99,
                            Map<String, Integer> usersWithoutRows) {
@@ -28,6 +30,8 @@ public record UpdaterStats(long interactions, long badRecords, long snapshots, l
         metric(b, "xmrec_updater_head_deltas_total", "counter", "Medium-path deltas (fine-tuned heads) published.", headDeltas);
         metric(b, "xmrec_updater_refused_total", "counter", "Head updates refused by the rollback guard.", refused);
         metric(b, "xmrec_updater_trunks_total", "counter", "Trunks trained by this updater.", trunks);
+        metric(b, "xmrec_updater_trunk_interactions", "gauge",
+                "Training interactions in the snapshot of the newest trunk trained here.", trunkInteractions);
         metric(b, "xmrec_updater_trunk_seconds_total", "counter", "Seconds spent training trunks.", trunkSeconds);
         metric(b, "xmrec_updater_references_total", "counter", "Reference NMF models published.", references);
         metric(b, "xmrec_updater_folded_in_users_total", "counter", "Users folded in by the fast path.", foldedInUsers);
