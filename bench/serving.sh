@@ -52,12 +52,12 @@ busy_trunk=$(metric xmrec_updater_trunk_interactions); busy_all=$(metric xmrec_u
 top10 8 "$work/wrk-busy-top10-c8.txt"
 echo "trunk_interactions=$busy_trunk interactions=$busy_all trunks=$(metric xmrec_updater_trunks_total)" > "$work/busy.txt"
 # then idle: the input caught up, the newest trunk trained on every interaction read and served in every
-# market, and no model change for 20 s
+# market, its references trained too (nothing training), and no model change for 20 s
 quiet=0; last=""
 while true; do
   models=$(curl -s "localhost:$port/models")
   trunks=$(metric xmrec_updater_trunks_total)
-  whole=$([ "$(metric xmrec_updater_caught_up)" = 1 ] && \
+  whole=$([ "$(metric xmrec_updater_caught_up)" = 1 ] && [ "$(metric xmrec_updater_trunk_training)" = 0 ] && \
       [ "$(metric xmrec_updater_trunk_interactions)" = "$(metric xmrec_updater_interactions_total)" ] && echo 1 || echo 0)
   ready=$(echo "$models" | python3 -c "import json,sys; d=json.load(sys.stdin); print(int($whole and len(d) >= $n and all(v.get('trunk_version',0) >= ${trunks:-1} for v in d.values())))")
   if [ "$ready" = 1 ] && [ "$models" = "$last" ]; then quiet=$((quiet + 5)); else quiet=0; fi

@@ -153,7 +153,7 @@ public final class ContinualUpdater implements AutoCloseable {
     /** The input a trunk read on the fork topic was trained through, until this updater has read as far. */
     private Map<String, Long> adoptedTrunkThrough;
     private long lastTrunkNanos = System.nanoTime();
-    private Future<?> trunkJob;
+    private volatile Future<?> trunkJob;
     private long trunkJobVersion;
     private volatile boolean closing;
     /** The thread in {@link #runUntil}, which owns the consumers while it runs. */
@@ -549,25 +549,31 @@ public final class ContinualUpdater implements AutoCloseable {
         trunkJobVersion = version;
         trunkJob = trunkThread.submit(() -> {
             try {
-                TrunkTrainer.Trunk t = trunkTrainer.train(version, splits, at, bootstrap);
-                trunkSeconds += t.seconds();
-                trainedTrunkInteractions = snapshotInteractions;
-                trunks.incrementAndGet();
-                for (Map.Entry<String, NcfModel> e : t.models().entrySet()) {
-                    ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, false, at, wm.get(e.getKey()), null, null,
-                            System.currentTimeMillis(), provenance, Map.of());
-                    publisher.fork(ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta, new int[0],
-                            new int[0]), io.xmrec.model.NcfArchitecture.of(e.getValue().net().shape()).label()));
-                }
-                for (Map.Entry<String, NcfModel> e : t.references().entrySet()) {
-                    ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, true, at, wm.get(e.getKey()), null, null,
-                            System.currentTimeMillis(), "{\"recipe\":\"nmf\",\"reference\":true}", Map.of());
-                    ModelRecord r = ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta,
-                            catalogueRows(e.getKey(), e.getValue()), new int[0]), "nmf");
-                    publisher.reference(r);
-                    references.incrementAndGet();
-                }
-                report("*", "trunk", version, version, 0, 0, null, null, t.seconds());
+                trunkTrainer.train(version, splits, at, bootstrap, new TrunkTrainer.Output() {
+                    @Override
+                    public void forks(TrunkTrainer.Trunk t) {
+                        trunkSeconds += t.seconds();
+                        trainedTrunkInteractions = snapshotInteractions;
+                        trunks.incrementAndGet();
+                        for (Map.Entry<String, NcfModel> e : t.models().entrySet()) {
+                            ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, false, at,
+                                    wm.get(e.getKey()), null, null, System.currentTimeMillis(), provenance, Map.of());
+                            publisher.fork(ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta,
+                                    new int[0], new int[0]), io.xmrec.model.NcfArchitecture.of(e.getValue().net().shape()).label()));
+                        }
+                        report("*", "trunk", version, version, 0, 0, null, null, t.seconds());
+                    }
+
+                    @Override
+                    public void reference(String market, NcfModel model, double seconds) {
+                        trunkSeconds += seconds;
+                        ServedModel.Meta meta = new ServedModel.Meta(market, version, version, true, at, wm.get(market),
+                                null, null, System.currentTimeMillis(), "{\"recipe\":\"nmf\",\"reference\":true}", Map.of());
+                        publisher.reference(ModelRecords.record(MarketModels.served(market, model, meta,
+                                catalogueRows(market, model), new int[0]), "nmf"));
+                        references.incrementAndGet();
+                    }
+                });
             } catch (CancellationException e) {
                 // cancelled: cancelTrunk said so
             } catch (RuntimeException | Error e) {
@@ -784,7 +790,7 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         double[] f = freshnessPercentiles();
         return new UpdaterStats(interactions, badRecords.get(), snapshots.get(), rowDeltas.get(), headDeltas.get(),
-                refused.get(), trunks.get(), trunkSeconds, trainedTrunkInteractions, references.get(), foldedUsers.get(), foldedItems.get(),
+                refused.get(), trunks.get(), trunkSeconds, trainedTrunkInteractions, trunkJob != null && !trunkJob.isDone(), references.get(), foldedUsers.get(), foldedItems.get(),
                 bytes.get(), versions, new TreeSet<>(markets.keySet()), trunkOwner, caughtUp, f[0], f[1], without);
     }
 

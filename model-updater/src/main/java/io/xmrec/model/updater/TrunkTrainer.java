@@ -19,15 +19,24 @@ import java.util.function.Consumer;
  * The slow path: the served recipe trained from scratch on a snapshot of every market, exactly as
  * an offline run trains it (the same recipe classes, settings and epochs): the shared stages once
  * on all markets together (for FOREC: GMF++, MLP++, NMF++, MAML), then each market's own stage
- * with the market as the target (the fork, fine-tuned on it). With references, a single-market NMF
- * per market on the same snapshot. Runs on its own thread; interrupting it stops training between
- * two steps.
+ * with the market as the target (the fork, fine-tuned on it). The forks are handed over as soon as
+ * they are trained; then, with references, a single-market NMF per market on the same snapshot (the
+ * offline recipe, early stopping included), each handed over when trained. Runs on its own thread;
+ * interrupting it stops training between two steps.
  */
 final class TrunkTrainer {
 
-    /** A trained trunk: each market's model (on the trunk's vocabularies), the references, and what it cost. */
-    record Trunk(long version, Map<String, Long> offsets, Map<String, NcfModel> models,
-                 Map<String, NcfModel> references, Map<String, Integer> users, double seconds, boolean bootstrap) {
+    /** A trained trunk: each market's model (on the trunk's vocabularies) and what it cost. */
+    record Trunk(long version, Map<String, Long> offsets, Map<String, NcfModel> models, Map<String, Integer> users,
+                 double seconds, boolean bootstrap) {
+    }
+
+    /** What a trunk's training hands over as it goes: the forks first, then each market's reference. */
+    interface Output {
+        void forks(Trunk trunk);
+
+        /** A market's reference, trained in {@code seconds}. */
+        void reference(String market, NcfModel model, double seconds);
     }
 
     private final UpdaterSettings settings;
@@ -48,7 +57,7 @@ final class TrunkTrainer {
         return new TrainingSettings(t.ncf().withEpochs(e), t.maml(), t.forec().withEpochs(e));
     }
 
-    Trunk train(long version, List<MarketSplit> splits, Map<String, Long> offsets, boolean bootstrap) {
+    void train(long version, List<MarketSplit> splits, Map<String, Long> offsets, boolean bootstrap, Output out) {
         long t0 = System.nanoTime();
         List<MarketSplit> sorted = new ArrayList<>(splits);
         sorted.sort(java.util.Comparator.comparing(MarketSplit::market));
@@ -88,15 +97,18 @@ final class TrunkTrainer {
             }
             models.put(market, last.model());
         }
-        Map<String, NcfModel> references = new LinkedHashMap<>();
-        if (settings.references()) {
-            for (String market : markets) {
-                references.put(market, reference(market, sorted, ts, stageLog));
-            }
-        }
         double secs = (System.nanoTime() - t0) / 1e9;
         log.accept(String.format("updater: trunk v%d trained in %.1fs", version, secs));
-        return new Trunk(version, offsets, models, references, users, secs, bootstrap);
+        out.forks(new Trunk(version, offsets, models, users, secs, bootstrap));
+        if (settings.references()) {
+            long r0 = System.nanoTime();
+            for (String market : markets) {
+                long m0 = System.nanoTime();
+                NcfModel ref = reference(market, sorted, ts, stageLog);
+                out.reference(market, ref, (System.nanoTime() - m0) / 1e9);
+            }
+            log.accept(String.format("updater: trunk v%d references trained in %.1fs", version, (System.nanoTime() - r0) / 1e9));
+        }
     }
 
     /** Early stopping's validation, as offline ({@link Validation}); none when the recipe does not stop early. */
@@ -121,7 +133,8 @@ final class TrunkTrainer {
         CrossMarketDataset one = dataFor(null, sorted, market, false);
         Map<String, Trained> done = new LinkedHashMap<>();
         for (String stage : Recipes.chain("nmf")) {
-            done.put(stage, Recipes.get(stage).train(new Recipe.Context(one, ts, done, s -> null, stageLog)));
+            Recipe r = Recipes.get(stage);
+            done.put(stage, r.train(new Recipe.Context(one, ts, done, s -> null, validation(r, one, ts), stageLog)));
         }
         return done.get("nmf").model();
     }

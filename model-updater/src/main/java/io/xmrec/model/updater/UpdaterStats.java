@@ -11,9 +11,10 @@ import java.util.Set;
  *                     10,000 (wall clock, whatever the replay speed)
  * @param trunkInteractions training interactions in the snapshot of the newest trunk this updater trained (equal to
  *                     {@code interactions} once a trunk has been trained on everything read)
+ * @param trunkTraining whether the slow path is training now (a trunk, its forks or its references)
  */
 public record UpdaterStats(long interactions, long badRecords, long snapshots, long rowDeltas, long headDeltas,
-                           long refused, long trunks, double trunkSeconds, long trunkInteractions, long references, long foldedInUsers,
+                           long refused, long trunks, double trunkSeconds, long trunkInteractions, boolean trunkTraining, long references, long foldedInUsers,
                            long foldedInItems, long bytesPublished, Map<String, Long> versions, Set<String> owned,
                            boolean trunkOwner, boolean caughtUp, double freshnessP50, double freshnessP99,
                            Map<String, Integer> usersWithoutRows) {
@@ -32,6 +33,8 @@ public record UpdaterStats(long interactions, long badRecords, long snapshots, l
         metric(b, "xmrec_updater_trunks_total", "counter", "Trunks trained by this updater.", trunks);
         metric(b, "xmrec_updater_trunk_interactions", "gauge",
                 "Training interactions in the snapshot of the newest trunk trained here.", trunkInteractions);
+        metric(b, "xmrec_updater_trunk_training", "gauge",
+                "1 while the slow path trains (a trunk, its forks or its references).", trunkTraining ? 1 : 0);
         metric(b, "xmrec_updater_trunk_seconds_total", "counter", "Seconds spent training trunks.", trunkSeconds);
         metric(b, "xmrec_updater_references_total", "counter", "Reference NMF models published.", references);
         metric(b, "xmrec_updater_folded_in_users_total", "counter", "Users folded in by the fast path.", foldedInUsers);
