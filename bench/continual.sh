@@ -10,6 +10,10 @@
 #
 #   bench/continual.sh [--data DIR] [--markets "ca de ..."] [--speeds "10 max"] [--summarise-only]
 #
+# --speeds runs only those replays (e.g. --speeds max to redo one); the summary takes every speed of
+# "10 max" with a run, and the offline models are trained only where bench/runs/continual/offline
+# lacks them (delete that directory to retrain them). Each replay records the commit it ran.
+#
 # Runs alone: the replay is paced in wall time and the freshness figures are wall-clock latencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,19 +38,21 @@ if [ "$summarise_only" = 0 ]; then
   for s in $speeds; do
     echo "continual: replay at speed $s ($(( ($(date +%s) - start) / 60 )) min so far)" >&2
     rm -rf "$work/live-$s"
+    echo "$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)" > "$work/commit-$s"
     XMREC_NO_BUILD=1 ./xmrec continual "${data_flag[@]}" --markets "$mlist" --speed "$s" --ranks-dir "$work/live-$s" \
         > "$work/continual-$s.json" 2> "$work/continual-$s.log"
   done
   # the offline batch models of the same recipe on the same files: one seven-market trunk, shared
-  rm -rf "$work/offline"
   mkdir -p "$work/offline"
   for m in $markets; do
+    [ -f "$work/offline/$m.json" ] && continue
     echo "continual: offline $m ($(( ($(date +%s) - start) / 60 )) min so far)" >&2
     src=$(echo ca de fr in jp mx uk | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
     XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method pop,nmf,forec \
         --no-full --trunk-cache "$work/trunk" --out "$work/offline/$m.json" > /dev/null 2> "$work/offline/$m.log"
   done
 fi
+speeds=$(for s in 10 max; do [ -s "$work/continual-$s.json" ] && printf '%s ' "$s"; done)
 for s in $speeds; do
   for m in $markets; do
     [ -f "$work/live-$s/$m.json" ] || continue
@@ -56,7 +62,8 @@ for s in $speeds; do
     done
   done
 done
-commit=$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)
+commit=$(for s in $speeds; do printf '%s: %s; ' "$s" "$(cat "$work/commit-$s" 2>/dev/null || echo unknown)"; done)
+commit="${commit%; }"
 python3 "$root/bench/summarise_continual.py" "$work" "$speeds" "$markets" "$commit" \
     "bench/continual.sh --markets \"$markets\" --speeds \"$speeds\"" > "$root/bench/results/continual.md"
 echo "wrote bench/results/continual.md" >&2

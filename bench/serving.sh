@@ -2,7 +2,7 @@
 # Serving latency and throughput: replays the markets into the embedded system (./xmrec demo --speed
 # max), waits until every market is served from a trunk trained on all of it and the input is caught
 # up, then drives the evaluator's endpoints with wrk: top-10 and top-100 recommendations and scoring
-# of 100 candidates for random users of every market, at 8 and 32 connections; and top 10 at 8
+# of 100 candidates for random users of every market, at 2, 8 and 32 connections; and top 10 at 8
 # connections once before, while the slow path still trains on both cores. Writes
 # bench/results/serving.md with requests/s and latency percentiles. Run it alone.
 #
@@ -67,7 +67,7 @@ while true; do
   sleep 5
 done
 echo "$models" > "$work/models.json"
-for c in 8 32; do
+for c in 2 8 32; do
   for kind in top10 top100 scores100; do
     case "$kind" in
       top10) env=(PATH_KIND=recommendations K=10) ;;
@@ -79,15 +79,34 @@ for c in 8 32; do
   done
 done
 curl -s "localhost:$port/recommendations/$(head -1 "$work/users.txt" | tr ' ' '/')?k=3" > "$work/sample.json"
+# the top-k cost per market: sequential top-10 requests (one client, keep-alive) for 200 random users each
+python3 - "$port" "$work/users.txt" > "$work/per-market.json" <<'PY2'
+import http.client, json, random, sys, time
+port, users = int(sys.argv[1]), {}
+for line in open(sys.argv[2]):
+    m, u = line.split()
+    users.setdefault(m, []).append(u)
+rng, conn, out = random.Random(42), http.client.HTTPConnection("127.0.0.1", port), {}
+for m, us in sorted(users.items()):
+    times = []
+    for u in rng.sample(us, min(200, len(us))):
+        t0 = time.perf_counter()
+        conn.request("GET", f"/recommendations/{m}/{u}?k=10")
+        conn.getresponse().read()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    out[m] = {"requests": len(times), "p50_ms": times[len(times) // 2], "p99_ms": times[int(len(times) * 0.99) - 1]}
+print(json.dumps(out))
+PY2
 # one answer of every endpoint, for the README
-u=$(grep '^in ' "$work/users.txt" | head -1 | cut -d' ' -f2)
-items=$(grep '^in ' "$work/items.txt" | head -2 | cut -d' ' -f2 | paste -sd, -)
+u=$(awk '$1 == "in" {print $2; exit}' "$work/users.txt")
+items=$(awk '$1 == "in" {print $2; if (++n == 2) exit}' "$work/items.txt" | paste -sd, -)
 {
   echo "\$ curl -s localhost:8080/health"; curl -s "localhost:$port/health"; echo
   echo "\$ curl -s localhost:8080/models"; curl -s "localhost:$port/models"; echo
   echo "\$ curl -s 'localhost:8080/recommendations/in/$u?k=3'"; curl -s "localhost:$port/recommendations/in/$u?k=3"; echo
   echo "\$ curl -s 'localhost:8080/scores/in/$u?items=$items'"; curl -s "localhost:$port/scores/in/$u?items=$items"; echo
-  echo "\$ curl -s localhost:8080/metrics | grep 'market=\"in\"'"; curl -s "localhost:$port/metrics" | grep 'market="in"'
+  echo "\$ curl -s localhost:8080/metrics | grep 'market=\"in\"'"; curl -s "localhost:$port/metrics" | grep 'market="in"' || true
 } > "$work/endpoints.txt" 2>&1
 if command -v chromium >/dev/null; then # the dashboard as it looks now, for the README
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1100 --virtual-time-budget=8000 \
@@ -111,7 +130,7 @@ print(f"- commit: `{commit}`")
 print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores; the whole embedded system (broker, Flink job, updater, evaluator) "
       "ran in the same JVM, idle after the replay; wrk ran on the same machine (2 threads)")
-print(f"- models: " + ", ".join(f"{m} v{v.get('version')} ({v.get('users')} users, {v.get('items')} items)"
+print(f"- models: " + ", ".join(f"{m} v{v.get('version')} ({v.get('users')} users, {v.get('items')} items, {v.get('catalogue')} sold)"
                                   for m, v in sorted(models.items())))
 busy = open(f"{work}/busy.txt").read().split()
 print(f"- idle: measured once the input was caught up and every market served a model of the newest trunk, trained on "
@@ -120,11 +139,18 @@ print(f"- each request: a random (market, user) of the files; top-k over the mar
       "reviewed, or the scores of 100 random items of the market (POST)\n")
 print("| request | connections | requests/s | p50 | p75 | p90 | p99 | non-2xx |")
 print("|---|---|---|---|---|---|---|---|")
-for c in (8, 32):
+for c in (2, 8, 32):
     for kind, label in (("top10", "top 10"), ("top100", "top 100"), ("scores100", "score 100 items")):
         lat, rps, errs = parse(f"{work}/wrk-{kind}-c{c}.txt")
         print(f"| {label} | {c} | {rps:,.0f} | {lat.get('50','–')} | {lat.get('75','–')} | {lat.get('90','–')} | "
               f"{lat.get('99','–')} | {errs} |")
+per = json.load(open(f"{work}/per-market.json"))
+print("\nThe top-10 cost per market, idle, one client sending one request after the other (the whole request: HTTP, "
+      "the user's seen items, scoring every item the market sells, the top 10):\n")
+print("| market | items sold | requests | p50 ms | p99 ms |")
+print("|---|---|---|---|---|")
+for m, r in sorted(per.items()):
+    print(f"| {m} | {models.get(m, {}).get('catalogue', '?')} | {r['requests']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
 lat, rps, errs = parse(f"{work}/wrk-busy-top10-c8.txt")
 print("\nWhile the slow path trained a trunk on the whole data (both cores busy with training; "
       + ", ".join(busy) + " when it started):\n")

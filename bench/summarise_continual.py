@@ -4,6 +4,7 @@ Arguments: run dir, speeds, markets, commit, command."""
 import datetime
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -65,6 +66,14 @@ for s in speeds:
           + ("" if not cov else "; over time: " + ", ".join(
               f"{p['s']:.0f} s {min(v for k, v in p.items() if k != 's'):.0%}" for p in cov[::max(1, len(cov) // 8)]
               if len(p) > 1) + " (the lowest market)"))
+    st = dict(re.findall(r"(\w+)=([^,\]]+)", r.get("updater", "")))
+    if "freshnessP50" in st:
+        vis = (f"; promotion to being read by the updater (the holdout job's commit and the poll) p50 {float(st['visibleP50']):.1f} s, "
+               f"p99 {float(st['visibleP99']):.1f} s, the rest is the updater's own" if "visibleP50" in st else "")
+        print(f"- the updater's own count over its last 10,000 interactions: promotion to a published model p50 "
+              f"{float(st['freshnessP50']):.1f} s, p99 {float(st['freshnessP99']):.1f} s{vis}; "
+              f"{st.get('rowDeltas', '?')} row deltas, {st.get('headDeltas', '?')} head deltas, {st.get('snapshots', '?')} snapshots, "
+              f"{st.get('refused', '?')} heads refused by the guard")
     print(f"- trunks trained: {r['trunks']}, {r['trunk_seconds']:.1f} s of trunk training in all")
     for line in r.get("trunk_log", []):
         if " trained in " in line and "[" not in line:

@@ -77,7 +77,7 @@ class DeploymentFilesTest {
         l.putObject("system").putObject("*").putObject("counters").put("updates-trunk", 1).put("seconds-trunk", 2);
         l.put("now", 5000);
         String text = EvaluatorService.prometheus(l) + new UpdaterStats(1, 0, 1, 1, 1, 0, 1, 2.0, 1, false, 1, 1, 0, 100,
-                Map.of("in", 1L), Set.of("in"), true, true, 0.5, 1.5, Map.of("in", 0)).prometheus();
+                Map.of("in", 1L), Set.of("in"), true, true, 0.5, 1.5, 0.2, 0.4, Map.of("in", 0)).prometheus();
         Set<String> names = new TreeSet<>();
         for (String line : text.split("\n")) {
             if (!line.startsWith("#") && !line.isBlank()) {
@@ -136,14 +136,7 @@ class DeploymentFilesTest {
     /** The ACL entries (user, resource kind, name or prefix*, operation) io.xmrec.schemas.Access grants. */
     static Set<String> accessEntries() {
         Set<String> out = new TreeSet<>();
-        for (io.xmrec.schemas.Access.Grant g : io.xmrec.schemas.Access.grants().values()) {
-            g.writes().forEach(t -> out.addAll(List.of(g.user() + " topic " + t + " Write", g.user() + " topic " + t + " Describe")));
-            g.reads().forEach(t -> out.addAll(List.of(g.user() + " topic " + t + " Read", g.user() + " topic " + t + " Describe")));
-            g.creates().forEach(t -> out.addAll(List.of(g.user() + " topic " + t + " Create", g.user() + " topic " + t + " Describe")));
-            g.groups().forEach(x -> out.add(g.user() + " group " + x + "* Read"));
-            g.transactionalIds().forEach(x -> out.addAll(List.of(g.user() + " transactionalId " + x + "* Write",
-                    g.user() + " transactionalId " + x + "* Describe")));
-        }
+        io.xmrec.schemas.Access.entries().forEach(e -> out.add(e.toString()));
         return out;
     }
 

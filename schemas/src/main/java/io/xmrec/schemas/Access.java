@@ -21,7 +21,46 @@ public final class Access {
                         Set<String> transactionalIds) {
     }
 
+    /**
+     * One ACL entry: {@code user} may do {@code operation} (Write, Read, Describe, Create) on a
+     * {@code resource} (topic, group, transactionalId) named {@code name}, or on every name starting
+     * with it when it ends in '*'.
+     */
+    public record Entry(String user, String resource, String name, String operation) {
+        public boolean prefixed() {
+            return name.endsWith("*");
+        }
+
+        /** The name without the trailing '*' of a prefix. */
+        public String stem() {
+            return prefixed() ? name.substring(0, name.length() - 1) : name;
+        }
+
+        @Override
+        public String toString() {
+            return user + " " + resource + " " + name + " " + operation;
+        }
+    }
+
     private Access() {
+    }
+
+    /**
+     * The ACL entries the grants come to: a write, read or create of a topic also describes it;
+     * groups are read by prefix, transactional ids written and described by prefix.
+     */
+    public static java.util.List<Entry> entries() {
+        java.util.List<Entry> out = new java.util.ArrayList<>();
+        for (Grant g : grants().values()) {
+            String u = g.user();
+            g.writes().forEach(t -> out.addAll(List.of(new Entry(u, "topic", t, "Write"), new Entry(u, "topic", t, "Describe"))));
+            g.reads().forEach(t -> out.addAll(List.of(new Entry(u, "topic", t, "Read"), new Entry(u, "topic", t, "Describe"))));
+            g.creates().forEach(t -> out.addAll(List.of(new Entry(u, "topic", t, "Create"), new Entry(u, "topic", t, "Describe"))));
+            g.groups().forEach(x -> out.add(new Entry(u, "group", x + "*", "Read")));
+            g.transactionalIds().forEach(x -> out.addAll(List.of(new Entry(u, "transactionalId", x + "*", "Write"),
+                    new Entry(u, "transactionalId", x + "*", "Describe"))));
+        }
+        return out;
     }
 
     /** Every role's grant, by role name; topic names without the installation's prefix. */

@@ -138,10 +138,14 @@ public final class ContinualUpdater implements AutoCloseable {
     private final AtomicLong bytes = new AtomicLong();
     private volatile double trunkSeconds;
     private volatile long trainedTrunkInteractions;
-    private final long[] freshness = new long[10_000];
-    private int freshnessCount;
+    /** Promotion to a published model trained on it, and promotion to being read here (the holdout job's commit). */
+    private final LatencyWindow freshness = new LatencyWindow(10_000);
+    private final LatencyWindow visibility = new LatencyWindow(10_000);
 
-    private long interactions;
+    private volatile long interactions;
+    /** Per owned market, users with training interactions its model has no rows for; counted on the poll thread. */
+    private volatile Map<String, Integer> usersWithoutRows = Map.of();
+    private long usersWithoutRowsAt;
     /** Per market, the event time of the newest training interaction read: what a model of it has seen. */
     private final Map<String, Long> watermarks = new TreeMap<>();
     private boolean replayed;
@@ -366,6 +370,30 @@ public final class ContinualUpdater implements AutoCloseable {
                 schedule(mu, now);
             }
         }
+        if (now - usersWithoutRowsAt > 1_000_000_000L) {
+            usersWithoutRowsAt = now;
+            countUsersWithoutRows();
+        }
+    }
+
+    /** On the poll thread, which owns the inputs: the users each owned market's model does not know yet. */
+    private void countUsersWithoutRows() {
+        Map<String, Integer> without = new TreeMap<>();
+        for (MarketUpdater mu : markets.values()) {
+            NcfModel m = mu.model;
+            MarketInput in = inputs.get(mu.market);
+            if (in != null) {
+                int missing = 0;
+                for (Map.Entry<String, MarketInput.User> e : in.users.entrySet()) {
+                    if (!e.getValue().train.isEmpty() && (m == null || m.users().indexOf(
+                            io.xmrec.core.dataset.CrossMarketDataset.userKey(mu.market, e.getKey())) < 0)) {
+                        missing++;
+                    }
+                }
+                without.put(mu.market, missing);
+            }
+        }
+        usersWithoutRows = without;
     }
 
     private void checkCaughtUp(boolean empty, long now) {
@@ -431,6 +459,7 @@ public final class ContinualUpdater implements AutoCloseable {
             p.users.add(t.getUser());
             p.popularity.merge(t.getItem(), 1, Integer::sum);
             p.promoted.add(r.timestamp());
+            visibility.add(System.currentTimeMillis() - r.timestamp());
             if (newItem) {
                 p.sold.add(t.getItem());
             }
@@ -655,7 +684,7 @@ public final class ContinualUpdater implements AutoCloseable {
                 foldedItems.addAndGet(d.items());
                 long done = System.currentTimeMillis();
                 for (long t : job.promotedMillis()) {
-                    fresh(done - t);
+                    freshness.add(done - t);
                 }
                 report(mu.market, "rows", d.version(), mu.trunkVersion, job.promotedMillis().length, d.users() - known,
                         null, null, d.seconds());
@@ -744,19 +773,6 @@ public final class ContinualUpdater implements AutoCloseable {
         });
     }
 
-    private synchronized void fresh(long millis) {
-        freshness[freshnessCount++ % freshness.length] = millis;
-    }
-
-    private synchronized double[] freshnessPercentiles() {
-        int n = Math.min(freshnessCount, freshness.length);
-        if (n == 0) {
-            return new double[] {Double.NaN, Double.NaN};
-        }
-        long[] a = java.util.Arrays.copyOf(freshness, n);
-        java.util.Arrays.sort(a);
-        return new double[] {a[(n - 1) / 2] / 1e3, a[(int) Math.min(n - 1, Math.ceil(0.99 * n) - 1)] / 1e3};
-    }
 
     private void report(String market, String kind, long version, long trunk, int interactionsIn, int newUsers,
                         Double valid, Double previous, double seconds) {
@@ -772,26 +788,15 @@ public final class ContinualUpdater implements AutoCloseable {
     /** The counters. */
     public UpdaterStats stats() {
         Map<String, Long> versions = new TreeMap<>();
-        Map<String, Integer> without = new TreeMap<>();
         for (MarketUpdater mu : markets.values()) {
             versions.put(mu.market, mu.version);
-            NcfModel m = mu.model;
-            MarketInput in = inputs.get(mu.market);
-            if (in != null) {
-                int missing = 0;
-                for (Map.Entry<String, MarketInput.User> e : in.users.entrySet()) {
-                    if (!e.getValue().train.isEmpty() && (m == null || m.users().indexOf(
-                            io.xmrec.core.dataset.CrossMarketDataset.userKey(mu.market, e.getKey())) < 0)) {
-                        missing++;
-                    }
-                }
-                without.put(mu.market, missing);
-            }
         }
-        double[] f = freshnessPercentiles();
+        Map<String, Integer> without = usersWithoutRows;
+        double[] f = freshness.percentiles();
+        double[] v = visibility.percentiles();
         return new UpdaterStats(interactions, badRecords.get(), snapshots.get(), rowDeltas.get(), headDeltas.get(),
                 refused.get(), trunks.get(), trunkSeconds, trainedTrunkInteractions, trunkJob != null && !trunkJob.isDone(), references.get(), foldedUsers.get(), foldedItems.get(),
-                bytes.get(), versions, new TreeSet<>(markets.keySet()), trunkOwner, caughtUp, f[0], f[1], without);
+                bytes.get(), versions, new TreeSet<>(markets.keySet()), trunkOwner, caughtUp, f[0], f[1], v[0], v[1], without);
     }
 
     /** The newest trunk version known (trained here or read on the fork topic). */

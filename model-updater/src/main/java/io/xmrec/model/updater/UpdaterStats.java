@@ -9,6 +9,9 @@ import java.util.Set;
  * @param freshnessP50 seconds from an interaction's promotion to training (its record's timestamp) to the
  *                     publication of a model that has trained on it: median and 99th percentile of the last
  *                     10,000 (wall clock, whatever the replay speed)
+ * @param visibleP50   seconds from an interaction's promotion until this updater read it (the holdout job's
+ *                     transaction commits at its checkpoints; then the poll): median and 99th percentile of the
+ *                     last 10,000; the rest of the freshness is the updater's own
  * @param trunkInteractions training interactions in the snapshot of the newest trunk this updater trained (equal to
  *                     {@code interactions} once a trunk has been trained on everything read)
  * @param trunkTraining whether the slow path is training now (a trunk, its forks or its references)
@@ -17,6 +20,7 @@ public record UpdaterStats(long interactions, long badRecords, long snapshots, l
                            long refused, long trunks, double trunkSeconds, long trunkInteractions, boolean trunkTraining, long references, long foldedInUsers,
                            long foldedInItems, long bytesPublished, Map<String, Long> versions, Set<String> owned,
                            boolean trunkOwner, boolean caughtUp, double freshnessP50, double freshnessP99,
+                           double visibleP50, double visibleP99,
                            Map<String, Integer> usersWithoutRows) {
 
     /** The counters in Prometheus text format. */
@@ -48,6 +52,10 @@ public record UpdaterStats(long interactions, long badRecords, long snapshots, l
                 "Median seconds from an interaction's promotion to training to a published model trained on it.",
                 freshnessP50);
         metric(b, "xmrec_updater_freshness_p99_seconds", "gauge", "99th percentile of the same.", freshnessP99);
+        metric(b, "xmrec_updater_visible_p50_seconds", "gauge",
+                "Median seconds from an interaction's promotion until the updater read it (the holdout job's commit).",
+                visibleP50);
+        metric(b, "xmrec_updater_visible_p99_seconds", "gauge", "99th percentile of the same.", visibleP99);
         b.append("# HELP xmrec_updater_owns 1 for each market this updater updates.\n# TYPE xmrec_updater_owns gauge\n");
         owned.forEach(m -> b.append("xmrec_updater_owns{market=\"").append(m).append("\"} 1\n"));
         b.append("# HELP xmrec_updater_model_version Newest published model version per owned market.\n")
