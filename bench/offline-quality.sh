@@ -61,6 +61,13 @@ compare_market() { # paired test against NMF: NMF++, or else the last method ask
   echo "$b" > "$work/paired_method"
   XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a nmf --method-b "$b" --json \
       > "$work/$1.nmfpp-vs-nmf.json"
+  if grep -q '"method" : "pop"' "$work/$1.json"; then # every neural method against popularity
+    local x
+    for x in $(python3 -c "import json,sys; print(' '.join(sorted({r['method'] for r in json.load(open(sys.argv[1]))['results']} - {'pop'})))" "$work/$1.json"); do
+      XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a pop --method-b "$x" --json \
+          > "$work/$1.pop-vs-$x.json"
+    done
+  fi
   if grep -q '"method" : "forec"' "$work/$1.json"; then
     XMREC_NO_BUILD=1 ./xmrec compare "$work/$1.json" "$work/$1.json" --method-a nmf++ --method-b forec --json \
         > "$work/$1.forec-vs-nmfpp.json"

@@ -60,6 +60,8 @@ if "maml" in hp:
     out.append(f"- MAML: {mm['shots']}-shot batches, fast lr {mm['fast_lr']}, meta lr {mm['meta_lr']}, {mm['order']}, "
                f"{mm['epochs']} epoch(s); FOREC: head {fo['head_widths']}, lr {fo['learning_rate']}, l2 {fo['l2']}, "
                f"batch {fo['batch_size']}, {fo['epochs']} epochs on the target only")
+if (work / "notes.md").exists():  # what else ran, written by whoever ran the bench
+    out += [f"- {line.strip()}" for line in (work / "notes.md").read_text().splitlines() if line.strip()]
 if total:
     out.append(f"- total wall time: {total} s (markets in parallel)")
 else:
@@ -97,6 +99,25 @@ if forec_tests and "forec" in methods:
         out.append(f"| {mk} | {nmf:.4f} | {pp:.4f} | {fo:.4f} | {imp:+.1f}% | {t['mean_diff']:+.4f} | "
                    f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] | {t['t_test_p']:.3g} | {t['wilcoxon_p']:.3g} |")
     out.append(f"| **mean** | | | | **{sum(imps) / len(imps):+.1f}%** | | | | |")
+
+pop_tests = {(mk, me): json.loads((work / f"{mk}.pop-vs-{me}.json").read_text())
+             for mk in runs for me in methods if (work / f"{mk}.pop-vs-{me}.json").exists()}
+if pop_tests:
+    out.append("\n## Against popularity: each method minus POP, test nDCG@10, paired over users "
+               "(*: t-test and Wilcoxon both p < 0.05)\n")
+    others = [me for me in methods if me != "pop"]
+    out.append("| market | " + " | ".join(others) + " |")
+    out.append("|---" * (len(others) + 1) + "|")
+    for mk in runs:
+        cells = []
+        for me in others:
+            t = pop_tests.get((mk, me))
+            if not t:
+                cells.append("–")
+                continue
+            sig = t["t_test_p"] < 0.05 and t["wilcoxon_p"] < 0.05
+            cells.append(f"{t['mean_diff']:+.4f}{'*' if sig else ''}")
+        out.append(f"| {mk} | " + " | ".join(cells) + " |")
 
 for title, key in [("Test HR@10 (99 sampled negatives)", "hr@10"),
                    ("Test nDCG@10 against all items (full ranking)", "full_ndcg@10"),
