@@ -42,6 +42,10 @@ print("- protocol: honest (training negatives exclude only the user's training i
       "market at the end is scored on the offline split of the same files (users with at least 7 interactions), "
       "each held-out item against the same 99 evaluation negatives (seed 42) as `xmrec offline`; the paired tests "
       "are `xmrec compare` on those per-user ranks")
+if (work / "notes.md").exists():  # what else ran, written by whoever ran the bench
+    for line in (work / "notes.md").read_text().splitlines():
+        if line.strip():
+            print(f"- {line.strip()}")
 print("- offline batch: `xmrec offline --target M --source <the other six> --method pop,nmf,forec` with one "
       "seven-market trunk (`--trunk-cache`), the recipe and settings the updater uses\n")
 
