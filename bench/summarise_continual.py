@@ -37,7 +37,7 @@ print("# Continual models against the batch model (embedded default)\n")
 print(f"- command: `{command}`")
 print(f"- commit: `{commit}`")
 print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
-print(f"- machine: {cpu}, {os.cpu_count()} cores; nothing else ran")
+print(f"- machine: {cpu}, {os.cpu_count()} cores" + ("" if (work / "notes.md").exists() else "; nothing else ran"))
 print("- protocol: honest (training negatives exclude only the user's training items); the served model of each "
       "market at the end is scored on the offline split of the same files (users with at least 7 interactions), "
       "each held-out item against the same 99 evaluation negatives (seed 42) as `xmrec offline`; the paired tests "
