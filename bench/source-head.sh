@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Does a market's FOREC head do better when it starts from the head of its most similar market's fork
-# (what the continual updater does for a market without a head of its own) than from random weights?
+# (what the continual updater did for a market without a head of its own before its redesign) than from random weights?
 # For each target, with the source `--source auto` picks: forec and forec-src-head on the same trunk
 # (NMF++ and MAML trained once, shared through a trunk cache), fine-tuned for the offline 25 epochs and
 # for the updater's 5; paired tests on the target's test users. Resumable (finished targets are kept
@@ -58,7 +58,7 @@ cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split("
 some = next((load(os.path.join(work, f"{t}-{fine_tunes[0]}.json")) for t in markets
              if os.path.exists(os.path.join(work, f"{t}-{fine_tunes[0]}.json"))), None)
 print("# FOREC heads started from the most similar market's head\n")
-print("What the continual updater does for a market without a head of its own (a new market): its fork's head "
+print("What the continual updater did, before its redesign, for a market without a head of its own (it now fine-tunes every market's own fork): its fork's head "
       "starts from the head of the market `--source auto` ranks first, forked on the same trunk, instead of from "
       "random weights. Offline: `forec` (random head) against `forec-src-head` (head of a fork fine-tuned on the "
       "source first), same NMF++ and MAML trunk, target and the source `--source auto` picks.\n")
