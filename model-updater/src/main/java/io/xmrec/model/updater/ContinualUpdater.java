@@ -158,6 +158,8 @@ public final class ContinualUpdater implements AutoCloseable {
     private Map<String, Long> adoptedTrunkThrough;
     private long lastTrunkNanos = System.nanoTime();
     private volatile Future<?> trunkJob;
+    /** The markets of the last trunk this updater started (their forks may not have been read back yet). */
+    private Set<String> lastTrunkMarkets = Set.of();
     private long trunkJobVersion;
     private volatile boolean closing;
     /** The thread in {@link #runUntil}, which owns the consumers while it runs. */
@@ -553,8 +555,12 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         boolean grown = interactions >= (1 + settings.retrainGrowth()) * trunkSnapshotInteractions;
         boolean anything = interactions > trunkSnapshotInteractions;
+        // a market with trainable users but no fork yet: its interactions may all have been read before the
+        // last trunk started (its holdouts came later), so "anything new" alone would never bring it in
+        boolean missing = inputs.entrySet().stream().anyMatch(e -> !forks.containsKey(e.getKey())
+                && !lastTrunkMarkets.contains(e.getKey()) && e.getValue().eligibleInteractions(settings.minInteractions()) > 0);
         boolean interval = !settings.retrainInterval().isZero() && now - lastTrunkNanos >= settings.retrainInterval().toNanos();
-        return grown || (anything && (idle || interval));
+        return grown || ((anything || missing) && (idle || interval));
     }
 
     private void startTrunk(long now) {
@@ -571,6 +577,7 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         Map<String, Long> at = new TreeMap<>(offsets);
         Map<String, Long> wm = new TreeMap<>(watermarks);
+        lastTrunkMarkets = splits.stream().map(MarketSplit::market).collect(java.util.stream.Collectors.toSet());
         boolean bootstrap = trunkVersion == 0;
         trunkSnapshotInteractions = interactions;
         long snapshotInteractions = interactions;

@@ -181,4 +181,28 @@ class ContinualUpdaterIntegrationTest {
             }
         }
     }
+    /**
+     * The same race one level up: every training interaction of two markets is read before the first
+     * trunk, but only jp's holdouts have come, so that trunk is jp's alone; when in's holdouts come
+     * there is nothing new to train on, and in must still get a model (the next trunk takes it in).
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aMarketWhoseHoldoutsCameAfterTheFirstTrunkIsTakenIntoTheNext() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp", "in"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("jp")); // 487 users with a holdout, indexed first
+            feed.load(TestData.market("in"));
+            feed.train(1.0, k -> true);
+            feed.holdouts(k -> k < 487);
+            UpdaterSettings s = quick().withRetrain(0.25, Duration.ofSeconds(1), Duration.ZERO);
+            try (Running u = new Running(c, s)) {
+                await("a first jp model", Duration.ofSeconds(90), () -> client.model("jp") != null, u.log);
+                assertTrue(u.log.stream().anyMatch(l -> l.contains("trunk v1 on [jp]")), u.log.toString());
+                feed.holdouts(k -> true); // in's: no new training interaction comes with them
+                await("an in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
+            }
+        }
+    }
 }
