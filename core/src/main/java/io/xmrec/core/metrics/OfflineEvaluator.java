@@ -46,7 +46,7 @@ public final class OfflineEvaluator {
         if (full) {
             rankAgainstPool(scorer, m, negs, vs, ts, vf, tf);
         } else {
-            rankSampledOnly(scorer, m, negs, vs, ts);
+            rankSampled(scorer, m, new Split[] {Split.VALIDATION, Split.TEST}, negs, new int[][] {vs, ts});
         }
         List<String> users = new ArrayList<>(n);
         for (int r = 0; r < n; r++) {
@@ -62,38 +62,12 @@ public final class OfflineEvaluator {
     public static RankSummary validation(Scorer scorer, IndexedMarket m, IdVocabulary items, EvaluationNegatives negatives,
                                          int k) {
         int n = m.users();
-        int[] ranks = new int[n];
-        int r = 0;
-        while (r < n) {
-            int from = r;
-            int pairs = 0;
-            List<int[]> negs = new ArrayList<>();
-            while (r < n && (pairs == 0 || pairs + 100 <= PAIRS_PER_CALL)) {
-                int[] ng = indices(negatives, m, Split.VALIDATION, r, items);
-                negs.add(ng);
-                pairs += ng.length + 1;
-                r++;
-            }
-            int[] us = new int[pairs];
-            int[] is = new int[pairs];
-            int at = 0;
-            for (int q = from; q < r; q++) {
-                int u = m.userIndex(q);
-                us[at] = u;
-                is[at++] = m.validationItem(q);
-                for (int item : negs.get(q - from)) {
-                    us[at] = u;
-                    is[at++] = item;
-                }
-            }
-            float[] sc = scorer.score(us, is);
-            at = 0;
-            for (int q = from; q < r; q++) {
-                int len = negs.get(q - from).length;
-                ranks[q] = RankingMetrics.pessimisticRank(sc[at], sc, at + 1, at + 1 + len);
-                at += 1 + len;
-            }
+        int[][] negs = new int[n][];
+        for (int r = 0; r < n; r++) {
+            negs[r] = indices(negatives, m, Split.VALIDATION, r, items);
         }
+        int[] ranks = new int[n];
+        rankSampled(scorer, m, new Split[] {Split.VALIDATION}, negs, new int[][] {ranks});
         return RankSummary.of(ranks, k);
     }
 
@@ -114,15 +88,27 @@ public final class OfflineEvaluator {
         return out;
     }
 
-    /** Scores the held-out items and their negatives only, many users per scorer call. */
-    private static void rankSampledOnly(Scorer scorer, IndexedMarket m, int[][] negs, int[] vs, int[] ts) {
+    /**
+     * Scores the held-out items of {@code splits} and their negatives only, many users per scorer call:
+     * {@code negs[splits.length * user + s]} are user's negatives of {@code splits[s]}, whose rank goes to
+     * {@code ranks[s][user]}.
+     */
+    private static void rankSampled(Scorer scorer, IndexedMarket m, Split[] splits, int[][] negs, int[][] ranks) {
         int n = m.users();
+        int ns = splits.length;
         int r = 0;
         while (r < n) {
             int from = r;
             int pairs = 0;
-            while (r < n && (pairs == 0 || pairs + negs[2 * r].length + negs[2 * r + 1].length + 2 <= PAIRS_PER_CALL)) {
-                pairs += negs[2 * r].length + negs[2 * r + 1].length + 2;
+            while (r < n) {
+                int add = 0;
+                for (int s = 0; s < ns; s++) {
+                    add += negs[ns * r + s].length + 1;
+                }
+                if (pairs > 0 && pairs + add > PAIRS_PER_CALL) {
+                    break;
+                }
+                pairs += add;
                 r++;
             }
             int[] us = new int[pairs];
@@ -130,10 +116,10 @@ public final class OfflineEvaluator {
             int k = 0;
             for (int q = from; q < r; q++) {
                 int u = m.userIndex(q);
-                for (int s = 0; s < 2; s++) {
+                for (int s = 0; s < ns; s++) {
                     us[k] = u;
-                    is[k++] = s == 0 ? m.validationItem(q) : m.testItem(q);
-                    for (int item : negs[2 * q + s]) {
+                    is[k++] = splits[s] == Split.VALIDATION ? m.validationItem(q) : m.testItem(q);
+                    for (int item : negs[ns * q + s]) {
                         us[k] = u;
                         is[k++] = item;
                     }
@@ -142,10 +128,9 @@ public final class OfflineEvaluator {
             float[] sc = scorer.score(us, is);
             k = 0;
             for (int q = from; q < r; q++) {
-                for (int s = 0; s < 2; s++) {
-                    int len = negs[2 * q + s].length;
-                    int rank = RankingMetrics.pessimisticRank(sc[k], sc, k + 1, k + 1 + len);
-                    (s == 0 ? vs : ts)[q] = rank;
+                for (int s = 0; s < ns; s++) {
+                    int len = negs[ns * q + s].length;
+                    ranks[s][q] = RankingMetrics.pessimisticRank(sc[k], sc, k + 1, k + 1 + len);
                     k += 1 + len;
                 }
             }

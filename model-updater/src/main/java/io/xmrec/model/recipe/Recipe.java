@@ -29,13 +29,23 @@ public interface Recipe {
     /** The method's name, e.g. {@code nmf++} or {@code forec}. */
     String method();
 
-    Scope scope();
+    /** By default trained for one target market. */
+    default Scope scope() {
+        return Scope.PER_MARKET;
+    }
 
-    /** Whether it needs the source markets' data (its data set has the target first, then the sources). */
-    boolean crossMarket();
+    /**
+     * Whether it needs the source markets' data (its data set has the target first, then the sources);
+     * by default not.
+     */
+    default boolean crossMarket() {
+        return false;
+    }
 
-    /** Methods whose trained models this one starts from. */
-    List<String> inputs();
+    /** Methods whose trained models this one starts from; by default none. */
+    default List<String> inputs() {
+        return List.of();
+    }
 
     /** Trains the method. */
     Trained train(Context c);

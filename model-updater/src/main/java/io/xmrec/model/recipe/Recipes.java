@@ -90,21 +90,6 @@ public final class Recipes {
         }
 
         @Override
-        public Scope scope() {
-            return Scope.PER_MARKET;
-        }
-
-        @Override
-        public boolean crossMarket() {
-            return false;
-        }
-
-        @Override
-        public List<String> inputs() {
-            return List.of();
-        }
-
-        @Override
         public Trained train(Context c) {
             return new Trained(new PopularityScorer(c.data().target(), c.data().items().size()), null, 0, 0, 0);
         }

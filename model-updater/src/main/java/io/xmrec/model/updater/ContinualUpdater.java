@@ -543,8 +543,11 @@ public final class ContinualUpdater implements AutoCloseable {
             return false; // the newest trunk was trained on input this updater has not read yet
         }
         long eligible = 0;
-        for (MarketInput in : inputs.values()) {
-            eligible += in.eligibleInteractions(settings.minInteractions());
+        boolean missing = false; // a market with trainable users and no fork, nor one being trained
+        for (Map.Entry<String, MarketInput> e : inputs.entrySet()) {
+            long n = e.getValue().eligibleInteractions(settings.minInteractions());
+            eligible += n;
+            missing |= n > 0 && !forks.containsKey(e.getKey()) && !lastTrunkMarkets.contains(e.getKey());
         }
         if (eligible == 0) {
             return false;
@@ -555,11 +558,9 @@ public final class ContinualUpdater implements AutoCloseable {
         }
         boolean grown = interactions >= (1 + settings.retrainGrowth()) * trunkSnapshotInteractions;
         boolean anything = interactions > trunkSnapshotInteractions;
-        // a market with trainable users but no fork yet: its interactions may all have been read before the
-        // last trunk started (its holdouts came later), so "anything new" alone would never bring it in
-        boolean missing = inputs.entrySet().stream().anyMatch(e -> !forks.containsKey(e.getKey())
-                && !lastTrunkMarkets.contains(e.getKey()) && e.getValue().eligibleInteractions(settings.minInteractions()) > 0);
         boolean interval = !settings.retrainInterval().isZero() && now - lastTrunkNanos >= settings.retrainInterval().toNanos();
+        // a missing market's interactions may all have been read before the last trunk started (its holdouts
+        // came later), so "anything new" alone would never bring it in
         return grown || ((anything || missing) && (idle || interval));
     }
 

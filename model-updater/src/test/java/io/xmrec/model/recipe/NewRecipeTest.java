@@ -32,21 +32,6 @@ class NewRecipeTest {
         }
 
         @Override
-        public Scope scope() {
-            return Scope.PER_MARKET;
-        }
-
-        @Override
-        public boolean crossMarket() {
-            return false;
-        }
-
-        @Override
-        public List<String> inputs() {
-            return List.of();
-        }
-
-        @Override
         public Trained train(Context c) {
             NcfOptions base = c.settings().ncf();
             NcfOptions o = new NcfOptions(24, base.mlpDim(), base.mlpLayers(), base.learningRate(), base.l2(),
