@@ -39,6 +39,15 @@ class EmbeddedSystemStopIntegrationTest {
     /** Starts the system on in and jp, replays at {@code speed}, stops once {@code when} holds. */
     private static Run stopWhen(UpdaterSettings settings, double speed, java.util.function.Function<List<String>, Boolean> when)
             throws Exception {
+        return stopWhen(settings, speed, when, false);
+    }
+
+    /**
+     * As above; with {@code lateInterrupt} the closing thread carries an interrupt when it starts
+     * closing, as the demo's thread did when the stop signal's interrupt landed after it had settled.
+     */
+    private static Run stopWhen(UpdaterSettings settings, double speed, java.util.function.Function<List<String>, Boolean> when,
+                                boolean lateInterrupt) throws Exception {
         Map<String, MarketData> data = new LinkedHashMap<>();
         data.put("in", TestData.market("in"));
         data.put("jp", TestData.market("jp"));
@@ -61,7 +70,13 @@ class EmbeddedSystemStopIntegrationTest {
             await(() -> when.apply(log), 180, log);
             long t0 = System.nanoTime();
             replay.interrupt(); // what the demo's stop does to its replay
+            if (lateInterrupt) {
+                Thread.currentThread().interrupt();
+            }
             sys.close();
+            if (lateInterrupt) {
+                assertTrue(Thread.interrupted(), "the interrupt is kept for the caller once every part is closed");
+            }
             replay.join(10_000);
             stopSeconds = (System.nanoTime() - t0) / 1e9;
             assertFalse(replay.isAlive(), "the replay still runs");
@@ -116,5 +131,17 @@ class EmbeddedSystemStopIntegrationTest {
                 "updater: trunk v1 cancelled")), "the trunk was stopped: " + r.log());
         assertFalse(r.log().stream().anyMatch(l -> l.startsWith("updater: trunk v1 trained in")),
                 "the trunk was finished: " + r.log());
+    }
+
+    @Test
+    void aStopWhileTheCommandWaitsAfterTheReplayClosesEveryPartCleanly() throws Exception {
+        // issue 29: the replay is over and the models are served; the stop's interrupt reaches the
+        // demo's thread after it began closing, and every close that joined a thread threw
+        Run r = stopWhen(EmbeddedSystemIntegrationTest.quick(), 0, log -> log.stream().filter(
+                l -> l.matches("updater: (in|jp) v\\d+ from trunk v1: .*")).map(l -> l.substring(9, 11)).distinct()
+                .count() == 2, true);
+        assertTrue(r.replay() != null && !r.replay().stopped(), "the replay finished before the stop: " + r.replay());
+        assertCleanStop(r);
+        assertFalse(r.log().stream().anyMatch(l -> l.contains("interrupted") || l.contains("with an error")), "" + r.log());
     }
 }

@@ -40,6 +40,8 @@ public final class EmbeddedSystem implements AutoCloseable {
     private final AtomicReference<Throwable> updaterFailure = new AtomicReference<>();
     private final EvaluatorService evaluator;
     private final Consumer<String> log;
+    /** An interrupt seen while closing, set again once every part is closed. */
+    private boolean interruptedWhileClosing;
 
     private EmbeddedSystem(List<String> markets, UpdaterSettings settings, String httpHost, int httpPort,
                            Consumer<String> log) throws Exception {
@@ -121,10 +123,13 @@ public final class EmbeddedSystem implements AutoCloseable {
     /**
      * Stops every part in the order data flows, one log line each: the holdout job (so nothing new
      * reaches the updater), the updater (training interrupted, not finished), the evaluator and its
-     * HTTP endpoints, the registry, the broker.
+     * HTTP endpoints, the registry, the broker. An interrupt of the calling thread (a stop signal that
+     * came late) does not cut the closing short: every part is closed with the interrupt cleared, and
+     * the interrupt is set again at the end.
      */
     @Override
     public void close() {
+        interruptedWhileClosing = Thread.interrupted();
         stop.set(true);
         step("holdout job", () -> {
             try {
@@ -140,6 +145,9 @@ public final class EmbeddedSystem implements AutoCloseable {
         step("evaluator", evaluator::close);
         step("registry", registry::close);
         step("broker", kafka::close);
+        if (interruptedWhileClosing) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private interface Step {
@@ -147,12 +155,14 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
 
     private void step(String part, Step s) {
+        interruptedWhileClosing |= Thread.interrupted();
         long t0 = System.nanoTime();
         try {
             s.run();
+            interruptedWhileClosing |= Thread.interrupted();
             log.accept(String.format("stopped: %s (%.1fs)", part, (System.nanoTime() - t0) / 1e9));
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interruptedWhileClosing = true;
             log.accept("stopping: " + part + " interrupted");
         } catch (Exception e) {
             log.accept(String.format("stopped: %s (%.1fs) with an error: %s", part, (System.nanoTime() - t0) / 1e9, e));
