@@ -68,8 +68,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Directory of the XMarket files.")
     Path data;
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: all seven).")
-    String markets = String.join(",", Markets.KNOWN);
+    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
+    String markets;
 
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10).")
     String speed = "10";

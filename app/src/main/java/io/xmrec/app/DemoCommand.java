@@ -24,8 +24,8 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Directory of the XMarket files (default: $XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket; missing files are downloaded).")
     Path data;
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: all seven).")
-    String markets = String.join(",", Markets.KNOWN);
+    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
+    String markets;
 
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10, about what the whole system keeps up with on 2 cores).")
     String speed = "10";

@@ -31,8 +31,8 @@ final class IngestCommand implements Callable<Integer> {
             + "$XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket; missing files are downloaded and verified).")
     Path data;
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: all seven).")
-    String markets = String.join(",", Markets.KNOWN);
+    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
+    String markets;
 
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default).")
     String speed = "max";

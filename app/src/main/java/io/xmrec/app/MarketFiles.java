@@ -23,10 +23,14 @@ final class MarketFiles {
         return load(data, markets, skipBadLines, XMarketReader.DEFAULT_MAX_BAD_LINES, stderr);
     }
 
+    /**
+     * Reads the files of {@code markets}; with none named (null or empty), every market of the data
+     * directory (XMarket Electronics' seven when the directory is the empty download cache).
+     */
     static Map<String, MarketData> load(Path data, List<String> markets, boolean skipBadLines, long maxBadLines,
                                         PrintWriter stderr) {
         DataDirectory dir = DataDirectory.resolve(data, XmrecCli.sourceOf("data"), System.getenv(), stderr::println);
-        Map<String, Path> files = dir.ensure(markets);
+        Map<String, Path> files = dir.ensure(markets == null || markets.isEmpty() ? dir.defaultMarkets() : markets);
         int[] shown = {0};
         XMarketReader reader = skipBadLines
                 ? XMarketReader.skippingBadLines(maxBadLines, e -> {

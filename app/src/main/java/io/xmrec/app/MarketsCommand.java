@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.MarketStatistics;
-import io.xmrec.core.data.Markets;
 import io.xmrec.core.data.SourceSelector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,8 +28,8 @@ final class MarketsCommand implements java.util.concurrent.Callable<Integer> {
             + "XMREC_DATA_DIR, else the download cache).")
     Path data;
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", split = ",", description = "Markets (default: all seven).")
-    List<String> markets = Markets.KNOWN;
+    @Option(names = "--markets", paramLabel = "M[,M...]", split = ",", description = "Markets (default: every market in the data directory: its <market>_<anything>.txt files).")
+    List<String> markets;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write everything as JSON.")
     Path json;

@@ -204,14 +204,18 @@ final class OfflineCommand implements Callable<Integer> {
     public Integer call() {
         stdout = spec.commandLine().getOut();
         stderr = spec.commandLine().getErr();
-        Markets.requireKnown(target);
+        Markets.requireValid(target);
         Map<String, MarketData> all = null;
         List<Map<String, Object>> selection = null;
         List<String> sources;
         if (source != null && source.trim().toLowerCase().matches("auto(:\\d+)?")) {
             String s = source.trim().toLowerCase();
             int n = s.contains(":") ? Integer.parseInt(s.substring(5)) : 1;
-            all = MarketFiles.load(data, Markets.KNOWN, skipBadLines, maxBadLines, stderr);
+            all = MarketFiles.load(data, null, skipBadLines, maxBadLines, stderr);
+            if (!all.containsKey(target)) {
+                throw new IllegalArgumentException("target " + target + " has no file in the data directory (markets there: "
+                        + String.join(", ", all.keySet()) + ")");
+            }
             io.xmrec.core.data.MarketStatistics stats = io.xmrec.core.data.MarketStatistics.of(all.values());
             sources = io.xmrec.core.data.SourceSelector.choose(stats, target, n);
             selection = new ArrayList<>();

@@ -16,8 +16,10 @@ final class TopicsCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to create review topics for (default: all seven).")
-    String markets = String.join(",", Markets.KNOWN);
+    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to create review topics for: any codes "
+            + "(default: XMarket Electronics' seven). A market's review topic can also be created later, by this command "
+            + "or by the shop's producer: the holdout job follows every review topic.")
+    String markets = String.join(",", Markets.XMARKET);
 
     @Option(names = "--partitions", description = "Partitions per topic (default: 1).")
     int partitions = 1;

@@ -346,7 +346,7 @@ class DeploymentFilesTest {
         kustomization.get("resources").forEach(r -> assertTrue(Files.exists(base.resolve(r.asText())), "resource " + r));
 
         // topics: exactly TopicSetup's, with its configs
-        Map<String, Map<String, String>> want = TopicSetup.topics(io.xmrec.core.data.Markets.KNOWN);
+        Map<String, Map<String, String>> want = TopicSetup.topics(io.xmrec.core.data.Markets.XMARKET);
         Map<String, Map<String, String>> got = new LinkedHashMap<>();
         for (JsonNode t : ofKind(all, "KafkaTopic")) {
             got.put(t.get("spec").get("topicName").asText(), map(t.get("spec").get("config")));

@@ -1,5 +1,7 @@
 package io.xmrec.schemas;
 
+import io.xmrec.core.data.Markets;
+
 import java.util.regex.Pattern;
 
 /** Topic names of xmrec, with an optional prefix for shared clusters. */
@@ -45,23 +47,19 @@ public final class Topics {
         return p;
     }
 
-    private static final Pattern MARKET = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+    private static final Pattern MARKET = Pattern.compile(Markets.CODE_REGEX);
 
     private Topics() {
     }
 
     /** The review topic of a market: {@code xmrec.reviews.<market>}. */
     public static String reviews(String market) {
-        if (market == null || !MARKET.matcher(market).matches()) {
-            throw new IllegalArgumentException("market code '" + market
-                    + "' must be lower-case letters, digits, '_' or '-', starting with a letter (at most 32)");
-        }
-        return REVIEWS_PREFIX + market;
+        return REVIEWS_PREFIX + Markets.requireValid(market);
     }
 
     /** The pattern that matches every market's review topic. */
     public static Pattern reviewsPattern() {
-        return Pattern.compile(Pattern.quote(REVIEWS_PREFIX) + "[a-z][a-z0-9_-]*");
+        return Pattern.compile(Pattern.quote(REVIEWS_PREFIX) + Markets.CODE_REGEX);
     }
 
     /** The market of a review topic, or null when the topic is not one. */

@@ -10,16 +10,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * Finds the XMarket files: {@code --data DIR}, else {@code XMREC_DATA_DIR}, else a cache
- * directory. Files missing from the directory are downloaded from the public FOREC release and
- * verified against the shipped {@code SHA256SUMS} before they are used.
+ * Finds the market files: {@code --data DIR}, else {@code XMREC_DATA_DIR}, else a cache
+ * directory. A market's file is {@code <market>_<anything>.txt} in the XMarket format
+ * ({@code <market>_5core.txt} preferred); any market code works. XMarket files missing from the
+ * download cache are downloaded from the public FOREC release and verified against the shipped
+ * {@code SHA256SUMS} before they are used.
  */
 public final class DataDirectory {
 
@@ -89,6 +93,76 @@ public final class DataDirectory {
     }
 
     /**
+     * The markets whose files the directory holds, sorted: every {@code <market>_<anything>.txt}, the
+     * market being the name up to its first '_' (a code with '_' in it is found when named). Files
+     * whose prefix is no valid market code are left out and said so.
+     */
+    public List<String> discover() {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        java.util.TreeSet<String> found = new java.util.TreeSet<>();
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                int cut = name.indexOf('_');
+                if (!name.endsWith(".txt") || cut <= 0 || !Files.isRegularFile(f)) {
+                    continue;
+                }
+                String market = name.substring(0, cut);
+                if (Markets.isValid(market)) {
+                    found.add(market);
+                } else {
+                    log.accept("note: " + f + " is left out: '" + market + "' is no market code (lower-case letters, "
+                            + "digits, '_' or '-')");
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + " (from " + origin + "): " + e.getMessage(), e);
+        }
+        return new ArrayList<>(found);
+    }
+
+    /**
+     * The markets to use when none are named: every market in the directory; XMarket Electronics'
+     * seven when the directory has none and is one files are downloaded into.
+     */
+    public List<String> defaultMarkets() {
+        List<String> found = discover();
+        if (!found.isEmpty()) {
+            return found;
+        }
+        if (userNamed) {
+            throw new IllegalArgumentException("no market files in " + dir + " (from " + origin + "): expected files "
+                    + "named <market>_<anything>.txt, for instance ca_5core.txt");
+        }
+        return Markets.XMARKET;
+    }
+
+    /** The file of a market in the directory, or null: {@code <market>_5core.txt}, else the one {@code <market>_*.txt}. */
+    private Path fileOf(String market) {
+        Path standard = dir.resolve(Markets.fileName(market));
+        if (Files.exists(standard) || !Files.isDirectory(dir)) {
+            return Files.exists(standard) ? standard : null;
+        }
+        List<Path> candidates = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            files.filter(f -> {
+                String n = f.getFileName().toString();
+                return n.startsWith(market + "_") && n.endsWith(".txt") && Files.isRegularFile(f);
+            }).sorted().forEach(candidates::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + " (from " + origin + "): " + e.getMessage(), e);
+        }
+        if (candidates.size() > 1) {
+            throw new IllegalArgumentException("market " + market + " has " + candidates.size() + " files in " + dir
+                    + " (from " + origin + "): " + candidates.stream().map(c -> c.getFileName().toString()).toList()
+                    + "; keep one, or name it " + Markets.fileName(market));
+        }
+        return candidates.isEmpty() ? null : candidates.get(0);
+    }
+
+    /**
      * Makes sure every market's file is present and returns the file of each market. Present files
      * are used as they are; one whose checksum differs from the public release is reported (it may
      * be a deliberately edited copy). Missing files are downloaded and verified into the cache
@@ -99,10 +173,11 @@ public final class DataDirectory {
     public Map<String, Path> ensure(Collection<String> markets) {
         Map<String, Path> out = new LinkedHashMap<>();
         for (String market : markets) {
-            Markets.requireKnown(market);
+            Markets.requireValid(market);
             String name = Markets.fileName(market);
-            Path file = dir.resolve(name);
-            String expected = checksums.get(name);
+            Path found = fileOf(market);
+            Path file = found != null ? found : dir.resolve(name);
+            String expected = found != null && !found.getFileName().toString().equals(name) ? null : checksums.get(name);
             if (Files.isRegularFile(file)) {
                 if (expected != null && !expected.equals(Checksums.sha256Hex(file))) {
                     log.accept("note: " + file + " differs from the public XMarket release (SHA-256 mismatch);"
@@ -112,8 +187,13 @@ public final class DataDirectory {
                 throw new IllegalArgumentException(file + " (from " + origin + ") is not a regular file: the XMarket file "
                         + name + " must be a file");
             } else if (userNamed) {
-                throw new IllegalArgumentException(name + " is missing in " + dir + " (from " + origin + "): put the "
-                        + "XMarket file there, or leave out --data to use (and fill) the download cache");
+                throw new IllegalArgumentException("no file for market " + market + " in " + dir + " (from " + origin
+                        + "): expected " + market + "_<anything>.txt" + (expected != null ? ", or leave out --data to use "
+                        + "(and fill) the download cache" : ""));
+            } else if (expected == null) {
+                throw new IllegalArgumentException("no file for market " + market + " in " + dir + " (from " + origin
+                        + "): it is no XMarket Electronics market, so it cannot be downloaded; put its file "
+                        + market + "_<anything>.txt there or point --data at a directory that has it");
             } else {
                 download(name, file, expected);
             }

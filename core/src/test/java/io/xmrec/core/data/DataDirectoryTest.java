@@ -122,7 +122,7 @@ class DataDirectoryTest {
         DataDirectory d = DataDirectory.resolve(dir, "XMREC_DATA", Map.of(), s -> { });
         IllegalArgumentException missing = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> d.ensure(java.util.List.of("de")), "no download into a directory named by --data");
-        assertTrue(missing.getMessage().contains("de_5core.txt is missing in " + dir + " (from XMREC_DATA)"),
+        assertTrue(missing.getMessage().contains("no file for market de in " + dir + " (from XMREC_DATA)"),
                 missing.getMessage());
         Files.createDirectories(dir.resolve("de_5core.txt"));
         IllegalArgumentException notFile = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
@@ -135,8 +135,51 @@ class DataDirectoryTest {
     @Test
     void shippedChecksumsCoverEveryKnownMarket() {
         Map<String, String> sums = Checksums.shipped();
-        for (String m : Markets.KNOWN) {
+        for (String m : Markets.XMARKET) {
             assertEquals(64, sums.get(Markets.fileName(m)).length(), m);
         }
+    }
+
+    @Test
+    void anyMarketCodeIsFoundByItsFilesNamePrefix(@TempDir Path dir) throws IOException {
+        Files.write(dir.resolve("us_shop.txt"), DE);
+        Files.write(dir.resolve("es-b2b_5core.txt"), DE);
+        Files.write(dir.resolve("SHA256SUMS"), DE);
+        Files.write(dir.resolve("Bad_5core.txt"), DE);
+        List<String> log = new ArrayList<>();
+        DataDirectory d = DataDirectory.resolve(dir, Map.of(), log::add);
+        assertEquals(List.of("es-b2b", "us"), d.defaultMarkets());
+        assertTrue(log.stream().anyMatch(l -> l.contains("Bad_5core.txt is left out")), log.toString());
+        Map<String, Path> files = d.ensure(d.defaultMarkets());
+        assertEquals(dir.resolve("us_shop.txt"), files.get("us"));
+        assertEquals(dir.resolve("es-b2b_5core.txt"), files.get("es-b2b"));
+    }
+
+    @Test
+    void aMarketWithTwoFilesOrNoneIsRefusedWithTheNames(@TempDir Path dir) throws IOException {
+        Files.write(dir.resolve("us_a.txt"), DE);
+        Files.write(dir.resolve("us_b.txt"), DE);
+        DataDirectory d = DataDirectory.resolve(dir, Map.of(), s -> { });
+        IllegalArgumentException two = assertThrows(IllegalArgumentException.class, () -> d.ensure(List.of("us")));
+        assertTrue(two.getMessage().contains("us_a.txt") && two.getMessage().contains("us_b.txt"), two.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> d.ensure(List.of("U S")));
+        assertTrue(bad.getMessage().contains("'U S' is not valid"), bad.getMessage());
+        // an empty download cache defaults to XMarket's seven markets (downloaded when used)
+        assertEquals(Markets.XMARKET, DataDirectory.of(cache, baseUrl, Map.of(), s -> { }).defaultMarkets());
+    }
+
+    @Test
+    void aMarketThatIsNotXMarketsIsNeverDownloaded() {
+        DataDirectory d = DataDirectory.of(cache, baseUrl, Map.of(), s -> { });
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.ensure(List.of("us")));
+        assertTrue(e.getMessage().contains("no XMarket Electronics market"), e.getMessage());
+        assertEquals(0, requests.get());
+    }
+
+    @Test
+    void aNamedDirectoryWithoutMarketFilesSaysWhatItExpects(@TempDir Path dir) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DataDirectory.resolve(dir, Map.of(), s -> { }).defaultMarkets());
+        assertTrue(e.getMessage().contains("<market>_<anything>.txt"), e.getMessage());
     }
 }

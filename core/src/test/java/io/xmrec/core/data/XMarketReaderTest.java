@@ -86,7 +86,7 @@ class XMarketReaderTest {
 
     @Test
     void realFilesParseCompletelyAndMatchShippedChecksums() {
-        for (String m : Markets.KNOWN) {
+        for (String m : Markets.XMARKET) {
             MarketData d = TestData.market(m);
             assertEquals(0, d.skippedLines());
             assertTrue(d.interactions().size() > 1000, m);
