@@ -65,8 +65,8 @@ import java.util.regex.Pattern;
                 + "served models' test nDCG@10 on the offline split; writes a JSON summary and per-market rank files.")
 final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Directory of the XMarket files.")
-    Path data;
+    @CommandLine.Mixin
+    DataOption data = new DataOption();
 
     @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
     String markets;
@@ -180,7 +180,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
-        Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
+        Map<String, MarketData> loaded = MarketFiles.load(data.dir, Markets.parseList(markets), false, err);
         UpdaterSettings settings = DemoCommand.settings(loaded);
         List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();

@@ -21,8 +21,8 @@ import java.time.Duration;
                 + "the XMarket files as a live stream, and runs until Ctrl-C.")
 final class DemoCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Directory of the XMarket files (default: $XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket; missing files are downloaded).")
-    Path data;
+    @CommandLine.Mixin
+    DataOption data = new DataOption();
 
     @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
     String markets;
@@ -55,7 +55,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
-        Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
+        Map<String, MarketData> loaded = MarketFiles.load(data.dir, Markets.parseList(markets), false, err);
         try (StopSignal stop = new StopSignal("demo", err, true, Duration.ofSeconds(30));
              EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded), host, port,
                      line -> {

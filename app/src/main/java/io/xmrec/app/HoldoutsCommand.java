@@ -36,8 +36,8 @@ final class HoldoutsCommand implements Callable<Integer> {
     @Option(names = "--bounded", description = "Process what is in the topics now, then stop (default: run until killed).")
     boolean bounded;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "With --embedded: directory of the XMarket files.")
-    Path data;
+    @CommandLine.Mixin
+    DataOption data = new DataOption();
 
     @Option(names = "--markets", paramLabel = "M[,M...]", description = "With --embedded: markets to ingest (default: in,jp).")
     String markets = "in,jp";
@@ -74,7 +74,7 @@ final class HoldoutsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--parallelism must be at least 1, got " + parallelism);
         }
         if (embedded) {
-            Map<String, MarketData> loaded = MarketFiles.load(data, Markets.parseList(markets), false, err);
+            Map<String, MarketData> loaded = MarketFiles.load(data.dir, Markets.parseList(markets), false, err);
             err.println("starting the in-process Kafka broker and schema registry ...");
             try (EmbeddedKafka k = EmbeddedKafka.start(null);
                  RegistryServer registry = RegistryServer.start(k.bootstrapServers(), "127.0.0.1", 0, Map.of())) {

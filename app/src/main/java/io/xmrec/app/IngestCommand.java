@@ -27,9 +27,8 @@ final class IngestCommand implements Callable<Integer> {
     @CommandLine.Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Directory with {market}_5core.txt files (default: "
-            + "$XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket; missing files are downloaded and verified).")
-    Path data;
+    @CommandLine.Mixin
+    DataOption data = new DataOption();
 
     @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
     String markets;
@@ -70,7 +69,7 @@ final class IngestCommand implements Callable<Integer> {
         kafka.connect("xmrec ingest");
         double daysPerSecond = parseSpeed(speed);
         List<String> list = Markets.parseList(markets);
-        Map<String, MarketData> loaded = MarketFiles.load(data, list, skipBadLines, maxBadLines, err);
+        Map<String, MarketData> loaded = MarketFiles.load(data.dir, list, skipBadLines, maxBadLines, err);
         try (StopSignal stop = new StopSignal("ingest", err, true, java.time.Duration.ofSeconds(10))) {
             ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond,
                     err);

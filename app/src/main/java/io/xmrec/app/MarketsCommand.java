@@ -24,9 +24,8 @@ import java.util.Map;
                 + "Tables on stdout; --json and --svg (a heat map of the similarities) on request.")
 final class MarketsCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Directory with {market}_5core.txt files (default: "
-            + "XMREC_DATA_DIR, else the download cache).")
-    Path data;
+    @CommandLine.Mixin
+    DataOption data = new DataOption();
 
     @Option(names = "--markets", paramLabel = "M[,M...]", split = ",", description = "Markets (default: every market in the data directory: its <market>_<anything>.txt files).")
     List<String> markets;
@@ -43,7 +42,7 @@ final class MarketsCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, MarketData> loaded = MarketFiles.load(data, markets, false, spec.commandLine().getErr());
+        Map<String, MarketData> loaded = MarketFiles.load(data.dir, markets, false, spec.commandLine().getErr());
         MarketStatistics s = MarketStatistics.of(loaded.values());
         List<String> names = s.names();
         out.println("market    users    items  interactions  rating 1   2      3      4      5    mean");

@@ -28,13 +28,11 @@ import java.util.concurrent.Callable;
                 + " of HR@10 and nDCG@10 against 99 sampled negatives and against all items, per split.")
 final class OfflineCommand implements Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "DIR",
-            description = "Directory with {market}_5core.txt files. Default: $XMREC_DATA_DIR, else ~/.cache/xmrec/xmarket."
-                    + " Missing files are downloaded from the public FOREC release and SHA-256 verified.")
-    Path data;
+    @CommandLine.Mixin
+    DataOption data = new DataOption();
 
     @Option(names = "--target", required = true, paramLabel = "MARKET",
-            description = "Market to evaluate: one of ca, de, fr, in, jp, mx, uk.")
+            description = "Market to evaluate: any market of the data directory.")
     String target;
 
     @Option(names = "--source", paramLabel = "MARKET[,MARKET...]|auto[:N]",
@@ -211,7 +209,7 @@ final class OfflineCommand implements Callable<Integer> {
         if (source != null && source.trim().toLowerCase().matches("auto(:\\d+)?")) {
             String s = source.trim().toLowerCase();
             int n = s.contains(":") ? Integer.parseInt(s.substring(5)) : 1;
-            all = MarketFiles.load(data, null, skipBadLines, maxBadLines, stderr);
+            all = MarketFiles.load(data.dir, null, skipBadLines, maxBadLines, stderr);
             if (!all.containsKey(target)) {
                 throw new IllegalArgumentException("target " + target + " has no file in the data directory (markets there: "
                         + String.join(", ", all.keySet()) + ")");
@@ -260,7 +258,7 @@ final class OfflineCommand implements Callable<Integer> {
                 loaded.put(m, all.get(m));
             }
         } else {
-            loaded = MarketFiles.load(data, config.markets(), skipBadLines, maxBadLines, stderr);
+            loaded = MarketFiles.load(data.dir, config.markets(), skipBadLines, maxBadLines, stderr);
         }
         Map<String, Object> dataProv = new LinkedHashMap<>();
         for (MarketData md : loaded.values()) {

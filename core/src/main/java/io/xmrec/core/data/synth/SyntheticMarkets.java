@@ -1,0 +1,569 @@
+package io.xmrec.core.data.synth;
+
+import io.xmrec.core.data.Interaction;
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.data.Markets;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Writes XMarket-format files of new synthetic markets, drawn from a {@link SyntheticProfile} at
+ * any scale. Items are shared across markets (each is sold in as many markets as the profile's
+ * reach distribution says, widely sold items more popular), users are not. Each item belongs to
+ * one of many latent groups on a ring; a user's preference over a window of the ring is a sparse
+ * Dirichlet draw, so that models have something to learn beyond popularity; within a group items
+ * are drawn by the market's popularity, which is correlated between markets as fitted. The number
+ * of groups grows with the catalogue (a group keeps its size at any scale) while the window a user
+ * draws from stays as wide as the ring at scale 1. Ratings, review dates and user spans
+ * follow the market's fitted distributions; lines are written in random order, as the real files are.
+ */
+public final class SyntheticMarkets {
+
+    /**
+     * What to generate.
+     *
+     * @param markets   market codes (a code the profile has uses its own shape; others take the fitted ones in turn)
+     * @param scale     users (and so interactions) per market, times the profile's
+     * @param itemScale catalogue size per market, times the profile's
+     * @param seed      everything is a function of the seed
+     */
+    public record Options(List<String> markets, double scale, double itemScale, long seed) {
+        public Options {
+            if (markets.isEmpty()) {
+                throw new IllegalArgumentException("no market to generate");
+            }
+            markets.forEach(Markets::requireValid);
+            if (!(scale > 0) || !(itemScale > 0) || scale > 1e5 || itemScale > 1e5) {
+                throw new IllegalArgumentException("--scale and --item-scale must be in (0, 100000], got " + scale + " and "
+                        + itemScale);
+            }
+        }
+    }
+
+    /** What was written for one market. */
+    public record Written(String market, Path file, long users, long items, long interactions) {
+    }
+
+    private SyntheticMarkets() {
+    }
+
+    /**
+     * Generates and writes {@code <market>_5core.txt} per market into {@code dir} (each written to a
+     * temporary file first, then moved into place).
+     */
+    public static List<Written> write(SyntheticProfile profile, Options o, Path dir, Consumer<String> log) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        Catalogue cat = Catalogue.draw(profile, o);
+        List<Written> out = new ArrayList<>();
+        for (int m = 0; m < o.markets().size(); m++) {
+            String market = o.markets().get(m);
+            long t0 = System.nanoTime();
+            Written w = generateMarket(profile, o, cat, m).write(dir.resolve(Markets.fileName(market)));
+            log.accept(String.format(java.util.Locale.ROOT, "synth: %s: %,d users, %,d items, %,d interactions in %.1fs -> %s",
+                    market, w.users(), w.items(), w.interactions(), (System.nanoTime() - t0) / 1e9, w.file()));
+            out.add(w);
+        }
+        return out;
+    }
+
+    /** The items of every market with their latent group and popularity weight, shared by all markets. */
+    private record Catalogue(int[] topic, int[][] marketItems, double[][] marketWeights) {
+
+        static Catalogue draw(SyntheticProfile p, Options o) {
+            SplittableRandom rnd = new SplittableRandom(o.seed() ^ 0x5EEDCA7A10L);
+            int n = o.markets().size();
+            int fitted = p.reachShares().length;
+            long[] capacity = new long[n];
+            long slots = 0;
+            for (int m = 0; m < n; m++) {
+                capacity[m] = Math.max(10, Math.round(p.shapeFor(o.markets().get(m), m).items() * o.itemScale()));
+                slots += capacity[m];
+            }
+            // reach of an item: as fitted, at most every market
+            double[] cum = cumulative(p.reachShares());
+            double meanReach = 0;
+            for (int k = 1; k <= fitted; k++) {
+                meanReach += p.reachShares()[k - 1] * rescale(k, fitted, n);
+            }
+            int items = (int) Math.min(Integer.MAX_VALUE - 8, Math.ceil(slots / Math.max(1e-9, meanReach)));
+            int[] reach = new int[items];
+            double logMean = 0;
+            for (int i = 0; i < items; i++) {
+                reach[i] = rescale(pick(cum, rnd.nextDouble()) + 1, fitted, n);
+                logMean += Math.log(reach[i]);
+            }
+            logMean /= items;
+            double logVar = 0;
+            for (int i = 0; i < items; i++) {
+                logVar += Math.pow(Math.log(reach[i]) - logMean, 2);
+            }
+            logVar /= items;
+            // standardised log popularity = lift * (log reach - mean) + shared part + market part, over its sd
+            double lift = p.latent().lift();
+            double l = lift * lift * logVar;
+            double shared = Math.max(0, Math.min(1, p.latent().correlation() * (1 + l) - l));
+            double norm = Math.sqrt(1 + l);
+            int groups = groupCount(p, o);
+            int[] topic = new int[items];
+            double[] common = new double[items];
+            for (int i = 0; i < items; i++) {
+                topic[i] = rnd.nextInt(groups);
+                common[i] = lift * (Math.log(reach[i]) - logMean) + Math.sqrt(shared) * gaussian(rnd);
+            }
+            // each item goes to `reach` distinct markets, drawn by the capacity they have left
+            int[][] members = new int[n][];
+            int[] filled = new int[n];
+            for (int m = 0; m < n; m++) {
+                members[m] = new int[(int) Math.min(Integer.MAX_VALUE - 8, capacity[m] * 2 + 16)];
+            }
+            double[] w = new double[n];
+            for (int i = 0; i < items; i++) {
+                for (int m = 0; m < n; m++) {
+                    w[m] = Math.max(0, capacity[m] - filled[m]) + 1e-3;
+                }
+                for (int k = 0; k < reach[i]; k++) {
+                    double total = 0;
+                    for (double x : w) {
+                        total += x;
+                    }
+                    double u = rnd.nextDouble() * total;
+                    int m = 0;
+                    while (m < n - 1 && (u -= w[m]) > 0) {
+                        m++;
+                    }
+                    if (filled[m] == members[m].length) {
+                        members[m] = Arrays.copyOf(members[m], members[m].length * 2);
+                    }
+                    members[m][filled[m]++] = i;
+                    w[m] = 0; // distinct markets
+                }
+            }
+            int[][] marketItems = new int[n][];
+            double[][] marketWeights = new double[n][];
+            for (int m = 0; m < n; m++) {
+                double sd = p.latentLogPopSd(o.markets().get(m), m);
+                marketItems[m] = Arrays.copyOf(members[m], filled[m]);
+                marketWeights[m] = new double[filled[m]];
+                double own = Math.sqrt(1 - shared);
+                for (int j = 0; j < filled[m]; j++) {
+                    double z = (common[marketItems[m][j]] + own * gaussian(rnd)) / norm;
+                    marketWeights[m][j] = Math.exp(sd * z);
+                }
+            }
+            return new Catalogue(topic, marketItems, marketWeights);
+        }
+
+        static int groupCount(SyntheticProfile p, Options o) {
+            return (int) Math.max(1, Math.min(1 << 24, Math.round(p.groups() * o.itemScale())));
+        }
+
+        /** An item sold in k of the fitted markets is sold in k of these, or in all when there are fewer. */
+        private static int rescale(int k, int fitted, int n) {
+            return Math.max(1, Math.min(n, k));
+        }
+    }
+
+    /** Generates the markets in memory (for fitting by simulation and for tests), in the options' order. */
+    public static Map<String, MarketData> generate(SyntheticProfile profile, Options o) {
+        Catalogue cat = Catalogue.draw(profile, o);
+        Map<String, MarketData> out = new LinkedHashMap<>();
+        for (int m = 0; m < o.markets().size(); m++) {
+            out.put(o.markets().get(m), generateMarket(profile, o, cat, m).toMarketData());
+        }
+        return out;
+    }
+
+    /** One market's generated lines, in file order. */
+    private record Lines(String market, String tag, int[] catalogue, int[] user, int[] item, byte[] rating, int[] day,
+                         int[] order, long users) {
+
+        String line(int i) {
+            int x = order[i];
+            return userId(tag, user[x]) + ' ' + itemId(catalogue[item[x]]) + ' ' + rating[x] + ".0 "
+                    + LocalDate.ofEpochDay(day[x]);
+        }
+
+        int soldItems() {
+            boolean[] sold = new boolean[catalogue.length];
+            int n = 0;
+            for (int j : item) {
+                if (!sold[j]) {
+                    sold[j] = true;
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        MarketData toMarketData() {
+            List<Interaction> xs = new ArrayList<>(order.length);
+            for (int i = 0; i < order.length; i++) {
+                int x = order[i];
+                xs.add(new Interaction(userId(tag, user[x]), itemId(catalogue[item[x]]), rating[x], day[x], i + 1));
+            }
+            return new MarketData(market, Path.of(Markets.fileName(market)), "synthetic", xs, 0);
+        }
+
+        Written write(Path file) {
+            Path tmp = file.resolveSibling(file.getFileName() + ".part");
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                w.write("userId itemId rate date\n");
+                for (int i = 0; i < order.length; i++) {
+                    w.write(line(i));
+                    w.write('\n');
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + tmp + ": " + e.getMessage(), e);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot move " + tmp + " to " + file + ": " + e.getMessage(), e);
+            }
+            return new Written(market, file, users, soldItems(), order.length);
+        }
+    }
+
+    private static Lines generateMarket(SyntheticProfile p, Options o, Catalogue cat, int m) {
+        String market = o.markets().get(m);
+        SyntheticProfile.Shape s = p.shapeFor(market, m);
+        SplittableRandom rnd = new SplittableRandom(o.seed() * 0x9E3779B97F4A7C15L + m * 0xBF58476D1CE4E5B9L + 1);
+        int[] items = cat.marketItems()[m];
+        double[] weights = cat.marketWeights()[m];
+        int k = Catalogue.groupCount(p, o);
+        long users = Math.max(1, Math.round(s.users() * o.scale()));
+        int minDegree = (int) Math.max(1, Math.round(s.degree()[0]));
+        double[] ratingCum = cumulative(s.ratings());
+        double firstDay = s.days()[0];
+        double lastDay = s.days()[s.days().length - 1];
+        // how popularity and time mix (see SyntheticProfile.Latent#popMix): items live for part of the
+        // market's years, or all of them with a share of reviews drawn by popularity alone
+        double mix = p.latentPopMix(market, m);
+        int life = (int) Math.max(1, Math.min(EPOCHS, Math.round(Math.min(1, mix) * EPOCHS)));
+        double background = Math.max(0, mix - 1);
+        // each item is sold for `life` epochs from a launch drawn from the market's review dates
+        int[] launch = new int[items.length];
+        for (int j = 0; j < items.length; j++) {
+            int e = epoch(SyntheticProfile.draw(s.days(), rnd.nextDouble()), firstDay, lastDay);
+            launch[j] = Math.max(0, Math.min(EPOCHS - life, e - rnd.nextInt(life)));
+        }
+        // per (group, epoch) and per epoch an alias table over the items on sale then
+        List<List<Integer>> byGroupEpoch = new ArrayList<>();
+        List<List<Integer>> byEpoch = new ArrayList<>();
+        for (int i = 0; i < k * EPOCHS; i++) {
+            byGroupEpoch.add(new ArrayList<>());
+        }
+        for (int e = 0; e < EPOCHS; e++) {
+            byEpoch.add(new ArrayList<>());
+        }
+        for (int j = 0; j < items.length; j++) {
+            for (int e = launch[j]; e < launch[j] + life; e++) {
+                byGroupEpoch.get(cat.topic()[items[j]] * EPOCHS + e).add(j);
+                byEpoch.get(e).add(j);
+            }
+        }
+        Alias[] groups = new Alias[k * EPOCHS];
+        for (int i = 0; i < groups.length; i++) {
+            groups[i] = byGroupEpoch.get(i).isEmpty() ? null : Alias.of(byGroupEpoch.get(i).stream()
+                    .mapToInt(Integer::intValue).toArray(), weights);
+            byGroupEpoch.set(i, null);
+        }
+        Alias[] onSale = new Alias[EPOCHS];
+        for (int e = 0; e < EPOCHS; e++) {
+            onSale[e] = byEpoch.get(e).isEmpty() ? null : Alias.of(byEpoch.get(e).stream().mapToInt(Integer::intValue)
+                    .toArray(), weights);
+        }
+        Alias all = Alias.of(java.util.stream.IntStream.range(0, items.length).toArray(), weights);
+        // lines: user, item index into `items`, rating, day
+        int capacity = (int) Math.min(Integer.MAX_VALUE - 8, users * 12);
+        int[] lu = new int[capacity];
+        int[] li = new int[capacity];
+        byte[] lr = new byte[capacity];
+        int[] ld = new int[capacity];
+        int lines = 0;
+        double[] theta = new double[Math.min(k, p.groups())];
+        int[] chosen = new int[256];
+        int[] days = new int[256];
+        int[] userStart = new int[(int) users + 1];
+        for (int u = 0; u < users; u++) {
+            userStart[u] = lines;
+            int degree = (int) Math.max(minDegree, Math.min(items.length, Math.floor(SyntheticProfile.draw(s.degree(),
+                    rnd.nextDouble()))));
+            degree = Math.min(degree, chosen.length);
+            // the user's taste: a Dirichlet draw over a window of the ring (all of it at scale 1)
+            int g = theta.length;
+            int from = rnd.nextInt(k);
+            double sum = 0;
+            for (int i = 0; i < g; i++) {
+                theta[i] = gamma(rnd, p.concentration()) + 1e-12;
+                sum += theta[i];
+            }
+            // the first review as fitted; the span as fitted for users who started in the same fifth of
+            // dates; the first and last reviews close the span, the others fall within it
+            double u0 = rnd.nextDouble();
+            double start = SyntheticProfile.draw(s.first(), u0);
+            double[] spans = s.spanByStart()[Math.min(s.spanByStart().length - 1, (int) (u0 * s.spanByStart().length))];
+            double span = Math.max(0, Math.min(lastDay - start, SyntheticProfile.draw(spans, rnd.nextDouble())));
+            for (int r = 0; r < degree; r++) {
+                days[r] = (int) Math.round(start + (r == 0 ? 0 : r == 1 ? span : rnd.nextDouble() * span));
+            }
+            int have = 0;
+            int tries = 0;
+            while (have < degree) {
+                int day = days[have];
+                int e = epoch(day, firstDay, lastDay);
+                int j;
+                if (tries++ > degree * 30) {
+                    j = all.draw(rnd); // a small catalogue: nothing new on sale in the user's groups
+                } else if (rnd.nextDouble() < background) {
+                    Alias a = onSale[e];
+                    j = a != null ? a.draw(rnd) : all.draw(rnd); // what is popular, whatever the user's taste
+                } else {
+                    double x = rnd.nextDouble() * sum;
+                    int i = 0;
+                    while (i < g - 1 && (x -= theta[i]) > 0) {
+                        i++;
+                    }
+                    Alias a = groups[((from + i) % k) * EPOCHS + e];
+                    if (a == null) {
+                        continue;
+                    }
+                    j = a.draw(rnd);
+                }
+                boolean dup = false;
+                for (int c = 0; c < have && !dup; c++) {
+                    dup = chosen[c] == j;
+                }
+                if (dup) {
+                    continue;
+                }
+                chosen[have++] = j;
+                if (lines == lu.length) {
+                    int grown = (int) Math.min(Integer.MAX_VALUE - 8, lu.length * 3L / 2);
+                    lu = Arrays.copyOf(lu, grown);
+                    li = Arrays.copyOf(li, grown);
+                    lr = Arrays.copyOf(lr, grown);
+                    ld = Arrays.copyOf(ld, grown);
+                }
+                lu[lines] = u;
+                li[lines] = j;
+                lr[lines] = (byte) (pick(ratingCum, rnd.nextDouble()) + 1);
+                ld[lines] = day;
+                lines++;
+            }
+        }
+        userStart[(int) users] = lines;
+        lu = Arrays.copyOf(lu, lines);
+        li = Arrays.copyOf(li, lines);
+        coverCatalogue(lu, li, userStart, items.length, cat, items, rnd);
+        // random line order, as in the real files
+        int[] order = new int[lines];
+        for (int i = 0; i < lines; i++) {
+            order[i] = i;
+        }
+        for (int i = lines - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        String tag = Integer.toString(m, 36).toUpperCase(java.util.Locale.ROOT);
+        return new Lines(market, tag, items, lu, li, Arrays.copyOf(lr, lines), Arrays.copyOf(ld, lines), order, users);
+    }
+
+    /**
+     * Every item of the catalogue is reviewed at least once (the catalogue is what the reviews name):
+     * an item no draw reached takes the place of a line whose item was drawn more than once,
+     * preferably one of the same group, for a user who does not have it yet.
+     */
+    private static void coverCatalogue(int[] user, int[] item, int[] userStart, int catalogue, Catalogue cat,
+                                       int[] items, SplittableRandom rnd) {
+        int[] count = new int[catalogue];
+        for (int j : item) {
+            count[j]++;
+        }
+        for (int j = 0; j < catalogue; j++) {
+            if (count[j] > 0) {
+                continue;
+            }
+            for (int tries = 0; tries < 400; tries++) {
+                int x = rnd.nextInt(item.length);
+                int old = item[x];
+                if (count[old] < 2 || (tries < 200 && cat.topic()[items[old]] != cat.topic()[items[j]])) {
+                    continue;
+                }
+                int u = user[x];
+                boolean has = false;
+                for (int y = userStart[u]; y < userStart[u + 1] && !has; y++) {
+                    has = item[y] == j;
+                }
+                if (has) {
+                    continue;
+                }
+                item[x] = j;
+                count[old]--;
+                count[j]++;
+                break;
+            }
+        }
+    }
+
+    /** Slices of a market's years in which an item can be on sale. */
+    static final int EPOCHS = 16;
+
+    private static int epoch(double day, double firstDay, double lastDay) {
+        return (int) Math.max(0, Math.min(EPOCHS - 1, Math.floor((day - firstDay) / (lastDay - firstDay + 1) * EPOCHS)));
+    }
+
+    /** A user id no real XMarket id looks like: "SU", the market's position, a scrambled number. */
+    static String userId(String tag, int user) {
+        return "SU" + tag + "X" + Long.toString(scramble(user), 36).toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** An item id: "SI" and a scrambled number (the same item has the same id in every market). */
+    static String itemId(int item) {
+        return "SI" + Long.toString(scramble(item), 36).toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** A bijection of [0, 2^40) so that ids carry no order. */
+    private static long scramble(long x) {
+        long mask = (1L << 40) - 1;
+        x &= mask;
+        for (int r = 0; r < 3; r++) {
+            x = (x * 0x9E3779B97L + 0x7F4A7C15L) & mask; // odd multiplier: invertible mod 2^40
+            x ^= x >>> 17;
+        }
+        return x;
+    }
+
+    private static double[] cumulative(double[] shares) {
+        double[] c = new double[shares.length];
+        double s = 0;
+        for (int i = 0; i < shares.length; i++) {
+            s += Math.max(0, shares[i]);
+            c[i] = s;
+        }
+        for (int i = 0; i < c.length; i++) {
+            c[i] /= s == 0 ? 1 : s;
+        }
+        return c;
+    }
+
+    private static int pick(double[] cum, double u) {
+        int i = Arrays.binarySearch(cum, u);
+        i = i < 0 ? -i - 1 : i;
+        return Math.min(cum.length - 1, i);
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        double u;
+        do {
+            u = rnd.nextDouble();
+        } while (u == 0);
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    }
+
+    /** Gamma(shape, 1) by Marsaglia and Tsang, boosted for shape below 1. */
+    private static double gamma(SplittableRandom rnd, double shape) {
+        if (shape < 1) {
+            double u;
+            do {
+                u = rnd.nextDouble();
+            } while (u == 0);
+            return gamma(rnd, shape + 1) * Math.pow(u, 1 / shape);
+        }
+        double d = shape - 1.0 / 3;
+        double c = 1 / Math.sqrt(9 * d);
+        while (true) {
+            double x = gaussian(rnd);
+            double v = 1 + c * x;
+            if (v <= 0) {
+                continue;
+            }
+            v = v * v * v;
+            double u = rnd.nextDouble();
+            if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) {
+                return d * v;
+            }
+        }
+    }
+
+    /** Walker's alias method: O(1) draws from a fixed discrete distribution. */
+    private record Alias(int[] values, double[] prob, int[] alias) {
+
+        static Alias of(int[] values, double[] weights) {
+            int n = values.length;
+            double total = 0;
+            for (int v : values) {
+                total += weights[v];
+            }
+            double[] scaled = new double[n];
+            for (int i = 0; i < n; i++) {
+                scaled[i] = weights[values[i]] * n / total;
+            }
+            double[] prob = new double[n];
+            int[] alias = new int[n];
+            int[] small = new int[n];
+            int[] large = new int[n];
+            int ns = 0, nl = 0;
+            for (int i = 0; i < n; i++) {
+                if (scaled[i] < 1) {
+                    small[ns++] = i;
+                } else {
+                    large[nl++] = i;
+                }
+            }
+            while (ns > 0 && nl > 0) {
+                int s = small[--ns];
+                int l = large[--nl];
+                prob[s] = scaled[s];
+                alias[s] = l;
+                scaled[l] = scaled[l] + scaled[s] - 1;
+                if (scaled[l] < 1) {
+                    small[ns++] = l;
+                } else {
+                    large[nl++] = l;
+                }
+            }
+            while (nl > 0) {
+                prob[large[--nl]] = 1;
+            }
+            while (ns > 0) {
+                prob[small[--ns]] = 1;
+            }
+            return new Alias(values, prob, alias);
+        }
+
+        int draw(SplittableRandom rnd) {
+            int i = rnd.nextInt(values.length);
+            return values[rnd.nextDouble() < prob[i] ? i : alias[i]];
+        }
+    }
+
+    /** The markets of a directory written by {@link #write}, by code (for callers that list them). */
+    public static Map<String, Path> files(List<Written> written) {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (Written w : written) {
+            out.put(w.market(), w.file());
+        }
+        return out;
+    }
+}
