@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # How like the real files 1x synthetic data is: the statistics the generator fits (xmrec synth --compare)
-# and test nDCG@10 of popularity, single-market NMF and FOREC (source uk; de for uk) on both, seed 42.
-#   bench/synth-fidelity.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--epochs 50] [--jobs 1]
+# and test nDCG@10 of popularity and single-market NMF on both, and of FOREC (source uk) on the markets of
+# --forec (FOREC's five stages take minutes per market), seed 42.
+#   bench/synth-fidelity.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--forec "de jp"] [--epochs 50] [--jobs 1]
 # Writes bench/results/synth-fidelity.md; runs in bench/runs/synth-fidelity/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 jobs=1
+forec="de jp"
 parse_common "$@"
-no_more_arguments bench/synth-fidelity.sh
+set -- "${rest[@]+"${rest[@]}"}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --forec) forec="$2"; shift 2 ;;
+    *) echo "bench/synth-fidelity.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
 [ -n "$data" ] || { echo "bench/synth-fidelity.sh: --data DIR or XMREC_DATA_DIR is needed (the real files)" >&2; exit 2; }
 work=bench/runs/synth-fidelity
 rm -rf "$work"; mkdir -p "$work"
@@ -16,11 +24,12 @@ rm -rf "$work"; mkdir -p "$work"
 export XMREC_NO_BUILD=1
 ./xmrec synth --out "$work/synth" --scale 1 --seed 42 > /dev/null 2> "$work/synth.log"
 run_market() {
-  local m="$1" src=uk kind dir
+  local m="$1" src=uk kind dir methods=pop,nmf
   [ "$m" = uk ] && src=de
+  case " $forec " in *" $m "*) methods=pop,nmf,forec ;; esac
   for kind in real synth; do
     dir="$data"; [ "$kind" = synth ] && dir="$work/synth"
-    ./xmrec offline --data "$dir" --target "$m" --source "$src" --method pop,nmf,forec --epochs "$epochs" --no-full \
+    ./xmrec offline --data "$dir" --target "$m" --source "$src" --method "$methods" --epochs "$epochs" --no-full \
       --seed 42 > "$work/$kind-$m.txt" 2> "$work/$kind-$m.log"
   done
 }
@@ -40,7 +49,7 @@ run_markets "$jobs" "$work" $markets
   echo
   ./xmrec synth --compare "$data" "$work/synth" 2>/dev/null | sed "s/| $(basename "$data") |/| real |/g; s/| synth |/| synthetic |/g"
   echo
-  echo "## What models learn from it (test nDCG@10, 99 sampled negatives, seed 42; FOREC with source uk, for uk de)"
+  echo "## What models learn from it (test nDCG@10, 99 sampled negatives, seed 42; FOREC with source uk on $forec)"
   echo
   echo "| market | real: popularity | real: NMF | real: FOREC | synthetic: popularity | synthetic: NMF | synthetic: FOREC | NMF / popularity, real | synthetic |"
   echo "|---|---|---|---|---|---|---|---|---|"
@@ -50,7 +59,7 @@ run_markets "$jobs" "$work" $markets
     get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
     rp=$(get "$r" pop); rn=$(get "$r" nmf); rf=$(get "$r" forec)
     sp=$(get "$s" pop); sn=$(get "$s" nmf); sf=$(get "$s" forec)
-    echo "| $m | $rp | $rn | $rf | $sp | $sn | $sf | $(awk -v a="$rn" -v b="$rp" 'BEGIN{printf "%.3f", a/b}') | $(awk -v a="$sn" -v b="$sp" 'BEGIN{printf "%.3f", a/b}') |"
+    echo "| $m | $rp | $rn | ${rf:--} | $sp | $sn | ${sf:--} | $(awk -v a="$rn" -v b="$rp" 'BEGIN{printf "%.3f", a/b}') | $(awk -v a="$sn" -v b="$sp" 'BEGIN{printf "%.3f", a/b}') |"
   done
 } > bench/results/synth-fidelity.md
 echo "wrote bench/results/synth-fidelity.md"

@@ -100,15 +100,18 @@ final class HoldoutsCommand implements Callable<Integer> {
         if (atLeastOnce) {
             s = s.atLeastOnce();
         }
-        StreamExecutionEnvironment env = checkpointDir == null ? StreamExecutionEnvironment.createLocalEnvironment(parallelism)
-                : StreamExecutionEnvironment.createLocalEnvironment(parallelism,
-                io.xmrec.stream.LocalCheckpoints.configure(checkpointDir, err::println));
+        io.xmrec.stream.LocalCheckpoints.Scratch scratch = checkpointDir == null ? new io.xmrec.stream.LocalCheckpoints.Scratch()
+                : null;
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
+                scratch != null ? scratch.configuration()
+                        : io.xmrec.stream.LocalCheckpoints.configure(checkpointDir, err::println));
         if (checkpointDir == null) {
             err.println("holdouts: no --checkpoint-dir: the holdout state is lost when this process stops");
         }
         HoldoutJob.define(env, s);
         err.println("holdout job running on a local mini-cluster (parallelism " + parallelism + "); Ctrl-C stops it");
-        try (StopSignal stop = new StopSignal("holdouts", err, false, Duration.ofSeconds(20))) {
+        try (StopSignal stop = new StopSignal("holdouts", err, false, Duration.ofSeconds(20));
+             AutoCloseable cleanup = scratch != null ? scratch : () -> { }) {
             org.apache.flink.core.execution.JobClient job = env.executeAsync("xmrec holdouts");
             var result = job.getJobExecutionResult();
             while (!stop.requested()) {

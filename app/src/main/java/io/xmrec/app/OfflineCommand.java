@@ -154,6 +154,11 @@ final class OfflineCommand implements Callable<Integer> {
             description = "Read the evaluation negatives from FILE if it exists, else write the ones drawn there.")
     Path negativesFile;
 
+    @Option(names = "--dense-tables", description = "Adam updates every row of the user and item tables at every "
+            + "step, as PyTorch's and DL4J's Adam do (the paper's code); by default only the rows a batch touched, so a step "
+            + "costs what it touches whatever the size of the tables.")
+    boolean denseTables;
+
     @Option(names = "--no-full", description = "Skip ranking against all items (faster on large markets).")
     boolean noFull;
 
@@ -239,7 +244,7 @@ final class OfflineCommand implements Callable<Integer> {
             }
         }
         NcfOptions options = new NcfOptions(gmfDim, mlpDim, layers, learningRate, l2, batchSize, negatives, epochs,
-                embeddingStd, seed, itemBias, earlyStopping);
+                embeddingStd, seed, itemBias, earlyStopping, !denseTables);
         if (minInteractions < 3) {
             throw new IllegalArgumentException("--min-interactions must be at least 3, got " + minInteractions);
         }

@@ -53,8 +53,10 @@ class XmrecCliTest {
             assertEquals(1, err.lines().count(), "one line for " + String.join(" ", args) + ": " + err);
             assertTrue(err.startsWith("xmrec offline: "), err);
         }
-        assertTrue(run("offline", "--target", "zz").err().contains("unknown market 'zz'"));
-        assertTrue(run("offline", "--target", "de", "--source", "uk,xx", "--method", "nmf++").err().contains("'xx'"));
+        assertTrue(run("offline", "--target", "Z z").err().contains("market code 'Z z' is not valid"));
+        String noFile = run("offline", "--target", "zz").err();
+        assertTrue(noFile.contains("no file for market zz") && noFile.strip().lines().count() == 1, noFile);
+        assertTrue(run("offline", "--target", "de", "--source", "uk,xx", "--method", "nmf++").err().contains("market xx"));
     }
 
     @Test
@@ -158,6 +160,7 @@ class XmrecCliTest {
         Path missing = Files.createDirectories(tmp.resolve("empty"));
         Run none = run("offline", "--data", missing.toString(), "--target", "in", "--method", "pop");
         assertEquals(1, none.code());
-        assertTrue(none.err().contains("in_5core.txt is missing in " + missing + " (from --data)"), none.err());
+        assertTrue(none.err().contains("no file for market in in " + missing + " (from --data): expected in_<anything>.txt"),
+                none.err());
     }
 }

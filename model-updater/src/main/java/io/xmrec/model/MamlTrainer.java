@@ -68,8 +68,10 @@ public final class MamlTrainer {
         if (options.maxMetaSteps() > 0) {
             steps = Math.min(steps, options.maxMetaSteps());
         }
+        // lazy tables: a meta-step costs what its K-shot batches touch, not the size of the tables
+        boolean lazy = init.options().lazyTables();
         Adam adam = new Adam(theta.length, options.metaLr(), options.l2());
-        double[] sum = new double[theta.length];
+        NmfKernel.SparseGradient sum = kernel.newGradient();
         long total = 0;
         long nanos = 0;
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
@@ -77,7 +79,7 @@ public final class MamlTrainer {
             double lossSum = 0;
             for (int s = 0; s < steps; s++) {
                 NcfTrainer.checkInterrupted();
-                Arrays.fill(sum, 0);
+                sum.clear();
                 for (SampleStream stream : streams) {
                     NmfKernel.Batch adapt = stream.nextBatch(options.shots());
                     NmfKernel.Batch eval = stream.nextBatch(options.shots());
@@ -86,7 +88,7 @@ public final class MamlTrainer {
                     }
                     lossSum += mg.accumulate(theta, adapt, eval, sum);
                 }
-                adam.step(theta, sum, 1.0 / streams.length);
+                adam.step(theta, sum, 1.0 / streams.length, lazy);
                 total++;
             }
             long epochNanos = System.nanoTime() - t0;
@@ -120,12 +122,23 @@ public final class MamlTrainer {
             this.v = new double[size];
         }
 
-        /** One step with gradient {@code scale * grad}. */
-        void step(double[] theta, double[] grad, double scale) {
+        /**
+         * One step with gradient {@code scale * grad}: on every parameter, or ({@code lazy}) on the
+         * touched table rows and the dense layers only.
+         */
+        void step(double[] theta, NmfKernel.SparseGradient grad, double scale, boolean lazy) {
             t++;
             double c1 = 1 - Math.pow(0.9, t);
             double c2 = 1 - Math.pow(0.999, t);
-            for (int k = 0; k < theta.length; k++) {
+            if (lazy) {
+                grad.forEachRange((from, to) -> update(theta, grad.values, scale, c1, c2, from, to));
+            } else {
+                update(theta, grad.values, scale, c1, c2, 0, theta.length);
+            }
+        }
+
+        private void update(double[] theta, double[] grad, double scale, double c1, double c2, int from, int to) {
+            for (int k = from; k < to; k++) {
                 double g = scale * grad[k] + l2 * theta[k];
                 m[k] = 0.9 * m[k] + 0.1 * g;
                 v[k] = 0.999 * v[k] + 0.001 * g * g;
@@ -167,14 +180,14 @@ public final class MamlTrainer {
         }
 
         /** Adds this market's meta-gradient to {@code sum}; returns the evaluate loss after adaptation. */
-        double accumulate(double[] theta, NmfKernel.Batch adapt, NmfKernel.Batch eval, double[] sum) {
+        double accumulate(double[] theta, NmfKernel.Batch adapt, NmfKernel.Batch eval, NmfKernel.SparseGradient sum) {
             ga.clear();
             kernel.lossAndGradient(theta, adapt, ga);
             ga.perturb(theta, -beta); // theta' = theta - beta g_a(theta), in place, undone below
             ge.clear();
             double evalLoss = kernel.lossAndGradient(theta, eval, ge);
             ga.restore(theta);
-            ge.addTo(sum, 1);
+            ge.addInto(sum, 1);
             if (!firstOrder) {
                 double norm = ge.norm();
                 if (norm > 0) {
@@ -188,8 +201,8 @@ public final class MamlTrainer {
                     ge.perturb(theta, -h);
                     kernel.lossAndGradient(theta, adapt, minus);
                     ge.restore(theta);
-                    plus.addTo(sum, -beta / (2 * h));
-                    minus.addTo(sum, beta / (2 * h));
+                    plus.addInto(sum, -beta / (2 * h));
+                    minus.addInto(sum, beta / (2 * h));
                 }
             }
             return evalLoss;

@@ -339,8 +339,37 @@ final class NmfKernel {
             }
         }
 
-        /** Calls {@code f} with every (from, to) index range of the support. */
-        private void forEachRange(RangeVisitor f) {
+        /** {@code target += a * this}; the target's support grows by this one's. */
+        void addInto(SparseGradient target, double a) {
+            for (int k = 0; k < nUsers; k++) {
+                target.touchUser(touchedUsers[k]);
+            }
+            for (int k = 0; k < nItems; k++) {
+                target.touchItem(touchedItems[k]);
+            }
+            forEachRange((from, to) -> {
+                for (int k = from; k < to; k++) {
+                    target.values[k] += a * values[k];
+                }
+            });
+        }
+
+        private void touchUser(int u) {
+            if (userStamp[u] != stamp) {
+                userStamp[u] = stamp;
+                touchedUsers[nUsers++] = u;
+            }
+        }
+
+        private void touchItem(int i) {
+            if (itemStamp[i] != stamp) {
+                itemStamp[i] = stamp;
+                touchedItems[nItems++] = i;
+            }
+        }
+
+        /** Calls {@code f} with every (from, to) index range of the support: touched rows, then the dense layers. */
+        void forEachRange(RangeVisitor f) {
             for (int k = 0; k < nUsers; k++) {
                 int u = touchedUsers[k];
                 f.visit(offGu + u * gd, offGu + (u + 1) * gd);
@@ -400,7 +429,7 @@ final class NmfKernel {
     }
 
     @FunctionalInterface
-    private interface RangeVisitor {
+    interface RangeVisitor {
         void visit(int from, int to);
     }
 

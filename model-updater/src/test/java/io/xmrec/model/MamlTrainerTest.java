@@ -49,10 +49,12 @@ public class MamlTrainerTest {
         MamlTrainer.MetaGradient first = new MamlTrainer.MetaGradient(kernel, beta, true, 1e-4);
         double[] theta = kernel.read(g);
         double[] before = theta.clone();
-        double[] mg2 = new double[theta.length];
-        double[] mg1 = new double[theta.length];
-        second.accumulate(theta, adapt, eval, mg2);
-        first.accumulate(theta, adapt, eval, mg1);
+        NmfKernel.SparseGradient sum2 = kernel.newGradient();
+        NmfKernel.SparseGradient sum1 = kernel.newGradient();
+        second.accumulate(theta, adapt, eval, sum2);
+        first.accumulate(theta, adapt, eval, sum1);
+        double[] mg2 = sum2.values;
+        double[] mg1 = sum1.values;
         assertArrayEquals(before, theta, "the meta-gradient must leave theta exactly as it found it");
         Random rnd = new Random(3);
         double worstSecond = 0;

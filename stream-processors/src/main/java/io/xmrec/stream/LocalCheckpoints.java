@@ -48,6 +48,57 @@ public final class LocalCheckpoints {
         return c;
     }
 
+    /**
+     * Checkpoints on local disk for a run that keeps nothing after it ends (the embedded default):
+     * files under a fresh temporary directory, so the state's size meets no wall (Flink's JobManager
+     * storage refuses states over 5 MiB: at about three times XMarket Electronics every checkpoint
+     * failed and the job restarted for ever), removed by {@link #close}.
+     */
+    public static final class Scratch implements AutoCloseable {
+
+        private final Path dir;
+
+        public Scratch() {
+            try {
+                dir = Files.createTempDirectory("xmrec-checkpoints-");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a directory for the holdout job's checkpoints: "
+                        + e.getMessage(), e);
+            }
+        }
+
+        /** The configuration of a local environment checkpointing here. */
+        public Configuration configuration() {
+            Configuration c = new Configuration();
+            c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir.toUri().toString());
+            c.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 1);
+            return c;
+        }
+
+        public Path dir() {
+            return dir;
+        }
+
+        @Override
+        public void close() {
+            if (!Files.exists(dir)) {
+                return;
+            }
+            try (Stream<Path> all = Files.walk(dir)) {
+                all.sorted(Comparator.reverseOrder()).forEach(p -> {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException e) {
+                        // a file the job still writes as it stops: the temporary directory is the system's
+                    }
+                });
+            } catch (IOException e) {
+                // as above
+            }
+        }
+    }
+
     /** The newest complete checkpoint under {@code dir} ({@code <job id>/chk-<n>/_metadata}), if any. */
     public static Optional<Path> newest(Path dir) {
         if (!Files.isDirectory(dir)) {

@@ -51,15 +51,18 @@ public final class EmbeddedHoldouts {
         if (!exactlyOnce) {
             s = s.atLeastOnce();
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
-        HoldoutJob.define(env, s);
-        long t0 = System.nanoTime();
-        try {
-            env.execute("xmrec holdouts (bounded)");
-        } catch (Exception e) {
-            throw new IllegalStateException("the holdout job failed: " + e.getMessage(), e);
+        try (io.xmrec.stream.LocalCheckpoints.Scratch checkpoints = new io.xmrec.stream.LocalCheckpoints.Scratch()) {
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
+                    checkpoints.configuration());
+            HoldoutJob.define(env, s);
+            long t0 = System.nanoTime();
+            try {
+                env.execute("xmrec holdouts (bounded)");
+            } catch (Exception e) {
+                throw new IllegalStateException("the holdout job failed: " + e.getMessage(), e);
+            }
+            return (System.nanoTime() - t0) / 1e9;
         }
-        return (System.nanoTime() - t0) / 1e9;
     }
 
     /** Reads the final state: the latest holdout per market|user, all training interactions, all dead letters. */

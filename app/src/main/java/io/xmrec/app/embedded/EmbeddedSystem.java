@@ -34,6 +34,8 @@ public final class EmbeddedSystem implements AutoCloseable {
     private final EmbeddedKafka kafka;
     private final RegistryServer registry;
     private final JobClient job;
+    /** The holdout job's checkpoints: on disk (no size wall), removed when the system stops. */
+    private final io.xmrec.stream.LocalCheckpoints.Scratch checkpoints = new io.xmrec.stream.LocalCheckpoints.Scratch();
     private final ContinualUpdater updater;
     private final Thread updaterThread;
     private final AtomicBoolean stop = new AtomicBoolean();
@@ -49,7 +51,7 @@ public final class EmbeddedSystem implements AutoCloseable {
         kafka = EmbeddedKafka.start(null);
         registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
         TopicSetup.create(kafka.bootstrapServers(), Map.of(), markets, 1);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, checkpoints.configuration());
         HoldoutJob.define(env, new HoldoutJob.Settings(kafka.bootstrapServers(), registry.url(), Map.of(), false,
                 Duration.ofDays(7), Duration.ofSeconds(3), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts-embedded"));
         job = env.executeAsync("xmrec holdouts");
@@ -145,6 +147,7 @@ public final class EmbeddedSystem implements AutoCloseable {
         step("evaluator", evaluator::close);
         step("registry", registry::close);
         step("broker", kafka::close);
+        checkpoints.close();
         if (interruptedWhileClosing) {
             Thread.currentThread().interrupt();
         }

@@ -5,8 +5,9 @@ package io.xmrec.core.net;
  * {@code v = b2 v + (1 - b2) g^2}, {@code w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)},
  * with L2 added to the gradient of every weight and table ({@code g += l2 w}; biases are not
  * regularised). Dense mode updates every row of the tables at every step (their moments decay,
- * as in DL4J and PyTorch); sparse mode updates only the rows the batch touched (fine-tuning a few
- * users' or items' rows with the rest of the network fixed).
+ * as in DL4J and PyTorch), so a step costs the size of the tables; sparse (lazy) mode updates only
+ * the rows the batch touched, their moments and L2 included, so a step costs what the batch
+ * touches (large tables, and fine-tuning a few users' or items' rows).
  */
 public final class Adam {
 
@@ -21,6 +22,8 @@ public final class Adam {
     private final float[][] m;
     private final float[][] v;
     private final boolean[] regularised;
+    /** Tensors whose rows only a touching batch changes (sparse mode): nothing there decays into subnormals. */
+    private final boolean[] lazy;
     private long t;
 
     public Adam(Net net, boolean[] trainable, double lr, double l2, boolean sparseTables) {
@@ -30,7 +33,9 @@ public final class Adam {
         this.m = new float[net.tensors()][];
         this.v = new float[net.tensors()][];
         this.regularised = new boolean[net.tensors()];
+        this.lazy = new boolean[net.tensors()];
         for (int k = 0; k < m.length; k++) {
+            lazy[k] = sparseTables && (NetShape.isUserTable(net.name(k)) || NetShape.isItemTable(net.name(k)));
             if (trainable[k]) {
                 m[k] = new float[net.values(k).length];
                 v[k] = new float[net.values(k).length];
@@ -92,7 +97,7 @@ public final class Adam {
      */
     private void flushTiny(Net net) {
         for (int k = 0; k < m.length; k++) {
-            if (m[k] == null) {
+            if (m[k] == null || lazy[k]) {
                 continue;
             }
             float[] mk = m[k];
