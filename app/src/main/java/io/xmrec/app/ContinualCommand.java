@@ -256,6 +256,10 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                             if (m.getReference()) {
                                 continue;
                             }
+                            if (m.getPart() != 0) { // a part of a large version: its bytes count, its head below
+                                lat.computeIfAbsent(m.getMarket(), k -> new Lat()).snapshotBytes += r.serializedValueSize();
+                                continue;
+                            }
                             Lat l = lat.computeIfAbsent(m.getMarket(), k -> new Lat());
                             l.snapshots++;
                             l.snapshotBytes += r.serializedValueSize();

@@ -55,7 +55,8 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
-        Map<String, MarketData> loaded = MarketFiles.load(data.dir, Markets.parseList(markets), false, err);
+        Map<String, MarketData> loaded = MarketFiles.loadOrGenerate(data.dir, Markets.parseList(markets), err,
+                System.getenv());
         try (StopSignal stop = new StopSignal("demo", err, true, Duration.ofSeconds(30));
              EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded), host, port,
                      line -> {

@@ -59,6 +59,8 @@ public final class ModelClient implements ModelSource, AutoCloseable {
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
     private final String bootstrap;
     private final Map<String, Object> clientProps;
+    /** Versions published in several records, put back together (on the client's thread only). */
+    private final ModelParts.Assembler parts = new ModelParts.Assembler();
 
     public ModelClient(String bootstrap, Map<String, Object> clientProps, AvroSerde serde) {
         this.bootstrap = bootstrap;
@@ -144,7 +146,8 @@ public final class ModelClient implements ModelSource, AutoCloseable {
             }
             try {
                 if (r.topic().equals(Topics.MODELS)) {
-                    acceptSnapshot(ModelRecords.served(serde.deserialize(r.value(), ModelRecord.class)));
+                    parts.accept(r.key(), serde.deserialize(r.value(), ModelRecord.class))
+                            .ifPresent(m -> acceptSnapshot(ModelRecords.served(m)));
                 } else {
                     acceptDelta(serde.deserialize(r.value(), ModelDelta.class));
                 }

@@ -28,9 +28,11 @@ import java.util.function.IntPredicate;
  *       for a user the model does not know yet the market's most popular items
  *       ({@code "fallback": "popular"});</li>
  *   <li>{@code GET /scores/{market}/{user}?items=I1,I2,...} (or {@code POST} with
- *       {@code {"items": [...]}}), up to 1,000 items: the model's score of each, {@code null} with a
- *       reason in {@code unknown} for an item the model has no row for; a user the model does not
- *       know is scored as the average user ({@code "fallback": "average-user"});</li>
+ *       {@code {"items": [...]}}), up to 1,000 items: the model's score of each; an item the market
+ *       sells that has no row yet (no training interaction so far: a cold item) gets the prior score
+ *       of the mean catalogue item, named in {@code prior}; an item the market does not sell
+ *       {@code null} with the reason in {@code unknown}; a user the model does not know is scored as
+ *       the average user ({@code "fallback": "average-user"});</li>
  *   <li>{@code GET /models}: each market's model version, trunk version and sizes;
  *       {@code GET /health}: 200 once models are being followed, else 503.</li>
  * </ul>
@@ -94,7 +96,7 @@ public final class RecommendationServer implements AutoCloseable {
     }
 
     private ServedModel model(String market) {
-        if (!market.matches("[a-z][a-z0-9_-]{0,31}")) {
+        if (!io.xmrec.core.data.Markets.isValid(market)) {
             throw new Refused(400, "'" + market + "' is not a market code (lower-case letters, digits, '_' or '-')");
         }
         ServedModel m = models.model(market);
@@ -206,28 +208,37 @@ public final class RecommendationServer implements AutoCloseable {
         }
         List<String> known = new ArrayList<>();
         Map<String, String> unknown = new LinkedHashMap<>();
+        Map<String, String> cold = new LinkedHashMap<>();
         for (String id : distinct) {
-            if (m.items().indexOf(id) < 0) {
-                unknown.put(id, seen.catalogue(m.market()).contains(id)
-                        ? "sold in " + m.market() + " but not in model v" + m.version() + " yet"
-                        : "not in the " + m.market() + " model v" + m.version());
-            } else {
+            if (m.items().indexOf(id) >= 0) {
                 known.add(id);
+            } else if (seen.catalogue(m.market()).contains(id)) {
+                cold.put(id, "sold in " + m.market() + " but no training interaction in model v" + m.version()
+                        + " yet: the mean catalogue item's score");
+            } else {
+                unknown.put(id, "not sold in " + m.market() + " (no review of it) and not in model v" + m.version());
             }
         }
         int[] rows = known.stream().mapToInt(i -> m.items().indexOf(i)).toArray();
         float[] s = u < 0 ? m.scoreAverageUser(rows) : m.score(u, rows);
+        float prior = cold.isEmpty() ? Float.NaN : m.scoreMeanItem(u);
         ObjectNode scores = o.putObject("scores");
         int k = 0;
         for (String id : distinct) {
             if (unknown.containsKey(id)) {
                 scores.putNull(id);
+            } else if (cold.containsKey(id)) {
+                scores.put(id, prior);
             } else {
                 scores.put(id, s[k++]);
             }
         }
         ObjectNode un = o.putObject("unknown");
         unknown.forEach(un::put);
+        if (!cold.isEmpty()) {
+            ObjectNode pr = o.putObject("prior");
+            cold.forEach(pr::put);
+        }
         JsonHttp.send(ex, 200, o);
     }
 

@@ -178,13 +178,33 @@ public final class ServedModel {
     }
 
     /**
+     * Catalogues up to this size are ranked exhaustively by the full network; larger ones through
+     * candidate retrieval ({@link #retrieve}): every XMarket market is far below it, so its answers are
+     * the exhaustive ones.
+     */
+    public static final int EXHAUSTIVE_UP_TO = 20_000;
+
+    /** Candidates the full network ranks after retrieval (at least 20 per item asked for). */
+    public static final int CANDIDATES = 1_000;
+
+    /**
      * As {@link #recommend(int, int, IntPredicate)}, with {@code extra} item rows (sold in the market
-     * since this model was made, known to it) as candidates too.
+     * since this model was made, known to it) as candidates too. Over a catalogue larger than
+     * {@link #EXHAUSTIVE_UP_TO}, the full network ranks the items {@link #retrieve} finds.
      */
     public List<Scored> recommend(int userRow, int k, IntPredicate exclude, int[] extra) {
         if (k < 1) {
             throw new IllegalArgumentException("k must be at least 1, got " + k);
         }
+        if (catalogue.length + extra.length > EXHAUSTIVE_UP_TO && userRow >= 0 && net.shape().hasGmf()) {
+            int[] cand = retrieve(userRow, Math.max(CANDIDATES, 20 * k), exclude, extra);
+            return top(cand, score(userRow, cand), k);
+        }
+        return exhaustive(userRow, k, exclude, extra);
+    }
+
+    /** The full network on every catalogue item (and {@code extra}) not excluded: the exact top {@code k}. */
+    public List<Scored> exhaustive(int userRow, int k, IntPredicate exclude, int[] extra) {
         int[] cand = new int[catalogue.length + extra.length];
         int n = 0;
         for (int i : catalogue) {
@@ -200,6 +220,96 @@ public final class ServedModel {
         cand = Arrays.copyOf(cand, n);
         float[] s = userRow < 0 ? scoreAverageUser(cand) : score(userRow, cand);
         return top(cand, s, k);
+    }
+
+    /**
+     * Candidate retrieval: the {@code n} items (catalogue and {@code extra}, minus the excluded) with the
+     * highest GMF part of the score, an inner product of the user's GMF row with each item's (weighted
+     * by the output layer's GMF weights where no market head sits between them) plus the item's bias:
+     * one pass over the item table at dimension 16, instead of the whole network per item. Its recall
+     * against the exhaustive top k is measured in bench/results/scale-serving.md.
+     */
+    public int[] retrieve(int userRow, int n, IntPredicate exclude, int[] extra) {
+        NetShape s = net.shape();
+        int d = s.gmfDim();
+        float[] user = net.get(NetShape.GMF_USER);
+        float[] table = net.get(NetShape.GMF_ITEM);
+        float[] bias = s.itemBias() ? net.get(NetShape.ITEM_BIAS) : null;
+        float[] q = new float[d];
+        float[] out = net.get(NetShape.OUT_W);
+        int gmfAt = s.fusedWidth() - d; // the fused vector is the MLP's output, then the GMF product
+        for (int c = 0; c < d; c++) {
+            q[c] = user[userRow * d + c] * (s.hasHead() ? 1f : out[gmfAt + c]);
+        }
+        int m = Math.min(n, catalogue.length + extra.length);
+        int[] heap = new int[m];
+        float[] hs = new float[m];
+        int size = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            int[] rows = pass == 0 ? catalogue : extra;
+            for (int row : rows) {
+                if (pass == 1 && (row < 0 || row >= items.size() || sells(row))) {
+                    continue;
+                }
+                if (exclude.test(row)) {
+                    continue;
+                }
+                int at = row * d;
+                float v = bias == null ? 0f : bias[row];
+                for (int c = 0; c < d; c++) {
+                    v += q[c] * table[at + c];
+                }
+                if (size < m) {
+                    heap[size] = row;
+                    hs[size] = v;
+                    up(heap, hs, size++);
+                } else if (v > hs[0]) {
+                    heap[0] = row;
+                    hs[0] = v;
+                    down(heap, hs, size);
+                }
+            }
+        }
+        return Arrays.copyOf(heap, size);
+    }
+
+    private static void up(int[] h, float[] s, int i) {
+        while (i > 0) {
+            int p = (i - 1) / 2;
+            if (s[p] <= s[i]) {
+                return;
+            }
+            swap(h, s, p, i);
+            i = p;
+        }
+    }
+
+    private static void down(int[] h, float[] s, int n) {
+        int i = 0;
+        while (true) {
+            int l = 2 * i + 1;
+            int least = i;
+            if (l < n && s[l] < s[least]) {
+                least = l;
+            }
+            if (l + 1 < n && s[l + 1] < s[least]) {
+                least = l + 1;
+            }
+            if (least == i) {
+                return;
+            }
+            swap(h, s, least, i);
+            i = least;
+        }
+    }
+
+    private static void swap(int[] h, float[] s, int a, int b) {
+        int t = h[a];
+        h[a] = h[b];
+        h[b] = t;
+        float f = s[a];
+        s[a] = s[b];
+        s[b] = f;
     }
 
     /** The {@code k} most popular catalogue items (by interactions in the market's training data), minus the excluded. */
@@ -332,6 +442,69 @@ public final class ServedModel {
             }
         }
         return new ServedModel(meta, n, grown, items, catalogue, popularity);
+    }
+
+    /**
+     * The prior score of a cold item (one the market sells but no model row has yet: no training
+     * interaction so far) for a user row ({@code -1}: the average user): the score of the mean item,
+     * the mean of the catalogue's item rows and item biases. Every cold item gets the same score.
+     */
+    public float scoreMeanItem(int userRow) {
+        Net mean = meanItemNet();
+        NetShape s = mean.shape();
+        Map<String, float[]> t = new LinkedHashMap<>(mean.asMap());
+        Net users = userRow < 0 ? averageUserNet() : net;
+        int row = userRow < 0 ? 0 : userRow;
+        if (s.hasGmf()) {
+            t.put(NetShape.GMF_USER, Arrays.copyOfRange(users.get(NetShape.GMF_USER), row * s.gmfDim(), (row + 1) * s.gmfDim()));
+        }
+        if (s.hasMlp()) {
+            t.put(NetShape.MLP_USER, Arrays.copyOfRange(users.get(NetShape.MLP_USER), row * s.mlpDim(), (row + 1) * s.mlpDim()));
+        }
+        Net one = Net.of(s, 1, 1, t);
+        float[] out = new float[1];
+        NetKernel.forScoring(s).scoreUser(one, 0, new int[]{0}, 0, 1, out, 0);
+        return out[0];
+    }
+
+    private volatile Net meanItem;
+
+    /** A one-item network whose item rows are the mean of the catalogue's (user rows: a placeholder). */
+    private Net meanItemNet() {
+        Net a = meanItem;
+        if (a == null) {
+            NetShape shape = net.shape();
+            Map<String, float[]> t = new LinkedHashMap<>(net.asMap());
+            if (shape.hasGmf()) {
+                t.put(NetShape.GMF_ITEM, meanRow(net.get(NetShape.GMF_ITEM), catalogue, shape.gmfDim()));
+                t.put(NetShape.GMF_USER, new float[shape.gmfDim()]);
+            }
+            if (shape.hasMlp()) {
+                t.put(NetShape.MLP_ITEM, meanRow(net.get(NetShape.MLP_ITEM), catalogue, shape.mlpDim()));
+                t.put(NetShape.MLP_USER, new float[shape.mlpDim()]);
+            }
+            if (shape.itemBias()) {
+                t.put(NetShape.ITEM_BIAS, meanRow(net.get(NetShape.ITEM_BIAS), catalogue, 1));
+            }
+            a = Net.of(shape, 1, 1, t);
+            meanItem = a;
+        }
+        return a;
+    }
+
+    /** The mean of some rows of a row-major table of {@code cols} columns. */
+    private static float[] meanRow(float[] table, int[] rows, int cols) {
+        double[] s = new double[cols];
+        for (int r : rows) {
+            for (int c = 0; c < cols; c++) {
+                s[c] += table[r * cols + c];
+            }
+        }
+        float[] out = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            out[c] = rows.length == 0 ? 0f : (float) (s[c] / rows.length);
+        }
+        return out;
     }
 
     /** A one-user network whose user rows are the mean of this model's, everything else shared. */

@@ -53,12 +53,16 @@ class ModelRecordsTest {
     }
 
     static ModelRecord wire(ModelRecord r) throws Exception {
+        return new SpecificDatumReader<>(ModelRecord.class).read(null,
+                DecoderFactory.get().binaryDecoder(encoded(r), null));
+    }
+
+    static byte[] encoded(ModelRecord r) throws java.io.IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
         new SpecificDatumWriter<>(ModelRecord.class).write(r, enc);
         enc.flush();
-        return new SpecificDatumReader<>(ModelRecord.class).read(null,
-                DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+        return out.toByteArray();
     }
 
     static float[] scores(ServedModel m, int user) {

@@ -143,7 +143,14 @@ class RecommendationServerTest {
         assertEquals(expected[0], (float) g.get("scores").get("i001").asDouble(), 0f);
         assertEquals(expected[1], (float) g.get("scores").get("i002").asDouble(), 0f);
         assertTrue(g.get("scores").get("nope").isNull());
-        assertTrue(g.get("unknown").get("nope").asText().contains("not in the xx model"));
+        assertTrue(g.get("unknown").get("nope").asText().contains("not sold in xx"), g.toString());
+        // a cold item: sold in the market (reviewed), no row in the model yet: the mean item's score, flagged
+        sold.put("xx", Set.of("fresh"));
+        JsonNode c = JSON.readTree(get("/scores/xx/u004?items=fresh,i001").body());
+        assertEquals(m.scoreMeanItem(m.userRow("u004")), (float) c.get("scores").get("fresh").asDouble(), 0f);
+        assertTrue(c.get("prior").get("fresh").asText().contains("mean catalogue item"), c.toString());
+        assertFalse(c.get("unknown").has("fresh"));
+        assertEquals(expected[0], (float) c.get("scores").get("i001").asDouble(), 0f);
         JsonNode p = JSON.readTree(post("/scores/xx/u004", "{\"items\": [\"i002\"]}").body());
         assertEquals(expected[1], (float) p.get("scores").get("i002").asDouble(), 0f);
         JsonNode unknownUser = JSON.readTree(get("/scores/xx/stranger?items=i001").body());

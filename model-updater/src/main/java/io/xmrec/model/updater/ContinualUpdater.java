@@ -122,6 +122,8 @@ public final class ContinualUpdater implements AutoCloseable {
     private final Map<String, MarketUpdater> markets = new ConcurrentSkipListMap<>();
     private final Map<String, Pending> pending = new HashMap<>();
     private final Map<String, ServedModel> forks = new ConcurrentSkipListMap<>();
+    /** Forks published in several records, put back together (poll thread). */
+    private final io.xmrec.serving.ModelParts.Assembler forkParts = new io.xmrec.serving.ModelParts.Assembler();
     private final Map<String, Long> offsets = new TreeMap<>();
     private final Map<TopicPartition, Long> startEnd;
     private final AtomicInteger running = new AtomicInteger();
@@ -420,7 +422,11 @@ public final class ContinualUpdater implements AutoCloseable {
 
     private void accept(ConsumerRecord<String, byte[]> r, long now) {
         if (r.topic().equals(Topics.FORKS)) {
-            ServedModel f = ModelRecords.served(serde.deserialize(r.value(), ModelRecord.class));
+            java.util.Optional<ModelRecord> whole = forkParts.accept(r.key(), serde.deserialize(r.value(), ModelRecord.class));
+            if (whole.isEmpty()) {
+                return; // a part: its version is complete once its head comes
+            }
+            ServedModel f = ModelRecords.served(whole.get());
             forks.merge(f.market(), f, (a, b) -> b.trunkVersion() > a.trunkVersion() ? b : a);
             if (f.trunkVersion() > trunkVersion) {
                 trunkVersion = f.trunkVersion();

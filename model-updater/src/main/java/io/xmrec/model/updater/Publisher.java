@@ -14,7 +14,13 @@ import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import io.xmrec.serving.ModelParts;
+import org.apache.kafka.common.utils.Utils;
+
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -25,9 +31,11 @@ import java.util.concurrent.TimeUnit;
  * ({@code xmrec.model-deltas}) go through a transactional producer of its own whose
  * transactional id names the market: when another updater takes the market over and opens its
  * channel, Kafka fences this one, so a stalled former owner can never publish a version after the
- * new owner did ({@link Fenced}). Forks and reports go through a plain idempotent producer. A record
- * larger than the topic's limit is refused before sending ({@link TooLarge}) and the previous
- * version stays current.
+ * new owner did ({@link Fenced}). Forks and reports go through a plain idempotent producer. A model
+ * version larger than {@link ModelParts#PART_BYTES} goes out as several records ({@link ModelParts}):
+ * its parts, then its head, to the head's partition, a snapshot's in one transaction. A delta larger
+ * than the topic's limit is refused before sending ({@link TooLarge}) and the previous version stays
+ * current.
  */
 final class Publisher implements AutoCloseable {
 
@@ -49,8 +57,11 @@ final class Publisher implements AutoCloseable {
         }
     }
 
-    /** What a publication took: encoded bytes, and where the record went. */
-    record Sent(int bytes, int partition, long offset) {
+    /** What a publication took: encoded bytes, where the (head) record went, and in how many records. */
+    record Sent(int bytes, int partition, long offset, int records) {
+        Sent(int bytes, int partition, long offset) {
+            this(bytes, partition, offset, 1);
+        }
     }
 
     private final String bootstrap;
@@ -114,9 +125,37 @@ final class Publisher implements AutoCloseable {
         }
 
         Sent snapshot(ModelRecord r) {
-            byte[] value = checked(Topics.MODELS, serde.serialize(Topics.MODELS, r), r.getVersion());
             String key = r.getReference() ? Topics.referenceKey(market) : market;
-            return send(Topics.MODELS, key, value, r.getVersion());
+            if (fenced) {
+                throw new Fenced(market, null);
+            }
+            try {
+                producer.beginTransaction();
+                Sent s = sendParts(producer, Topics.MODELS, key, r);
+                producer.commitTransaction();
+                return s;
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                fenced = true;
+                throw new Fenced(market, e);
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                abort();
+                if (c instanceof ProducerFencedException || c instanceof InvalidProducerEpochException) {
+                    fenced = true;
+                    throw new Fenced(market, c);
+                }
+                throw new IllegalStateException("cannot publish " + market + " v" + r.getVersion() + ": " + c.getMessage(), c);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                abort();
+                throw new IllegalStateException("interrupted while publishing " + market + " v" + r.getVersion(), e);
+            } catch (TooLarge e) {
+                abort();
+                throw e;
+            } catch (Exception e) {
+                abort();
+                throw new IllegalStateException("cannot publish " + market + " v" + r.getVersion() + ": " + e, e);
+            }
         }
 
         Sent delta(ModelDelta d) {
@@ -181,15 +220,44 @@ final class Publisher implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a version's parts and then its head to the partition of its key (the caller's transaction,
+     * if any, makes them one); returns the bytes, and where the head went.
+     */
+    private Sent sendParts(KafkaProducer<String, byte[]> producer, String topic, String key, ModelRecord r)
+            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        int partition = partitionOf(producer, topic, key);
+        List<ModelRecord> parts = ModelParts.split(r, Math.min(maxBytes, ModelParts.PART_BYTES));
+        List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
+        long bytes = 0;
+        for (ModelRecord p : parts) {
+            byte[] value = serde.serialize(topic, p);
+            if (value.length > maxBytes) {
+                throw new TooLarge(String.format("part %d of %s v%d is %,d bytes, over the %,d-byte record limit of %s",
+                        p.getPart(), key, r.getVersion(), value.length, maxBytes, topic));
+            }
+            bytes += value.length;
+            sent.add(producer.send(new ProducerRecord<>(topic, partition, ModelParts.key(key, p.getPart()), value)));
+        }
+        RecordMetadata head = null;
+        for (java.util.concurrent.Future<RecordMetadata> f : sent) {
+            head = f.get(120, TimeUnit.SECONDS);
+        }
+        return new Sent((int) Math.min(Integer.MAX_VALUE, bytes), head.partition(), head.offset(), parts.size());
+    }
+
+    /** The partition Kafka's default partitioner gives {@code key}: all parts of a version go there. */
+    private static int partitionOf(KafkaProducer<String, byte[]> producer, String topic, String key) {
+        int n = producer.partitionsFor(topic).size();
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % n;
+    }
+
     /** A trunk's fork of a market, for the market's owner (whichever updater that is). */
     void fork(ModelRecord r) {
-        byte[] value = serde.serialize(Topics.FORKS, r);
-        if (value.length > maxBytes) {
-            throw new TooLarge("fork of " + r.getMarket() + " for trunk v" + r.getTrunkVersion() + " is " + value.length
-                    + " bytes, over the " + maxBytes + "-byte record limit of " + Topics.FORKS);
-        }
         try {
-            plain.send(new ProducerRecord<>(Topics.FORKS, r.getMarket(), value)).get(60, TimeUnit.SECONDS);
+            sendParts(plain, Topics.FORKS, r.getMarket(), r);
+        } catch (TooLarge e) {
+            throw e;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -200,13 +268,10 @@ final class Publisher implements AutoCloseable {
 
     /** A single-market reference model (key {@code market/nmf} on {@code xmrec.models}; clients keep it apart). */
     void reference(ModelRecord r) {
-        byte[] value = serde.serialize(Topics.MODELS, r);
-        if (value.length > maxBytes) {
-            throw new TooLarge("reference of " + r.getMarket() + " is " + value.length + " bytes, over the " + maxBytes
-                    + "-byte record limit of " + Topics.MODELS);
-        }
         try {
-            plain.send(new ProducerRecord<>(Topics.MODELS, Topics.referenceKey(r.getMarket()), value)).get(60, TimeUnit.SECONDS);
+            sendParts(plain, Topics.MODELS, Topics.referenceKey(r.getMarket()), r);
+        } catch (TooLarge e) {
+            throw e;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Cost curves on synthetic data (xmrec synth, seed 42) at growing scales: how each part's cost grows with
+# the data. Parts (run one or several, each alone on the machine):
+#   trunk     the trunk's stages (GMF++, MLP++, NMF++, MAML) of `xmrec offline --target jp --source <the rest>
+#             --method forec`: samples/s per stage and meta-steps/s, lazy table updates (the default) and,
+#             at the scales of --dense-scales, dense ones (--dense-tables)
+#   holdouts  the Flink holdout job on the embedded broker (xmrec holdouts --embedded): events/s, and that
+#             the final holdouts equal the offline split (bench/offline_split_check.py)
+#   publish   a market's model published in parts and loaded by a new client: seconds and bytes
+#   serving   top 10 over a market's catalogue (candidate retrieval, its recall against the exhaustive top 10),
+#             over HTTP; the model published in parts and loaded by a new client (--item-scales "1 10 100 175":
+#             175 is a catalogue of a million items)
+#   bench/scale.sh [--parts "trunk serving"] [--scales "1 10 100"] [--dense-scales "1"] [--epochs 1] [--item-scales ...]
+# Appends a section per part and scale to bench/results/scale-<part>.md (with the command, commit, date,
+# machine); data is generated into bench/runs/scale/data-<scale> once and kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+parts="trunk"
+scales="1 10 100"
+dense_scales="1"
+epochs=1
+maml_steps=300
+item_scales="1 10 100 175"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --parts) parts="$2"; shift 2 ;;
+    --scales) scales="$2"; shift 2 ;;
+    --dense-scales) dense_scales="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --maml-steps) maml_steps="$2"; shift 2 ;;
+    --item-scales) item_scales="$2"; shift 2 ;;
+    *) echo "bench/scale.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
+work=bench/runs/scale
+mkdir -p "$work" bench/results
+./mvnw -q -B -DskipTests package -pl app -am >/dev/null
+export XMREC_NO_BUILD=1
+machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+command="bench/scale.sh --parts \"$parts\" --scales \"$scales\" --dense-scales \"$dense_scales\" --epochs $epochs --maml-steps $maml_steps"
+
+data_for() { # scale -> directory of synthetic files (generated once)
+  local d="$work/data-$1"
+  if [ ! -f "$d/.done" ]; then
+    rm -rf "$d"
+    ./xmrec synth --out "$d" --scale "$1" --seed 42 > /dev/null 2> "$work/synth-$1.log"
+    touch "$d/.done"
+  fi
+  echo "$d"
+}
+
+header() { # file title
+  if [ ! -f "$1" ]; then
+    printf '# %s\n\nEach section is one run of `bench/scale.sh` (command, commit, date and machine in its first lines); nothing else ran on the machine.\n' "$2" > "$1"
+  fi
+}
+
+trunk() {
+  local out=bench/results/scale-trunk.md s mode flags log
+  header "$out" "Trunk training cost against the data size"
+  {
+    echo
+    echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "- command: \`$command\`"
+    echo "- commit: \`$(git rev-parse HEAD)\`"
+    echo "- machine: $machine"
+    echo "- each row: \`xmrec offline --data <synthetic, scale> --target jp --source ca,de,fr,in,mx,uk --method forec --epochs $epochs --early-stopping 0 --maml-max-steps $maml_steps --no-full\`; samples/s of each stage's epoch, MAML meta-steps/s"
+    echo
+    echo "| scale | table updates | interactions | users | items | gmf++ samples/s | mlp++ samples/s | nmf++ samples/s | maml meta-steps/s | forec samples/s | whole run s | peak RSS GiB |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  } >> "$out"
+  for s in $scales; do
+    d=$(data_for "$s")
+    for mode in lazy dense; do
+      flags=()
+      if [ "$mode" = dense ]; then
+        case " $dense_scales " in *" $s "*) flags=(--dense-tables) ;; *) continue ;; esac
+      fi
+      log="$work/trunk-$s-$mode.log"
+      /usr/bin/time -v ./xmrec offline --data "$d" --target jp --source ca,de,fr,in,mx,uk --method forec --epochs "$epochs" \
+        --early-stopping 0 --maml-max-steps "$maml_steps" --no-full "${flags[@]+"${flags[@]}"}" > "$work/trunk-$s-$mode.txt" 2> "$log"
+      rate() { grep -E "\[jp $1\] trained in" "$log" | tail -1 | sed -E 's/.*\(([0-9]+) samples\/s\).*/\1/'; }
+      maml=$(grep -E "\[jp maml\] trained in|maml\] trained in" "$log" | tail -1 | sed -E 's/.*\(([0-9.]+) meta-steps\/s\).*/\1/')
+      forec=$(grep -E "forec\] fine-tuned on" "$log" | tail -1 | sed -E 's/.*\(([0-9]+) samples\/s\).*/\1/')
+      total=$(grep -E "^total " "$work/trunk-$s-$mode.txt" | awk '{print $2}')
+      rss=$(awk '/Maximum resident set size/{printf "%.1f", $6/1048576}' "$log")
+      n=$(tail -n +2 -q "$d"/*_5core.txt | wc -l)
+      users=$(tail -n +2 -q "$d"/*_5core.txt | awk '{print $1}' | sort -u | wc -l)
+      items=$(tail -n +2 -q "$d"/*_5core.txt | awk '{print $2}' | sort -u | wc -l)
+      echo "| ${s}x | $mode | $n | $users | $items | $(rate 'gmf\+\+') | $(rate 'mlp\+\+') | $(rate 'nmf\+\+') | $maml | $forec | $total | $rss |" >> "$out"
+    done
+  done
+}
+
+# the holdout job on the embedded broker over every market of the synthetic data, exactly-once, parallelism 2;
+# the final state compared with the offline split of the same files
+holdouts() {
+  local out=bench/results/scale-holdouts.md s d log check
+  header "$out" "The holdout job against the data size"
+  {
+    echo
+    echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "- command: \`$command\`"
+    echo "- commit: \`$(git rev-parse HEAD)\`"
+    echo "- machine: $machine"
+    echo "- each row: \`xmrec holdouts --embedded --data <synthetic, scale> --markets ca,de,fr,in,jp,mx,uk --parallelism 2 --dump\` (in-process broker and registry, Flink local mini-cluster, exactly-once sinks, checkpoints every 2 s to disk); the dump compared with the offline split by \`bench/offline_split_check.py\`"
+    echo
+    echo "| scale | events | ingest s | job s | job events/s | accounted for | final state = offline split | peak RSS GiB |"
+    echo "|---|---|---|---|---|---|---|---|"
+  } >> "$out"
+  for s in $scales; do
+    d=$(data_for "$s")
+    log="$work/holdouts-$s"
+    XMREC_JAVA_OPTS="-Xmx16g" /usr/bin/time -v ./xmrec holdouts --embedded --data "$d" --markets ca,de,fr,in,jp,mx,uk \
+      --parallelism 2 --dump "$log.tsv" > "$log.out" 2> "$log.err" || true
+    check=$(python3 bench/offline_split_check.py "$log.tsv" "$d" ca de fr in jp mx uk 2>&1 || true)
+    python3 - "$s" "$log" "$check" >> "$out" <<'PY'
+import re, sys
+s, log, check = sys.argv[1:4]
+err, out = open(log + ".err").read(), open(log + ".out").read()
+ing = re.search(r"ingested ([\d,]+) events in ([\d.]+)s", err)
+job = re.search(r"holdout job: ([\d.]+)s", out)
+acc = re.search(r"accounted for: ([\d,]+ of [\d,]+)", out)
+rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+ev = int(ing.group(1).replace(",", "")) if ing else 0
+js = float(job.group(1)) if job else float("nan")
+print(f"| {s}x | {ev:,} | {ing.group(2) if ing else '?'} | {js:.1f} | {ev / js:,.0f} | {acc.group(1) if acc else 'failed: ' + (err.strip().splitlines() or ['?'])[-1][:120]} "
+      f"| {check} | {(int(rss.group(1)) / 1048576 if rss else float('nan')):.1f} |")
+PY
+  done
+}
+
+# serving at catalogue scale: one synthetic market ("big", shaped like ca) whose catalogue grows with the item scale,
+# users with min(scale, 20); NMF trained on it (lazy tables, 2 epochs); bench/ServingScale.java measures recall of the
+# retrieved candidates, top-10 latency over HTTP with 2 clients, and the model published in parts and loaded.
+serving() {
+  local out=bench/results/scale-serving.md s d users j
+  header "$out" "Serving and model transport against the catalogue size"
+  {
+    echo
+    echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "- command: \`$command\`"
+    echo "- commit: \`$(git rev-parse HEAD)\`"
+    echo "- machine: $machine"
+    echo "- each row: \`xmrec synth --markets big --scale min(F, 20) --item-scale F\`, \`xmrec offline --target big --method nmf --epochs 2 --early-stopping 0 --save-models\`, then \`java -cp app/target/xmrec.jar bench/ServingScale.java\` (300 users for recall; HTTP top 10 with 2 clients for 20 s, excluding what the user reviewed; the model published in parts on an in-process broker and loaded by a new client)"
+    echo
+    echo "| item scale | catalogue | users | recall@10 of candidates | exhaustive ms | with retrieval ms | HTTP req/s | p50 ms | p99 ms | failed | model MB | records | publish s | load s | loaded = published |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  } >> "$out"
+  for s in $item_scales; do
+    users=$(( s < 20 ? s : 20 ))
+    d="$work/serving-$s"
+    if [ ! -f "$d/.done" ]; then
+      rm -rf "$d"; mkdir -p "$d"
+      ./xmrec synth --out "$d/data" --markets big --scale "$users" --item-scale "$s" --seed 42 > /dev/null 2> "$d/synth.log"
+      ./xmrec offline --data "$d/data" --target big --method nmf --epochs 2 --early-stopping 0 --no-full \
+        --save-models "$d/models" > "$d/offline.txt" 2> "$d/offline.log"
+      touch "$d/.done"
+    fi
+    j=$(java -Xmx12g -cp app/target/xmrec.jar bench/ServingScale.java "$d/models/big-nmf" "$d/data/big_5core.txt" big 20 2 \
+      2> "$d/serving.log" | tail -1)
+    echo "$j" > "$d/serving.json"
+    python3 - "$s" "$j" >> "$out" <<'PY'
+import json, sys
+s, j = sys.argv[1], json.loads(sys.argv[2])
+print(f"| {s} | {j['items']:,} | {j['users']:,} | {j['recall_at_10']:.4f} | {j['exhaustive_ms']:.2f} | {j['retrieval_ms']:.2f} "
+      f"| {j['req_per_s']:.0f} | {j['p50_ms']:.2f} | {j['p99_ms']:.2f} | {j['failed']} | {j['model_bytes']/1e6:.1f} "
+      f"| {j['model_records']} | {j['publish_s']:.2f} | {j['load_s']:.2f} | {j['loaded_scores_equal']} |")
+PY
+  done
+}
+
+for p in $parts; do
+  case "$p" in
+    trunk) trunk ;;
+    holdouts) holdouts ;;
+    serving) serving ;;
+    *) echo "bench/scale.sh: unknown part '$p'" >&2; exit 2 ;;
+  esac
+done
+echo "done: bench/results/scale-*.md"
