@@ -30,6 +30,9 @@ acl "$1" --allow-principal User:xmrec-evaluator --operation Read --operation Des
 acl "$1" --allow-principal User:xmrec-evaluator --operation Read --operation Describe --topic xmrec.train
 acl "$1" --allow-principal User:xmrec-evaluator --operation Read --operation Describe --topic xmrec.updates
 acl "$1" --allow-principal User:xmrec-evaluator --operation Read --group xmrec-evaluator --resource-pattern-type prefixed
+acl "$1" --allow-principal User:xmrec-serve --operation Read --operation Describe --topic xmrec.model-deltas
+acl "$1" --allow-principal User:xmrec-serve --operation Read --operation Describe --topic xmrec.models
+acl "$1" --allow-principal User:xmrec-serve --operation Read --operation Describe --topic xmrec.reviews. --resource-pattern-type prefixed
 acl "$1" --allow-principal User:xmrec-registry --operation Write --operation Describe --operation Read --operation Create --topic _schemas
 acl "$1" --allow-principal User:xmrec-ingest --operation Write --operation Describe --topic xmrec.reviews. --resource-pattern-type prefixed
 acl "$1" --allow-principal User:xmrec-client --operation Write --operation Describe --topic xmrec.reviews. --resource-pattern-type prefixed

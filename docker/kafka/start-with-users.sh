@@ -7,7 +7,7 @@ set -euo pipefail
 broker=$!
 bin=/opt/kafka/bin
 until "$bin/kafka-broker-api-versions.sh" --bootstrap-server 127.0.0.1:9094 >/dev/null 2>&1; do sleep 1; done
-for role in topics holdouts updater evaluator registry ingest client; do
+for role in topics holdouts updater evaluator serve registry ingest client; do
   var="PASSWORD_$(echo "$role" | tr '[:lower:]' '[:upper:]')"
   "$bin/kafka-configs.sh" --bootstrap-server 127.0.0.1:9094 --alter --entity-type users --entity-name "xmrec-$role" \
       --add-config "SCRAM-SHA-512=[password=${!var:?set $var}]" >/dev/null

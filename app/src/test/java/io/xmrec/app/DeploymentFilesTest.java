@@ -172,8 +172,8 @@ class DeploymentFilesTest {
     @Test
     void composeServicesAgreeWithTheAppsKeysPortsAndLimits() throws Exception {
         JsonNode services = compose().get("services");
-        for (String s : List.of("kafka", "schema-registry", "jobmanager", "taskmanager", "updater", "updater-2", "evaluator", "ingest",
-                "prometheus", "grafana", "topics")) {
+        for (String s : List.of("kafka", "schema-registry", "jobmanager", "taskmanager", "updater", "updater-2", "evaluator",
+                "serve", "serve-2", "ingest", "prometheus", "grafana", "topics")) {
             assertTrue(services.has(s), "service " + s);
         }
         Map<String, String> imageEnv = dockerfileEnv();
@@ -238,7 +238,7 @@ class DeploymentFilesTest {
         assertEquals("false", kafka.get("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"));
         Map<String, String> serviceRole = Map.of("topics", "topics", "schema-registry", "registry", "updater", "updater",
                 "updater-2", "updater", "evaluator", "evaluator", "ingest", "ingest", "jobmanager", "holdouts",
-                "taskmanager", "holdouts");
+                "taskmanager", "holdouts", "serve", "serve", "serve-2", "serve");
         serviceRole.forEach((svc, role) -> assertEquals(io.xmrec.schemas.Access.grants().get(role).user(),
                 jaasUser(map(services.get(svc).get("environment")).get("KAFKA_SASL_JAAS_CONFIG")), svc + " logs in as its role"));
         Set<String> scripted = new TreeSet<>();
@@ -261,6 +261,14 @@ class DeploymentFilesTest {
         assertEquals("0.0.0.0", updater.httpHost);
         assertTrue(containerPorts(services.get("evaluator")).contains(evaluator.port));
         assertTrue(containerPorts(services.get("updater")).contains(updater.httpPort));
+        // the serving replicas: the same command, reading only (no registry credentials), scraped
+        for (String s : List.of("serve", "serve-2")) {
+            ServeCommand serve = (ServeCommand) roles.get(s);
+            assertEquals("kafka:9092", serve.kafka.bootstrap);
+            assertEquals(registry, serve.kafka.registry, s + " reads schemas without the writer's credentials");
+            assertEquals("0.0.0.0", serve.host, s + " listens beyond the container's loopback");
+            assertTrue(containerPorts(services.get(s)).contains(serve.port), s + " publishes its port");
+        }
 
         // the holdout job's arguments are the job's own
         List<String> jm = list(services.get("jobmanager").get("command"));
@@ -284,6 +292,8 @@ class DeploymentFilesTest {
         UpdaterCommand second = (UpdaterCommand) roles.get("updater-2");
         assertEquals(updater.group().id(), second.group().id(), "one group");
         assertEquals(Integer.toString(second.httpPort), targets.get("updater-2"));
+        assertEquals(Integer.toString(((ServeCommand) roles.get("serve")).port), targets.get("serve"));
+        assertEquals(Integer.toString(((ServeCommand) roles.get("serve-2")).port), targets.get("serve-2"));
         for (String flink : List.of("jobmanager", "taskmanager")) {
             assertTrue(map(services.get(flink).get("environment")).get("FLINK_PROPERTIES")
                     .contains("metrics.reporter.prom.port: " + targets.get(flink)), flink + " reports where it is scraped");
@@ -383,7 +393,7 @@ class DeploymentFilesTest {
         assertTrue(deny.get("spec").get("podSelector").isEmpty() && list(deny.get("spec").get("policyTypes"))
                 .contains("Ingress"), "nothing reaches a pod unless a policy lets it");
         Map<String, String> deploymentRole = Map.of("updater", "updater", "evaluator", "evaluator",
-                "schema-registry", "registry");
+                "schema-registry", "registry", "serve", "serve");
 
         // the roles: keys are options of their command, command lines parse, ports line up with Services and probes
         Map<String, String> imageEnv = dockerfileEnv();
@@ -421,7 +431,7 @@ class DeploymentFilesTest {
             Object role = parse(args, env);
             roles.put(d.get("metadata").get("name").asText(), role);
             int port = role instanceof EvaluatorCommand e ? e.port : role instanceof RegistryCommand r ? r.port
-                    : ((UpdaterCommand) role).httpPort;
+                    : role instanceof ServeCommand s ? s.port : ((UpdaterCommand) role).httpPort;
             Map<String, Integer> named = new LinkedHashMap<>();
             c.get("ports").forEach(p -> named.put(p.get("name").asText(), p.get("containerPort").asInt()));
             assertTrue(named.containsValue(port), d.get("metadata").get("name") + " listens on " + port + ", ports " + named);
@@ -435,11 +445,18 @@ class DeploymentFilesTest {
                 "updaters share the markets: more than one replica");
         assertTrue(((RegistryCommand) roles.get("schema-registry")).writeCredentials.startsWith("writer:"),
                 "the registry refuses writes without credentials");
+        // the serving replicas: read-only, scaled by a HorizontalPodAutoscaler on their Deployment
+        assertTrue(roles.get("serve") instanceof ServeCommand);
+        assertEquals(registry, ((ServeCommand) roles.get("serve")).kafka.registry, "serve reads schemas without credentials");
+        JsonNode hpa = named(all, "HorizontalPodAutoscaler", "serve");
+        assertEquals("serve", hpa.get("spec").get("scaleTargetRef").get("name").asText());
+        assertTrue(hpa.get("spec").get("minReplicas").asInt() >= 2, "at least two serving replicas");
         for (Object r : roles.values()) {
             if (r instanceof RegistryCommand) {
                 continue;
             }
-            KafkaOptions k = r instanceof EvaluatorCommand e ? e.kafka : ((UpdaterCommand) r).kafka;
+            KafkaOptions k = r instanceof EvaluatorCommand e ? e.kafka : r instanceof ServeCommand s ? s.kafka
+                    : ((UpdaterCommand) r).kafka;
             assertEquals(bootstrap, k.bootstrap);
             assertEquals(registry, withoutCredentials(k.registry));
             assertEquals(config.get("XMREC_KAFKA_CONFIG"), k.kafkaConfig.toString());
@@ -465,7 +482,7 @@ class DeploymentFilesTest {
         // monitoring selects the pods and ports that serve /metrics
         JsonNode pm = named(all, "PodMonitor", "xmrec");
         List<String> apps = list(pm.get("spec").get("selector").get("matchExpressions").get(0).get("values"));
-        assertEquals(new TreeSet<>(List.of("updater", "evaluator")), new TreeSet<>(apps));
+        assertEquals(new TreeSet<>(List.of("updater", "evaluator", "serve")), new TreeSet<>(apps));
 
         // the overlay's resources and patch targets exist
         Path overlay = repo().resolve("infra/overlays/production");

@@ -179,4 +179,29 @@ class EmbeddedSystemIntegrationTest {
             Dashboard.checkNumbersAppearAndChange(sys, data.keySet());
         }
     }
+
+    @Test
+    void aShopsOwnMarketCodesAreReplayedTrainedAndServed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // generated markets named as a shop would name them, through the same path as any data directory
+        io.xmrec.core.data.synth.SyntheticMarkets.write(io.xmrec.core.data.synth.SyntheticProfile.xmarketElectronics(),
+                new io.xmrec.core.data.synth.SyntheticMarkets.Options(List.of("us", "es-b2b"), 0.1, 0.2, 5), dir, l -> { });
+        Map<String, MarketData> data = MarketFiles.load(dir, null, false, new PrintWriter(new StringWriter()));
+        assertEquals(Set.of("us", "es-b2b"), data.keySet());
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        try (EmbeddedSystem sys = EmbeddedSystem.start(List.copyOf(data.keySet()), quick(), "127.0.0.1", 0, log::add)) {
+            IngestCommand.ingest(sys.bootstrapServers(), Map.of(), sys.registryUrl(), data, 0,
+                    new PrintWriter(new StringWriter()));
+            for (String market : List.of("us", "es-b2b")) {
+                ServedModel m = sys.models().await(market, 1, Duration.ofSeconds(240));
+                assertTrue(m != null, market + ": " + String.join("\n", log));
+                String user = m.users().id(0);
+                JsonNode rec = JSON.readTree(get(sys.httpUrl() + "/recommendations/" + market + "/" + user + "?k=5").body());
+                assertEquals(market, rec.get("market").asText());
+                assertEquals(5, rec.get("items").size(), rec.toString());
+            }
+            String text = get(sys.httpUrl() + "/metrics").body();
+            assertTrue(text.contains("market=\"es-b2b\""), "the metrics name the shop's market");
+        }
+    }
 }

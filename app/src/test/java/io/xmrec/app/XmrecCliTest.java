@@ -163,4 +163,24 @@ class XmrecCliTest {
         assertTrue(none.err().contains("no file for market in in " + missing + " (from --data): expected in_<anything>.txt"),
                 none.err());
     }
+
+    @Test
+    void aShopsOwnMarketCodesWorkOfflineFromSynthToMarketsToTraining() {
+        Path dir = tmp.resolve("shop");
+        Run synth = run("synth", "--out", dir.toString(), "--markets", "us,es-b2b", "--scale", "0.2", "--seed", "3");
+        assertEquals(0, synth.code(), synth.err());
+        assertTrue(Files.isRegularFile(dir.resolve("us_5core.txt")) && Files.isRegularFile(dir.resolve("es-b2b_5core.txt")));
+        Run markets = run("markets", "--data", dir.toString());
+        assertEquals(0, markets.code(), markets.err());
+        assertTrue(markets.out().contains("es-b2b") && markets.out().contains("us"), markets.out());
+        Run offline = run("offline", "--data", dir.toString(), "--target", "us", "--source", "es-b2b", "--method",
+                "pop,nmf,nmf++", "--epochs", "1", "--early-stopping", "0", "--no-full");
+        assertEquals(0, offline.code(), offline.err());
+        List<String> rows = offline.out().lines().filter(l -> l.startsWith("us ") && l.contains(" test ")).toList();
+        assertEquals(3, rows.size(), offline.out());
+        Run unknown = run("offline", "--data", dir.toString(), "--target", "fr", "--method", "pop");
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("no file for market fr") && unknown.err().contains("fr_<anything>.txt"),
+                unknown.err());
+    }
 }

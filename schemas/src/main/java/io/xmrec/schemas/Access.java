@@ -77,6 +77,8 @@ public final class Access {
                 "xmrec.train", "xmrec.holdouts", "xmrec.models", "xmrec.model-deltas", "xmrec.updates",
                 "xmrec.deadletter", "xmrec.metrics", "xmrec-evaluator*"), List.of("xmrec-evaluator*"),
                 List.of("xmrec-evaluator"), List.of()));
+        g.put("serve", grant("xmrec-serve", List.of(), List.of("xmrec.models", "xmrec.model-deltas", reviews), List.of(),
+                List.of(), List.of()));
         g.put("registry", grant("xmrec-registry", List.of("_schemas"), List.of("_schemas"), List.of("_schemas"),
                 List.of(), List.of()));
         g.put("ingest", grant("xmrec-ingest", List.of(reviews), List.of(), List.of(), List.of(), List.of()));

@@ -57,11 +57,26 @@ public final class LiveEvaluator {
      *
      * @param evalEvery how often the newest versions are looked at (wall clock)
      * @param minInteractions users with fewer interactions are not evaluated (the protocol's 7)
+     * @param maxUsers  a model version is measured on at most this many eligible users of its market: all of
+     *                  them below, a seeded sample (the same users for every version) above, with the 95%
+     *                  confidence interval of its nDCG@10 counted beside it
      */
     public record Settings(int negatives, long seed, int window, int emitEvery, int fullUsers, Duration fullEvery,
-                           Duration evalEvery, int minInteractions) {
+                           Duration evalEvery, int minInteractions, int maxUsers) {
+        public Settings(int negatives, long seed, int window, int emitEvery, int fullUsers, Duration fullEvery,
+                        Duration evalEvery, int minInteractions) {
+            this(negatives, seed, window, emitEvery, fullUsers, fullEvery, evalEvery, minInteractions, DEFAULT_MAX_USERS);
+        }
+
+        /** Users measured per version at most: a second or two of scoring on one core at the default width. */
+        public static final int DEFAULT_MAX_USERS = 20_000;
+
         public static Settings defaults() {
             return new Settings(99, 42, 1000, 100, 100, Duration.ofMinutes(1), Duration.ofSeconds(2), 7);
+        }
+
+        public Settings withMaxUsers(int n) {
+            return new Settings(negatives, seed, window, emitEvery, fullUsers, fullEvery, evalEvery, minInteractions, n);
         }
     }
 

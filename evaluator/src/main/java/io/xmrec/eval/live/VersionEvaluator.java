@@ -9,7 +9,10 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -61,7 +64,11 @@ final class VersionEvaluator implements Processor<String, byte[], String, byte[]
             if (m != null && !Long.valueOf(m.version()).equals(evaluated.get(market))) {
                 MarketStores.View v = stores.view(market, s.minInteractions());
                 long t0 = System.nanoTime();
-                HoldoutEvaluation.Result r = evaluation.evaluate(m, v.pool(), v.users());
+                List<HoldoutEvaluation.UserHoldout> users = sample(v.users(), s.maxUsers(), s.seed());
+                HoldoutEvaluation.Result r = evaluation.evaluate(m, v.pool(), users);
+                stores.set(market, "eval-users-eligible", v.users().size());
+                stores.set(market, "eval-users-measured", users.size());
+                stores.set(market, "holdout-test-ndcg10-ci95", ci95(r.testRanks()));
                 stores.emit(ctx, market, m.version(), "holdout-valid", r.users(), MarketStores.sums(r.validRanks()), now);
                 stores.emit(ctx, market, m.version(), "holdout-test", r.users(), MarketStores.sums(r.testRanks()), now);
                 evaluated.put(market, m.version());
@@ -73,11 +80,49 @@ final class VersionEvaluator implements Processor<String, byte[], String, byte[]
             ServedModel ref = models.reference(market);
             if (ref != null && !Long.valueOf(ref.version()).equals(evaluatedRef.get(market))) {
                 MarketStores.View v = stores.view(market, s.minInteractions());
-                HoldoutEvaluation.Result r = evaluation.evaluate(ref, v.pool(), v.users());
+                HoldoutEvaluation.Result r = evaluation.evaluate(ref, v.pool(), sample(v.users(), s.maxUsers(), s.seed()));
                 stores.emit(ctx, market, ref.version(), "reference-valid", r.users(), MarketStores.sums(r.validRanks()), now);
                 stores.emit(ctx, market, ref.version(), "reference-test", r.users(), MarketStores.sums(r.testRanks()), now);
                 evaluatedRef.put(market, ref.version());
             }
         }
+    }
+
+    /**
+     * At most {@code max} of the users, the same ones whatever the version (those whose seeded hash is
+     * smallest), so that versions are compared on one sample; all of them when there are no more.
+     */
+    static List<HoldoutEvaluation.UserHoldout> sample(List<HoldoutEvaluation.UserHoldout> users, int max, long seed) {
+        if (users.size() <= max) {
+            return users;
+        }
+        List<HoldoutEvaluation.UserHoldout> sorted = new ArrayList<>(users);
+        sorted.sort(Comparator.comparingLong(u -> mix(seed, u.user())));
+        return sorted.subList(0, max);
+    }
+
+    private static long mix(long seed, String user) {
+        long h = seed * 0x9E3779B97F4A7C15L + user.hashCode();
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /** Half-width of the 95% confidence interval of the mean nDCG@10 over these ranks (normal approximation). */
+    static double ci95(int[] ranks) {
+        if (ranks.length < 2) {
+            return Double.NaN;
+        }
+        double sum = 0;
+        double sq = 0;
+        for (int r : ranks) {
+            double v = io.xmrec.core.metrics.RankingMetrics.ndcg(r, LiveEvaluator.K);
+            sum += v;
+            sq += v * v;
+        }
+        double mean = sum / ranks.length;
+        double var = (sq - ranks.length * mean * mean) / (ranks.length - 1);
+        return 1.96 * Math.sqrt(Math.max(0, var) / ranks.length);
     }
 }
