@@ -61,22 +61,39 @@ public class ServingScale {
         }
         IdVocabulary users = IdVocabulary.ofRows(userIds);
         IdVocabulary items = IdVocabulary.ofRows(Files.readAllLines(dir.resolve("items.txt")));
-        ServedModel m = new ServedModel(new ServedModel.Meta(market, 1, 1, false, Map.of(), null, null, null,
-                System.currentTimeMillis(), null, Map.of()), net, users, items, new int[0], new int[0]);
         MarketData md = XMarketReader.strict().read(market, file);
         Map<String, Set<String>> seen = new HashMap<>();
+        Map<String, List<Interaction>> byUser = new HashMap<>();
         for (Interaction x : md.interactions()) {
             seen.computeIfAbsent(x.user(), u -> new HashSet<>()).add(x.item());
+            byUser.computeIfAbsent(x.user(), u -> new ArrayList<>()).add(x);
         }
+        // the catalogue a served model has: items with a training interaction (the offline run's vocabulary also
+        // names items that were only ever held out; the updater gives no such item a row, and their rows here are
+        // untrained: their scores mean nothing)
+        boolean[] trained = new boolean[items.size()];
+        for (List<Interaction> xs : byUser.values()) {
+            xs.sort(Interaction::compareByTime);
+            for (int k = 0; k < xs.size() - 2; k++) {
+                int row = items.indexOf(xs.get(k).item());
+                if (row >= 0) {
+                    trained[row] = true;
+                }
+            }
+        }
+        int[] catalogue = java.util.stream.IntStream.range(0, items.size()).filter(i -> trained[i]).toArray();
+        ServedModel m = new ServedModel(new ServedModel.Meta(market, 1, 1, false, Map.of(), null, null, null,
+                System.currentTimeMillis(), null, Map.of()), net, users, items, catalogue, new int[0]);
         StringBuilder json = new StringBuilder("{");
-        json.append("\"users\":").append(users.size()).append(",\"items\":").append(items.size());
+        json.append("\"users\":").append(users.size()).append(",\"items\":").append(items.size())
+                .append(",\"catalogue\":").append(catalogue.length);
 
         // recall@10 of candidate retrieval against the exhaustive top 10, same exclusions
         SplittableRandom rnd = new SplittableRandom(42);
         double recall = 0;
         long exhaustiveNanos = 0;
         long retrievalNanos = 0;
-        int n = (int) Math.max(50, Math.min(300, 30_000_000L / Math.max(1, items.size()))); // exhaustive is slow at 1M items
+        int n = (int) Math.max(50, Math.min(300, 30_000_000L / Math.max(1, catalogue.length))); // exhaustive is slow at 1M items
         for (int k = 0; k < n; k++) {
             String id = users.ids().get(rnd.nextInt(users.size()));
             int row = users.indexOf(id);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quality of lazy against dense table updates (Adam on the rows a batch touched only, or on every row at
-# every step): test nDCG@10 of NMF and FOREC (source uk) on the real files, seed 42, default settings
+# every step; --table-updates lazy|dense): test nDCG@10 of NMF and FOREC (source uk) on the real files, seed 42, default settings
 # (early stopping), paired by user with xmrec compare.
 #   bench/lazy-tables.sh [--data DIR] [--markets "de jp in"]
 # Writes bench/results/lazy-tables.md; runs in bench/runs/lazy-tables/.
@@ -18,7 +18,7 @@ export XMREC_NO_BUILD=1
 start=$(date +%s)
 for m in $markets; do
   for mode in lazy dense; do
-    flags=(); [ "$mode" = dense ] && flags=(--dense-tables)
+    flags=(--table-updates "$mode")
     ./xmrec offline "${data_flag[@]+"${data_flag[@]}"}" --target "$m" --source uk --method nmf,forec --no-full --seed 42 \
       "${flags[@]+"${flags[@]}"}" --out "$work/$m-$mode.json" > "$work/$m-$mode.txt" 2> "$work/$m-$mode.log"
   done
@@ -30,9 +30,9 @@ done
   echo "- commit: \`$(git rev-parse HEAD)\`"
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; nothing else ran; took $(( $(date +%s) - start )) s"
-  echo "- each run: \`xmrec offline --target M --source uk --method nmf,forec --no-full --seed 42 [--dense-tables]\` on the XMarket files; the pair compared by \`xmrec compare\` (paired t and Wilcoxon over the target's users)"
+  echo "- each run: \`xmrec offline --target M --source uk --method nmf,forec --no-full --seed 42 --table-updates lazy|dense\` on the XMarket files (the runs of this file used \`--dense-tables\` for dense, lazy being the default then: the same two modes); the pair compared by \`xmrec compare\` (paired t and Wilcoxon over the target's users)"
   echo
-  echo "| market | method | lazy test nDCG@10 | dense test nDCG@10 | lazy - dense | paired t p | Wilcoxon p | lazy train s | dense train s |"
+  echo "| market | method | lazy test nDCG@10 | dense test nDCG@10 | lazy - dense | paired t p | Wilcoxon p | lazy samples/s | dense samples/s |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for m in $markets; do
     for meth in nmf forec; do

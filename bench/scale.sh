@@ -2,8 +2,8 @@
 # Cost curves on synthetic data (xmrec synth, seed 42) at growing scales: how each part's cost grows with
 # the data. Parts (run one or several, each alone on the machine):
 #   trunk     the trunk's stages (GMF++, MLP++, NMF++, MAML) of `xmrec offline --target jp --source <the rest>
-#             --method forec`: samples/s per stage and meta-steps/s, lazy table updates (the default) and,
-#             at the scales of --dense-scales, dense ones (--dense-tables)
+#             --method forec`: samples/s per stage and meta-steps/s, lazy table updates and, at the scales of
+#             --dense-scales, dense ones (--table-updates lazy|dense)
 #   holdouts  the Flink holdout job on the embedded broker (xmrec holdouts --embedded): events/s, and that
 #             the final holdouts equal the offline split (bench/offline_split_check.py)
 #   publish   a market's model published in parts and loaded by a new client: seconds and bytes
@@ -73,9 +73,9 @@ trunk() {
   for s in $scales; do
     d=$(data_for "$s")
     for mode in lazy dense; do
-      flags=()
+      flags=(--table-updates "$mode")
       if [ "$mode" = dense ]; then
-        case " $dense_scales " in *" $s "*) flags=(--dense-tables) ;; *) continue ;; esac
+        case " $dense_scales " in *" $s "*) ;; *) continue ;; esac
       fi
       log="$work/trunk-$s-$mode.log"
       /usr/bin/time -v ./xmrec offline --data "$d" --target jp --source ca,de,fr,in,mx,uk --method forec --epochs "$epochs" \
@@ -145,9 +145,9 @@ serving() {
     echo "- command: \`$command\`"
     echo "- commit: \`$(git rev-parse HEAD)\`"
     echo "- machine: $machine"
-    echo "- each row: \`xmrec synth --markets big --scale min(F, 20) --item-scale F\`, \`xmrec offline --target big --method nmf --epochs 2 --early-stopping 0 --save-models\`, then \`java -cp app/target/xmrec.jar bench/ServingScale.java\` (300 users for recall; HTTP top 10 with 2 clients for 20 s, excluding what the user reviewed; the model published in parts on an in-process broker and loaded by a new client)"
+    echo "- each row: \`xmrec synth --markets big --scale min(F, 20) --item-scale F\`, \`xmrec offline --target big --method nmf --epochs 2 --early-stopping 0 --save-models\`, then \`java -cp app/target/xmrec.jar bench/ServingScale.java\` (recall on 300 users, 50 at the largest catalogues; the catalogue is the items with a training interaction, as a served model has rows for no other; HTTP top 10 with 2 clients for 20 s, excluding what the user reviewed; the model published in parts on an in-process broker and loaded by a new client)"
     echo
-    echo "| item scale | catalogue | users | recall@10 of candidates | exhaustive ms | with retrieval ms | HTTP req/s | p50 ms | p99 ms | failed | model MB | records | publish s | load s | loaded = published |"
+    echo "| item scale | catalogue (items with a training interaction) of the vocabulary | users | recall@10 of candidates | exhaustive ms | with retrieval ms | HTTP req/s | p50 ms | p99 ms | failed | model MB | records | publish s | load s | loaded = published |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   } >> "$out"
   for s in $item_scales; do
@@ -166,7 +166,7 @@ serving() {
     python3 - "$s" "$j" >> "$out" <<'PY'
 import json, sys
 s, j = sys.argv[1], json.loads(sys.argv[2])
-print(f"| {s} | {j['items']:,} | {j['users']:,} | {j['recall_at_10']:.4f} | {j['exhaustive_ms']:.2f} | {j['retrieval_ms']:.2f} "
+print(f"| {s} | {j['catalogue']:,} of {j['items']:,} | {j['users']:,} | {j['recall_at_10']:.4f} | {j['exhaustive_ms']:.2f} | {j['retrieval_ms']:.2f} "
       f"| {j['req_per_s']:.0f} | {j['p50_ms']:.2f} | {j['p99_ms']:.2f} | {j['failed']} | {j['model_bytes']/1e6:.1f} "
       f"| {j['model_records']} | {j['publish_s']:.2f} | {j['load_s']:.2f} | {j['loaded_scores_equal']} |")
 PY

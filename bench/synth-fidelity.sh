@@ -3,6 +3,7 @@
 # and test nDCG@10 of popularity and single-market NMF on both, and of FOREC (source uk) on the markets of
 # --forec (FOREC's five stages take minutes per market), seed 42.
 #   bench/synth-fidelity.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--forec "de jp"] [--epochs 50] [--jobs 1]
+#                           [--summarise-only]
 # Writes bench/results/synth-fidelity.md; runs in bench/runs/synth-fidelity/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +20,12 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$data" ] || { echo "bench/synth-fidelity.sh: --data DIR or XMREC_DATA_DIR is needed (the real files)" >&2; exit 2; }
 work=bench/runs/synth-fidelity
-rm -rf "$work"; mkdir -p "$work"
-./mvnw -q -B -DskipTests package -pl app -am >/dev/null
 export XMREC_NO_BUILD=1
-./xmrec synth --out "$work/synth" --scale 1 --seed 42 > /dev/null 2> "$work/synth.log"
+if [ "$summarise_only" = 0 ]; then
+  rm -rf "$work"; mkdir -p "$work"
+  ./mvnw -q -B -DskipTests package -pl app -am >/dev/null
+  ./xmrec synth --out "$work/synth" --scale 1 --seed 42 > /dev/null 2> "$work/synth.log"
+fi
 run_market() {
   local m="$1" src=uk kind dir methods=pop,nmf
   [ "$m" = uk ] && src=de
@@ -34,7 +37,10 @@ run_market() {
   done
 }
 start=$(date +%s)
-run_markets "$jobs" "$work" $markets
+if [ "$summarise_only" = 0 ]; then
+  run_markets "$jobs" "$work" $markets
+  echo $(( $(date +%s) - start )) > "$work/.seconds"
+fi
 {
   echo "# Synthetic data against the real XMarket Electronics files"
   echo
@@ -43,7 +49,7 @@ run_markets "$jobs" "$work" $markets
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; nothing else ran"
   echo "- synthetic: \`xmrec synth --scale 1 --seed 42\` (the shipped profile, fitted by \`xmrec synth --fit\` to the real files)"
-  echo "- took $(( $(date +%s) - start )) s"
+  echo "- took $(cat "$work/.seconds") s"
   echo
   echo "## The statistics the generator is fitted to"
   echo
@@ -56,7 +62,7 @@ run_markets "$jobs" "$work" $markets
   for m in $markets; do
     r=$(awk '$3=="test"{print $2"="$6}' "$work/real-$m.txt" | tr '\n' ' ')
     s=$(awk '$3=="test"{print $2"="$6}' "$work/synth-$m.txt" | tr '\n' ' ')
-    get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+    get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2 || true; }
     rp=$(get "$r" pop); rn=$(get "$r" nmf); rf=$(get "$r" forec)
     sp=$(get "$s" pop); sn=$(get "$s" nmf); sf=$(get "$s" forec)
     echo "| $m | $rp | $rn | ${rf:--} | $sp | $sn | ${sf:--} | $(awk -v a="$rn" -v b="$rp" 'BEGIN{printf "%.3f", a/b}') | $(awk -v a="$sn" -v b="$sp" 'BEGIN{printf "%.3f", a/b}') |"

@@ -154,10 +154,11 @@ final class OfflineCommand implements Callable<Integer> {
             description = "Read the evaluation negatives from FILE if it exists, else write the ones drawn there.")
     Path negativesFile;
 
-    @Option(names = "--dense-tables", description = "Adam updates every row of the user and item tables at every "
-            + "step, as PyTorch's and DL4J's Adam do (the paper's code); by default only the rows a batch touched, so a step "
-            + "costs what it touches whatever the size of the tables.")
-    boolean denseTables;
+    @Option(names = "--table-updates", paramLabel = "auto|lazy|dense", description = "How Adam updates the user and "
+            + "item tables: dense (every row at every step, as PyTorch's and DL4J's Adam do), lazy (only the rows a batch "
+            + "touched: a step costs what it touches whatever the size of the tables), or auto: dense up to 65,536 rows per "
+            + "table, lazy above (default: auto).")
+    String tableUpdates = "auto";
 
     @Option(names = "--no-full", description = "Skip ranking against all items (faster on large markets).")
     boolean noFull;
@@ -244,7 +245,7 @@ final class OfflineCommand implements Callable<Integer> {
             }
         }
         NcfOptions options = new NcfOptions(gmfDim, mlpDim, layers, learningRate, l2, batchSize, negatives, epochs,
-                embeddingStd, seed, itemBias, earlyStopping, !denseTables);
+                embeddingStd, seed, itemBias, earlyStopping, io.xmrec.model.TableUpdates.parse(tableUpdates));
         if (minInteractions < 3) {
             throw new IllegalArgumentException("--min-interactions must be at least 3, got " + minInteractions);
         }

@@ -69,7 +69,7 @@ public final class MamlTrainer {
             steps = Math.min(steps, options.maxMetaSteps());
         }
         // lazy tables: a meta-step costs what its K-shot batches touch, not the size of the tables
-        boolean lazy = init.options().lazyTables();
+        boolean lazy = init.options().tableUpdates().lazy(init.users().size(), init.items().size());
         Adam adam = new Adam(theta.length, options.metaLr(), options.l2());
         NmfKernel.SparseGradient sum = kernel.newGradient();
         long total = 0;

@@ -177,7 +177,7 @@ public final class NcfModel implements Scorer {
             p.setProperty("seed", Long.toString(options.seed()));
             p.setProperty("item_bias", Boolean.toString(options.itemBias()));
             p.setProperty("patience", Integer.toString(options.patience()));
-            p.setProperty("lazy_tables", Boolean.toString(options.lazyTables()));
+            p.setProperty("table_updates", options.tableUpdates().label());
             p.setProperty("trainable", String.join(",", net.shape().tensorNames().stream().filter(trainable::contains).toList()));
             p.setProperty("train_learning_rate", Double.toString(learningRate));
             p.setProperty("train_l2", Double.toString(l2));
@@ -210,7 +210,7 @@ public final class NcfModel implements Scorer {
                     Double.parseDouble(p.getProperty("embedding_std")), Long.parseLong(p.getProperty("seed")),
                     Boolean.parseBoolean(p.getProperty("item_bias", "false")),
                     Integer.parseInt(p.getProperty("patience", "0")),
-                    Boolean.parseBoolean(p.getProperty("lazy_tables", "false")));
+                    TableUpdates.parse(p.getProperty("table_updates", "dense")));
             Net net = NetFile.read(dir.resolve(TENSORS));
             IdVocabulary u = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(USERS), StandardCharsets.UTF_8));
             IdVocabulary i = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(ITEMS), StandardCharsets.UTF_8));

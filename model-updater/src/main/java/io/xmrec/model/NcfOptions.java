@@ -25,7 +25,7 @@ import java.util.Map;
  */
 public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double learningRate, double l2,
                          int batchSize, int negatives, int epochs, double embeddingStd, long seed, boolean itemBias,
-                         int patience, boolean lazyTables) {
+                         int patience, TableUpdates tableUpdates) {
 
     public static final List<Integer> PAPER_LAYERS = List.of(16, 64, 32, 16, 8);
     /** The default tower: twice the paper's width, one layer less (chosen on validation, bench/results/tuning-nmf*.md). */
@@ -33,11 +33,12 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
 
     /** The paper's settings: dimension 8, tower 16-64-32-16-8, L2 1e-7, 25 epochs, no item bias, no early stopping. */
     public static NcfOptions paper() {
-        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L, false, 0, false);
+        return new NcfOptions(8, 8, PAPER_LAYERS, null, 1e-7, 1024, 4, 25, 0.01, 42L, false, 0, TableUpdates.DENSE);
     }
 
     public NcfOptions {
         mlpLayers = List.copyOf(mlpLayers);
+        tableUpdates = tableUpdates == null ? TableUpdates.AUTO : tableUpdates;
         if (gmfDim < 1 || mlpDim < 1) {
             throw new IllegalArgumentException("embedding dimensions must be positive");
         }
@@ -61,7 +62,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
      * continual updater pays at every trunk.)
      */
     public static NcfOptions defaults() {
-        return new NcfOptions(16, 16, DEFAULT_LAYERS, null, 1e-5, 1024, 8, 50, 0.01, 42L, true, 4, true);
+        return new NcfOptions(16, 16, DEFAULT_LAYERS, null, 1e-5, 1024, 8, 50, 0.01, 42L, true, 4, TableUpdates.AUTO);
     }
 
     /** The learning rate used for an architecture: the explicit one, else 0.005 for GMF, 0.01 otherwise. */
@@ -73,51 +74,47 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     }
 
     public NcfOptions withEpochs(int e) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed, itemBias, patience, lazyTables);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed, itemBias, patience, tableUpdates);
     }
 
     public NcfOptions withSeed(long s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s, itemBias, patience, lazyTables);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s, itemBias, patience, tableUpdates);
     }
 
     public NcfOptions withLearningRate(Double lr) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, lazyTables);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
     }
 
     public NcfOptions withBatchSize(int b) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed, itemBias, patience, lazyTables);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
     }
 
     public NcfOptions withL2(double v) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, lazyTables);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
     }
 
     public NcfOptions withNegatives(int n) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed, itemBias, patience, lazyTables);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
     }
 
     public NcfOptions withEmbeddingStd(double s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed, itemBias, patience, lazyTables);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed, itemBias, patience, tableUpdates);
     }
 
     public NcfOptions withItemBias(boolean on) {
         return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
-                seed, on, patience, lazyTables);
+                seed, on, patience, tableUpdates);
     }
 
-    /**
-     * Lazy table updates: Adam updates only the user and item rows a batch touched (their moments and
-     * L2 too), so a step costs what the batch touches, not the size of the tables; dense updates decay
-     * every row at every step, as PyTorch's and DL4J's Adam do (the paper's reference code).
-     */
-    public NcfOptions withLazyTables(boolean lazy) {
+    /** How the user and item tables are updated ({@link TableUpdates}). */
+    public NcfOptions withTableUpdates(TableUpdates t) {
         return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
-                seed, itemBias, patience, lazy);
+                seed, itemBias, patience, t);
     }
 
     public NcfOptions withPatience(int p) {
         return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
-                seed, itemBias, p, lazyTables);
+                seed, itemBias, p, tableUpdates);
     }
 
     /** Hyper-parameters as an ordered map, for provenance. */
@@ -138,7 +135,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
         m.put("seed", seed);
         m.put("item_bias", itemBias);
         m.put("early_stopping_patience", patience);
-        m.put("table_updates", lazyTables ? "lazy" : "dense");
+        m.put("table_updates", tableUpdates.label());
         return m;
     }
 }

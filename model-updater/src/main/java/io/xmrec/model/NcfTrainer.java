@@ -112,7 +112,7 @@ public final class NcfTrainer {
         boolean[] trainable = Gradient.only(model.net(), model.trainable());
         NetKernel kernel = new NetKernel(model.net().shape(), b);
         Gradient grad = new Gradient(model.net(), trainable);
-        Adam adam = new Adam(model.net(), trainable, model.learningRate(), model.l2(), options.lazyTables());
+        Adam adam = new Adam(model.net(), trainable, model.learningRate(), model.l2(), options.tableUpdates().lazy(model.users().size(), model.items().size()));
         long totalSamples = 0;
         long trainNanos = 0; // excludes validation and the listener's time
         double bestValid = Double.NEGATIVE_INFINITY;

@@ -35,7 +35,7 @@ class NewRecipeTest {
         public Trained train(Context c) {
             NcfOptions base = c.settings().ncf();
             NcfOptions o = new NcfOptions(24, base.mlpDim(), base.mlpLayers(), base.learningRate(), base.l2(),
-                    base.batchSize(), base.negatives(), 2, base.embeddingStd(), base.seed(), true, 0, base.lazyTables());
+                    base.batchSize(), base.negatives(), 2, base.embeddingStd(), base.seed(), true, 0, base.tableUpdates());
             NcfModel m = NcfModel.fresh(NcfArchitecture.GMF, c.data().users(), c.data().items(), o,
                     List.of(c.target()));
             NcfTrainer.TrainingRun run = new NcfTrainer(o, null).train(m, c.data());
