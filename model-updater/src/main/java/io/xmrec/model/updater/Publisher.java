@@ -126,41 +126,16 @@ final class Publisher implements AutoCloseable {
 
         Sent snapshot(ModelRecord r) {
             String key = r.getReference() ? Topics.referenceKey(market) : market;
-            if (fenced) {
-                throw new Fenced(market, null);
-            }
-            try {
-                producer.beginTransaction();
-                Sent s = sendParts(producer, Topics.MODELS, key, r);
-                producer.commitTransaction();
-                return s;
-            } catch (ProducerFencedException | InvalidProducerEpochException e) {
-                fenced = true;
-                throw new Fenced(market, e);
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                abort();
-                if (c instanceof ProducerFencedException || c instanceof InvalidProducerEpochException) {
-                    fenced = true;
-                    throw new Fenced(market, c);
-                }
-                throw new IllegalStateException("cannot publish " + market + " v" + r.getVersion() + ": " + c.getMessage(), c);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                abort();
-                throw new IllegalStateException("interrupted while publishing " + market + " v" + r.getVersion(), e);
-            } catch (TooLarge e) {
-                abort();
-                throw e;
-            } catch (Exception e) {
-                abort();
-                throw new IllegalStateException("cannot publish " + market + " v" + r.getVersion() + ": " + e, e);
-            }
+            return inTransaction(r.getVersion(), () -> sendParts(producer, Topics.MODELS, key, r));
         }
 
         Sent delta(ModelDelta d) {
             byte[] value = checked(Topics.MODEL_DELTAS, serde.serialize(Topics.MODEL_DELTAS, d), d.getVersion());
-            return send(Topics.MODEL_DELTAS, market, value, d.getVersion());
+            return inTransaction(d.getVersion(), () -> {
+                RecordMetadata md = producer.send(new ProducerRecord<>(Topics.MODEL_DELTAS, market, value))
+                        .get(60, TimeUnit.SECONDS);
+                return new Sent(value.length, md.partition(), md.offset());
+            });
         }
 
         private byte[] checked(String topic, byte[] value, long version) {
@@ -172,15 +147,19 @@ final class Publisher implements AutoCloseable {
             return value;
         }
 
-        private Sent send(String topic, String key, byte[] value, long version) {
+        /**
+         * Runs {@code sends} in one transaction of this market's channel: committed whole, or aborted;
+         * fenced for good once another owner has opened the channel.
+         */
+        private Sent inTransaction(long version, java.util.concurrent.Callable<Sent> sends) {
             if (fenced) {
                 throw new Fenced(market, null);
             }
             try {
                 producer.beginTransaction();
-                RecordMetadata md = producer.send(new ProducerRecord<>(topic, key, value)).get(60, TimeUnit.SECONDS);
+                Sent s = sends.call();
                 producer.commitTransaction();
-                return new Sent(value.length, md.partition(), md.offset());
+                return s;
             } catch (ProducerFencedException | InvalidProducerEpochException e) {
                 fenced = true;
                 throw new Fenced(market, e);
@@ -196,6 +175,9 @@ final class Publisher implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 abort();
                 throw new IllegalStateException("interrupted while publishing " + market + " v" + version, e);
+            } catch (TooLarge e) {
+                abort();
+                throw e;
             } catch (Exception e) {
                 abort();
                 throw new IllegalStateException("cannot publish " + market + " v" + version + ": " + e, e);
