@@ -49,15 +49,10 @@ data_for() { # scale -> directory of synthetic files (generated once)
   echo "$d"
 }
 
-header() { # file title
+header() { # file title: the file's title (once), then this run's section with command, commit, date and machine
   if [ ! -f "$1" ]; then
     printf '# %s\n\nEach section is one run of `bench/scale.sh` (command, commit, date and machine in its first lines); nothing else ran on the machine.\n' "$2" > "$1"
   fi
-}
-
-trunk() {
-  local out=bench/results/scale-trunk.md s mode flags log
-  header "$out" "Trunk training cost against the data size"
   {
     echo
     echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -65,7 +60,18 @@ trunk() {
     echo "- command: \`$command\`"
     echo "- commit: \`$(git rev-parse HEAD)\`"
     echo "- machine: $machine"
-    echo "- each row: \`xmrec offline --data <synthetic, scale> --target jp --source ca,de,fr,in,mx,uk --method forec --epochs $epochs --early-stopping 0 --maml-max-steps $maml_steps --no-full\`; samples/s of each stage's epoch, MAML meta-steps/s"
+  } >> "$1"
+}
+
+markets_of() { # data dir -> its market codes, from the file names (synth writes <market>_5core.txt)
+  ls "$1" | sed -n 's/_5core\.txt$//p' | tr '\n' ' '
+}
+
+trunk() {
+  local out=bench/results/scale-trunk.md s mode flags log sources
+  header "$out" "Trunk training cost against the data size"
+  {
+    echo "- each row: \`xmrec offline --data <synthetic, scale> --target jp --source <every other market of the data> --method forec --epochs $epochs --early-stopping 0 --maml-max-steps $maml_steps --no-full\`; samples/s of each stage's epoch, MAML meta-steps/s"
     echo
     echo "| scale | table updates | interactions | users | items | gmf++ samples/s | mlp++ samples/s | nmf++ samples/s | maml meta-steps/s | forec samples/s | whole run s | peak RSS GiB |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -78,7 +84,8 @@ trunk() {
         case " $dense_scales " in *" $s "*) ;; *) continue ;; esac
       fi
       log="$work/trunk-$s-$mode.log"
-      /usr/bin/time -v ./xmrec offline --data "$d" --target jp --source ca,de,fr,in,mx,uk --method forec --epochs "$epochs" \
+      sources=$(markets_of "$d" | tr ' ' '\n' | grep -vx jp | paste -sd, -)
+      /usr/bin/time -v ./xmrec offline --data "$d" --target jp --source "$sources" --method forec --epochs "$epochs" \
         --early-stopping 0 --maml-max-steps "$maml_steps" --no-full "${flags[@]+"${flags[@]}"}" > "$work/trunk-$s-$mode.txt" 2> "$log"
       rate() { grep -E "\[jp $1\] trained in" "$log" | tail -1 | sed -E 's/.*\(([0-9]+) samples\/s\).*/\1/'; }
       maml=$(grep -E "\[jp maml\] trained in|maml\] trained in" "$log" | tail -1 | sed -E 's/.*\(([0-9.]+) meta-steps\/s\).*/\1/')
@@ -99,13 +106,7 @@ holdouts() {
   local out=bench/results/scale-holdouts.md s d log check
   header "$out" "The holdout job against the data size"
   {
-    echo
-    echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo
-    echo "- command: \`$command\`"
-    echo "- commit: \`$(git rev-parse HEAD)\`"
-    echo "- machine: $machine"
-    echo "- each row: \`xmrec holdouts --embedded --data <synthetic, scale> --markets ca,de,fr,in,jp,mx,uk --parallelism 2 --dump\` (in-process broker and registry, Flink local mini-cluster, exactly-once sinks, checkpoints every 2 s to disk); the dump compared with the offline split by \`bench/offline_split_check.py\`"
+    echo "- each row: \`xmrec holdouts --embedded --data <synthetic, scale> --parallelism 2 --dump\` (every market of the data) (in-process broker and registry, Flink local mini-cluster, exactly-once sinks, checkpoints every 2 s to disk); the dump compared with the offline split by \`bench/offline_split_check.py\`"
     echo
     echo "| scale | events | ingest s | job s | job events/s | accounted for | final state = offline split | peak RSS GiB |"
     echo "|---|---|---|---|---|---|---|---|"
@@ -113,9 +114,9 @@ holdouts() {
   for s in $scales; do
     d=$(data_for "$s")
     log="$work/holdouts-$s"
-    XMREC_JAVA_OPTS="-Xmx16g" /usr/bin/time -v ./xmrec holdouts --embedded --data "$d" --markets ca,de,fr,in,jp,mx,uk \
-      --parallelism 2 --dump "$log.tsv" > "$log.out" 2> "$log.err" || true
-    check=$(python3 bench/offline_split_check.py "$log.tsv" "$d" ca de fr in jp mx uk 2>&1 || true)
+    XMREC_JAVA_OPTS="-Xmx16g" /usr/bin/time -v ./xmrec holdouts --embedded --data "$d" \
+      --markets "$(markets_of "$d" | tr ' ' ',' | sed 's/,$//')" --parallelism 2 --dump "$log.tsv" > "$log.out" 2> "$log.err" || true
+    check=$(python3 bench/offline_split_check.py "$log.tsv" "$d" $(markets_of "$d") 2>&1 || true)
     python3 - "$s" "$log" "$check" >> "$out" <<'PY'
 import re, sys
 s, log, check = sys.argv[1:4]
@@ -139,12 +140,6 @@ serving() {
   local out=bench/results/scale-serving.md s d users j
   header "$out" "Serving and model transport against the catalogue size"
   {
-    echo
-    echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo
-    echo "- command: \`$command\`"
-    echo "- commit: \`$(git rev-parse HEAD)\`"
-    echo "- machine: $machine"
     echo "- each row: \`xmrec synth --markets big --scale min(F, 20) --item-scale F\`, \`xmrec offline --target big --method nmf --epochs 2 --early-stopping 0 --save-models\`, then \`java -cp app/target/xmrec.jar bench/ServingScale.java\` (recall on 300 users, 50 at the largest catalogues; the catalogue is the items with a training interaction, as a served model has rows for no other; HTTP top 10 with 2 clients for 20 s, excluding what the user reviewed; the model published in parts on an in-process broker and loaded by a new client)"
     echo
     echo "| item scale | catalogue (items with a training interaction) of the vocabulary | users | recall@10 of candidates | exhaustive ms | with retrieval ms | HTTP req/s | p50 ms | p99 ms | failed | model MB | records | publish s | load s | loaded = published |"

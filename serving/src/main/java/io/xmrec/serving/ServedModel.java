@@ -492,7 +492,7 @@ public final class ServedModel {
         return a;
     }
 
-    /** The mean of some rows of a row-major table of {@code cols} columns. */
+    /** The mean of some rows of a row-major table of {@code cols} columns (zeros for none). */
     private static float[] meanRow(float[] table, int[] rows, int cols) {
         double[] s = new double[cols];
         for (int r : rows) {
@@ -527,16 +527,6 @@ public final class ServedModel {
 
     /** The mean row of a row-major table of {@code rows} rows of {@code cols} (zeros for an empty table). */
     public static float[] meanRow(float[] table, int rows, int cols) {
-        double[] s = new double[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                s[c] += table[r * cols + c];
-            }
-        }
-        float[] out = new float[cols];
-        for (int c = 0; c < cols; c++) {
-            out[c] = rows == 0 ? 0f : (float) (s[c] / rows);
-        }
-        return out;
+        return meanRow(table, all(rows), cols);
     }
 }

@@ -254,11 +254,16 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
 
     /** The shape the generator uses for a market: its own when fitted, else the fitted ones in turn. */
     public Shape shapeFor(String market, int position) {
-        Shape own = markets.get(market);
+        return inTurn(markets, market, position);
+    }
+
+    /** A market's own value, or for a market the profile lacks the fitted markets' values in turn. */
+    private static <T> T inTurn(Map<String, T> byMarket, String market, int position) {
+        T own = byMarket.get(market);
         if (own != null) {
             return own;
         }
-        List<Shape> all = new ArrayList<>(markets.values());
+        List<T> all = new ArrayList<>(byMarket.values());
         return all.get(position % all.size());
     }
 
@@ -269,12 +274,7 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
 
     /** How a market's reviews mix popularity and time ({@link Latent#popMix}; see {@link #shapeFor}). */
     public double latentPopMix(String market, int position) {
-        Double own = latent.popMix().get(market);
-        if (own != null) {
-            return own;
-        }
-        List<Double> all = new ArrayList<>(latent.popMix().values());
-        return all.get(position % all.size());
+        return inTurn(latent.popMix(), market, position);
     }
 
     /**
@@ -328,12 +328,7 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
 
     /** The latent spread of log popularity the generator uses for a market (see {@link #shapeFor}). */
     public double latentLogPopSd(String market, int position) {
-        Double own = latent.logPopSd().get(market);
-        if (own != null) {
-            return own;
-        }
-        List<Double> all = new ArrayList<>(latent.logPopSd().values());
-        return all.get(position % all.size());
+        return inTurn(latent.logPopSd(), market, position);
     }
 
     static double top10Share(double[] counts) {
