@@ -53,11 +53,19 @@ final class OfflineCommand implements Callable<Integer> {
 
     @Option(names = "--method", paramLabel = "M[,M...]", defaultValue = "nmf",
             description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, "
-                    + "forec-src-head, ddtcdr (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf "
+                    + "forec-src-head, ddtcdr, or auto: the per-market choice, which trains nmf, gmf, mlp and, with "
+                    + "--source, gmf++, mlp++, nmf++, nmf-forec and forec, and serves the one that wins on the target's "
+                    + "validation by --choice-margin (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf "
                     + "needs gmf and mlp, maml and nmf-forec need nmf++, forec needs maml; forec-src-head is forec whose "
                     + "head starts from a fork fine-tuned on the first source; ++, maml and forec need --source; ddtcdr pairs"
                     + " the target with one --source (its own GMFs for the initial tables).")
     String methods;
+
+    @Option(names = "--choice-margin", paramLabel = "SE", defaultValue = "1.0",
+            description = "For --method auto: a recipe replaces the single-market nmf only when its validation nDCG@10 "
+                    + "is higher by more than this many standard errors of the paired per-user difference (default: "
+                    + "${DEFAULT-VALUE}).")
+    double choiceMargin;
 
     @Option(names = "--epochs", defaultValue = "50", description = "Training epochs of a network, at most when early stopping is on (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -239,7 +247,12 @@ final class OfflineCommand implements Callable<Integer> {
         List<String> methodList = new ArrayList<>();
         for (String m : methods.split(",")) {
             String name = m.trim().toLowerCase();
-            io.xmrec.model.recipe.Recipes.get(name); // an unknown method is refused with the known ones
+            if (!name.equals(io.xmrec.experiments.OfflineConfig.AUTO)) {
+                io.xmrec.model.recipe.Recipes.get(name); // an unknown method is refused with the known ones
+            } else if (newUsers != null) {
+                throw new IllegalArgumentException("--method auto chooses on the validation of known users; it does not"
+                        + " run with --new-users");
+            }
             if (!methodList.contains(name)) {
                 methodList.add(name);
             }
@@ -281,10 +294,13 @@ final class OfflineCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         OfflineExperiment.Outcome outcome = new OfflineExperiment(config, stderr::println)
-                .withTargetFraction(targetFraction).withUserGroups(userGroups).run(loaded);
+                .withTargetFraction(targetFraction).withUserGroups(userGroups).withChoiceMargin(choiceMargin).run(loaded);
         double total = (System.nanoTime() - t0) / 1e9;
 
         printTable(outcome.results());
+        if (outcome.choice() != null) {
+            stdout.println("auto: " + target + " is served " + outcome.choice().summary());
+        }
         if (!outcome.userGroups().isEmpty()) {
             stdout.println();
             stdout.println("test by user group (1 = fewest training interactions), sampled negatives");

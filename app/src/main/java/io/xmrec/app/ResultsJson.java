@@ -59,6 +59,9 @@ final class ResultsJson {
                 n.put("meta_steps_per_second", round(r.metaStepsPerSecond()));
             }
         }
+        if (outcome.choice() != null) {
+            root.set("choice", MAPPER.valueToTree(outcome.choice().describe()));
+        }
         if (!outcome.userGroups().isEmpty()) {
             ArrayNode groups = root.putArray("user_groups");
             for (io.xmrec.experiments.Analyses.GroupResult g : outcome.userGroups()) {

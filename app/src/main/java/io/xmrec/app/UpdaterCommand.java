@@ -32,8 +32,10 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    @Option(names = "--method", description = "The method served (a recipe of xmrec offline; default: ${DEFAULT-VALUE}).")
-    String method = "forec";
+    @Option(names = "--method", description = "The method served: auto (each market's choice at every trunk, on its "
+            + "validation: FOREC's stages and fork against the market's own GMF, MLP and NMF) or one recipe of xmrec "
+            + "offline for every market (default: ${DEFAULT-VALUE}).")
+    String method = io.xmrec.model.recipe.Choice.AUTO;
 
     @Option(names = "--epochs", description = "Epochs of every training stage of a trunk (default: the offline recipe's, 50 at most with early stopping).")
     Integer epochs;
@@ -99,7 +101,9 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     UpdaterSettings settings() {
-        Recipes.get(method);
+        if (!method.equals(io.xmrec.model.recipe.Choice.AUTO)) {
+            Recipes.get(method);
+        }
         if (bootstrapInteractions < 1 || bootstrapEpochs < 0 || workers < 1 || fastDelayMs < 0 || headSeconds < 0
                 || headMinInteractions < 1 || headSample < 1 || snapshotSeconds < 0 || snapshotDeltas < 1
                 || retrainMinutes < 0 || retrainIdleSeconds < 0 || !(retrainGrowth > 0) || (epochs != null && epochs < 1)) {

@@ -3,6 +3,7 @@ package io.xmrec.experiments;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
 import io.xmrec.model.NcfOptions;
+import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.model.recipe.TrainingSettings;
 
@@ -35,7 +36,7 @@ public record OfflineConfig(String target, List<String> sources, List<String> me
 
     public OfflineConfig {
         sources = List.copyOf(sources);
-        methods = List.copyOf(methods);
+        methods = List.copyOf(withCandidates(methods, sources));
         if (sources.contains(target)) {
             throw new IllegalArgumentException("the target market " + target + " cannot also be a source");
         }
@@ -43,12 +44,46 @@ public record OfflineConfig(String target, List<String> sources, List<String> me
             throw new IllegalArgumentException("no method given");
         }
         for (String m : methods) {
-            Recipes.get(m); // unknown methods are refused here, with the list of known ones
+            if (!m.equals(AUTO)) {
+                Recipes.get(m); // unknown methods are refused here, with the list of known ones
+            }
         }
-        if (methods.stream().anyMatch(m -> Recipes.get(m).crossMarket()) && sources.isEmpty()) {
-            throw new IllegalArgumentException("methods " + methods.stream().filter(m -> Recipes.get(m).crossMarket())
-                    .toList() + " need --source MARKET[,MARKET...]");
+        List<String> cross = methods.stream().filter(m -> !m.equals(AUTO) && Recipes.get(m).crossMarket()).toList();
+        if (!cross.isEmpty() && sources.isEmpty()) {
+            throw new IllegalArgumentException("methods " + cross + " need --source MARKET[,MARKET...]");
         }
+    }
+
+    /**
+     * The per-market choice ({@link Choice}): served is whichever of the candidates it trains wins on the
+     * target's validation. Single-market candidates only when no source is given.
+     */
+    public static final String AUTO = Choice.AUTO;
+
+    /** The methods with {@link #AUTO}'s candidates added before it (auto last). */
+    private static List<String> withCandidates(List<String> methods, List<String> sources) {
+        if (!methods.contains(AUTO)) {
+            return methods;
+        }
+        List<String> out = new ArrayList<>();
+        methods.stream().filter(m -> !m.equals(AUTO)).forEach(out::add);
+        for (String c : Choice.CANDIDATES) {
+            if (!out.contains(c) && (!sources.isEmpty() || !Recipes.get(c).crossMarket())) {
+                out.add(c);
+            }
+        }
+        out.add(AUTO);
+        return out;
+    }
+
+    /** The methods trained (every method but {@link #AUTO}). */
+    public List<String> trainedMethods() {
+        return methods.stream().filter(m -> !m.equals(AUTO)).toList();
+    }
+
+    /** Whether the run chooses per market ({@code auto}). */
+    public boolean chooses() {
+        return methods.contains(AUTO);
     }
 
     /** Markets whose data the run reads: target first. */
@@ -63,7 +98,7 @@ public record OfflineConfig(String target, List<String> sources, List<String> me
 
     /** Whether any method needs the sources. */
     public boolean crossMarket() {
-        return methods.stream().anyMatch(m -> Recipes.get(m).crossMarket());
+        return trainedMethods().stream().anyMatch(m -> Recipes.get(m).crossMarket());
     }
 
     /** Every stage's hyper-parameters, as the recipes take them. */

@@ -18,6 +18,7 @@ import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.NcfTrainer;
+import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.model.recipe.Trained;
@@ -42,16 +43,19 @@ public final class OfflineExperiment {
     private final Consumer<String> log;
     private final double targetFraction;
     private final int userGroups;
+    private final double choiceMargin;
 
     public OfflineExperiment(OfflineConfig config, Consumer<String> log) {
-        this(config, log, 1.0, 0);
+        this(config, log, 1.0, 0, Choice.DEFAULT_MARGIN);
     }
 
-    private OfflineExperiment(OfflineConfig config, Consumer<String> log, double targetFraction, int userGroups) {
+    private OfflineExperiment(OfflineConfig config, Consumer<String> log, double targetFraction, int userGroups,
+                              double choiceMargin) {
         this.config = config;
         this.log = log;
         this.targetFraction = targetFraction;
         this.userGroups = userGroups;
+        this.choiceMargin = choiceMargin;
     }
 
     /** Trains on this fraction of each target user's training interactions (sources untouched; paper Figure 5b). */
@@ -59,7 +63,7 @@ public final class OfflineExperiment {
         if (!(fraction > 0 && fraction <= 1)) {
             throw new IllegalArgumentException("--target-fraction must be in (0, 1], got " + fraction);
         }
-        return new OfflineExperiment(config, log, fraction, userGroups);
+        return new OfflineExperiment(config, log, fraction, userGroups, choiceMargin);
     }
 
     /** Also reports test metrics by user group, cold to warm (paper Figure 5a); 0 = not. */
@@ -67,13 +71,21 @@ public final class OfflineExperiment {
         if (groups < 0) {
             throw new IllegalArgumentException("--user-groups must not be negative, got " + groups);
         }
-        return new OfflineExperiment(config, log, targetFraction, groups);
+        return new OfflineExperiment(config, log, targetFraction, groups, choiceMargin);
+    }
+
+    /** The margin of {@code auto}'s choice, in standard errors of the paired validation difference ({@link Choice}). */
+    public OfflineExperiment withChoiceMargin(double margin) {
+        if (!(margin >= 0)) {
+            throw new IllegalArgumentException("--choice-margin must be >= 0 standard errors, got " + margin);
+        }
+        return new OfflineExperiment(config, log, targetFraction, userGroups, margin);
     }
 
     /** What a run produced: one result per method and split, and the per-user ranks behind them. */
     public record Outcome(List<MethodResult> results, Map<String, MarketEvaluation> perUser,
                           Map<String, MarketSplitStats> markets, Map<String, NcfModel> models,
-                          List<Analyses.GroupResult> userGroups) {
+                          List<Analyses.GroupResult> userGroups, Choice choice) {
     }
 
     /** Sizes of a market after the split, for the report. */
@@ -119,7 +131,7 @@ public final class OfflineExperiment {
         Map<String, MarketEvaluation> perUser = new LinkedHashMap<>();
         Map<String, NcfModel> models = new LinkedHashMap<>();
         Stages stages = new Stages(single, cross, negatives);
-        for (String method : config.methods()) {
+        for (String method : config.trainedMethods()) {
             Recipe recipe = Recipes.get(method);
             CrossMarketDataset ds = recipe.crossMarket() ? cross : single;
             IndexedMarket target = ds.target();
@@ -141,6 +153,7 @@ public final class OfflineExperiment {
                         stage.metaStepsPerSecond()));
             }
         }
+        Choice choice = config.chooses() ? choose(perUser, results, stages.totalSeconds()) : null;
         List<Analyses.GroupResult> groups = new ArrayList<>();
         if (userGroups > 0) {
             Map<String, Integer> counts = new LinkedHashMap<>();
@@ -148,7 +161,32 @@ public final class OfflineExperiment {
             perUser.forEach((key, ev) -> groups.addAll(Analyses.userGroups(key.substring(key.indexOf('/') + 1), ev,
                     counts, userGroups, K)));
         }
-        return new Outcome(results, perUser, stats, models, groups);
+        return new Outcome(results, perUser, stats, models, groups, choice);
+    }
+
+    /**
+     * {@code auto}: the candidates trained by this run compared on the target's validation items
+     * ({@link Choice}); the chosen one's results and per-user ranks are added again as {@code auto}, its
+     * pipeline cost that of every stage the run trained (the choice needs them all).
+     */
+    private Choice choose(Map<String, MarketEvaluation> perUser, List<MethodResult> results, double allSeconds) {
+        Map<String, Map<String, Double>> valid = new LinkedHashMap<>();
+        for (String c : Choice.CANDIDATES) {
+            MarketEvaluation ev = perUser.get(config.target() + "/" + c);
+            if (ev != null) {
+                valid.put(c, Choice.perUser(ev.users(), ev.ranks(Split.VALIDATION, false)));
+            }
+        }
+        Choice choice = Choice.of(valid, choiceMargin);
+        log.accept("[" + config.target() + " auto] chose " + choice.summary());
+        perUser.put(config.target() + "/" + OfflineConfig.AUTO, perUser.get(config.target() + "/" + choice.method()));
+        for (MethodResult r : List.copyOf(results)) {
+            if (r.method().equals(choice.method())) {
+                results.add(new MethodResult(r.market(), OfflineConfig.AUTO, r.split(), r.sampled(), r.full(), r.ndcgCi95(),
+                        r.trainSeconds(), allSeconds, r.samplesPerSecond(), r.metaStepsPerSecond()));
+            }
+        }
+        return choice;
     }
 
     /**
@@ -206,6 +244,12 @@ public final class OfflineExperiment {
                 }
             }
             return s;
+        }
+
+        /** Seconds of every stage trained or loaded. */
+        double totalSeconds() {
+            return done.keySet().stream().mapToDouble(n -> loadedPipelineSeconds.containsKey(n) ? 0 : done.get(n).seconds())
+                    .sum() + loadedPipelineSeconds.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
         }
 
         /** Seconds of a stage and everything it was built from. */

@@ -33,7 +33,8 @@ import java.util.function.IntPredicate;
  *       of the mean catalogue item, named in {@code prior}; an item the market does not sell
  *       {@code null} with the reason in {@code unknown}; a user the model does not know is scored as
  *       the average user ({@code "fallback": "average-user"});</li>
- *   <li>{@code GET /models}: each market's model version, trunk version and sizes;
+ *   <li>{@code GET /models}: each market's model version, trunk version, sizes, recipe and (under
+ *       {@code auto}) the per-market choice with each candidate's validation nDCG@10;
  *       {@code GET /health}: 200 once models are being followed, else 503.</li>
  * </ul>
  * Every answer names the market, user, model version and trunk version. A market without a model
@@ -257,8 +258,28 @@ public final class RecommendationServer implements AutoCloseable {
             x.put("items", m.items().size());
             x.put("catalogue", m.catalogue().length);
             x.put("created_at", java.time.Instant.ofEpochMilli(m.meta().createdAtMillis()).toString());
+            recipe(m, x);
         }
         JsonHttp.send(ex, 200, o);
+    }
+
+    /** The recipe a model was made with and, when it was chosen per market, the choice (from its provenance). */
+    private static void recipe(ServedModel m, ObjectNode x) {
+        String p = m.meta().provenance();
+        if (p == null || p.isBlank()) {
+            return;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = JsonHttp.JSON.readTree(p);
+            if (n.hasNonNull("recipe")) {
+                x.put("recipe", n.get("recipe").asText());
+            }
+            if (n.hasNonNull("choice")) {
+                x.set("choice", n.get("choice"));
+            }
+        } catch (java.io.IOException e) {
+            x.put("recipe", "unknown: the model's provenance is not JSON");
+        }
     }
 
     private static IntPredicate rowsOf(ServedModel m, Set<String> ids) {

@@ -61,6 +61,14 @@ public final class OfflineEvaluator {
      */
     public static RankSummary validation(Scorer scorer, IndexedMarket m, IdVocabulary items, EvaluationNegatives negatives,
                                          int k) {
+        return RankSummary.of(validationRanks(scorer, m, items, negatives), k);
+    }
+
+    /**
+     * Each user's rank of the validation item among its sampled negatives (1 = first), by the market's
+     * user row: what a paired comparison of two models on validation needs.
+     */
+    public static int[] validationRanks(Scorer scorer, IndexedMarket m, IdVocabulary items, EvaluationNegatives negatives) {
         int n = m.users();
         int[][] negs = new int[n][];
         for (int r = 0; r < n; r++) {
@@ -68,7 +76,7 @@ public final class OfflineEvaluator {
         }
         int[] ranks = new int[n];
         rankSampled(scorer, m, new Split[] {Split.VALIDATION}, negs, new int[][] {ranks});
-        return RankSummary.of(ranks, k);
+        return ranks;
     }
 
     private static int[] indices(EvaluationNegatives negatives, IndexedMarket m, Split split, int row, IdVocabulary items) {

@@ -3,7 +3,6 @@ package io.xmrec.model.updater;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
-import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.ModelRecord;
@@ -108,7 +107,6 @@ public final class ContinualUpdater implements AutoCloseable {
 
     private final UpdaterSettings settings;
     private final Consumer<String> log;
-    private final Recipe recipe;
     private final String provenance;
     private final AvroSerde serde;
     private final KafkaConsumer<String, byte[]> consumer;
@@ -178,7 +176,7 @@ public final class ContinualUpdater implements AutoCloseable {
         this.settings = settings;
         this.log = log;
         this.serde = serde;
-        this.recipe = Recipes.get(settings.method());
+        Recipes.get(settings.trunkMethod()); // an unknown method is refused here, with the known ones
         this.provenance = MarketUpdater.provenance(settings, codeVersion);
         Map<String, Object> p = TopicReader.consumerProps(bootstrap, clientProps);
         p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
@@ -498,7 +496,7 @@ public final class ContinualUpdater implements AutoCloseable {
             log.accept("updater: cannot take " + market + " on yet: " + e.getMessage());
             return;
         }
-        MarketUpdater mu = new MarketUpdater(market, settings, recipe, channel, provenance, log);
+        MarketUpdater mu = new MarketUpdater(market, settings, channel, provenance, log);
         Pending p = new Pending();
         ServedModel last = published.model(market);
         MarketInput in = input(market);
@@ -600,7 +598,8 @@ public final class ContinualUpdater implements AutoCloseable {
                         trunks.incrementAndGet();
                         for (Map.Entry<String, NcfModel> e : t.models().entrySet()) {
                             ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), version, version, false, at,
-                                    wm.get(e.getKey()), null, null, System.currentTimeMillis(), provenance, Map.of());
+                                    wm.get(e.getKey()), null, null, System.currentTimeMillis(),
+                                    MarketUpdater.withChoice(provenance, t.choices().get(e.getKey())), Map.of());
                             publisher.fork(ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta,
                                     new int[0], new int[0]), io.xmrec.model.NcfArchitecture.of(e.getValue().net().shape()).label()));
                         }

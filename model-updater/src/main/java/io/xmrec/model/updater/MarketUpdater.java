@@ -1,6 +1,8 @@
 package io.xmrec.model.updater;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IdVocabulary;
 import io.xmrec.core.net.Net;
@@ -11,6 +13,7 @@ import io.xmrec.model.NcfModel;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.NcfTrainer;
 import io.xmrec.model.recipe.Recipe;
+import io.xmrec.model.recipe.Recipes;
 import io.xmrec.schemas.ModelDelta;
 import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.TensorRows;
@@ -57,7 +60,6 @@ final class MarketUpdater {
 
     final String market;
     private final UpdaterSettings s;
-    private final Recipe recipe;
     private final Publisher.Channel channel;
     private final Consumer<String> log;
     private final String provenanceBase;
@@ -77,12 +79,15 @@ final class MarketUpdater {
     volatile long newSinceHead;
     volatile boolean busy;
     volatile Double lastValid;
+    // the recipe the market is served with (the trunk's choice for it under auto) and that choice
+    private volatile Recipe recipe;
+    private volatile JsonNode choice;
 
-    MarketUpdater(String market, UpdaterSettings s, Recipe recipe, Publisher.Channel channel, String provenanceBase,
+    MarketUpdater(String market, UpdaterSettings s, Publisher.Channel channel, String provenanceBase,
                   Consumer<String> log) {
         this.market = market;
         this.s = s;
-        this.recipe = recipe;
+        this.recipe = Recipes.get(s.trunkMethod());
         this.channel = channel;
         this.provenanceBase = provenanceBase;
         this.log = log;
@@ -95,6 +100,7 @@ final class MarketUpdater {
 
     /** Continues from what was published (a restart or a take-over): versions go on from there. */
     void takeOver(ServedModel published) {
+        adoptRecipe(published);
         model = MarketModels.trainable(published, recipe, s.training());
         version = published.version();
         trunkVersion = published.trunkVersion();
@@ -119,8 +125,54 @@ final class MarketUpdater {
         return MarketModels.served(market, model, meta, cat, pop);
     }
 
+    /** This updater's provenance with the market's trunk version, recipe and choice. */
     private String provenance() {
-        return provenanceBase.replace("\"trunk_version\":0", "\"trunk_version\":" + trunkVersion);
+        try {
+            ObjectNode p = (ObjectNode) JSON.readTree(provenanceBase);
+            p.put("trunk_version", trunkVersion);
+            p.put("recipe", recipe.method());
+            if (choice != null) {
+                p.set("choice", choice);
+            }
+            return JSON.writeValueAsString(p);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the updater's provenance is not JSON: " + provenanceBase, e);
+        }
+    }
+
+    /**
+     * The recipe (and choice) a model was made with, from its provenance; the trunk's recipe when it
+     * names none (a model of an older version).
+     */
+    private void adoptRecipe(ServedModel m) {
+        JsonNode p = parse(m.meta().provenance());
+        String method = p.path("recipe").asText(s.trunkMethod());
+        recipe = Recipes.get(method.equals(io.xmrec.model.recipe.Choice.AUTO) ? s.trunkMethod() : method);
+        choice = p.hasNonNull("choice") ? p.get("choice") : null;
+    }
+
+    /** A provenance string as JSON; an empty object when it is none. */
+    static JsonNode parse(String provenance) {
+        try {
+            return provenance == null || provenance.isBlank() ? JSON.createObjectNode() : JSON.readTree(provenance);
+        } catch (java.io.IOException e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    /** A trunk's model of a market: the updater's provenance with the recipe chosen for it and why. */
+    static String withChoice(String provenance, io.xmrec.model.recipe.Choice c) {
+        if (c == null) {
+            return provenance;
+        }
+        ObjectNode p = (ObjectNode) parse(provenance);
+        p.put("recipe", c.method());
+        p.set("choice", JSON.valueToTree(c.describe()));
+        try {
+            return JSON.writeValueAsString(p);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -130,6 +182,7 @@ final class MarketUpdater {
     Done install(ServedModel fork, long trunk, Map<String, Long> offsets, Long wm, Map<String, Integer> popularity,
                  List<String> sold, List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
         long t0 = System.nanoTime();
+        adoptRecipe(fork);
         model = MarketModels.trainable(fork, recipe, s.training());
         trunkVersion = trunk;
         trainedThrough = new TreeMap<>(offsets);
@@ -454,7 +507,7 @@ final class MarketUpdater {
     /** The provenance of this updater's models, as JSON (the trunk version is filled in per model). */
     static String provenance(UpdaterSettings s, String codeVersion) {
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("recipe", s.method());
+        p.put("recipe", s.trunkMethod());
         p.put("trunk_version", 0);
         p.put("settings", s.training().describe());
         p.put("seed", s.seed());

@@ -3,6 +3,9 @@ package io.xmrec.model.updater;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.model.NcfModel;
+import io.xmrec.core.dataset.IndexedMarket;
+import io.xmrec.core.sampling.EvaluationNegatives;
+import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Validation;
 import io.xmrec.model.recipe.Recipes;
@@ -19,16 +22,17 @@ import java.util.function.Consumer;
  * The slow path: the served recipe trained from scratch on a snapshot of every market, exactly as
  * an offline run trains it (the same recipe classes, settings and epochs): the shared stages once
  * on all markets together (for FOREC: GMF++, MLP++, NMF++, MAML), then each market's own stage
- * with the market as the target (the fork, fine-tuned on it). The forks are handed over as soon as
- * they are trained; then, with references, a single-market NMF per market on the same snapshot (the
- * offline recipe, early stopping included), each handed over when trained. Runs on its own thread;
- * interrupting it stops training between two steps.
+ * with the market as the target (the fork, fine-tuned on it). With {@code auto}, each market's own
+ * GMF, MLP and NMF are trained too and the market is served whichever of them and of FOREC's stages
+ * and fork wins on its validation ({@link Choice}). The models are handed over when every market has
+ * one; then, with references, each market's single-market NMF (the offline recipe, early stopping
+ * included) for comparison. Runs on its own thread; interrupting it stops training between two steps.
  */
 final class TrunkTrainer {
 
     /** A trained trunk: each market's model (on the trunk's vocabularies) and what it cost. */
-    record Trunk(long version, Map<String, Long> offsets, Map<String, NcfModel> models, Map<String, Integer> users,
-                 double seconds, boolean bootstrap) {
+    record Trunk(long version, Map<String, Long> offsets, Map<String, NcfModel> models, Map<String, Choice> choices,
+                 Map<String, Integer> users, double seconds, boolean bootstrap) {
     }
 
     /** What a trunk's training hands over as it goes: the forks first, then each market's reference. */
@@ -67,13 +71,17 @@ final class TrunkTrainer {
         CrossMarketDataset all = CrossMarketDataset.of(sorted);
         Map<String, Integer> users = new LinkedHashMap<>();
         sorted.forEach(s -> users.put(s.market(), s.users().size()));
+        String method = settings.trunkMethod();
         log.accept(String.format("updater: trunk v%d on %s (%d users, %d items, %d training interactions)%s: %s", version,
                 markets, all.users().size(), all.items().size(),
                 sorted.stream().mapToLong(MarketSplit::trainInteractions).sum(),
                 bootstrap ? " as bootstrap, " + ts.ncf().epochs() + " epochs per stage" : "", settings.method()));
         Map<String, Trained> shared = new LinkedHashMap<>();
         Map<String, NcfModel> models = new LinkedHashMap<>();
-        List<String> chain = Recipes.chain(settings.method());
+        Map<String, Choice> choices = new LinkedHashMap<>();
+        Map<String, NcfModel> references = new LinkedHashMap<>();
+        Map<String, Double> referenceSeconds = new LinkedHashMap<>();
+        List<String> chain = Recipes.chain(method);
         for (String stage : chain) {
             Recipe r = Recipes.get(stage);
             if (r.scope() == Recipe.Scope.SHARED) {
@@ -83,32 +91,71 @@ final class TrunkTrainer {
         }
         for (String market : markets) {
             Map<String, Trained> inputs = new LinkedHashMap<>(shared);
-            Trained last = shared.get(settings.method());
+            Trained last = shared.get(method);
+            CrossMarketDataset ds = null;
             for (String stage : chain) {
                 Recipe r = Recipes.get(stage);
                 if (r.scope() == Recipe.Scope.PER_MARKET) {
-                    CrossMarketDataset ds = dataFor(all, sorted, market, r.crossMarket());
+                    ds = dataFor(all, sorted, market, r.crossMarket());
                     last = r.train(new Recipe.Context(ds, ts, inputs, s -> null, validation(r, ds, ts), stageLog));
                     inputs.put(stage, last);
                 }
             }
             if (last == null || last.model() == null) {
-                throw new IllegalStateException("method " + settings.method() + " does not produce a network to serve");
+                throw new IllegalStateException("method " + method + " does not produce a network to serve");
             }
-            models.put(market, last.model());
+            NcfModel served = last.model();
+            if (settings.chooses()) {
+                long m0 = System.nanoTime();
+                CrossMarketDataset one = dataFor(null, sorted, market, false);
+                Map<String, Trained> own = single(one, ts, stageLog);
+                references.put(market, own.get(Choice.BASELINE).model());
+                referenceSeconds.put(market, (System.nanoTime() - m0) / 1e9);
+                Map<String, Trained> candidates = new LinkedHashMap<>();
+                for (String c : Choice.CANDIDATES) {
+                    Trained t = own.containsKey(c) ? own.get(c) : inputs.get(c);
+                    if (t != null && t.model() != null) {
+                        candidates.put(c, t);
+                    }
+                }
+                Choice choice = choose(market, all, one, candidates, own.keySet());
+                log.accept("updater: trunk v" + version + " " + market + " is served " + choice.summary());
+                choices.put(market, choice);
+                served = candidates.get(choice.method()).model();
+            }
+            models.put(market, served);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         log.accept(String.format("updater: trunk v%d trained in %.1fs", version, secs));
-        out.forks(new Trunk(version, offsets, models, users, secs, bootstrap));
+        out.forks(new Trunk(version, offsets, models, choices, users, secs, bootstrap));
         if (settings.references()) {
             long r0 = System.nanoTime();
             for (String market : markets) {
                 long m0 = System.nanoTime();
-                NcfModel ref = reference(market, sorted, ts, stageLog);
-                out.reference(market, ref, (System.nanoTime() - m0) / 1e9);
+                NcfModel ref = references.containsKey(market) ? references.get(market)
+                        : single(dataFor(null, sorted, market, false), ts, stageLog).get(Choice.BASELINE).model();
+                out.reference(market, ref, referenceSeconds.getOrDefault(market, (System.nanoTime() - m0) / 1e9));
             }
-            log.accept(String.format("updater: trunk v%d references trained in %.1fs", version, (System.nanoTime() - r0) / 1e9));
+            log.accept(String.format("updater: trunk v%d references out in %.1fs", version, (System.nanoTime() - r0) / 1e9));
         }
+    }
+
+    /**
+     * A market's choice ({@link Choice}) on its validation items, against one draw of evaluation
+     * negatives (from the market's items, so every candidate is ranked against the same ones).
+     */
+    private Choice choose(String market, CrossMarketDataset all, CrossMarketDataset one, Map<String, Trained> candidates,
+                          java.util.Set<String> ownMethods) {
+        IndexedMarket target = all.market(market);
+        EvaluationNegatives negs = EvaluationNegatives.empty().sample(target, all.items(), settings.evalNegatives(),
+                settings.seed());
+        Map<String, Map<String, Double>> valid = new LinkedHashMap<>();
+        for (Map.Entry<String, Trained> e : candidates.entrySet()) {
+            NcfModel m = e.getValue().model();
+            CrossMarketDataset ds = ownMethods.contains(e.getKey()) ? one : all;
+            valid.put(e.getKey(), Choice.perUser(m, ds.market(market), ds.items(), negs));
+        }
+        return Choice.of(valid, Choice.DEFAULT_MARGIN);
     }
 
     /** Early stopping's validation, as offline ({@link Validation}); none when the recipe does not stop early. */
@@ -128,14 +175,13 @@ final class TrunkTrainer {
         return all.restrictedTo(order);
     }
 
-    /** The single-market NMF of a market: the offline recipe on the market alone. */
-    private NcfModel reference(String market, List<MarketSplit> sorted, TrainingSettings ts, Consumer<String> stageLog) {
-        CrossMarketDataset one = dataFor(null, sorted, market, false);
+    /** A market's own models (the single-market GMF, MLP and NMF): the offline recipe on the market alone. */
+    private Map<String, Trained> single(CrossMarketDataset one, TrainingSettings ts, Consumer<String> stageLog) {
         Map<String, Trained> done = new LinkedHashMap<>();
-        for (String stage : Recipes.chain("nmf")) {
+        for (String stage : Recipes.chain(Choice.BASELINE)) {
             Recipe r = Recipes.get(stage);
             done.put(stage, r.train(new Recipe.Context(one, ts, done, s -> null, validation(r, one, ts), stageLog)));
         }
-        return done.get("nmf").model();
+        return done;
     }
 }

@@ -1,5 +1,6 @@
 package io.xmrec.model.updater;
 
+import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.TrainingSettings;
 import io.xmrec.serving.RowFitter;
 
@@ -9,7 +10,9 @@ import java.time.Duration;
  * What the continual updater does and how often.
  *
  * @param method                the recipe of the served models ({@code forec}: the trunk is NMF++ then MAML,
- *                              forked per market); trained with {@code training}, the offline settings
+ *                              forked per market), or {@code auto}: each market's choice at every trunk
+ *                              ({@link io.xmrec.model.recipe.Choice}) among FOREC's stages and fork and the
+ *                              market's own GMF, MLP and NMF; trained with {@code training}, the offline settings
  * @param training              every stage's hyper-parameters: the same as an offline run's
  * @param bootstrapEpochs       epochs of every stage of the first trunk, so a first model is out quickly
  *                              (0: the recipe's own); every later trunk runs the recipe in full
@@ -50,9 +53,19 @@ public record UpdaterSettings(String method, TrainingSettings training, int boot
     }
 
     public static UpdaterSettings defaults() {
-        return new UpdaterSettings("forec", TrainingSettings.defaults(), 5, 20_000, 0.25, Duration.ofSeconds(10),
+        return new UpdaterSettings(Choice.AUTO, TrainingSettings.defaults(), 5, 20_000, 0.25, Duration.ofSeconds(10),
                 Duration.ofMinutes(30), Duration.ofMillis(200), Duration.ofSeconds(30), 200, 20_000, 1,
                 Duration.ofSeconds(60), 300, RowFitter.Options.streaming(), 0.02, 99, 7, 2, true, 42);
+    }
+
+    /** Whether each market's recipe is chosen at every trunk ({@code auto}). */
+    public boolean chooses() {
+        return method.equals(Choice.AUTO);
+    }
+
+    /** The recipe whose chain a trunk trains: the method, or for {@code auto} {@link Choice#TRUNK}. */
+    public String trunkMethod() {
+        return chooses() ? Choice.TRUNK : method;
     }
 
     public UpdaterSettings withTraining(TrainingSettings t) {

@@ -117,6 +117,16 @@ class ContinualUpdaterIntegrationTest {
                 assertTrue(s.bytesPublished() > 0);
                 assertTrue(client.model("in").version() > v1);
                 ServedModel m = client.model("in");
+                // auto: the model says which recipe won on validation and what the candidates scored; the market's
+                // own NMF (the baseline) is always among them
+                com.fasterxml.jackson.databind.JsonNode p = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(m.meta().provenance());
+                String recipe = p.path("recipe").asText();
+                assertTrue(io.xmrec.model.recipe.Choice.CANDIDATES.contains(recipe), p.toString());
+                assertEquals(recipe, p.path("choice").path("method").asText(), p.toString());
+                assertTrue(p.path("choice").path("candidates").has("nmf"), p.toString());
+                assertTrue(p.path("choice").path("candidates").has("forec"), p.toString());
+                assertTrue(u.log.stream().anyMatch(l -> l.contains("in is served " + recipe)), u.log.toString());
                 // only items seen in the market are sold there, and a delta-following client equals a fresh one
                 assertTrue(m.catalogue().length > 0 && m.catalogue().length <= m.items().size());
                 try (ModelClient fresh = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Turns the runs of bench/choice.sh into bench/results/choice.md."""
+import json
+import math
+import os
+import statistics
+import sys
+from pathlib import Path
+
+from scipy import stats
+
+work, markets, seeds, command, wall = Path(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split(), sys.argv[4], sys.argv[5]
+PUBLISHED = {"in": 0.480, "jp": 0.221, "mx": 0.559}  # best published test nDCG@10 on these files (the issue's figures)
+CANDIDATES = ["nmf", "gmf", "mlp", "nmf++", "gmf++", "mlp++", "nmf-forec", "forec"]
+
+
+def ndcg(rank):
+    return 1.0 / math.log2(rank + 1) if rank <= 10 else 0.0
+
+
+def per_user(run, method, split="test"):
+    p = next(x for x in run["per_user"] if x["method"] == method and x["split"] == split)
+    return dict(zip(p["users"], (ndcg(r) for r in p["ranks"])))
+
+
+def res(run, method, split="test"):
+    return next(r for r in run["results"] if r["method"] == method and r["split"] == split)
+
+
+def paired(run, a, b):
+    ua, ub = per_user(run, a), per_user(run, b)
+    users = sorted(set(ua) & set(ub))
+    x = [ua[u] for u in users]
+    y = [ub[u] for u in users]
+    d = [q - p for p, q in zip(x, y)]
+    if all(v == 0 for v in d):
+        return statistics.mean(d), 1.0, 1.0
+    return statistics.mean(d), stats.ttest_rel(y, x).pvalue, stats.wilcoxon(y, x).pvalue
+
+
+runs = {(m, s): json.loads((work / f"{m}-{s}.json").read_text()) for m in markets for s in seeds
+        if (work / f"{m}-{s}.json").exists()}
+missing = [f"{m}-{s}" for m in markets for s in seeds if (m, s) not in runs]
+prov = next(iter(runs.values()))["provenance"]
+mach = prov["machine"]
+out = ["# Per-market choice (`--method auto`) against the single-market NMF\n",
+       f"- command: `{command}`",
+       f"- commit of the runs: `{', '.join(sorted({r['provenance']['git_commit'] for r in runs.values()}))}`",
+       f"- commit of this summary: `{os.popen('git rev-parse HEAD').read().strip()}`",
+       f"- dates: {min(r['provenance']['date'] for r in runs.values())} .. {max(r['provenance']['date'] for r in runs.values())}",
+       f"- machine: {mach.get('cpu', '?')}, {mach['cores']} cores, {mach['java']}; two runs at a time, nothing else ran",
+       f"- wall time: {wall} s",
+       "- each run: `xmrec offline --target M --source <the six others> --method auto --seed S --trunk-cache DIR` "
+       "(the recipes' defaults: up to 50 epochs, early stopping after 4); auto keeps the single-market NMF unless "
+       "a candidate's validation nDCG@10 is higher by more than the margin in standard errors of the paired "
+       "per-user difference; test items are never looked at by the choice",
+       "- test nDCG@10 against 99 sampled negatives; paired tests over the target's users, per seed"
+       + (f"; missing runs: {', '.join(missing)}" if missing else ""),
+       ""]
+out += ["## What each market is served, per seed (validation nDCG@10 of the choice, difference to NMF ± se)\n",
+        "| market | " + " | ".join(f"seed {s}" for s in seeds) + " |", "|---" * (len(seeds) + 1) + "|"]
+for m in markets:
+    cells = []
+    for s in seeds:
+        r = runs.get((m, s))
+        if r is None:
+            cells.append("-")
+            continue
+        c = r["choice"]
+        ch = c["candidates"][c["method"]]
+        cells.append(f"{c['method']} ({ch['valid_ndcg10']:.4f}, {ch['diff']:+.4f} ± {ch['se'] or 0:.4f})")
+    out.append(f"| {m} | " + " | ".join(cells) + " |")
+
+out += ["\n## Test nDCG@10: 3-seed mean of the served (auto) model against single-market NMF\n",
+        "| market | users | nmf | forec | auto | auto vs nmf | per seed: auto - nmf (p t / p Wilcoxon) | "
+        "significantly below nmf | significantly above nmf | best candidate on test (oracle) |",
+        "|---" * 10 + "|"]
+above = below = 0
+for m in markets:
+    rs = [runs[(m, s)] for s in seeds if (m, s) in runs]
+    if not rs:
+        continue
+    mean = {me: statistics.mean(res(r, me)["ndcg@10"] for r in rs) for me in ["nmf", "forec", "auto"]}
+    cells, lo, hi = [], 0, 0
+    for s in seeds:
+        if (m, s) not in runs:
+            continue
+        d, pt, pw = paired(runs[(m, s)], "nmf", "auto")
+        sig = pt < 0.05 and pw < 0.05
+        lo += sig and d < 0
+        hi += sig and d > 0
+        cells.append(f"{d:+.4f} ({pt:.2g} / {pw:.2g})")
+    oracle = {me: statistics.mean(res(r, me)["ndcg@10"] for r in rs) for me in CANDIDATES}
+    best = max(oracle, key=oracle.get)
+    below += lo > 0
+    above += hi == len(rs)
+    out.append(f"| {m} | {res(rs[0], 'nmf')['users']} | {mean['nmf']:.4f} | {mean['forec']:.4f} | {mean['auto']:.4f} | "
+               f"{100 * (mean['auto'] - mean['nmf']) / mean['nmf']:+.1f}% | {'; '.join(cells)} | "
+               f"{lo} of {len(rs)} seeds | {hi} of {len(rs)} seeds | {best} {oracle[best]:.4f} |")
+out.append(f"\nMarkets where auto is significantly below NMF (t and Wilcoxon p < 0.05) on some seed: {below}; "
+           f"significantly above on every seed: {above} of {len(markets)}.")
+
+out += ["\n## Against the best published numbers on these files (3-seed mean of auto)\n",
+        "| market | published | auto | auto / published | target (x1.03) met |", "|---|---|---|---|---|"]
+for m, p in PUBLISHED.items():
+    rs = [runs[(m, s)] for s in seeds if (m, s) in runs]
+    if not rs:
+        continue
+    a = statistics.mean(res(r, "auto")["ndcg@10"] for r in rs)
+    out.append(f"| {m} | {p:.3f} | {a:.4f} | {a / p:.3f} | {'yes' if a >= 1.03 * p else 'no'} |")
+print("\n".join(out))

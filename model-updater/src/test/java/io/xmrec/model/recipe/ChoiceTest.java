@@ -1,0 +1,73 @@
+package io.xmrec.model.recipe;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ChoiceTest {
+
+    /** Per-user values: the baseline's plus {@code lift}, with per-user noise of {@code noise}. */
+    private static Map<String, Double> users(Map<String, Double> base, double lift, double noise, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Map<String, Double> out = new LinkedHashMap<>();
+        base.forEach((u, v) -> out.put(u, v + lift + noise * (r.nextDouble() * 2 - 1)));
+        return out;
+    }
+
+    private static Map<String, Double> baseline(int n) {
+        SplittableRandom r = new SplittableRandom(1);
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            out.put("u" + i, r.nextDouble());
+        }
+        return out;
+    }
+
+    @Test
+    void aClearlyBetterCandidateReplacesTheBaseline() {
+        Map<String, Double> nmf = baseline(400);
+        Map<String, Map<String, Double>> c = new LinkedHashMap<>();
+        c.put("nmf", nmf);
+        c.put("forec", users(nmf, 0.05, 0.1, 2));
+        c.put("nmf++", users(nmf, 0.02, 0.1, 3));
+        Choice ch = Choice.of(c, 1.0);
+        assertEquals("forec", ch.method());
+        assertEquals(400, ch.users());
+        assertEquals(0.05, ch.candidates().get("forec").diff(), 0.01);
+    }
+
+    @Test
+    void aHigherMeanWithinTheNoiseKeepsTheBaseline() {
+        Map<String, Double> nmf = baseline(200);
+        Map<String, Map<String, Double>> c = new LinkedHashMap<>();
+        c.put("nmf", nmf);
+        // 0.005 higher on average, but each user moves by up to 0.5 either way: far inside one standard error
+        c.put("forec", users(nmf, 0.005, 0.5, 4));
+        Choice ch = Choice.of(c, 1.0);
+        assertTrue(ch.candidates().get("forec").validNdcg() != ch.candidates().get("nmf").validNdcg());
+        assertEquals("nmf", ch.method());
+        // with no margin the best mean wins when it is above the baseline
+        Choice any = Choice.of(c, 0.0);
+        assertEquals(any.candidates().get("forec").diff() > 0 ? "forec" : "nmf", any.method());
+    }
+
+    @Test
+    void aWorseCandidateIsNeverChosenAndTheSummaryNamesTheRule() {
+        Map<String, Double> nmf = baseline(300);
+        Map<String, Map<String, Double>> c = new LinkedHashMap<>();
+        c.put("forec", users(nmf, -0.05, 0.01, 5));
+        c.put("nmf", nmf);
+        Choice ch = Choice.of(c, 0.0);
+        assertEquals("nmf", ch.method());
+        assertTrue(ch.summary().startsWith("nmf (valid nDCG@10"), ch.summary());
+        assertEquals("nmf", ch.describe().get("method"));
+        assertThrows(IllegalArgumentException.class, () -> Choice.of(c, -1));
+        assertThrows(IllegalArgumentException.class, () -> Choice.of(Map.of(), 1));
+    }
+}
