@@ -40,7 +40,7 @@ run_one() { # market seed
   fi
   src=$(echo $markets | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
   XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method auto \
-      --choice-margin "$margin" --seed "$s" --epochs "$epochs" --no-epoch-validation \
+      --choice-margin "$margin" --seed "$s" --epochs "$epochs" --no-epoch-validation --no-full \
       --trunk-cache "$work/trunk-$s" --out "$work/$m-$s.json.part" > "$work/$m-$s.txt" 2> "$work/$m-$s.log"
   mv "$work/$m-$s.json.part" "$work/$m-$s.json"
   echo "$m seed $s done ($(( $(date +%s) - start ))s): $(grep '^auto:' "$work/$m-$s.txt" | cut -c1-80)"
