@@ -48,7 +48,7 @@ if [ "$summarise_only" = 0 ]; then
     [ -f "$work/offline/$m.json" ] && continue
     echo "continual: offline $m ($(( ($(date +%s) - start) / 60 )) min so far)" >&2
     src=$(echo ca de fr in jp mx uk | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
-    XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method pop,nmf,forec \
+    XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method pop,auto \
         --no-full --trunk-cache "$work/trunk" --out "$work/offline/$m.json" > /dev/null 2> "$work/offline/$m.log"
   done
 fi
@@ -56,7 +56,7 @@ speeds=$(for s in 10 max; do [ -s "$work/continual-$s.json" ] && printf '%s ' "$
 for s in $speeds; do
   for m in $markets; do
     [ -f "$work/live-$s/$m.json" ] || continue
-    for b in forec nmf pop; do
+    for b in auto forec nmf pop; do
       XMREC_NO_BUILD=1 ./xmrec compare "$work/offline/$m.json" "$work/live-$s/$m.json" --method-a "$b" \
           --method-b live --json > "$work/live-$s/$m.vs-$b.json"
     done

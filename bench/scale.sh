@@ -11,6 +11,9 @@
 #             over HTTP; the model published in parts and loaded by a new client (--item-scales "1 10 100 175":
 #             175 is a catalogue of a million items)
 #   bench/scale.sh [--parts "trunk serving"] [--scales "1 10 100"] [--dense-scales "1"] [--epochs 1] [--item-scales ...]
+#                  [--user-scale U]
+# --user-scale: the serving part's user scale at every item scale (default min(item scale, 20)); a catalogue
+# needs users enough that its items are reviewed more than once, or the model learns nothing to rank by.
 # Appends a section per part and scale to bench/results/scale-<part>.md (with the command, commit, date,
 # machine); data is generated into bench/runs/scale/data-<scale> once and kept.
 set -euo pipefail
@@ -21,6 +24,7 @@ dense_scales="1"
 epochs=1
 maml_steps=300
 item_scales="1 10 100 175"
+user_scale=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --parts) parts="$2"; shift 2 ;;
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
     --epochs) epochs="$2"; shift 2 ;;
     --maml-steps) maml_steps="$2"; shift 2 ;;
     --item-scales) item_scales="$2"; shift 2 ;;
+    --user-scale) user_scale="$2"; shift 2 ;;
     *) echo "bench/scale.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -38,6 +43,7 @@ mkdir -p "$work" bench/results
 export XMREC_NO_BUILD=1
 machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
 command="bench/scale.sh --parts \"$parts\" --scales \"$scales\" --dense-scales \"$dense_scales\" --epochs $epochs --maml-steps $maml_steps"
+case " $parts " in *" serving "*) command="$command --item-scales \"$item_scales\"${user_scale:+ --user-scale $user_scale}" ;; esac
 
 data_for() { # scale -> directory of synthetic files (generated once)
   local d="$work/data-$1"
@@ -140,14 +146,14 @@ serving() {
   local out=bench/results/scale-serving.md s d users j
   header "$out" "Serving and model transport against the catalogue size"
   {
-    echo "- each row: \`xmrec synth --markets big --scale min(F, 20) --item-scale F\`, \`xmrec offline --target big --method nmf --epochs 2 --early-stopping 0 --save-models\`, then \`java -cp app/target/xmrec.jar bench/ServingScale.java\` (recall on 300 users, 50 at the largest catalogues; the catalogue is the items with a training interaction, as a served model has rows for no other; HTTP top 10 with 2 clients for 20 s, excluding what the user reviewed; the model published in parts on an in-process broker and loaded by a new client)"
+    echo "- each row: \`xmrec synth --markets big --scale ${user_scale:-min(F, 20)} --item-scale F\`, \`xmrec offline --target big --method nmf --epochs 2 --early-stopping 0 --save-models\`, then \`java -cp app/target/xmrec.jar bench/ServingScale.java\` (recall on 300 users, 50 at the largest catalogues; the catalogue is the items with a training interaction, as a served model has rows for no other; HTTP top 10 with 2 clients for 20 s, excluding what the user reviewed; the model published in parts on an in-process broker and loaded by a new client)"
     echo
     echo "| item scale | catalogue (items with a training interaction) of the vocabulary | users | recall@10 of candidates | exhaustive ms | with retrieval ms | HTTP req/s | p50 ms | p99 ms | failed | model MB | records | publish s | load s | loaded = published |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   } >> "$out"
   for s in $item_scales; do
-    users=$(( s < 20 ? s : 20 ))
-    d="$work/serving-$s"
+    users=${user_scale:-$(( s < 20 ? s : 20 ))}
+    d="$work/serving-$s${user_scale:+-u$user_scale}"
     if [ ! -f "$d/.done" ]; then
       rm -rf "$d"; mkdir -p "$d"
       ./xmrec synth --out "$d/data" --markets big --scale "$users" --item-scale "$s" --seed 42 > /dev/null 2> "$d/synth.log"

@@ -28,6 +28,11 @@ def offline(m, method):
     return None
 
 
+def offline_choice(m):
+    r = load(work / "offline" / f"{m}.json")
+    return (r or {}).get("choice", {}).get("method")
+
+
 def sec(ms):
     return "–" if ms is None or ms < 0 else f"{ms / 1000:.1f}"
 
@@ -46,8 +51,9 @@ if (work / "notes.md").exists():  # what else ran, written by whoever ran the be
     for line in (work / "notes.md").read_text().splitlines():
         if line.strip():
             print(f"- {line.strip()}")
-print("- offline batch: `xmrec offline --target M --source <the other six> --method pop,nmf,forec` with one "
-      "seven-market trunk (`--trunk-cache`), the recipe and settings the updater uses\n")
+print("- offline batch: `xmrec offline --target M --source <the other six> --method pop,auto` (auto trains nmf, forec "
+      "and the other candidates and chooses on validation) with one seven-market trunk (`--trunk-cache`), the recipe "
+      "and settings the updater uses\n")
 
 for s in speeds:
     r = load(work / f"continual-{s}.json")
@@ -87,24 +93,28 @@ for s in speeds:
           + ", ".join(f"{k} {v:.0f}" for k, v in cpus.items()))
     print(f"- peak heap {r['peak_heap_mb']:.0f} MB, peak RSS {r['peak_rss_mb']:.0f} MB (the whole JVM: broker, "
           "Flink, updater, evaluator)\n")
-    print("| market | live test nDCG@10 | offline FOREC | live / FOREC | p (t, Wilcoxon) | offline NMF | live / NMF | "
-          "p (t, Wilcoxon) | popularity | served version (trunk) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    has_auto = any(offline(m, "auto") is not None for m in markets)
+    bases = ("auto", "forec", "nmf") if has_auto else ("forec", "nmf")
+    print("| market | served recipe (live) | live test nDCG@10 | " + " | ".join(
+        f"offline {b.upper() if b != 'auto' else 'choice'} | live / {b.upper() if b != 'auto' else 'choice'} | p (t, Wilcoxon)"
+        for b in bases) + " | popularity | served version (trunk) |")
+    print("|---" * (5 + 3 * len(bases)) + "|")
     ratios = []
     for m in markets:
         q = r.get("served", {}).get(m)
         if not q:
-            print(f"| {m} | – | | | | | | | | |")
+            print(f"| {m} | – |" + " |" * (3 + 3 * len(bases)))
             continue
-        cells = [m, f"{q['test_ndcg10']:.4f}"]
-        for b in ("forec", "nmf"):
+        chosen = offline_choice(m)
+        cells = [m, q.get("recipe", "?") + (f" (offline: {chosen})" if chosen else ""), f"{q['test_ndcg10']:.4f}"]
+        for b in bases:
             off = offline(m, b)
             c = load(work / f"live-{s}" / f"{m}.vs-{b}.json")
             if off is None:
                 cells += ["–", "–", "–"]
                 continue
             ratio = q["test_ndcg10"] / off if off else float("nan")
-            if b == "forec":
+            if b == bases[0]:
                 ratios.append(ratio)
             p = f"{c['t_test_p']:.3g}, {c['wilcoxon_p']:.3g}" if c else "–"
             cells += [f"{off:.4f}", f"{ratio:.3f}", p]
@@ -112,7 +122,7 @@ for s in speeds:
         cells += ["–" if pop is None else f"{pop:.4f}", f"v{q['model_version']} (t{q['trunk_version']})"]
         print("| " + " | ".join(cells) + " |")
     if ratios:
-        print(f"\nLive / offline FOREC: min {min(ratios):.3f}, mean {sum(ratios) / len(ratios):.3f}.")
+        print(f"\nLive / offline {'choice' if has_auto else 'FOREC'}: min {min(ratios):.3f}, mean {sum(ratios) / len(ratios):.3f}.")
     print("\nFreshness, wall-clock seconds to the first served model (snapshot or delta) whose recorded `xmrec.train` "
           "offset covers the interaction: from its promotion to training (the holdout job's commit included) and from "
           "the review's publication (which includes waiting for the user's next two reviews: leave-one-out keeps the "

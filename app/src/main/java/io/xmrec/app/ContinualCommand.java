@@ -375,7 +375,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                 quality.putObject(e.getKey()).put("model_version", model.version()).put("trunk_version", model.trunkVersion())
                         .put("users", r.users()).put("unknown_users", r.unknownUsers())
                         .put("valid_ndcg10", r.valid().ndcg()).put("test_ndcg10", r.test().ndcg())
-                        .put("test_hr10", r.test().hitRate());
+                        .put("test_hr10", r.test().hitRate())
+                        .put("recipe", model.meta().recipe());
             }
             ObjectNode cpuOut = out.putObject("cpu_seconds");
             cpu.seconds().forEach(cpuOut::put);

@@ -177,7 +177,7 @@ public final class OfflineExperiment {
                 valid.put(c, Choice.perUser(ev.users(), ev.ranks(Split.VALIDATION, false)));
             }
         }
-        Choice choice = Choice.of(valid, choiceMargin);
+        Choice choice = Choice.of(config.target(), valid, choiceMargin);
         log.accept("[" + config.target() + " auto] chose " + choice.summary());
         perUser.put(config.target() + "/" + OfflineConfig.AUTO, perUser.get(config.target() + "/" + choice.method()));
         for (MethodResult r : List.copyOf(results)) {
@@ -283,7 +283,7 @@ public final class OfflineExperiment {
                     : recipe.scope() == Recipe.Scope.SHARED && config.trunkCache() != null
                     ? io.xmrec.model.recipe.Validation.pooled(ds, ds.markets(), config.options().seed(),
                             config.evalNegatives())
-                    : m -> OfflineEvaluator.validation(m, ds.target(), ds.items(), negatives, K).ndcg();
+                    : m -> io.xmrec.model.recipe.Validation.watchedMean(m, ds.target(), ds.items(), negatives);
             Trained t = recipe.train(new Recipe.Context(ds, config.settings(), inputs,
                     stage -> progress(stage, ds.target()), valid, log));
             return new Stage(t.scorer(), t.model(), t.seconds(), t.samplesPerSecond(), t.metaStepsPerSecond(),

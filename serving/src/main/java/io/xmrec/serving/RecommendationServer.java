@@ -265,20 +265,12 @@ public final class RecommendationServer implements AutoCloseable {
 
     /** The recipe a model was made with and, when it was chosen per market, the choice (from its provenance). */
     private static void recipe(ServedModel m, ObjectNode x) {
-        String p = m.meta().provenance();
-        if (p == null || p.isBlank()) {
-            return;
+        com.fasterxml.jackson.databind.JsonNode n = m.meta().provenanceJson();
+        if (n.hasNonNull("recipe")) {
+            x.put("recipe", n.get("recipe").asText());
         }
-        try {
-            com.fasterxml.jackson.databind.JsonNode n = JsonHttp.JSON.readTree(p);
-            if (n.hasNonNull("recipe")) {
-                x.put("recipe", n.get("recipe").asText());
-            }
-            if (n.hasNonNull("choice")) {
-                x.set("choice", n.get("choice"));
-            }
-        } catch (java.io.IOException e) {
-            x.put("recipe", "unknown: the model's provenance is not JSON");
+        if (n.hasNonNull("choice")) {
+            x.set("choice", n.get("choice"));
         }
     }
 

@@ -41,7 +41,27 @@ public final class ServedModel {
                     watermark != null ? watermark : watermarkMillis, ndcg != null ? ndcg : validationNdcg10,
                     ndcg != null ? null : validationHr10, created, provenance, deltaOffsets);
         }
+
+        /**
+         * The provenance as JSON: the recipe the model was made with ({@code recipe}) and, when it was
+         * chosen for its market, the choice ({@code choice}); an empty object when it is none or not JSON.
+         */
+        public com.fasterxml.jackson.databind.JsonNode provenanceJson() {
+            try {
+                return provenance == null || provenance.isBlank() ? PROVENANCE.createObjectNode()
+                        : PROVENANCE.readTree(provenance);
+            } catch (java.io.IOException e) {
+                return PROVENANCE.createObjectNode();
+            }
+        }
+
+        /** The recipe named in the provenance, or {@code ?} when it names none. */
+        public String recipe() {
+            return provenanceJson().path("recipe").asText("?");
+        }
     }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper PROVENANCE = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final Meta meta;
     private final Net net;

@@ -257,6 +257,7 @@ public final class EvaluatorService implements AutoCloseable {
                 if (sm != null) {
                     m.put("trunk_version", sm.trunkVersion());
                     m.put("model_created_ms", sm.meta().createdAtMillis());
+                    m.put("recipe", sm.meta().recipe());
                     if (sm.meta().watermarkMillis() != null) {
                         m.put("watermark", sm.meta().watermarkMillis());
                     }

@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Which recipe a market is served with, chosen on its validation items (never on test): the
- * single-market NMF is the baseline, and a transfer recipe replaces it only when its validation
+ * Which recipe a market is served with, chosen on the validation items of half its users (never on
+ * test; early stopping watches the other half, {@link #decides}): the single-market NMF is the baseline, and a transfer recipe replaces it only when its validation
  * nDCG@10 is higher by more than {@code margin} standard errors of the paired (per-user)
  * difference. Validation of a thin market is noisy (a few hundred users: a paired 95% interval of
  * +-0.02-0.03 nDCG), so the best mean alone would often pick a recipe that is worse on test; the
@@ -89,8 +89,40 @@ public record Choice(String method, String baseline, double margin, int users, M
     }
 
     /**
+     * Whether a user's validation item is one the choice is made on: half of every market's users, by a
+     * hash of market and user id (stable across runs and machines). Early stopping watches the other
+     * half ({@link Validation}), so no candidate's validation figure here was picked by its own training.
+     */
+    public static boolean decides(String market, String user) {
+        long h = (market + "/" + user).hashCode() * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 29;
+        h *= 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 32;
+        return (h & 1) == 1;
+    }
+
+    /**
+     * Chooses for a market among candidates (recipe name to each user's validation nDCG@10, the same
+     * users for every one) on the users that {@link #decides} names: the baseline {@link #BASELINE}
+     * unless another passes the margin.
+     */
+    public static Choice of(String market, Map<String, Map<String, Double>> candidates, double margin) {
+        Map<String, Map<String, Double>> deciding = new LinkedHashMap<>();
+        candidates.forEach((k, v) -> {
+            Map<String, Double> d = new LinkedHashMap<>();
+            v.forEach((u, x) -> {
+                if (decides(market, u)) {
+                    d.put(u, x);
+                }
+            });
+            deciding.put(k, d);
+        });
+        return of(deciding, margin);
+    }
+
+    /**
      * Chooses among candidates (recipe name to each user's validation nDCG@10, the same users for
-     * every one), the baseline {@link #BASELINE} unless another passes the margin.
+     * every one) on every user given: the baseline {@link #BASELINE} unless another passes the margin.
      */
     public static Choice of(Map<String, Map<String, Double>> candidates, double margin) {
         if (candidates.isEmpty()) {

@@ -145,19 +145,10 @@ final class MarketUpdater {
      * names none (a model of an older version).
      */
     private void adoptRecipe(ServedModel m) {
-        JsonNode p = parse(m.meta().provenance());
+        JsonNode p = m.meta().provenanceJson();
         String method = p.path("recipe").asText(s.trunkMethod());
         recipe = Recipes.get(method.equals(io.xmrec.model.recipe.Choice.AUTO) ? s.trunkMethod() : method);
         choice = p.hasNonNull("choice") ? p.get("choice") : null;
-    }
-
-    /** A provenance string as JSON; an empty object when it is none. */
-    static JsonNode parse(String provenance) {
-        try {
-            return provenance == null || provenance.isBlank() ? JSON.createObjectNode() : JSON.readTree(provenance);
-        } catch (java.io.IOException e) {
-            return JSON.createObjectNode();
-        }
     }
 
     /** A trunk's model of a market: the updater's provenance with the recipe chosen for it and why. */
@@ -165,7 +156,12 @@ final class MarketUpdater {
         if (c == null) {
             return provenance;
         }
-        ObjectNode p = (ObjectNode) parse(provenance);
+        ObjectNode p;
+        try {
+            p = (ObjectNode) JSON.readTree(provenance);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the updater's provenance is not JSON: " + provenance, e);
+        }
         p.put("recipe", c.method());
         p.set("choice", JSON.valueToTree(c.describe()));
         try {

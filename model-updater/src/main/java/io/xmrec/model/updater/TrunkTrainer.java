@@ -155,7 +155,7 @@ final class TrunkTrainer {
             CrossMarketDataset ds = ownMethods.contains(e.getKey()) ? one : all;
             valid.put(e.getKey(), Choice.perUser(m, ds.market(market), ds.items(), negs));
         }
-        return Choice.of(valid, Choice.DEFAULT_MARGIN);
+        return Choice.of(market, valid, Choice.DEFAULT_MARGIN);
     }
 
     /** Early stopping's validation, as offline ({@link Validation}); none when the recipe does not stop early. */

@@ -70,4 +70,25 @@ class ChoiceTest {
         assertThrows(IllegalArgumentException.class, () -> Choice.of(c, -1));
         assertThrows(IllegalArgumentException.class, () -> Choice.of(Map.of(), 1));
     }
+
+    @Test
+    void theChoiceIsMadeOnHalfTheUsersAndEarlyStoppingWatchesTheOther() {
+        int deciding = 0;
+        for (int i = 0; i < 10_000; i++) {
+            deciding += Choice.decides("in", "u" + i) ? 1 : 0;
+        }
+        assertTrue(deciding > 4_800 && deciding < 5_200, deciding + " of 10,000");
+        assertEquals(Choice.decides("in", "u1"), Choice.decides("in", "u1"));
+        // a candidate far better on the users early stopping watches, equal on the deciding ones: not chosen
+        Map<String, Double> nmf = baseline(400);
+        Map<String, Double> other = new LinkedHashMap<>();
+        nmf.forEach((u, v) -> other.put(u, Choice.decides("in", u) ? v : v + 0.5));
+        Map<String, Map<String, Double>> c = new LinkedHashMap<>();
+        c.put("nmf", nmf);
+        c.put("forec", other);
+        Choice ch = Choice.of("in", c, 0.0);
+        assertEquals("nmf", ch.method());
+        assertTrue(ch.users() < 300 && ch.users() > 100, ch.users() + " deciding users");
+        assertEquals("forec", Choice.of(c, 0.0).method()); // on every user it would be
+    }
 }

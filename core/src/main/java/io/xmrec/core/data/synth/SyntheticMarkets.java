@@ -79,6 +79,12 @@ public final class SyntheticMarkets {
             Written w = generateMarket(profile, o, cat, m).write(dir.resolve(Markets.fileName(market)));
             log.accept(String.format(java.util.Locale.ROOT, "synth: %s: %,d users, %,d items, %,d interactions in %.1fs -> %s",
                     market, w.users(), w.items(), w.interactions(), (System.nanoTime() - t0) / 1e9, w.file()));
+            if (w.interactions() < 2 * w.items()) {
+                log.accept(String.format(java.util.Locale.ROOT, "synth: warning: %s has %.1f reviews per item (%,d for "
+                        + "%,d items): most items are reviewed once, so a model has nothing to learn about them and "
+                        + "rankings over them are noise; raise --scale (users) or lower --item-scale", market,
+                        (double) w.interactions() / w.items(), w.interactions(), w.items()));
+            }
             out.add(w);
         }
         return out;
