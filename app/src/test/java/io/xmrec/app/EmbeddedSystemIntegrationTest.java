@@ -154,7 +154,7 @@ class EmbeddedSystemIntegrationTest {
                     "xmrec_reference_ndcg_at_10{market=\"jp\",split=\"test\"}",
                     "xmrec_updates_total{market=\"jp\",kind=\"rows\"}",
                     "xmrec_updates_total{market=\"*\",kind=\"trunk\"}",
-                    "xmrec_deadletters_total{market=\"in\"} 1",
+                    "xmrec_deadletters_total{market=\"in\"} 1.0",
                     "xmrec_model_lag_event_seconds{market=\"in\"}");
             until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
             String metrics = "";
