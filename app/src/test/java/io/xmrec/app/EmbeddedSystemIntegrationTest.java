@@ -152,8 +152,10 @@ class EmbeddedSystemIntegrationTest {
                     "xmrec_eval_ndcg_at_10{market=\"jp\",split=\"test\"}",
                     "xmrec_eval_ndcg_at_10{market=\"jp\",split=\"test_full\"}",
                     "xmrec_reference_ndcg_at_10{market=\"jp\",split=\"test\"}",
-                    "xmrec_updates_total{market=\"jp\",kind=\"rows\"}",
-                    "xmrec_updates_total{market=\"*\",kind=\"trunk\"}",
+                    // the Prometheus client writes labels in name order
+                    "xmrec_updates_total{kind=\"rows\",market=\"jp\"}",
+                    "xmrec_updates_total{kind=\"trunk\",market=\"*\"}",
+                    "xmrec_model_recipe{market=\"jp\",recipe=\"",
                     "xmrec_deadletters_total{market=\"in\"} 1.0",
                     "xmrec_model_lag_event_seconds{market=\"in\"}");
             until = System.nanoTime() + Duration.ofSeconds(180).toNanos();

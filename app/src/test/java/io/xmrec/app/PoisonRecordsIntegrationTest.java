@@ -111,8 +111,10 @@ class PoisonRecordsIntegrationTest {
                             && sys.updaterStats().interactions() > 0, 180, log);
             long lateTrained = sys.models().model("in").meta().trainedThrough().getOrDefault(Topics.TRAIN + "-0", 0L);
             assertTrue(lateTrained > 0, "the served model trained on the training topic");
-            assertTrue(sys.updaterStats().badRecords() >= 6,
-                    "the updater skipped and counted the bad train, holdout and fork records: " + sys.updaterStats());
+            // the updater reads its three input topics in whatever order their partitions come: the bad records may be
+            // counted after a good record behind them produced a version
+            await("the updater skipped and counted the bad train, holdout and fork records",
+                    () -> sys.updaterStats().badRecords() >= 6, 60, log);
             assertEquals(org.apache.flink.api.common.JobStatus.RUNNING, sys.holdoutJobStatus());
             await("the evaluator ready", () -> sys.evaluatorState().equals("RUNNING ready"), 60, log);
 
