@@ -127,48 +127,49 @@ final class MarketUpdater {
 
     /** This updater's provenance with the market's trunk version, recipe and choice. */
     private String provenance() {
-        try {
-            ObjectNode p = (ObjectNode) JSON.readTree(provenanceBase);
+        return edited(provenanceBase, p -> {
             p.put("trunk_version", trunkVersion);
             p.put("recipe", recipe.method());
             if (choice != null) {
                 p.set("choice", choice);
             }
+        });
+    }
+
+    /** A provenance (JSON) with some fields set. */
+    private static String edited(String provenance, Consumer<ObjectNode> edit) {
+        try {
+            ObjectNode p = (ObjectNode) JSON.readTree(provenance);
+            edit.accept(p);
             return JSON.writeValueAsString(p);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("the updater's provenance is not JSON: " + provenanceBase, e);
+        } catch (java.io.IOException | ClassCastException e) {
+            throw new IllegalStateException("the updater's provenance is not a JSON object: " + provenance, e);
         }
     }
 
     /**
      * The recipe (and choice) a model was made with, from its provenance; the trunk's recipe when it
-     * names none (a model of an older version).
+     * names none or one this version does not know.
      */
     private void adoptRecipe(ServedModel m) {
         JsonNode p = m.meta().provenanceJson();
         String method = p.path("recipe").asText(s.trunkMethod());
-        recipe = Recipes.get(method.equals(io.xmrec.model.recipe.Choice.AUTO) ? s.trunkMethod() : method);
+        try {
+            recipe = Recipes.get(method);
+        } catch (IllegalArgumentException e) { // a recipe this version does not know: fine-tune as the trunk's
+            log.accept("updater: " + market + "'s model names recipe " + method + ", unknown here: tuned as "
+                    + s.trunkMethod());
+            recipe = Recipes.get(s.trunkMethod());
+        }
         choice = p.hasNonNull("choice") ? p.get("choice") : null;
     }
 
     /** A trunk's model of a market: the updater's provenance with the recipe chosen for it and why. */
     static String withChoice(String provenance, io.xmrec.model.recipe.Choice c) {
-        if (c == null) {
-            return provenance;
-        }
-        ObjectNode p;
-        try {
-            p = (ObjectNode) JSON.readTree(provenance);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("the updater's provenance is not JSON: " + provenance, e);
-        }
-        p.put("recipe", c.method());
-        p.set("choice", JSON.valueToTree(c.describe()));
-        try {
-            return JSON.writeValueAsString(p);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return c == null ? provenance : edited(provenance, p -> {
+            p.put("recipe", c.method());
+            p.set("choice", JSON.valueToTree(c.describe()));
+        });
     }
 
     /**

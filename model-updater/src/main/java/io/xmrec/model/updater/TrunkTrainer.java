@@ -1,10 +1,10 @@
 package io.xmrec.model.updater;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
-import io.xmrec.core.holdout.MarketSplit;
-import io.xmrec.model.NcfModel;
 import io.xmrec.core.dataset.IndexedMarket;
+import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.core.sampling.EvaluationNegatives;
+import io.xmrec.model.NcfModel;
 import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Validation;
@@ -39,7 +39,7 @@ final class TrunkTrainer {
     interface Output {
         void forks(Trunk trunk);
 
-        /** A market's reference, trained in {@code seconds}. */
+        /** A market's reference, trained in {@code seconds} (0 when the choice trained it: the trunk's seconds hold it). */
         void reference(String market, NcfModel model, double seconds);
     }
 
@@ -79,8 +79,7 @@ final class TrunkTrainer {
         Map<String, Trained> shared = new LinkedHashMap<>();
         Map<String, NcfModel> models = new LinkedHashMap<>();
         Map<String, Choice> choices = new LinkedHashMap<>();
-        Map<String, NcfModel> references = new LinkedHashMap<>();
-        Map<String, Double> referenceSeconds = new LinkedHashMap<>();
+        Map<String, NcfModel> references = new LinkedHashMap<>(); // trained by the choice, counted in the trunk's seconds
         List<String> chain = Recipes.chain(method);
         for (String stage : chain) {
             Recipe r = Recipes.get(stage);
@@ -92,11 +91,10 @@ final class TrunkTrainer {
         for (String market : markets) {
             Map<String, Trained> inputs = new LinkedHashMap<>(shared);
             Trained last = shared.get(method);
-            CrossMarketDataset ds = null;
             for (String stage : chain) {
                 Recipe r = Recipes.get(stage);
                 if (r.scope() == Recipe.Scope.PER_MARKET) {
-                    ds = dataFor(all, sorted, market, r.crossMarket());
+                    CrossMarketDataset ds = dataFor(all, sorted, market, r.crossMarket());
                     last = r.train(new Recipe.Context(ds, ts, inputs, s -> null, validation(r, ds, ts), stageLog));
                     inputs.put(stage, last);
                 }
@@ -106,11 +104,9 @@ final class TrunkTrainer {
             }
             NcfModel served = last.model();
             if (settings.chooses()) {
-                long m0 = System.nanoTime();
                 CrossMarketDataset one = dataFor(null, sorted, market, false);
                 Map<String, Trained> own = single(one, ts, stageLog);
                 references.put(market, own.get(Choice.BASELINE).model());
-                referenceSeconds.put(market, (System.nanoTime() - m0) / 1e9);
                 Map<String, Trained> candidates = new LinkedHashMap<>();
                 for (String c : Choice.CANDIDATES) {
                     Trained t = own.containsKey(c) ? own.get(c) : inputs.get(c);
@@ -134,7 +130,7 @@ final class TrunkTrainer {
                 long m0 = System.nanoTime();
                 NcfModel ref = references.containsKey(market) ? references.get(market)
                         : single(dataFor(null, sorted, market, false), ts, stageLog).get(Choice.BASELINE).model();
-                out.reference(market, ref, referenceSeconds.getOrDefault(market, (System.nanoTime() - m0) / 1e9));
+                out.reference(market, ref, (System.nanoTime() - m0) / 1e9);
             }
             log.accept(String.format("updater: trunk v%d references out in %.1fs", version, (System.nanoTime() - r0) / 1e9));
         }
