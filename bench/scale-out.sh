@@ -103,7 +103,7 @@ while kill -0 "${pid[ingest]}" 2>/dev/null; do
   sleep 2
   if [ "$kill_after" -gt 0 ] && [ -z "$killed" ] && [ $(( $(date +%s) - t_ingest )) -ge "$kill_after" ]; then
     killed="updater-$updaters"
-    killed_markets=$(metrics "${upd_url[$killed]}" | sed -n 's/^xmrec_updater_owns{market="\([^"]*\)"} 1$/\1/p' | paste -sd' ' -)
+    killed_markets=$(metrics "${upd_url[$killed]}" | sed -n 's/^xmrec_updater_owns{market="\([^"]*\)"} 1\(\.0\)\{0,1\}$/\1/p' | paste -sd' ' -)
     owned_before="${killed_markets:-none}"
     read -r rss cpu <<< "$(stats "$killed")"
     echo "$killed $rss $cpu" > "$work/killed.stats"
@@ -116,7 +116,7 @@ while kill -0 "${pid[ingest]}" 2>/dev/null; do
     owned_now=""
     for u in "${!upd_url[@]}"; do
       [ "$u" = "$killed" ] && continue
-      owned_now+=" $(metrics "${upd_url[$u]}" | sed -n 's/^xmrec_updater_owns{market="\([^"]*\)"} 1$/\1/p' | paste -sd' ' -)"
+      owned_now+=" $(metrics "${upd_url[$u]}" | sed -n 's/^xmrec_updater_owns{market="\([^"]*\)"} 1\(\.0\)\{0,1\}$/\1/p' | paste -sd' ' -)"
     done
     all_moved=1
     for m in $killed_markets; do
@@ -133,9 +133,11 @@ while [ $(( $(date +%s) - same_since )) -lt "$settle" ] && [ $(( $(date +%s) - t
   now=""
   for u in "${!upd_url[@]}"; do
     [ "$u" = "$killed" ] && continue
-    now+=$(metrics "${upd_url[$u]}" | grep -E '^xmrec_updater_(published|refused|references)_total |^xmrec_updater_trunk_version ')
+    now+=$(metrics "${upd_url[$u]}" | grep -E '^xmrec_updater_(snapshots|row_deltas|head_deltas|refused|references|trunks)_total |^xmrec_updater_trunk_training ')
   done
-  case "$now" in *"xmrec_updater_trunk_version 0"*|"") same_since=$(date +%s) ;; esac # nothing trained yet
+  # nothing trained yet, or a trunk in training: not settled
+  case "$now" in *"xmrec_updater_trunk_training 1"*|"") same_since=$(date +%s) ;; esac
+  printf '%s\n' "$now" | grep -qE '^xmrec_updater_trunks_total [1-9]' || same_since=$(date +%s)
   if [ "$now" != "$last" ]; then last=$now; same_since=$(date +%s); fi
   sleep 5
 done
@@ -184,18 +186,20 @@ for line in open(os.path.join(work, "roles.txt")):
     name, rss, cpu_s = line.split()
     print(f"| {name}{' (killed)' if name == killed else ''} | {int(rss) / 1024:,.0f} | {float(cpu_s):,.0f} |")
 print("\n## Updaters\n")
-print("| updater | owned markets | trunk | published | refused | folded in | model versions |")
-print("|---|---:|---:|---:|---:|---:|---|")
+print("| updater | owned markets | trunk | trunks trained | snapshots | row deltas | head deltas | refused | users folded in | model versions |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
 def val(text, name):
     m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
-    return m.group(1) if m else "-"
+    return f"{float(m.group(1)):.0f}" if m else "-"
 for f in sorted(glob.glob(os.path.join(work, "updater-*.metrics"))):
     t = open(f).read()
-    vs = ", ".join(f"{m} v{v}" for m, v in re.findall(r'^xmrec_updater_model_version\{market="([^"]+)"\} (\d+)$', t, re.M))
+    vs = ", ".join(f"{m} v{float(v):.0f}" for m, v in re.findall(r'^xmrec_updater_model_version\{market="([^"]+)"\} (\S+)$', t, re.M))
     name = os.path.basename(f)[:-len(".metrics")]
     trunk = "yes" if val(t, "xmrec_updater_trunk_owner") == "1" else "no"
-    print(f"| {name} | {val(t, 'xmrec_updater_owned_markets')} | {trunk} | {val(t, 'xmrec_updater_published_total')} | "
-          f"{val(t, 'xmrec_updater_refused_total')} | {val(t, 'xmrec_updater_folded_in_total')} | {vs} |")
+    print(f"| {name} | {val(t, 'xmrec_updater_owned_markets')} | {trunk} | {val(t, 'xmrec_updater_trunks_total')} | "
+          f"{val(t, 'xmrec_updater_snapshots_total')} | {val(t, 'xmrec_updater_row_deltas_total')} | "
+          f"{val(t, 'xmrec_updater_head_deltas_total')} | {val(t, 'xmrec_updater_refused_total')} | "
+          f"{val(t, 'xmrec_updater_folded_in_users_total')} | {vs} |")
 t = open(os.path.join(work, "evaluator.metrics")).read()
 rows = re.findall(r'^xmrec_eval_ndcg_at_10\{market="([^"]+)",split="test"\} (\S+)$', t, re.M)
 if rows:
