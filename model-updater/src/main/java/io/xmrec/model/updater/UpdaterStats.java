@@ -57,12 +57,18 @@ public record UpdaterStats(long interactions, long badRecords, long snapshots, l
                         "Median seconds from an interaction's promotion until the updater read it (the holdout job's commit).",
                         visibleP50)
                 .gauge("xmrec_updater_visible_p99_seconds", "99th percentile of the same.", visibleP99)
-                .gauge("xmrec_updater_owns", "1 for each market this updater updates.", "market",
-                        owned.stream().collect(java.util.stream.Collectors.<String, String, Integer, java.util.TreeMap<String, Integer>>toMap(
-                                m -> m, m -> 1, (a, b) -> a, java.util.TreeMap::new)))
+                .gauge("xmrec_updater_owns", "1 for each market this updater updates.",
+                        MetricsText.points("market", ones(owned)))
                 .gauge("xmrec_updater_model_version", "Newest published model version per owned market.", "market", versions)
                 .gauge("xmrec_updater_users_without_rows",
                         "Users with training interactions the market's model has no rows for yet.", "market", usersWithoutRows)
                 .text();
+    }
+
+    /** 1 for each of the markets, in order. */
+    private static Map<String, Integer> ones(Set<String> markets) {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        markets.forEach(m -> out.put(m, 1));
+        return out;
     }
 }
