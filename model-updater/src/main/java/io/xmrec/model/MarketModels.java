@@ -24,7 +24,11 @@ public final class MarketModels {
     private MarketModels() {
     }
 
-    /** The market's slice of a trained model, as served (a copy). */
+    /**
+     * The market's slice of a trained model, as served (a copy). A market-aware model's market
+     * vectors are folded into the item tables (item vector times the market's, what the network
+     * computes for this market's users), so the served network is a plain one.
+     */
     public static ServedModel served(String market, NcfModel model, ServedModel.Meta meta, int[] catalogue, int[] popularity) {
         String prefix = CrossMarketDataset.userKey(market, "");
         List<String> users = new ArrayList<>();
@@ -41,9 +45,20 @@ public final class MarketModels {
         }
         Net net = model.net();
         NetShape s = net.shape();
+        int marketRow = model.markets().indexOf(market);
+        if (s.marketAware() && marketRow < 0) {
+            throw new IllegalArgumentException("the market-aware model of " + model.markets() + " has no vector for " + market);
+        }
         Map<String, float[]> t = new LinkedHashMap<>();
         for (Map.Entry<String, float[]> e : net.asMap().entrySet()) {
-            if (NetShape.isUserTable(e.getKey())) {
+            if (NetShape.isMarketTable(e.getKey())) {
+                continue;
+            }
+            if (s.marketAware() && (e.getKey().equals(NetShape.GMF_ITEM) || e.getKey().equals(NetShape.MLP_ITEM))) {
+                boolean gmf = e.getKey().equals(NetShape.GMF_ITEM);
+                t.put(e.getKey(), folded(e.getValue(), net.get(gmf ? NetShape.GMF_MARKET : NetShape.MLP_MARKET), marketRow,
+                        gmf ? s.gmfDim() : s.mlpDim()));
+            } else if (NetShape.isUserTable(e.getKey())) {
                 int dim = e.getKey().equals(NetShape.GMF_USER) ? s.gmfDim() : s.mlpDim();
                 float[] cut = new float[rows.size() * dim];
                 for (int k = 0; k < rows.size(); k++) {
@@ -54,9 +69,21 @@ public final class MarketModels {
                 t.put(e.getKey(), e.getValue().clone());
             }
         }
-        return new ServedModel(meta, Net.of(s, users.size(), net.items(), t), IdVocabulary.ofRows(users), model.items(),
-                catalogue, popularity);
+        return new ServedModel(meta, Net.of(s.withMarkets(0), users.size(), net.items(), t), IdVocabulary.ofRows(users),
+                model.items(), catalogue, popularity);
     }
+
+    /** Every item row multiplied element-wise by one market's vector. */
+    private static float[] folded(float[] items, float[] vectors, int market, int dim) {
+        float[] out = items.clone();
+        for (int r = 0; r < out.length; r += dim) {
+            for (int q = 0; q < dim; q++) {
+                out[r + q] *= vectors[market * dim + q];
+            }
+        }
+        return out;
+    }
+
 
     /**
      * A served model as a trainable one of a recipe (taking a market over from what was published):

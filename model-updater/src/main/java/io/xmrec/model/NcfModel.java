@@ -74,12 +74,44 @@ public final class NcfModel implements Scorer {
         this.learningRate = learningRate;
         this.l2 = l2;
         NetShape shape = net.shape();
-        this.scoring = ThreadLocal.withInitial(() -> new NetKernel(shape, SCORE_BATCH));
+        if (shape.marketAware() && shape.markets() != this.markets.size()) {
+            throw new IllegalArgumentException("a market-aware network of " + shape.markets() + " markets for "
+                    + this.markets.size() + " markets " + this.markets);
+        }
+        this.scoring = ThreadLocal.withInitial(() -> kernel(SCORE_BATCH));
+    }
+
+    /** A kernel for this model's network (told each user's market when the network is market-aware). */
+    public NetKernel kernel(int capacity) {
+        NetKernel k = new NetKernel(net.shape(), capacity);
+        return net.shape().marketAware() ? k.userMarkets(userMarkets()) : k;
+    }
+
+    /** The row of each user's market in {@link #markets()}, from the {@code market/user} keys. */
+    public int[] userMarkets() {
+        int[] out = new int[users.size()];
+        for (int r = 0; r < out.length; r++) {
+            String key = users.id(r);
+            int slash = key.indexOf('/');
+            int m = slash < 0 ? -1 : markets.indexOf(key.substring(0, slash));
+            if (m < 0) {
+                throw new IllegalArgumentException("user " + key + " belongs to none of the model's markets " + markets);
+            }
+            out[r] = m;
+        }
+        return out;
     }
 
     /** A freshly initialised GMF, MLP or NMF with every tensor trainable and the options' Adam settings. */
     public static NcfModel fresh(NcfArchitecture a, IdVocabulary users, IdVocabulary items, NcfOptions o, List<String> markets) {
-        Net net = Net.init(a.shape(o), users.size(), items.size(), o.embeddingStd(), o.seed() ^ (a.ordinal() + 1) * 0x9E3779B9L);
+        return fresh(a, users, items, o, markets, false);
+    }
+
+    /** A fresh model; {@code marketAware} gives it a vector per market and branch (users keyed {@code market/user}). */
+    public static NcfModel fresh(NcfArchitecture a, IdVocabulary users, IdVocabulary items, NcfOptions o, List<String> markets,
+                                 boolean marketAware) {
+        NetShape shape = marketAware ? a.shape(o).withMarkets(markets.size()) : a.shape(o);
+        Net net = Net.init(shape, users.size(), items.size(), o.embeddingStd(), o.seed() ^ (a.ordinal() + 1) * 0x9E3779B9L);
         return new NcfModel(a, net, users, items, o, markets, Set.copyOf(net.shape().tensorNames()),
                 o.learningRateFor(a), o.l2());
     }

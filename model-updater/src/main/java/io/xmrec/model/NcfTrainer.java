@@ -51,6 +51,7 @@ public final class NcfTrainer {
     private final NcfOptions options;
     private final EpochListener listener;
     private final java.util.function.ToDoubleFunction<NcfModel> validation;
+    private final boolean marketAware;
 
     public NcfTrainer(NcfOptions options, EpochListener listener) {
         this(options, listener, null);
@@ -61,9 +62,15 @@ public final class NcfTrainer {
      *                   in the epoch reports and, with {@link NcfOptions#patience()}, what early stopping follows
      */
     public NcfTrainer(NcfOptions options, EpochListener listener, java.util.function.ToDoubleFunction<NcfModel> validation) {
+        this(options, listener, validation, false);
+    }
+
+    private NcfTrainer(NcfOptions options, EpochListener listener, java.util.function.ToDoubleFunction<NcfModel> validation,
+                       boolean marketAware) {
         this.options = options;
         this.listener = listener;
         this.validation = validation;
+        this.marketAware = marketAware;
     }
 
     /** Trains GMF from scratch. */
@@ -89,7 +96,15 @@ public final class NcfTrainer {
 
     private NcfModel fresh(NcfArchitecture arch, CrossMarketDataset data) {
         List<String> markets = data.markets().stream().map(IndexedMarket::market).toList();
-        return NcfModel.fresh(arch, data.users(), data.items(), options, markets);
+        return NcfModel.fresh(arch, data.users(), data.items(), options, markets, marketAware);
+    }
+
+    /**
+     * This trainer, building its fresh models market-aware (a vector per market and branch that
+     * multiplies the item vectors, Bhargav et al.): what the {@code ma-} recipes train.
+     */
+    public NcfTrainer marketAware() {
+        return new NcfTrainer(options, listener, validation, true);
     }
 
     /** Stops a training whose thread was interrupted (a service shutting down), between two steps. */
@@ -110,7 +125,7 @@ public final class NcfTrainer {
         int b = options.batchSize();
         SplittableRandom rnd = new SplittableRandom(options.seed() ^ (model.architecture().ordinal() + 1) * 0x5DEECE66DL);
         boolean[] trainable = Gradient.only(model.net(), model.trainable());
-        NetKernel kernel = new NetKernel(model.net().shape(), b);
+        NetKernel kernel = model.kernel(b);
         Gradient grad = new Gradient(model.net(), trainable);
         Adam adam = new Adam(model.net(), trainable, model.learningRate(), model.l2(), options.tableUpdates().lazy(model.users().size(), model.items().size()));
         long totalSamples = 0;

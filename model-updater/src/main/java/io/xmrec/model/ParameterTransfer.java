@@ -19,6 +19,14 @@ public final class ParameterTransfer {
         }
         copy(gmf, NetShape.GMF_USER, mlp, NetShape.MLP_USER);
         copy(gmf, NetShape.GMF_ITEM, mlp, NetShape.MLP_ITEM);
+        copyIfBoth(gmf, NetShape.GMF_MARKET, mlp, NetShape.MLP_MARKET);
+    }
+
+    /** Copies a tensor when both networks have it (market vectors of market-aware stages). */
+    private static void copyIfBoth(NcfModel from, String fromTensor, NcfModel to, String toTensor) {
+        if (from.net().get(fromTensor) != null && to.net().get(toTensor) != null) {
+            copy(from, fromTensor, to, toTensor);
+        }
     }
 
     /** NMF from trained GMF and MLP: both branches copied, output weights averaged 0.5/0.5. */
@@ -27,6 +35,8 @@ public final class ParameterTransfer {
         copy(gmf, NetShape.GMF_ITEM, nmf, NetShape.GMF_ITEM);
         copy(mlp, NetShape.MLP_USER, nmf, NetShape.MLP_USER);
         copy(mlp, NetShape.MLP_ITEM, nmf, NetShape.MLP_ITEM);
+        copyIfBoth(gmf, NetShape.GMF_MARKET, nmf, NetShape.GMF_MARKET);
+        copyIfBoth(mlp, NetShape.MLP_MARKET, nmf, NetShape.MLP_MARKET);
         for (int i = 1; i < nmf.options().mlpLayers().size(); i++) {
             copy(mlp, NetShape.mlpWeight(i), nmf, NetShape.mlpWeight(i));
             copy(mlp, NetShape.mlpBias(i), nmf, NetShape.mlpBias(i));

@@ -90,6 +90,25 @@ class MarketModelsTest {
     }
 
     @Test
+    void aMarketAwareModelIsServedPerMarketWithItsMarketVectorsFoldedIntoTheItemTablesScoringExactlyAsTrained()
+            throws Exception {
+        CrossMarketDataset d = MamlTrainerTest.twoMarkets();
+        NcfTrainer t = new NcfTrainer(NcfOptions.paper().withEpochs(2).withBatchSize(32), null).marketAware();
+        NcfModel gmf = t.trainGmf(d).model();
+        NcfModel nmf = t.trainNmf(d, gmf, t.trainMlp(d, gmf).model()).model();
+        assertEquals(2, nmf.net().shape().markets());
+        float[] vectors = nmf.net().get(io.xmrec.core.net.NetShape.GMF_MARKET);
+        assertTrue(vectors[0] != 1f && vectors[0] != vectors[vectors.length / 2], "trained: the markets' vectors differ");
+        for (String market : List.of("aa", "bb")) {
+            ServedModel served = ModelRecords.served(wire(ModelRecords.record(
+                    MarketModels.served(market, nmf, meta(market), new int[0], new int[0]), "ma-nmf")));
+            assertTrue(!served.net().shape().marketAware() && served.net().get(io.xmrec.core.net.NetShape.GMF_MARKET) == null,
+                    "a plain network on the wire");
+            assertScoresMatch(nmf, served, d.market(market), market);
+        }
+    }
+
+    @Test
     void usersAppendedKeepEveryOtherUsersScoresAndScoreLikeTheirRows() {
         CrossMarketDataset d = MamlTrainerTest.twoMarkets();
         NcfModel forec = ForecFork.fork(ForecForkTest.trunk(d), ForecFork.Options.defaults(), 3);

@@ -40,7 +40,8 @@ public final class Adam {
                 m[k] = new float[net.values(k).length];
                 v[k] = new float[net.values(k).length];
             }
-            regularised[k] = !NetShape.isBias(net.name(k));
+            // market vectors start at one and stay free of L2, which would pull them to zero (no market at all)
+            regularised[k] = !NetShape.isBias(net.name(k)) && !NetShape.isMarketTable(net.name(k));
         }
     }
 

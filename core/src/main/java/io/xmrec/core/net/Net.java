@@ -63,7 +63,8 @@ public final class Net {
 
     /**
      * A freshly initialised net: embedding tables normal(0, {@code embeddingStd}), dense weights
-     * Xavier-normal (std sqrt(2 / (fan in + fan out)), DL4J's XAVIER), biases and item biases zero.
+     * Xavier-normal (std sqrt(2 / (fan in + fan out)), DL4J's XAVIER), biases and item biases zero,
+     * market vectors one (every market starts as the shared network and learns how it differs).
      */
     public static Net init(NetShape shape, int users, int items, double embeddingStd, long seed) {
         Net n = zeros(shape, users, items);
@@ -74,6 +75,10 @@ public final class Net {
             String name = e.getKey();
             float[] v = n.values[k++];
             if (NetShape.isBias(name)) {
+                continue;
+            }
+            if (NetShape.isMarketTable(name)) {
+                Arrays.fill(v, 1f);
                 continue;
             }
             double std = NetShape.isUserTable(name) || NetShape.isItemTable(name) ? embeddingStd

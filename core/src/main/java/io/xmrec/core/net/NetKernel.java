@@ -10,6 +10,9 @@ package io.xmrec.core.net;
  * the mean binary cross-entropy of the batch (the logit's gradient is {@code (p - y) / n}); the
  * gradient of every trainable tensor is added to a {@link Gradient}. Tensors that are not trainable
  * get no gradient, and the backward pass stops below the lowest trainable tensor.
+ *
+ * <p>A market-aware shape needs each user's market ({@link #userMarkets}): its item vectors are
+ * multiplied by that market's vector in each branch.
  */
 public final class NetKernel {
 
@@ -33,6 +36,10 @@ public final class NetKernel {
     private final int iOutW;
     private final int iOutB;
     private final int iIb;
+    private final int iGm;
+    private final int iMm;
+    /** Market row of each user row (market-aware shapes only). */
+    private int[] userMarket;
 
     // activations: mlp[l][unit][k], l = 0 the concatenated vectors; gmf product; head[j] (0 = fused)
     private final float[][][] mlp;
@@ -88,6 +95,8 @@ public final class NetKernel {
         iOutW = names.indexOf(NetShape.OUT_W);
         iOutB = names.indexOf(NetShape.OUT_B);
         iIb = names.indexOf(NetShape.ITEM_BIAS);
+        iGm = names.indexOf(NetShape.GMF_MARKET);
+        iMm = names.indexOf(NetShape.MLP_MARKET);
 
         mlp = new float[mw.length][][];
         for (int l = 0; l < mw.length; l++) {
@@ -147,6 +156,20 @@ public final class NetKernel {
 
     public NetShape shape() {
         return s;
+    }
+
+    /**
+     * The market row of every user row, which a market-aware shape needs before any pass (the array
+     * is kept, not copied: it must cover every user row of the nets this kernel runs).
+     */
+    public NetKernel userMarkets(int[] marketOfUser) {
+        for (int m : marketOfUser) {
+            if (m < 0 || m >= s.markets()) {
+                throw new IllegalArgumentException("market row " + m + " outside the network's " + s.markets() + " markets");
+            }
+        }
+        this.userMarket = marketOfUser;
+        return this;
     }
 
     public int capacity() {
@@ -228,6 +251,10 @@ public final class NetKernel {
                         + " users and " + itemsN + " items");
             }
         }
+        if (s.marketAware() && (userMarket == null || userMarket.length < users)) {
+            throw new IllegalStateException("a market-aware network needs the market of each of its " + users
+                    + " users: call userMarkets first");
+        }
         this.n = count;
         this.users = us;
         this.items = is;
@@ -235,6 +262,7 @@ public final class NetKernel {
         if (md > 0) {
             float[] mu = net.values(iMu);
             float[] mi = net.values(iMi);
+            float[] mm = iMm >= 0 ? net.values(iMm) : null;
             float[][] a0 = mlp[0];
             for (int k = 0; k < count; k++) {
                 int ur = us[from + k] * md;
@@ -242,6 +270,12 @@ public final class NetKernel {
                 for (int q = 0; q < md; q++) {
                     a0[q][k] = mu[ur + q];
                     a0[md + q][k] = mi[ir + q];
+                }
+                if (mm != null) {
+                    int mr = userMarket[us[from + k]] * md;
+                    for (int q = 0; q < md; q++) {
+                        a0[md + q][k] *= mm[mr + q];
+                    }
                 }
             }
             for (int l = 1; l < mw.length; l++) {
@@ -251,11 +285,18 @@ public final class NetKernel {
         if (gd > 0) {
             float[] gu = net.values(iGu);
             float[] gi = net.values(iGi);
+            float[] gm = iGm >= 0 ? net.values(iGm) : null;
             for (int k = 0; k < count; k++) {
                 int ur = us[from + k] * gd;
                 int ir = is[from + k] * gd;
                 for (int q = 0; q < gd; q++) {
                     gmf[q][k] = gu[ur + q] * gi[ir + q];
+                }
+                if (gm != null) {
+                    int mr = userMarket[us[from + k]] * gd;
+                    for (int q = 0; q < gd; q++) {
+                        gmf[q][k] *= gm[mr + q];
+                    }
                 }
             }
         }
@@ -288,14 +329,16 @@ public final class NetKernel {
         int count = n;
         int hd = head.length - 1;
         // what lies below each stage decides how far deltas must travel
-        boolean tables = (gd > 0 && (t[iGu] || t[iGi])) || (md > 0 && (t[iMu] || t[iMi]));
-        boolean mlpBelow = md > 0 && (t[iMu] || t[iMi]);
+        boolean gmfMarket = iGm >= 0 && t[iGm];
+        boolean mlpMarket = iMm >= 0 && t[iMm];
+        boolean tables = (gd > 0 && (t[iGu] || t[iGi] || gmfMarket)) || (md > 0 && (t[iMu] || t[iMi] || mlpMarket));
+        boolean mlpBelow = md > 0 && (t[iMu] || t[iMi] || mlpMarket);
         boolean[] mlpLayerBelow = new boolean[mw.length + 1]; // mlpLayerBelow[l]: something at or below layer l trains
         mlpLayerBelow[0] = mlpBelow;
         for (int l = 1; l < mw.length; l++) {
             mlpLayerBelow[l] = mlpLayerBelow[l - 1] || t[iMlpW[l]] || t[iMlpB[l]];
         }
-        boolean gmfBelow = gd > 0 && (t[iGu] || t[iGi]);
+        boolean gmfBelow = gd > 0 && (t[iGu] || t[iGi] || gmfMarket);
         boolean fusedBelow = gmfBelow || (mw.length > 1 && mlpLayerBelow[mw.length - 1]) || (mw.length == 1 && mlpBelow);
         boolean[] headBelow = new boolean[hd + 1]; // headBelow[j]: something at or below head layer j (0 = fused) trains
         headBelow[0] = fusedBelow;
@@ -364,8 +407,10 @@ public final class NetKernel {
         if (gmfBelow) {
             float[] gu = net.values(iGu);
             float[] gi = net.values(iGi);
+            float[] gm = iGm >= 0 ? net.values(iGm) : null;
             float[] ggu = t[iGu] ? g.values(iGu) : null;
             float[] ggi = t[iGi] ? g.values(iGi) : null;
+            float[] ggm = gmfMarket ? g.values(iGm) : null;
             for (int k = 0; k < count; k++) {
                 int ur = users[off + k] * gd;
                 int ir = items[off + k] * gd;
@@ -375,13 +420,33 @@ public final class NetKernel {
                 if (ggi != null) {
                     g.touchItem(items[off + k]);
                 }
-                for (int q = 0; q < gd; q++) {
-                    float d = dGmf[q][k];
-                    if (ggu != null) {
-                        ggu[ur + q] += d * gi[ir + q];
+                if (gm == null) {
+                    for (int q = 0; q < gd; q++) {
+                        float d = dGmf[q][k];
+                        if (ggu != null) {
+                            ggu[ur + q] += d * gi[ir + q];
+                        }
+                        if (ggi != null) {
+                            ggi[ir + q] += d * gu[ur + q];
+                        }
                     }
-                    if (ggi != null) {
-                        ggi[ir + q] += d * gu[ur + q];
+                } else {
+                    // product of three: each factor's gradient is the delta times the other two
+                    int mr = userMarket[users[off + k]] * gd;
+                    for (int q = 0; q < gd; q++) {
+                        float d = dGmf[q][k];
+                        float u = gu[ur + q];
+                        float i = gi[ir + q];
+                        float m = gm[mr + q];
+                        if (ggu != null) {
+                            ggu[ur + q] += d * i * m;
+                        }
+                        if (ggi != null) {
+                            ggi[ir + q] += d * u * m;
+                        }
+                        if (ggm != null) {
+                            ggm[mr + q] += d * u * i;
+                        }
                     }
                 }
             }
@@ -410,10 +475,14 @@ public final class NetKernel {
         if (mlpBelow) {
             float[] gmu = t[iMu] ? g.values(iMu) : null;
             float[] gmi = t[iMi] ? g.values(iMi) : null;
+            float[] mm = iMm >= 0 ? net.values(iMm) : null;
+            float[] mi = net.values(iMi);
+            float[] gmm = mlpMarket ? g.values(iMm) : null;
             float[][] d0 = dMlp[0];
             for (int k = 0; k < count; k++) {
                 int ur = users[off + k] * md;
                 int ir = items[off + k] * md;
+                int mr = mm == null ? 0 : userMarket[users[off + k]] * md;
                 if (gmu != null) {
                     g.touchUser(users[off + k]);
                     for (int q = 0; q < md; q++) {
@@ -422,8 +491,19 @@ public final class NetKernel {
                 }
                 if (gmi != null) {
                     g.touchItem(items[off + k]);
+                    if (mm == null) {
+                        for (int q = 0; q < md; q++) {
+                            gmi[ir + q] += d0[md + q][k];
+                        }
+                    } else {
+                        for (int q = 0; q < md; q++) {
+                            gmi[ir + q] += d0[md + q][k] * mm[mr + q];
+                        }
+                    }
+                }
+                if (gmm != null) {
                     for (int q = 0; q < md; q++) {
-                        gmi[ir + q] += d0[md + q][k];
+                        gmm[mr + q] += d0[md + q][k] * mi[ir + q];
                     }
                 }
             }

@@ -11,7 +11,11 @@ import java.util.Map;
  * optional MLP branch (user and item vectors of {@code mlpDim}, concatenated, then ReLU layers
  * {@code mlpLayers[1..]}), the two fused (MLP output first, then GMF), an optional market head of
  * ReLU layers from the fused width through {@code headWidths} back to the fused width (FOREC), an
- * optional per-item bias, and a sigmoid output.
+ * optional per-item bias, and a sigmoid output. A market-aware network (Bhargav et al., ECIR 2023)
+ * also has one vector per market for each branch ({@code markets > 0}): the item vector is
+ * multiplied element-wise by the vector of the user's market before it enters the branch, so
+ * markets share users' and items' tables and the network but each sees the items its own way.
+ * A market's served model has its vector folded into the item tables ({@code markets = 0}).
  *
  * <p>GMF is {@code gmfDim > 0, mlpDim = 0}; MLP the other way round; NMF (NeuMF) has both; FOREC is
  * NMF with a head. The tensor names of {@link #tensorNames()} are the one contract between
@@ -22,8 +26,10 @@ import java.util.Map;
  * @param mlpLayers  widths of the MLP from the concatenated vectors ({@code 2 * mlpDim}) to its output; empty without MLP
  * @param headWidths hidden widths of the market head; empty = no head
  * @param itemBias   whether a learned bias per item is added to the output's logit
+ * @param markets    number of market vectors per branch (market-aware); 0 = none
  */
-public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Integer> headWidths, boolean itemBias) {
+public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Integer> headWidths, boolean itemBias,
+                       int markets) {
 
     public static final String GMF_USER = "gmf_user_W";
     public static final String GMF_ITEM = "gmf_item_W";
@@ -32,8 +38,17 @@ public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Int
     public static final String OUT_W = "out_W";
     public static final String OUT_B = "out_b";
     public static final String ITEM_BIAS = "item_bias";
+    public static final String GMF_MARKET = "gmf_market_W";
+    public static final String MLP_MARKET = "mlp_market_W";
+
+    public NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Integer> headWidths, boolean itemBias) {
+        this(gmfDim, mlpDim, mlpLayers, headWidths, itemBias, 0);
+    }
 
     public NetShape {
+        if (markets < 0) {
+            throw new IllegalArgumentException("the number of market vectors cannot be negative: " + markets);
+        }
         mlpLayers = List.copyOf(mlpLayers);
         headWidths = List.copyOf(headWidths);
         if (gmfDim < 0 || mlpDim < 0 || (gmfDim == 0 && mlpDim == 0)) {
@@ -72,11 +87,20 @@ public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Int
 
     /** The same network with a market head of these hidden widths. */
     public NetShape withHead(List<Integer> widths) {
-        return new NetShape(gmfDim, mlpDim, mlpLayers, widths, itemBias);
+        return new NetShape(gmfDim, mlpDim, mlpLayers, widths, itemBias, markets);
     }
 
     public NetShape withItemBias(boolean on) {
-        return new NetShape(gmfDim, mlpDim, mlpLayers, headWidths, on);
+        return new NetShape(gmfDim, mlpDim, mlpLayers, headWidths, on, markets);
+    }
+
+    /** The same network with a vector per market and branch ({@code 0}: not market-aware). */
+    public NetShape withMarkets(int n) {
+        return new NetShape(gmfDim, mlpDim, mlpLayers, headWidths, itemBias, n);
+    }
+
+    public boolean marketAware() {
+        return markets > 0;
     }
 
     public boolean hasGmf() {
@@ -141,6 +165,11 @@ public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Int
         return name.equals(GMF_ITEM) || name.equals(MLP_ITEM) || name.equals(ITEM_BIAS);
     }
 
+    /** Whether a tensor holds the market vectors of a market-aware network (rows follow the trained markets). */
+    public static boolean isMarketTable(String name) {
+        return name.equals(GMF_MARKET) || name.equals(MLP_MARKET);
+    }
+
     /** Whether a tensor is a bias (no L2 on it, as in DL4J). */
     public static boolean isBias(String name) {
         return name.endsWith("_b") || name.equals(ITEM_BIAS);
@@ -155,10 +184,16 @@ public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Int
         if (hasGmf()) {
             t.put(GMF_USER, new int[] {users, gmfDim});
             t.put(GMF_ITEM, new int[] {items, gmfDim});
+            if (markets > 0) {
+                t.put(GMF_MARKET, new int[] {markets, gmfDim});
+            }
         }
         if (hasMlp()) {
             t.put(MLP_USER, new int[] {users, mlpDim});
             t.put(MLP_ITEM, new int[] {items, mlpDim});
+            if (markets > 0) {
+                t.put(MLP_MARKET, new int[] {markets, mlpDim});
+            }
             for (int i = 1; i < mlpLayers.size(); i++) {
                 t.put(mlpWeight(i), new int[] {mlpLayers.get(i - 1), mlpLayers.get(i)});
                 t.put(mlpBias(i), new int[] {mlpLayers.get(i)});
@@ -204,7 +239,8 @@ public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Int
         for (int i = 1; i < n; i++) {
             head.add(col(shapes, headWeight(i)));
         }
-        NetShape s = new NetShape(gd, md, layers, head, shapes.containsKey(ITEM_BIAS));
+        int[] market = shapes.containsKey(GMF_MARKET) ? shapes.get(GMF_MARKET) : shapes.get(MLP_MARKET);
+        NetShape s = new NetShape(gd, md, layers, head, shapes.containsKey(ITEM_BIAS), market == null ? 0 : market[0]);
         if (n == 1) {
             throw new IllegalArgumentException("a head needs at least one hidden layer: only " + headWeight(1) + " found");
         }
@@ -231,6 +267,9 @@ public record NetShape(int gmfDim, int mlpDim, List<Integer> mlpLayers, List<Int
         m.put("mlp_layers", mlpLayers);
         m.put("head_widths", headWidths);
         m.put("item_bias", itemBias);
+        if (markets > 0) {
+            m.put("markets", markets);
+        }
         return m;
     }
 }

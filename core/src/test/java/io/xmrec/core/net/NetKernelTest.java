@@ -21,8 +21,37 @@ class NetKernelTest {
     /** Central differences of the batch loss, one coordinate at a time, against the kernel's gradient. */
     @Test
     void gradientMatchesFiniteDifferencesOnEveryTensorItemBiasIncluded() {
-        Net net = Net.init(FULL, 6, 9, 0.4, 2);
+        assertGradientMatchesFiniteDifferences(FULL, null);
+    }
+
+    /** The market vectors (and the tables they multiply) get the gradient of the three-factor products. */
+    @Test
+    void marketAwareGradientMatchesFiniteDifferencesOnEveryTensorMarketVectorsIncluded() {
+        NetShape aware = NetShape.nmf(3, 4, List.of(8, 6, 5)).withItemBias(true).withMarkets(2);
+        assertGradientMatchesFiniteDifferences(aware, new int[] {0, 1, 1, 0, 1, 0});
+    }
+
+    @Test
+    void aMarketAwareNetworkWithoutItsUsersMarketsIsRefused() {
+        NetShape aware = NetShape.gmf(3).withMarkets(2);
+        Net net = Net.init(aware, 2, 2, 0.1, 1);
+        NetKernel kernel = new NetKernel(aware, 4);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> kernel.score(net, new int[] {0}, new int[] {1}, 0, 1, new float[1], 0));
+        assertTrue(e.getMessage().contains("market"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> kernel.userMarkets(new int[] {0, 2}));
+        assertEquals(1f, net.get(NetShape.GMF_MARKET)[5], "market vectors start at one");
+    }
+
+    private static void assertGradientMatchesFiniteDifferences(NetShape shape, int[] userMarket) {
+        Net net = Net.init(shape, 6, 9, 0.4, 2);
         SplittableRandom rnd = new SplittableRandom(5);
+        for (String m : List.of(NetShape.GMF_MARKET, NetShape.MLP_MARKET)) {
+            float[] v = net.get(m);
+            for (int k = 0; v != null && k < v.length; k++) {
+                v[k] = 1f + (float) rnd.nextGaussian() * 0.5f; // away from one, so a missing factor shows
+            }
+        }
         float[] ib = net.get(NetShape.ITEM_BIAS);
         for (int k = 0; k < ib.length; k++) {
             ib[k] = (float) rnd.nextGaussian() * 0.3f;
@@ -36,23 +65,26 @@ class NetKernelTest {
             i[k] = rnd.nextInt(9);
             y[k] = k % 3 == 0 ? 1 : 0;
         }
-        NetKernel kernel = new NetKernel(FULL, 16);
+        NetKernel kernel = new NetKernel(shape, 16);
+        if (userMarket != null) {
+            kernel.userMarkets(userMarket);
+        }
         Gradient g = new Gradient(net, Gradient.all(net));
         kernel.lossAndGradient(net, u, i, y, 0, n, g);
         double[][] w = new double[net.tensors()][];
         for (int t = 0; t < w.length; t++) {
             w[t] = toDouble(net.values(t));
         }
-        assertEquals(referenceLoss(net, w, u, i, y), kernel.loss(net, u, i, y, n), 1e-6, "forward pass");
+        assertEquals(referenceLoss(net, w, u, i, y, userMarket), kernel.loss(net, u, i, y, n), 1e-6, "forward pass");
         double eps = 1e-6; // in double: no rounding noise, and too small to cross a ReLU kink
         int checked = 0;
         for (int t = 0; t < net.tensors(); t++) {
             for (int k = 0; k < w[t].length; k++) {
                 double keep = w[t][k];
                 w[t][k] = keep + eps;
-                double up = referenceLoss(net, w, u, i, y);
+                double up = referenceLoss(net, w, u, i, y, userMarket);
                 w[t][k] = keep - eps;
-                double down = referenceLoss(net, w, u, i, y);
+                double down = referenceLoss(net, w, u, i, y, userMarket);
                 w[t][k] = keep;
                 double numeric = (up - down) / (2 * eps);
                 assertEquals(numeric, g.values(t)[k], 1e-6 + 1e-4 * Math.abs(numeric), net.name(t) + "[" + k + "]");
@@ -71,16 +103,18 @@ class NetKernelTest {
     }
 
     /** A plain per-sample forward pass in double, written from the shape's description: the test's own oracle. */
-    private static double referenceLoss(Net net, double[][] w, int[] u, int[] i, float[] y) {
+    private static double referenceLoss(Net net, double[][] w, int[] u, int[] i, float[] y, int[] userMarket) {
         NetShape s = net.shape();
         double loss = 0;
         for (int k = 0; k < u.length; k++) {
             double[] x = new double[2 * s.mlpDim()];
             double[] mu = w[net.index(NetShape.MLP_USER)];
             double[] mi = w[net.index(NetShape.MLP_ITEM)];
+            int market = userMarket == null ? -1 : userMarket[u[k]];
             for (int q = 0; q < s.mlpDim(); q++) {
                 x[q] = mu[u[k] * s.mlpDim() + q];
-                x[s.mlpDim() + q] = mi[i[k] * s.mlpDim() + q];
+                x[s.mlpDim() + q] = mi[i[k] * s.mlpDim() + q]
+                        * (market < 0 ? 1 : w[net.index(NetShape.MLP_MARKET)][market * s.mlpDim() + q]);
             }
             for (int l = 1; l <= s.mlpDepth(); l++) {
                 x = relu(x, w[net.index(NetShape.mlpWeight(l))], w[net.index(NetShape.mlpBias(l))]);
@@ -89,7 +123,8 @@ class NetKernelTest {
             double[] gu = w[net.index(NetShape.GMF_USER)];
             double[] gi = w[net.index(NetShape.GMF_ITEM)];
             for (int q = 0; q < s.gmfDim(); q++) {
-                fused[x.length + q] = gu[u[k] * s.gmfDim() + q] * gi[i[k] * s.gmfDim() + q];
+                fused[x.length + q] = gu[u[k] * s.gmfDim() + q] * gi[i[k] * s.gmfDim() + q]
+                        * (market < 0 ? 1 : w[net.index(NetShape.GMF_MARKET)][market * s.gmfDim() + q]);
             }
             for (int l = 1; l <= s.headDepth(); l++) {
                 fused = relu(fused, w[net.index(NetShape.headWeight(l))], w[net.index(NetShape.headBias(l))]);

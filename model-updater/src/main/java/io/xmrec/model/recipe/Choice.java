@@ -48,7 +48,21 @@ public record Choice(String method, String baseline, double margin, int users, M
      * ones (the ++ stages, FOREC and its NMF++ fork). MAML's own model is a trunk, not a served recipe.
      */
     public static final List<String> CANDIDATES = List.of("nmf", "gmf", "mlp", "nmf++", "gmf++", "mlp++", "forec",
-            "nmf-forec");
+            "nmf-forec", "ma-gmf", "ma-mlp", "ma-nmf");
+
+    /**
+     * Every stage a choice trains for its cross-market candidates, inputs first: the {@link #TRUNK}'s
+     * chain and the market-aware chain (shared across markets like the ++ stages).
+     */
+    public static List<String> crossMarketChain() {
+        List<String> out = new ArrayList<>(Recipes.chain(TRUNK));
+        for (String s : Recipes.chain("ma-nmf")) {
+            if (!out.contains(s)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
 
     /**
      * A candidate on validation.

@@ -18,8 +18,9 @@ import java.util.Map;
 
 /**
  * Every method xmrec trains, by name: the popularity baseline, GMF, MLP and NMF on one market
- * and with sources ({@code ++}), MAML on NMF++, the FOREC family (NMF++ or the MAML trunk forked
- * with a market head and fine-tuned on the target) and DDTCDR.
+ * and with sources ({@code ++}), their market-aware versions ({@code ma-}: one network for all
+ * markets with a vector per market, Bhargav et al., ECIR 2023), MAML on NMF++, the FOREC family
+ * (NMF++ or the MAML trunk forked with a market head and fine-tuned on the target) and DDTCDR.
  */
 public final class Recipes {
 
@@ -31,6 +32,9 @@ public final class Recipes {
             register(new Ncf(NcfArchitecture.GMF, pp));
             register(new Ncf(NcfArchitecture.MLP, pp));
             register(new Ncf(NcfArchitecture.NMF, pp));
+        }
+        for (NcfArchitecture a : List.of(NcfArchitecture.GMF, NcfArchitecture.MLP, NcfArchitecture.NMF)) {
+            register(new Ncf(a, true, true));
         }
         register(new Maml());
         register(new Fork("nmf-forec", "nmf++", false));
@@ -95,19 +99,33 @@ public final class Recipes {
         }
     }
 
-    /** GMF, MLP or NMF on the target alone, or on target and sources with equal sampling per step ({@code ++}). */
+    /**
+     * GMF, MLP or NMF on the target alone, or on target and sources with equal sampling per step
+     * ({@code ++}); market-aware ({@code ma-}), the shared network's item vectors are multiplied by a
+     * learned vector of the user's market in each branch, trained the same way as {@code ++}.
+     */
     static final class Ncf implements Recipe {
         private final NcfArchitecture arch;
         private final boolean pp;
+        private final boolean marketAware;
 
         Ncf(NcfArchitecture arch, boolean pp) {
+            this(arch, pp, false);
+        }
+
+        Ncf(NcfArchitecture arch, boolean pp, boolean marketAware) {
             this.arch = arch;
-            this.pp = pp;
+            this.pp = pp || marketAware;
+            this.marketAware = marketAware;
         }
 
         @Override
         public String method() {
-            return arch.label() + (pp ? "++" : "");
+            return marketAware ? "ma-" + arch.label() : arch.label() + (pp ? "++" : "");
+        }
+
+        private String stage(String label) {
+            return marketAware ? "ma-" + label : label + (pp ? "++" : "");
         }
 
         @Override
@@ -122,11 +140,10 @@ public final class Recipes {
 
         @Override
         public List<String> inputs() {
-            String suffix = pp ? "++" : "";
             return switch (arch) {
                 case GMF -> List.of();
-                case MLP -> List.of("gmf" + suffix);
-                case NMF -> List.of("gmf" + suffix, "mlp" + suffix);
+                case MLP -> List.of(stage("gmf"));
+                case NMF -> List.of(stage("gmf"), stage("mlp"));
                 default -> throw new IllegalStateException(arch.label());
             };
         }
@@ -145,7 +162,8 @@ public final class Recipes {
             c.log().accept(String.format("[%s %s] training on %s: %d users, %d items, ~%d samples per market per epoch, "
                     + "%d epochs", c.target(), method(), markets(ds), ds.users().size(), ds.items().size(), samplesPerEpoch,
                     o.epochs()));
-            NcfTrainer t = new NcfTrainer(o, c.listener(method()), c.validation());
+            NcfTrainer plain = new NcfTrainer(o, c.listener(method()), c.validation());
+            NcfTrainer t = marketAware ? plain.marketAware() : plain;
             NcfTrainer.TrainingRun run = switch (arch) {
                 case GMF -> t.trainGmf(ds);
                 case MLP -> t.trainMlp(ds, c.input(inputs().get(0)).model());

@@ -80,7 +80,7 @@ final class TrunkTrainer {
         Map<String, NcfModel> models = new LinkedHashMap<>();
         Map<String, Choice> choices = new LinkedHashMap<>();
         Map<String, NcfModel> references = new LinkedHashMap<>(); // trained by the choice, counted in the trunk's seconds
-        List<String> chain = Recipes.chain(method);
+        List<String> chain = settings.chooses() ? Choice.crossMarketChain() : Recipes.chain(method);
         for (String stage : chain) {
             Recipe r = Recipes.get(stage);
             if (r.scope() == Recipe.Scope.SHARED) {
