@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Training throughput of xmrec's plain-Java kernel against PyTorch on the same work: one market's
-# training interactions (de by default), fresh negatives every epoch, batch 1024, Adam; GMF, MLP and
-# NMF in the paper's configuration and in xmrec's defaults. xmrec is timed from its per-epoch log
-# (the median of the epochs after the first, which warms the JIT up), PyTorch (bench/pytorch_ncf.py, CPU) the same way,
-# with 1 and 2 threads. Writes bench/results/train-throughput.md. Run it alone: it measures speed.
+# Training throughput of xmrec's engines (the plain-Java kernel and DeepLearning4J, --engine) against
+# PyTorch on the same work: one market's training interactions, fresh negatives every epoch, batch
+# 1024, Adam; GMF, MLP and NMF (1) in the paper's configuration and in xmrec's defaults on de, and
+# (2) at widths 8, 16, 64 and 256 (embedding width W, tower 2W-4W-2W-W, xmrec's other defaults) on a
+# smaller market (jp), where the wide networks still train in seconds per epoch. xmrec is timed from
+# its per-epoch log (the median of the epochs after the first, which warms the JIT up), PyTorch
+# (bench/pytorch_ncf.py, CPU) the same way, with 1 and 2 threads. Writes
+# bench/results/train-throughput.md. Run it alone: it measures speed.
 #
-#   bench/train-throughput.sh [--data DIR] [--market de] [--epochs 4]
+#   bench/train-throughput.sh [--data DIR] [--market de] [--epochs 4] [--width-market jp] [--widths "8 16 64 256"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 data="${XMREC_DATA_DIR:-}"
 market=de
 epochs=4
+wmarket=jp
+widths="8 16 64 256"
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="$2"; shift 2 ;;
     --market) market="$2"; shift 2 ;;
     --epochs) epochs="$2"; shift 2 ;;
+    --width-market) wmarket="$2"; shift 2 ;;
+    --widths) widths="$2"; shift 2 ;;
     *) echo "train-throughput.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -45,10 +52,27 @@ for threads in 1 2; do
 done
 mv "$work/pytorch-paper.jsonl.tmp" "$work/pytorch-paper.jsonl"
 mv "$work/pytorch-defaults.jsonl.tmp" "$work/pytorch-defaults.jsonl"
+# the engines at four widths
+for w in $widths; do
+  layers="$((2 * w)),$((4 * w)),$((2 * w)),$w"
+  for engine in kernel dl4j; do
+    XMREC_NO_BUILD=1 ./xmrec offline --data "$data" --target "$wmarket" --method gmf,mlp,nmf --epochs "$epochs" \
+        --early-stopping 0 --no-epoch-validation --no-full --gmf-dim "$w" --mlp-dim "$w" --layers "$layers" \
+        --engine "$engine" > /dev/null 2> "$work/xmrec-w$w-$engine.log"
+  done
+  : > "$work/pytorch-w$w.jsonl.tmp"
+  for threads in 1 2; do
+    for arch in gmf mlp nmf; do
+      /usr/bin/python3 bench/pytorch_ncf.py "$data/${wmarket}_5core.txt" --arch "$arch" --dim "$w" --layers "$layers" \
+          --negatives 8 --l2 1e-5 --item-bias --epochs "$epochs" --threads "$threads" >> "$work/pytorch-w$w.jsonl.tmp"
+    done
+  done
+  mv "$work/pytorch-w$w.jsonl.tmp" "$work/pytorch-w$w.jsonl"
+done
 commit=$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)
-python3 - "$work" "$market" "$epochs" "$commit" > "$root/bench/results/train-throughput.md" <<'PY'
+python3 - "$work" "$market" "$epochs" "$commit" "$wmarket" "$widths" > "$root/bench/results/train-throughput.md" <<'PY'
 import datetime, json, os, re, sys
-work, market, epochs, commit = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+work, market, epochs, commit, wmarket, widths = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6].split()
 def xmrec(cfg):
     rates = {}
     for line in open(f"{work}/xmrec-{cfg}.log"):
@@ -64,8 +88,8 @@ def torch(cfg):
         fw = r["framework"]
     return out, fw
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
-print("# Training throughput: xmrec's kernel against PyTorch\n")
-print(f"- command: `bench/train-throughput.sh --market {market} --epochs {epochs}`")
+print("# Training throughput: xmrec's engines (kernel, DL4J) against PyTorch\n")
+print(f"- command: `bench/train-throughput.sh --market {market} --epochs {epochs} --width-market {wmarket} --widths \"{' '.join(widths)}\"`")
 print(f"- commit: `{commit}`")
 print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores; nothing else ran")
@@ -83,5 +107,19 @@ for cfg, label in (("paper", "the paper's configuration: dimension 8, tower 16-6
         print(f"| {a} | {x.get(a, 0):,.0f} | {t.get((a, 1), 0):,.0f} | {t.get((a, 2), 0):,.0f} | "
               f"{x.get(a, 0) / max(t.get((a, 1), 1), 1):.2f} |")
     print()
+print(f"## The engines at four widths: `{wmarket}`, embedding width W, tower 2W-4W-2W-W, 8 negatives, L2 1e-5, item bias\n")
+print("samples/s of the median epoch after the first; the kernel on one thread, DL4J on ND4J's native backend with "
+      "its default threads (one per core, 2 here), PyTorch with 1 and 2 threads; the faster xmrec engine in bold\n")
+print("| width | network | kernel | dl4j | pytorch, 1 thread | pytorch, 2 threads | dl4j / kernel |")
+print("|---|---|---|---|---|---|---|")
+for w in widths:
+    k, d = xmrec(f"w{w}-kernel"), xmrec(f"w{w}-dl4j")
+    t, fw = torch(f"w{w}")
+    for a in ("gmf", "mlp", "nmf"):
+        kk, dd = k.get(a, 0), d.get(a, 0)
+        ks = f"**{kk:,.0f}**" if kk >= dd else f"{kk:,.0f}"
+        ds = f"**{dd:,.0f}**" if dd > kk else f"{dd:,.0f}"
+        print(f"| {w} | {a} | {ks} | {ds} | {t.get((a, 1), 0):,.0f} | {t.get((a, 2), 0):,.0f} | {dd / max(kk, 1):.2f} |")
+print()
 PY
 echo "wrote bench/results/train-throughput.md" >&2

@@ -168,6 +168,12 @@ final class OfflineCommand implements Callable<Integer> {
             + "table, lazy above (default: auto).")
     String tableUpdates = "auto";
 
+    @Option(names = "--engine", paramLabel = "kernel|dl4j", description = "What takes the training steps of GMF, MLP, "
+            + "NMF, their ++ and market-aware versions and FOREC's fine-tuning: the plain-Java kernel, or DeepLearning4J "
+            + "(the same steps on ND4J's native backend; tables always updated densely). MAML and DDTCDR run on their own "
+            + "code either way (default: ${DEFAULT-VALUE}).")
+    String engine = io.xmrec.model.NcfOptions.defaults().engine().label();
+
     @Option(names = "--no-full", description = "Skip ranking against all items (faster on large markets).")
     boolean noFull;
 
@@ -258,7 +264,8 @@ final class OfflineCommand implements Callable<Integer> {
             }
         }
         NcfOptions options = new NcfOptions(gmfDim, mlpDim, layers, learningRate, l2, batchSize, negatives, epochs,
-                embeddingStd, seed, itemBias, earlyStopping, io.xmrec.model.TableUpdates.parse(tableUpdates));
+                embeddingStd, seed, itemBias, earlyStopping, io.xmrec.model.TableUpdates.parse(tableUpdates),
+                io.xmrec.model.Engine.parse(engine));
         if (minInteractions < 3) {
             throw new IllegalArgumentException("--min-interactions must be at least 3, got " + minInteractions);
         }

@@ -43,6 +43,16 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--bootstrap-interactions", description = "Training interactions of evaluable users before the first trunk (default: ${DEFAULT-VALUE}).")
     long bootstrapInteractions = 20_000;
 
+    @Option(names = "--engine", paramLabel = "kernel|dl4j", description = "What takes the training steps of every "
+            + "network stage of a trunk and of the medium path: the plain-Java kernel or DeepLearning4J (MAML runs on its "
+            + "own code either way; default: ${DEFAULT-VALUE}).")
+    String engine = UpdaterSettings.defaults().training().ncf().engine().label();
+
+    @Option(names = "--first-model-interactions", description = "A market without a model gets a first one of its own "
+            + "(single-market NMF, seconds to train) once it has this many training interactions of evaluable users, "
+            + "without waiting for a trunk; the next trunk replaces it (0: wait for the trunk; default: ${DEFAULT-VALUE}).")
+    int firstModelInteractions = UpdaterSettings.defaults().firstModelInteractions();
+
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk, so a first model comes out quickly (0: as later trunks; default: ${DEFAULT-VALUE}).")
     int bootstrapEpochs = 5;
 
@@ -104,6 +114,9 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         if (!method.equals(io.xmrec.model.recipe.Choice.AUTO)) {
             Recipes.get(method);
         }
+        if (firstModelInteractions < 0) {
+            throw new IllegalArgumentException("--first-model-interactions must not be negative: " + firstModelInteractions);
+        }
         if (bootstrapInteractions < 1 || bootstrapEpochs < 0 || workers < 1 || fastDelayMs < 0 || headSeconds < 0
                 || headMinInteractions < 1 || headSample < 1 || snapshotSeconds < 0 || snapshotDeltas < 1
                 || retrainMinutes < 0 || retrainIdleSeconds < 0 || !(retrainGrowth > 0) || (epochs != null && epochs < 1)) {
@@ -115,8 +128,9 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         if (epochs != null) {
             t = new TrainingSettings(t.ncf().withEpochs(epochs), t.maml(), t.forec().withEpochs(epochs));
         }
+        t = new TrainingSettings(t.ncf().withEngine(io.xmrec.model.Engine.parse(engine)), t.maml(), t.forec());
         return UpdaterSettings.defaults().withMethod(method).withTraining(t).withMinInteractions(minInteractions)
-                .withBootstrap(bootstrapInteractions, bootstrapEpochs)
+                .withBootstrap(bootstrapInteractions, bootstrapEpochs).withFirstModel(firstModelInteractions)
                 .withRetrain(retrainGrowth, Duration.ofSeconds(retrainIdleSeconds), Duration.ofMinutes(retrainMinutes))
                 .withFastDelay(Duration.ofMillis(fastDelayMs))
                 .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, 1)

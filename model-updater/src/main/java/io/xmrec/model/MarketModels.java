@@ -100,7 +100,8 @@ public final class MarketModels {
         NcfOptions base = settings.ncf();
         NcfOptions o = new NcfOptions(s.hasGmf() ? s.gmfDim() : base.gmfDim(), s.hasMlp() ? s.mlpDim() : base.mlpDim(),
                 s.hasMlp() ? s.mlpLayers() : base.mlpLayers(), base.learningRate(), base.l2(), base.batchSize(),
-                base.negatives(), base.epochs(), base.embeddingStd(), base.seed(), s.itemBias(), base.patience(), base.tableUpdates());
+                base.negatives(), base.epochs(), base.embeddingStd(), base.seed(), s.itemBias(), base.patience(), base.tableUpdates(),
+                base.engine());
         boolean fork = a == NcfArchitecture.FOREC;
         return new NcfModel(a, m.net().copy(), IdVocabulary.ofRows(users), m.items(), o, List.of(m.market()),
                 new LinkedHashSet<>(recipe.marketTensors(s)), fork ? settings.forec().learningRate() : o.learningRateFor(a),

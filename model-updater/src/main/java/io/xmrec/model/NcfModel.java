@@ -210,6 +210,7 @@ public final class NcfModel implements Scorer {
             p.setProperty("item_bias", Boolean.toString(options.itemBias()));
             p.setProperty("patience", Integer.toString(options.patience()));
             p.setProperty("table_updates", options.tableUpdates().label());
+            p.setProperty("engine", options.engine().label());
             p.setProperty("trainable", String.join(",", net.shape().tensorNames().stream().filter(trainable::contains).toList()));
             p.setProperty("train_learning_rate", Double.toString(learningRate));
             p.setProperty("train_l2", Double.toString(l2));
@@ -242,7 +243,8 @@ public final class NcfModel implements Scorer {
                     Double.parseDouble(p.getProperty("embedding_std")), Long.parseLong(p.getProperty("seed")),
                     Boolean.parseBoolean(p.getProperty("item_bias", "false")),
                     Integer.parseInt(p.getProperty("patience", "0")),
-                    TableUpdates.parse(p.getProperty("table_updates", "dense")));
+                    TableUpdates.parse(p.getProperty("table_updates", "dense")),
+                    Engine.parse(p.getProperty("engine", "kernel")));
             Net net = NetFile.read(dir.resolve(TENSORS));
             IdVocabulary u = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(USERS), StandardCharsets.UTF_8));
             IdVocabulary i = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(ITEMS), StandardCharsets.UTF_8));

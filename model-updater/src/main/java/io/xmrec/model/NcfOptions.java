@@ -22,10 +22,19 @@ import java.util.Map;
  * @param itemBias        whether the network learns a bias per item (added to the output's logit)
  * @param patience        early stopping: stop after this many epochs without a better validation nDCG@10 and keep
  *                        the best epoch's model (0: every epoch, the last one kept)
+ * @param tableUpdates    how the user and item tables are updated ({@link TableUpdates})
+ * @param engine          what takes the training steps: the plain-Java kernel or DeepLearning4J ({@link Engine})
  */
 public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double learningRate, double l2,
                          int batchSize, int negatives, int epochs, double embeddingStd, long seed, boolean itemBias,
-                         int patience, TableUpdates tableUpdates) {
+                         int patience, TableUpdates tableUpdates, Engine engine) {
+
+    public NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double learningRate, double l2, int batchSize,
+                      int negatives, int epochs, double embeddingStd, long seed, boolean itemBias, int patience,
+                      TableUpdates tableUpdates) {
+        this(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias,
+                patience, tableUpdates, Engine.KERNEL);
+    }
 
     public static final List<Integer> PAPER_LAYERS = List.of(16, 64, 32, 16, 8);
     /** The default tower: twice the paper's width, one layer less (chosen on validation, bench/results/tuning-nmf*.md). */
@@ -39,6 +48,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     public NcfOptions {
         mlpLayers = List.copyOf(mlpLayers);
         tableUpdates = tableUpdates == null ? TableUpdates.AUTO : tableUpdates;
+        engine = engine == null ? Engine.KERNEL : engine;
         if (gmfDim < 1 || mlpDim < 1) {
             throw new IllegalArgumentException("embedding dimensions must be positive");
         }
@@ -74,47 +84,53 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     }
 
     public NcfOptions withEpochs(int e) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed, itemBias, patience, tableUpdates);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, e, embeddingStd, seed, itemBias, patience, tableUpdates, engine);
     }
 
     public NcfOptions withSeed(long s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s, itemBias, patience, tableUpdates);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, s, itemBias, patience, tableUpdates, engine);
     }
 
     public NcfOptions withLearningRate(Double lr) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, lr, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates, engine);
     }
 
     public NcfOptions withBatchSize(int b) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, b, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates, engine);
     }
 
     public NcfOptions withL2(double v) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, v, batchSize, negatives, epochs, embeddingStd, seed, itemBias, patience, tableUpdates, engine);
     }
 
     public NcfOptions withNegatives(int n) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed, itemBias, patience, tableUpdates);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, n, epochs, embeddingStd, seed, itemBias, patience, tableUpdates, engine);
     }
 
     public NcfOptions withEmbeddingStd(double s) {
-        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed, itemBias, patience, tableUpdates);
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, s, seed, itemBias, patience, tableUpdates, engine);
     }
 
     public NcfOptions withItemBias(boolean on) {
         return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
-                seed, on, patience, tableUpdates);
+                seed, on, patience, tableUpdates, engine);
     }
 
     /** How the user and item tables are updated ({@link TableUpdates}). */
     public NcfOptions withTableUpdates(TableUpdates t) {
         return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
-                seed, itemBias, patience, t);
+                seed, itemBias, patience, t, engine);
+    }
+
+    /** What takes the training steps ({@link Engine}). */
+    public NcfOptions withEngine(Engine e) {
+        return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
+                seed, itemBias, patience, tableUpdates, e);
     }
 
     public NcfOptions withPatience(int p) {
         return new NcfOptions(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd,
-                seed, itemBias, p, tableUpdates);
+                seed, itemBias, p, tableUpdates, engine);
     }
 
     /** Hyper-parameters as an ordered map, for provenance. */
@@ -136,6 +152,9 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
         m.put("item_bias", itemBias);
         m.put("early_stopping_patience", patience);
         m.put("table_updates", tableUpdates.label());
+        if (engine != Engine.KERNEL) {
+            m.put("engine", engine.label()); // absent for the kernel: what trunk caches were keyed by before engines
+        }
         return m;
     }
 }

@@ -2,7 +2,6 @@ package io.xmrec.model;
 
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IndexedMarket;
-import io.xmrec.core.net.Adam;
 import io.xmrec.core.net.Gradient;
 import io.xmrec.core.net.NetKernel;
 
@@ -125,9 +124,13 @@ public final class NcfTrainer {
         int b = options.batchSize();
         SplittableRandom rnd = new SplittableRandom(options.seed() ^ (model.architecture().ordinal() + 1) * 0x5DEECE66DL);
         boolean[] trainable = Gradient.only(model.net(), model.trainable());
-        NetKernel kernel = model.kernel(b);
-        Gradient grad = new Gradient(model.net(), trainable);
-        Adam adam = new Adam(model.net(), trainable, model.learningRate(), model.l2(), options.tableUpdates().lazy(model.users().size(), model.items().size()));
+        boolean lazy = options.tableUpdates().lazy(model.users().size(), model.items().size());
+        try (Engine.Steps steps = options.engine().open(model, trainable, lazy, b)) {
+            return train(model, markets, steps, rnd, b);
+        }
+    }
+
+    private TrainingRun train(NcfModel model, List<IndexedMarket> markets, Engine.Steps engine, SplittableRandom rnd, int b) {
         long totalSamples = 0;
         long trainNanos = 0; // excludes validation and the listener's time
         double bestValid = Double.NEGATIVE_INFINITY;
@@ -144,6 +147,7 @@ public final class NcfTrainer {
             }
             double lossSum = 0;
             long batches = 0;
+            long lossBatches = 0;
             long epochSamples = 0;
             for (int s = 0; s < steps; s++) {
                 checkInterrupted();
@@ -152,14 +156,17 @@ public final class NcfTrainer {
                     if (batch == null) {
                         continue;
                     }
-                    lossSum += kernel.lossAndGradient(model.net(), batch.users(), batch.items(), batch.labels(),
-                            batch.from(), batch.count(), grad);
-                    adam.step(model.net(), grad);
+                    double loss = engine.step(batch.users(), batch.items(), batch.labels(), batch.from(), batch.count());
+                    if (!Double.isNaN(loss)) {
+                        lossSum += loss;
+                        lossBatches++;
+                    }
                     batches++;
                     epochSamples += batch.count();
                 }
             }
             totalSamples += epochSamples;
+            engine.sync();
             long epochNanos = System.nanoTime() - e0;
             trainNanos += epochNanos;
             double secs = epochNanos / 1e9;
@@ -177,7 +184,7 @@ public final class NcfTrainer {
             }
             if (listener != null) {
                 listener.epochDone(new EpochReport(model.architecture(), epoch, options.epochs(),
-                        batches == 0 ? Double.NaN : lossSum / batches, epochSamples, secs,
+                        lossBatches == 0 ? Double.NaN : lossSum / lossBatches, epochSamples, secs,
                         secs > 0 ? epochSamples / secs : 0, eta, valid, best), model);
             }
             if (early && sinceBest >= options.patience()) {

@@ -132,6 +132,8 @@ public final class ContinualUpdater implements AutoCloseable {
     private final AtomicLong headDeltas = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong trunks = new AtomicLong();
+    /** Per market, when its first training interaction was read (wall clock): the start of its wait for a model. */
+    private final Map<String, Long> firstReadMillis = new TreeMap<>();
     private final AtomicLong references = new AtomicLong();
     private final AtomicLong foldedUsers = new AtomicLong();
     private final AtomicLong foldedItems = new AtomicLong();
@@ -457,6 +459,7 @@ public final class ContinualUpdater implements AutoCloseable {
         interactions++;
         long ms = t.getEventTime().toEpochMilli();
         watermarks.merge(t.getMarket(), ms, Math::max);
+        firstReadMillis.putIfAbsent(t.getMarket(), System.currentTimeMillis());
         Pending p = pending.get(t.getMarket());
         if (p != null) {
             if (p.isEmpty()) {
@@ -662,7 +665,8 @@ public final class ContinualUpdater implements AutoCloseable {
             return;
         }
         if (mu.model == null) {
-            return; // no trunk yet for this market
+            firstModel(mu, in, p, now); // no trunk has a model for this market yet
+            return;
         }
         if (!p.isEmpty() && now - p.oldestNanos >= settings.fastDelay().toNanos()) {
             Map<String, List<String>> users = new LinkedHashMap<>();
@@ -735,6 +739,52 @@ public final class ContinualUpdater implements AutoCloseable {
                 report(mu.market, "snapshot", d.version(), mu.trunkVersion, 0, 0, d.validNdcg(), null, d.seconds());
             });
         }
+    }
+
+    /**
+     * A market no trunk has a model for gets one of its own as soon as it has enough to train on
+     * ({@link UpdaterSettings#firstModelInteractions()}): its single-market NMF, trained in seconds on a
+     * worker and installed like a fork of trunk version 0, so the next trunk's fork replaces it. Users
+     * it lacks and data that came after its snapshot go to the fast path, as after a trunk.
+     */
+    private void firstModel(MarketUpdater mu, MarketInput in, Pending p, long now) {
+        long eligible = in.eligibleInteractions(settings.minInteractions());
+        if (settings.firstModelInteractions() == 0 || eligible < settings.firstModelInteractions()
+                || (mu.firstModelTriedAt > 0 && eligible < 2 * mu.firstModelTriedAt)) {
+            return;
+        }
+        mu.firstModelTriedAt = eligible;
+        MarketSplit split = in.split(settings.minInteractions());
+        Map<String, Integer> popularity = new HashMap<>(in.trainCounts);
+        List<String> sold = new ArrayList<>(in.catalogue);
+        var holdouts = in.holdouts(settings.minInteractions());
+        String[] pool = in.pool();
+        Map<String, Long> at = new TreeMap<>(offsets);
+        Long wm = watermarks.get(mu.market);
+        Long firstRead = firstReadMillis.get(mu.market);
+        Set<String> known = new java.util.HashSet<>();
+        split.users().forEach(u -> known.add(u.user()));
+        run(mu, "first model", () -> {
+            long t0 = System.nanoTime();
+            NcfModel m = trunkTrainer.firstModel(split);
+            ServedModel.Meta meta = new ServedModel.Meta(mu.market, 0, 0, false, at, wm, null, null,
+                    System.currentTimeMillis(), MarketUpdater.asFirstModel(provenance), Map.of());
+            ServedModel first = MarketModels.served(mu.market, m, meta, new int[0], new int[0]);
+            MarketUpdater.Done d = mu.install(first, 0, at, wm, popularity, sold, holdouts, pool);
+            snapshots.incrementAndGet();
+            bytes.addAndGet(d.bytes());
+            double secs = (System.nanoTime() - t0) / 1e9;
+            log.accept(String.format("updater: %s has a first model of its own (single-market NMF on %d users, %d "
+                    + "training interactions) in %.1fs%s", mu.market, split.users().size(), eligible, secs,
+                    firstRead == null ? "" : String.format(", %.1fs after its first training interaction was read",
+                            (System.currentTimeMillis() - firstRead) / 1e3)));
+            report(mu.market, "first", d.version(), 0, 0, 0, d.validNdcg(), null, secs);
+        });
+        Pending after = new Pending();
+        p.clear();
+        since(in, known::contains, at, after);
+        p.users.addAll(after.users);
+        p.oldestNanos = now;
     }
 
     /** Training interactions of a seeded sample of the market's users, up to the head sample's size. */

@@ -42,6 +42,8 @@ import java.util.function.Consumer;
 final class MarketUpdater {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What the provenance of a first model says it is. */
+    private static final String FIRST_MODEL = "the market's own NMF, trained before any trunk had a model for it";
 
     /** What a fast-path job re-fits: users with their training items, items new to the model with their buyers. */
     record RowJob(Map<String, List<String>> users, Map<String, List<String>> newItems, List<String> sold,
@@ -82,6 +84,10 @@ final class MarketUpdater {
     // the recipe the market is served with (the trunk's choice for it under auto) and that choice
     private volatile Recipe recipe;
     private volatile JsonNode choice;
+    /** Whether the working model is a first model (trained before any trunk had one for this market). */
+    private volatile boolean firstModel;
+    /** Eligible training interactions of the last first-model attempt (a failed one is tried again at twice as many). */
+    volatile long firstModelTriedAt;
 
     MarketUpdater(String market, UpdaterSettings s, Publisher.Channel channel, String provenanceBase,
                   Consumer<String> log) {
@@ -133,6 +139,9 @@ final class MarketUpdater {
             if (choice != null) {
                 p.set("choice", choice);
             }
+            if (firstModel) {
+                p.put("first_model", FIRST_MODEL);
+            }
         });
     }
 
@@ -162,6 +171,15 @@ final class MarketUpdater {
             recipe = Recipes.get(s.trunkMethod());
         }
         choice = p.hasNonNull("choice") ? p.get("choice") : null;
+        firstModel = p.hasNonNull("first_model");
+    }
+
+    /** A market's first model (before any trunk): the updater's provenance naming the baseline recipe and why. */
+    static String asFirstModel(String provenance) {
+        return edited(provenance, p -> {
+            p.put("recipe", io.xmrec.model.recipe.Choice.BASELINE);
+            p.put("first_model", FIRST_MODEL);
+        });
     }
 
     /** A trunk's model of a market: the updater's provenance with the recipe chosen for it and why. */

@@ -171,6 +171,16 @@ final class TrunkTrainer {
         return all.restrictedTo(order);
     }
 
+    /**
+     * A market's first model, before any trunk has one for it: the choice's baseline (single-market
+     * NMF) on the market alone with the bootstrap's epochs. Any thread may call it (it keeps no state).
+     */
+    NcfModel firstModel(MarketSplit split) {
+        CrossMarketDataset one = CrossMarketDataset.of(List.of(split));
+        Consumer<String> stageLog = line -> log.accept("updater: first model of " + split.market() + " " + line);
+        return single(one, training(true), stageLog).get(Choice.BASELINE).model();
+    }
+
     /** A market's own models (the single-market GMF, MLP and NMF): the offline recipe on the market alone. */
     private Map<String, Trained> single(CrossMarketDataset one, TrainingSettings ts, Consumer<String> stageLog) {
         Map<String, Trained> done = new LinkedHashMap<>();

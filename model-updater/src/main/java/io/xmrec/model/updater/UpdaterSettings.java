@@ -17,6 +17,9 @@ import java.time.Duration;
  * @param bootstrapEpochs       epochs of every stage of the first trunk, so a first model is out quickly
  *                              (0: the recipe's own); every later trunk runs the recipe in full
  * @param bootstrapInteractions eligible training interactions before the first trunk
+ * @param firstModelInteractions a market without a model gets a first one of its own (single-market NMF, a few
+ *                              seconds) once it has this many eligible training interactions, without waiting for a
+ *                              trunk; the next trunk replaces it (0: wait for the trunk)
  * @param retrainGrowth         a new trunk once the training interactions grew by this share since the last
  *                              trunk's snapshot...
  * @param retrainIdle           ...or the input has been caught up (idle) this long with anything new since...
@@ -37,6 +40,7 @@ import java.time.Duration;
  * @param seed                  seed of everything random
  */
 public record UpdaterSettings(String method, TrainingSettings training, int bootstrapEpochs, long bootstrapInteractions,
+                              int firstModelInteractions,
                               double retrainGrowth, Duration retrainIdle, Duration retrainInterval, Duration fastDelay,
                               Duration headInterval, int headMinInteractions, int headSample, int headEpochs,
                               Duration snapshotInterval, int snapshotDeltas, RowFitter.Options rowFit,
@@ -44,7 +48,7 @@ public record UpdaterSettings(String method, TrainingSettings training, int boot
                               boolean references, long seed) {
 
     public UpdaterSettings {
-        if (bootstrapEpochs < 0 || bootstrapInteractions < 1 || !(retrainGrowth > 0) || headMinInteractions < 1
+        if (bootstrapEpochs < 0 || bootstrapInteractions < 1 || firstModelInteractions < 0 || !(retrainGrowth > 0) || headMinInteractions < 1
                 || headSample < 1 || headEpochs < 1 || snapshotDeltas < 1 || rollbackMargin < 0 || evalNegatives < 1
                 || minInteractions < 3 || workers < 1 || fastDelay.isNegative() || headInterval.isNegative()
                 || retrainIdle.isNegative() || retrainInterval.isNegative() || snapshotInterval.isNegative()) {
@@ -53,7 +57,7 @@ public record UpdaterSettings(String method, TrainingSettings training, int boot
     }
 
     public static UpdaterSettings defaults() {
-        return new UpdaterSettings(Choice.AUTO, TrainingSettings.defaults(), 5, 20_000, 0.25, Duration.ofSeconds(10),
+        return new UpdaterSettings(Choice.AUTO, TrainingSettings.defaults(), 5, 20_000, 300, 0.25, Duration.ofSeconds(10),
                 Duration.ofMinutes(30), Duration.ofMillis(200), Duration.ofSeconds(30), 200, 20_000, 1,
                 Duration.ofSeconds(60), 300, RowFitter.Options.streaming(), 0.02, 99, 7, 2, true, 42);
     }
@@ -69,61 +73,68 @@ public record UpdaterSettings(String method, TrainingSettings training, int boot
     }
 
     public UpdaterSettings withTraining(TrainingSettings t) {
-        return new UpdaterSettings(method, t, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, t, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
     }
 
     public UpdaterSettings withMethod(String m) {
-        return new UpdaterSettings(m, training, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(m, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
     }
 
     public UpdaterSettings withBootstrap(long interactions, int epochs) {
-        return new UpdaterSettings(method, training, epochs, interactions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, training, epochs, interactions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
     }
 
+    public UpdaterSettings withFirstModel(int interactions) {
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, interactions, retrainGrowth,
+                retrainIdle, retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs,
+                snapshotInterval, snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references,
+                seed);
+    }
+
     public UpdaterSettings withRetrain(double growth, Duration idle, Duration interval) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, growth, idle,
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, growth, idle,
                 interval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
     }
 
     public UpdaterSettings withFastDelay(Duration d) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, d, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
     }
 
     public UpdaterSettings withHead(Duration interval, int minInteractions, int sample, int epochs) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, interval, minInteractions, sample, epochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, this.minInteractions, workers, references, seed);
     }
 
     public UpdaterSettings withSnapshots(Duration interval, int deltas) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, interval,
                 deltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
     }
 
     public UpdaterSettings withRollbackMargin(double margin) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, margin, evalNegatives, minInteractions, workers, references, seed);
     }
 
     public UpdaterSettings withWorkers(int n, boolean refs) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, n, refs, seed);
     }
 
     public UpdaterSettings withMinInteractions(int n) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, retrainGrowth, retrainIdle,
+        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
                 retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
                 snapshotDeltas, rowFit, rollbackMargin, evalNegatives, n, workers, references, seed);
     }

@@ -206,12 +206,49 @@ class ContinualUpdaterIntegrationTest {
             feed.load(TestData.market("in"));
             feed.train(1.0, k -> true);
             feed.holdouts(k -> k < 487);
-            UpdaterSettings s = quick().withRetrain(0.25, Duration.ofSeconds(1), Duration.ZERO);
+            // no first models: in must come in through the next trunk
+            UpdaterSettings s = quick().withRetrain(0.25, Duration.ofSeconds(1), Duration.ZERO).withFirstModel(0);
             try (Running u = new Running(c, s)) {
                 await("a first jp model", Duration.ofSeconds(90), () -> client.model("jp") != null, u.log);
                 assertTrue(u.log.stream().anyMatch(l -> l.contains("trunk v1 on [jp]")), u.log.toString());
                 feed.holdouts(k -> true); // in's: no new training interaction comes with them
                 await("an in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
+            }
+        }
+    }
+
+    /**
+     * Markets get a model of their own without waiting for a trunk (there is none here: the bootstrap
+     * threshold is never reached), and a market that starts mid-stream gets one the same way: its
+     * single-market NMF, named so in the provenance, with every user who has trained on it served.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aMarketStartingMidStreamGetsAFirstModelOfItsOwnWithoutWaitingForATrunk() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp", "in"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("jp"));
+            feed.train(1.0, k -> true);
+            feed.holdouts(k -> true);
+            UpdaterSettings s = quick().withBootstrap(10_000_000, 0).withRetrain(10, Duration.ofMinutes(10), Duration.ZERO);
+            try (Running u = new Running(c, s)) {
+                await("a first jp model", Duration.ofSeconds(60), () -> client.model("jp") != null, u.log);
+                feed.load(TestData.market("in")); // a market the stream has not carried so far
+                feed.train(1.0, k -> true); // jp has nothing left to send
+                feed.holdouts(k -> true);
+                await("a first in model", Duration.ofSeconds(60), () -> client.model("in") != null, u.log);
+                await("every trained in user served", Duration.ofSeconds(30),
+                        () -> knowsEveryTrainedUser(client, feed, "in"), u.log);
+                for (String m : List.of("jp", "in")) {
+                    ServedModel model = client.model(m);
+                    assertEquals(0, model.trunkVersion(), m + ": no trunk was trained");
+                    assertEquals("nmf", model.meta().recipe(), m);
+                    assertTrue(model.meta().provenanceJson().hasNonNull("first_model"), m);
+                    assertNotNull(model.meta().validationNdcg10(), m + ": evaluated on its holdouts when installed");
+                }
+                assertTrue(u.log.stream().noneMatch(l -> l.contains("trunk v1")), "no trunk: " + u.log);
+                assertTrue(u.log.stream().anyMatch(l -> l.contains("in has a first model of its own")), u.log.toString());
             }
         }
     }

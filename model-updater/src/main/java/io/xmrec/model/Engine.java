@@ -1,0 +1,87 @@
+package io.xmrec.model;
+
+import java.util.Locale;
+
+/**
+ * What takes the training steps of a network ({@link NcfTrainer}): the same samples, the same
+ * initial parameters and the same Adam (with L2 before the moments, as DL4J's L2) in both.
+ * <ul>
+ *   <li>{@code kernel}: the plain-Java kernel ({@link io.xmrec.core.net.NetKernel}), one thread, sparse
+ *       table updates when the tables are large ({@link TableUpdates});</li>
+ *   <li>{@code dl4j}: a DeepLearning4J computation graph of the same shape in float precision on ND4J's
+ *       native (BLAS-backed) backend, its own Adam updater; the tables are always updated densely.</li>
+ * </ul>
+ * Either way the trained model is the {@link io.xmrec.core.net.NetShape} tensors: serving does not
+ * know which engine trained it.
+ */
+public enum Engine {
+    KERNEL, DL4J;
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Parses {@code kernel} or {@code dl4j}, with an error naming both. */
+    public static Engine parse(String s) {
+        for (Engine e : values()) {
+            if (e.label().equals(s)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("engine must be kernel or dl4j, got '" + s + "'");
+    }
+
+    /** A network's steps on this engine, for a model whose {@code trainable} tensors it updates. */
+    Steps open(NcfModel model, boolean[] trainable, boolean lazyTables, int batch) {
+        return switch (this) {
+            case KERNEL -> new KernelSteps(model, trainable, lazyTables, batch);
+            case DL4J -> Dl4jSteps.open(model, trainable, batch);
+        };
+    }
+
+    /** One network's training steps on an engine. */
+    interface Steps extends AutoCloseable {
+        /**
+         * One Adam step on {@code count} samples from {@code from}; returns their mean binary cross-entropy before
+         * the step, or NaN when the engine measures the loss on a sample of the batches only (DL4J).
+         */
+        double step(int[] users, int[] items, float[] labels, int from, int count);
+
+        /** Makes the model's network hold the engine's current parameters (before it is validated or returned). */
+        void sync();
+
+        @Override
+        void close();
+    }
+
+    /** The plain-Java kernel: gradients into a {@link io.xmrec.core.net.Gradient}, then Adam on the net itself. */
+    private static final class KernelSteps implements Steps {
+        private final NcfModel model;
+        private final io.xmrec.core.net.NetKernel kernel;
+        private final io.xmrec.core.net.Gradient grad;
+        private final io.xmrec.core.net.Adam adam;
+
+        KernelSteps(NcfModel model, boolean[] trainable, boolean lazyTables, int batch) {
+            this.model = model;
+            this.kernel = model.kernel(batch);
+            this.grad = new io.xmrec.core.net.Gradient(model.net(), trainable);
+            this.adam = new io.xmrec.core.net.Adam(model.net(), trainable, model.learningRate(), model.l2(), lazyTables);
+        }
+
+        @Override
+        public double step(int[] users, int[] items, float[] labels, int from, int count) {
+            double loss = kernel.lossAndGradient(model.net(), users, items, labels, from, count, grad);
+            adam.step(model.net(), grad);
+            return loss;
+        }
+
+        @Override
+        public void sync() {
+            // the kernel trains the model's own arrays
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
