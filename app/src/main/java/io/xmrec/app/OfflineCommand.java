@@ -168,10 +168,11 @@ final class OfflineCommand implements Callable<Integer> {
             + "table, lazy above (default: auto).")
     String tableUpdates = "auto";
 
-    @Option(names = "--engine", paramLabel = "kernel|dl4j", description = "What takes the training steps of GMF, MLP, "
-            + "NMF, their ++ and market-aware versions and FOREC's fine-tuning: the plain-Java kernel, or DeepLearning4J "
-            + "(the same steps on ND4J's native backend; tables always updated densely). MAML and DDTCDR run on their own "
-            + "code either way (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--engine", paramLabel = "auto|kernel|dl4j", description = "What takes the training steps of GMF, MLP, "
+            + "NMF, their ++ and market-aware versions and FOREC's fine-tuning: the plain-Java kernel, DeepLearning4J "
+            + "(the same steps on ND4J's native backend; tables always updated densely), or auto: DL4J for networks whose "
+            + "dense layers cost 300,000 multiply-adds per sample or more (where it measured faster), the kernel below. "
+            + "MAML and DDTCDR run on their own code either way (default: ${DEFAULT-VALUE}).")
     String engine = io.xmrec.model.NcfOptions.defaults().engine().label();
 
     @Option(names = "--no-full", description = "Skip ranking against all items (faster on large markets).")

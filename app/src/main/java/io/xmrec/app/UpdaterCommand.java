@@ -43,9 +43,10 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--bootstrap-interactions", description = "Training interactions of evaluable users before the first trunk (default: ${DEFAULT-VALUE}).")
     long bootstrapInteractions = 20_000;
 
-    @Option(names = "--engine", paramLabel = "kernel|dl4j", description = "What takes the training steps of every "
-            + "network stage of a trunk and of the medium path: the plain-Java kernel or DeepLearning4J (MAML runs on its "
-            + "own code either way; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--engine", paramLabel = "auto|kernel|dl4j", description = "What takes the training steps of every "
+            + "network stage of a trunk and of the medium path: the plain-Java kernel, DeepLearning4J, or auto: DL4J for "
+            + "wide networks (300,000 multiply-adds per sample or more), the kernel below (MAML runs on its own code "
+            + "either way; default: ${DEFAULT-VALUE}).")
     String engine = UpdaterSettings.defaults().training().ncf().engine().label();
 
     @Option(names = "--first-model-interactions", description = "A market without a model gets a first one of its own "

@@ -12,30 +12,61 @@ import java.util.Locale;
  *       native (BLAS-backed) backend, its own Adam updater; the tables are always updated densely.</li>
  * </ul>
  * Either way the trained model is the {@link io.xmrec.core.net.NetShape} tensors: serving does not
- * know which engine trained it.
+ * know which engine trained it. {@code auto} (the default) takes whichever was faster for the
+ * network's width in {@code bench/results/train-throughput.md}: DL4J once the dense layers cost
+ * {@link #DL4J_FROM_MACS} multiply-adds per sample or more (widths of 256: 2.0x the kernel's
+ * samples/s), the kernel below (widths 8 to 64: 14x to 2x DL4J's).
  */
 public enum Engine {
-    KERNEL, DL4J;
+    AUTO, KERNEL, DL4J;
+
+    /**
+     * Multiply-adds per sample in the dense layers from which DL4J trains faster than the kernel on
+     * 2 cores: between width 64 (74k, DL4J at 0.5x the kernel) and width 256 (1.2M, 2.0x), at their
+     * geometric mean.
+     */
+    public static final long DL4J_FROM_MACS = 300_000;
+
+    /** The engine that trains a network of this shape ({@code auto} resolved by its width). */
+    public Engine resolve(io.xmrec.core.net.NetShape s) {
+        if (this != AUTO) {
+            return this;
+        }
+        return denseMacs(s) >= DL4J_FROM_MACS ? DL4J : KERNEL;
+    }
+
+    /** Multiply-adds per sample of a shape's dense layers (the tower, the head and the output). */
+    static long denseMacs(io.xmrec.core.net.NetShape s) {
+        long macs = s.fusedWidth();
+        for (int l = 1; l < s.mlpLayers().size(); l++) {
+            macs += (long) s.mlpLayers().get(l - 1) * s.mlpLayers().get(l);
+        }
+        for (int h = 1; h <= s.headDepth(); h++) {
+            int[] w = s.headLayerWidths(h);
+            macs += (long) w[0] * w[1];
+        }
+        return macs;
+    }
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses {@code kernel} or {@code dl4j}, with an error naming both. */
+    /** Parses {@code auto}, {@code kernel} or {@code dl4j}, with an error naming them. */
     public static Engine parse(String s) {
         for (Engine e : values()) {
             if (e.label().equals(s)) {
                 return e;
             }
         }
-        throw new IllegalArgumentException("engine must be kernel or dl4j, got '" + s + "'");
+        throw new IllegalArgumentException("engine must be auto, kernel or dl4j, got '" + s + "'");
     }
 
     /** A network's steps on this engine, for a model whose {@code trainable} tensors it updates. */
     Steps open(NcfModel model, boolean[] trainable, boolean lazyTables, int batch) {
-        return switch (this) {
-            case KERNEL -> new KernelSteps(model, trainable, lazyTables, batch);
+        return switch (resolve(model.net().shape())) {
             case DL4J -> Dl4jSteps.open(model, trainable, batch);
+            default -> new KernelSteps(model, trainable, lazyTables, batch);
         };
     }
 

@@ -244,7 +244,7 @@ public final class NcfModel implements Scorer {
                     Boolean.parseBoolean(p.getProperty("item_bias", "false")),
                     Integer.parseInt(p.getProperty("patience", "0")),
                     TableUpdates.parse(p.getProperty("table_updates", "dense")),
-                    Engine.parse(p.getProperty("engine", "kernel")));
+                    Engine.parse(p.getProperty("engine", "auto")));
             Net net = NetFile.read(dir.resolve(TENSORS));
             IdVocabulary u = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(USERS), StandardCharsets.UTF_8));
             IdVocabulary i = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(ITEMS), StandardCharsets.UTF_8));

@@ -33,7 +33,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
                       int negatives, int epochs, double embeddingStd, long seed, boolean itemBias, int patience,
                       TableUpdates tableUpdates) {
         this(gmfDim, mlpDim, mlpLayers, learningRate, l2, batchSize, negatives, epochs, embeddingStd, seed, itemBias,
-                patience, tableUpdates, Engine.KERNEL);
+                patience, tableUpdates, Engine.AUTO);
     }
 
     public static final List<Integer> PAPER_LAYERS = List.of(16, 64, 32, 16, 8);
@@ -48,7 +48,7 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
     public NcfOptions {
         mlpLayers = List.copyOf(mlpLayers);
         tableUpdates = tableUpdates == null ? TableUpdates.AUTO : tableUpdates;
-        engine = engine == null ? Engine.KERNEL : engine;
+        engine = engine == null ? Engine.AUTO : engine;
         if (gmfDim < 1 || mlpDim < 1) {
             throw new IllegalArgumentException("embedding dimensions must be positive");
         }
@@ -152,8 +152,8 @@ public record NcfOptions(int gmfDim, int mlpDim, List<Integer> mlpLayers, Double
         m.put("item_bias", itemBias);
         m.put("early_stopping_patience", patience);
         m.put("table_updates", tableUpdates.label());
-        if (engine != Engine.KERNEL) {
-            m.put("engine", engine.label()); // absent for the kernel: what trunk caches were keyed by before engines
+        if (engine != Engine.AUTO) {
+            m.put("engine", engine.label()); // absent for auto (the kernel at every default width): trunk caches keep
         }
         return m;
     }

@@ -110,4 +110,15 @@ class EngineTest {
     void dl4jTakesTheKernelsStepsOnAMarketAwareNmf() {
         assertSameSteps(NetShape.nmf(8, 8, List.of(16, 32, 16, 8)).withMarkets(2), null);
     }
+
+    @Test
+    void autoTrainsTheDefaultWidthsOnTheKernelAndWideTowersOnDl4j() {
+        NetShape defaults = NcfArchitecture.NMF.shape(NcfOptions.defaults());
+        assertEquals(Engine.KERNEL, Engine.AUTO.resolve(defaults));
+        assertEquals(Engine.KERNEL, Engine.AUTO.resolve(NetShape.gmf(256)), "GMF has no tower: the kernel");
+        assertEquals(Engine.KERNEL, Engine.AUTO.resolve(NetShape.nmf(64, 64, List.of(128, 256, 128, 64))));
+        assertEquals(Engine.DL4J, Engine.AUTO.resolve(NetShape.nmf(256, 256, List.of(512, 1024, 512, 256))));
+        assertEquals(Engine.KERNEL, Engine.KERNEL.resolve(NetShape.nmf(256, 256, List.of(512, 1024, 512, 256))),
+                "an engine named is the engine used");
+    }
 }
