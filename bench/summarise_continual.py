@@ -76,6 +76,11 @@ for s in speeds:
           + ("" if not cov else "; over time: " + ", ".join(
               f"{p['s']:.0f} s {min(v for k, v in p.items() if k != 's'):.0%}" for p in cov[::max(1, len(cov) // 8)]
               if len(p) > 1) + " (the lowest market)"))
+    fm = r.get("first_model", {})
+    if fm:
+        print("- a market's first model of its own, seconds from its first review to its first model being read "
+              "(trunk version 0: a first model trained on the market alone; >0: the market waited for a trunk): "
+              + ", ".join(f"{m} {v['seconds']:.0f} s (trunk v{v['trunk_version']})" for m, v in fm.items()))
     st = dict(re.findall(r"(\w+)=([^,\]]+)", r.get("updater", "")))
     if "freshnessP50" in st:
         vis = (f"; promotion to being read by the updater (the holdout job's commit and the poll) p50 {float(st['visibleP50']):.1f} s, "

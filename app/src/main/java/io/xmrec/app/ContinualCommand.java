@@ -202,6 +202,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             long lastCoverage = 0;
             List<String> trainMarket = new ArrayList<>();
             Map<String, Lat> lat = new TreeMap<>();
+            Map<String, Long> firstReview = new TreeMap<>();  // market -> publish time of its first review
+            Map<String, long[]> firstModel = new TreeMap<>(); // market -> (read time, trunk version) of its first model
             Map<String, Object> p = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sys.bootstrapServers(),
                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                     ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 80 << 20, ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 80 << 20);
@@ -241,6 +243,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                         if (r.topic().startsWith(Topics.REVIEWS_PREFIX)) {
                             ReviewEvent e = serde.deserialize(r.value(), ReviewEvent.class);
                             published.put(e.getEventId(), r.timestamp());
+                            firstReview.putIfAbsent(e.getMarket(), r.timestamp());
                         } else if (r.topic().equals(Topics.TRAIN)) {
                             TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
                             Long at = published.get(t.getEventId());
@@ -260,6 +263,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                                 lat.computeIfAbsent(m.getMarket(), k -> new Lat()).snapshotBytes += r.serializedValueSize();
                                 continue;
                             }
+                            firstModel.putIfAbsent(m.getMarket(), new long[] {now, m.getTrunkVersion()});
                             Lat l = lat.computeIfAbsent(m.getMarket(), k -> new Lat());
                             l.snapshots++;
                             l.snapshotBytes += r.serializedValueSize();
@@ -312,6 +316,14 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                         || l.contains(" on ["))).forEach(trunkLines::add);
             }
             out.put("updater", stats.toString());
+            // a market's wait for a model of its own: from its first review published to its first model read here
+            ObjectNode first = out.putObject("first_model");
+            firstModel.forEach((market, at) -> {
+                Long review = firstReview.get(market);
+                first.putObject(market).put("first_review_s", review == null ? -1 : (review - t0) / 1000.0)
+                        .put("first_model_s", (at[0] - t0) / 1000.0)
+                        .put("seconds", review == null ? -1 : (at[0] - review) / 1000.0).put("trunk_version", at[1]);
+            });
             // every interaction covered: per market, when its last training interaction was in a served model
             long coveredAll = 0;
             ObjectNode per = out.putObject("markets");
