@@ -4,11 +4,13 @@
 # of each run under bench/runs/offline-quality/).
 #
 #   bench/offline-quality.sh [--data DIR] [--epochs N] [--jobs J] [--markets "ca de ..."] [--summarise-only]
-#                            [--multi-source] [--methods M,M... --name NAME]
+#                            [--multi-source] [--methods M,M... --name NAME] [--engine auto|kernel|dl4j]
 #
 # --multi-source: every target gets all six other markets as sources in one trunk (POP, NMF, NMF++,
 # MAML, NMF-FOREC, FOREC); the trunk (gmf++ .. maml on all 7 markets) is trained once by the first
 # target and loaded by the others from bench/runs/multi-source/trunk. Writes bench/results/multi-source.md.
+#
+# --engine trains the network stages on that engine (xmrec offline --engine; default auto).
 #
 # --methods runs only those methods (one source as above) into bench/runs/NAME and bench/results/NAME.md,
 # e.g. --methods nmf,ddtcdr --name ddtcdr to add a baseline without re-running the rest.
@@ -22,6 +24,7 @@ root="$(pwd)"
 multi=0
 only_methods=""
 name=""
+engine=auto
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 parse_common "$@"
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --multi-source) multi=1; shift ;;
     --methods) only_methods="$2"; shift 2 ;;
     --name) name="$2"; shift 2 ;;
+    --engine) engine="$2"; shift 2 ;;
     *) echo "offline-quality.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +55,8 @@ work="$root/bench/runs/$name"
 command="bench/offline-quality.sh --epochs $epochs --jobs $jobs --markets \"$markets\""
 [ "$multi" = 1 ] && command="$command --multi-source"
 [ -n "$only_methods" ] && command="$command --methods $only_methods --name $name"
+[ "$engine" != auto ] && command="$command --engine $engine"
+[ "$engine" != auto ] && title="$title, engine $engine"
 mkdir -p "$work" "$root/bench/results"
 ./xmrec --version >/dev/null   # builds the app once, before runs start in parallel
 
@@ -83,7 +89,7 @@ run_market() {
     extra=(--trunk-cache "$work/trunk")
   fi
   XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" \
-      --method "$methods" --epochs "$epochs" --no-epoch-validation "${extra[@]}" \
+      --method "$methods" --epochs "$epochs" --no-epoch-validation --engine "$engine" "${extra[@]+"${extra[@]}"}" \
       --out "$work/$m.json" > "$work/$m.table.txt" 2> "$work/$m.log"
   compare_market "$m"
   echo "$m done ($(( $(date +%s) - start ))s)"
@@ -97,7 +103,7 @@ if [ "$summarise_only" = 1 ]; then
   exit 0
 fi
 export -f run_market compare_market
-export start work epochs multi only_methods
+export start work epochs multi only_methods engine
 if [ "$multi" = 1 ]; then
   # the first target trains the shared trunk alone; the others then load it from the cache
   # (the smallest market first, so the trunk starts early)
