@@ -48,15 +48,17 @@ public record Choice(String method, String baseline, double margin, int users, M
      * ones (the ++ stages, FOREC and its NMF++ fork). MAML's own model is a trunk, not a served recipe.
      */
     public static final List<String> CANDIDATES = List.of("nmf", "gmf", "mlp", "nmf++", "gmf++", "mlp++", "forec",
-            "nmf-forec", "ma-gmf", "ma-mlp", "ma-nmf");
+            "nmf-forec", "nmf++-ft", "ma-gmf", "ma-mlp", "ma-nmf");
 
     /**
      * Every stage a choice trains for its cross-market candidates, inputs first: the {@link #TRUNK}'s
-     * chain and the market-aware chain (shared across markets like the ++ stages).
+     * chain, the market-aware chain (shared across markets like the ++ stages) and NMF++ fine-tuned on
+     * each market.
      */
     public static List<String> crossMarketChain() {
         List<String> out = new ArrayList<>(Recipes.chain(TRUNK));
-        for (String s : Recipes.chain("ma-nmf")) {
+        for (String s : java.util.stream.Stream.concat(Recipes.chain("ma-nmf").stream(),
+                Recipes.chain("nmf++-ft").stream()).toList()) {
             if (!out.contains(s)) {
                 out.add(s);
             }

@@ -36,6 +36,7 @@ public final class Recipes {
         for (NcfArchitecture a : List.of(NcfArchitecture.GMF, NcfArchitecture.MLP, NcfArchitecture.NMF)) {
             register(new Ncf(a, true, true));
         }
+        register(new TargetTuned("nmf++"));
         register(new Maml());
         register(new Fork("nmf-forec", "nmf++", false));
         register(new Fork("forec", "maml", false));
@@ -172,6 +173,52 @@ public final class Recipes {
             };
             c.log().accept(String.format("[%s %s] trained in %.1fs (%.0f samples/s)", c.target(), method(), run.seconds(),
                     run.samplesPerSecond()));
+            return Trained.network(run.model(), run.seconds(), run.samplesPerSecond(), 0);
+        }
+    }
+
+    /**
+     * A shared stage fine-tuned on the target alone: every tensor of the trained {@code ++} network goes
+     * on training on the target's interactions only, with the stage's own settings and early stopping
+     * on the target's validation (the plain transfer baseline: pre-train on all markets, fine-tune on
+     * one). Named after its input with {@code -ft}.
+     */
+    static final class TargetTuned implements Recipe {
+        private final String shared;
+
+        TargetTuned(String shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public String method() {
+            return shared + "-ft";
+        }
+
+        @Override
+        public Scope scope() {
+            return Scope.PER_MARKET;
+        }
+
+        @Override
+        public boolean crossMarket() {
+            return true;
+        }
+
+        @Override
+        public List<String> inputs() {
+            return List.of(shared);
+        }
+
+        @Override
+        public Trained train(Context c) {
+            NcfModel start = c.input(shared).model().copy();
+            c.log().accept(String.format("[%s %s] fine-tuning every tensor of %s on %s only, up to %d epochs",
+                    c.target(), method(), shared, c.target(), c.settings().ncf().epochs()));
+            NcfTrainer.TrainingRun run = new NcfTrainer(c.settings().ncf(), c.listener(method()), c.validation())
+                    .train(start, c.data().restrictedTo(List.of(c.target())));
+            c.log().accept(String.format("[%s %s] fine-tuned in %.1fs (%.0f samples/s)", c.target(), method(),
+                    run.seconds(), run.samplesPerSecond()));
             return Trained.network(run.model(), run.seconds(), run.samplesPerSecond(), 0);
         }
     }
