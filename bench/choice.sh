@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The per-market choice (--method auto) as the product serves it: every target with all six other
 # markets as sources in one trunk (as the continual updater trains it), for several seeds; auto trains
-# nmf, gmf, mlp, gmf++, mlp++, nmf++, nmf-forec, forec and the market-aware ma-gmf, ma-mlp, ma-nmf and serves the one that wins on the target's
+# nmf, gmf, mlp, gmf++, mlp++, nmf++, nmf-forec, forec, nmf++-ft and the market-aware ma-gmf, ma-mlp, ma-nmf and
+# serves the one that wins on the target's
 # validation by the margin (bench/results/choice.md: what was chosen, test nDCG@10 of auto against the
 # single-market NMF with paired t and Wilcoxon tests, and against the best published numbers).
 #
