@@ -748,8 +748,12 @@ public final class ContinualUpdater implements AutoCloseable {
      * it lacks and data that came after its snapshot go to the fast path, as after a trunk.
      */
     private void firstModel(MarketUpdater mu, MarketInput in, Pending p, long now) {
+        if (settings.firstModelInteractions() == 0 || now - mu.firstModelCheckedNanos < 1_000_000_000L) {
+            return; // counting costs the market's users: once a second is soon enough
+        }
+        mu.firstModelCheckedNanos = now;
         long eligible = in.eligibleInteractions(settings.minInteractions());
-        if (settings.firstModelInteractions() == 0 || eligible < settings.firstModelInteractions()
+        if (eligible < settings.firstModelInteractions()
                 || (mu.firstModelTriedAt > 0 && eligible < 2 * mu.firstModelTriedAt)) {
             return;
         }

@@ -88,6 +88,8 @@ final class MarketUpdater {
     private volatile boolean firstModel;
     /** Eligible training interactions of the last first-model attempt (a failed one is tried again at twice as many). */
     volatile long firstModelTriedAt;
+    /** When the poll thread last counted whether a first model is due (poll thread only). */
+    long firstModelCheckedNanos = Long.MIN_VALUE / 2;
 
     MarketUpdater(String market, UpdaterSettings s, Publisher.Channel channel, String provenanceBase,
                   Consumer<String> log) {
