@@ -52,6 +52,23 @@ public final class Recipes {
         ALL.put(r.method(), r);
     }
 
+    /**
+     * Adds a recipe until the returned handle is closed, then puts back whatever had the name before
+     * (a test, or a recipe tried out, leaves the registry as it found it).
+     */
+    public static synchronized AutoCloseable registerUntilClosed(Recipe r) {
+        Recipe before = ALL.put(r.method(), r);
+        return () -> {
+            synchronized (Recipes.class) {
+                if (before == null) {
+                    ALL.remove(r.method(), r);
+                } else {
+                    ALL.replace(r.method(), r, before);
+                }
+            }
+        };
+    }
+
     /** The recipe of a method; an error lists the known ones. */
     public static synchronized Recipe get(String method) {
         Recipe r = ALL.get(method);

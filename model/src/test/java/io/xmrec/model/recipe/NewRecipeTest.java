@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -44,8 +45,14 @@ class NewRecipeTest {
     }
 
     @Test
-    void aRecipeRegisteredInOnePlaceIsTrainedPublishedAndServed() {
-        Recipes.register(new WideGmf());
+    void aRecipeRegisteredInOnePlaceIsTrainedPublishedAndServed() throws Exception {
+        try (AutoCloseable registered = Recipes.registerUntilClosed(new WideGmf())) {
+            trainPublishAndServe();
+        }
+        assertFalse(Recipes.methods().contains("gmf-24"), "the registry is left as the test found it");
+    }
+
+    private static void trainPublishAndServe() {
         assertTrue(Recipes.methods().contains("gmf-24"));
         assertEquals(List.of("gmf-24"), Recipes.chain("gmf-24"));
         CrossMarketDataset d = MamlTrainerTest.twoMarkets().restrictedTo(List.of("aa"));
