@@ -47,6 +47,8 @@ public final class NcfModel implements Scorer {
     private final double learningRate;
     private final double l2;
     private final ThreadLocal<NetKernel> scoring;
+    /** {@link #userMarkets()}, derived once from the user keys (market-aware networks only). */
+    private volatile int[] userMarkets;
 
     /**
      * @param trainable    names of the tensors training may change
@@ -87,8 +89,12 @@ public final class NcfModel implements Scorer {
         return net.shape().marketAware() ? k.userMarkets(userMarkets()) : k;
     }
 
-    /** The row of each user's market in {@link #markets()}, from the {@code market/user} keys. */
+    /** The row of each user's market in {@link #markets()}, from the {@code market/user} keys (shared: do not modify). */
     public int[] userMarkets() {
+        int[] cached = userMarkets;
+        if (cached != null) {
+            return cached;
+        }
         int[] out = new int[users.size()];
         for (int r = 0; r < out.length; r++) {
             String key = users.id(r);
@@ -99,6 +105,7 @@ public final class NcfModel implements Scorer {
             }
             out[r] = m;
         }
+        userMarkets = out;
         return out;
     }
 

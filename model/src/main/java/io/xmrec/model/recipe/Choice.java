@@ -56,12 +56,9 @@ public record Choice(String method, String baseline, double margin, int users, M
      * each market.
      */
     public static List<String> crossMarketChain() {
-        List<String> out = new ArrayList<>(Recipes.chain(TRUNK));
-        for (String s : java.util.stream.Stream.concat(Recipes.chain("ma-nmf").stream(),
-                Recipes.chain("nmf++-ft").stream()).toList()) {
-            if (!out.contains(s)) {
-                out.add(s);
-            }
+        List<String> out = new ArrayList<>();
+        for (String last : List.of(TRUNK, "ma-nmf", "nmf++-ft")) {
+            Recipes.chain(last).stream().filter(s -> !out.contains(s)).forEach(out::add);
         }
         return out;
     }
