@@ -199,23 +199,28 @@ final class NmfKernel {
     double lossAndGradient(double[] p, Batch b, SparseGradient g) {
         int n = b.size();
         double sum = 0;
-        double[] d = g.values;
+        int dFrom = denseFrom();
+        int cOutW = offOutW - dFrom;
+        int cOutB = offOutB - dFrom;
         for (int s = 0; s < n; s++) {
             int u = b.users()[s];
             int i = b.items()[s];
-            g.touch(u, i);
             double prob = forward(p, u, i);
+            g.touch(u, i);
+            double[] d = g.values; // after the touch, which may grow it
+            int ub = g.userBlock[u];
+            int ib = g.itemBlock[i];
             double y = b.labels()[s];
             sum += bce(prob, y);
             double dz = (prob - y) / n;
             if (offIb >= 0) {
-                d[offIb + i] += dz;
+                d[ib + gd + md] += dz;
             }
             int fw = fuse.length;
             for (int k = 0; k < fw; k++) {
-                d[offOutW + k] += fuse[k] * dz;
+                d[cOutW + k] += fuse[k] * dz;
             }
-            d[offOutB] += dz;
+            d[cOutB] += dz;
             int top = widths.length - 1;
             double[] dl = delta[top];
             for (int k = 0; k < widths[top]; k++) {
@@ -226,8 +231,8 @@ final class NmfKernel {
             int gi = offGi + i * gd;
             for (int k = 0; k < gd; k++) {
                 double dg = dz * p[offOutW + last() + k];
-                d[gu + k] += dg * p[gi + k];
-                d[gi + k] += dg * p[gu + k];
+                d[ub + k] += dg * p[gi + k];
+                d[ib + k] += dg * p[gu + k];
             }
             for (int l = top; l >= 1; l--) {
                 int in = widths[l - 1];
@@ -236,26 +241,27 @@ final class NmfKernel {
                 double[] aIn = act[l - 1];
                 double[] dIn = delta[l - 1];
                 int w = offW[l];
+                int cw = w - dFrom;
+                int cb = offB[l] - dFrom;
                 for (int o = 0; o < out; o++) {
-                    d[offB[l] + o] += dOut[o];
+                    d[cb + o] += dOut[o];
                 }
                 for (int r = 0; r < in; r++) {
                     double a = aIn[r];
                     double acc = 0;
                     int row = w + r * out;
+                    int crow = cw + r * out;
                     for (int o = 0; o < out; o++) {
-                        d[row + o] += a * dOut[o];
+                        d[crow + o] += a * dOut[o];
                         acc += p[row + o] * dOut[o];
                     }
                     // layer 0 is the concatenated embeddings (identity); hidden layers are ReLU
                     dIn[r] = (l - 1 == 0 || a > 0) ? acc : 0;
                 }
             }
-            int mu = offMu + u * md;
-            int mi = offMi + i * md;
             for (int k = 0; k < md; k++) {
-                d[mu + k] += delta[0][k];
-                d[mi + k] += delta[0][md + k];
+                d[ub + gd + k] += delta[0][k];
+                d[ib + gd + k] += delta[0][md + k];
             }
         }
         return sum / n;
@@ -313,81 +319,115 @@ final class NmfKernel {
     }
 
     /**
-     * A gradient over the full parameter vector that knows its support: the embedding rows of the
-     * users and items it has seen plus the dense part. Clearing, adding and perturbing cost the
-     * support, not the tables.
+     * A gradient over the full parameter vector that holds only its support: the dense part and the
+     * embedding rows of the users and items it has seen, each a block in one compact array (a user's
+     * GMF row then its MLP row; an item's GMF row, MLP row and bias), so its memory and the cost of
+     * clearing, adding and perturbing are those of the support, not of the tables (at 100x XMarket
+     * the full vector is 73M parameters, and MAML keeps five gradients).
      */
     final class SparseGradient {
-        final double[] values = new double[size];
-        private final double[] saved = new double[size];
+        private final int dense = denseTo() - denseFrom();
+        private final int userWidth = gd + md;
+        private final int itemWidth = gd + md + (offIb >= 0 ? 1 : 0);
+        /** The dense part at [0, dense), then the blocks of touched rows in the order they were touched. */
+        double[] values = new double[dense + 64 * (userWidth + itemWidth)];
+        private double[] saved = new double[0];
+        private int used = dense;
         private final int[] userStamp = new int[users];
         private final int[] itemStamp = new int[items];
-        private final int[] touchedUsers = new int[users];
-        private final int[] touchedItems = new int[items];
+        /** Where a touched user's or item's block starts in {@link #values}. */
+        final int[] userBlock = new int[users];
+        final int[] itemBlock = new int[items];
+        private int[] touchedUsers = new int[64];
+        private int[] touchedItems = new int[64];
         private int nUsers;
         private int nItems;
         private int stamp = 1;
 
         void touch(int u, int i) {
-            if (userStamp[u] != stamp) {
-                userStamp[u] = stamp;
-                touchedUsers[nUsers++] = u;
-            }
-            if (itemStamp[i] != stamp) {
-                itemStamp[i] = stamp;
-                touchedItems[nItems++] = i;
-            }
-        }
-
-        /** {@code target += a * this}; the target's support grows by this one's. */
-        void addInto(SparseGradient target, double a) {
-            for (int k = 0; k < nUsers; k++) {
-                target.touchUser(touchedUsers[k]);
-            }
-            for (int k = 0; k < nItems; k++) {
-                target.touchItem(touchedItems[k]);
-            }
-            forEachRange((from, to) -> {
-                for (int k = from; k < to; k++) {
-                    target.values[k] += a * values[k];
-                }
-            });
+            touchUser(u);
+            touchItem(i);
         }
 
         private void touchUser(int u) {
             if (userStamp[u] != stamp) {
                 userStamp[u] = stamp;
+                if (nUsers == touchedUsers.length) {
+                    touchedUsers = java.util.Arrays.copyOf(touchedUsers, 2 * nUsers);
+                }
                 touchedUsers[nUsers++] = u;
+                userBlock[u] = allocate(userWidth);
             }
         }
 
         private void touchItem(int i) {
             if (itemStamp[i] != stamp) {
                 itemStamp[i] = stamp;
+                if (nItems == touchedItems.length) {
+                    touchedItems = java.util.Arrays.copyOf(touchedItems, 2 * nItems);
+                }
                 touchedItems[nItems++] = i;
+                itemBlock[i] = allocate(itemWidth);
             }
         }
 
-        /** Calls {@code f} with every (from, to) index range of the support: touched rows, then the dense layers. */
+        /** A zeroed block of {@code width} values at the end of the support. */
+        private int allocate(int width) {
+            if (used + width > values.length) {
+                values = java.util.Arrays.copyOf(values, Math.max(2 * values.length, used + width));
+            }
+            int at = used;
+            used += width;
+            return at;
+        }
+
+        /**
+         * Calls {@code f} with every run of the support, in a fixed order (touched users, touched items,
+         * the dense layers): its index in the parameter vector, its index in {@link #values}, its length.
+         */
         void forEachRange(RangeVisitor f) {
             for (int k = 0; k < nUsers; k++) {
                 int u = touchedUsers[k];
-                f.visit(offGu + u * gd, offGu + (u + 1) * gd);
-                f.visit(offMu + u * md, offMu + (u + 1) * md);
+                int b = userBlock[u];
+                f.visit(offGu + u * gd, b, gd);
+                f.visit(offMu + u * md, b + gd, md);
             }
             for (int k = 0; k < nItems; k++) {
                 int i = touchedItems[k];
-                f.visit(offGi + i * gd, offGi + (i + 1) * gd);
-                f.visit(offMi + i * md, offMi + (i + 1) * md);
+                int b = itemBlock[i];
+                f.visit(offGi + i * gd, b, gd);
+                f.visit(offMi + i * md, b + gd, md);
                 if (offIb >= 0) {
-                    f.visit(offIb + i, offIb + i + 1);
+                    f.visit(offIb + i, b + gd + md, 1);
                 }
             }
-            f.visit(denseFrom(), denseTo());
+            f.visit(denseFrom(), 0, dense);
+        }
+
+        /** {@code target += a * this}; the target's support grows by this one's. */
+        void addInto(SparseGradient target, double a) {
+            for (int k = 0; k < nUsers; k++) {
+                int u = touchedUsers[k];
+                target.touchUser(u);
+                addBlock(target.values, target.userBlock[u], userBlock[u], userWidth, a);
+            }
+            for (int k = 0; k < nItems; k++) {
+                int i = touchedItems[k];
+                target.touchItem(i);
+                addBlock(target.values, target.itemBlock[i], itemBlock[i], itemWidth, a);
+            }
+            addBlock(target.values, 0, 0, dense, a);
+        }
+
+        private void addBlock(double[] target, int to, int from, int width, double a) {
+            for (int k = 0; k < width; k++) {
+                target[to + k] += a * values[from + k];
+            }
         }
 
         void clear() {
-            forEachRange((from, to) -> java.util.Arrays.fill(values, from, to, 0));
+            java.util.Arrays.fill(values, 0, used, 0);
+            used = dense;
             nUsers = 0;
             nItems = 0;
             stamp++;
@@ -395,17 +435,24 @@ final class NmfKernel {
 
         /** {@code target += a * this}. */
         void addTo(double[] target, double a) {
-            forEachRange((from, to) -> {
-                for (int k = from; k < to; k++) {
-                    target[k] += a * values[k];
+            forEachRange((flat, at, length) -> {
+                for (int k = 0; k < length; k++) {
+                    target[flat + k] += a * values[at + k];
                 }
             });
         }
 
+        /** The gradient as a full parameter vector (zero off the support). */
+        double[] toArray() {
+            double[] out = new double[size];
+            addTo(out, 1);
+            return out;
+        }
+
         double norm() {
             double[] s = {0};
-            forEachRange((from, to) -> {
-                for (int k = from; k < to; k++) {
+            forEachRange((flat, at, length) -> {
+                for (int k = at; k < at + length; k++) {
                     s[0] += values[k] * values[k];
                 }
             });
@@ -414,23 +461,27 @@ final class NmfKernel {
 
         /** {@code p += a * this}, remembering the old values for {@link #restore}. */
         void perturb(double[] p, double a) {
-            forEachRange((from, to) -> {
-                System.arraycopy(p, from, saved, from, to - from);
-                for (int k = from; k < to; k++) {
-                    p[k] += a * values[k];
+            if (saved.length < values.length) {
+                saved = new double[values.length];
+            }
+            forEachRange((flat, at, length) -> {
+                System.arraycopy(p, flat, saved, at, length);
+                for (int k = 0; k < length; k++) {
+                    p[flat + k] += a * values[at + k];
                 }
             });
         }
 
         /** Undoes the last {@link #perturb} exactly. */
         void restore(double[] p) {
-            forEachRange((from, to) -> System.arraycopy(saved, from, p, from, to - from));
+            forEachRange((flat, at, length) -> System.arraycopy(saved, at, p, flat, length));
         }
     }
 
     @FunctionalInterface
     interface RangeVisitor {
-        void visit(int from, int to);
+        /** A run of {@code length} parameters from {@code flat} in the parameter vector, held from {@code at} in the gradient. */
+        void visit(int flat, int at, int length);
     }
 
     SparseGradient newGradient() {

@@ -53,8 +53,8 @@ public class MamlTrainerTest {
         NmfKernel.SparseGradient sum1 = kernel.newGradient();
         second.accumulate(theta, adapt, eval, sum2);
         first.accumulate(theta, adapt, eval, sum1);
-        double[] mg2 = sum2.values;
-        double[] mg1 = sum1.values;
+        double[] mg2 = sum2.toArray();
+        double[] mg1 = sum1.toArray();
         assertArrayEquals(before, theta, "the meta-gradient must leave theta exactly as it found it");
         Random rnd = new Random(3);
         double worstSecond = 0;

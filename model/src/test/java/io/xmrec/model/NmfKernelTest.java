@@ -36,15 +36,17 @@ class NmfKernelTest {
         NmfKernel.SparseGradient sg = kernel.newGradient();
         double loss = kernel.lossAndGradient(theta, b, sg);
         assertEquals(refLoss[0], loss, 1e-9);
+        double[] got = sg.toArray();
         double worst = 0;
         for (int k = 0; k < expected.length; k++) {
-            worst = Math.max(worst, Math.abs(expected[k] - sg.values[k]));
+            worst = Math.max(worst, Math.abs(expected[k] - got[k]));
         }
         assertTrue(worst < 1e-9, "kernel gradient differs from DL4J's by " + worst);
         assertTrue(sg.norm() > 1e-3, "the gradient is not trivially zero");
         // clearing empties exactly the support
         sg.clear();
-        assertArrayEquals(new double[kernel.size()], sg.values);
+        assertArrayEquals(new double[kernel.size()], sg.toArray());
+        assertArrayEquals(new double[sg.values.length], sg.values);
     }
 
     @Test
@@ -69,11 +71,12 @@ class NmfKernelTest {
             }
             return out;
         });
+        double[] got = sg.toArray();
         double worst = 0;
         double scale = 0;
         for (int k = 0; k < asDouble.length; k++) {
-            worst = Math.max(worst, Math.abs(asDouble[k] - sg.values[k]));
-            scale = Math.max(scale, Math.abs(sg.values[k]));
+            worst = Math.max(worst, Math.abs(asDouble[k] - got[k]));
+            scale = Math.max(scale, Math.abs(got[k]));
         }
         assertTrue(worst < 1e-5 * scale, "float and double kernels differ by " + worst + " (scale " + scale + ")");
     }
@@ -103,6 +106,27 @@ class NmfKernelTest {
         assertTrue(changed > 0);
         sg.restore(theta);
         assertArrayEquals(before, theta);
+    }
+
+    @Test
+    void aGradientHoldsItsSupportNotTheTables() {
+        // a million users and items: the full vector has 64M parameters; a two-sample gradient holds a few rows
+        NcfOptions o = NcfOptions.paper();
+        NmfKernel kernel = new NmfKernel(1_000_000, 1_000_000, o);
+        double[] theta = new double[kernel.size()];
+        theta[kernel.denseFrom()] = 0.5;
+        NmfKernel.SparseGradient sg = kernel.newGradient();
+        kernel.lossAndGradient(theta, new NmfKernel.Batch(new int[] {7, 999_999}, new int[] {999_998, 3}, new float[] {1, 0}), sg);
+        int dense = kernel.denseTo() - kernel.denseFrom();
+        assertTrue(sg.values.length < dense + 200 * (o.gmfDim() + o.mlpDim() + 1),
+                "the gradient holds " + sg.values.length + " values for two samples");
+        NmfKernel.SparseGradient sum = kernel.newGradient();
+        sg.addInto(sum, 2);
+        sg.addInto(sum, -1);
+        double[] a = sg.toArray();
+        double[] b = sum.toArray();
+        assertArrayEquals(a, b, 1e-15);
+        assertEquals(sg.norm(), sum.norm(), 1e-15);
     }
 
     @Test
