@@ -95,7 +95,8 @@ public enum Engine {
         KernelSteps(NcfModel model, boolean[] trainable, boolean lazyTables, int batch) {
             this.model = model;
             this.kernel = model.kernel(batch);
-            this.grad = new io.xmrec.core.net.Gradient(model.net(), trainable);
+            // lazy updates read the touched rows only: the tables' gradients hold just those (they stay in cache)
+            this.grad = new io.xmrec.core.net.Gradient(model.net(), trainable, lazyTables);
             this.adam = new io.xmrec.core.net.Adam(model.net(), trainable, model.learningRate(), model.l2(), lazyTables);
         }
 

@@ -78,9 +78,13 @@ public final class Adam {
                 int n = user ? g.touchedUsers() : g.touchedItems();
                 for (int r = 0; r < n; r++) {
                     int row = user ? g.touchedUser(r) : g.touchedItem(r);
-                    update(w, gk, m[k], v[k], row * c, row * c + c, alpha, reg);
+                    int at = user ? g.userRow(row) : g.itemRow(row);
+                    updateRow(w, row * c, gk, at * c, m[k], v[k], c, alpha, reg);
                 }
             } else {
+                if (table && g.compact()) {
+                    throw new IllegalStateException("dense updates of " + net.name(k) + " need a gradient of the whole table, not a compact one");
+                }
                 update(w, gk, m[k], v[k], 0, w.length, alpha, reg);
             }
         }
@@ -115,6 +119,19 @@ public final class Adam {
                     vk[i] = 0f;
                 }
             }
+        }
+    }
+
+    /** {@link #update} of one row of a lazy table, its gradient at {@code at} (a compact gradient's slot). */
+    private static void updateRow(float[] w, int from, float[] g, int at, float[] m, float[] v, int c, float alpha, float reg) {
+        for (int j = 0; j < c; j++) {
+            int i = from + j;
+            float gi = g[at + j] + reg * w[i];
+            float mi = B1 * m[i] + (1 - B1) * gi;
+            float vi = B2 * v[i] + (1 - B2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            w[i] -= alpha * mi / ((float) Math.sqrt(vi) + EPS);
         }
     }
 

@@ -5,7 +5,11 @@ import java.util.Arrays;
 /**
  * Gradients of a net's trainable tensors, accumulated over a batch by {@link NetKernel}. Dense
  * tensors are whole arrays; for the user and item tables the rows touched by the batch are
- * recorded, so clearing (and a sparse optimiser step) costs those rows, not the table.
+ * recorded, so clearing (and a sparse optimiser step) costs those rows, not the table. Compact
+ * tables (for lazy updates of large tables) hold only the touched rows, in the order they were
+ * touched: the gradient of a batch stays in cache, however large the tables, and takes no memory
+ * of their size. Row {@code r} of a table's gradient is at {@link #userRow}/{@link #itemRow} times
+ * its width (the row itself when not compact).
  */
 public final class Gradient {
 
@@ -14,7 +18,11 @@ public final class Gradient {
     private final boolean[] userTable;
     private final boolean[] itemTable;
     private final int[] cols;
+    private final boolean compact;
     private int[] userStamp;
+    /** Compact tables: where a touched user's or item's row is in the gradient arrays. */
+    private int[] userSlot;
+    private int[] itemSlot;
     private int[] itemStamp;
     private int[] touchedUsers;
     private int[] touchedItems;
@@ -24,6 +32,14 @@ public final class Gradient {
 
     /** Gradients for the tensors of {@code net} that {@code trainable} marks (indexed like the net's tensors). */
     public Gradient(Net net, boolean[] trainable) {
+        this(net, trainable, false);
+    }
+
+    /**
+     * Gradients for the tensors of {@code net} that {@code trainable} marks; with {@code compactTables}
+     * the tables' gradients hold only the rows a batch touched (for a lazy optimiser, see {@link Adam}).
+     */
+    public Gradient(Net net, boolean[] trainable, boolean compactTables) {
         if (trainable.length != net.tensors()) {
             throw new IllegalArgumentException("trainable flags for " + trainable.length + " tensors, the net has " + net.tensors());
         }
@@ -32,6 +48,7 @@ public final class Gradient {
         this.userTable = new boolean[net.tensors()];
         this.itemTable = new boolean[net.tensors()];
         this.cols = new int[net.tensors()];
+        this.compact = compactTables;
         for (int k = 0; k < values.length; k++) {
             String name = net.name(k);
             userTable[k] = NetShape.isUserTable(name);
@@ -39,7 +56,8 @@ public final class Gradient {
             int[] shape = net.tensorShape(k);
             cols[k] = shape.length > 1 ? shape[1] : 1;
             if (trainable[k]) {
-                values[k] = new float[net.values(k).length];
+                boolean table = userTable[k] || itemTable[k];
+                values[k] = new float[table && compact ? 64 * cols[k] : net.values(k).length];
             }
         }
         resize(net.users(), net.items());
@@ -68,7 +86,7 @@ public final class Gradient {
     /** Follows a net whose tables grew (or shrank) to these row counts; gradients of kept rows stay. */
     public void resize(int users, int items) {
         for (int k = 0; k < values.length; k++) {
-            if (values[k] != null && (userTable[k] || itemTable[k])) {
+            if (!compact && values[k] != null && (userTable[k] || itemTable[k])) {
                 int rows = userTable[k] ? users : items;
                 if (values[k].length != rows * cols[k]) {
                     values[k] = Arrays.copyOf(values[k], rows * cols[k]);
@@ -77,8 +95,20 @@ public final class Gradient {
         }
         userStamp = userStamp == null ? new int[users] : Arrays.copyOf(userStamp, users);
         itemStamp = itemStamp == null ? new int[items] : Arrays.copyOf(itemStamp, items);
-        touchedUsers = touchedUsers == null ? new int[users] : Arrays.copyOf(touchedUsers, Math.max(users, nUsers));
-        touchedItems = touchedItems == null ? new int[items] : Arrays.copyOf(touchedItems, Math.max(items, nItems));
+        if (compact) {
+            userSlot = userSlot == null ? new int[users] : Arrays.copyOf(userSlot, users);
+            itemSlot = itemSlot == null ? new int[items] : Arrays.copyOf(itemSlot, items);
+            touchedUsers = touchedUsers == null ? new int[64] : touchedUsers;
+            touchedItems = touchedItems == null ? new int[64] : touchedItems;
+        } else {
+            touchedUsers = touchedUsers == null ? new int[users] : Arrays.copyOf(touchedUsers, Math.max(users, nUsers));
+            touchedItems = touchedItems == null ? new int[items] : Arrays.copyOf(touchedItems, Math.max(items, nItems));
+        }
+    }
+
+    /** Whether the tables' gradients hold only the touched rows (see {@link #userRow}). */
+    public boolean compact() {
+        return compact;
     }
 
     public boolean[] trainable() {
@@ -102,18 +132,68 @@ public final class Gradient {
         return cols[k];
     }
 
-    void touchUser(int u) {
+    /** Records that the batch touches user {@code u}; returns its row in the user tables' gradients. */
+    int touchUser(int u) {
         if (userStamp[u] != stamp) {
             userStamp[u] = stamp;
+            if (compact) {
+                if (nUsers == touchedUsers.length) {
+                    throw new IllegalStateException("more users touched than reserved (" + nUsers + ")");
+                }
+                userSlot[u] = nUsers;
+            }
             touchedUsers[nUsers++] = u;
+        }
+        return compact ? userSlot[u] : u;
+    }
+
+    /** Records that the batch touches item {@code i}; returns its row in the item tables' gradients. */
+    int touchItem(int i) {
+        if (itemStamp[i] != stamp) {
+            itemStamp[i] = stamp;
+            if (compact) {
+                if (nItems == touchedItems.length) {
+                    throw new IllegalStateException("more items touched than reserved (" + nItems + ")");
+                }
+                itemSlot[i] = nItems;
+            }
+            touchedItems[nItems++] = i;
+        }
+        return compact ? itemSlot[i] : i;
+    }
+
+    /**
+     * Room for {@code rows} more touched users and items (a batch's size) before a batch's backward
+     * pass, so compact tables never grow under the arrays the kernel holds.
+     */
+    void reserve(int rows) {
+        if (!compact) {
+            return;
+        }
+        if (touchedUsers.length < nUsers + rows) {
+            touchedUsers = Arrays.copyOf(touchedUsers, Math.max(2 * touchedUsers.length, nUsers + rows));
+        }
+        if (touchedItems.length < nItems + rows) {
+            touchedItems = Arrays.copyOf(touchedItems, Math.max(2 * touchedItems.length, nItems + rows));
+        }
+        for (int k = 0; k < values.length; k++) {
+            if (values[k] != null && (userTable[k] || itemTable[k])) {
+                int need = ((userTable[k] ? touchedUsers : touchedItems).length) * cols[k];
+                if (values[k].length < need) {
+                    values[k] = Arrays.copyOf(values[k], need);
+                }
+            }
         }
     }
 
-    void touchItem(int i) {
-        if (itemStamp[i] != stamp) {
-            itemStamp[i] = stamp;
-            touchedItems[nItems++] = i;
-        }
+    /** The row of touched user {@code u} in the user tables' gradients. */
+    int userRow(int u) {
+        return compact ? userSlot[u] : u;
+    }
+
+    /** The row of touched item {@code i} in the item tables' gradients. */
+    int itemRow(int i) {
+        return compact ? itemSlot[i] : i;
     }
 
     int touchedUsers() {
@@ -142,9 +222,13 @@ public final class Gradient {
             if (userTable[k] || itemTable[k]) {
                 int c = cols[k];
                 int n = userTable[k] ? nUsers : nItems;
-                int[] rows = userTable[k] ? touchedUsers : touchedItems;
-                for (int r = 0; r < n; r++) {
-                    Arrays.fill(v, rows[r] * c, rows[r] * c + c, 0f);
+                if (compact) {
+                    Arrays.fill(v, 0, n * c, 0f);
+                } else {
+                    int[] rows = userTable[k] ? touchedUsers : touchedItems;
+                    for (int r = 0; r < n; r++) {
+                        Arrays.fill(v, rows[r] * c, rows[r] * c + c, 0f);
+                    }
                 }
             } else {
                 Arrays.fill(v, 0f);

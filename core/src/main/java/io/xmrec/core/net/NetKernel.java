@@ -221,6 +221,7 @@ public final class NetKernel {
             loss -= y * Math.log(p) + (1 - y) * Math.log(1 - p);
             dz[k] = (prob[k] - y) * inv;
         }
+        g.reserve(count);
         backward(net, g);
         return loss / count;
     }
@@ -359,9 +360,7 @@ public final class NetKernel {
         if (iIb >= 0 && t[iIb]) {
             float[] gib = g.values(iIb);
             for (int k = 0; k < count; k++) {
-                int i = items[off + k];
-                gib[i] += dz[k];
-                g.touchItem(i);
+                gib[g.touchItem(items[off + k])] += dz[k];
             }
         }
         if (!headBelow[hd]) {
@@ -414,20 +413,17 @@ public final class NetKernel {
             for (int k = 0; k < count; k++) {
                 int ur = users[off + k] * gd;
                 int ir = items[off + k] * gd;
-                if (ggu != null) {
-                    g.touchUser(users[off + k]);
-                }
-                if (ggi != null) {
-                    g.touchItem(items[off + k]);
-                }
+                // the rows' places in the gradient (themselves, or their slots in a compact one)
+                int gur = ggu != null ? g.touchUser(users[off + k]) * gd : 0;
+                int gir = ggi != null ? g.touchItem(items[off + k]) * gd : 0;
                 if (gm == null) {
                     for (int q = 0; q < gd; q++) {
                         float d = dGmf[q][k];
                         if (ggu != null) {
-                            ggu[ur + q] += d * gi[ir + q];
+                            ggu[gur + q] += d * gi[ir + q];
                         }
                         if (ggi != null) {
-                            ggi[ir + q] += d * gu[ur + q];
+                            ggi[gir + q] += d * gu[ur + q];
                         }
                     }
                 } else {
@@ -439,10 +435,10 @@ public final class NetKernel {
                         float i = gi[ir + q];
                         float m = gm[mr + q];
                         if (ggu != null) {
-                            ggu[ur + q] += d * i * m;
+                            ggu[gur + q] += d * i * m;
                         }
                         if (ggi != null) {
-                            ggi[ir + q] += d * u * m;
+                            ggi[gir + q] += d * u * m;
                         }
                         if (ggm != null) {
                             ggm[mr + q] += d * u * i;
@@ -480,24 +476,23 @@ public final class NetKernel {
             float[] gmm = mlpMarket ? g.values(iMm) : null;
             float[][] d0 = dMlp[0];
             for (int k = 0; k < count; k++) {
-                int ur = users[off + k] * md;
                 int ir = items[off + k] * md;
                 int mr = mm == null ? 0 : userMarket[users[off + k]] * md;
                 if (gmu != null) {
-                    g.touchUser(users[off + k]);
+                    int gur = g.touchUser(users[off + k]) * md;
                     for (int q = 0; q < md; q++) {
-                        gmu[ur + q] += d0[q][k];
+                        gmu[gur + q] += d0[q][k];
                     }
                 }
                 if (gmi != null) {
-                    g.touchItem(items[off + k]);
+                    int gir = g.touchItem(items[off + k]) * md;
                     if (mm == null) {
                         for (int q = 0; q < md; q++) {
-                            gmi[ir + q] += d0[md + q][k];
+                            gmi[gir + q] += d0[md + q][k];
                         }
                     } else {
                         for (int q = 0; q < md; q++) {
-                            gmi[ir + q] += d0[md + q][k] * mm[mr + q];
+                            gmi[gir + q] += d0[md + q][k] * mm[mr + q];
                         }
                     }
                 }

@@ -217,6 +217,44 @@ class NetKernelTest {
     }
 
     @Test
+    void aCompactGradientTrainsExactlyLikeAFullOneAndHoldsOnlyTheTouchedRows() {
+        Net full = Net.init(FULL, 50, 70, 0.4, 5);
+        Net compact = full.copy();
+        boolean[] all = Gradient.all(full);
+        Gradient gf = new Gradient(full, all, false);
+        Gradient gc = new Gradient(compact, all, true);
+        Adam af = new Adam(full, all, 0.05, 1e-3, true);
+        Adam ac = new Adam(compact, all, 0.05, 1e-3, true);
+        NetKernel kernel = new NetKernel(FULL, 200);
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (int step = 0; step < 5; step++) {
+            int n = 150; // more rows than the compact gradient starts with: it grows between batches
+            int[] u = new int[n];
+            int[] i = new int[n];
+            float[] y = new float[n];
+            for (int k = 0; k < n; k++) {
+                u[k] = rnd.nextInt(50);
+                i[k] = rnd.nextInt(70);
+                y[k] = rnd.nextInt(2);
+            }
+            assertEquals(kernel.lossAndGradient(full, u, i, y, 0, n, gf), kernel.lossAndGradient(compact, u, i, y, 0, n, gc));
+            int users = gc.touchedUsers();
+            assertTrue(gc.values(compact.index(NetShape.GMF_USER)).length <= 4 * users * 3 + 64 * 3,
+                    "a compact gradient holds the touched rows (and room for a batch)");
+            af.step(full, gf);
+            ac.step(compact, gc);
+        }
+        for (int t = 0; t < full.tensors(); t++) {
+            assertArrayEquals(full.values(t), compact.values(t), full.name(t));
+        }
+        assertThrows(IllegalStateException.class, () -> {
+            Gradient g = new Gradient(compact, all, true);
+            kernel.lossAndGradient(compact, new int[] {1}, new int[] {1}, new float[] {1}, 0, 1, g);
+            new Adam(compact, all, 0.05, 1e-3, false).step(compact, g);
+        }, "dense updates refuse a compact gradient");
+    }
+
+    @Test
     void netsRoundTripThroughAFileAndTheirShapeIsReadOffTheTensors() {
         Net net = Net.init(FULL, 6, 9, 0.4, 8);
         Path f = tmp.resolve("n.bin");
