@@ -81,7 +81,7 @@ for s in speeds:
         print("- a market's first model of its own, seconds from its first review to its first model being read "
               "(trunk version 0: a first model trained on the market alone; >0: the market waited for a trunk): "
               + ", ".join(f"{m} {v['seconds']:.0f} s (trunk v{v['trunk_version']})" for m, v in fm.items()))
-    st = dict(re.findall(r"(\w+)=([^,\]]+)", r.get("updater", "")))
+    st = dict(re.findall(r"(\w+)=([-+.\deE]+|NaN|true|false)\b", r.get("updater", "")))
     if "freshnessP50" in st:
         vis = (f"; promotion to being read by the updater (the holdout job's commit and the poll) p50 {float(st['visibleP50']):.1f} s, "
                f"p99 {float(st['visibleP99']):.1f} s, the rest is the updater's own" if "visibleP50" in st else "")

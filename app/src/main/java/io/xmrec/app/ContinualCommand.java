@@ -234,7 +234,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                     if (summary == null && replay.isDone()) {
                         summary = replay.join();
                         replayDoneAt = now;
-                        trunkAtReplayEnd = sys.updaterStats().trunks();
+                        trunkAtReplayEnd = sys.updaterStats().trunk().trunks();
                         deadline = now + settleMax * 1000L;
                         err.printf("bench: replay done after %.1f s; waiting for a trunk on all the data%n",
                                 (now - t0) / 1000.0);
@@ -293,9 +293,9 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                         UpdaterStats s = sys.updaterStats();
                         // the slow path has run on the whole data: the newest trunk's snapshot holds every
                         // interaction read, and it ended after the replay (a bootstrap trunk started mid-replay does not count)
-                        boolean trunkAfter = s.trunks() > trunkAtReplayEnd && s.trunkInteractions() >= s.interactions()
+                        boolean trunkAfter = s.trunk().trunks() > trunkAtReplayEnd && s.trunk().interactions() >= s.input().interactions()
                                 && servedFromTrunk(sys, loaded.keySet(), s, trunkAtReplayEnd);
-                        settled = trunkAfter && s.caughtUp() && now - lastVersionAt > quietSeconds * 1000L;
+                        settled = trunkAfter && s.input().caughtUp() && now - lastVersionAt > quietSeconds * 1000L;
                     }
                 }
             }
@@ -308,8 +308,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             out.put("settle_seconds", replayDoneAt < 0 ? -1 : (end - replayDoneAt) / 1000.0);
             out.put("wall_seconds", (end - t0) / 1000.0);
             out.put("train_interactions", train.stream().filter(java.util.Objects::nonNull).count());
-            out.put("trunks", stats.trunks());
-            out.put("trunk_seconds", stats.trunkSeconds());
+            out.put("trunks", stats.trunk().trunks());
+            out.put("trunk_seconds", stats.trunk().seconds());
             ArrayNode trunkLines = out.putArray("trunk_log");
             synchronized (log) {
                 log.stream().filter(l -> l.startsWith("updater: trunk v") && (l.contains(" trained in ")
@@ -408,7 +408,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     /** Whether every market's served model comes from a trunk trained after the replay ended. */
     private static boolean servedFromTrunk(EmbeddedSystem sys, java.util.Set<String> markets, UpdaterStats s,
                                            long trunksAtReplayEnd) {
-        long newest = s.trunks(); // this updater trains every trunk: trunk versions are 1..trunks
+        long newest = s.trunk().trunks(); // this updater trains every trunk: trunk versions are 1..trunks
         for (String m : markets) {
             ServedModel model = sys.models().model(m);
             if (model == null || model.trunkVersion() <= trunksAtReplayEnd || model.trunkVersion() < newest) {

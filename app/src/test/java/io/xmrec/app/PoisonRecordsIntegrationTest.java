@@ -108,13 +108,13 @@ class PoisonRecordsIntegrationTest {
             await("new versions of both markets after the bad records",
                     () -> sys.models().versions().getOrDefault("in", 0L) > before.get("in")
                             && sys.models().versions().getOrDefault("jp", 0L) > before.get("jp")
-                            && sys.updaterStats().interactions() > 0, 180, log);
+                            && sys.updaterStats().input().interactions() > 0, 180, log);
             long lateTrained = sys.models().model("in").meta().trainedThrough().getOrDefault(Topics.TRAIN + "-0", 0L);
             assertTrue(lateTrained > 0, "the served model trained on the training topic");
             // the updater reads its three input topics in whatever order their partitions come: the bad records may be
             // counted after a good record behind them produced a version
             await("the updater skipped and counted the bad train, holdout and fork records",
-                    () -> sys.updaterStats().badRecords() >= 6, 60, log);
+                    () -> sys.updaterStats().input().badRecords() >= 6, 60, log);
             assertEquals(org.apache.flink.api.common.JobStatus.RUNNING, sys.holdoutJobStatus());
             await("the evaluator ready", () -> sys.evaluatorState().equals("RUNNING ready"), 60, log);
 

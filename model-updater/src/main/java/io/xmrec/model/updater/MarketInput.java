@@ -147,4 +147,54 @@ final class MarketInput {
     String[] pool() {
         return catalogue.toArray(new String[0]);
     }
+
+    /** Training items of a seeded sample of the market's users, up to {@code max} interactions: a head's sample. */
+    Map<String, List<String>> sample(int max, long seed) {
+        List<String> ids = new ArrayList<>(users.keySet());
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        for (int i = ids.size() - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            String t = ids.get(i);
+            ids.set(i, ids.get(j));
+            ids.set(j, t);
+        }
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        int n = 0;
+        for (String u : ids) {
+            if (n >= max) {
+                break;
+            }
+            List<String> items = items(u);
+            if (!items.isEmpty()) {
+                out.put(u, items);
+                n += items.size();
+            }
+        }
+        return out;
+    }
+
+    /** The training items of each of {@code ids} that has any, in the given order. */
+    Map<String, List<String>> itemsOf(Iterable<String> ids) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String u : ids) {
+            List<String> items = items(u);
+            if (!items.isEmpty()) {
+                out.put(u, items);
+            }
+        }
+        return out;
+    }
+
+    /** Of the items these users trained on, those {@code known} does not know, each with the users who trained on it. */
+    Map<String, List<String>> newItems(Map<String, List<String>> users, java.util.function.Predicate<String> known) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (List<String> items : users.values()) {
+            for (String i : items) {
+                if (!known.test(i) && !out.containsKey(i)) {
+                    out.put(i, new ArrayList<>(buyers.getOrDefault(i, List.of())));
+                }
+            }
+        }
+        return out;
+    }
 }

@@ -6,62 +6,85 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The updater's counters, for {@code /metrics} and tests.
- *
- * @param freshnessP50 seconds from an interaction's promotion to training (its record's timestamp) to the
- *                     publication of a model that has trained on it: median and 99th percentile of the last
- *                     10,000 (wall clock, whatever the replay speed)
- * @param visibleP50   seconds from an interaction's promotion until this updater read it (the holdout job's
- *                     transaction commits at its checkpoints; then the poll): median and 99th percentile of the
- *                     last 10,000; the rest of the freshness is the updater's own
- * @param trunkInteractions training interactions in the snapshot of the newest trunk this updater trained (equal to
- *                     {@code interactions} once a trunk has been trained on everything read)
- * @param trunkTraining whether the slow path is training now (a trunk, its forks or its references)
+ * The updater's counters, for {@code /metrics} and tests: what it read, what it published, its trunks
+ * and the markets it owns.
  */
-public record UpdaterStats(long interactions, long badRecords, long snapshots, long rowDeltas, long headDeltas,
-                           long refused, long trunks, double trunkSeconds, long trunkInteractions, boolean trunkTraining, long references, long foldedInUsers,
-                           long foldedInItems, long bytesPublished, Map<String, Long> versions, Set<String> owned,
-                           boolean trunkOwner, boolean caughtUp, double freshnessP50, double freshnessP99,
-                           double visibleP50, double visibleP99,
-                           Map<String, Integer> usersWithoutRows) {
+public record UpdaterStats(Input input, Published published, Trunk trunk, Markets markets) {
+
+    /**
+     * What was read.
+     *
+     * @param visibleP50 seconds from an interaction's promotion until this updater read it (the holdout job's
+     *                   transaction commits at its checkpoints; then the poll): median and 99th percentile of the
+     *                   last 10,000; the rest of the freshness is the updater's own
+     */
+    public record Input(long interactions, long badRecords, boolean caughtUp, double visibleP50, double visibleP99) {
+    }
+
+    /** What was published: snapshots and deltas (fast path rows, medium path heads), refusals, references, bytes. */
+    public record Published(long snapshots, long rowDeltas, long headDeltas, long refused, long references,
+                            long foldedInUsers, long foldedInItems, long bytes) {
+    }
+
+    /**
+     * The slow path.
+     *
+     * @param training     whether the slow path is training now (a trunk, its forks or its references)
+     * @param interactions training interactions in the snapshot of the newest trunk this updater trained (equal to
+     *                     the interactions read once a trunk has been trained on everything read)
+     */
+    public record Trunk(boolean owner, boolean training, long trunks, double seconds, long interactions) {
+    }
+
+    /**
+     * The markets this updater owns.
+     *
+     * @param freshnessP50     seconds from an interaction's promotion to training (its record's timestamp) to the
+     *                         publication of a model that has trained on it: median and 99th percentile of the last
+     *                         10,000 (wall clock, whatever the replay speed)
+     * @param usersWithoutRows per owned market, users with training interactions its model has no rows for yet
+     */
+    public record Markets(Set<String> owned, Map<String, Long> versions, double freshnessP50, double freshnessP99,
+                          Map<String, Integer> usersWithoutRows) {
+    }
 
     /** The counters in Prometheus text format. */
     public String prometheus() {
         return new MetricsText()
-                .counter("xmrec_updater_interactions_total", "Training interactions read.", interactions)
+                .counter("xmrec_updater_interactions_total", "Training interactions read.", input.interactions())
                 .counter("xmrec_updater_bad_records_total",
-                        "Input records that could not be decoded or used: skipped, logged with their offset.", badRecords)
-                .counter("xmrec_updater_snapshots_total", "Full model snapshots published.", snapshots)
+                        "Input records that could not be decoded or used: skipped, logged with their offset.", input.badRecords())
+                .counter("xmrec_updater_snapshots_total", "Full model snapshots published.", published.snapshots())
                 .counter("xmrec_updater_row_deltas_total", "Fast-path deltas (re-fitted or folded-in rows) published.",
-                        rowDeltas)
-                .counter("xmrec_updater_head_deltas_total", "Medium-path deltas (fine-tuned heads) published.", headDeltas)
-                .counter("xmrec_updater_refused_total", "Head updates refused by the rollback guard.", refused)
-                .counter("xmrec_updater_trunks_total", "Trunks trained by this updater.", trunks)
+                        published.rowDeltas())
+                .counter("xmrec_updater_head_deltas_total", "Medium-path deltas (fine-tuned heads) published.", published.headDeltas())
+                .counter("xmrec_updater_refused_total", "Head updates refused by the rollback guard.", published.refused())
+                .counter("xmrec_updater_trunks_total", "Trunks trained by this updater.", trunk.trunks())
                 .gauge("xmrec_updater_trunk_interactions",
-                        "Training interactions in the snapshot of the newest trunk trained here.", trunkInteractions)
+                        "Training interactions in the snapshot of the newest trunk trained here.", trunk.interactions())
                 .gauge("xmrec_updater_trunk_training",
-                        "1 while the slow path trains (a trunk, its forks or its references).", trunkTraining ? 1 : 0)
-                .counter("xmrec_updater_trunk_seconds_total", "Seconds spent training trunks.", trunkSeconds)
-                .counter("xmrec_updater_references_total", "Reference NMF models published.", references)
-                .counter("xmrec_updater_folded_in_users_total", "Users folded in by the fast path.", foldedInUsers)
-                .counter("xmrec_updater_folded_in_items_total", "Items folded in by the fast path.", foldedInItems)
-                .counter("xmrec_updater_published_bytes_total", "Bytes of snapshots and deltas published.", bytesPublished)
-                .gauge("xmrec_updater_owned_markets", "Markets this updater updates.", owned.size())
-                .gauge("xmrec_updater_trunk_owner", "1 when this updater trains the trunk.", trunkOwner ? 1 : 0)
-                .gauge("xmrec_updater_caught_up", "1 when the input has been read to its end.", caughtUp ? 1 : 0)
+                        "1 while the slow path trains (a trunk, its forks or its references).", trunk.training() ? 1 : 0)
+                .counter("xmrec_updater_trunk_seconds_total", "Seconds spent training trunks.", trunk.seconds())
+                .counter("xmrec_updater_references_total", "Reference NMF models published.", published.references())
+                .counter("xmrec_updater_folded_in_users_total", "Users folded in by the fast path.", published.foldedInUsers())
+                .counter("xmrec_updater_folded_in_items_total", "Items folded in by the fast path.", published.foldedInItems())
+                .counter("xmrec_updater_published_bytes_total", "Bytes of snapshots and deltas published.", published.bytes())
+                .gauge("xmrec_updater_owned_markets", "Markets this updater updates.", markets.owned().size())
+                .gauge("xmrec_updater_trunk_owner", "1 when this updater trains the trunk.", trunk.owner() ? 1 : 0)
+                .gauge("xmrec_updater_caught_up", "1 when the input has been read to its end.", input.caughtUp() ? 1 : 0)
                 .gauge("xmrec_updater_freshness_p50_seconds",
                         "Median seconds from an interaction's promotion to training to a published model trained on it.",
-                        freshnessP50)
-                .gauge("xmrec_updater_freshness_p99_seconds", "99th percentile of the same.", freshnessP99)
+                        markets.freshnessP50())
+                .gauge("xmrec_updater_freshness_p99_seconds", "99th percentile of the same.", markets.freshnessP99())
                 .gauge("xmrec_updater_visible_p50_seconds",
                         "Median seconds from an interaction's promotion until the updater read it (the holdout job's commit).",
-                        visibleP50)
-                .gauge("xmrec_updater_visible_p99_seconds", "99th percentile of the same.", visibleP99)
+                        input.visibleP50())
+                .gauge("xmrec_updater_visible_p99_seconds", "99th percentile of the same.", input.visibleP99())
                 .gauge("xmrec_updater_owns", "1 for each market this updater updates.",
-                        MetricsText.points("market", ones(owned)))
-                .gauge("xmrec_updater_model_version", "Newest published model version per owned market.", "market", versions)
+                        MetricsText.points("market", ones(markets.owned())))
+                .gauge("xmrec_updater_model_version", "Newest published model version per owned market.", "market", markets.versions())
                 .gauge("xmrec_updater_users_without_rows",
-                        "Users with training interactions the market's model has no rows for yet.", "market", usersWithoutRows)
+                        "Users with training interactions the market's model has no rows for yet.", "market", markets.usersWithoutRows())
                 .text();
     }
 

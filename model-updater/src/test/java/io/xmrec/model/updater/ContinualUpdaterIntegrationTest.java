@@ -109,12 +109,12 @@ class ContinualUpdaterIntegrationTest {
                         () -> knowsEveryTrainedUser(client, feed, "in"), u.log);
                 await("a head fine-tuning or a new trunk", Duration.ofSeconds(60), () -> {
                     UpdaterStats s = u.updater.stats();
-                    return s.headDeltas() + s.refused() > 0 || s.trunks() > 1;
+                    return s.published().headDeltas() + s.published().refused() > 0 || s.trunk().trunks() > 1;
                 }, u.log);
                 UpdaterStats s = u.updater.stats();
-                assertTrue(s.rowDeltas() > 0, "fast-path deltas: " + s);
-                assertEquals(0, s.badRecords());
-                assertTrue(s.bytesPublished() > 0);
+                assertTrue(s.published().rowDeltas() > 0, "fast-path deltas: " + s);
+                assertEquals(0, s.input().badRecords());
+                assertTrue(s.published().bytes() > 0);
                 assertTrue(client.model("in").version() > v1);
                 ServedModel m = client.model("in");
                 // auto: the model says which recipe won on validation and what the candidates scored; the market's
@@ -186,7 +186,7 @@ class ContinualUpdaterIntegrationTest {
                 long ms = (System.nanoTime() - start) / 1_000_000;
                 assertTrue(ms < 20_000, ms + " ms");
                 await("no jp user without rows on /metrics", Duration.ofSeconds(5),
-                        () -> u.updater.stats().usersWithoutRows().getOrDefault("jp", -1) == 0, u.log); // counted every second
+                        () -> u.updater.stats().markets().usersWithoutRows().getOrDefault("jp", -1) == 0, u.log); // counted every second
                 feed.holdouts(k -> true); // the rest arrives: nothing changes for serving
             }
         }

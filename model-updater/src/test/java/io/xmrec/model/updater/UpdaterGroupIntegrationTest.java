@@ -51,22 +51,22 @@ class UpdaterGroupIntegrationTest {
             try (Running a = new Running(c, s, group, "A", log); Running b = new Running(c, s, group, "B", log)) {
                 await("a model of each market", Duration.ofSeconds(120),
                         () -> client.model("in") != null && client.model("jp") != null, log);
-                await("one market each", Duration.ofSeconds(30), () -> a.u.stats().owned().size() == 1
-                        && b.u.stats().owned().size() == 1, log);
+                await("one market each", Duration.ofSeconds(30), () -> a.u.stats().markets().owned().size() == 1
+                        && b.u.stats().markets().owned().size() == 1, log);
                 UpdaterStats sa = a.u.stats();
                 UpdaterStats sb = b.u.stats();
-                assertNotEquals(sa.owned(), sb.owned());
-                assertTrue(sa.trunkOwner() ^ sb.trunkOwner(), "exactly one trains the trunk: " + sa + " " + sb);
+                assertNotEquals(sa.markets().owned(), sb.markets().owned());
+                assertTrue(sa.trunk().owner() ^ sb.trunk().owner(), "exactly one trains the trunk: " + sa + " " + sb);
                 // the trunk's trainer leaves: the other takes its market and the trunk over
-                Running leaving = sa.trunkOwner() ? a : b;
+                Running leaving = sa.trunk().owner() ? a : b;
                 Running staying = leaving == a ? b : a;
                 String stay = leaving == a ? "B" : "A";
-                moved = leaving.u.stats().owned().iterator().next();
+                moved = leaving.u.stats().markets().owned().iterator().next();
                 long before = client.model(moved).version();
                 long trunk = Math.max(a.u.trunkVersion(), b.u.trunkVersion());
                 leaving.close(); // leaves the group: the other takes the market over from its last published version
-                await("the hand-over", Duration.ofSeconds(60), () -> staying.u.stats().owned().size() == 2
-                        && staying.u.stats().trunkOwner(), log);
+                await("the hand-over", Duration.ofSeconds(60), () -> staying.u.stats().markets().owned().size() == 2
+                        && staying.u.stats().trunk().owner(), log);
                 assertTrue(log.stream().anyMatch(l -> l.startsWith(stay + " updater: took " + moved + " over at v")),
                         log.toString());
                 Thread.sleep(3000); // idle for longer than the retrain idle time, with no new data

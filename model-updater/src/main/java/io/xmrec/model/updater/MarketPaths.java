@@ -1,0 +1,182 @@
+package io.xmrec.model.updater;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.holdout.MarketSplit;
+import io.xmrec.model.MarketModels;
+import io.xmrec.model.NcfModel;
+import io.xmrec.serving.ServedModel;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * What is due in an owned market, from the poll thread, and the job that does it ({@link MarketUpdater}
+ * does the work): installing a trunk's fork, or a first model of the market's own; the fast path (the
+ * pending users' rows re-fitted, new users and items folded in, after {@code fastDelay}); the medium
+ * path (the head fine-tuned, kept only if it validates better); a periodic snapshot. A job copies
+ * what it needs of the input here, on the poll thread, and runs on a worker.
+ */
+final class MarketPaths {
+
+    /** Runs a market's job on a worker (one per market at a time). */
+    interface Runner {
+        void run(MarketUpdater market, String what, Runnable job);
+    }
+
+    private final UpdaterSettings settings;
+    private final UpdaterInput input;
+    private final TrunkSchedule trunk;
+    private final UpdaterCounters counters;
+    private final UpdateReports reports;
+    private final String provenance;
+    private final Consumer<String> log;
+    private final Runner runner;
+
+    MarketPaths(UpdaterSettings settings, UpdaterInput input, TrunkSchedule trunk, UpdaterCounters counters,
+                UpdateReports reports, String provenance, Consumer<String> log, Runner runner) {
+        this.settings = settings;
+        this.input = input;
+        this.trunk = trunk;
+        this.counters = counters;
+        this.reports = reports;
+        this.provenance = provenance;
+        this.log = log;
+        this.runner = runner;
+    }
+
+    /** Starts the job due in a market without one running, if any. */
+    void schedule(MarketUpdater mu, MarketInput in, Pending p, long now) {
+        ServedModel fork = input.forks.get(mu.market);
+        if (fork != null && fork.trunkVersion() > mu.trunkVersion) {
+            install(mu, in, p, fork, now);
+        } else if (mu.model == null) {
+            firstModel(mu, in, p, now); // no trunk has a model for this market yet
+        } else if (!p.isEmpty() && now - p.oldestNanos >= settings.fastDelay().toNanos()) {
+            rows(mu, in, p);
+        } else if (mu.headDue(now)) {
+            head(mu, in);
+        } else if (mu.snapshotDue(now)) {
+            runner.run(mu, "snapshot", () -> {
+                MarketUpdater.Done d = mu.snapshot();
+                counters.snapshot(d);
+                reports.send(UpdateReports.event(mu.market, "snapshot", d.version(), mu.trunkVersion, d.seconds()));
+            });
+        }
+    }
+
+    /** A trunk's fork replaces the market's model; then everything not in the fork's data is re-fitted. */
+    private void install(MarketUpdater mu, MarketInput in, Pending p, ServedModel fork, long now) {
+        Map<String, Integer> popularity = new HashMap<>(in.trainCounts);
+        List<String> sold = new ArrayList<>(in.catalogue);
+        var holdouts = in.holdouts(settings.minInteractions());
+        String[] pool = in.pool();
+        runner.run(mu, "install", () -> {
+            MarketUpdater.Done d = mu.install(fork, fork.trunkVersion(), fork.meta().trainedThrough(),
+                    fork.meta().watermarkMillis(), popularity, sold, holdouts, pool);
+            counters.snapshot(d);
+            reports.send(UpdateReports.event(mu.market, "snapshot", d.version(), mu.trunkVersion, d.seconds())
+                    .setValidNdcg10(d.validNdcg()));
+        });
+        // users after its snapshot and users it lacks; the install counted the popularity of everything read so far
+        p.resetTo(in, u -> fork.users().indexOf(u) >= 0, fork.meta().trainedThrough(), now);
+    }
+
+    /**
+     * A market no trunk has a model for gets one of its own as soon as it has enough to train on
+     * ({@link UpdaterSettings#firstModelInteractions()}): its single-market NMF, trained in seconds on a
+     * worker and installed like a fork of trunk version 0, so the next trunk's fork replaces it. Users
+     * it lacks and data that came after its snapshot go to the fast path, as after a trunk.
+     */
+    private void firstModel(MarketUpdater mu, MarketInput in, Pending p, long now) {
+        if (settings.firstModelInteractions() == 0 || now - mu.firstModelCheckedNanos < 1_000_000_000L) {
+            return; // counting costs the market's users: once a second is soon enough
+        }
+        mu.firstModelCheckedNanos = now;
+        long eligible = in.eligibleInteractions(settings.minInteractions());
+        if (eligible < settings.firstModelInteractions()
+                || (mu.firstModelTriedAt > 0 && eligible < 2 * mu.firstModelTriedAt)) {
+            return;
+        }
+        mu.firstModelTriedAt = eligible;
+        MarketSplit split = in.split(settings.minInteractions());
+        Map<String, Integer> popularity = new HashMap<>(in.trainCounts);
+        List<String> sold = new ArrayList<>(in.catalogue);
+        var holdouts = in.holdouts(settings.minInteractions());
+        String[] pool = in.pool();
+        Map<String, Long> at = input.offsets();
+        Long wm = input.watermark(mu.market);
+        Long firstRead = input.firstReadMillis(mu.market);
+        Set<String> known = new HashSet<>();
+        split.users().forEach(u -> known.add(u.user()));
+        runner.run(mu, "first model", () -> {
+            long t0 = System.nanoTime();
+            NcfModel m = trunk.firstModel(split);
+            ServedModel.Meta meta = new ServedModel.Meta(mu.market, 0, 0, false, at, wm, null, null,
+                    System.currentTimeMillis(), MarketUpdater.asFirstModel(provenance), Map.of());
+            ServedModel first = MarketModels.served(mu.market, m, meta, new int[0], new int[0]);
+            MarketUpdater.Done d = mu.install(first, 0, at, wm, popularity, sold, holdouts, pool);
+            counters.snapshot(d);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            log.accept(String.format("updater: %s has a first model of its own (single-market NMF on %d users, %d "
+                    + "training interactions) in %.1fs%s", mu.market, split.users().size(), eligible, secs,
+                    firstRead == null ? "" : String.format(", %.1fs after its first training interaction was read",
+                            (System.currentTimeMillis() - firstRead) / 1e3)));
+            reports.send(UpdateReports.event(mu.market, "first", d.version(), 0, secs).setValidNdcg10(d.validNdcg()));
+        });
+        p.resetTo(in, known::contains, at, now);
+    }
+
+    /** The fast path: the pending users' rows re-fitted, new users and items folded in, published as a delta. */
+    private void rows(MarketUpdater mu, MarketInput in, Pending p) {
+        NcfModel model = mu.model;
+        Map<String, List<String>> users = in.itemsOf(p.users);
+        Map<String, List<String>> newItems = in.newItems(users, i -> model.items().indexOf(i) >= 0);
+        long[] promoted = p.promoted.stream().mapToLong(Long::longValue).toArray();
+        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, newItems, new ArrayList<>(p.sold),
+                new HashMap<>(p.popularity), input.offsets(), input.watermark(mu.market), promoted);
+        int known = (int) users.keySet().stream()
+                .filter(u -> model.users().indexOf(CrossMarketDataset.userKey(mu.market, u)) >= 0).count();
+        p.clear();
+        runner.run(mu, "rows", () -> {
+            MarketUpdater.Done d = mu.refreshRows(job);
+            if (d.refused()) {
+                return; // nothing changed: nothing published
+            }
+            counters.rowDeltas.incrementAndGet();
+            counters.bytes.addAndGet(d.bytes());
+            counters.foldedUsers.addAndGet(d.users() - known);
+            counters.foldedItems.addAndGet(d.items());
+            long done = System.currentTimeMillis();
+            for (long t : job.promotedMillis()) {
+                counters.freshness.add(done - t);
+            }
+            reports.send(UpdateReports.event(mu.market, "rows", d.version(), mu.trunkVersion, d.seconds())
+                    .setInteractions(job.promotedMillis().length).setNewUsers(Math.max(0, d.users() - known)));
+        });
+    }
+
+    /** The medium path: the head fine-tuned on a sample of the market's users, kept only if it validates better. */
+    private void head(MarketUpdater mu, MarketInput in) {
+        MarketUpdater.HeadJob job = new MarketUpdater.HeadJob(in.sample(settings.headSample(), settings.seed() ^ mu.version),
+                in.holdouts(settings.minInteractions()), in.pool(), input.offsets(), input.watermark(mu.market));
+        runner.run(mu, "head", () -> {
+            MarketUpdater.Done d = mu.tuneHead(job);
+            if (!d.refused()) {
+                counters.headDeltas.incrementAndGet();
+                counters.bytes.addAndGet(d.bytes());
+            } else if (d.validNdcg() != null) {
+                counters.refused.incrementAndGet();
+            } else {
+                return; // nothing to tune on
+            }
+            reports.send(UpdateReports.event(mu.market, d.refused() ? "refused" : "head", d.refused() ? mu.version
+                    : d.version(), mu.trunkVersion, d.seconds()).setValidNdcg10(d.validNdcg())
+                    .setPreviousNdcg10(d.previousNdcg()));
+        });
+    }
+}
