@@ -28,6 +28,12 @@ import java.util.concurrent.Callable;
                 + " of HR@10 and nDCG@10 against 99 sampled negatives and against all items, per split.")
 final class OfflineCommand implements Callable<Integer> {
 
+    // every default below is the library's, defined once there (the flags show them from here)
+    private static final io.xmrec.model.NcfOptions N = io.xmrec.model.NcfOptions.defaults();
+    private static final MamlOptions M = MamlOptions.defaults();
+    private static final io.xmrec.model.ForecFork.Options F = io.xmrec.model.ForecFork.Options.defaults();
+
+
     @CommandLine.Mixin
     DataOption data = new DataOption();
 
@@ -67,90 +73,90 @@ final class OfflineCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}).")
     double choiceMargin;
 
-    @Option(names = "--epochs", defaultValue = "50", description = "Training epochs of a network, at most when early stopping is on (default: ${DEFAULT-VALUE}).")
-    int epochs;
+    @Option(names = "--epochs", description = "Training epochs of a network, at most when early stopping is on (default: ${DEFAULT-VALUE}).")
+    int epochs = N.epochs();
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, sampling and evaluation negatives (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Seed of initialisation, sampling and evaluation negatives (default: ${DEFAULT-VALUE}).")
+    long seed = N.seed();
 
-    @Option(names = "--batch-size", defaultValue = "1024", description = "Samples per step (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--batch-size", description = "Samples per step (default: ${DEFAULT-VALUE}).")
+    int batchSize = N.batchSize();
 
     @Option(names = "--lr", description = "Adam learning rate for every model (default: 0.005 for GMF, 0.01 for MLP and NMF).")
     Double learningRate;
 
-    @Option(names = "--l2", defaultValue = "1e-5", description = "L2 regularisation (default: ${DEFAULT-VALUE}).")
-    double l2;
+    @Option(names = "--l2", description = "L2 regularisation (default: ${DEFAULT-VALUE}).")
+    double l2 = N.l2();
 
-    @Option(names = "--negatives", defaultValue = "8", description = "Training negatives per positive, re-sampled every epoch (default: ${DEFAULT-VALUE}).")
-    int negatives;
+    @Option(names = "--negatives", description = "Training negatives per positive, re-sampled every epoch (default: ${DEFAULT-VALUE}).")
+    int negatives = N.negatives();
 
-    @Option(names = "--gmf-dim", defaultValue = "16", description = "GMF embedding size (default: ${DEFAULT-VALUE}).")
-    int gmfDim;
+    @Option(names = "--gmf-dim", description = "GMF embedding size (default: ${DEFAULT-VALUE}).")
+    int gmfDim = N.gmfDim();
 
-    @Option(names = "--mlp-dim", defaultValue = "16", description = "MLP embedding size (default: ${DEFAULT-VALUE}).")
-    int mlpDim;
+    @Option(names = "--mlp-dim", description = "MLP embedding size (default: ${DEFAULT-VALUE}).")
+    int mlpDim = N.mlpDim();
 
-    @Option(names = "--layers", defaultValue = "32,64,32,16", split = ",",
+    @Option(names = "--layers", split = ",",
             description = "MLP layer widths, the first = 2 x mlp-dim (default: ${DEFAULT-VALUE}).")
-    List<Integer> layers;
+    List<Integer> layers = new java.util.ArrayList<>(N.mlpLayers());
 
-    @Option(names = "--embedding-std", defaultValue = "0.01", description = "Std of the normal initialisation of embeddings (default: ${DEFAULT-VALUE}).")
-    double embeddingStd;
+    @Option(names = "--embedding-std", description = "Std of the normal initialisation of embeddings (default: ${DEFAULT-VALUE}).")
+    double embeddingStd = N.embeddingStd();
 
-    @Option(names = "--shots", defaultValue = "20", description = "MAML: samples per K-shot batch (default: ${DEFAULT-VALUE}, as in the paper).")
-    int shots;
+    @Option(names = "--shots", description = "MAML: samples per K-shot batch (default: ${DEFAULT-VALUE}, as in the paper).")
+    int shots = M.shots();
 
-    @Option(names = "--fast-lr", defaultValue = "0.1", description = "MAML: inner SGD step size beta (default: ${DEFAULT-VALUE}).")
-    double fastLr;
+    @Option(names = "--fast-lr", description = "MAML: inner SGD step size beta (default: ${DEFAULT-VALUE}).")
+    double fastLr = M.fastLr();
 
-    @Option(names = "--meta-lr", defaultValue = "1e-4",
+    @Option(names = "--meta-lr", 
             description = "MAML: Adam learning rate of the meta-update (default: ${DEFAULT-VALUE}; the paper's is 0.01, "
                     + "see docs/offline.md).")
-    double metaLr;
+    double metaLr = M.metaLr();
 
-    @Option(names = "--maml-epochs", defaultValue = "1", description = "MAML: passes over the largest market's K-shot batch pairs (default: ${DEFAULT-VALUE}).")
-    int mamlEpochs;
+    @Option(names = "--maml-epochs", description = "MAML: passes over the largest market's K-shot batch pairs (default: ${DEFAULT-VALUE}).")
+    int mamlEpochs = M.epochs();
 
-    @Option(names = "--maml-max-steps", defaultValue = "0", description = "MAML: cap on meta-steps per epoch, 0 = none (default: ${DEFAULT-VALUE}).")
-    int mamlMaxSteps;
+    @Option(names = "--maml-max-steps", description = "MAML: cap on meta-steps per epoch, 0 = none (default: ${DEFAULT-VALUE}).")
+    int mamlMaxSteps = M.maxMetaSteps();
 
     @Option(names = "--first-order", description = "MAML: first-order meta-gradient (default: second order by finite-difference Hessian-vector products).")
     boolean firstOrder;
 
-    @Option(names = "--fd-eps", defaultValue = "1e-3", description = "MAML: size of the finite-difference step of the Hessian-vector product (default: ${DEFAULT-VALUE}).")
-    double fdEps;
+    @Option(names = "--fd-eps", description = "MAML: size of the finite-difference step of the Hessian-vector product (default: ${DEFAULT-VALUE}).")
+    double fdEps = M.fdEps();
 
-    @Option(names = "--early-stopping", paramLabel = "EPOCHS", defaultValue = "4",
+    @Option(names = "--early-stopping", paramLabel = "EPOCHS", 
             description = "Stop a network's training after this many epochs without a better validation nDCG@10 (on the"
                     + " target; with --trunk-cache a trunk's shared stages on all its markets) and keep its best epoch (0 = train every"
                     + " epoch and keep the last; default: ${DEFAULT-VALUE}).")
-    int earlyStopping;
+    int earlyStopping = N.patience();
 
     @Option(names = "--item-bias", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Learn a bias per item, added to the output's logit (default: on; --no-item-bias as in the paper).")
     boolean itemBias;
 
-    @Option(names = "--head", defaultValue = "64", split = ",",
+    @Option(names = "--head", split = ",",
             description = "FOREC: hidden widths of the market head between the fused layer and the output (default: ${DEFAULT-VALUE}; the paper's 16-32-16 head is 32).")
-    List<Integer> head;
+    List<Integer> head = new java.util.ArrayList<>(F.headWidths());
 
-    @Option(names = "--forec-lr", defaultValue = "0.01", description = "FOREC: fine-tuning learning rate (default: ${DEFAULT-VALUE}).")
-    double forecLr;
+    @Option(names = "--forec-lr", description = "FOREC: fine-tuning learning rate (default: ${DEFAULT-VALUE}).")
+    double forecLr = F.learningRate();
 
-    @Option(names = "--forec-l2", defaultValue = "1e-3", description = "FOREC: fine-tuning L2 (default: ${DEFAULT-VALUE}).")
-    double forecL2;
+    @Option(names = "--forec-l2", description = "FOREC: fine-tuning L2 (default: ${DEFAULT-VALUE}).")
+    double forecL2 = F.l2();
 
-    @Option(names = "--forec-batch", defaultValue = "1024", description = "FOREC: fine-tuning batch size (default: ${DEFAULT-VALUE}).")
-    int forecBatch;
+    @Option(names = "--forec-batch", description = "FOREC: fine-tuning batch size (default: ${DEFAULT-VALUE}).")
+    int forecBatch = F.batchSize();
 
     @Option(names = "--forec-train-users", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "FOREC: fine-tune the target's user embeddings with the head (users belong to one market; the "
                     + "paper freezes them with the trunk; default: ${DEFAULT-VALUE}).")
     boolean forecTrainUsers;
 
-    @Option(names = "--forec-epochs", defaultValue = "25", description = "FOREC: fine-tuning epochs on the target (default: ${DEFAULT-VALUE}).")
-    int forecEpochs;
+    @Option(names = "--forec-epochs", description = "FOREC: fine-tuning epochs on the target (default: ${DEFAULT-VALUE}).")
+    int forecEpochs = F.epochs();
 
     @Option(names = "--min-interactions", defaultValue = "7", description = "Drop users with fewer interactions (default: ${DEFAULT-VALUE}).")
     int minInteractions;
@@ -219,6 +225,19 @@ final class OfflineCommand implements Callable<Integer> {
     private PrintWriter stdout;
     private PrintWriter stderr;
 
+    /** The training settings the flags give (with no flag, the library's defaults: the updater's too). */
+    io.xmrec.model.recipe.TrainingSettings training() {
+        NcfOptions options = NcfOptions.builder().gmfDim(gmfDim).mlpDim(mlpDim).mlpLayers(layers)
+                .learningRate(learningRate).l2(l2).batchSize(batchSize).negatives(negatives).epochs(epochs)
+                .embeddingStd(embeddingStd).seed(seed).itemBias(itemBias).patience(earlyStopping)
+                .tableUpdates(io.xmrec.model.TableUpdates.parse(tableUpdates)).engine(io.xmrec.model.Engine.parse(engine))
+                .build();
+        // MAML's L2 is the networks' (--l2), as in MamlOptions.defaults()
+        MamlOptions maml = new MamlOptions(shots, fastLr, metaLr, l2, mamlEpochs, mamlMaxSteps, firstOrder, fdEps);
+        ForecFork.Options forec = new ForecFork.Options(head, forecLr, forecL2, forecBatch, forecEpochs, forecTrainUsers);
+        return new io.xmrec.model.recipe.TrainingSettings(options, maml, forec);
+    }
+
     @Override
     public Integer call() {
         stdout = spec.commandLine().getOut();
@@ -264,18 +283,15 @@ final class OfflineCommand implements Callable<Integer> {
                 methodList.add(name);
             }
         }
-        NcfOptions options = new NcfOptions(gmfDim, mlpDim, layers, learningRate, l2, batchSize, negatives, epochs,
-                embeddingStd, seed, itemBias, earlyStopping, io.xmrec.model.TableUpdates.parse(tableUpdates),
-                io.xmrec.model.Engine.parse(engine));
+        io.xmrec.model.recipe.TrainingSettings training = training();
         if (minInteractions < 3) {
             throw new IllegalArgumentException("--min-interactions must be at least 3, got " + minInteractions);
         }
         if (evalNegatives < 1) {
             throw new IllegalArgumentException("--eval-negatives must be at least 1, got " + evalNegatives);
         }
-        MamlOptions maml = new MamlOptions(shots, fastLr, metaLr, l2, mamlEpochs, mamlMaxSteps, firstOrder, fdEps);
-        ForecFork.Options forec = new ForecFork.Options(head, forecLr, forecL2, forecBatch, forecEpochs, forecTrainUsers);
-        OfflineConfig config = new OfflineConfig(target, sources, methodList, options, maml, forec, minInteractions,
+        OfflineConfig config = new OfflineConfig(target, sources, methodList, training.ncf(), training.maml(),
+                training.forec(), minInteractions,
                 evalNegatives, !noFull, negativesFile, saveModels, trunkCache, !noEpochValidation);
 
         Map<String, MarketData> loaded;

@@ -29,78 +29,81 @@ import java.time.Duration;
                 + "the new one.")
 final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
 
+    /** Where every default below comes from: the flags show them, they are defined once. */
+    private static final UpdaterSettings D = UpdaterSettings.defaults();
+
     @CommandLine.Mixin
     KafkaOptions kafka = new KafkaOptions();
 
     @Option(names = "--method", description = "The method served: auto (each market's choice at every trunk, on its "
             + "validation: FOREC's stages and fork against the market's own GMF, MLP and NMF) or one recipe of xmrec "
             + "offline for every market (default: ${DEFAULT-VALUE}).")
-    String method = io.xmrec.model.recipe.Choice.AUTO;
+    String method = D.method();
 
     @Option(names = "--epochs", description = "Epochs of every training stage of a trunk (default: the offline recipe's, 50 at most with early stopping).")
     Integer epochs;
 
     @Option(names = "--bootstrap-interactions", description = "Training interactions of evaluable users before the first trunk (default: ${DEFAULT-VALUE}).")
-    long bootstrapInteractions = 20_000;
+    long bootstrapInteractions = D.bootstrapInteractions();
 
     @Option(names = "--engine", paramLabel = "auto|kernel|dl4j", description = "What takes the training steps of every "
             + "network stage of a trunk and of the medium path: the plain-Java kernel, DeepLearning4J, or auto: DL4J for "
             + "wide networks (300,000 multiply-adds per sample or more), the kernel below (MAML runs on its own code "
             + "either way; default: ${DEFAULT-VALUE}).")
-    String engine = UpdaterSettings.defaults().training().ncf().engine().label();
+    String engine = D.training().ncf().engine().label();
 
     @Option(names = "--first-model-interactions", description = "A market without a model gets a first one of its own "
             + "(single-market NMF, seconds to train) once it has this many training interactions of evaluable users, "
             + "without waiting for a trunk; the next trunk replaces it (0: wait for the trunk; default: ${DEFAULT-VALUE}).")
-    int firstModelInteractions = UpdaterSettings.defaults().firstModelInteractions();
+    int firstModelInteractions = D.firstModelInteractions();
 
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk, so a first model comes out quickly (0: as later trunks; default: ${DEFAULT-VALUE}).")
-    int bootstrapEpochs = 5;
+    int bootstrapEpochs = D.bootstrapEpochs();
 
     @Option(names = "--retrain-growth", description = "Train a new trunk once the training interactions grew by this share since the last one's snapshot (default: ${DEFAULT-VALUE}).")
-    double retrainGrowth = 0.25;
+    double retrainGrowth = D.retrainGrowth();
 
     @Option(names = "--retrain-idle-seconds", description = "...or once the input has been caught up this long with anything new since (default: ${DEFAULT-VALUE}).")
-    long retrainIdleSeconds = 10;
+    long retrainIdleSeconds = D.retrainIdle().toSeconds();
 
     @Option(names = "--retrain-minutes", description = "...or once this many minutes have passed with anything new since (0: never by time; default: ${DEFAULT-VALUE}).")
-    long retrainMinutes = 30;
+    long retrainMinutes = D.retrainInterval().toMinutes();
 
     @Option(names = "--fast-delay-ms", description = "The fast path coalesces a market's interactions over this window before re-fitting rows (default: ${DEFAULT-VALUE}).")
-    long fastDelayMs = 200;
+    long fastDelayMs = D.fastDelay().toMillis();
 
     @Option(names = "--head-seconds", description = "The medium path fine-tunes a market's head at most this often (default: ${DEFAULT-VALUE}).")
-    long headSeconds = 30;
+    long headSeconds = D.headInterval().toSeconds();
 
     @Option(names = "--head-min-interactions", description = "...and once this many new interactions came in since (default: ${DEFAULT-VALUE}).")
-    int headMinInteractions = 200;
+    int headMinInteractions = D.headMinInteractions();
 
     @Option(names = "--head-sample", description = "Training interactions over all the market's users the head is fine-tuned on (default: ${DEFAULT-VALUE}).")
-    int headSample = 20_000;
+    int headSample = D.headSample();
 
-    @Option(names = "--snapshot-seconds", description = "A full snapshot of a market at least this often once deltas were published (default: ${DEFAULT-VALUE}).")
-    long snapshotSeconds = 60;
+    @Option(names = "--snapshot-seconds", description = "A full snapshot of a market once the deltas since the last one add up to its size (a new client then reads at most twice a snapshot), or at least this often once deltas were published (default: ${DEFAULT-VALUE}).")
+    long snapshotSeconds = D.snapshotInterval().toSeconds();
 
     @Option(names = "--snapshot-deltas", description = "...or after this many deltas (default: ${DEFAULT-VALUE}).")
-    int snapshotDeltas = 300;
+    int snapshotDeltas = D.snapshotDeltas();
 
     @Option(names = "--workers", description = "Threads for the markets' fast and medium paths, one job per market at a time (default: ${DEFAULT-VALUE}).")
-    int workers = 2;
+    int workers = D.workers();
 
     @Option(names = "--no-reference", description = "Do not train the single-market NMF reference models (the dashboard's comparison line).")
     boolean noReference;
 
     @Option(names = "--rollback-margin", description = "Refuse a head whose validation nDCG@10 is lower than the current model's by more than this (default: ${DEFAULT-VALUE}).")
-    double rollbackMargin = 0.02;
+    double rollbackMargin = D.rollbackMargin();
 
     @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained on by a trunk or evaluated (default: ${DEFAULT-VALUE}).")
-    int minInteractions = 7;
+    int minInteractions = D.minInteractions();
 
     @Option(names = "--group", description = "Consumer group the updaters share the markets in (default: xmrec-updater, after the topic prefix).")
     String group;
 
     @Option(names = "--session-timeout-ms", description = "How long a silent updater keeps its markets before the others take them over (default: ${DEFAULT-VALUE}).")
-    long sessionTimeoutMs = 15_000;
+    long sessionTimeoutMs = ContinualUpdater.Group.defaults().sessionTimeout().toMillis();
 
     @Option(names = "--http-port", description = "Also serve the recommendation and scoring endpoints from the published models, the updater's /metrics and /health, on this port (0 = none; default: ${DEFAULT-VALUE}).")
     int httpPort;
@@ -134,7 +137,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
                 .withBootstrap(bootstrapInteractions, bootstrapEpochs).withFirstModel(firstModelInteractions)
                 .withRetrain(retrainGrowth, Duration.ofSeconds(retrainIdleSeconds), Duration.ofMinutes(retrainMinutes))
                 .withFastDelay(Duration.ofMillis(fastDelayMs))
-                .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, 1)
+                .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, D.headEpochs())
                 .withSnapshots(Duration.ofSeconds(snapshotSeconds), snapshotDeltas)
                 .withRollbackMargin(rollbackMargin)
                 .withWorkers(workers, !noReference);

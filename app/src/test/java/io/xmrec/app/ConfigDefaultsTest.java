@@ -48,6 +48,19 @@ class ConfigDefaultsTest {
     }
 
     @Test
+    void offlineDefaultsAreTheLibrarysWhichTheUpdaterUsesTooAndAListFlagReplacesItsDefault() {
+        ConfigDefaults d = new ConfigDefaults(Map.of(), null);
+        OfflineCommand o = command(parse(d, "offline", "--target", "jp"), OfflineCommand.class);
+        assertEquals(io.xmrec.model.recipe.TrainingSettings.defaults(), o.training(),
+                "offline with no flags trains with the settings of the updater's trunk");
+        OfflineCommand small = command(parse(d, "offline", "--target", "jp", "--mlp-dim", "4", "--layers", "8,4",
+                "--head", "16"), OfflineCommand.class);
+        assertEquals(List.of(8, 4), small.training().ncf().mlpLayers());
+        assertEquals(List.of(16), small.training().forec().headWidths());
+        assertEquals(List.of(32, 64, 32, 16), io.xmrec.model.NcfOptions.defaults().mlpLayers(), "the default is untouched");
+    }
+
+    @Test
     void configFileComesFromTheFlagOrTheEnvironmentAndMustBeReadable(@TempDir Path dir) throws Exception {
         List<String> args = ConfigDefaults.mutable(new String[] {"--config", "a.properties", "updater", "--config=b.properties"});
         assertEquals(Path.of("b.properties"), ConfigDefaults.extractConfig(args), "the last one counts");

@@ -24,8 +24,13 @@ public record MamlOptions(int shots, double fastLr, double metaLr, double l2, in
         }
     }
 
+    /**
+     * The defaults: 20-shot batches, beta 0.1, meta learning rate 1e-4, one epoch, second order. The L2 is
+     * the networks' ({@link NcfOptions#defaults()}), as offline, where {@code --l2} sets both: the updater's
+     * trunk meta-trains with the settings of an offline run (it used 1e-7 before, while offline used 1e-5).
+     */
     public static MamlOptions defaults() {
-        return new MamlOptions(20, 0.1, 1e-4, 1e-7, 1, 0, false, 1e-3);
+        return new MamlOptions(20, 0.1, 1e-4, NcfOptions.defaults().l2(), 1, 0, false, 1e-3);
     }
 
     public MamlOptions withShots(int k) {

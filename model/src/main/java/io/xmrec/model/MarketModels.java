@@ -98,10 +98,9 @@ public final class MarketModels {
         NetShape s = m.net().shape();
         NcfArchitecture a = NcfArchitecture.of(s);
         NcfOptions base = settings.ncf();
-        NcfOptions o = new NcfOptions(s.hasGmf() ? s.gmfDim() : base.gmfDim(), s.hasMlp() ? s.mlpDim() : base.mlpDim(),
-                s.hasMlp() ? s.mlpLayers() : base.mlpLayers(), base.learningRate(), base.l2(), base.batchSize(),
-                base.negatives(), base.epochs(), base.embeddingStd(), base.seed(), s.itemBias(), base.patience(), base.tableUpdates(),
-                base.engine());
+        NcfOptions o = base.toBuilder().gmfDim(s.hasGmf() ? s.gmfDim() : base.gmfDim())
+                .mlpDim(s.hasMlp() ? s.mlpDim() : base.mlpDim()).mlpLayers(s.hasMlp() ? s.mlpLayers() : base.mlpLayers())
+                .itemBias(s.itemBias()).build();
         boolean fork = a == NcfArchitecture.FOREC;
         return new NcfModel(a, m.net().copy(), IdVocabulary.ofRows(users), m.items(), o, List.of(m.market()),
                 new LinkedHashSet<>(recipe.marketTensors(s)), fork ? settings.forec().learningRate() : o.learningRateFor(a),

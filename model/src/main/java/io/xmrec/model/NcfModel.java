@@ -243,15 +243,16 @@ public final class NcfModel implements Scorer {
             List<Integer> layers = Arrays.stream(p.getProperty("mlp_layers").split(","))
                     .map(Integer::valueOf).toList();
             String lr = p.getProperty("learning_rate");
-            NcfOptions o = new NcfOptions(Integer.parseInt(p.getProperty("gmf_dim")),
-                    Integer.parseInt(p.getProperty("mlp_dim")), layers, lr == null ? null : Double.valueOf(lr),
-                    Double.parseDouble(p.getProperty("l2")), Integer.parseInt(p.getProperty("batch_size")),
-                    Integer.parseInt(p.getProperty("negatives")), Integer.parseInt(p.getProperty("epochs")),
-                    Double.parseDouble(p.getProperty("embedding_std")), Long.parseLong(p.getProperty("seed")),
-                    Boolean.parseBoolean(p.getProperty("item_bias", "false")),
-                    Integer.parseInt(p.getProperty("patience", "0")),
-                    TableUpdates.parse(p.getProperty("table_updates", "dense")),
-                    Engine.parse(p.getProperty("engine", "auto")));
+            NcfOptions o = NcfOptions.builder().gmfDim(Integer.parseInt(p.getProperty("gmf_dim")))
+                    .mlpDim(Integer.parseInt(p.getProperty("mlp_dim"))).mlpLayers(layers)
+                    .learningRate(lr == null ? null : Double.valueOf(lr)).l2(Double.parseDouble(p.getProperty("l2")))
+                    .batchSize(Integer.parseInt(p.getProperty("batch_size")))
+                    .negatives(Integer.parseInt(p.getProperty("negatives"))).epochs(Integer.parseInt(p.getProperty("epochs")))
+                    .embeddingStd(Double.parseDouble(p.getProperty("embedding_std"))).seed(Long.parseLong(p.getProperty("seed")))
+                    .itemBias(Boolean.parseBoolean(p.getProperty("item_bias", "false")))
+                    .patience(Integer.parseInt(p.getProperty("patience", "0")))
+                    .tableUpdates(TableUpdates.parse(p.getProperty("table_updates", "dense")))
+                    .engine(Engine.parse(p.getProperty("engine", "auto"))).build();
             Net net = NetFile.read(dir.resolve(TENSORS));
             IdVocabulary u = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(USERS), StandardCharsets.UTF_8));
             IdVocabulary i = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(ITEMS), StandardCharsets.UTF_8));

@@ -55,7 +55,8 @@ class HeldOutLeakTest {
         }
         CrossMarketDataset d = CrossMarketDataset.of(List.of(new LeaveOneOutSplitter(7).split("nz", ev)));
         // vectors as wide as the catalogue: enough capacity to learn any item subset per user, so a leak shows
-        NcfOptions o = new NcfOptions(128, 8, NcfOptions.PAPER_LAYERS, 0.01, 0, 256, 4, 60, 0.1, 3, false, 0, TableUpdates.DENSE);
+        NcfOptions o = NcfOptions.paper().toBuilder().gmfDim(128).learningRate(0.01).l2(0).batchSize(256).epochs(60).embeddingStd(0.1)
+                .seed(3).build();
         NcfModel gmf = new NcfTrainer(o, null).trainGmf(d).model();
         NcfModel mlp = new NcfTrainer(o.withEpochs(5), null).trainMlp(d, gmf).model();
         NcfModel nmf = new NcfTrainer(o.withEpochs(10), null).trainNmf(d, gmf, mlp).model();

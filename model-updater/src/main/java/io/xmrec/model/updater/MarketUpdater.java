@@ -76,6 +76,9 @@ final class MarketUpdater {
     private final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
     private Map<String, Long> deltaOffsets = Map.of();
     volatile int deltasSinceSnapshot;
+    /** Bytes of the deltas since the last snapshot, and of that snapshot: a new snapshot once the first reach the second. */
+    volatile long deltaBytesSinceSnapshot;
+    volatile long lastSnapshotBytes;
     volatile long lastSnapshotNanos = System.nanoTime();
     volatile long lastHeadNanos = System.nanoTime();
     volatile long newSinceHead;
@@ -462,6 +465,8 @@ final class MarketUpdater {
         try {
             int bytes = channel.snapshot(r).bytes();
             deltasSinceSnapshot = 0;
+            deltaBytesSinceSnapshot = 0;
+            lastSnapshotBytes = bytes;
             lastSnapshotNanos = System.nanoTime();
             return bytes;
         } catch (RuntimeException e) {
@@ -472,12 +477,18 @@ final class MarketUpdater {
 
     private void deltaPublished(Publisher.Sent sent) {
         deltasSinceSnapshot++;
+        deltaBytesSinceSnapshot += sent.bytes();
         deltaOffsets = Map.of(Integer.toString(sent.partition()), sent.offset() + 1);
     }
 
+    /**
+     * A snapshot is due once the deltas since the last one add up to its size (a new client then reads at
+     * most twice a snapshot's bytes, and what is published stays at most twice the deltas), or there are
+     * {@code snapshotDeltas} of them (records to replay), or {@code snapshotInterval} has passed.
+     */
     boolean snapshotDue(long now) {
-        return model != null && deltasSinceSnapshot > 0 && (deltasSinceSnapshot >= s.snapshotDeltas()
-                || now - lastSnapshotNanos >= s.snapshotInterval().toNanos());
+        return model != null && deltasSinceSnapshot > 0 && (deltaBytesSinceSnapshot >= lastSnapshotBytes
+                || deltasSinceSnapshot >= s.snapshotDeltas() || now - lastSnapshotNanos >= s.snapshotInterval().toNanos());
     }
 
     boolean headDue(long now) {

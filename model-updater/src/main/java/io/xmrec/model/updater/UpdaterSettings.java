@@ -7,47 +7,166 @@ import io.xmrec.serving.RowFitter;
 import java.time.Duration;
 
 /**
- * What the continual updater does and how often.
+ * What the continual updater does and how often: immutable, made from {@link #defaults()} (every default
+ * is defined once, in its builder) by the {@code with} methods.
  *
- * @param method                the recipe of the served models ({@code forec}: the trunk is NMF++ then MAML,
- *                              forked per market), or {@code auto}: each market's choice at every trunk
- *                              ({@link io.xmrec.model.recipe.Choice}) among FOREC's stages and fork and the
- *                              market's own GMF, MLP and NMF; trained with {@code training}, the offline settings
- * @param training              every stage's hyper-parameters: the same as an offline run's
- * @param bootstrapEpochs       epochs of every stage of the first trunk, so a first model is out quickly
- *                              (0: the recipe's own); every later trunk runs the recipe in full
- * @param bootstrapInteractions eligible training interactions before the first trunk
- * @param firstModelInteractions a market without a model gets a first one of its own (single-market NMF, a few
- *                              seconds) once it has this many eligible training interactions, without waiting for a
- *                              trunk; the next trunk replaces it (0: wait for the trunk)
- * @param retrainGrowth         a new trunk once the training interactions grew by this share since the last
- *                              trunk's snapshot...
- * @param retrainIdle           ...or the input has been caught up (idle) this long with anything new since...
- * @param retrainInterval       ...or this long has passed with anything new since
- * @param fastDelay             the fast path coalesces the interactions of this window before re-fitting rows
- * @param headInterval          the medium path fine-tunes a market's head at most this often...
- * @param headMinInteractions   ...and once this many new interactions have come in since its last run
- * @param headSample            training interactions (over all the market's users) the head is fine-tuned on
- * @param headEpochs            passes over that sample
- * @param snapshotInterval      a full snapshot at least this often once deltas were published after the last...
- * @param snapshotDeltas        ...or after this many deltas
- * @param rowFit                the fast path's fitting of user and item rows
- * @param rollbackMargin        a head update more than this much worse in validation nDCG@10 is refused
- * @param evalNegatives         evaluation negatives per held-out item (99)
- * @param minInteractions       users with fewer interactions are not evaluated (the protocol's 7)
- * @param workers               threads for the markets' fast and medium paths (one job per market at a time)
- * @param references            train a single-market NMF per market with every trunk, for comparison
- * @param seed                  seed of everything random
+ * <ul>
+ *     <li>{@code method}: the recipe of the served models ({@code forec}: the trunk is NMF++ then MAML,
+ *         forked per market), or {@code auto}: each market's choice at every trunk
+ *         ({@link io.xmrec.model.recipe.Choice}) among FOREC's stages and fork and the
+ *         market's own GMF, MLP and NMF; trained with {@code training}, the offline settings
+ *     </li>
+ *     <li>{@code training}: every stage's hyper-parameters: the same as an offline run's
+ *     </li>
+ *     <li>{@code bootstrapEpochs}: epochs of every stage of the first trunk, so a first model is out quickly
+ *         (0: the recipe's own); every later trunk runs the recipe in full
+ *     </li>
+ *     <li>{@code bootstrapInteractions}: eligible training interactions before the first trunk
+ *     </li>
+ *     <li>{@code firstModelInteractions}: a market without a model gets a first one of its own (single-market NMF, a few
+ *         seconds) once it has this many eligible training interactions, without waiting for a
+ *         trunk; the next trunk replaces it (0: wait for the trunk)
+ *     </li>
+ *     <li>{@code retrainGrowth}: a new trunk once the training interactions grew by this share since the last
+ *         trunk's snapshot...
+ *     </li>
+ *     <li>{@code retrainIdle}: ...or the input has been caught up (idle) this long with anything new since...
+ *     </li>
+ *     <li>{@code retrainInterval}: ...or this long has passed with anything new since
+ *     </li>
+ *     <li>{@code fastDelay}: the fast path coalesces the interactions of this window before re-fitting rows
+ *     </li>
+ *     <li>{@code headInterval}: the medium path fine-tunes a market's head at most this often...
+ *     </li>
+ *     <li>{@code headMinInteractions}: ...and once this many new interactions have come in since its last run
+ *     </li>
+ *     <li>{@code headSample}: training interactions (over all the market's users) the head is fine-tuned on
+ *     </li>
+ *     <li>{@code headEpochs}: passes over that sample
+ *     </li>
+ *     <li>{@code snapshotInterval}: a full snapshot once the deltas published since the last one add up to its
+ *         size, or at least this often once deltas were published after the last...
+ *     </li>
+ *     <li>{@code snapshotDeltas}: ...or after this many deltas
+ *     </li>
+ *     <li>{@code rowFit}: the fast path's fitting of user and item rows
+ *     </li>
+ *     <li>{@code rollbackMargin}: a head update more than this much worse in validation nDCG@10 is refused
+ *     </li>
+ *     <li>{@code evalNegatives}: evaluation negatives per held-out item (99)
+ *     </li>
+ *     <li>{@code minInteractions}: users with fewer interactions are not evaluated (the protocol's 7)
+ *     </li>
+ *     <li>{@code workers}: threads for the markets' fast and medium paths (one job per market at a time)
+ *     </li>
+ *     <li>{@code references}: train a single-market NMF per market with every trunk, for comparison
+ *     </li>
+ *     <li>{@code seed}: seed of everything random
+ *     </li>
+ * </ul>
  */
-public record UpdaterSettings(String method, TrainingSettings training, int bootstrapEpochs, long bootstrapInteractions,
-                              int firstModelInteractions,
-                              double retrainGrowth, Duration retrainIdle, Duration retrainInterval, Duration fastDelay,
-                              Duration headInterval, int headMinInteractions, int headSample, int headEpochs,
-                              Duration snapshotInterval, int snapshotDeltas, RowFitter.Options rowFit,
-                              double rollbackMargin, int evalNegatives, int minInteractions, int workers,
-                              boolean references, long seed) {
+public final class UpdaterSettings {
 
-    public UpdaterSettings {
+    private final String method;
+    private final TrainingSettings training;
+    private final int bootstrapEpochs;
+    private final long bootstrapInteractions;
+    private final int firstModelInteractions;
+    private final double retrainGrowth;
+    private final Duration retrainIdle;
+    private final Duration retrainInterval;
+    private final Duration fastDelay;
+    private final Duration headInterval;
+    private final int headMinInteractions;
+    private final int headSample;
+    private final int headEpochs;
+    private final Duration snapshotInterval;
+    private final int snapshotDeltas;
+    private final RowFitter.Options rowFit;
+    private final double rollbackMargin;
+    private final int evalNegatives;
+    private final int minInteractions;
+    private final int workers;
+    private final boolean references;
+    private final long seed;
+
+    /** The settings being edited; its initial values are the defaults. */
+    private static final class Builder {
+        String method = Choice.AUTO;
+        TrainingSettings training = TrainingSettings.defaults();
+        int bootstrapEpochs = 5;
+        long bootstrapInteractions = 20_000;
+        int firstModelInteractions = 300;
+        double retrainGrowth = 0.25;
+        Duration retrainIdle = Duration.ofSeconds(10);
+        Duration retrainInterval = Duration.ofMinutes(30);
+        Duration fastDelay = Duration.ofMillis(200);
+        Duration headInterval = Duration.ofSeconds(30);
+        int headMinInteractions = 200;
+        int headSample = 20_000;
+        int headEpochs = 1;
+        Duration snapshotInterval = Duration.ofMinutes(30);
+        int snapshotDeltas = 2000;
+        RowFitter.Options rowFit = RowFitter.Options.streaming();
+        double rollbackMargin = 0.02;
+        int evalNegatives = 99;
+        int minInteractions = 7;
+        int workers = 2;
+        boolean references = true;
+        long seed = 42;
+
+        Builder() {
+        }
+
+        Builder(UpdaterSettings s) {
+            method = s.method;
+            training = s.training;
+            bootstrapEpochs = s.bootstrapEpochs;
+            bootstrapInteractions = s.bootstrapInteractions;
+            firstModelInteractions = s.firstModelInteractions;
+            retrainGrowth = s.retrainGrowth;
+            retrainIdle = s.retrainIdle;
+            retrainInterval = s.retrainInterval;
+            fastDelay = s.fastDelay;
+            headInterval = s.headInterval;
+            headMinInteractions = s.headMinInteractions;
+            headSample = s.headSample;
+            headEpochs = s.headEpochs;
+            snapshotInterval = s.snapshotInterval;
+            snapshotDeltas = s.snapshotDeltas;
+            rowFit = s.rowFit;
+            rollbackMargin = s.rollbackMargin;
+            evalNegatives = s.evalNegatives;
+            minInteractions = s.minInteractions;
+            workers = s.workers;
+            references = s.references;
+            seed = s.seed;
+        }
+    }
+
+    private UpdaterSettings(Builder b) {
+        method = b.method;
+        training = b.training;
+        bootstrapEpochs = b.bootstrapEpochs;
+        bootstrapInteractions = b.bootstrapInteractions;
+        firstModelInteractions = b.firstModelInteractions;
+        retrainGrowth = b.retrainGrowth;
+        retrainIdle = b.retrainIdle;
+        retrainInterval = b.retrainInterval;
+        fastDelay = b.fastDelay;
+        headInterval = b.headInterval;
+        headMinInteractions = b.headMinInteractions;
+        headSample = b.headSample;
+        headEpochs = b.headEpochs;
+        snapshotInterval = b.snapshotInterval;
+        snapshotDeltas = b.snapshotDeltas;
+        rowFit = b.rowFit;
+        rollbackMargin = b.rollbackMargin;
+        evalNegatives = b.evalNegatives;
+        minInteractions = b.minInteractions;
+        workers = b.workers;
+        references = b.references;
+        seed = b.seed;
         if (bootstrapEpochs < 0 || bootstrapInteractions < 1 || firstModelInteractions < 0 || !(retrainGrowth > 0) || headMinInteractions < 1
                 || headSample < 1 || headEpochs < 1 || snapshotDeltas < 1 || rollbackMargin < 0 || evalNegatives < 1
                 || minInteractions < 3 || workers < 1 || fastDelay.isNegative() || headInterval.isNegative()
@@ -57,9 +176,13 @@ public record UpdaterSettings(String method, TrainingSettings training, int boot
     }
 
     public static UpdaterSettings defaults() {
-        return new UpdaterSettings(Choice.AUTO, TrainingSettings.defaults(), 5, 20_000, 300, 0.25, Duration.ofSeconds(10),
-                Duration.ofMinutes(30), Duration.ofMillis(200), Duration.ofSeconds(30), 200, 20_000, 1,
-                Duration.ofSeconds(60), 300, RowFitter.Options.streaming(), 0.02, 99, 7, 2, true, 42);
+        return new UpdaterSettings(new Builder());
+    }
+
+    private UpdaterSettings with(java.util.function.Consumer<Builder> edit) {
+        Builder b = new Builder(this);
+        edit.accept(b);
+        return new UpdaterSettings(b);
     }
 
     /** Whether each market's recipe is chosen at every trunk ({@code auto}). */
@@ -73,69 +196,164 @@ public record UpdaterSettings(String method, TrainingSettings training, int boot
     }
 
     public UpdaterSettings withTraining(TrainingSettings t) {
-        return new UpdaterSettings(method, t, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
+        return with(b -> b.training = t);
     }
 
     public UpdaterSettings withMethod(String m) {
-        return new UpdaterSettings(m, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
+        return with(b -> b.method = m);
     }
 
     public UpdaterSettings withBootstrap(long interactions, int epochs) {
-        return new UpdaterSettings(method, training, epochs, interactions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
+        return with(b -> {
+            b.bootstrapInteractions = interactions;
+            b.bootstrapEpochs = epochs;
+        });
     }
 
     public UpdaterSettings withFirstModel(int interactions) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, interactions, retrainGrowth,
-                retrainIdle, retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs,
-                snapshotInterval, snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references,
-                seed);
+        return with(b -> b.firstModelInteractions = interactions);
     }
 
     public UpdaterSettings withRetrain(double growth, Duration idle, Duration interval) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, growth, idle,
-                interval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
+        return with(b -> {
+            b.retrainGrowth = growth;
+            b.retrainIdle = idle;
+            b.retrainInterval = interval;
+        });
     }
 
     public UpdaterSettings withFastDelay(Duration d) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, d, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
+        return with(b -> b.fastDelay = d);
     }
 
     public UpdaterSettings withHead(Duration interval, int minInteractions, int sample, int epochs) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, interval, minInteractions, sample, epochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, this.minInteractions, workers, references, seed);
+        return with(b -> {
+            b.headInterval = interval;
+            b.headMinInteractions = minInteractions;
+            b.headSample = sample;
+            b.headEpochs = epochs;
+        });
     }
 
     public UpdaterSettings withSnapshots(Duration interval, int deltas) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, interval,
-                deltas, rowFit, rollbackMargin, evalNegatives, minInteractions, workers, references, seed);
+        return with(b -> {
+            b.snapshotInterval = interval;
+            b.snapshotDeltas = deltas;
+        });
     }
 
     public UpdaterSettings withRollbackMargin(double margin) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, margin, evalNegatives, minInteractions, workers, references, seed);
+        return with(b -> b.rollbackMargin = margin);
     }
 
     public UpdaterSettings withWorkers(int n, boolean refs) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, minInteractions, n, refs, seed);
+        return with(b -> {
+            b.workers = n;
+            b.references = refs;
+        });
     }
 
     public UpdaterSettings withMinInteractions(int n) {
-        return new UpdaterSettings(method, training, bootstrapEpochs, bootstrapInteractions, firstModelInteractions, retrainGrowth, retrainIdle,
-                retrainInterval, fastDelay, headInterval, headMinInteractions, headSample, headEpochs, snapshotInterval,
-                snapshotDeltas, rowFit, rollbackMargin, evalNegatives, n, workers, references, seed);
+        return with(b -> b.minInteractions = n);
+    }
+
+    public String method() {
+        return method;
+    }
+
+    public TrainingSettings training() {
+        return training;
+    }
+
+    public int bootstrapEpochs() {
+        return bootstrapEpochs;
+    }
+
+    public long bootstrapInteractions() {
+        return bootstrapInteractions;
+    }
+
+    public int firstModelInteractions() {
+        return firstModelInteractions;
+    }
+
+    public double retrainGrowth() {
+        return retrainGrowth;
+    }
+
+    public Duration retrainIdle() {
+        return retrainIdle;
+    }
+
+    public Duration retrainInterval() {
+        return retrainInterval;
+    }
+
+    public Duration fastDelay() {
+        return fastDelay;
+    }
+
+    public Duration headInterval() {
+        return headInterval;
+    }
+
+    public int headMinInteractions() {
+        return headMinInteractions;
+    }
+
+    public int headSample() {
+        return headSample;
+    }
+
+    public int headEpochs() {
+        return headEpochs;
+    }
+
+    public Duration snapshotInterval() {
+        return snapshotInterval;
+    }
+
+    public int snapshotDeltas() {
+        return snapshotDeltas;
+    }
+
+    public RowFitter.Options rowFit() {
+        return rowFit;
+    }
+
+    public double rollbackMargin() {
+        return rollbackMargin;
+    }
+
+    public int evalNegatives() {
+        return evalNegatives;
+    }
+
+    public int minInteractions() {
+        return minInteractions;
+    }
+
+    public int workers() {
+        return workers;
+    }
+
+    public boolean references() {
+        return references;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    @Override
+    public String toString() {
+        return "UpdaterSettings[method=" + method + ", training=" + training + ", bootstrapEpochs=" + bootstrapEpochs
+                + ", bootstrapInteractions=" + bootstrapInteractions + ", firstModelInteractions=" + firstModelInteractions
+                + ", retrainGrowth=" + retrainGrowth + ", retrainIdle=" + retrainIdle + ", retrainInterval=" + retrainInterval
+                + ", fastDelay=" + fastDelay + ", headInterval=" + headInterval + ", headMinInteractions=" + headMinInteractions
+                + ", headSample=" + headSample + ", headEpochs=" + headEpochs + ", snapshotInterval=" + snapshotInterval
+                + ", snapshotDeltas=" + snapshotDeltas + ", rowFit=" + rowFit + ", rollbackMargin=" + rollbackMargin
+                + ", evalNegatives=" + evalNegatives + ", minInteractions=" + minInteractions + ", workers=" + workers
+                + ", references=" + references + ", seed=" + seed + "]";
     }
 }

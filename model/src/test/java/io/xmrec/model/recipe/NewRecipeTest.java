@@ -35,8 +35,7 @@ class NewRecipeTest {
         @Override
         public Trained train(Context c) {
             NcfOptions base = c.settings().ncf();
-            NcfOptions o = new NcfOptions(24, base.mlpDim(), base.mlpLayers(), base.learningRate(), base.l2(),
-                    base.batchSize(), base.negatives(), 2, base.embeddingStd(), base.seed(), true, 0, base.tableUpdates());
+            NcfOptions o = base.toBuilder().gmfDim(24).epochs(2).itemBias(true).patience(0).build();
             NcfModel m = NcfModel.fresh(NcfArchitecture.GMF, c.data().users(), c.data().items(), o,
                     List.of(c.target()));
             NcfTrainer.TrainingRun run = new NcfTrainer(o, null).train(m, c.data());
