@@ -11,7 +11,8 @@
 #             over HTTP; the model published in parts and loaded by a new client (--item-scales "1 10 100 175":
 #             175 is a catalogue of a million items)
 #   bench/scale.sh [--parts "trunk serving"] [--scales "1 10 100"] [--dense-scales "1"] [--epochs 1] [--item-scales ...]
-#                  [--user-scale U]
+#                  [--user-scale U] [--heap SIZE]
+# --heap: the trunk runs' maximum Java heap (-Xmx; default: the JVM's, a quarter of the machine's memory).
 # --user-scale: the serving part's user scale at every item scale (default min(item scale, 20)); a catalogue
 # needs users enough that its items are reviewed more than once, or the model learns nothing to rank by.
 # Appends a section per part and scale to bench/results/scale-<part>.md (with the command, commit, date,
@@ -25,6 +26,7 @@ epochs=1
 maml_steps=300
 item_scales="1 10 100 175"
 user_scale=""
+heap=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --parts) parts="$2"; shift 2 ;;
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --maml-steps) maml_steps="$2"; shift 2 ;;
     --item-scales) item_scales="$2"; shift 2 ;;
     --user-scale) user_scale="$2"; shift 2 ;;
+    --heap) heap="$2"; shift 2 ;;
     *) echo "bench/scale.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +45,7 @@ mkdir -p "$work" bench/results
 ./mvnw -q -B -DskipTests package -pl app -am >/dev/null
 export XMREC_NO_BUILD=1
 machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
-command="bench/scale.sh --parts \"$parts\" --scales \"$scales\" --dense-scales \"$dense_scales\" --epochs $epochs --maml-steps $maml_steps"
+command="bench/scale.sh --parts \"$parts\" --scales \"$scales\" --dense-scales \"$dense_scales\" --epochs $epochs --maml-steps $maml_steps${heap:+ --heap $heap}"
 case " $parts " in *" serving "*) command="$command --item-scales \"$item_scales\"${user_scale:+ --user-scale $user_scale}" ;; esac
 
 data_for() { # scale -> directory of synthetic files (generated once)
@@ -77,7 +80,7 @@ trunk() {
   local out=bench/results/scale-trunk.md s mode flags log sources
   header "$out" "Trunk training cost against the data size"
   {
-    echo "- each row: \`xmrec offline --data <synthetic, scale> --target jp --source <every other market of the data> --method forec --epochs $epochs --early-stopping 0 --maml-max-steps $maml_steps --no-full\`; samples/s of each stage's epoch, MAML meta-steps/s"
+    echo "- each row: \`xmrec offline --data <synthetic, scale> --target jp --source <every other market of the data> --method forec --epochs $epochs --early-stopping 0 --maml-max-steps $maml_steps --no-full\`; samples/s of each stage's epoch, MAML meta-steps/s; Java heap: ${heap:-the JVM default, a quarter of the memory}"
     echo
     echo "| scale | table updates | interactions | users | items | gmf++ samples/s | mlp++ samples/s | nmf++ samples/s | maml meta-steps/s | forec samples/s | whole run s | peak RSS GiB |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -91,7 +94,7 @@ trunk() {
       fi
       log="$work/trunk-$s-$mode.log"
       sources=$(markets_of "$d" | tr ' ' '\n' | grep -vx jp | paste -sd, -)
-      /usr/bin/time -v ./xmrec offline --data "$d" --target jp --source "$sources" --method forec --epochs "$epochs" \
+      XMREC_JAVA_OPTS="${heap:+-Xmx$heap}" /usr/bin/time -v ./xmrec offline --data "$d" --target jp --source "$sources" --method forec --epochs "$epochs" \
         --early-stopping 0 --maml-max-steps "$maml_steps" --no-full "${flags[@]+"${flags[@]}"}" > "$work/trunk-$s-$mode.txt" 2> "$log"
       rate() { grep -E "\[jp $1\] trained in" "$log" | tail -1 | sed -E 's/.*\(([0-9]+) samples\/s\).*/\1/'; }
       maml=$(grep -E "\[jp maml\] trained in|maml\] trained in" "$log" | tail -1 | sed -E 's/.*\(([0-9.]+) meta-steps\/s\).*/\1/')
