@@ -56,8 +56,8 @@ final class MarketUpdater {
     }
 
     /** The outcome of a job, for the stats and the reports. */
-    record Done(String kind, long version, int bytes, int users, int items, double seconds, Double validNdcg,
-                Double previousNdcg, boolean refused) {
+    record Done(long version, int bytes, int users, int items, double seconds, Double validNdcg, Double previousNdcg,
+                boolean refused) {
     }
 
     final String market;
@@ -219,7 +219,7 @@ final class MarketUpdater {
         log.accept(String.format("updater: %s v%d from trunk v%d: %d users, %d items sold, valid nDCG@10 %s on the %d "
                         + "holdouts read so far (%,d bytes)", market, version, trunk, now.users().size(),
                 now.catalogue().length, fmt(valid), holdouts.size(), bytes));
-        return new Done("snapshot", version, bytes, now.users().size(), 0, secs, valid, null, false);
+        return new Done(version, bytes, now.users().size(), 0, secs, valid, null, false);
     }
 
     private void addToCatalogue(List<String> sold, Map<String, Integer> popularity, Map<Integer, Integer> added) {
@@ -348,7 +348,7 @@ final class MarketUpdater {
             soldNew.add(row);
         }
         if (ids.isEmpty() && newItems.isEmpty() && soldAdded.isEmpty()) {
-            return new Done("rows", version, 0, 0, 0, (System.nanoTime() - t0) / 1e9, null, null, true); // nothing new
+            return new Done(version, 0, 0, 0, (System.nanoTime() - t0) / 1e9, null, null, true); // nothing new
         }
         trainedThrough = merge(trainedThrough, job.through());
         watermark = max(watermark, job.watermark());
@@ -363,7 +363,7 @@ final class MarketUpdater {
         deltaPublished(sent);
         newSinceHead += job.promotedMillis().length;
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new Done("rows", version, sent.bytes(), ids.size(), newItems.size(), secs, null, null, false);
+        return new Done(version, sent.bytes(), ids.size(), newItems.size(), secs, null, null, false);
     }
 
     private void fitItems(RowFitter fitter, List<String> items, Map<String, List<String>> buyers, int[] userPool) {
@@ -404,7 +404,7 @@ final class MarketUpdater {
         lastHeadNanos = System.nanoTime();
         newSinceHead = 0;
         if (keys.isEmpty()) {
-            return new Done("head", version, 0, 0, 0, 0, null, null, true);
+            return new Done(version, 0, 0, 0, 0, null, null, true);
         }
         int[] pool = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
         CrossMarketDataset data = CrossMarketDataset.trainingOnly(market, keys, items, pool, model.users(), model.items());
@@ -422,7 +422,7 @@ final class MarketUpdater {
             model = keep;
             log.accept(String.format("updater: %s head refused: valid nDCG@10 %.4f against the current %.4f on the %d "
                     + "holdouts read so far (margin %.2f)", market, after, before, job.holdouts().size(), s.rollbackMargin()));
-            return new Done("refused", version, 0, keys.size(), 0, secs, after, before, true);
+            return new Done(version, 0, keys.size(), 0, secs, after, before, true);
         }
         List<TensorRows> tensors = new ArrayList<>();
         for (String t : recipe.marketTensors(candidate.net().shape())) {
@@ -447,7 +447,7 @@ final class MarketUpdater {
         deltaPublished(sent);
         log.accept(String.format("updater: %s v%d head fine-tuned on %d users: valid nDCG@10 %.4f (was %.4f) on the %d "
                 + "holdouts read so far, in %.1fs", market, version, keys.size(), after, before, job.holdouts().size(), secs));
-        return new Done("head", version, sent.bytes(), keys.size(), 0, secs, after, before, false);
+        return new Done(version, sent.bytes(), keys.size(), 0, secs, after, before, false);
     }
 
     /** A full snapshot of the current model, so new clients start close to now. */
@@ -456,7 +456,7 @@ final class MarketUpdater {
         version++;
         ServedModel now = served(lastValid);
         int bytes = publishSnapshot(now);
-        return new Done("snapshot", version, bytes, now.users().size(), 0, (System.nanoTime() - t0) / 1e9, lastValid,
+        return new Done(version, bytes, now.users().size(), 0, (System.nanoTime() - t0) / 1e9, lastValid,
                 null, false);
     }
 
