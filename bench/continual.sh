@@ -39,7 +39,9 @@ if [ "$summarise_only" = 0 ]; then
     echo "continual: replay at speed $s ($(( ($(date +%s) - start) / 60 )) min so far)" >&2
     rm -rf "$work/live-$s"
     echo "$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)" > "$work/commit-$s"
-    XMREC_NO_BUILD=1 ./xmrec continual "${data_flag[@]}" --markets "$mlist" --speed "$s" --ranks-dir "$work/live-$s" \
+    # the driver lives with the app's tests (not in the product's CLI): the jar and the test classes
+    java ${XMREC_JAVA_OPTS:-} -Dxmrec.home="$root" -cp "$root/app/target/xmrec.jar:$root/app/target/test-classes" \
+      io.xmrec.app.ContinualCommand "${data_flag[@]}" --markets "$mlist" --speed "$s" --ranks-dir "$work/live-$s" \
         > "$work/continual-$s.json" 2> "$work/continual-$s.log"
   done
   # the offline batch models of the same recipe on the same files: one seven-market trunk, shared

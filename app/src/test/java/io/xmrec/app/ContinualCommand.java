@@ -53,17 +53,24 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * The continual benchmark (bench/continual.sh): replays markets into the embedded system, follows
+ * The continual benchmark's driver (bench/continual.sh), kept out of the product's CLI: it lives with the
+ * tests and runs from the app's jar and its test classes ({@link #main}). It replays markets into the
+ * embedded system, follows
  * every model snapshot and delta, waits until the input is caught up and a trunk trained on all of it
  * is served, then scores the served models on the offline split and writes the per-user ranks
  * in the shape of {@code xmrec offline --out}, so {@code xmrec compare} pairs live with offline.
  */
-@Command(name = "continual", hidden = true, mixinStandardHelpOptions = true,
+@Command(name = "continual", mixinStandardHelpOptions = true,
         description = "Benchmark (bench/continual.sh): replays markets into the embedded system and measures "
                 + "freshness (promotion and publish to the first served model that trained on an interaction), bytes "
                 + "published per interaction, trunks, CPU per part, the time until every interaction is served, and the "
                 + "served models' test nDCG@10 on the offline split; writes a JSON summary and per-market rank files.")
 final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
+
+    /** {@code java -cp app/target/xmrec.jar:app/target/test-classes io.xmrec.app.ContinualCommand ...} */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ContinualCommand()).execute(args));
+    }
 
     @CommandLine.Mixin
     DataOption data = new DataOption();
