@@ -2,6 +2,7 @@ package io.xmrec.model;
 
 import io.xmrec.core.net.Net;
 import io.xmrec.core.net.NetShape;
+import io.xmrec.core.net.TouchedRows;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -333,16 +334,11 @@ final class NmfKernel {
         double[] values = new double[dense + 64 * (userWidth + itemWidth)];
         private double[] saved = new double[0];
         private int used = dense;
-        private final int[] userStamp = new int[users];
-        private final int[] itemStamp = new int[items];
+        private final TouchedRows touchedUsers = new TouchedRows(users, 64);
+        private final TouchedRows touchedItems = new TouchedRows(items, 64);
         /** Where a touched user's or item's block starts in {@link #values}. */
         final int[] userBlock = new int[users];
         final int[] itemBlock = new int[items];
-        private int[] touchedUsers = new int[64];
-        private int[] touchedItems = new int[64];
-        private int nUsers;
-        private int nItems;
-        private int stamp = 1;
 
         void touch(int u, int i) {
             touchUser(u);
@@ -350,23 +346,13 @@ final class NmfKernel {
         }
 
         private void touchUser(int u) {
-            if (userStamp[u] != stamp) {
-                userStamp[u] = stamp;
-                if (nUsers == touchedUsers.length) {
-                    touchedUsers = java.util.Arrays.copyOf(touchedUsers, 2 * nUsers);
-                }
-                touchedUsers[nUsers++] = u;
+            if (touchedUsers.add(u)) {
                 userBlock[u] = allocate(userWidth);
             }
         }
 
         private void touchItem(int i) {
-            if (itemStamp[i] != stamp) {
-                itemStamp[i] = stamp;
-                if (nItems == touchedItems.length) {
-                    touchedItems = java.util.Arrays.copyOf(touchedItems, 2 * nItems);
-                }
-                touchedItems[nItems++] = i;
+            if (touchedItems.add(i)) {
                 itemBlock[i] = allocate(itemWidth);
             }
         }
@@ -386,14 +372,14 @@ final class NmfKernel {
          * the dense layers): its index in the parameter vector, its index in {@link #values}, its length.
          */
         void forEachRange(RangeVisitor f) {
-            for (int k = 0; k < nUsers; k++) {
-                int u = touchedUsers[k];
+            for (int k = 0; k < touchedUsers.size(); k++) {
+                int u = touchedUsers.row(k);
                 int b = userBlock[u];
                 f.visit(offGu + u * gd, b, gd);
                 f.visit(offMu + u * md, b + gd, md);
             }
-            for (int k = 0; k < nItems; k++) {
-                int i = touchedItems[k];
+            for (int k = 0; k < touchedItems.size(); k++) {
+                int i = touchedItems.row(k);
                 int b = itemBlock[i];
                 f.visit(offGi + i * gd, b, gd);
                 f.visit(offMi + i * md, b + gd, md);
@@ -406,13 +392,13 @@ final class NmfKernel {
 
         /** {@code target += a * this}; the target's support grows by this one's. */
         void addInto(SparseGradient target, double a) {
-            for (int k = 0; k < nUsers; k++) {
-                int u = touchedUsers[k];
+            for (int k = 0; k < touchedUsers.size(); k++) {
+                int u = touchedUsers.row(k);
                 target.touchUser(u);
                 addBlock(target.values, target.userBlock[u], userBlock[u], userWidth, a);
             }
-            for (int k = 0; k < nItems; k++) {
-                int i = touchedItems[k];
+            for (int k = 0; k < touchedItems.size(); k++) {
+                int i = touchedItems.row(k);
                 target.touchItem(i);
                 addBlock(target.values, target.itemBlock[i], itemBlock[i], itemWidth, a);
             }
@@ -428,9 +414,8 @@ final class NmfKernel {
         void clear() {
             java.util.Arrays.fill(values, 0, used, 0);
             used = dense;
-            nUsers = 0;
-            nItems = 0;
-            stamp++;
+            touchedUsers.clear();
+            touchedItems.clear();
         }
 
         /** {@code target += a * this}. */

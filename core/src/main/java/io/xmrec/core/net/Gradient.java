@@ -19,16 +19,9 @@ public final class Gradient {
     private final boolean[] itemTable;
     private final int[] cols;
     private final boolean compact;
-    private int[] userStamp;
-    /** Compact tables: where a touched user's or item's row is in the gradient arrays. */
-    private int[] userSlot;
-    private int[] itemSlot;
-    private int[] itemStamp;
-    private int[] touchedUsers;
-    private int[] touchedItems;
-    private int nUsers;
-    private int nItems;
-    private int stamp = 1;
+    /** The users and items the batch touched; in compact tables a row's slot is its place in the gradient. */
+    private TouchedRows users;
+    private TouchedRows items;
 
     /** Gradients for the tensors of {@code net} that {@code trainable} marks (indexed like the net's tensors). */
     public Gradient(Net net, boolean[] trainable) {
@@ -93,16 +86,12 @@ public final class Gradient {
                 }
             }
         }
-        userStamp = userStamp == null ? new int[users] : Arrays.copyOf(userStamp, users);
-        itemStamp = itemStamp == null ? new int[items] : Arrays.copyOf(itemStamp, items);
-        if (compact) {
-            userSlot = userSlot == null ? new int[users] : Arrays.copyOf(userSlot, users);
-            itemSlot = itemSlot == null ? new int[items] : Arrays.copyOf(itemSlot, items);
-            touchedUsers = touchedUsers == null ? new int[64] : touchedUsers;
-            touchedItems = touchedItems == null ? new int[64] : touchedItems;
+        if (this.users == null) {
+            this.users = new TouchedRows(users, 64);
+            this.items = new TouchedRows(items, 64);
         } else {
-            touchedUsers = touchedUsers == null ? new int[users] : Arrays.copyOf(touchedUsers, Math.max(users, nUsers));
-            touchedItems = touchedItems == null ? new int[items] : Arrays.copyOf(touchedItems, Math.max(items, nItems));
+            this.users.resize(users);
+            this.items.resize(items);
         }
     }
 
@@ -134,32 +123,14 @@ public final class Gradient {
 
     /** Records that the batch touches user {@code u}; returns its row in the user tables' gradients. */
     int touchUser(int u) {
-        if (userStamp[u] != stamp) {
-            userStamp[u] = stamp;
-            if (compact) {
-                if (nUsers == touchedUsers.length) {
-                    throw new IllegalStateException("more users touched than reserved (" + nUsers + ")");
-                }
-                userSlot[u] = nUsers;
-            }
-            touchedUsers[nUsers++] = u;
-        }
-        return compact ? userSlot[u] : u;
+        users.add(u);
+        return userRow(u);
     }
 
     /** Records that the batch touches item {@code i}; returns its row in the item tables' gradients. */
     int touchItem(int i) {
-        if (itemStamp[i] != stamp) {
-            itemStamp[i] = stamp;
-            if (compact) {
-                if (nItems == touchedItems.length) {
-                    throw new IllegalStateException("more items touched than reserved (" + nItems + ")");
-                }
-                itemSlot[i] = nItems;
-            }
-            touchedItems[nItems++] = i;
-        }
-        return compact ? itemSlot[i] : i;
+        items.add(i);
+        return itemRow(i);
     }
 
     /**
@@ -170,15 +141,11 @@ public final class Gradient {
         if (!compact) {
             return;
         }
-        if (touchedUsers.length < nUsers + rows) {
-            touchedUsers = Arrays.copyOf(touchedUsers, Math.max(2 * touchedUsers.length, nUsers + rows));
-        }
-        if (touchedItems.length < nItems + rows) {
-            touchedItems = Arrays.copyOf(touchedItems, Math.max(2 * touchedItems.length, nItems + rows));
-        }
+        users.reserve(rows);
+        items.reserve(rows);
         for (int k = 0; k < values.length; k++) {
             if (values[k] != null && (userTable[k] || itemTable[k])) {
-                int need = ((userTable[k] ? touchedUsers : touchedItems).length) * cols[k];
+                int need = (userTable[k] ? users : items).capacity() * cols[k];
                 if (values[k].length < need) {
                     values[k] = Arrays.copyOf(values[k], need);
                 }
@@ -188,28 +155,28 @@ public final class Gradient {
 
     /** The row of touched user {@code u} in the user tables' gradients. */
     int userRow(int u) {
-        return compact ? userSlot[u] : u;
+        return compact ? users.slot(u) : u;
     }
 
     /** The row of touched item {@code i} in the item tables' gradients. */
     int itemRow(int i) {
-        return compact ? itemSlot[i] : i;
+        return compact ? items.slot(i) : i;
     }
 
     int touchedUsers() {
-        return nUsers;
+        return users.size();
     }
 
     int touchedUser(int k) {
-        return touchedUsers[k];
+        return users.row(k);
     }
 
     int touchedItems() {
-        return nItems;
+        return items.size();
     }
 
     int touchedItem(int k) {
-        return touchedItems[k];
+        return items.row(k);
     }
 
     /** Zeroes the gradient (dense tensors whole, tables on their touched rows). */
@@ -221,21 +188,19 @@ public final class Gradient {
             }
             if (userTable[k] || itemTable[k]) {
                 int c = cols[k];
-                int n = userTable[k] ? nUsers : nItems;
+                TouchedRows rows = userTable[k] ? users : items;
                 if (compact) {
-                    Arrays.fill(v, 0, n * c, 0f);
+                    Arrays.fill(v, 0, rows.size() * c, 0f);
                 } else {
-                    int[] rows = userTable[k] ? touchedUsers : touchedItems;
-                    for (int r = 0; r < n; r++) {
-                        Arrays.fill(v, rows[r] * c, rows[r] * c + c, 0f);
+                    for (int r = 0; r < rows.size(); r++) {
+                        Arrays.fill(v, rows.row(r) * c, rows.row(r) * c + c, 0f);
                     }
                 }
             } else {
                 Arrays.fill(v, 0f);
             }
         }
-        nUsers = 0;
-        nItems = 0;
-        stamp++;
+        users.clear();
+        items.clear();
     }
 }
