@@ -1,0 +1,845 @@
+package io.xmrec.app;
+
+import io.xmrec.core.data.Interaction;
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.holdout.LeaveOneOutSplitter;
+import io.xmrec.core.holdout.MarketSplit;
+import io.xmrec.core.holdout.UserSplit;
+import io.xmrec.app.embedded.EmbeddedHoldouts;
+import io.xmrec.schemas.HoldoutState;
+import io.xmrec.schemas.ModelDelta;
+import io.xmrec.schemas.ModelRecord;
+import io.xmrec.schemas.TopicReader;
+import io.xmrec.schemas.Topics;
+import io.xmrec.schemas.TrainingInteraction;
+import io.xmrec.schemas.registry.AvroSerde;
+import io.xmrec.schemas.registry.RegistryClient;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The fault bench's driver (bench/faults.sh), with the tests because it is no part of the product: xmrec
+ * on real clusters, every part its own process. Three KRaft brokers (each broker and controller, each
+ * in a network namespace of its own on a bridge, so one can be cut off), replication factor 3 and
+ * {@code min.insync.replicas} 2; a Flink session cluster (a JobManager, two TaskManagers with two slots
+ * each) running the holdout job at parallelism 2 with checkpoints on disk; the registry, two updaters in
+ * one group, two {@code serve} replicas, the evaluator; the markets replayed at a fixed speed while two
+ * clients keep asking the replicas for recommendations (each tries the other replica once when one
+ * fails, as a load balancer would). One fault at a time, each followed by its recovery; then the
+ * accounting: input = train + held out + dead letters, the holdouts equal the offline split, no
+ * training interaction twice, every market's model versions strictly increasing without a repeat.
+ * Writes {@code result.md} (a section of bench/results/faults.md) and {@code quality.tsv} into its
+ * work directory. Needs root (network namespaces).
+ */
+public final class FaultBench {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final int BROKERS = 3;
+
+    private final Path root;
+    private final Path data;
+    private final List<String> markets;
+    private final String speed;
+    private final Path work;
+    private final boolean faults;
+    private final String heap;
+    private final int sessionTimeoutMs = 10_000;
+    private final long t0 = System.nanoTime();
+    private final List<Process> processes = new ArrayList<>();
+    private final Map<String, Process> roles = new LinkedHashMap<>();
+    private final Map<String, Integer> ports = new HashMap<>();
+    private final List<String> timeline = new ArrayList<>();
+    private final ConcurrentLinkedQueue<long[]> requests = new ConcurrentLinkedQueue<>(); // {start nanos, millis*1000, ok}
+    private String bootstrap;
+    private String registry;
+    private FlinkSession flink;
+    private String jarId;
+    private String job;
+    private long replayStart;
+
+    private FaultBench(Path root, Path data, List<String> markets, String speed, Path work, boolean faults, String heap) {
+        this.root = root;
+        this.data = data;
+        this.markets = markets;
+        this.speed = speed;
+        this.work = work;
+        this.faults = faults;
+        this.heap = heap;
+    }
+
+    /** {@code java -cp app/target/xmrec.jar:app/target/test-classes io.xmrec.app.FaultBench --data DIR --work DIR ...} */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = new HashMap<>(Map.of("--markets", "ca,de,fr,in,jp,mx,uk", "--speed", "10", "--heap", "1g",
+                "--faults", "all"));
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("FaultBench: options are --name value; got '" + args[i] + "'");
+            }
+            o.put(args[i], args[++i]);
+        }
+        for (String need : List.of("--data", "--work")) {
+            if (!o.containsKey(need)) {
+                throw new IllegalArgumentException("FaultBench needs " + need);
+            }
+        }
+        Path root = Path.of(System.getProperty("xmrec.home", ".")).toAbsolutePath().normalize();
+        FaultBench b = new FaultBench(root, Path.of(o.get("--data")).toAbsolutePath(), List.of(o.get("--markets").split(",")),
+                o.get("--speed"), Path.of(o.get("--work")).toAbsolutePath(), !o.get("--faults").equals("none"), o.get("--heap"));
+        int rc;
+        try {
+            rc = b.run();
+        } finally {
+            b.stopAll();
+        }
+        System.exit(rc);
+    }
+
+    private double seconds() {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private void log(String what) {
+        String line = String.format(Locale.ROOT, "%7.1f s  %s", seconds(), what);
+        timeline.add(line);
+        System.err.println(line);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void sh(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + ": " + out.trim());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void signal(Process p, String sig) {
+        sh("kill", "-" + sig, Long.toString(p.pid()));
+    }
+
+    // ---- the network: a bridge, and a namespace per broker ----
+
+    private static String ns(int b) {
+        return "xfb-b" + b;
+    }
+
+    private static String hostOf(int b) {
+        return "10.77.0." + (10 + b);
+    }
+
+    private static void teardownNet() {
+        for (int b = 1; b <= BROKERS; b++) {
+            try {
+                sh("ip", "netns", "del", ns(b));
+            } catch (IllegalStateException e) {
+                // not there
+            }
+        }
+        try {
+            sh("ip", "link", "del", "xfb0");
+        } catch (IllegalStateException e) {
+            // not there
+        }
+    }
+
+    private static void setupNet() {
+        teardownNet();
+        sh("ip", "link", "add", "xfb0", "type", "bridge");
+        sh("ip", "addr", "add", "10.77.0.1/24", "dev", "xfb0");
+        sh("ip", "link", "set", "xfb0", "up");
+        for (int b = 1; b <= BROKERS; b++) {
+            sh("ip", "netns", "add", ns(b));
+            sh("ip", "link", "add", "xfb-v" + b, "type", "veth", "peer", "name", "xfb-p" + b);
+            sh("ip", "link", "set", "xfb-p" + b, "netns", ns(b));
+            sh("ip", "link", "set", "xfb-v" + b, "master", "xfb0");
+            sh("ip", "link", "set", "xfb-v" + b, "up");
+            sh("ip", "netns", "exec", ns(b), "ip", "addr", "add", hostOf(b) + "/24", "dev", "xfb-p" + b);
+            sh("ip", "netns", "exec", ns(b), "ip", "link", "set", "xfb-p" + b, "up");
+            sh("ip", "netns", "exec", ns(b), "ip", "link", "set", "lo", "up");
+        }
+    }
+
+    // ---- processes ----
+
+    private Process spawn(String name, List<String> cmd, Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve(name + ".log").toFile()));
+        pb.environment().keySet().removeIf(k -> k.startsWith("XMREC_"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        processes.add(p);
+        roles.put(name, p);
+        return p;
+    }
+
+    private String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** An xmrec role of the packaged app, configured by environment variables as the deployments do. */
+    private Process xmrec(String name, String heapOf, Map<String, String> extraEnv, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + heapOf, "-jar", root.resolve("app/target/xmrec.jar").toString()));
+        cmd.addAll(List.of(args));
+        Map<String, String> env = new HashMap<>(Map.of("XMREC_BOOTSTRAP", bootstrap));
+        if (registry != null) {
+            env.put("XMREC_REGISTRY", registry);
+        }
+        env.putAll(extraEnv);
+        return spawn(name, cmd, env);
+    }
+
+    private Path brokerConfig(int b, String clusterId) throws IOException, InterruptedException {
+        StringBuilder voters = new StringBuilder();
+        for (int i = 1; i <= BROKERS; i++) {
+            voters.append(i > 1 ? "," : "").append(i).append('@').append(hostOf(i)).append(":9093");
+        }
+        Path f = work.resolve("broker-" + b + ".properties");
+        Files.writeString(f, String.join("\n",
+                "node.id=" + b,
+                "process.roles=broker,controller",
+                "listeners=PLAINTEXT://" + hostOf(b) + ":9092,CONTROLLER://" + hostOf(b) + ":9093",
+                "advertised.listeners=PLAINTEXT://" + hostOf(b) + ":9092",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "controller.quorum.voters=" + voters,
+                "log.dirs=" + work.resolve("broker-" + b),
+                "default.replication.factor=3",
+                "min.insync.replicas=2",
+                "offsets.topic.replication.factor=3",
+                "offsets.topic.num.partitions=10",
+                "transaction.state.log.replication.factor=3",
+                "transaction.state.log.min.isr=2",
+                "transaction.state.log.num.partitions=10",
+                "unclean.leader.election.enable=false",
+                "auto.create.topics.enable=false",
+                "group.initial.rebalance.delay.ms=0",
+                "message.max.bytes=" + (64 << 20),
+                "replica.fetch.max.bytes=" + (64 << 20),
+                "transaction.max.timeout.ms=900000", ""));
+        if (clusterId != null) {
+            Process fmt = new ProcessBuilder(java(), "-cp", root.resolve("app/target/lib") + "/*", "kafka.tools.StorageTool",
+                    "format", "-t", clusterId, "-c", f.toString()).redirectErrorStream(true)
+                    .redirectOutput(work.resolve("broker-" + b + "-format.log").toFile()).start();
+            if (fmt.waitFor() != 0) {
+                throw new IllegalStateException("formatting broker " + b + " failed: see " + work.resolve("broker-" + b + "-format.log"));
+            }
+        }
+        return f;
+    }
+
+    private Process startBroker(int b) throws IOException {
+        return spawn("broker-" + b, List.of("ip", "netns", "exec", ns(b), java(), "-Xmx768m", "-cp",
+                root.resolve("app/target/lib") + "/*", "kafka.Kafka", work.resolve("broker-" + b + ".properties").toString()),
+                Map.of());
+    }
+
+    private Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000));
+    }
+
+    /** True when every partition of every topic (internal ones too) has all its replicas in sync. */
+    private boolean fullyReplicated() {
+        try (Admin a = admin()) {
+            Set<String> names = a.listTopics(new ListTopicsOptions().listInternal(true)).names().get(10, TimeUnit.SECONDS);
+            for (TopicDescription d : a.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+                for (TopicPartitionInfo p : d.partitions()) {
+                    if (p.leader() == null || p.isr().size() < p.replicas().size()) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private int leaderOfTrain() throws Exception {
+        try (Admin a = admin()) {
+            return a.describeTopics(List.of(Topics.TRAIN)).allTopicNames().get(10, TimeUnit.SECONDS).get(Topics.TRAIN)
+                    .partitions().get(0).leader().id();
+        }
+    }
+
+    private static String body(String url) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.body() : "";
+        } catch (IOException | InterruptedException e) {
+            return "";
+        }
+    }
+
+    private boolean await(int seconds, BooleanSupplier ok) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+        while (System.nanoTime() < until) {
+            if (ok.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(500);
+        }
+        return false;
+    }
+
+    private void require(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalStateException(what + " (logs in " + work + ")");
+        }
+    }
+
+    // ---- the holdout job on the session cluster ----
+
+    private List<String> jobArgs() {
+        return List.of("--bootstrap", bootstrap, "--registry", registry, "--checkpoint-seconds", "3");
+    }
+
+    /** The job entered RUNNING after {@code sinceMillis} (a restart after a fault) and completed a checkpoint since. */
+    private boolean jobHealthySince(long sinceMillis) {
+        long running = flink.runningSinceMillis(job);
+        return running > sinceMillis && flink.lastCheckpointMillis(job) > running;
+    }
+
+    // ---- serving load: two clients, each with a preferred replica and the other as its fallback ----
+
+    private Thread client(int preferred, List<String[]> users, AtomicBoolean stop, long seed) {
+        Thread t = new Thread(() -> {
+            Random r = new Random(seed);
+            String[] urls = {"http://127.0.0.1:" + ports.get("serve-1"), "http://127.0.0.1:" + ports.get("serve-2")};
+            while (!stop.get()) {
+                String[] mu = users.get(r.nextInt(users.size()));
+                long s = System.nanoTime();
+                boolean ok = false;
+                for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+                    String url = urls[(preferred + attempt) % 2] + "/recommendations/" + mu[0] + "/" + mu[1] + "?k=10";
+                    try {
+                        HttpResponse<Void> resp = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
+                                .build(), HttpResponse.BodyHandlers.discarding());
+                        ok = resp.statusCode() == 200;
+                    } catch (IOException e) {
+                        // the other replica next
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                long micros = (System.nanoTime() - s) / 1000;
+                requests.add(new long[] {s, micros, ok ? 1 : 0});
+                try {
+                    Thread.sleep(40); // about 20 requests/s per client
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "client-" + preferred);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Requests started in [from, to): answered, failed, p99 milliseconds. */
+    private long[] window(long fromNanos, long toNanos) {
+        List<Long> lat = new ArrayList<>();
+        long ok = 0;
+        long failed = 0;
+        for (long[] q : requests) {
+            if (q[0] >= fromNanos && q[0] < toNanos) {
+                lat.add(q[1]);
+                if (q[2] == 1) {
+                    ok++;
+                } else {
+                    failed++;
+                }
+            }
+        }
+        lat.sort(null);
+        long p99 = lat.isEmpty() ? 0 : lat.get(Math.min(lat.size() - 1, (int) Math.ceil(lat.size() * 0.99) - 1)) / 1000;
+        return new long[] {ok, failed, p99};
+    }
+
+    // ---- the faults ----
+
+    private record FaultRow(String fault, double at, double recovered, long answered, long failed, long p99, String note) {
+    }
+
+    private final List<FaultRow> rows = new ArrayList<>();
+
+    private interface Action {
+        String run() throws Exception; // returns a note
+    }
+
+    /** Runs one fault: {@code action} injects it and waits for the recovery; a row with the window's requests. */
+    private void fault(String name, Action action) throws Exception {
+        double at = seconds() - (replayStart - t0) / 1e9;
+        long from = System.nanoTime();
+        log("fault: " + name);
+        String note = action.run();
+        long to = System.nanoTime();
+        long[] w = window(from, to);
+        rows.add(new FaultRow(name, at, (to - from) / 1e9, w[0], w[1], w[2], note));
+        log("recovered from '" + name + "' in " + String.format(Locale.ROOT, "%.1f", (to - from) / 1e9) + " s; requests "
+                + w[0] + " answered, " + w[1] + " failed, p99 " + w[2] + " ms; " + note);
+        Thread.sleep(15_000); // calm between faults
+    }
+
+    private String killBroker(int b, int downSeconds) throws Exception {
+        Process p = roles.get("broker-" + b);
+        signal(p, "KILL");
+        p.waitFor(10, TimeUnit.SECONDS);
+        Thread.sleep(downSeconds * 1000L);
+        startBroker(b);
+        require(await(300, this::fullyReplicated), "broker " + b + " did not rejoin every ISR in 300 s");
+        return "broker " + b + " down " + downSeconds + " s, every partition's replicas in sync again";
+    }
+
+    private String cutBroker(int b, int seconds) throws Exception {
+        sh("ip", "link", "set", "xfb-v" + b, "down");
+        Thread.sleep(seconds * 1000L);
+        sh("ip", "link", "set", "xfb-v" + b, "up");
+        require(await(300, this::fullyReplicated), "broker " + b + " did not rejoin every ISR in 300 s after the cut");
+        return "broker " + b + " cut off " + seconds + " s, every partition's replicas in sync again";
+    }
+
+    private String killTaskManager(int i) throws Exception {
+        long since = System.currentTimeMillis();
+        signal(flink.taskManager(i), "KILL");
+        require(await(300, () -> jobHealthySince(since)), "the job did not run and checkpoint again in 300 s");
+        String note = "job running again on the other TaskManager and checkpointed";
+        flink.startTaskManager(i);
+        flink.awaitTaskManagers(2, Duration.ofSeconds(120));
+        return note + "; TaskManager restarted";
+    }
+
+    private String killJobManager() throws Exception {
+        signal(flink.jobManager(), "KILL");
+        flink.jobManager().waitFor(10, TimeUnit.SECONDS);
+        flink.startJobManager();
+        flink.awaitTaskManagers(2, Duration.ofSeconds(180));
+        Path checkpoint = flink.newestCheckpoint();
+        require(checkpoint != null, "no completed checkpoint on disk to restore");
+        jarId = flink.upload(root.resolve(jobJar()));
+        long since = System.currentTimeMillis();
+        job = flink.run(jarId, "io.xmrec.stream.HoldoutJobMain", jobArgs(), 2, checkpoint);
+        require(await(300, () -> jobHealthySince(since)), "the restored job did not run and checkpoint in 300 s");
+        return "JobManager restarted, job resubmitted from " + checkpoint.getParent().getFileName() + "/"
+                + checkpoint.getFileName();
+    }
+
+    private Map<String, Integer> owners() {
+        Map<String, Integer> owned = new TreeMap<>();
+        for (String u : List.of("updater-1", "updater-2")) {
+            String m = body("http://127.0.0.1:" + ports.get(u) + "/metrics");
+            Matcher x = Pattern.compile("^xmrec_updater_owns\\{market=\"([^\"]+)\"} 1(\\.0)?$", Pattern.MULTILINE).matcher(m);
+            while (x.find()) {
+                owned.merge(x.group(1), 1, Integer::sum);
+            }
+        }
+        return owned;
+    }
+
+    private boolean ownedOnce() {
+        Map<String, Integer> o = owners();
+        return o.keySet().containsAll(markets) && o.values().stream().allMatch(n -> n == 1);
+    }
+
+    private String stopUpdater(String name) throws Exception {
+        Process p = roles.get(name);
+        signal(p, "STOP");
+        long s = System.nanoTime();
+        boolean takenOver = await(sessionTimeoutMs / 1000 + 60, () -> owners().keySet().containsAll(markets));
+        double takeover = (System.nanoTime() - s) / 1e9;
+        Thread.sleep(Math.max(0, sessionTimeoutMs + 10_000 - (System.nanoTime() - s) / 1_000_000));
+        signal(p, "CONT");
+        require(await(180, this::ownedOnce), "after SIGCONT the markets were not owned once each in 180 s: " + owners());
+        return name + " stopped " + (sessionTimeoutMs + 10_000) / 1000 + " s; " + (takenOver
+                ? String.format(Locale.ROOT, "the other owned every market %.0f s after SIGSTOP", takeover)
+                : "no take-over seen") + "; after SIGCONT every market owned once";
+    }
+
+    private boolean servesAll(String replica) {
+        for (String m : markets) {
+            if (body("http://127.0.0.1:" + ports.get(replica) + "/recommendations/" + m + "/nobody?k=1").isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String killServe(String name) throws Exception {
+        signal(roles.get(name), "KILL");
+        roles.get(name).waitFor(10, TimeUnit.SECONDS);
+        startServe(name);
+        require(await(180, () -> servesAll(name)), name + " did not serve every market again in 180 s");
+        return name + " restarted and serving every market";
+    }
+
+    private void startServe(String name) throws IOException {
+        xmrec(name, "768m", Map.of(), "serve", "--port", Integer.toString(ports.get(name)));
+    }
+
+    private String jobJar() throws IOException {
+        try (var files = Files.list(root.resolve("stream-processors/target"))) {
+            return root.relativize(files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no job jar in stream-processors/target: build first"))).toString();
+        }
+    }
+
+    // ---- the run ----
+
+    private int run() throws Exception {
+        Files.createDirectories(work);
+        Map<String, MarketData> files = MarketFiles.load(data, markets, false, new PrintWriter(System.err, true));
+        long events = files.values().stream().mapToLong(m -> m.interactions().size()).sum();
+        setupNet();
+        String clusterId = new String(new ProcessBuilder(java(), "-cp", root.resolve("app/target/lib") + "/*",
+                "kafka.tools.StorageTool", "random-uuid").start().getInputStream().readAllBytes()).trim();
+        List<String> servers = new ArrayList<>();
+        for (int b = 1; b <= BROKERS; b++) {
+            brokerConfig(b, clusterId);
+            startBroker(b);
+            servers.add(hostOf(b) + ":9092");
+        }
+        bootstrap = String.join(",", servers);
+        require(await(180, this::fullyReplicated), "the three brokers did not form a cluster in 180 s");
+        log("three brokers up: " + bootstrap);
+
+        ports.put("registry", freePort());
+        xmrec("registry", "256m", Map.of(), "registry", "--port", Integer.toString(ports.get("registry")));
+        registry = "http://127.0.0.1:" + ports.get("registry");
+        require(await(120, () -> !body(registry + "/subjects").isEmpty()), "the registry did not start");
+        Process topics = xmrec("topics", "256m", Map.of(), "topics", "--markets", String.join(",", markets), "--partitions", "2");
+        require(topics.waitFor(120, TimeUnit.SECONDS) && topics.exitValue() == 0, "xmrec topics failed");
+        log("registry and topics (2 partitions, replication 3, min ISR 2)");
+
+        // Flink's classes from the app's lib/, and its REST jar upload (flink-runtime-web) from this JVM's class path
+        List<String> flinkClasspath = new ArrayList<>(FlinkSession.jarsIn(root.resolve("app/target/lib")));
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (e.contains("flink-runtime-web")) {
+                flinkClasspath.add(e);
+            }
+        }
+        flink = new FlinkSession(Files.createDirectories(work.resolve("flink")), flinkClasspath, freePort(), freePort(), 2);
+        flink.startJobManager();
+        flink.startTaskManager(0);
+        flink.startTaskManager(1);
+        flink.awaitTaskManagers(2, Duration.ofSeconds(180));
+        jarId = flink.upload(root.resolve(jobJar()));
+        long since = System.currentTimeMillis();
+        job = flink.run(jarId, "io.xmrec.stream.HoldoutJobMain", jobArgs(), 2, null);
+        require(await(180, () -> jobHealthySince(since)), "the holdout job did not start and checkpoint");
+        log("Flink session cluster (JobManager, 2 TaskManagers x 2 slots), holdout job " + job + " at parallelism 2");
+
+        for (String u : List.of("updater-1", "updater-2")) {
+            ports.put(u, freePort());
+            xmrec(u, heap.equals("1g") ? "2g" : heap, Map.of(), "updater", "--http-port", Integer.toString(ports.get(u)),
+                    "--session-timeout-ms", Integer.toString(sessionTimeoutMs));
+        }
+        for (String s : List.of("serve-1", "serve-2")) {
+            ports.put(s, freePort());
+            startServe(s);
+        }
+        ports.put("evaluator", freePort());
+        xmrec("evaluator", heap, Map.of(), "evaluator", "--port", Integer.toString(ports.get("evaluator")), "--state-dir",
+                work.resolve("evaluator-state").toString());
+        Thread.sleep(10_000);
+
+        replayStart = System.nanoTime();
+        Process ingest = xmrec("ingest", "512m", Map.of("XMREC_DATA", data.toString()), "ingest", "--markets",
+                String.join(",", markets), "--speed", speed);
+        log("replay of " + events + " events at " + speed + " days/s started");
+
+        require(await(900, () -> servesAll("serve-1") && servesAll("serve-2")), "no model for every market on both replicas in 900 s");
+        log("both replicas serve every market");
+        List<String[]> users = new ArrayList<>();
+        Random pick = new Random(7);
+        for (MarketData m : files.values()) {
+            List<Interaction> xs = m.interactions();
+            for (int i = 0; i < 200; i++) {
+                users.add(new String[] {m.market(), xs.get(pick.nextInt(xs.size())).user()});
+            }
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> clients = List.of(client(0, users, stop, 1), client(1, users, stop, 2));
+        Thread.sleep(20_000);
+
+        if (faults) {
+            fault("SIGKILL a broker (3), restart it after 15 s", () -> killBroker(3, 15));
+            int leader = leaderOfTrain();
+            fault("SIGKILL the leader of xmrec.train partition 0 (broker " + leader + "), restart it after 15 s",
+                    () -> killBroker(leader, 15));
+            fault("cut broker 2 off the others and the clients for 30 s (its veth down), then heal", () -> cutBroker(2, 30));
+            fault("SIGKILL a TaskManager, restart it", () -> killTaskManager(1));
+            fault("SIGKILL the JobManager, restart it, resubmit from the newest checkpoint", this::killJobManager);
+            fault("SIGSTOP updater-2 for the session timeout + 10 s, then SIGCONT", () -> stopUpdater("updater-2"));
+            fault("SIGKILL serve-2 while clients ask both, restart it", () -> killServe("serve-2"));
+        }
+        boolean replayed = ingest.waitFor(3600, TimeUnit.SECONDS);
+        require(replayed && ingest.exitValue() == 0, "the replay failed: see ingest.log");
+        double replaySeconds = (System.nanoTime() - replayStart) / 1e9;
+        log("replay done in " + Math.round(replaySeconds) + " s");
+        settle();
+        stop.set(true);
+        for (Thread t : clients) {
+            t.join(5000);
+        }
+        long[] all = window(0, Long.MAX_VALUE);
+        log("settled");
+
+        Accounting acc = accounting(files, events);
+        String quality = body("http://127.0.0.1:" + ports.get("evaluator") + "/metrics");
+        writeResult(events, replaySeconds, acc, all, quality);
+        return acc.ok() ? 0 : 1;
+    }
+
+    /** Until a trunk exists, none trains, and no updater's counters changed for 60 s (at most 20 minutes). */
+    private void settle() throws InterruptedException {
+        long start = System.nanoTime();
+        long sameSince = System.nanoTime();
+        String last = "";
+        Pattern counters = Pattern.compile("^xmrec_updater_(snapshots|row_deltas|head_deltas|refused|references|trunks)_total .*$"
+                + "|^xmrec_updater_trunk_training .*$", Pattern.MULTILINE);
+        while ((System.nanoTime() - sameSince) < 60e9 && (System.nanoTime() - start) < 1200e9) {
+            StringBuilder now = new StringBuilder();
+            for (String u : List.of("updater-1", "updater-2")) {
+                Matcher m = counters.matcher(body("http://127.0.0.1:" + ports.get(u) + "/metrics"));
+                while (m.find()) {
+                    now.append(m.group()).append('\n');
+                }
+            }
+            String s = now.toString();
+            if (!s.equals(last) || s.contains("xmrec_updater_trunk_training 1") || !Pattern.compile(
+                    "^xmrec_updater_trunks_total [1-9]", Pattern.MULTILINE).matcher(s).find()) {
+                sameSince = System.nanoTime();
+            }
+            last = s;
+            Thread.sleep(5000);
+        }
+    }
+
+    private record Accounting(long events, long input, long train, long heldOut, long dead, long duplicateTrain,
+                              int users, int splitMismatches, int versionProblems, String versions, String firstProblems) {
+        boolean ok() {
+            return events == input && input == train + heldOut + dead && duplicateTrain == 0 && splitMismatches == 0
+                    && versionProblems == 0;
+        }
+    }
+
+    private Accounting accounting(Map<String, MarketData> files, long events) throws Exception {
+        long input = 0;
+        try (Admin a = admin()) {
+            List<org.apache.kafka.common.TopicPartition> tps = new ArrayList<>();
+            for (String m : markets) {
+                for (TopicPartitionInfo p : a.describeTopics(List.of(Topics.reviews(m))).allTopicNames().get()
+                        .get(Topics.reviews(m)).partitions()) {
+                    tps.add(new org.apache.kafka.common.TopicPartition(Topics.reviews(m), p.partition()));
+                }
+            }
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            tps.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            for (var e : a.listOffsets(latest).all().get().values()) {
+                input += e.offset();
+            }
+        }
+        // the holdout job commits at its checkpoints: read until every input record is accounted for (at most 3 min)
+        EmbeddedHoldouts.Result r = null;
+        long until = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        do {
+            if (r != null) {
+                Thread.sleep(5000);
+            }
+            r = EmbeddedHoldouts.read(bootstrap, registry, Map.of(), 0);
+        } while (r.train().size() + r.heldOut() + r.deadLetters().size() < input && System.nanoTime() < until);
+
+        Set<String> ids = new HashSet<>();
+        long dup = 0;
+        Map<String, Set<Long>> trainLines = new HashMap<>();
+        for (TrainingInteraction t : r.train()) {
+            if (!ids.add(t.getEventId())) {
+                dup++;
+            }
+            String id = t.getEventId();
+            trainLines.computeIfAbsent(t.getMarket() + "|" + t.getUser(), u -> new HashSet<>())
+                    .add(Long.parseLong(id.substring(id.lastIndexOf(':') + 1)));
+        }
+        List<String> problems = new ArrayList<>();
+        int users = 0;
+        int mismatches = 0;
+        for (MarketData md : files.values()) {
+            MarketSplit split = new LeaveOneOutSplitter(3).split(md);
+            for (UserSplit u : split.users()) {
+                users++;
+                String key = md.market() + "|" + u.user();
+                HoldoutState h = r.holdouts().get(key);
+                Set<Long> offline = new HashSet<>();
+                u.train().forEach(i -> offline.add(i.seq()));
+                boolean same = h != null && u.test().item().equals(h.getTestItem())
+                        && u.validation().item().equals(h.getValidItem()) && h.getTrainCount() == u.train().size()
+                        && offline.equals(trainLines.getOrDefault(key, Set.of()));
+                if (!same) {
+                    mismatches++;
+                    if (problems.size() < 3) {
+                        problems.add("split of " + key);
+                    }
+                }
+            }
+        }
+        AvroSerde serde = new AvroSerde(new RegistryClient(registry));
+        Map<String, List<Long>> snapshots = new TreeMap<>();
+        for (ModelRecord m : TopicReader.readAll(bootstrap, Map.of(), Topics.MODELS, serde, ModelRecord.class)) {
+            if (m.getPart() == 0 && !m.getReference()) {
+                snapshots.computeIfAbsent(m.getMarket().toString(), k -> new ArrayList<>()).add(m.getVersion());
+            }
+        }
+        Map<String, List<Long>> deltas = new TreeMap<>();
+        for (ModelDelta d : TopicReader.readAll(bootstrap, Map.of(), Topics.MODEL_DELTAS, serde, ModelDelta.class)) {
+            deltas.computeIfAbsent(d.getMarket().toString(), k -> new ArrayList<>()).add(d.getVersion());
+        }
+        int versionProblems = 0;
+        StringBuilder versions = new StringBuilder();
+        for (String m : markets) {
+            List<Long> s = snapshots.getOrDefault(m, List.of());
+            List<Long> d = deltas.getOrDefault(m, List.of());
+            Set<Long> seen = new HashSet<>();
+            int bad = 0;
+            for (List<Long> xs : List.of(s, d)) {
+                for (int i = 0; i < xs.size(); i++) {
+                    if (!seen.add(xs.get(i)) || (i > 0 && xs.get(i) <= xs.get(i - 1))) {
+                        bad++;
+                    }
+                }
+            }
+            versionProblems += bad;
+            if (bad > 0 && problems.size() < 6) {
+                problems.add("versions of " + m + ": snapshots " + s + ", deltas " + d);
+            }
+            long newest = seen.stream().mapToLong(Long::longValue).max().orElse(0);
+            versions.append(versions.length() > 0 ? ", " : "").append(m).append(" v").append(newest).append(" (")
+                    .append(s.size()).append(" snapshots + ").append(d.size()).append(" deltas)");
+        }
+        return new Accounting(events, input, r.train().size(), r.heldOut(), r.deadLetters().size(), dup, users, mismatches,
+                versionProblems, versions.toString(), String.join("; ", problems));
+    }
+
+    private static String metric(String text, String name, String market, String split) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE).matcher(text);
+        while (m.find()) {
+            if (m.group(1).contains("market=\"" + market + "\"") && m.group(1).contains("split=\"" + split + "\"")) {
+                return m.group(2);
+            }
+        }
+        return "";
+    }
+
+    private void writeResult(long events, double replaySeconds, Accounting a, long[] all, String quality) throws IOException {
+        StringWriter sw = new StringWriter();
+        PrintWriter out = new PrintWriter(sw);
+        out.printf(Locale.ROOT, "- replay: %,d events at %s days/s in %.0f s; serving load: two clients, ~20 requests/s each, "
+                + "%,d requests over the run, %,d failed, p99 %d ms%n", events, speed, replaySeconds, all[0] + all[1], all[1], all[2]);
+        if (faults) {
+            out.println();
+            out.println("| fault | at (s into the replay) | time to recover (s) | requests answered | failed | p99 during (ms) | recovery |");
+            out.println("|---|---:|---:|---:|---:|---:|---|");
+            for (FaultRow f : rows) {
+                out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %,d | %d | %d | %s |%n", f.fault(), f.at(), f.recovered(), f.answered(),
+                        f.failed(), f.p99(), f.note());
+            }
+        }
+        out.println();
+        out.println("| accounting | value |");
+        out.println("|---|---|");
+        out.printf(Locale.ROOT, "| events in the files | %,d |%n", a.events());
+        out.printf(Locale.ROOT, "| records on the review topics | %,d |%n", a.input());
+        out.printf(Locale.ROOT, "| train + held out + dead letters | %,d + %,d + %,d = %,d |%n", a.train(), a.heldOut(), a.dead(),
+                a.train() + a.heldOut() + a.dead());
+        out.printf(Locale.ROOT, "| training interactions twice in xmrec.train | %d |%n", a.duplicateTrain());
+        out.printf(Locale.ROOT, "| users whose final holdouts or training differ from the offline split | %d of %,d |%n",
+                a.splitMismatches(), a.users());
+        out.printf(Locale.ROOT, "| model versions out of order or repeated | %d (%s) |%n", a.versionProblems(), a.versions());
+        out.printf("| verdict | %s |%n", a.ok() ? "nothing lost, nothing twice" : "**FAILED**: " + a.firstProblems());
+        out.println();
+        out.println("Timeline:");
+        out.println();
+        out.println("```");
+        timeline.forEach(out::println);
+        out.println("```");
+        out.flush();
+        Files.writeString(work.resolve("result.md"), sw.toString());
+        StringBuilder q = new StringBuilder("market\tndcg10\thr10\tusers\n");
+        for (String m : markets) {
+            q.append(m).append('\t').append(metric(quality, "xmrec_eval_ndcg_at_10", m, "test")).append('\t')
+                    .append(metric(quality, "xmrec_eval_hr_at_10", m, "test")).append('\t')
+                    .append(metric(quality, "xmrec_eval_users", m, "test")).append('\n');
+        }
+        Files.writeString(work.resolve("quality.tsv"), q.toString());
+    }
+
+    private void stopAll() {
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                try {
+                    signal(p, "CONT");
+                } catch (RuntimeException e) {
+                    // gone
+                }
+                p.destroy();
+            }
+        }
+        try {
+            if (flink != null) {
+                flink.close();
+            }
+            for (Process p : processes) {
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        teardownNet();
+    }
+}
