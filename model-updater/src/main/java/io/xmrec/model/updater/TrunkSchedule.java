@@ -46,6 +46,8 @@ final class TrunkSchedule implements AutoCloseable {
     private Set<String> lastMarkets = Set.of();
     /** Training interactions read when the newest trunk counted here took its snapshot. */
     private long snapshotInteractions;
+    /** The newest trunk this updater started had fewer epochs than the recipe (a bootstrap). */
+    private boolean shortTrunk;
 
     TrunkSchedule(UpdaterSettings settings, Publisher publisher, UpdaterCounters counters, String provenance,
                   Consumer<String> log) {
@@ -134,7 +136,11 @@ final class TrunkSchedule implements AutoCloseable {
         boolean interval = !settings.retrainInterval().isZero() && now - lastNanos >= settings.retrainInterval().toNanos();
         // a missing market's interactions may all have been read before the last trunk started (its holdouts
         // came later), so "anything new" alone would never bring it in
-        return grown || ((anything || missing) && (idle || interval));
+        // a bootstrap trunk (fewer epochs) out is followed by a full one once the input is caught up, on the same
+        // data if nothing came since: a bootstrap that saw everything (one started again after a trunk was
+        // cancelled, late in a replay) was otherwise served for good
+        boolean shortOut = shortTrunk && version >= jobVersion;
+        return grown || ((anything || missing || shortOut) && (idle || interval));
     }
 
     private void start(long now, UpdaterInput input) {
@@ -155,6 +161,7 @@ final class TrunkSchedule implements AutoCloseable {
         input.markets.forEach((m, in) -> sold.put(m, new ArrayList<>(in.catalogue)));
         lastMarkets = splits.stream().map(MarketSplit::market).collect(Collectors.toSet());
         boolean bootstrap = version == 0;
+        shortTrunk = trainer.shortened(bootstrap);
         long interactions = input.interactions();
         snapshotInteractions = interactions;
         lastNanos = now;

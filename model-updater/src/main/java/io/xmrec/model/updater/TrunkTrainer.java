@@ -61,6 +61,11 @@ final class TrunkTrainer {
         return new TrainingSettings(t.ncf().withEpochs(e), t.maml(), t.forec().withEpochs(e));
     }
 
+    /** Whether a trunk trains with fewer epochs than the recipe's (a bootstrap with its own epochs). */
+    boolean shortened(boolean bootstrap) {
+        return training(bootstrap).ncf().epochs() < training(false).ncf().epochs();
+    }
+
     void train(long version, List<MarketSplit> splits, Map<String, Long> offsets, boolean bootstrap, Output out) {
         long t0 = System.nanoTime();
         List<MarketSplit> sorted = new ArrayList<>(splits);

@@ -22,7 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The continual updater against a real broker: the three paths, deltas, the bootstrap race, restart, a new market. */
 class ContinualUpdaterIntegrationTest {
@@ -64,14 +63,7 @@ class ContinualUpdaterIntegrationTest {
     }
 
     static void await(String what, Duration timeout, BooleanSupplier ok, List<String> log) throws InterruptedException {
-        long until = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < until) {
-            if (ok.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        fail(what + " within " + timeout + "; updater log:\n" + String.join("\n", log));
+        io.xmrec.core.testing.Await.require(what, timeout, ok, () -> "updater log:\n" + String.join("\n", log));
     }
 
     /** Whether the served model of a market has rows for every user the feed has sent training interactions of. */
@@ -158,6 +150,34 @@ class ContinualUpdaterIntegrationTest {
                 await("every trained jp user served", Duration.ofSeconds(30),
                         () -> knowsEveryTrainedUser(client, feed, "jp"), again.log);
                 assertNotNull(client.model("jp"));
+            }
+        }
+    }
+
+    /**
+     * Found by the fault bench: a trunk cancelled (its updater dropped from the group) started again as a
+     * bootstrap, with fewer epochs, on every interaction there was; as nothing new came, no full trunk
+     * followed and the bootstrap's models were served for good. A bootstrap is followed by a full trunk
+     * once the input is caught up, on the same data if need be.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aBootstrapTrunkOnEveryInteractionIsFollowedByAFullOne() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde())) {
+            feed.load(TestData.market("jp"));
+            feed.train(1.0, k -> true);
+            feed.holdouts(k -> true); // everything there before the first trunk: nothing new after it
+            UpdaterSettings s = quick().withBootstrap(1, 1); // the bootstrap: 1 epoch per stage, the recipe 2
+            try (Running u = new Running(c, s)) {
+                await("a full trunk after the bootstrap", Duration.ofSeconds(90),
+                        () -> u.log.stream().anyMatch(l -> l.startsWith("updater: trunk v2 on [jp]")), u.log);
+                assertTrue(u.log.stream().anyMatch(l -> l.startsWith("updater: trunk v1 on [jp]") && l.contains("as bootstrap")),
+                        u.log.toString());
+                assertTrue(u.log.stream().noneMatch(l -> l.startsWith("updater: trunk v2 on [jp]") && l.contains("as bootstrap")),
+                        u.log.toString());
+                Thread.sleep(3000); // caught up and idle: no third trunk on the same data
+                assertTrue(u.log.stream().noneMatch(l -> l.startsWith("updater: trunk v3 ")), u.log.toString());
             }
         }
     }
