@@ -10,19 +10,27 @@
 # The driver is io.xmrec.app.FaultBench (with the app's tests). Needs root (ip netns).
 # Writes bench/results/faults.md.
 #
+# The soak (run "soak", not in the default runs): the replay looped for at least --soak-minutes (the
+# reviews since 2017, shifted back a window per loop, with new user ids), no faults, every process's RSS
+# and heap after GC, the consumer groups' lag and the updaters' freshness sampled every 10 s.
+# Each run's section stays in the results file until that run is made again.
+#
 #   bench/faults.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--speed 10] [--runs "faults undisturbed"]
+#                   [--soak-minutes 30]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 source bench/lib.sh
 speed=10
 runs="faults undisturbed"
+soak_minutes=30
 parse_common "$@"
 set -- "${rest[@]+"${rest[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --speed) speed="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
+    --soak-minutes) soak_minutes="$2"; shift 2 ;;
     *) echo "faults.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -31,31 +39,37 @@ done
 command -v ip >/dev/null || { echo "faults.sh: needs iproute2 (ip)" >&2; exit 2; }
 ls app/target/xmrec.jar stream-processors/target/*-job.jar app/target/test-classes/io/xmrec/app/FaultBench.class >/dev/null 2>&1 \
   || ./mvnw -B -q install -DskipTests
-# the REST jar upload of a session cluster needs flink-runtime-web (a test dependency of the app)
+# the driver runs on the app's test class path (the test support it shares with the tests; flink-runtime-web, which
+# a session cluster needs for its REST jar upload)
+mkdir -p bench/runs
 ./mvnw -B -q dependency:build-classpath -pl app -Dmdep.includeScope=test -Dmdep.outputFile="$root/bench/runs/faults.cp" >/dev/null
-web=$(tr ':' '\n' < "$root/bench/runs/faults.cp" | grep '/flink-runtime-web-' | head -1)
-[ -n "$web" ] || { echo "faults.sh: flink-runtime-web not found on the app's test class path" >&2; exit 1; }
+grep -q '/flink-runtime-web-' "$root/bench/runs/faults.cp" \
+  || { echo "faults.sh: flink-runtime-web not found on the app's test class path" >&2; exit 1; }
 mlist=$(echo "$markets" | tr ' ' ',')
 commit="$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)"
-start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for r in $runs; do
   work="$root/bench/runs/faults/$r"
   rm -rf "$work"
   mkdir -p "$work"
-  flag=all; [ "$r" = undisturbed ] && flag=none
+  case "$r" in
+    faults) extra=(--faults all) ;;
+    undisturbed) extra=(--faults none) ;;
+    soak) extra=(--faults none --soak-minutes "$soak_minutes") ;;
+    *) echo "faults.sh: unknown run '$r' (faults, undisturbed, soak)" >&2; exit 2 ;;
+  esac
+  printf '%s\n' "bench/faults.sh --markets \"$markets\" --speed $speed --runs $r$([ "$r" = soak ] && echo " --soak-minutes $soak_minutes")" \
+    "$commit" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$work/meta.txt"
   echo "faults: run '$r' (logs in $work)" >&2
-  java -Xmx2g -Dxmrec.home="$root" -cp "$root/app/target/xmrec.jar:$root/app/target/test-classes:$web" io.xmrec.app.FaultBench \
-    --data "$(cd "$data" && pwd)" --markets "$mlist" --speed "$speed" --faults "$flag" --work "$work" 2> "$work/bench.log" \
+  java -Xmx2g -Dxmrec.home="$root" -cp "$root/app/target/xmrec.jar:$root/app/target/test-classes:$(cat "$root/bench/runs/faults.cp")" io.xmrec.app.FaultBench \
+    --data "$(cd "$data" && pwd)" --markets "$mlist" --speed "$speed" "${extra[@]}" --work "$work" 2> "$work/bench.log" \
     || echo "faults: run '$r' failed or found a problem (see $work/bench.log)" >&2
 done
-python3 - "$root/bench/runs/faults" "$mlist" "$speed" "$commit" "$start" "$runs" > bench/results/faults.md <<'PY'
+python3 - "$root/bench/runs/faults" "$mlist" > bench/results/faults.md <<'PY'
 import sys, os, csv
-work, markets, speed, commit, start, runs = sys.argv[1:]
+work, markets = sys.argv[1:]
+runs = " ".join(r for r in ("faults", "undisturbed", "soak") if os.path.exists(os.path.join(work, r, "meta.txt")))
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
 print("# Faults on real clusters\n")
-print(f"- command: `bench/faults.sh --markets \"{markets.replace(',', ' ')}\" --speed {speed} --runs \"{runs}\"`")
-print(f"- commit: `{commit}`")
-print(f"- date: {start}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
       "nothing else ran; every part its own JVM on this machine: three brokers (each in a network namespace on a bridge), "
       "a Flink JobManager and two TaskManagers, the registry, two updaters, two serve replicas, the evaluator, the replay, "
@@ -63,15 +77,17 @@ print(f"- machine: {cpu}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * 
 print("- the driver: `io.xmrec.app.FaultBench` (app/src/test/java); each run's logs and timeline under `bench/runs/faults/<run>/`")
 for r in runs.split():
     f = os.path.join(work, r, "result.md")
+    command, commit, date = open(os.path.join(work, r, "meta.txt")).read().splitlines()[:3]
     print(f"\n## Run: {r}\n")
+    print(f"- command: `{command}`\n- commit: `{commit}`\n- date: {date}")
     print(open(f).read() if os.path.exists(f) else "(no result: the run failed; see its bench.log)")
 qs = {}
 for r in runs.split():
     f = os.path.join(work, r, "quality.tsv")
     if os.path.exists(f):
         qs[r] = {row["market"]: row for row in csv.DictReader(open(f), delimiter="\t")}
-if len(qs) == 2:
-    a, b = list(qs)
+if "faults" in qs and "undisturbed" in qs:
+    a, b = "faults", "undisturbed"
     print(f"\n## Quality at the end: {a} against {b}\n")
     print("The evaluator's test nDCG@10 / HR@10 of each market's newest model (99 sampled negatives, every eligible user).\n")
     print(f"| market | nDCG@10 {a} | nDCG@10 {b} | ratio | HR@10 {a} | HR@10 {b} | users |")

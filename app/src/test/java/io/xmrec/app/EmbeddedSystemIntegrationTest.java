@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.xmrec.app.embedded.EmbeddedSystem;
 import io.xmrec.core.data.Interaction;
 import io.xmrec.core.data.MarketData;
+import io.xmrec.core.testing.Await;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.MamlOptions;
 import io.xmrec.model.recipe.TrainingSettings;
@@ -85,11 +86,8 @@ class EmbeddedSystemIntegrationTest {
             ServedModel jp = sys.models().await("jp", 1, Duration.ofSeconds(60));
             assertTrue(in != null && jp != null, String.join("\n", log));
             // every user of the files is served within seconds of the replay (the fast path folds them in)
-            long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (System.nanoTime() < until && (sys.models().model("jp").users().size() < 487
-                    || sys.models().model("in").users().size() < 239)) {
-                Thread.sleep(250);
-            }
+            Await.until(Duration.ofSeconds(90), () -> sys.models().model("jp").users().size() >= 487
+                    && sys.models().model("in").users().size() >= 239);
             assertEquals(487, sys.models().model("jp").users().size(), String.join("\n", log));
 
             // what a shop shows: the market's catalogue only, nothing the user reviewed, scores as the model's
@@ -158,7 +156,7 @@ class EmbeddedSystemIntegrationTest {
                     "xmrec_model_recipe{market=\"jp\",recipe=\"",
                     "xmrec_deadletters_total{market=\"in\"} 1.0",
                     "xmrec_model_lag_event_seconds{market=\"in\"}");
-            until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+            long until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
             String metrics = "";
             while (System.nanoTime() < until) {
                 metrics = get(sys.httpUrl() + "/metrics").body();

@@ -89,13 +89,7 @@ class EmbeddedSystemStopIntegrationTest {
     }
 
     private static void await(BooleanSupplier c, int seconds, List<String> log) throws InterruptedException {
-        long until = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("timed out; log: " + log);
-            }
-            Thread.sleep(50);
-        }
+        io.xmrec.core.testing.Await.require("the run", java.time.Duration.ofSeconds(seconds), c, () -> "log: " + log);
     }
 
     private static void assertCleanStop(Run r) {

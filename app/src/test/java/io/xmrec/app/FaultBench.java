@@ -15,9 +15,6 @@ import io.xmrec.schemas.TrainingInteraction;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListTopicsOptions;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
 
 import java.io.IOException;
@@ -33,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -69,19 +67,23 @@ public final class FaultBench {
     private static final int BROKERS = 3;
 
     private final Path root;
-    private final Path data;
     private final List<String> markets;
     private final String speed;
     private final Path work;
     private final boolean faults;
     private final String heap;
+    private final double soakMinutes;
+    private final int faultsAfter;
+    private final java.time.LocalDate soakFrom;
     private final int sessionTimeoutMs = 10_000;
+    private final SoakSampler sampler = new SoakSampler();
     private final long t0 = System.nanoTime();
     private final List<Process> processes = new ArrayList<>();
     private final Map<String, Process> roles = new LinkedHashMap<>();
     private final Map<String, Integer> ports = new HashMap<>();
     private final List<String> timeline = new ArrayList<>();
     private final ConcurrentLinkedQueue<long[]> requests = new ConcurrentLinkedQueue<>(); // {start nanos, millis*1000, ok}
+    private BrokerProcesses brokers;
     private String bootstrap;
     private String registry;
     private FlinkSession flink;
@@ -89,9 +91,15 @@ public final class FaultBench {
     private String job;
     private long replayStart;
 
-    private FaultBench(Path root, Path data, List<String> markets, String speed, Path work, boolean faults, String heap) {
+    private Path data;
+
+    private FaultBench(Path root, Path data, List<String> markets, String speed, Path work, boolean faults, String heap,
+                       double soakMinutes, java.time.LocalDate soakFrom, int faultsAfter) {
+        this.faultsAfter = faultsAfter;
         this.root = root;
         this.data = data;
+        this.soakMinutes = soakMinutes;
+        this.soakFrom = soakFrom;
         this.markets = markets;
         this.speed = speed;
         this.work = work;
@@ -102,7 +110,8 @@ public final class FaultBench {
     /** {@code java -cp app/target/xmrec.jar:app/target/test-classes io.xmrec.app.FaultBench --data DIR --work DIR ...} */
     public static void main(String[] args) throws Exception {
         Map<String, String> o = new HashMap<>(Map.of("--markets", "ca,de,fr,in,jp,mx,uk", "--speed", "10", "--heap", "1g",
-                "--faults", "all"));
+                "--faults", "all", "--soak-minutes", "0", "--soak-from", "2017-01-01",
+                "--faults-after", "90"));
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("FaultBench: options are --name value; got '" + args[i] + "'");
@@ -116,7 +125,9 @@ public final class FaultBench {
         }
         Path root = Path.of(System.getProperty("xmrec.home", ".")).toAbsolutePath().normalize();
         FaultBench b = new FaultBench(root, Path.of(o.get("--data")).toAbsolutePath(), List.of(o.get("--markets").split(",")),
-                o.get("--speed"), Path.of(o.get("--work")).toAbsolutePath(), !o.get("--faults").equals("none"), o.get("--heap"));
+                o.get("--speed"), Path.of(o.get("--work")).toAbsolutePath(), !o.get("--faults").equals("none"), o.get("--heap"),
+                Double.parseDouble(o.get("--soak-minutes")), java.time.LocalDate.parse(o.get("--soak-from")),
+                Integer.parseInt(o.get("--faults-after")));
         int rc;
         try {
             rc = b.run();
@@ -222,7 +233,8 @@ public final class FaultBench {
 
     /** An xmrec role of the packaged app, configured by environment variables as the deployments do. */
     private Process xmrec(String name, String heapOf, Map<String, String> extraEnv, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + heapOf, "-jar", root.resolve("app/target/xmrec.jar").toString()));
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + heapOf, gcLog(name), "-jar",
+                root.resolve("app/target/xmrec.jar").toString()));
         cmd.addAll(List.of(args));
         Map<String, String> env = new HashMap<>(Map.of("XMREC_BOOTSTRAP", bootstrap));
         if (registry != null) {
@@ -232,78 +244,21 @@ public final class FaultBench {
         return spawn(name, cmd, env);
     }
 
-    private Path brokerConfig(int b, String clusterId) throws IOException, InterruptedException {
-        StringBuilder voters = new StringBuilder();
-        for (int i = 1; i <= BROKERS; i++) {
-            voters.append(i > 1 ? "," : "").append(i).append('@').append(hostOf(i)).append(":9093");
-        }
-        Path f = work.resolve("broker-" + b + ".properties");
-        Files.writeString(f, String.join("\n",
-                "node.id=" + b,
-                "process.roles=broker,controller",
-                "listeners=PLAINTEXT://" + hostOf(b) + ":9092,CONTROLLER://" + hostOf(b) + ":9093",
-                "advertised.listeners=PLAINTEXT://" + hostOf(b) + ":9092",
-                "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "controller.quorum.voters=" + voters,
-                "log.dirs=" + work.resolve("broker-" + b),
-                "default.replication.factor=3",
-                "min.insync.replicas=2",
-                "offsets.topic.replication.factor=3",
-                "offsets.topic.num.partitions=10",
-                "transaction.state.log.replication.factor=3",
-                "transaction.state.log.min.isr=2",
-                "transaction.state.log.num.partitions=10",
-                "unclean.leader.election.enable=false",
-                "auto.create.topics.enable=false",
-                "group.initial.rebalance.delay.ms=0",
-                "message.max.bytes=" + (64 << 20),
-                "replica.fetch.max.bytes=" + (64 << 20),
-                "transaction.max.timeout.ms=900000", ""));
-        if (clusterId != null) {
-            Process fmt = new ProcessBuilder(java(), "-cp", root.resolve("app/target/lib") + "/*", "kafka.tools.StorageTool",
-                    "format", "-t", clusterId, "-c", f.toString()).redirectErrorStream(true)
-                    .redirectOutput(work.resolve("broker-" + b + "-format.log").toFile()).start();
-            if (fmt.waitFor() != 0) {
-                throw new IllegalStateException("formatting broker " + b + " failed: see " + work.resolve("broker-" + b + "-format.log"));
-            }
-        }
-        return f;
+    /** The JVM flag that logs a role's collections (the soak reads its heap after GC from it); appended to on restarts. */
+    private String gcLog(String name) {
+        return "-Xlog:gc:file=" + work.resolve(name + "-gc.log") + "::filecount=0";
     }
 
     private Process startBroker(int b) throws IOException {
-        return spawn("broker-" + b, List.of("ip", "netns", "exec", ns(b), java(), "-Xmx768m", "-cp",
-                root.resolve("app/target/lib") + "/*", "kafka.Kafka", work.resolve("broker-" + b + ".properties").toString()),
-                Map.of());
+        return brokers.start(b, List.of(gcLog("broker-" + b)));
     }
 
     private Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000));
+        return brokers.admin();
     }
 
-    /** True when every partition of every topic (internal ones too) has all its replicas in sync. */
     private boolean fullyReplicated() {
-        try (Admin a = admin()) {
-            Set<String> names = a.listTopics(new ListTopicsOptions().listInternal(true)).names().get(10, TimeUnit.SECONDS);
-            for (TopicDescription d : a.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
-                for (TopicPartitionInfo p : d.partitions()) {
-                    if (p.leader() == null || p.isr().size() < p.replicas().size()) {
-                        return false;
-                    }
-                }
-            }
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
-    private int leaderOfTrain() throws Exception {
-        try (Admin a = admin()) {
-            return a.describeTopics(List.of(Topics.TRAIN)).allTopicNames().get(10, TimeUnit.SECONDS).get(Topics.TRAIN)
-                    .partitions().get(0).leader().id();
-        }
+        return brokers.fullyReplicated();
     }
 
     private static String body(String url) {
@@ -316,15 +271,8 @@ public final class FaultBench {
         }
     }
 
-    private boolean await(int seconds, BooleanSupplier ok) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        while (System.nanoTime() < until) {
-            if (ok.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(500);
-        }
-        return false;
+    private static boolean await(int seconds, BooleanSupplier ok) throws InterruptedException {
+        return io.xmrec.core.testing.Await.until(Duration.ofSeconds(seconds), ok);
     }
 
     private void require(boolean ok, String what) {
@@ -355,12 +303,14 @@ public final class FaultBench {
                 String[] mu = users.get(r.nextInt(users.size()));
                 long s = System.nanoTime();
                 boolean ok = false;
+                int noModel = 0;
                 for (int attempt = 0; attempt < 2 && !ok; attempt++) {
                     String url = urls[(preferred + attempt) % 2] + "/recommendations/" + mu[0] + "/" + mu[1] + "?k=10";
                     try {
                         HttpResponse<Void> resp = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
                                 .build(), HttpResponse.BodyHandlers.discarding());
                         ok = resp.statusCode() == 200;
+                        noModel += resp.statusCode() == 503 ? 1 : 0; // no model for the market on that replica yet
                     } catch (IOException e) {
                         // the other replica next
                     } catch (InterruptedException e) {
@@ -368,7 +318,7 @@ public final class FaultBench {
                     }
                 }
                 long micros = (System.nanoTime() - s) / 1000;
-                requests.add(new long[] {s, micros, ok ? 1 : 0});
+                requests.add(new long[] {s, micros, ok ? 1 : noModel == 2 ? 2 : 0});
                 try {
                     Thread.sleep(40); // about 20 requests/s per client
                 } catch (InterruptedException e) {
@@ -381,13 +331,21 @@ public final class FaultBench {
         return t;
     }
 
-    /** Requests started in [from, to): answered, failed, p99 milliseconds. */
+    /**
+     * Requests started in [from, to): answered, failed, p99 milliseconds of those two, and those neither replica
+     * had a model for yet (a market before its first model: both answered 503, as they should).
+     */
     private long[] window(long fromNanos, long toNanos) {
         List<Long> lat = new ArrayList<>();
         long ok = 0;
         long failed = 0;
+        long noModel = 0;
         for (long[] q : requests) {
             if (q[0] >= fromNanos && q[0] < toNanos) {
+                if (q[2] == 2) {
+                    noModel++;
+                    continue;
+                }
                 lat.add(q[1]);
                 if (q[2] == 1) {
                     ok++;
@@ -398,12 +356,13 @@ public final class FaultBench {
         }
         lat.sort(null);
         long p99 = lat.isEmpty() ? 0 : lat.get(Math.min(lat.size() - 1, (int) Math.ceil(lat.size() * 0.99) - 1)) / 1000;
-        return new long[] {ok, failed, p99};
+        return new long[] {ok, failed, p99, noModel};
     }
 
     // ---- the faults ----
 
-    private record FaultRow(String fault, double at, double recovered, long answered, long failed, long p99, String note) {
+    private record FaultRow(String fault, double at, double recovered, long answered, long failed, long p99, long noModel,
+                            String note) {
     }
 
     private final List<FaultRow> rows = new ArrayList<>();
@@ -420,16 +379,14 @@ public final class FaultBench {
         String note = action.run();
         long to = System.nanoTime();
         long[] w = window(from, to);
-        rows.add(new FaultRow(name, at, (to - from) / 1e9, w[0], w[1], w[2], note));
+        rows.add(new FaultRow(name, at, (to - from) / 1e9, w[0], w[1], w[2], w[3], note));
         log("recovered from '" + name + "' in " + String.format(Locale.ROOT, "%.1f", (to - from) / 1e9) + " s; requests "
                 + w[0] + " answered, " + w[1] + " failed, p99 " + w[2] + " ms; " + note);
         Thread.sleep(15_000); // calm between faults
     }
 
     private String killBroker(int b, int downSeconds) throws Exception {
-        Process p = roles.get("broker-" + b);
-        signal(p, "KILL");
-        p.waitFor(10, TimeUnit.SECONDS);
+        brokers.kill(b);
         Thread.sleep(downSeconds * 1000L);
         startBroker(b);
         require(await(300, this::fullyReplicated), "broker " + b + " did not rejoin every ISR in 300 s");
@@ -438,10 +395,13 @@ public final class FaultBench {
 
     private String cutBroker(int b, int seconds) throws Exception {
         sh("ip", "link", "set", "xfb-v" + b, "down");
-        Thread.sleep(seconds * 1000L);
+        Thread.sleep(seconds * 1000L - 3000);
+        boolean shrunk = !fullyReplicated(); // asked of the two brokers the clients still reach
+        Thread.sleep(3000);
         sh("ip", "link", "set", "xfb-v" + b, "up");
         require(await(300, this::fullyReplicated), "broker " + b + " did not rejoin every ISR in 300 s after the cut");
-        return "broker " + b + " cut off " + seconds + " s, every partition's replicas in sync again";
+        return "broker " + b + " cut off " + seconds + " s (" + (shrunk ? "out of the ISRs" : "still in the ISRs")
+                + " at its end), every partition's replicas in sync again";
     }
 
     private String killTaskManager(int i) throws Exception {
@@ -470,8 +430,13 @@ public final class FaultBench {
     }
 
     private Map<String, Integer> owners() {
+        return owners(List.of("updater-1", "updater-2"));
+    }
+
+    /** How many of these updaters own each market (by their metrics). */
+    private Map<String, Integer> owners(List<String> updaters) {
         Map<String, Integer> owned = new TreeMap<>();
-        for (String u : List.of("updater-1", "updater-2")) {
+        for (String u : updaters) {
             String m = body("http://127.0.0.1:" + ports.get(u) + "/metrics");
             Matcher x = Pattern.compile("^xmrec_updater_owns\\{market=\"([^\"]+)\"} 1(\\.0)?$", Pattern.MULTILINE).matcher(m);
             while (x.find()) {
@@ -481,40 +446,49 @@ public final class FaultBench {
         return owned;
     }
 
-    private boolean ownedOnce() {
+    /** Each of these markets owned by exactly one updater. */
+    private boolean ownedOnce(Set<String> known) {
         Map<String, Integer> o = owners();
-        return o.keySet().containsAll(markets) && o.values().stream().allMatch(n -> n == 1);
+        return known.stream().allMatch(m -> o.getOrDefault(m, 0) == 1);
     }
 
     private String stopUpdater(String name) throws Exception {
+        Set<String> known = new java.util.TreeSet<>(owners().keySet()); // the markets with data so far
         Process p = roles.get(name);
         signal(p, "STOP");
         long s = System.nanoTime();
-        boolean takenOver = await(sessionTimeoutMs / 1000 + 60, () -> owners().keySet().containsAll(markets));
+        String other = name.equals("updater-1") ? "updater-2" : "updater-1"; // (the stopped one cannot answer)
+        boolean takenOver = await(sessionTimeoutMs / 1000 + 10, () -> owners(List.of(other)).keySet().containsAll(known));
         double takeover = (System.nanoTime() - s) / 1e9;
         Thread.sleep(Math.max(0, sessionTimeoutMs + 10_000 - (System.nanoTime() - s) / 1_000_000));
         signal(p, "CONT");
-        require(await(180, this::ownedOnce), "after SIGCONT the markets were not owned once each in 180 s: " + owners());
+        require(await(180, () -> ownedOnce(known)), "after SIGCONT the markets " + known + " were not owned once each in 180 s: "
+                + owners());
         return name + " stopped " + (sessionTimeoutMs + 10_000) / 1000 + " s; " + (takenOver
-                ? String.format(Locale.ROOT, "the other owned every market %.0f s after SIGSTOP", takeover)
-                : "no take-over seen") + "; after SIGCONT every market owned once";
+                ? String.format(Locale.ROOT, "the other owned all %d markets %.0f s after SIGSTOP", known.size(), takeover)
+                : "no take-over within the stop") + "; after SIGCONT each owned once";
     }
 
-    private boolean servesAll(String replica) {
+    /** The markets a replica has a model for. */
+    private Set<String> served(String replica) {
+        Set<String> out = new java.util.TreeSet<>();
         for (String m : markets) {
-            if (body("http://127.0.0.1:" + ports.get(replica) + "/recommendations/" + m + "/nobody?k=1").isEmpty()) {
-                return false;
+            if (!body("http://127.0.0.1:" + ports.get(replica) + "/recommendations/" + m + "/nobody?k=1").isEmpty()) {
+                out.add(m);
             }
         }
-        return true;
+        return out;
     }
 
-    private String killServe(String name) throws Exception {
+    private String killServe(String name, String other) throws Exception {
         signal(roles.get(name), "KILL");
         roles.get(name).waitFor(10, TimeUnit.SECONDS);
         startServe(name);
-        require(await(180, () -> servesAll(name)), name + " did not serve every market again in 180 s");
-        return name + " restarted and serving every market";
+        require(await(180, () -> {
+            Set<String> mine = served(name);
+            return !mine.isEmpty() && mine.containsAll(served(other));
+        }), name + " did not serve what " + other + " serves in 180 s");
+        return name + " restarted and serving every market " + other + " serves";
     }
 
     private void startServe(String name) throws IOException {
@@ -532,18 +506,32 @@ public final class FaultBench {
 
     private int run() throws Exception {
         Files.createDirectories(work);
+        SoakSampler.Loops loops = null;
+        if (soakMinutes > 0) {
+            Map<String, Path> original = io.xmrec.core.data.DataDirectory.resolve(data, Map.of(), msg -> { }).ensure(markets);
+            loops = SoakSampler.writeLoops(original, soakFrom, soakMinutes, Double.parseDouble(speed), work.resolve("data"));
+            data = work.resolve("data");
+            log("soak data: " + loops.loops() + " loops of the reviews since " + soakFrom + " (" + loops.windowDays()
+                    + " days each), shifted back and with new user ids: " + loops.reviews() + " reviews");
+        }
         Map<String, MarketData> files = MarketFiles.load(data, markets, false, new PrintWriter(System.err, true));
         long events = files.values().stream().mapToLong(m -> m.interactions().size()).sum();
         setupNet();
-        String clusterId = new String(new ProcessBuilder(java(), "-cp", root.resolve("app/target/lib") + "/*",
-                "kafka.tools.StorageTool", "random-uuid").start().getInputStream().readAllBytes()).trim();
-        List<String> servers = new ArrayList<>();
+        List<String> hosts = new ArrayList<>();
         for (int b = 1; b <= BROKERS; b++) {
-            brokerConfig(b, clusterId);
-            startBroker(b);
-            servers.add(hostOf(b) + ":9092");
+            hosts.add(hostOf(b));
         }
-        bootstrap = String.join(",", servers);
+        int[] brokerPorts = new int[BROKERS];
+        int[] controllerPorts = new int[BROKERS];
+        Arrays.fill(brokerPorts, 9092);
+        Arrays.fill(controllerPorts, 9093);
+        brokers = new BrokerProcesses(work, root.resolve("app/target/lib"), hosts, brokerPorts, controllerPorts,
+                b -> List.of("ip", "netns", "exec", ns(b)));
+        brokers.format();
+        for (int b = 1; b <= BROKERS; b++) {
+            startBroker(b);
+        }
+        bootstrap = brokers.bootstrap();
         require(await(180, this::fullyReplicated), "the three brokers did not form a cluster in 180 s");
         log("three brokers up: " + bootstrap);
 
@@ -592,8 +580,6 @@ public final class FaultBench {
                 String.join(",", markets), "--speed", speed);
         log("replay of " + events + " events at " + speed + " days/s started");
 
-        require(await(900, () -> servesAll("serve-1") && servesAll("serve-2")), "no model for every market on both replicas in 900 s");
-        log("both replicas serve every market");
         List<String[]> users = new ArrayList<>();
         Random pick = new Random(7);
         for (MarketData m : files.values()) {
@@ -602,36 +588,50 @@ public final class FaultBench {
                 users.add(new String[] {m.market(), xs.get(pick.nextInt(xs.size())).user()});
             }
         }
+        Thread.sleep(30_000);
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> clients = List.of(client(0, users, stop, 1), client(1, users, stop, 2));
-        Thread.sleep(20_000);
+        Thread sampling = startSampling(stop);
+        log("two clients asking both replicas; sampling every 10 s");
+        long faultsAt = replayStart + Duration.ofSeconds(faultsAfter).toNanos();
+        Thread.sleep(Math.max(0, (faultsAt - System.nanoTime()) / 1_000_000));
 
         if (faults) {
             fault("SIGKILL a broker (3), restart it after 15 s", () -> killBroker(3, 15));
-            int leader = leaderOfTrain();
+            int leader = brokers.leaderOf(Topics.TRAIN, 0);
             fault("SIGKILL the leader of xmrec.train partition 0 (broker " + leader + "), restart it after 15 s",
                     () -> killBroker(leader, 15));
             fault("cut broker 2 off the others and the clients for 30 s (its veth down), then heal", () -> cutBroker(2, 30));
             fault("SIGKILL a TaskManager, restart it", () -> killTaskManager(1));
             fault("SIGKILL the JobManager, restart it, resubmit from the newest checkpoint", this::killJobManager);
             fault("SIGSTOP updater-2 for the session timeout + 10 s, then SIGCONT", () -> stopUpdater("updater-2"));
-            fault("SIGKILL serve-2 while clients ask both, restart it", () -> killServe("serve-2"));
+            fault("SIGKILL serve-2 while clients ask both, restart it", () -> killServe("serve-2", "serve-1"));
         }
+        // the soak's steady part starts once both replicas serve every market
+        require(await(1800, () -> served("serve-1").containsAll(markets) && served("serve-2").containsAll(markets)),
+                "no model for every market on both replicas");
+        double steadyFrom = sampler.now();
+        log("both replicas serve every market");
         boolean replayed = ingest.waitFor(3600, TimeUnit.SECONDS);
         require(replayed && ingest.exitValue() == 0, "the replay failed: see ingest.log");
         double replaySeconds = (System.nanoTime() - replayStart) / 1e9;
+        double steadyTo = sampler.now();
         log("replay done in " + Math.round(replaySeconds) + " s");
         settle();
         stop.set(true);
         for (Thread t : clients) {
             t.join(5000);
         }
+        sampling.interrupt();
+        sampling.join(15_000);
+        sampler.writeTsv(work.resolve("samples.tsv"));
+        String soak = loops == null ? null : soakSummary(loops, steadyFrom, steadyTo);
         long[] all = window(0, Long.MAX_VALUE);
         log("settled");
 
-        Accounting acc = accounting(files, events);
+        PipelineAudit.Result acc = PipelineAudit.audit(bootstrap, registry, files, events);
         String quality = body("http://127.0.0.1:" + ports.get("evaluator") + "/metrics");
-        writeResult(events, replaySeconds, acc, all, quality);
+        writeResult(events, replaySeconds, acc, all, quality, soak);
         return acc.ok() ? 0 : 1;
     }
 
@@ -660,110 +660,6 @@ public final class FaultBench {
         }
     }
 
-    private record Accounting(long events, long input, long train, long heldOut, long dead, long duplicateTrain,
-                              int users, int splitMismatches, int versionProblems, String versions, String firstProblems) {
-        boolean ok() {
-            return events == input && input == train + heldOut + dead && duplicateTrain == 0 && splitMismatches == 0
-                    && versionProblems == 0;
-        }
-    }
-
-    private Accounting accounting(Map<String, MarketData> files, long events) throws Exception {
-        long input = 0;
-        try (Admin a = admin()) {
-            List<org.apache.kafka.common.TopicPartition> tps = new ArrayList<>();
-            for (String m : markets) {
-                for (TopicPartitionInfo p : a.describeTopics(List.of(Topics.reviews(m))).allTopicNames().get()
-                        .get(Topics.reviews(m)).partitions()) {
-                    tps.add(new org.apache.kafka.common.TopicPartition(Topics.reviews(m), p.partition()));
-                }
-            }
-            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
-            tps.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
-            for (var e : a.listOffsets(latest).all().get().values()) {
-                input += e.offset();
-            }
-        }
-        // the holdout job commits at its checkpoints: read until every input record is accounted for (at most 3 min)
-        EmbeddedHoldouts.Result r = null;
-        long until = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        do {
-            if (r != null) {
-                Thread.sleep(5000);
-            }
-            r = EmbeddedHoldouts.read(bootstrap, registry, Map.of(), 0);
-        } while (r.train().size() + r.heldOut() + r.deadLetters().size() < input && System.nanoTime() < until);
-
-        Set<String> ids = new HashSet<>();
-        long dup = 0;
-        Map<String, Set<Long>> trainLines = new HashMap<>();
-        for (TrainingInteraction t : r.train()) {
-            if (!ids.add(t.getEventId())) {
-                dup++;
-            }
-            String id = t.getEventId();
-            trainLines.computeIfAbsent(t.getMarket() + "|" + t.getUser(), u -> new HashSet<>())
-                    .add(Long.parseLong(id.substring(id.lastIndexOf(':') + 1)));
-        }
-        List<String> problems = new ArrayList<>();
-        int users = 0;
-        int mismatches = 0;
-        for (MarketData md : files.values()) {
-            MarketSplit split = new LeaveOneOutSplitter(3).split(md);
-            for (UserSplit u : split.users()) {
-                users++;
-                String key = md.market() + "|" + u.user();
-                HoldoutState h = r.holdouts().get(key);
-                Set<Long> offline = new HashSet<>();
-                u.train().forEach(i -> offline.add(i.seq()));
-                boolean same = h != null && u.test().item().equals(h.getTestItem())
-                        && u.validation().item().equals(h.getValidItem()) && h.getTrainCount() == u.train().size()
-                        && offline.equals(trainLines.getOrDefault(key, Set.of()));
-                if (!same) {
-                    mismatches++;
-                    if (problems.size() < 3) {
-                        problems.add("split of " + key);
-                    }
-                }
-            }
-        }
-        AvroSerde serde = new AvroSerde(new RegistryClient(registry));
-        Map<String, List<Long>> snapshots = new TreeMap<>();
-        for (ModelRecord m : TopicReader.readAll(bootstrap, Map.of(), Topics.MODELS, serde, ModelRecord.class)) {
-            if (m.getPart() == 0 && !m.getReference()) {
-                snapshots.computeIfAbsent(m.getMarket().toString(), k -> new ArrayList<>()).add(m.getVersion());
-            }
-        }
-        Map<String, List<Long>> deltas = new TreeMap<>();
-        for (ModelDelta d : TopicReader.readAll(bootstrap, Map.of(), Topics.MODEL_DELTAS, serde, ModelDelta.class)) {
-            deltas.computeIfAbsent(d.getMarket().toString(), k -> new ArrayList<>()).add(d.getVersion());
-        }
-        int versionProblems = 0;
-        StringBuilder versions = new StringBuilder();
-        for (String m : markets) {
-            List<Long> s = snapshots.getOrDefault(m, List.of());
-            List<Long> d = deltas.getOrDefault(m, List.of());
-            Set<Long> seen = new HashSet<>();
-            int bad = 0;
-            for (List<Long> xs : List.of(s, d)) {
-                for (int i = 0; i < xs.size(); i++) {
-                    if (!seen.add(xs.get(i)) || (i > 0 && xs.get(i) <= xs.get(i - 1))) {
-                        bad++;
-                    }
-                }
-            }
-            versionProblems += bad;
-            if (bad > 0 && problems.size() < 6) {
-                problems.add("versions of " + m + ": snapshots " + s + ", deltas " + d);
-            }
-            long newest = seen.stream().mapToLong(Long::longValue).max().orElse(0);
-            versions.append(versions.length() > 0 ? ", " : "").append(m).append(" v").append(newest).append(" (")
-                    .append(s.size()).append(" snapshots + ").append(d.size()).append(" deltas)");
-        }
-        return new Accounting(events, input, r.train().size(), r.heldOut(), r.deadLetters().size(), dup, users, mismatches,
-                versionProblems, versions.toString(), String.join("; ", problems));
-    }
-
     private static String metric(String text, String name, String market, String split) {
         Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE).matcher(text);
         while (m.find()) {
@@ -774,18 +670,73 @@ public final class FaultBench {
         return "";
     }
 
-    private void writeResult(long events, double replaySeconds, Accounting a, long[] all, String quality) throws IOException {
+    /** Samples every 10 s until {@code stop}: each process, the consumer groups, the updaters' freshness. */
+    private Thread startSampling(AtomicBoolean stop) {
+        Thread t = new Thread(() -> {
+            try (Admin a = admin()) {
+                while (!stop.get()) {
+                    Map<String, Process> ps = new LinkedHashMap<>(roles);
+                    ps.remove("ingest");
+                    ps.remove("topics");
+                    for (int b = 1; b <= BROKERS; b++) {
+                        ps.put("broker-" + b, brokers.node(b));
+                    }
+                    ps.put("jobmanager", flink.jobManager());
+                    ps.put("taskmanager-0", flink.taskManager(0));
+                    ps.put("taskmanager-1", flink.taskManager(1));
+                    sampler.sample(ps, work, a, this::updaterFreshness);
+                    Thread.sleep(10_000);
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        }, "sampler");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** The updaters' freshness, p50 and p99 seconds from promotion to a published model (the larger of the two updaters). */
+    private Map<String, Double> updaterFreshness() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String q : List.of("p50", "p99")) {
+            double worst = Double.NaN;
+            for (String u : List.of("updater-1", "updater-2")) {
+                Matcher m = Pattern.compile("^xmrec_updater_freshness_" + q + "_seconds (\\S+)$", Pattern.MULTILINE)
+                        .matcher(body("http://127.0.0.1:" + ports.get(u) + "/metrics"));
+                if (m.find()) {
+                    double x = Double.parseDouble(m.group(1));
+                    worst = Double.isNaN(worst) || x > worst ? x : worst;
+                }
+            }
+            out.put("freshness " + q + " (s)", worst);
+        }
+        return out;
+    }
+
+    private String soakSummary(SoakSampler.Loops loops, double from, double to) {
+        return String.format(Locale.ROOT, "%d loops of %d days of reviews at %s days/s; steady window: %.0f s (from both replicas "
+                + "serving every market to the end of the replay), sampled every 10 s (RSS and lag every sample; heap: after the "
+                + "latest collection in the JVM's gc log; freshness: the worse of the two updaters' p50 and p99 over their last "
+                + "10,000 interactions)%n%n", loops.loops(), loops.windowDays(), speed, to - from) + sampler.summary(from, to, 5);
+    }
+
+    private void writeResult(long events, double replaySeconds, PipelineAudit.Result a, long[] all, String quality, String soak)
+            throws IOException {
         StringWriter sw = new StringWriter();
         PrintWriter out = new PrintWriter(sw);
-        out.printf(Locale.ROOT, "- replay: %,d events at %s days/s in %.0f s; serving load: two clients, ~20 requests/s each, "
-                + "%,d requests over the run, %,d failed, p99 %d ms%n", events, speed, replaySeconds, all[0] + all[1], all[1], all[2]);
+        out.printf(Locale.ROOT, "- replay: %,d events at %s days/s in %.0f s; serving load from 30 s into the replay: two clients, "
+                + "~20 requests/s each, each trying the other replica once when one fails; %,d requests answered, %,d failed, p99 %d ms; "
+                + "%,d asked for a market neither replica had a model for yet (503 from both, as it should)%n", events, speed, replaySeconds,
+                all[0], all[1], all[2], all[3]);
         if (faults) {
             out.println();
-            out.println("| fault | at (s into the replay) | time to recover (s) | requests answered | failed | p99 during (ms) | recovery |");
-            out.println("|---|---:|---:|---:|---:|---:|---|");
+            out.println("| fault | at (s into the replay) | time to recover (s) | requests answered | failed | p99 during (ms) | "
+                    + "no model yet | recovery |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|---|");
             for (FaultRow f : rows) {
-                out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %,d | %d | %d | %s |%n", f.fault(), f.at(), f.recovered(), f.answered(),
-                        f.failed(), f.p99(), f.note());
+                out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %,d | %d | %d | %,d | %s |%n", f.fault(), f.at(), f.recovered(),
+                        f.answered(), f.failed(), f.p99(), f.noModel(), f.note());
             }
         }
         out.println();
@@ -800,6 +751,10 @@ public final class FaultBench {
                 a.splitMismatches(), a.users());
         out.printf(Locale.ROOT, "| model versions out of order or repeated | %d (%s) |%n", a.versionProblems(), a.versions());
         out.printf("| verdict | %s |%n", a.ok() ? "nothing lost, nothing twice" : "**FAILED**: " + a.firstProblems());
+        if (soak != null) {
+            out.println();
+            out.println("Soak: " + soak);
+        }
         out.println();
         out.println("Timeline:");
         out.println();
@@ -831,6 +786,9 @@ public final class FaultBench {
         try {
             if (flink != null) {
                 flink.close();
+            }
+            if (brokers != null) {
+                brokers.close();
             }
             for (Process p : processes) {
                 if (!p.waitFor(20, TimeUnit.SECONDS)) {

@@ -4,6 +4,7 @@ import io.xmrec.embedded.EmbeddedKafka;
 
 import io.xmrec.core.data.Interaction;
 import io.xmrec.core.data.MarketData;
+import io.xmrec.core.testing.Await;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.TopicSetup;
@@ -65,12 +66,8 @@ class FlinkSessionClusterIT {
                     registry.url(), "--checkpoint-seconds", "2", "--bounded"), 1, null);
 
             // bounded: it reads what is there, commits its transactions and finishes
-            String state = "";
-            long until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-            while (System.nanoTime() < until && !Set.of("FINISHED", "FAILED", "CANCELED").contains(state)) {
-                state = flink.state(job);
-                Thread.sleep(500);
-            }
+            Await.until(Duration.ofSeconds(180), () -> Set.of("FINISHED", "FAILED", "CANCELED").contains(flink.state(job)));
+            String state = flink.state(job);
             assertEquals("FINISHED", state, "job " + job + ":\n" + FlinkSession.tail(flink.jobManagerLog()) + "\n---\n"
                     + FlinkSession.tail(flink.taskManagerLog(0)));
 

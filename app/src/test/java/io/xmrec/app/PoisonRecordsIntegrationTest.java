@@ -54,13 +54,7 @@ class PoisonRecordsIntegrationTest {
     }
 
     private static void await(String what, BooleanSupplier c, int seconds, List<String> log) throws InterruptedException {
-        long until = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("timed out waiting for " + what + "; log: " + log);
-            }
-            Thread.sleep(100);
-        }
+        io.xmrec.core.testing.Await.require(what, java.time.Duration.ofSeconds(seconds), c, () -> "log: " + log);
     }
 
     @Test

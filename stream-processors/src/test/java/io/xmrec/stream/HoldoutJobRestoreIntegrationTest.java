@@ -73,13 +73,7 @@ class HoldoutJobRestoreIntegrationTest {
     }
 
     private static void await(String what, java.util.function.BooleanSupplier c, int seconds) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
+        io.xmrec.core.testing.Await.require(what, Duration.ofSeconds(seconds), c);
     }
 
     @Test

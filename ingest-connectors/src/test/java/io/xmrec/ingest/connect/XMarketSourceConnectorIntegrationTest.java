@@ -3,6 +3,7 @@ package io.xmrec.ingest.connect;
 import io.xmrec.embedded.EmbeddedKafka;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.testing.TestData;
+import io.xmrec.core.testing.Await;
 import io.xmrec.schemas.ReviewEvent;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.schemas.TopicReader;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -70,24 +72,17 @@ class XMarketSourceConnectorIntegrationTest {
 
             AvroSerde serde = new AvroSerde(new RegistryClient(registry.url()));
             Connect<StandaloneHerder> first = start(worker, connector);
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (count(kafka, serde).size() < 300 && System.nanoTime() < until) {
-                Thread.sleep(100); // some lines are out; at 800 lines/s per task the files take seconds more
-            }
+            // some lines are out; at 800 lines/s per task the files take seconds more
+            Await.until(Duration.ofSeconds(60), () -> count(kafka, serde).size() >= 300);
             first.stop(); // graceful: the worker commits the offsets of what it produced
             long half = count(kafka, serde).size();
             assertTrue(half > 0 && half < total, "stopped half way: " + half + " of " + total);
 
             connector.put(XMarketSourceConnector.RATE, "0");
             Connect<StandaloneHerder> second = start(worker, connector);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            List<ReviewEvent> all;
-            do {
-                Thread.sleep(300);
-                all = count(kafka, serde);
-            } while (all.size() < total && System.nanoTime() < deadline);
+            Await.until(Duration.ofSeconds(60), () -> count(kafka, serde).size() >= total);
             Thread.sleep(500); // anything beyond the total would show up now
-            all = count(kafka, serde);
+            List<ReviewEvent> all = count(kafka, serde);
             second.stop();
 
             Set<String> ids = new HashSet<>();

@@ -1,0 +1,141 @@
+package io.xmrec.app;
+
+import io.xmrec.core.data.MarketData;
+import io.xmrec.core.testing.TestData;
+import io.xmrec.schemas.TopicSetup;
+import io.xmrec.schemas.Topics;
+import io.xmrec.schemas.registry.RegistryServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The part of the fault bench (bench/faults.sh) that fits CI: three broker processes (replication 3,
+ * min ISR 2), the holdout job and an updater as processes of the packaged app, in and jp replayed, and
+ * the leader of {@code xmrec.train} SIGKILLed mid-stream and restarted. Nothing is lost or written twice:
+ * input = train + held out + dead letters, the final holdouts equal the offline split, and each
+ * market's model versions rise without a repeat.
+ */
+class BrokerFailureIT {
+
+    private final List<Process> roles = new ArrayList<>();
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static boolean await(int seconds, BooleanSupplier ok) throws InterruptedException {
+        return io.xmrec.core.testing.Await.until(Duration.ofSeconds(seconds), ok);
+    }
+
+    private Process role(Path logs, String name, String bootstrap, String registry, String... args) throws IOException {
+        Path jar = Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx768m", "-jar", jar.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("XMREC_"));
+        pb.environment().put("XMREC_BOOTSTRAP", bootstrap);
+        pb.environment().put("XMREC_REGISTRY", registry);
+        Process p = pb.start();
+        roles.add(p);
+        return p;
+    }
+
+    @Test
+    void theLeaderOfTheTrainingTopicKilledMidStreamLosesNothingAndDuplicatesNothing() throws Exception {
+        Path dir = Files.createTempDirectory("xmrec-broker-failure");
+        Path lib = Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar")).toAbsolutePath().getParent().resolve("lib");
+        int[] brokerPorts = {freePort(), freePort(), freePort()};
+        int[] controllerPorts = {freePort(), freePort(), freePort()};
+        Map<String, MarketData> data = new LinkedHashMap<>();
+        for (String m : List.of("in", "jp")) {
+            data.put(m, TestData.market(m));
+        }
+        long events = data.values().stream().mapToLong(m -> m.interactions().size()).sum();
+        try (BrokerProcesses brokers = new BrokerProcesses(dir, lib, List.of("127.0.0.1", "127.0.0.1", "127.0.0.1"),
+                brokerPorts, controllerPorts, b -> List.of())) {
+            brokers.format();
+            for (int b = 1; b <= 3; b++) {
+                brokers.start(b, List.of());
+            }
+            String bootstrap = brokers.bootstrap();
+            assertTrue(await(120, () -> {
+                try (Admin a = brokers.admin()) {
+                    return a.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == 3;
+                } catch (Exception e) {
+                    return false;
+                }
+            }), "three brokers did not form a cluster in 120 s: see " + dir);
+            try (RegistryServer registry = RegistryServer.start(bootstrap, "127.0.0.1", 0, Map.of())) {
+                try {
+                TopicSetup.create(bootstrap, Map.of(), List.of("in", "jp"), 2);
+                role(dir, "holdouts", bootstrap, registry.url(), "holdouts", "--checkpoint-dir", dir.resolve("checkpoints").toString(),
+                        "--checkpoint-interval", "2");
+                role(dir, "updater", bootstrap, registry.url(), "updater", "--session-timeout-ms", "10000");
+
+                // in and jp span ten years: at 250 days/s the replay takes about 15 s
+                CompletableFuture<Void> replay = CompletableFuture.runAsync(() -> IngestCommand.ingest(bootstrap, Map.of(),
+                        registry.url(), data, 250, new PrintWriter(new StringWriter())));
+                Thread.sleep(6_000);
+                assertTrue(await(60, () -> {
+                    try (Admin a = brokers.admin()) {
+                        return a.listTopics().names().get(5, TimeUnit.SECONDS).contains(Topics.TRAIN);
+                    } catch (Exception e) {
+                        return false;
+                    }
+                }), "no training topic");
+                int leader = brokers.leaderOf(Topics.TRAIN, 0);
+                brokers.kill(leader);
+                Thread.sleep(5_000);
+                brokers.start(leader, List.of());
+                replay.get(180, TimeUnit.SECONDS);
+                assertTrue(await(180, brokers::fullyReplicated), "broker " + leader + " did not rejoin every ISR: see " + dir);
+                for (Process p : roles) {
+                    assertTrue(p.isAlive(), "a role died: see " + dir);
+                }
+
+                PipelineAudit.Result r = PipelineAudit.audit(bootstrap, registry.url(), data, events);
+                assertEquals(events, r.input(), "every review on the review topics once");
+                assertEquals(r.input(), r.train() + r.heldOut() + r.dead(), "input = train + held out + dead letters");
+                assertEquals(0, r.duplicateTrain(), "no training interaction twice");
+                assertEquals(0, r.splitMismatches(), "the final holdouts and training equal the offline split: "
+                        + r.firstProblems());
+                assertEquals(0, r.versionProblems(), "model versions rise without a repeat: " + r.versions());
+                } finally {
+                    stopRoles(); // before the brokers go
+                }
+            }
+        }
+    }
+
+    private void stopRoles() throws InterruptedException {
+        for (Process p : roles) {
+            p.destroy();
+        }
+        for (Process p : roles) {
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+}
