@@ -10,12 +10,17 @@
 # The driver is io.xmrec.app.FaultBench (with the app's tests). Needs root (ip netns).
 # Writes bench/results/faults.md.
 #
+# Run "faults" starts the faults 90 s into the replay (the pipeline under faults while it streams; the
+# thin markets have no model yet, so serving is asked little); run "faults-late" (not in the default
+# runs) starts them once both replicas serve every market (serving under faults; most of the replay
+# is over by then). `--runs ""` only writes the results file from the runs there are.
 # The soak (run "soak", not in the default runs): the replay looped for at least --soak-minutes (the
 # reviews since 2017, shifted back a window per loop, with new user ids), no faults, every process's RSS
 # and heap after GC, the consumer groups' lag and the updaters' freshness sampled every 10 s.
 # Each run's section stays in the results file until that run is made again.
 #
 #   bench/faults.sh [--data DIR] [--markets "ca de fr in jp mx uk"] [--speed 10] [--runs "faults undisturbed"]
+#                   (runs: faults, faults-late, undisturbed, soak)
 #                   [--soak-minutes 30]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,9 +58,10 @@ for r in $runs; do
   mkdir -p "$work"
   case "$r" in
     faults) extra=(--faults all) ;;
+    faults-late) extra=(--faults all --faults-after ready) ;;
     undisturbed) extra=(--faults none) ;;
     soak) extra=(--faults none --soak-minutes "$soak_minutes") ;;
-    *) echo "faults.sh: unknown run '$r' (faults, undisturbed, soak)" >&2; exit 2 ;;
+    *) echo "faults.sh: unknown run '$r' (faults, faults-late, undisturbed, soak)" >&2; exit 2 ;;
   esac
   printf '%s\n' "bench/faults.sh --markets \"$markets\" --speed $speed --runs $r$([ "$r" = soak ] && echo " --soak-minutes $soak_minutes")" \
     "$commit" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$work/meta.txt"
@@ -67,7 +73,7 @@ done
 python3 - "$root/bench/runs/faults" "$mlist" > bench/results/faults.md <<'PY'
 import sys, os, csv
 work, markets = sys.argv[1:]
-runs = " ".join(r for r in ("faults", "undisturbed", "soak") if os.path.exists(os.path.join(work, r, "meta.txt")))
+runs = " ".join(r for r in ("faults", "faults-late", "undisturbed", "soak") if os.path.exists(os.path.join(work, r, "meta.txt")))
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
 print("# Faults on real clusters\n")
 print(f"- machine: {cpu}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
@@ -86,8 +92,9 @@ for r in runs.split():
     f = os.path.join(work, r, "quality.tsv")
     if os.path.exists(f):
         qs[r] = {row["market"]: row for row in csv.DictReader(open(f), delimiter="\t")}
-if "faults" in qs and "undisturbed" in qs:
-    a, b = "faults", "undisturbed"
+for a, b in (("faults", "undisturbed"), ("faults-late", "undisturbed")):
+    if a not in qs or b not in qs:
+        continue
     print(f"\n## Quality at the end: {a} against {b}\n")
     print("The evaluator's test nDCG@10 / HR@10 of each market's newest model (99 sampled negatives, every eligible user).\n")
     print(f"| market | nDCG@10 {a} | nDCG@10 {b} | ratio | HR@10 {a} | HR@10 {b} | users |")

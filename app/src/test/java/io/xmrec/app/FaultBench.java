@@ -127,7 +127,7 @@ public final class FaultBench {
         FaultBench b = new FaultBench(root, Path.of(o.get("--data")).toAbsolutePath(), List.of(o.get("--markets").split(",")),
                 o.get("--speed"), Path.of(o.get("--work")).toAbsolutePath(), !o.get("--faults").equals("none"), o.get("--heap"),
                 Double.parseDouble(o.get("--soak-minutes")), java.time.LocalDate.parse(o.get("--soak-from")),
-                Integer.parseInt(o.get("--faults-after")));
+                o.get("--faults-after").equals("ready") ? -1 : Integer.parseInt(o.get("--faults-after")));
         int rc;
         try {
             rc = b.run();
@@ -318,7 +318,9 @@ public final class FaultBench {
                     }
                 }
                 long micros = (System.nanoTime() - s) / 1000;
-                requests.add(new long[] {s, micros, ok ? 1 : noModel == 2 ? 2 : 0});
+                // no model yet: a replica said it has none for the market and none answered (the other down, or
+                // none either); one replica is down at a time, so the one that answered 503 holds every model there is
+                requests.add(new long[] {s, micros, ok ? 1 : noModel > 0 ? 2 : 0});
                 try {
                     Thread.sleep(40); // about 20 requests/s per client
                 } catch (InterruptedException e) {
@@ -332,8 +334,8 @@ public final class FaultBench {
     }
 
     /**
-     * Requests started in [from, to): answered, failed, p99 milliseconds of those two, and those neither replica
-     * had a model for yet (a market before its first model: both answered 503, as they should).
+     * Requests started in [from, to): answered, failed, p99 milliseconds of those two, and those for a market
+     * without a model yet (a market before its first model: a replica answered 503, as it should, and none 200).
      */
     private long[] window(long fromNanos, long toNanos) {
         List<Long> lat = new ArrayList<>();
@@ -593,8 +595,13 @@ public final class FaultBench {
         List<Thread> clients = List.of(client(0, users, stop, 1), client(1, users, stop, 2));
         Thread sampling = startSampling(stop);
         log("two clients asking both replicas; sampling every 10 s");
-        long faultsAt = replayStart + Duration.ofSeconds(faultsAfter).toNanos();
-        Thread.sleep(Math.max(0, (faultsAt - System.nanoTime()) / 1_000_000));
+        if (faultsAfter < 0) { // --faults-after ready: once both replicas serve every market
+            require(await(1800, () -> served("serve-1").containsAll(markets) && served("serve-2").containsAll(markets)),
+                    "no model for every market on both replicas");
+        } else {
+            long faultsAt = replayStart + Duration.ofSeconds(faultsAfter).toNanos();
+            Thread.sleep(Math.max(0, (faultsAt - System.nanoTime()) / 1_000_000));
+        }
 
         if (faults) {
             fault("SIGKILL a broker (3), restart it after 15 s", () -> killBroker(3, 15));
@@ -617,7 +624,9 @@ public final class FaultBench {
         double replaySeconds = (System.nanoTime() - replayStart) / 1e9;
         double steadyTo = sampler.now();
         log("replay done in " + Math.round(replaySeconds) + " s");
-        settle();
+        if (loops == null) {
+            settle();
+        } // a soak measures while it streams; its last trunk on all the loops is not awaited
         stop.set(true);
         for (Thread t : clients) {
             t.join(5000);
@@ -727,7 +736,7 @@ public final class FaultBench {
         PrintWriter out = new PrintWriter(sw);
         out.printf(Locale.ROOT, "- replay: %,d events at %s days/s in %.0f s; serving load from 30 s into the replay: two clients, "
                 + "~20 requests/s each, each trying the other replica once when one fails; %,d requests answered, %,d failed, p99 %d ms; "
-                + "%,d asked for a market neither replica had a model for yet (503 from both, as it should)%n", events, speed, replaySeconds,
+                + "%,d asked for a market without a model yet (503, as it should)%n", events, speed, replaySeconds,
                 all[0], all[1], all[2], all[3]);
         if (faults) {
             out.println();
