@@ -81,6 +81,9 @@ print(f"- machine: {cpu}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * 
       "a Flink JobManager and two TaskManagers, the registry, two updaters, two serve replicas, the evaluator, the replay, "
       "the two load clients (in the driver)")
 print("- the driver: `io.xmrec.app.FaultBench` (app/src/test/java); each run's logs and timeline under `bench/runs/faults/<run>/`")
+notes = os.path.join(work, "notes.md")  # what the runs showed, written by whoever ran them
+if os.path.exists(notes):
+    print("\n" + open(notes).read().strip())
 for r in runs.split():
     f = os.path.join(work, r, "result.md")
     command, commit, date = open(os.path.join(work, r, "meta.txt")).read().splitlines()[:3]

@@ -2,20 +2,8 @@ package io.xmrec.app;
 
 import io.xmrec.core.data.Interaction;
 import io.xmrec.core.data.MarketData;
-import io.xmrec.core.holdout.LeaveOneOutSplitter;
-import io.xmrec.core.holdout.MarketSplit;
-import io.xmrec.core.holdout.UserSplit;
-import io.xmrec.app.embedded.EmbeddedHoldouts;
-import io.xmrec.schemas.HoldoutState;
-import io.xmrec.schemas.ModelDelta;
-import io.xmrec.schemas.ModelRecord;
-import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.Topics;
-import io.xmrec.schemas.TrainingInteraction;
-import io.xmrec.schemas.registry.AvroSerde;
-import io.xmrec.schemas.registry.RegistryClient;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.common.TopicPartitionInfo;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
