@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,11 +36,6 @@ class BrokerFailureIT {
 
     private final List<Process> roles = new ArrayList<>();
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static boolean await(int seconds, BooleanSupplier ok) throws InterruptedException {
         return io.xmrec.core.testing.Await.until(Duration.ofSeconds(seconds), ok);
@@ -65,8 +59,8 @@ class BrokerFailureIT {
     void theLeaderOfTheTrainingTopicKilledMidStreamLosesNothingAndDuplicatesNothing() throws Exception {
         Path dir = Files.createTempDirectory("xmrec-broker-failure");
         Path lib = Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar")).toAbsolutePath().getParent().resolve("lib");
-        int[] brokerPorts = {freePort(), freePort(), freePort()};
-        int[] controllerPorts = {freePort(), freePort(), freePort()};
+        int[] brokerPorts = {FreePorts.next(), FreePorts.next(), FreePorts.next()};
+        int[] controllerPorts = {FreePorts.next(), FreePorts.next(), FreePorts.next()};
         Map<String, MarketData> data = new LinkedHashMap<>();
         for (String m : List.of("in", "jp")) {
             data.put(m, TestData.market(m));

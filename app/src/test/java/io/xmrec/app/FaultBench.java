@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -134,11 +133,6 @@ public final class FaultBench {
         System.err.println(line);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static void sh(String... cmd) {
         try {
@@ -524,7 +518,7 @@ public final class FaultBench {
         require(await(180, this::fullyReplicated), "the three brokers did not form a cluster in 180 s");
         log("three brokers up: " + bootstrap);
 
-        ports.put("registry", freePort());
+        ports.put("registry", FreePorts.next());
         xmrec("registry", "256m", Map.of(), "registry", "--port", Integer.toString(ports.get("registry")));
         registry = "http://127.0.0.1:" + ports.get("registry");
         require(await(120, () -> !body(registry + "/subjects").isEmpty()), "the registry did not start");
@@ -539,7 +533,7 @@ public final class FaultBench {
                 flinkClasspath.add(e);
             }
         }
-        flink = new FlinkSession(Files.createDirectories(work.resolve("flink")), flinkClasspath, freePort(), freePort(), 2);
+        flink = new FlinkSession(Files.createDirectories(work.resolve("flink")), flinkClasspath, FreePorts.next(), FreePorts.next(), 2);
         flink.startJobManager();
         flink.startTaskManager(0);
         flink.startTaskManager(1);
@@ -551,15 +545,15 @@ public final class FaultBench {
         log("Flink session cluster (JobManager, 2 TaskManagers x 2 slots), holdout job " + job + " at parallelism 2");
 
         for (String u : List.of("updater-1", "updater-2")) {
-            ports.put(u, freePort());
+            ports.put(u, FreePorts.next());
             xmrec(u, heap.equals("1g") ? "2g" : heap, Map.of(), "updater", "--http-port", Integer.toString(ports.get(u)),
                     "--session-timeout-ms", Integer.toString(sessionTimeoutMs));
         }
         for (String s : List.of("serve-1", "serve-2")) {
-            ports.put(s, freePort());
+            ports.put(s, FreePorts.next());
             startServe(s);
         }
-        ports.put("evaluator", freePort());
+        ports.put("evaluator", FreePorts.next());
         xmrec("evaluator", heap, Map.of(), "evaluator", "--port", Integer.toString(ports.get("evaluator")), "--state-dir",
                 work.resolve("evaluator-state").toString());
         Thread.sleep(10_000);

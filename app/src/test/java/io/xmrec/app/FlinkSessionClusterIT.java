@@ -13,8 +13,6 @@ import io.xmrec.schemas.registry.RegistryServer;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,11 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class FlinkSessionClusterIT {
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     @Test
     void holdoutJobJarRunsOnASessionClusterThroughTheRestApi() throws Exception {
@@ -52,7 +45,7 @@ class FlinkSessionClusterIT {
         List<String> cp = List.of(System.getProperty("java.class.path").split(File.pathSeparator));
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
              RegistryServer registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
-             FlinkSession flink = new FlinkSession(dir, cp, freePort(), freePort(), 2)) {
+             FlinkSession flink = new FlinkSession(dir, cp, FreePorts.next(), FreePorts.next(), 2)) {
             String b = kafka.bootstrapServers();
             TopicSetup.create(b, Map.of(), List.of("in"), 1);
             IngestCommand.ingest(b, Map.of(), registry.url(), Map.of("in", in), 0,

@@ -6,7 +6,6 @@ import io.xmrec.core.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,11 +42,6 @@ class MultiProcessIT {
     private final List<Process> processes = new ArrayList<>();
     private Path logs;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private Process role(String name, Map<String, String> env, String... args) throws IOException {
         Path jar = Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar"));
@@ -145,7 +139,7 @@ class MultiProcessIT {
         logs = Files.createTempDirectory("xmrec-multiprocess");
         Path data = TestData.dir();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
-            int registryPort = freePort();
+            int registryPort = FreePorts.next();
             Map<String, String> env = new LinkedHashMap<>();
             env.put("XMREC_TOPIC_PREFIX", "it."); // an installation of its own on a shared cluster
             env.put("XMREC_BOOTSTRAP", kafka.bootstrapServers());
@@ -173,14 +167,14 @@ class MultiProcessIT {
             Map<String, Process> updaters = new LinkedHashMap<>();
             Map<String, String> metricsUrl = new LinkedHashMap<>();
             for (String name : List.of("updater-a", "updater-b")) {
-                int port = freePort();
+                int port = FreePorts.next();
                 Map<String, String> e = new LinkedHashMap<>(updaterEnv);
                 e.put("XMREC_HTTP_PORT", Integer.toString(port));
                 updaters.put(name, role(name, e, "updater"));
                 metricsUrl.put(name, "http://127.0.0.1:" + port + "/metrics");
             }
             Map<String, String> evalEnv = new LinkedHashMap<>(env);
-            int evalPort = freePort();
+            int evalPort = FreePorts.next();
             evalEnv.put("XMREC_PORT", Integer.toString(evalPort));
             evalEnv.put("XMREC_STATE_DIR", Files.createDirectories(logs.resolve("evaluator-state")).toString());
             role("evaluator", evalEnv, "evaluator");
