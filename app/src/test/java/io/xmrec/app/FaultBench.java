@@ -95,7 +95,7 @@ public final class FaultBench {
 
     /** {@code java -cp app/target/xmrec.jar:app/target/test-classes io.xmrec.app.FaultBench --data DIR --work DIR ...} */
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = new HashMap<>(Map.of("--markets", "ca,de,fr,in,jp,mx,uk", "--speed", "10", "--heap", "1g",
+        Map<String, String> o = new HashMap<>(Map.of("--speed", "10", "--heap", "1g",
                 "--faults", "all", "--soak-minutes", "0", "--soak-from", "2017-01-01",
                 "--faults-after", "90"));
         for (int i = 0; i < args.length; i++) {
@@ -110,7 +110,11 @@ public final class FaultBench {
             }
         }
         Path root = Path.of(System.getProperty("xmrec.home", ".")).toAbsolutePath().normalize();
-        FaultBench b = new FaultBench(root, Path.of(o.get("--data")).toAbsolutePath(), List.of(o.get("--markets").split(",")),
+        Path dataDir = Path.of(o.get("--data")).toAbsolutePath();
+        // default: every market the data directory holds (its <market>_<anything>.txt files)
+        List<String> markets = o.containsKey("--markets") ? List.of(o.get("--markets").split(","))
+                : io.xmrec.core.data.DataDirectory.resolve(dataDir, Map.of(), msg -> { }).defaultMarkets();
+        FaultBench b = new FaultBench(root, dataDir, markets,
                 o.get("--speed"), Path.of(o.get("--work")).toAbsolutePath(), !o.get("--faults").equals("none"), o.get("--heap"),
                 Double.parseDouble(o.get("--soak-minutes")), java.time.LocalDate.parse(o.get("--soak-from")),
                 o.get("--faults-after").equals("ready") ? -1 : Integer.parseInt(o.get("--faults-after")));
