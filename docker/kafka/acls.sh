@@ -34,6 +34,7 @@ acl "$1" --allow-principal User:xmrec-serve --operation Read --operation Describ
 acl "$1" --allow-principal User:xmrec-serve --operation Read --operation Describe --topic xmrec.models
 acl "$1" --allow-principal User:xmrec-serve --operation Read --operation Describe --topic xmrec.reviews. --resource-pattern-type prefixed
 acl "$1" --allow-principal User:xmrec-registry --operation Write --operation Describe --operation Read --operation Create --topic _schemas
+acl "$1" --allow-principal User:xmrec-registry --operation Read --group xmrec-registry --resource-pattern-type prefixed
 acl "$1" --allow-principal User:xmrec-ingest --operation Write --operation Describe --topic xmrec.reviews. --resource-pattern-type prefixed
 acl "$1" --allow-principal User:xmrec-client --operation Write --operation Describe --topic xmrec.reviews. --resource-pattern-type prefixed
 acl "$1" --allow-principal User:xmrec-client --operation Read --operation Describe --topic xmrec.model-deltas

@@ -171,11 +171,31 @@ class DeploymentFilesTest {
         return out;
     }
 
+    /**
+     * A deployment's registry is a pinned Karapace release that keeps its schemas in _schemas, logs in to
+     * Kafka as the registry's role, elects its primary in that role's group and requires the auth file.
+     */
+    static void assertKarapace(String image, Map<String, String> env, String bootstrap, Path authFile) {
+        assertTrue(image.matches("ghcr\\.io/aiven-open/karapace:\\d+\\.\\d+\\.\\d+"), "a pinned Karapace release: " + image);
+        io.xmrec.schemas.Access.Grant registryGrant = io.xmrec.schemas.Access.grants().get("registry");
+        assertEquals("true", env.get("KARAPACE_KARAPACE_REGISTRY"));
+        assertEquals(bootstrap, env.get("KARAPACE_BOOTSTRAP_URI"));
+        assertEquals(io.xmrec.schemas.Topics.SCHEMAS, env.get("KARAPACE_TOPIC_NAME"));
+        assertTrue(registryGrant.writes().contains(env.get("KARAPACE_TOPIC_NAME")));
+        assertEquals(registryGrant.user(), env.get("KARAPACE_SASL_PLAIN_USERNAME"), "logs in to Kafka as the registry role");
+        assertTrue(registryGrant.groups().stream().anyMatch(g -> env.get("KARAPACE_GROUP_ID").startsWith(g)),
+                "its group is one the registry role may use");
+        assertEquals("SASL_PLAINTEXT", env.get("KARAPACE_SECURITY_PROTOCOL"));
+        assertEquals("SCRAM-SHA-512", env.get("KARAPACE_SASL_MECHANISM"));
+        assertEquals("BACKWARD", env.get("KARAPACE_COMPATIBILITY"));
+        assertEquals(authFile.toString(), env.get("KARAPACE_REGISTRY_AUTHFILE"), "requires the auth file registry-auth writes");
+    }
+
     @Test
     void composeServicesAgreeWithTheAppsKeysPortsAndLimits() throws Exception {
         JsonNode services = compose().get("services");
-        for (String s : List.of("kafka", "schema-registry", "jobmanager", "taskmanager", "updater", "updater-2", "evaluator",
-                "serve", "serve-2", "ingest", "prometheus", "grafana", "topics")) {
+        for (String s : List.of("kafka", "registry-auth", "schema-registry", "jobmanager", "taskmanager", "updater", "updater-2",
+                "evaluator", "serve", "serve-2", "ingest", "prometheus", "grafana", "topics")) {
             assertTrue(services.has(s), "service " + s);
         }
         Map<String, String> imageEnv = dockerfileEnv();
@@ -209,20 +229,31 @@ class DeploymentFilesTest {
         assertTrue(kafka.get("KAFKA_ADVERTISED_LISTENERS").contains("SASL://kafka:9092"));
         assertTrue(Long.parseLong(kafka.get("KAFKA_MESSAGE_MAX_BYTES")) >= TopicSetup.MODEL_MAX_MESSAGE_BYTES,
                 "the broker takes model records");
-        RegistryCommand registryRole = (RegistryCommand) roles.get("schema-registry");
-        String registry = "http://schema-registry:" + registryRole.port;
-        assertTrue(registryRole.writeCredentials != null && registryRole.writeCredentials.startsWith("writer:"),
-                "the registry refuses writes without credentials");
+        // the registry: Karapace with the auth file registry-auth writes from the same passwords the roles use
+        JsonNode karapace = services.get("schema-registry");
+        Map<String, String> karapaceEnv = interpolated(map(karapace.get("environment")));
+        String registry = "http://schema-registry:" + karapaceEnv.get("KARAPACE_PORT");
+        RegistryAuthCommand authRole = (RegistryAuthCommand) roles.get("registry-auth");
+        KarapaceAuthFile auth = KarapaceAuthFile.parse(RegistryAuthCommand.render(
+                interpolated(map(services.get("registry-auth").get("environment")))::get, new java.util.Random(1)));
+        assertKarapace(karapace.get("image").asText(), karapaceEnv, "kafka:9092", authRole.out);
+        assertTrue(list(karapace.get("volumes")).contains(list(services.get("registry-auth").get("volumes")).get(0) + ":ro"),
+                "the registry reads the auth file's volume");
+        assertTrue(list(services.get("registry-auth").get("volumes")).get(0).endsWith(":" + authRole.out.getParent()));
+        assertEquals("service_completed_successfully", karapace.get("depends_on").get("registry-auth").get("condition").asText());
         UpdaterCommand updater = (UpdaterCommand) roles.get("updater");
         EvaluatorCommand evaluator = (EvaluatorCommand) roles.get("evaluator");
         IngestCommand ingest = (IngestCommand) roles.get("ingest");
         TopicsCommand topicsRole = (TopicsCommand) roles.get("topics");
-        for (KafkaOptions k : List.of(updater.kafka, evaluator.kafka, ingest.kafka, topicsRole.kafka)) {
+        Map<String, KafkaOptions> writers = Map.of("updater", updater.kafka, "updater-2",
+                ((UpdaterCommand) roles.get("updater-2")).kafka, "evaluator", evaluator.kafka, "ingest", ingest.kafka,
+                "topics", topicsRole.kafka);
+        writers.forEach((svc, k) -> {
             assertEquals("kafka:9092", k.bootstrap);
             assertEquals(registry, withoutCredentials(k.registry));
-            assertTrue(k.registry.startsWith("http://writer:"), "writes schemas with the writer's credentials");
+            auth.assertRoleMayRegisterItsOwn(svc.replace("-2", ""), k.registry, svc);
             assertEquals("/etc/xmrec/kafka/client.properties", k.kafkaConfig.toString());
-        }
+        });
         assertEquals("kafka:9092", topicsRole.kafka.bootstrap);
 
         // security: only SASL listeners are reachable from other containers; ACLs deny what they do not allow;
@@ -238,7 +269,7 @@ class DeploymentFilesTest {
         }
         assertEquals("org.apache.kafka.metadata.authorizer.StandardAuthorizer", kafka.get("KAFKA_AUTHORIZER_CLASS_NAME"));
         assertEquals("false", kafka.get("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"));
-        Map<String, String> serviceRole = Map.of("topics", "topics", "schema-registry", "registry", "updater", "updater",
+        Map<String, String> serviceRole = Map.of("topics", "topics", "updater", "updater",
                 "updater-2", "updater", "evaluator", "evaluator", "ingest", "ingest", "jobmanager", "holdouts",
                 "taskmanager", "holdouts", "serve", "serve", "serve-2", "serve");
         serviceRole.forEach((svc, role) -> assertEquals(io.xmrec.schemas.Access.grants().get(role).user(),
@@ -267,7 +298,8 @@ class DeploymentFilesTest {
         for (String s : List.of("serve", "serve-2")) {
             ServeCommand serve = (ServeCommand) roles.get(s);
             assertEquals("kafka:9092", serve.kafka.bootstrap);
-            assertEquals(registry, serve.kafka.registry, s + " reads schemas without the writer's credentials");
+            assertEquals(registry, withoutCredentials(serve.kafka.registry));
+            auth.assertRoleMayRegisterItsOwn("serve", serve.kafka.registry, s);
             assertEquals("0.0.0.0", serve.host, s + " listens beyond the container's loopback");
             assertTrue(containerPorts(services.get(s)).contains(serve.port), s + " publishes its port");
         }
@@ -281,6 +313,7 @@ class DeploymentFilesTest {
                 interpolated(map(services.get("jobmanager").get("environment"))));
         assertEquals("kafka:9092", job.bootstrap());
         assertEquals(registry, withoutCredentials(job.registryUrl()));
+        auth.assertRoleMayRegisterItsOwn("holdouts", job.registryUrl(), "the holdout job");
         assertEquals("SASL_PLAINTEXT", job.clientProps().get("security.protocol"));
 
         // Prometheus scrapes the roles where they serve /metrics
@@ -341,6 +374,43 @@ class DeploymentFilesTest {
         return out;
     }
 
+    /**
+     * A container's environment as Kubernetes gives it: a value, {@code $(NAME)} replaced by a variable
+     * defined before it, a Secret's key as "secret-NAME-KEY", a field reference as "field-PATH".
+     */
+    static Map<String, String> containerEnv(JsonNode container) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (JsonNode e : container.path("env")) {
+            String v;
+            if (e.has("valueFrom")) {
+                JsonNode from = e.get("valueFrom");
+                v = from.has("secretKeyRef") ? "secret-" + from.get("secretKeyRef").get("name").asText() + "-"
+                        + from.get("secretKeyRef").get("key").asText() : "field-" + from.path("fieldRef").path("fieldPath").asText();
+            } else {
+                Matcher m = Pattern.compile("\\$\\(([A-Za-z_]+)\\)").matcher(e.path("value").asText());
+                StringBuilder b = new StringBuilder();
+                while (m.find()) {
+                    assertTrue(env.containsKey(m.group(1)), e.get("name").asText() + " refers to $(" + m.group(1)
+                            + "), not defined before it");
+                    m.appendReplacement(b, Matcher.quoteReplacement(env.get(m.group(1))));
+                }
+                v = m.appendTail(b).toString();
+            }
+            env.put(e.get("name").asText(), v);
+        }
+        return env;
+    }
+
+    /** The volume a container mounts at a path. */
+    static String mountOf(JsonNode container, String path) {
+        for (JsonNode m : container.path("volumeMounts")) {
+            if (m.get("mountPath").asText().equals(path)) {
+                return m.get("name").asText();
+            }
+        }
+        throw new AssertionError(container.get("name").asText() + " mounts nothing at " + path);
+    }
+
     static List<JsonNode> ofKind(List<JsonNode> all, String kind) {
         return all.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
     }
@@ -394,8 +464,7 @@ class DeploymentFilesTest {
         JsonNode deny = named(all, "NetworkPolicy", "default-deny-ingress");
         assertTrue(deny.get("spec").get("podSelector").isEmpty() && list(deny.get("spec").get("policyTypes"))
                 .contains("Ingress"), "nothing reaches a pod unless a policy lets it");
-        Map<String, String> deploymentRole = Map.of("updater", "updater", "evaluator", "evaluator",
-                "schema-registry", "registry", "serve", "serve");
+        Map<String, String> deploymentRole = Map.of("updater", "updater", "evaluator", "evaluator", "serve", "serve");
 
         // the roles: keys are options of their command, command lines parse, ports line up with Services and probes
         Map<String, String> imageEnv = dockerfileEnv();
@@ -409,8 +478,7 @@ class DeploymentFilesTest {
             Map<String, String> env = new LinkedHashMap<>(imageEnv);
             c.path("envFrom").forEach(ef -> env.putAll(map(named(all, "ConfigMap",
                     ef.get("configMapRef").get("name").asText()).get("data"))));
-            c.path("env").forEach(e -> env.put(e.get("name").asText(),
-                    e.path("value").asText().replaceAll("\\$\\(([A-Z_]+)\\)", "test-$1")));
+            env.putAll(containerEnv(c));
             String name = d.get("metadata").get("name").asText();
             String secret = null;
             for (JsonNode e : c.path("env")) {
@@ -432,7 +500,7 @@ class DeploymentFilesTest {
             }
             Object role = parse(args, env);
             roles.put(d.get("metadata").get("name").asText(), role);
-            int port = role instanceof EvaluatorCommand e ? e.port : role instanceof RegistryCommand r ? r.port
+            int port = role instanceof EvaluatorCommand e ? e.port
                     : role instanceof ServeCommand s ? s.port : ((UpdaterCommand) role).httpPort;
             Map<String, Integer> named = new LinkedHashMap<>();
             c.get("ports").forEach(p -> named.put(p.get("name").asText(), p.get("containerPort").asInt()));
@@ -445,32 +513,47 @@ class DeploymentFilesTest {
         assertTrue(roles.get("updater") instanceof UpdaterCommand && roles.get("evaluator") instanceof EvaluatorCommand);
         assertTrue(named(all, "Deployment", "updater").get("spec").get("replicas").asInt() > 1,
                 "updaters share the markets: more than one replica");
-        assertTrue(((RegistryCommand) roles.get("schema-registry")).writeCredentials.startsWith("writer:"),
-                "the registry refuses writes without credentials");
-        // the serving replicas: read-only, scaled by a HorizontalPodAutoscaler on their Deployment
+        // the registry: Karapace, its auth file written by an init container from the Secret the roles' passwords come from
+        JsonNode registryPod = named(all, "Deployment", "schema-registry").get("spec").get("template").get("spec");
+        JsonNode karapace = registryPod.get("containers").get(0);
+        JsonNode init = registryPod.get("initContainers").get(0);
+        Map<String, String> initEnv = containerEnv(init);
+        RegistryAuthCommand authRole = (RegistryAuthCommand) parse(list(init.get("args")), initEnv);
+        KarapaceAuthFile auth = KarapaceAuthFile.parse(RegistryAuthCommand.render(initEnv::get, new java.util.Random(1)));
+        assertKarapace(karapace.get("image").asText(), containerEnv(karapace), bootstrap, authRole.out);
+        assertEquals("secret-" + io.xmrec.schemas.Access.grants().get("registry").user() + "-password",
+                containerEnv(karapace).get("KARAPACE_SASL_PLAIN_PASSWORD"), "the registry role's Strimzi Secret");
+        assertEquals(mountOf(init, authRole.out.getParent().toString()), mountOf(karapace, authRole.out.getParent().toString()),
+                "the registry reads the volume the init container writes the auth file to");
+        assertTrue(registryPod.get("securityContext").get("runAsNonRoot").asBoolean());
+        assertEquals("/_health", karapace.get("readinessProbe").get("httpGet").get("path").asText());
+        assertEquals(containerEnv(karapace).get("KARAPACE_PORT"), Integer.toString(karapace.get("ports").get(0).get("containerPort")
+                .asInt()));
+        assertEquals(karapace.get("ports").get(0).get("name").asText(),
+                registrySvc.get("spec").get("ports").get(0).get("targetPort").asText());
+        Map<String, String> registryRoles = Map.of("updater", "updater", "evaluator", "evaluator", "serve", "serve");
+        // the serving replicas: read-only (the registry's reader, below), scaled by a HorizontalPodAutoscaler on their Deployment
         assertTrue(roles.get("serve") instanceof ServeCommand);
-        assertEquals(registry, ((ServeCommand) roles.get("serve")).kafka.registry, "serve reads schemas without credentials");
         JsonNode hpa = named(all, "HorizontalPodAutoscaler", "serve");
         assertEquals("serve", hpa.get("spec").get("scaleTargetRef").get("name").asText());
         assertTrue(hpa.get("spec").get("minReplicas").asInt() >= 2, "at least two serving replicas");
-        for (Object r : roles.values()) {
-            if (r instanceof RegistryCommand) {
-                continue;
-            }
+        roles.forEach((name, r) -> {
             KafkaOptions k = r instanceof EvaluatorCommand e ? e.kafka : r instanceof ServeCommand s ? s.kafka
                     : ((UpdaterCommand) r).kafka;
             assertEquals(bootstrap, k.bootstrap);
             assertEquals(registry, withoutCredentials(k.registry));
+            auth.assertRoleMayRegisterItsOwn(registryRoles.get(name), k.registry, name);
             assertEquals(config.get("XMREC_KAFKA_CONFIG"), k.kafkaConfig.toString());
-        }
+        });
 
         // the holdout job on the Flink operator
         JsonNode flink = named(all, "FlinkDeployment", "xmrec-holdouts");
         assertEquals(HoldoutJobMain.class.getName(), flink.get("spec").get("job").get("entryClass").asText());
         HoldoutJob.Settings job = HoldoutJobMain.parse(list(flink.get("spec").get("job").get("args")).toArray(new String[0]),
-                Map.of("REGISTRY_WRITE_PASSWORD", "test", "KAFKA_SASL_JAAS_CONFIG", "test"));
+                containerEnv(flink.get("spec").get("podTemplate").get("spec").get("containers").get(0)));
         assertEquals(bootstrap, job.bootstrap());
         assertEquals(registry, withoutCredentials(job.registryUrl()));
+        auth.assertRoleMayRegisterItsOwn("holdouts", job.registryUrl(), "the holdout job");
         assertEquals("SASL_PLAINTEXT", job.clientProps().get("security.protocol"));
         // durable state: checkpoints on a persistent volume, Kubernetes HA, upgrades from the last checkpoint
         assertEquals("last-state", flink.get("spec").get("job").get("upgradeMode").asText());

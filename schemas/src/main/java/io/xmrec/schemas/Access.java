@@ -79,8 +79,9 @@ public final class Access {
                 List.of("xmrec-evaluator"), List.of()));
         g.put("serve", grant("xmrec-serve", List.of(), List.of("xmrec.models", "xmrec.model-deltas", reviews), List.of(),
                 List.of(), List.of()));
+        // the registry's group: Karapace elects its primary in it (xmrec's own registry uses none)
         g.put("registry", grant("xmrec-registry", List.of("_schemas"), List.of("_schemas"), List.of("_schemas"),
-                List.of(), List.of()));
+                List.of("xmrec-registry"), List.of()));
         g.put("ingest", grant("xmrec-ingest", List.of(reviews), List.of(), List.of(), List.of(), List.of()));
         g.put("client", grant("xmrec-client", List.of(reviews), List.of("xmrec.models", "xmrec.model-deltas"),
                 List.of(), List.of("xmrec-client"), List.of()));
