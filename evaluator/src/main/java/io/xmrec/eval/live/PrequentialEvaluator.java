@@ -32,7 +32,7 @@ final class PrequentialEvaluator implements Processor<String, byte[], String, by
     private final HoldoutEvaluation evaluation;
     private final Map<String, Window> windows = new HashMap<>();
     private final Map<String, String[]> pools = new HashMap<>();
-    private final Map<String, Long> poolAge = new HashMap<>();
+    private final Map<String, Long> poolDue = new HashMap<>(); // market -> when its pool is read again (nanos)
     private ProcessorContext<String, byte[]> ctx;
     private MarketStores stores;
 
@@ -77,13 +77,18 @@ final class PrequentialEvaluator implements Processor<String, byte[], String, by
         }
     }
 
+    /**
+     * The market's items, read again from the stores after {@code POOL_TTL_NANOS}, or after
+     * {@link VersionEvaluator#SHARE} times what the last reading took if longer (it reads every user).
+     */
     private String[] pool(String market) {
         long now = System.nanoTime();
         String[] p = pools.get(market);
-        if (p == null || now - poolAge.get(market) > POOL_TTL_NANOS) {
+        if (p == null || now >= poolDue.get(market)) {
             p = stores.view(market, s.minInteractions()).pool();
+            long took = System.nanoTime() - now;
             pools.put(market, p);
-            poolAge.put(market, now);
+            poolDue.put(market, now + Math.max(POOL_TTL_NANOS, (long) (VersionEvaluator.SHARE * took)));
         }
         return p;
     }

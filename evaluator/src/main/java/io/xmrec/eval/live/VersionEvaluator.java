@@ -24,6 +24,10 @@ import java.util.TreeSet;
  * same way ({@code reference-valid}, {@code reference-test}). A market whose model changed several
  * times since is measured once, at its newest version; counters say which version was measured and
  * how far behind the newest model it was ({@code evaluated-version}, {@code eval-lag-seconds}).
+ * Measuring shares the stream thread with the input, so a market measured in T seconds is measured
+ * again {@link #SHARE} T later at the soonest: at most about a sixth of the thread goes to it however
+ * many users a market has, and the input's lag stays bounded (the soak of bench/faults.sh: with four
+ * times the users and a measurement every two seconds, the lag grew from hundreds to ten thousand).
  */
 final class VersionEvaluator implements Processor<String, byte[], String, byte[]> {
 
@@ -34,6 +38,10 @@ final class VersionEvaluator implements Processor<String, byte[], String, byte[]
     private final Set<String> markets = new TreeSet<>();
     private final Map<String, Long> evaluated = new HashMap<>();
     private final Map<String, Long> evaluatedRef = new HashMap<>();
+    private final Map<String, Long> due = new HashMap<>(); // market -> wall clock before which it is not measured again
+
+    /** A measurement of T seconds is followed by at least SHARE x T seconds without one of that market. */
+    static final double SHARE = 5;
     private ProcessorContext<String, byte[]> ctx;
     private MarketStores stores;
 
@@ -58,33 +66,47 @@ final class VersionEvaluator implements Processor<String, byte[], String, byte[]
         }
     }
 
+    /** When a market measured at {@code now} (ms) in {@code seconds} may be measured again. */
+    static long nextDue(long now, long everyMillis, double seconds) {
+        return now + Math.max(everyMillis, (long) (SHARE * seconds * 1000));
+    }
+
     void evaluateNewest(long now) {
         for (String market : markets) {
-            ServedModel m = models.model(market);
-            if (m != null && !Long.valueOf(m.version()).equals(evaluated.get(market))) {
-                MarketStores.View v = stores.view(market, s.minInteractions());
-                long t0 = System.nanoTime();
-                List<HoldoutEvaluation.UserHoldout> users = sample(v.users(), s.maxUsers(), s.seed());
-                HoldoutEvaluation.Result r = evaluation.evaluate(m, v.pool(), users);
-                stores.set(market, "eval-users-eligible", v.users().size());
-                stores.set(market, "eval-users-measured", users.size());
-                stores.set(market, "holdout-test-ndcg10-ci95", ci95(r.testRanks()));
-                stores.emit(ctx, market, m.version(), "holdout-valid", r.users(), MarketStores.sums(r.validRanks()), now);
-                stores.emit(ctx, market, m.version(), "holdout-test", r.users(), MarketStores.sums(r.testRanks()), now);
-                evaluated.put(market, m.version());
-                stores.set(market, "evaluated-version", m.version());
-                stores.set(market, "eval-lag-seconds", Math.max(0, now - m.meta().createdAtMillis()) / 1e3);
-                stores.set(market, "eval-seconds", (System.nanoTime() - t0) / 1e9);
-                stores.set(market, "unknown-users", r.unknownUsers());
+            if (now < due.getOrDefault(market, Long.MIN_VALUE)) {
+                continue;
             }
-            ServedModel ref = models.reference(market);
-            if (ref != null && !Long.valueOf(ref.version()).equals(evaluatedRef.get(market))) {
-                MarketStores.View v = stores.view(market, s.minInteractions());
-                HoldoutEvaluation.Result r = evaluation.evaluate(ref, v.pool(), sample(v.users(), s.maxUsers(), s.seed()));
-                stores.emit(ctx, market, ref.version(), "reference-valid", r.users(), MarketStores.sums(r.validRanks()), now);
-                stores.emit(ctx, market, ref.version(), "reference-test", r.users(), MarketStores.sums(r.testRanks()), now);
-                evaluatedRef.put(market, ref.version());
-            }
+            long t0 = System.nanoTime();
+            measure(market, now);
+            due.put(market, nextDue(now, s.evalEvery().toMillis(), (System.nanoTime() - t0) / 1e9));
+        }
+    }
+
+    private void measure(String market, long now) {
+        ServedModel m = models.model(market);
+        if (m != null && !Long.valueOf(m.version()).equals(evaluated.get(market))) {
+            MarketStores.View v = stores.view(market, s.minInteractions());
+            long t0 = System.nanoTime();
+            List<HoldoutEvaluation.UserHoldout> users = sample(v.users(), s.maxUsers(), s.seed());
+            HoldoutEvaluation.Result r = evaluation.evaluate(m, v.pool(), users);
+            stores.set(market, "eval-users-eligible", v.users().size());
+            stores.set(market, "eval-users-measured", users.size());
+            stores.set(market, "holdout-test-ndcg10-ci95", ci95(r.testRanks()));
+            stores.emit(ctx, market, m.version(), "holdout-valid", r.users(), MarketStores.sums(r.validRanks()), now);
+            stores.emit(ctx, market, m.version(), "holdout-test", r.users(), MarketStores.sums(r.testRanks()), now);
+            evaluated.put(market, m.version());
+            stores.set(market, "evaluated-version", m.version());
+            stores.set(market, "eval-lag-seconds", Math.max(0, now - m.meta().createdAtMillis()) / 1e3);
+            stores.set(market, "eval-seconds", (System.nanoTime() - t0) / 1e9);
+            stores.set(market, "unknown-users", r.unknownUsers());
+        }
+        ServedModel ref = models.reference(market);
+        if (ref != null && !Long.valueOf(ref.version()).equals(evaluatedRef.get(market))) {
+            MarketStores.View v = stores.view(market, s.minInteractions());
+            HoldoutEvaluation.Result r = evaluation.evaluate(ref, v.pool(), sample(v.users(), s.maxUsers(), s.seed()));
+            stores.emit(ctx, market, ref.version(), "reference-valid", r.users(), MarketStores.sums(r.validRanks()), now);
+            stores.emit(ctx, market, ref.version(), "reference-test", r.users(), MarketStores.sums(r.testRanks()), now);
+            evaluatedRef.put(market, ref.version());
         }
     }
 

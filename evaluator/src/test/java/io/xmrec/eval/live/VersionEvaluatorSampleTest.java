@@ -10,7 +10,10 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A large market is measured on a seeded sample: the same users for every version, with its interval. */
+/**
+ * A large market is measured on a seeded sample: the same users for every version, with its interval;
+ * measuring takes a bounded share of the thread.
+ */
 class VersionEvaluatorSampleTest {
 
     private static List<HoldoutEvaluation.UserHoldout> users(int n) {
@@ -32,6 +35,14 @@ class VersionEvaluatorSampleTest {
         assertEquals(a.stream().map(HoldoutEvaluation.UserHoldout::user).sorted().toList(),
                 b.stream().map(HoldoutEvaluation.UserHoldout::user).sorted().toList());
         assertEquals(all, VersionEvaluator.sample(all, 500, 42));
+    }
+
+    @Test
+    void aMeasurementThatTookLongIsFollowedByAPauseFiveTimesItsLengthSoTheInputKeepsMost() {
+        assertEquals(3_000, VersionEvaluator.nextDue(1_000, 2_000, 0.1), "a quick one: every evalEvery");
+        assertEquals(16_000, VersionEvaluator.nextDue(1_000, 2_000, 3.0), "3 s of measuring: 15 s before the next");
+        double share = 3.0 / (3.0 + (VersionEvaluator.nextDue(0, 2_000, 3.0) / 1000.0));
+        assertTrue(share <= 1.0 / 6 + 1e-9, "share of the thread: " + share);
     }
 
     @Test
