@@ -2,7 +2,6 @@ package io.xmrec.app;
 
 import io.xmrec.app.embedded.EmbeddedSystem;
 import io.xmrec.core.data.MarketData;
-import io.xmrec.core.data.Markets;
 import io.xmrec.model.updater.UpdaterSettings;
 import io.xmrec.ingest.ReplayPublisher;
 import picocli.CommandLine;
@@ -24,8 +23,8 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Mixin
     DataOption data = new DataOption();
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
-    String markets;
+    @CommandLine.Mixin
+    MarketsOption markets = new MarketsOption();
 
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10, about what the whole system keeps up with on 2 cores).")
     String speed = "10";
@@ -55,7 +54,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
-        Map<String, MarketData> loaded = MarketFiles.loadOrGenerate(data.dir, Markets.parseList(markets), err,
+        Map<String, MarketData> loaded = MarketFiles.loadOrGenerate(data.dir, markets.list(), err,
                 System.getenv());
         try (StopSignal stop = new StopSignal("demo", err, true, Duration.ofSeconds(30));
              EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded), host, port,

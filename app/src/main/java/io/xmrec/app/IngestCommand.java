@@ -1,7 +1,6 @@
 package io.xmrec.app;
 
 import io.xmrec.core.data.MarketData;
-import io.xmrec.core.data.Markets;
 import io.xmrec.ingest.ReplayEvents;
 import io.xmrec.ingest.ReplayPublisher;
 import io.xmrec.schemas.TopicSetup;
@@ -30,8 +29,8 @@ final class IngestCommand implements Callable<Integer> {
     @CommandLine.Mixin
     DataOption data = new DataOption();
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
-    String markets;
+    @CommandLine.Mixin
+    MarketsOption markets = new MarketsOption();
 
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default).")
     String speed = "max";
@@ -68,7 +67,7 @@ final class IngestCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         kafka.connect("xmrec ingest");
         double daysPerSecond = parseSpeed(speed);
-        List<String> list = Markets.parseList(markets);
+        List<String> list = markets.list();
         Map<String, MarketData> loaded = MarketFiles.load(data.dir, list, skipBadLines, maxBadLines, err);
         try (StopSignal stop = new StopSignal("ingest", err, true, java.time.Duration.ofSeconds(10))) {
             ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond,

@@ -96,6 +96,12 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--rollback-margin", description = "Refuse a head whose validation nDCG@10 is lower than the current model's by more than this (default: ${DEFAULT-VALUE}).")
     double rollbackMargin = D.rollbackMargin();
 
+    @Option(names = "--paths", split = ",", paramLabel = "fast|medium|slow",
+            description = "The paths that run (default: all; --paths= for none): without fast, interactions after a model are not folded into it; "
+                    + "without medium, heads are not fine-tuned; without slow, no trunk follows the first. Fewer paths are "
+                    + "for measuring what each earns (bench/continual-value.sh), not for serving.")
+    java.util.List<String> paths = new java.util.ArrayList<>(UpdaterSettings.PATHS);
+
     @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained on by a trunk or evaluated (default: ${DEFAULT-VALUE}).")
     int minInteractions = D.minInteractions();
 
@@ -140,7 +146,8 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
                 .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, D.headEpochs())
                 .withSnapshots(Duration.ofSeconds(snapshotSeconds), snapshotDeltas)
                 .withRollbackMargin(rollbackMargin)
-                .withWorkers(workers, !noReference);
+                .withWorkers(workers, !noReference)
+                .withPaths(paths.stream().filter(x -> !x.isBlank()).toList()); // --paths= : none
     }
 
     ContinualUpdater.Group group() {

@@ -125,6 +125,18 @@ class ConfigDefaultsTest {
     }
 
     @Test
+    void theUpdaterRunsEveryPathUnlessToldWhichAndRefusesAnUnknownOne() {
+        ConfigDefaults d = new ConfigDefaults(Map.of(), null);
+        assertEquals(java.util.Set.of("fast", "medium", "slow"),
+                command(parse(d, "updater"), UpdaterCommand.class).settings().paths());
+        assertEquals(java.util.Set.of("fast"),
+                command(parse(d, "updater", "--paths", "fast"), UpdaterCommand.class).settings().paths(), "the list replaces the default");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> command(parse(d, "updater", "--paths", "fast,quick"), UpdaterCommand.class).settings());
+        assertTrue(e.getMessage().contains("quick"), e.getMessage());
+    }
+
+    @Test
     void everyCommandsHelpSaysHowSettingsCombineAndPrintsNoWarning() {
         for (var entry : XmrecCli.commandLine(new ConfigDefaults(Map.of(), null)).getSubcommands().entrySet()) {
             java.io.ByteArrayOutputStream errBytes = new java.io.ByteArrayOutputStream();

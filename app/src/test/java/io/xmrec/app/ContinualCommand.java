@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.app.embedded.EmbeddedSystem;
 import io.xmrec.core.data.MarketData;
-import io.xmrec.core.data.Markets;
 import io.xmrec.core.holdout.LeaveOneOutSplitter;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.core.holdout.UserSplit;
@@ -12,6 +11,7 @@ import io.xmrec.core.metrics.RankSummary;
 import io.xmrec.ingest.ReplayPublisher;
 import io.xmrec.model.updater.UpdaterSettings;
 import io.xmrec.model.updater.UpdaterStats;
+import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.ModelDelta;
 import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.ReviewEvent;
@@ -75,8 +75,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Mixin
     DataOption data = new DataOption();
 
-    @Option(names = "--markets", paramLabel = "M[,M...]", description = "Markets to replay (default: every market in the data directory: its <market>_<anything>.txt files).")
-    String markets;
+    @CommandLine.Mixin
+    MarketsOption markets = new MarketsOption();
 
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10).")
     String speed = "10";
@@ -95,6 +95,17 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--seed", description = "Seed of the evaluation negatives (default: 42, as offline).")
     long seed = 42;
+
+    @Option(names = "--prequential-out", paramLabel = "FILE",
+            description = "Also write every new interaction ranked by the model served when it was read (PrequentialTap), gzipped JSON lines.")
+    Path prequentialOut;
+
+    @Option(names = "--paths", split = ",", paramLabel = "fast|medium|slow",
+            description = "The updater's paths that run (default: all; an empty value: none, the first trunk frozen).")
+    List<String> paths = new ArrayList<>(UpdaterSettings.PATHS);
+
+    @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk (default: the updater's; 0: as later trunks).")
+    Integer bootstrapEpochs;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -187,8 +198,10 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
-        Map<String, MarketData> loaded = MarketFiles.load(data.dir, Markets.parseList(markets), false, err);
-        UpdaterSettings settings = DemoCommand.settings(loaded);
+        Map<String, MarketData> loaded = MarketFiles.load(data.dir, markets.list(), false, err);
+        UpdaterSettings base = DemoCommand.settings(loaded).withPaths(paths.stream().filter(x -> !x.isBlank()).toList());
+        UpdaterSettings settings = bootstrapEpochs == null ? base
+                : base.withBootstrap(base.bootstrapInteractions(), bootstrapEpochs);
         List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();
         try (CpuSampler cpu = new CpuSampler();
@@ -220,13 +233,16 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             long lastVersionAt = System.currentTimeMillis();
             long deadline = Long.MAX_VALUE;
             boolean settled = false;
-            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+                 PrequentialTap tap = prequentialOut == null ? null
+                         : new PrequentialTap(seed, settings.evalNegatives(), sys.models(), prequentialOut)) {
                 List<TopicPartition> tps = new ArrayList<>();
                 List<String> topics = new ArrayList<>();
                 for (String m : loaded.keySet()) {
                     topics.add(Topics.reviews(m));
                 }
                 topics.add(Topics.TRAIN);
+                topics.add(Topics.HOLDOUTS);
                 topics.add(Topics.MODELS);
                 topics.add(Topics.MODEL_DELTAS);
                 for (String t : topics) {
@@ -251,8 +267,15 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                             ReviewEvent e = serde.deserialize(r.value(), ReviewEvent.class);
                             published.put(e.getEventId(), r.timestamp());
                             firstReview.putIfAbsent(e.getMarket(), r.timestamp());
+                        } else if (r.topic().equals(Topics.HOLDOUTS)) {
+                            if (tap != null) {
+                                tap.holdout(serde.deserialize(r.value(), HoldoutState.class), now);
+                            }
                         } else if (r.topic().equals(Topics.TRAIN)) {
                             TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
+                            if (tap != null) {
+                                tap.train(t);
+                            }
                             Long at = published.get(t.getEventId());
                             while (train.size() < r.offset()) {
                                 train.add(null);
@@ -300,7 +323,9 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                         UpdaterStats s = sys.updaterStats();
                         // the slow path has run on the whole data: the newest trunk's snapshot holds every
                         // interaction read, and it ended after the replay (a bootstrap trunk started mid-replay does not count)
-                        boolean trunkAfter = s.trunk().trunks() > trunkAtReplayEnd && s.trunk().interactions() >= s.input().interactions()
+                        // (without the slow path no trunk follows the first: settled once caught up and quiet)
+                        boolean trunkAfter = !settings.runs("slow") || s.trunk().trunks() > trunkAtReplayEnd
+                                && s.trunk().interactions() >= s.input().interactions()
                                 && servedFromTrunk(sys, loaded.keySet(), s, trunkAtReplayEnd);
                         settled = trunkAfter && s.input().caughtUp() && now - lastVersionAt > quietSeconds * 1000L;
                     }

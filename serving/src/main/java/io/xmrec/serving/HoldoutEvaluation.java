@@ -73,18 +73,29 @@ public final class HoldoutEvaluation {
      * event count), under a model that has not seen it.
      */
     public int rankNew(ServedModel m, String[] pool, String user, String item, List<String> rated, long salt) {
+        return rankAmong(m, user, item, negativesNew(m.market(), pool, user, rated, salt));
+    }
+
+    /** The negatives {@link #rankNew} ranks an interaction against. */
+    public String[] negativesNew(String market, String[] pool, String user, List<String> rated, long salt) {
         int[] r = rated.stream().mapToInt(i -> Arrays.binarySearch(pool, i)).filter(i -> i >= 0).sorted().distinct().toArray();
-        UserHoldout h = new UserHoldout(user, item, item, rated);
-        return rank(m, m.users().indexOf(user), h, Split.TEST, item, pool, r, salt);
+        return negatives(market, user, Split.TEST, pool, r, salt);
     }
 
     private int rank(ServedModel m, int u, UserHoldout h, Split split, String held, String[] pool, int[] rated) {
-        return rank(m, u, h, split, held, pool, rated, 0);
+        return rank(m, u, held, negatives(m.market(), h.user(), split, pool, rated, 0));
     }
 
-    private int rank(ServedModel m, int u, UserHoldout h, Split split, String held, String[] pool, int[] rated, long salt) {
-        String[] negs = EvaluationNegatives.drawForUser(seed + salt * 0x9E3779B97F4A7C15L, m.market(), h.user(), split, pool,
-                rated, negatives);
+    private String[] negatives(String market, String user, Split split, String[] pool, int[] rated, long salt) {
+        return EvaluationNegatives.drawForUser(seed + salt * 0x9E3779B97F4A7C15L, market, user, split, pool, rated, negatives);
+    }
+
+    /** The rank (1 = first) of {@code held} among {@code negs} for a user under a model, as every live rank is taken. */
+    public static int rankAmong(ServedModel m, String user, String held, String[] negs) {
+        return rank(m, m.users().indexOf(user), held, negs);
+    }
+
+    private static int rank(ServedModel m, int u, String held, String[] negs) {
         int[] rows = new int[negs.length + 1];
         rows[0] = m.items().indexOf(held);
         if (rows[0] < 0) {

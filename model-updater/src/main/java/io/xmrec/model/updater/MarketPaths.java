@@ -57,8 +57,12 @@ final class MarketPaths {
         } else if (mu.model == null) {
             firstModel(mu, in, p, now); // no trunk has a model for this market yet
         } else if (!p.isEmpty() && now - p.oldestNanos >= settings.fastDelay().toNanos()) {
-            rows(mu, in, p);
-        } else if (mu.headDue(now)) {
+            if (settings.runs("fast")) {
+                rows(mu, in, p);
+            } else {
+                p.clear(); // the model stays as the trunk (or the medium path) left it
+            }
+        } else if (settings.runs("medium") && mu.headDue(now)) {
             head(mu, in);
         } else if (mu.snapshotDue(now)) {
             runner.run(mu, "snapshot", () -> {

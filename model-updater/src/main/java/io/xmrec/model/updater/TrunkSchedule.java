@@ -116,6 +116,9 @@ final class TrunkSchedule implements AutoCloseable {
         if (adoptedThrough != null) {
             return false; // the newest trunk was trained on input this updater has not read yet
         }
+        if (!settings.runs("slow") && version >= 1) {
+            return false; // the slow path is off: the first trunk is the last
+        }
         long eligible = 0;
         boolean missing = false; // a market with trainable users and no fork, nor one being trained
         for (Map.Entry<String, MarketInput> e : input.markets.entrySet()) {

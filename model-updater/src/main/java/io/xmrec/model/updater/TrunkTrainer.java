@@ -188,11 +188,6 @@ final class TrunkTrainer {
 
     /** A market's own models (the single-market GMF, MLP and NMF): the offline recipe on the market alone. */
     private Map<String, Trained> single(CrossMarketDataset one, TrainingSettings ts, Consumer<String> stageLog) {
-        Map<String, Trained> done = new LinkedHashMap<>();
-        for (String stage : Recipes.chain(Choice.BASELINE)) {
-            Recipe r = Recipes.get(stage);
-            done.put(stage, r.train(new Recipe.Context(one, ts, done, s -> null, validation(r, one, ts), stageLog)));
-        }
-        return done;
+        return Recipes.trainChain(Choice.BASELINE, one, ts, settings.evalNegatives(), stageLog);
     }
 }

@@ -63,6 +63,8 @@ import java.time.Duration;
  *     </li>
  *     <li>{@code seed}: seed of everything random
  *     </li>
+ *     <li>{@code paths}: which of the fast, medium and slow paths run (all; fewer to measure what each earns)
+ *     </li>
  * </ul>
  */
 public final class UpdaterSettings {
@@ -89,6 +91,10 @@ public final class UpdaterSettings {
     private final int workers;
     private final boolean references;
     private final long seed;
+    private final java.util.Set<String> paths;
+
+    /** The three paths: rows re-fitted (fast), heads fine-tuned (medium), trunks after the first (slow). */
+    public static final java.util.List<String> PATHS = java.util.List.of("fast", "medium", "slow");
 
     /** The settings being edited; its initial values are the defaults. */
     private static final class Builder {
@@ -114,6 +120,7 @@ public final class UpdaterSettings {
         int workers = 2;
         boolean references = true;
         long seed = 42;
+        java.util.Set<String> paths = java.util.Set.copyOf(PATHS);
 
         Builder() {
         }
@@ -141,6 +148,7 @@ public final class UpdaterSettings {
             workers = s.workers;
             references = s.references;
             seed = s.seed;
+            paths = s.paths;
         }
     }
 
@@ -167,6 +175,10 @@ public final class UpdaterSettings {
         workers = b.workers;
         references = b.references;
         seed = b.seed;
+        paths = java.util.Set.copyOf(b.paths);
+        if (!PATHS.containsAll(paths)) {
+            throw new IllegalArgumentException("paths " + paths + ": each must be one of " + PATHS);
+        }
         if (bootstrapEpochs < 0 || bootstrapInteractions < 1 || firstModelInteractions < 0 || !(retrainGrowth > 0) || headMinInteractions < 1
                 || headSample < 1 || headEpochs < 1 || snapshotDeltas < 1 || rollbackMargin < 0 || evalNegatives < 1
                 || minInteractions < 3 || workers < 1 || fastDelay.isNegative() || headInterval.isNegative()
@@ -220,6 +232,23 @@ public final class UpdaterSettings {
             b.retrainIdle = idle;
             b.retrainInterval = interval;
         });
+    }
+
+    /**
+     * Only these of the paths run (for measuring what each earns): without fast, interactions after
+     * a model are not folded into it; without medium, heads are not fine-tuned; without slow, no trunk
+     * follows the first, so a market keeps the first trunk's model (with fast and medium off: frozen).
+     */
+    public UpdaterSettings withPaths(java.util.Collection<String> p) {
+        return with(b -> b.paths = java.util.Set.copyOf(p));
+    }
+
+    public java.util.Set<String> paths() {
+        return paths;
+    }
+
+    public boolean runs(String path) {
+        return paths.contains(path);
     }
 
     public UpdaterSettings withFastDelay(Duration d) {
@@ -354,6 +383,6 @@ public final class UpdaterSettings {
                 + ", headSample=" + headSample + ", headEpochs=" + headEpochs + ", snapshotInterval=" + snapshotInterval
                 + ", snapshotDeltas=" + snapshotDeltas + ", rowFit=" + rowFit + ", rollbackMargin=" + rollbackMargin
                 + ", evalNegatives=" + evalNegatives + ", minInteractions=" + minInteractions + ", workers=" + workers
-                + ", references=" + references + ", seed=" + seed + "]";
+                + ", references=" + references + ", seed=" + seed + ", paths=" + new java.util.TreeSet<>(paths) + "]";
     }
 }

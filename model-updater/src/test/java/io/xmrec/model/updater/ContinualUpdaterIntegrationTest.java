@@ -183,6 +183,37 @@ class ContinualUpdaterIntegrationTest {
     }
 
     /**
+     * With every path off (the continual-value bench's frozen line), a market keeps the model of the
+     * first trunk while interactions keep coming: no rows folded in, no head fine-tuned, no second
+     * trunk, although each would be due within seconds with these settings
+     * ({@link #followsTheStreamAndRestartsWhereItStopped} sees them with the same data).
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void withEveryPathOffAMarketKeepsItsFirstTrunksModelWhileInteractionsArrive() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("in"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("in"));
+            feed.holdouts(k -> true);
+            feed.train(0.6, k -> k % 10 != 0);
+            UpdaterSettings s = quick().withFirstModel(0).withPaths(List.of());
+            try (Running u = new Running(c, s)) {
+                await("the first trunk's in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
+                long v = client.model("in").version();
+                assertEquals(1, client.model("in").trunkVersion());
+                feed.train(1.0, k -> true); // everything else, including users the model lacks
+                Thread.sleep(8_000); // fast delay 100 ms, heads every 2 s, trunks after 1 s idle: all due by now
+                UpdaterStats st = u.updater.stats();
+                assertEquals(v, client.model("in").version(), u.log.toString());
+                assertEquals(0, st.published().rowDeltas() + st.published().headDeltas() + st.published().refused(), st.toString());
+                assertEquals(1, st.trunk().trunks(), st.toString());
+                assertTrue(u.log.stream().noneMatch(l -> l.startsWith("updater: trunk v2 ")), u.log.toString());
+            }
+        }
+    }
+
+    /**
      * The race of issue 20: the bootstrap trunk sees the holdouts of only a third of the users
      * (they come later than the training interactions); every user with a training interaction
      * must be served within seconds anyway, not after the next trunk.

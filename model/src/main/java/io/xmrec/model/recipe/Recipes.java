@@ -89,6 +89,22 @@ public final class Recipes {
         return out;
     }
 
+    /**
+     * Trains a method's chain on one data set, stage by stage, each stage that stops early watching
+     * the data set's validation as offline does: what a market's own models are (the choice's
+     * baseline), in the updater and in benches alike.
+     */
+    public static Map<String, Trained> trainChain(String method, CrossMarketDataset ds, TrainingSettings ts, int evalNegatives,
+                                                  java.util.function.Consumer<String> log) {
+        Map<String, Trained> done = new LinkedHashMap<>();
+        for (String stage : chain(method)) {
+            Recipe r = get(stage);
+            var validation = ts.ncf().patience() <= 0 ? null : Validation.of(r, ds, ts.ncf().seed(), evalNegatives);
+            done.put(stage, r.train(new Recipe.Context(ds, ts, done, s -> null, validation, log)));
+        }
+        return done;
+    }
+
     private static void addChain(String method, List<String> out) {
         if (out.contains(method)) {
             return;
