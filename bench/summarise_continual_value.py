@@ -69,6 +69,10 @@ print("- lines: **served** the model served when the interaction was read (all p
       "before the slice; **no-fast / no-medium / no-slow** runs with that path off. A line with no model for a market yet "
       "ranks by popularity there (the answer a shop gets then), counted in the tables' 'without a model'\n")
 
+notes = os.path.join(work, "notes.md")  # what the run showed, written by whoever ran it
+if os.path.exists(notes):
+    print(open(notes).read().rstrip() + "\n")
+
 print("## Over the whole replay\n")
 others = [l for l in ("frozen", "no-fast", "no-medium", "no-slow") if l in runs]
 head = "| market | interactions | served | " + " | ".join(others + ["oracle", "popularity"]) + \
