@@ -5,7 +5,8 @@
 # interaction ranked by the model served the moment it was read, against 99 evaluation negatives
 # (PrequentialTap: gzipped JSON lines with the negatives); then again with every path off and a full
 # first trunk ("frozen": --paths "" --bootstrap-epochs 0), and, with --runs, without one path
-# ("no-fast", "no-medium", "no-slow"). ContinualValue then cuts each market's interactions by event
+# ("no-fast", "no-medium", "no-slow"; no-slow with the frozen run's full first trunk, so that it differs
+# from frozen by the fast and medium paths alone). ContinualValue then cuts each market's interactions by event
 # time into --slices slices of equal counts and ranks each against its recorded negatives by the
 # other runs' models (their own record of the same interaction), the batch oracle (the market's own
 # NMF trained from scratch, offline defaults, on every review before the slice) and popularity
@@ -46,7 +47,7 @@ flags_of() { # a run's updater flags
     frozen) echo "--paths= --bootstrap-epochs 0" ;;
     no-fast) echo "--paths medium,slow" ;;
     no-medium) echo "--paths fast,slow" ;;
-    no-slow) echo "--paths fast,medium" ;;
+    no-slow) echo "--paths fast,medium --bootstrap-epochs 0" ;; # the frozen run's first trunk: no-slow - frozen = fast + medium
     *) echo "continual-value.sh: unknown run '$1' (served, frozen, no-fast, no-medium, no-slow)" >&2; exit 2 ;;
   esac
 }
