@@ -24,7 +24,7 @@ import java.util.Map;
  */
 final class PrequentialEvaluator implements Processor<String, byte[], String, byte[]> {
 
-    private static final long POOL_TTL_NANOS = 5_000_000_000L;
+    private static final long POOL_TTL_MS = 5_000;
 
     private final AvroSerde serde;
     private final ModelSource models;
@@ -32,7 +32,7 @@ final class PrequentialEvaluator implements Processor<String, byte[], String, by
     private final HoldoutEvaluation evaluation;
     private final Map<String, Window> windows = new HashMap<>();
     private final Map<String, String[]> pools = new HashMap<>();
-    private final Map<String, Long> poolDue = new HashMap<>(); // market -> when its pool is read again (nanos)
+    private final Map<String, Long> poolDue = new HashMap<>(); // market -> when its pool is read again (ms, monotonic)
     private ProcessorContext<String, byte[]> ctx;
     private MarketStores stores;
 
@@ -78,17 +78,17 @@ final class PrequentialEvaluator implements Processor<String, byte[], String, by
     }
 
     /**
-     * The market's items, read again from the stores after {@code POOL_TTL_NANOS}, or after
-     * {@link VersionEvaluator#SHARE} times what the last reading took if longer (it reads every user).
+     * The market's items, read again from the stores after {@code POOL_TTL_MS}, or later by the measurements'
+     * rule ({@link VersionEvaluator#nextDue}) when reading it (every user) took long.
      */
     private String[] pool(String market) {
-        long now = System.nanoTime();
+        long t0 = System.nanoTime();
+        long now = t0 / 1_000_000;
         String[] p = pools.get(market);
         if (p == null || now >= poolDue.get(market)) {
             p = stores.view(market, s.minInteractions()).pool();
-            long took = System.nanoTime() - now;
             pools.put(market, p);
-            poolDue.put(market, now + Math.max(POOL_TTL_NANOS, (long) (VersionEvaluator.SHARE * took)));
+            poolDue.put(market, VersionEvaluator.nextDue(now, POOL_TTL_MS, (System.nanoTime() - t0) / 1e9));
         }
         return p;
     }
