@@ -24,6 +24,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     DataOption data = new DataOption();
 
     @CommandLine.Mixin
+    CheckpointOption checkpoint = new CheckpointOption();
+
+    @CommandLine.Mixin
     MarketsOption markets = new MarketsOption();
 
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10, about what the whole system keeps up with on 2 cores).")
@@ -54,10 +57,12 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
+        Duration every = checkpoint.interval(EmbeddedSystem.CHECKPOINTS);
         Map<String, MarketData> loaded = MarketFiles.loadOrGenerate(data.dir, markets.list(), err,
                 System.getenv());
         try (StopSignal stop = new StopSignal("demo", err, true, Duration.ofSeconds(30));
-             EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded), host, port,
+             EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded),
+                     every, host, port,
                      line -> {
                          err.println(line);
                          err.flush();

@@ -59,12 +59,14 @@ final class HoldoutsCommand implements Callable<Integer> {
             + "holdouts.")
     Path checkpointDir;
 
-    @Option(names = "--checkpoint-interval", paramLabel = "SECONDS",
-            description = "Checkpoint interval; transactions commit at checkpoints (default: 10).")
-    int checkpointSeconds = 10;
+    @CommandLine.Mixin
+    CheckpointOption checkpoint = new CheckpointOption();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Checkpoints of the --embedded and --bounded runs (what bench/results/scale-holdouts.md measured). */
+    private static final Duration BOUNDED_CHECKPOINTS = Duration.ofSeconds(2);
 
     @Override
     public Integer call() throws Exception {
@@ -73,6 +75,7 @@ final class HoldoutsCommand implements Callable<Integer> {
         if (parallelism < 1) {
             throw new IllegalArgumentException("--parallelism must be at least 1, got " + parallelism);
         }
+        Duration every = checkpoint.interval(embedded || bounded ? BOUNDED_CHECKPOINTS : Duration.ofSeconds(10));
         if (embedded) {
             Map<String, MarketData> loaded = MarketFiles.load(data.dir, Markets.parseList(markets), false, err);
             err.println("starting the in-process Kafka broker and schema registry ...");
@@ -83,7 +86,7 @@ final class HoldoutsCommand implements Callable<Integer> {
                         0, err);
                 err.printf("ingested %,d events in %.1fs%n", s.events(), s.seconds());
                 double secs = EmbeddedHoldouts.runBounded(k.bootstrapServers(), registry.url(), Map.of(), parallelism,
-                        !atLeastOnce);
+                        !atLeastOnce, every);
                 report(EmbeddedHoldouts.read(k.bootstrapServers(), registry.url(), Map.of(), secs), s.events(), out, err);
             }
             return 0;
@@ -91,12 +94,12 @@ final class HoldoutsCommand implements Callable<Integer> {
         kafka.awaitConnection("xmrec holdouts", spec.commandLine().getErr());
         if (bounded) {
             double secs = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(), parallelism,
-                    !atLeastOnce);
+                    !atLeastOnce, every);
             report(EmbeddedHoldouts.read(kafka.bootstrap, kafka.registry, kafka.clientProps(), secs), -1, out, err);
             return 0;
         }
         HoldoutJob.Settings s = new HoldoutJob.Settings(kafka.bootstrap, kafka.registry, kafka.clientProps(), false,
-                Duration.ofDays(7), Duration.ofSeconds(checkpointSeconds), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts");
+                Duration.ofDays(7), every, io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts");
         if (atLeastOnce) {
             s = s.atLeastOnce();
         }

@@ -78,6 +78,9 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Mixin
     MarketsOption markets = new MarketsOption();
 
+    @CommandLine.Mixin
+    CheckpointOption checkpoint = new CheckpointOption();
+
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10).")
     String speed = "10";
 
@@ -205,7 +208,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();
         try (CpuSampler cpu = new CpuSampler();
-             EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings, "127.0.0.1", 0, line -> {
+             EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings,
+                     checkpoint.interval(EmbeddedSystem.CHECKPOINTS), "127.0.0.1", 0, line -> {
                  log.add(line);
                  err.println(line);
                  err.flush();
@@ -334,6 +338,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             long end = System.currentTimeMillis();
             UpdaterStats stats = sys.updaterStats();
             out.put("speed", speed);
+            out.put("checkpoint_seconds", checkpoint.interval(EmbeddedSystem.CHECKPOINTS).toMillis() / 1000.0);
             out.put("events", summary == null ? 0 : summary.events());
             out.put("replay_seconds", summary == null ? -1 : summary.seconds());
             out.put("settled", settled);

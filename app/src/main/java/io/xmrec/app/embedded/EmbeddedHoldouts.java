@@ -40,14 +40,17 @@ public final class EmbeddedHoldouts {
 
     /** Runs the job on a local mini-cluster until the topics' current ends are processed. */
     public static double runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism) {
-        return runBounded(bootstrap, registry, clientProps, parallelism, true);
+        return runBounded(bootstrap, registry, clientProps, parallelism, true, Duration.ofSeconds(2));
     }
 
-    /** As {@link #runBounded(String, String, Map, int)}, with exactly-once or at-least-once sinks. */
+    /**
+     * As {@link #runBounded(String, String, Map, int)}, with exactly-once or at-least-once sinks and checkpoints
+     * (the exactly-once sinks' commits) every {@code checkpointInterval}.
+     */
     public static double runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism,
-                                    boolean exactlyOnce) {
+                                    boolean exactlyOnce, Duration checkpointInterval) {
         HoldoutJob.Settings s = new HoldoutJob.Settings(bootstrap, registry, clientProps, true, Duration.ofDays(7),
-                Duration.ofSeconds(2), "xmrec-holdouts-" + System.currentTimeMillis());
+                checkpointInterval, "xmrec-holdouts-" + System.currentTimeMillis());
         if (!exactlyOnce) {
             s = s.atLeastOnce();
         }

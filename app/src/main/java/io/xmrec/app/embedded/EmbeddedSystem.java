@@ -45,15 +45,22 @@ public final class EmbeddedSystem implements AutoCloseable {
     /** An interrupt seen while closing, set again once every part is closed. */
     private boolean interruptedWhileClosing;
 
-    private EmbeddedSystem(List<String> markets, UpdaterSettings settings, String httpHost, int httpPort,
-                           Consumer<String> log) throws Exception {
+    /**
+     * The holdout job's checkpoint interval unless the caller gives one: its exactly-once sinks commit at
+     * checkpoints, so a new training interaction waits half of it on average before the updater can read it
+     * (bench/results/freshness.md measures the trade-off).
+     */
+    public static final Duration CHECKPOINTS = Duration.ofMillis(500);
+
+    private EmbeddedSystem(List<String> markets, UpdaterSettings settings, Duration checkpointInterval, String httpHost,
+                           int httpPort, Consumer<String> log) throws Exception {
         this.log = log;
         kafka = EmbeddedKafka.start(null);
         registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
         TopicSetup.create(kafka.bootstrapServers(), Map.of(), markets, 1);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, checkpoints.configuration());
         HoldoutJob.define(env, new HoldoutJob.Settings(kafka.bootstrapServers(), registry.url(), Map.of(), false,
-                Duration.ofDays(7), Duration.ofSeconds(3), io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts-embedded"));
+                Duration.ofDays(7), checkpointInterval, io.xmrec.schemas.Topics.PREFIX + "xmrec-holdouts-embedded"));
         job = env.executeAsync("xmrec holdouts");
         AvroSerde serde = new AvroSerde(new RegistryClient(registry.url()));
         updater = new ContinualUpdater(kafka.bootstrapServers(), Map.of(), serde, TopicSetup.MODEL_MAX_MESSAGE_BYTES,
@@ -75,8 +82,14 @@ public final class EmbeddedSystem implements AutoCloseable {
 
     public static EmbeddedSystem start(List<String> markets, UpdaterSettings settings, String httpHost,
                                        int httpPort, Consumer<String> log) {
+        return start(markets, settings, CHECKPOINTS, httpHost, httpPort, log);
+    }
+
+    /** As {@link #start(List, UpdaterSettings, String, int, Consumer)} with the holdout job checkpointing as given. */
+    public static EmbeddedSystem start(List<String> markets, UpdaterSettings settings, Duration checkpointInterval,
+                                       String httpHost, int httpPort, Consumer<String> log) {
         try {
-            return new EmbeddedSystem(markets, settings, httpHost, httpPort, log);
+            return new EmbeddedSystem(markets, settings, checkpointInterval, httpHost, httpPort, log);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the embedded system: " + e.getMessage(), e);
         }
