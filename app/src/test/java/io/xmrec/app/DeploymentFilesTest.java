@@ -3,7 +3,7 @@ package io.xmrec.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.xmrec.eval.live.EvaluatorService;
+import io.xmrec.eval.live.EvaluatorMetrics;
 import io.xmrec.model.updater.UpdaterStats;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.stream.HoldoutJob;
@@ -76,7 +76,7 @@ class DeploymentFilesTest {
         }
         l.putObject("system").putObject("*").putObject("counters").put("updates-trunk", 1).put("seconds-trunk", 2);
         l.put("now", 5000);
-        String text = EvaluatorService.prometheus(l) + new UpdaterStats(
+        String text = EvaluatorMetrics.prometheus(l) + new UpdaterStats(
                 new UpdaterStats.Input(1, 0, true, 0.2, 0.4), new UpdaterStats.Published(1, 1, 1, 0, 1, 1, 0, 100),
                 new UpdaterStats.Trunk(true, false, 1, 2.0, 1),
                 new UpdaterStats.Markets(Set.of("in"), Map.of("in", 1L), 0.5, 1.5, Map.of("in", 0))).prometheus();

@@ -261,10 +261,7 @@ public final class ServedModel {
         for (int c = 0; c < d; c++) {
             q[c] = user[userRow * d + c] * (s.hasHead() ? 1f : out[gmfAt + c]);
         }
-        int m = Math.min(n, catalogue.length + extra.length);
-        int[] heap = new int[m];
-        float[] hs = new float[m];
-        int size = 0;
+        TopK best = new TopK(Math.min(n, catalogue.length + extra.length));
         for (int pass = 0; pass < 2; pass++) {
             int[] rows = pass == 0 ? catalogue : extra;
             for (int row : rows) {
@@ -279,57 +276,10 @@ public final class ServedModel {
                 for (int c = 0; c < d; c++) {
                     v += q[c] * table[at + c];
                 }
-                if (size < m) {
-                    heap[size] = row;
-                    hs[size] = v;
-                    up(heap, hs, size++);
-                } else if (v > hs[0]) {
-                    heap[0] = row;
-                    hs[0] = v;
-                    down(heap, hs, size);
-                }
+                best.offer(row, v);
             }
         }
-        return Arrays.copyOf(heap, size);
-    }
-
-    private static void up(int[] h, float[] s, int i) {
-        while (i > 0) {
-            int p = (i - 1) / 2;
-            if (s[p] <= s[i]) {
-                return;
-            }
-            swap(h, s, p, i);
-            i = p;
-        }
-    }
-
-    private static void down(int[] h, float[] s, int n) {
-        int i = 0;
-        while (true) {
-            int l = 2 * i + 1;
-            int least = i;
-            if (l < n && s[l] < s[least]) {
-                least = l;
-            }
-            if (l + 1 < n && s[l + 1] < s[least]) {
-                least = l + 1;
-            }
-            if (least == i) {
-                return;
-            }
-            swap(h, s, least, i);
-            i = least;
-        }
-    }
-
-    private static void swap(int[] h, float[] s, int a, int b) {
-        int t = h[a];
-        h[a] = h[b];
-        h[b] = t;
-        float f = s[a];
-        s[a] = s[b];
-        s[b] = f;
+        return best.best(new float[best.size()]);
     }
 
     /** The {@code k} most popular catalogue items (by interactions in the market's training data), minus the excluded. */
@@ -367,78 +317,17 @@ public final class ServedModel {
     }
 
     private List<Scored> top(int[] rows, float[] s, int k) {
-        // partial selection: a small min-heap of positions by (score, then higher row first out)
-        int m = Math.min(k, rows.length);
-        int[] heap = new int[m];
-        int size = 0;
+        TopK best = new TopK(Math.min(k, rows.length));
         for (int p = 0; p < rows.length; p++) {
-            if (size < m) {
-                heap[size] = p;
-                siftUp(heap, size++, s, rows);
-            } else if (better(p, heap[0], s, rows)) {
-                heap[0] = p;
-                siftDown(heap, size, s, rows);
-            }
+            best.offer(rows[p], s[p]);
         }
-        Integer[] order = new Integer[size];
-        for (int i = 0; i < size; i++) {
-            order[i] = heap[i];
-        }
-        Arrays.sort(order, (a, b) -> better(a, b, s, rows) ? -1 : better(b, a, s, rows) ? 1 : 0);
-        List<Scored> out = new ArrayList<>(size);
-        for (int p : order) {
-            out.add(new Scored(items.id(rows[p]), s[p]));
+        float[] scores = new float[best.size()];
+        int[] order = best.best(scores);
+        List<Scored> out = new ArrayList<>(order.length);
+        for (int i = 0; i < order.length; i++) {
+            out.add(new Scored(items.id(order[i]), scores[i]));
         }
         return out;
-    }
-
-    /** Position a ranks before position b: higher score, then (on ties, NaN last) lower row. */
-    private static boolean better(int a, int b, float[] s, int[] rows) {
-        float x = s[a];
-        float y = s[b];
-        if (x > y || (Float.isNaN(y) && !Float.isNaN(x))) {
-            return true;
-        }
-        if (x < y || (Float.isNaN(x) && !Float.isNaN(y))) {
-            return false;
-        }
-        return rows[a] < rows[b];
-    }
-
-    private static void siftUp(int[] h, int i, float[] s, int[] rows) {
-        while (i > 0) {
-            int parent = (i - 1) / 2;
-            if (better(h[parent], h[i], s, rows)) { // the worst stays on top
-                int t = h[parent];
-                h[parent] = h[i];
-                h[i] = t;
-                i = parent;
-            } else {
-                return;
-            }
-        }
-    }
-
-    private static void siftDown(int[] h, int n, float[] s, int[] rows) {
-        int i = 0;
-        while (true) {
-            int l = 2 * i + 1;
-            int r = l + 1;
-            int worst = i;
-            if (l < n && better(h[worst], h[l], s, rows)) {
-                worst = l;
-            }
-            if (r < n && better(h[worst], h[r], s, rows)) {
-                worst = r;
-            }
-            if (worst == i) {
-                return;
-            }
-            int t = h[worst];
-            h[worst] = h[i];
-            h[i] = t;
-            i = worst;
-        }
     }
 
     /**

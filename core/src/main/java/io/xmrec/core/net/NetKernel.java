@@ -280,7 +280,7 @@ public final class NetKernel {
                 }
             }
             for (int l = 1; l < mw.length; l++) {
-                dense(mlp[l - 1], mw[l - 1], net.values(iMlpW[l]), net.values(iMlpB[l]), mlp[l], mw[l], count);
+                DenseOps.dense(mlp[l - 1], mw[l - 1], net.values(iMlpW[l]), net.values(iMlpB[l]), mlp[l], mw[l], count);
             }
         }
         if (gd > 0) {
@@ -302,7 +302,7 @@ public final class NetKernel {
             }
         }
         for (int j = 1; j < head.length; j++) {
-            dense(head[j - 1], hw[j - 1][0], net.values(iHeadW[j]), net.values(iHeadB[j]), head[j], hw[j - 1][1], count);
+            DenseOps.dense(head[j - 1], hw[j - 1][0], net.values(iHeadW[j]), net.values(iHeadB[j]), head[j], hw[j - 1][1], count);
         }
         float[][] top = head[head.length - 1];
         float[] ow = net.values(iOutW);
@@ -351,11 +351,11 @@ public final class NetKernel {
         if (t[iOutW]) {
             float[] gw = g.values(iOutW);
             for (int q = 0; q < fw; q++) {
-                gw[q] += dot(top[q], dz, count);
+                gw[q] += DenseOps.dot(top[q], dz, count);
             }
         }
         if (t[iOutB]) {
-            g.values(iOutB)[0] += sum(dz, count);
+            g.values(iOutB)[0] += DenseOps.sum(dz, count);
         }
         if (iIb >= 0 && t[iIb]) {
             float[] gib = g.values(iIb);
@@ -387,17 +387,17 @@ public final class NetKernel {
             int in = hw[j - 1][0];
             int out = hw[j - 1][1];
             if (t[iHeadW[j]]) {
-                denseWeightGradient(head[j - 1], in, dHead[j], out, count, g.values(iHeadW[j]));
+                DenseOps.denseWeightGradient(head[j - 1], in, dHead[j], out, count, g.values(iHeadW[j]));
             }
             if (t[iHeadB[j]]) {
                 float[] gb = g.values(iHeadB[j]);
                 for (int o = 0; o < out; o++) {
-                    gb[o] += sum(dHead[j][o], count);
+                    gb[o] += DenseOps.sum(dHead[j][o], count);
                 }
             }
             if (headBelow[j - 1]) {
                 boolean[] relu = j - 1 == 0 ? fusedRelu : null;
-                denseInputGradient(dHead[j], out, net.values(iHeadW[j]), dHead[j - 1], head[j - 1], in, count, relu);
+                DenseOps.denseInputGradient(dHead[j], out, net.values(iHeadW[j]), dHead[j - 1], head[j - 1], in, count, relu);
             }
         }
         if (!tables && !(mw.length > 1 && mlpLayerBelow[mw.length - 1])) {
@@ -455,17 +455,17 @@ public final class NetKernel {
                 return;
             }
             if (t[iMlpW[l]]) {
-                denseWeightGradient(mlp[l - 1], mw[l - 1], dMlp[l], mw[l], count, g.values(iMlpW[l]));
+                DenseOps.denseWeightGradient(mlp[l - 1], mw[l - 1], dMlp[l], mw[l], count, g.values(iMlpW[l]));
             }
             if (t[iMlpB[l]]) {
                 float[] gb = g.values(iMlpB[l]);
                 for (int o = 0; o < mw[l]; o++) {
-                    gb[o] += sum(dMlp[l][o], count);
+                    gb[o] += DenseOps.sum(dMlp[l][o], count);
                 }
             }
             if (mlpLayerBelow[l - 1]) {
-                denseInputGradient(dMlp[l], mw[l], net.values(iMlpW[l]), dMlp[l - 1], mlp[l - 1], mw[l - 1], count,
-                        l - 1 == 0 ? NO_RELU : null);
+                DenseOps.denseInputGradient(dMlp[l], mw[l], net.values(iMlpW[l]), dMlp[l - 1], mlp[l - 1], mw[l - 1], count,
+                        l - 1 == 0 ? DenseOps.NO_RELU : null);
             }
         }
         if (mlpBelow) {
@@ -503,196 +503,5 @@ public final class NetKernel {
                 }
             }
         }
-    }
-
-    /** Marks inputs without ReLU (the concatenated embedding vectors). */
-    private static final boolean[] NO_RELU = new boolean[0];
-
-    /** z[o][k] = relu(b[o] + sum_q w[q * out + o] x[q][k]). */
-    static void dense(float[][] x, int in, float[] w, float[] b, float[][] z, int out, int n) {
-        for (int o = 0; o < out; o++) {
-            float[] zo = z[o];
-            java.util.Arrays.fill(zo, 0, n, b[o]);
-            int q = 0;
-            for (; q + 3 < in; q += 4) {
-                float w0 = w[q * out + o];
-                float w1 = w[(q + 1) * out + o];
-                float w2 = w[(q + 2) * out + o];
-                float w3 = w[(q + 3) * out + o];
-                float[] x0 = x[q];
-                float[] x1 = x[q + 1];
-                float[] x2 = x[q + 2];
-                float[] x3 = x[q + 3];
-                for (int k = 0; k < n; k++) {
-                    zo[k] += w0 * x0[k] + w1 * x1[k] + w2 * x2[k] + w3 * x3[k];
-                }
-            }
-            for (; q < in; q++) {
-                float w0 = w[q * out + o];
-                float[] x0 = x[q];
-                for (int k = 0; k < n; k++) {
-                    zo[k] += w0 * x0[k];
-                }
-            }
-            for (int k = 0; k < n; k++) {
-                zo[k] = Math.max(zo[k], 0f);
-            }
-        }
-    }
-
-    /**
-     * dx[q][k] = sum_o w[q * out + o] d[o][k], zeroed where the input went through a ReLU and was not
-     * positive ({@code relu == null}: every input did; {@code NO_RELU}: none; else per input).
-     */
-    private static void denseInputGradient(float[][] d, int out, float[] w, float[][] dx, float[][] x, int in, int n,
-                                           boolean[] relu) {
-        for (int q = 0; q < in; q++) {
-            float[] dq = dx[q];
-            java.util.Arrays.fill(dq, 0, n, 0f);
-            int row = q * out;
-            int o = 0;
-            for (; o + 3 < out; o += 4) {
-                float w0 = w[row + o];
-                float w1 = w[row + o + 1];
-                float w2 = w[row + o + 2];
-                float w3 = w[row + o + 3];
-                float[] d0 = d[o];
-                float[] d1 = d[o + 1];
-                float[] d2 = d[o + 2];
-                float[] d3 = d[o + 3];
-                for (int k = 0; k < n; k++) {
-                    dq[k] += w0 * d0[k] + w1 * d1[k] + w2 * d2[k] + w3 * d3[k];
-                }
-            }
-            for (; o < out; o++) {
-                float w0 = w[row + o];
-                float[] d0 = d[o];
-                for (int k = 0; k < n; k++) {
-                    dq[k] += w0 * d0[k];
-                }
-            }
-            boolean masked = relu == null || (relu.length > 0 && relu[q]);
-            if (masked) {
-                float[] xq = x[q];
-                for (int k = 0; k < n; k++) {
-                    if (xq[k] <= 0) {
-                        dq[k] = 0f;
-                    }
-                }
-            }
-        }
-    }
-
-    /** gw[q * out + o] += sum_k x[q][k] d[o][k], in 4 x 4 tiles of independent sums. */
-    static void denseWeightGradient(float[][] x, int in, float[][] d, int out, int n, float[] gw) {
-        int q = 0;
-        for (; q + 3 < in; q += 4) {
-            float[] x0 = x[q];
-            float[] x1 = x[q + 1];
-            float[] x2 = x[q + 2];
-            float[] x3 = x[q + 3];
-            int o = 0;
-            for (; o + 3 < out; o += 4) {
-                float[] d0 = d[o];
-                float[] d1 = d[o + 1];
-                float[] d2 = d[o + 2];
-                float[] d3 = d[o + 3];
-                float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-                float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-                for (int k = 0; k < n; k++) {
-                    float a0 = x0[k];
-                    float a1 = x1[k];
-                    float a2 = x2[k];
-                    float a3 = x3[k];
-                    float b0 = d0[k];
-                    float b1 = d1[k];
-                    float b2 = d2[k];
-                    float b3 = d3[k];
-                    c00 += a0 * b0;
-                    c01 += a0 * b1;
-                    c02 += a0 * b2;
-                    c03 += a0 * b3;
-                    c10 += a1 * b0;
-                    c11 += a1 * b1;
-                    c12 += a1 * b2;
-                    c13 += a1 * b3;
-                    c20 += a2 * b0;
-                    c21 += a2 * b1;
-                    c22 += a2 * b2;
-                    c23 += a2 * b3;
-                    c30 += a3 * b0;
-                    c31 += a3 * b1;
-                    c32 += a3 * b2;
-                    c33 += a3 * b3;
-                }
-                int r0 = q * out + o;
-                int r1 = r0 + out;
-                int r2 = r1 + out;
-                int r3 = r2 + out;
-                gw[r0] += c00;
-                gw[r0 + 1] += c01;
-                gw[r0 + 2] += c02;
-                gw[r0 + 3] += c03;
-                gw[r1] += c10;
-                gw[r1 + 1] += c11;
-                gw[r1 + 2] += c12;
-                gw[r1 + 3] += c13;
-                gw[r2] += c20;
-                gw[r2 + 1] += c21;
-                gw[r2 + 2] += c22;
-                gw[r2 + 3] += c23;
-                gw[r3] += c30;
-                gw[r3 + 1] += c31;
-                gw[r3 + 2] += c32;
-                gw[r3 + 3] += c33;
-            }
-            for (; o < out; o++) {
-                gw[q * out + o] += dot(x0, d[o], n);
-                gw[(q + 1) * out + o] += dot(x1, d[o], n);
-                gw[(q + 2) * out + o] += dot(x2, d[o], n);
-                gw[(q + 3) * out + o] += dot(x3, d[o], n);
-            }
-        }
-        for (; q < in; q++) {
-            for (int o = 0; o < out; o++) {
-                gw[q * out + o] += dot(x[q], d[o], n);
-            }
-        }
-    }
-
-    static float dot(float[] a, float[] b, int n) {
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        int k = 0;
-        for (; k + 3 < n; k += 4) {
-            s0 += a[k] * b[k];
-            s1 += a[k + 1] * b[k + 1];
-            s2 += a[k + 2] * b[k + 2];
-            s3 += a[k + 3] * b[k + 3];
-        }
-        for (; k < n; k++) {
-            s0 += a[k] * b[k];
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
-    static float sum(float[] a, int n) {
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        int k = 0;
-        for (; k + 3 < n; k += 4) {
-            s0 += a[k];
-            s1 += a[k + 1];
-            s2 += a[k + 2];
-            s3 += a[k + 3];
-        }
-        for (; k < n; k++) {
-            s0 += a[k];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 }

@@ -73,7 +73,7 @@ public final class ContinualUpdater implements AutoCloseable {
                             UpdaterSettings settings, Group groupSettings, String codeVersion, Consumer<String> log) {
         this.log = log;
         Recipes.get(settings.trunkMethod()); // an unknown method is refused here, with the known ones
-        String provenance = MarketUpdater.provenance(settings, codeVersion);
+        String provenance = UpdaterProvenance.of(settings, codeVersion);
         this.input = new UpdaterInput(bootstrap, clientProps, serde, counters, log, new UpdaterInput.Listener() {
             @Override
             public void trained(String market, String user, String item, boolean newItem, long promotedMillis, long now) {

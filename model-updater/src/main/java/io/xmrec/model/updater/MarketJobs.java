@@ -39,6 +39,8 @@ final class MarketJobs implements AutoCloseable {
     private final String provenance;
     private final Consumer<String> log;
     private final ExecutorService workers;
+    /** The medium path's worker: heads train here, beside the fast path's re-fits on the workers. */
+    private final ExecutorService medium;
     private final MarketPaths paths;
     private final Map<String, MarketUpdater> markets = new ConcurrentSkipListMap<>();
     private final Map<String, Pending> pending = new HashMap<>();
@@ -60,7 +62,18 @@ final class MarketJobs implements AutoCloseable {
         this.provenance = provenance;
         this.log = log;
         this.workers = Executors.newFixedThreadPool(settings.workers(), ContinualUpdater.threads("xmrec-updater-market"));
-        this.paths = new MarketPaths(settings, input, trunk, counters, reports, provenance, log, this::run);
+        this.medium = Executors.newSingleThreadExecutor(ContinualUpdater.threads("xmrec-updater-medium"));
+        this.paths = new MarketPaths(settings, input, trunk, counters, reports, provenance, log, new MarketPaths.Runner() {
+            @Override
+            public void run(MarketUpdater market, String what, Runnable job) {
+                MarketJobs.this.run(market, what, job, false);
+            }
+
+            @Override
+            public void medium(MarketUpdater market, String what, Runnable job) {
+                MarketJobs.this.run(market, what, job, true);
+            }
+        });
     }
 
     /** A training interaction read: pending for its market's fast path when this updater owns it. */
@@ -168,10 +181,14 @@ final class MarketJobs implements AutoCloseable {
         }
     }
 
-    private void run(MarketUpdater mu, String what, Runnable job) {
-        mu.busy = true;
+    private void run(MarketUpdater mu, String what, Runnable job, boolean mediumPath) {
+        if (mediumPath) {
+            mu.tuning = true;
+        } else {
+            mu.busy = true;
+        }
         running.incrementAndGet();
-        workers.execute(() -> {
+        (mediumPath ? medium : workers).execute(() -> {
             try {
                 job.run();
             } catch (Publisher.Fenced e) {
@@ -186,7 +203,11 @@ final class MarketJobs implements AutoCloseable {
                     log.accept("updater: " + what + " of " + mu.market + " failed, v" + mu.version + " stays: " + e);
                 }
             } finally {
-                mu.busy = false;
+                if (mediumPath) {
+                    mu.tuning = false;
+                } else {
+                    mu.busy = false;
+                }
                 running.decrementAndGet();
             }
         });
@@ -231,8 +252,10 @@ final class MarketJobs implements AutoCloseable {
     public void close() {
         closing = true;
         workers.shutdownNow();
+        medium.shutdownNow();
         try {
             workers.awaitTermination(5, TimeUnit.SECONDS);
+            medium.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

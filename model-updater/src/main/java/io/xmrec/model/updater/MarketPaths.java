@@ -19,13 +19,18 @@ import java.util.function.Consumer;
  * does the work): installing a trunk's fork, or a first model of the market's own; the fast path (the
  * pending users' rows re-fitted, new users and items folded in, after {@code fastDelay}); the medium
  * path (the head fine-tuned, kept only if it validates better); a periodic snapshot. A job copies
- * what it needs of the input here, on the poll thread, and runs on a worker.
+ * what it needs of the input here, on the poll thread, and runs on a worker. The medium path runs on a
+ * worker of its own beside the market's other jobs, so a head in training (seconds) does not hold up
+ * the fast path's re-fits (milliseconds).
  */
 final class MarketPaths {
 
-    /** Runs a market's job on a worker (one per market at a time). */
+    /** Runs a market's jobs: on the workers (one per market at a time), or the medium path's beside them. */
     interface Runner {
         void run(MarketUpdater market, String what, Runnable job);
+
+        /** A medium-path job: one per market at a time, on the medium path's worker, beside the market's other jobs. */
+        void medium(MarketUpdater market, String what, Runnable job);
     }
 
     private final UpdaterSettings settings;
@@ -52,7 +57,11 @@ final class MarketPaths {
     /** Starts the job due in a market without one running, if any. */
     void schedule(MarketUpdater mu, MarketInput in, Pending p, long now) {
         ServedModel fork = input.forks.get(mu.market);
-        if (fork != null && fork.trunkVersion() > mu.trunkVersion) {
+        boolean installing = fork != null && fork.trunkVersion() > mu.trunkVersion;
+        if (!installing && !mu.tuning && settings.runs("medium") && mu.headDue(now)) {
+            head(mu, in); // in the background: what follows may start beside it
+        }
+        if (installing) {
             install(mu, in, p, fork, now);
         } else if (mu.model == null) {
             firstModel(mu, in, p, now); // no trunk has a model for this market yet
@@ -62,8 +71,6 @@ final class MarketPaths {
             } else {
                 p.clear(); // the model stays as the trunk (or the medium path) left it
             }
-        } else if (settings.runs("medium") && mu.headDue(now)) {
-            head(mu, in);
         } else if (mu.snapshotDue(now)) {
             runner.run(mu, "snapshot", () -> {
                 MarketUpdater.Done d = mu.snapshot();
@@ -121,7 +128,7 @@ final class MarketPaths {
             long t0 = System.nanoTime();
             NcfModel m = trunk.firstModel(split);
             ServedModel.Meta meta = new ServedModel.Meta(mu.market, 0, 0, false, at, wm, null, null,
-                    System.currentTimeMillis(), MarketUpdater.asFirstModel(provenance), Map.of());
+                    System.currentTimeMillis(), UpdaterProvenance.asFirstModel(provenance), Map.of());
             ServedModel first = MarketModels.served(mu.market, m, meta, new int[0], new int[0]);
             MarketUpdater.Done d = mu.install(first, 0, at, wm, popularity, sold, holdouts, pool);
             counters.snapshot(d);
@@ -168,7 +175,7 @@ final class MarketPaths {
     private void head(MarketUpdater mu, MarketInput in) {
         MarketUpdater.HeadJob job = new MarketUpdater.HeadJob(in.sample(settings.headSample(), settings.seed() ^ mu.version),
                 in.holdouts(settings.minInteractions()), in.pool(), input.offsets(), input.watermark(mu.market));
-        runner.run(mu, "head", () -> {
+        runner.medium(mu, "head", () -> {
             MarketUpdater.Done d = mu.tuneHead(job);
             if (!d.refused()) {
                 counters.headDeltas.incrementAndGet();

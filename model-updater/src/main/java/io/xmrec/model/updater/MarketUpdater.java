@@ -1,13 +1,10 @@
 package io.xmrec.model.updater;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IdVocabulary;
 import io.xmrec.core.net.Net;
 import io.xmrec.core.net.NetShape;
-import io.xmrec.core.sampling.TrainingNegatives;
 import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.NcfOptions;
@@ -41,9 +38,6 @@ import java.util.function.Consumer;
  */
 final class MarketUpdater {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** What the provenance of a first model says it is. */
-    private static final String FIRST_MODEL = "the market's own NMF, trained before any trunk had a model for it";
 
     /** What a fast-path job re-fits: users with their training items, items new to the model with their buyers. */
     record RowJob(Map<String, List<String>> users, Map<String, List<String>> newItems, List<String> sold,
@@ -61,19 +55,22 @@ final class MarketUpdater {
     }
 
     final String market;
-    private final UpdaterSettings s;
-    private final Publisher.Channel channel;
-    private final Consumer<String> log;
+    final UpdaterSettings s;
+    final Publisher.Channel channel;
+    final Consumer<String> log;
     private final String provenanceBase;
-    private final HoldoutEvaluation evaluation;
+    final HoldoutEvaluation evaluation;
 
-    // changed by the running job only (jobs of a market never overlap), read by the poll thread between jobs
+    // changed by the market's jobs under this object's lock: the fast path, installs and snapshots one at a time
+    // (MarketJobs runs one of them per market at a time), the medium path's training beside them (it takes the
+    // lock to start and to commit, not while it trains); read by the poll thread between jobs
     volatile NcfModel model;
     volatile long version;
     volatile long trunkVersion;
     volatile Map<String, Long> trainedThrough = Map.of();
     volatile Long watermark;
-    private final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
+    /** Item rows sold in the market and their training interactions (under the lock). */
+    final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
     private Map<String, Long> deltaOffsets = Map.of();
     volatile int deltasSinceSnapshot;
     /** Bytes of the deltas since the last snapshot, and of that snapshot: a new snapshot once the first reach the second. */
@@ -83,9 +80,11 @@ final class MarketUpdater {
     volatile long lastHeadNanos = System.nanoTime();
     volatile long newSinceHead;
     volatile boolean busy;
+    /** A medium-path job is training this market's head (beside the fast path, which it does not hold up). */
+    volatile boolean tuning;
     volatile Double lastValid;
     // the recipe the market is served with (the trunk's choice for it under auto) and that choice
-    private volatile Recipe recipe;
+    volatile Recipe recipe;
     private volatile JsonNode choice;
     /** Whether the working model is a first model (trained before any trunk had one for this market). */
     private volatile boolean firstModel;
@@ -110,7 +109,7 @@ final class MarketUpdater {
     }
 
     /** Continues from what was published (a restart or a take-over): versions go on from there. */
-    void takeOver(ServedModel published) {
+    synchronized void takeOver(ServedModel published) {
         adoptRecipe(published);
         model = MarketModels.trainable(published, recipe, s.training());
         version = published.version();
@@ -129,36 +128,21 @@ final class MarketUpdater {
 
     /** The market's model as served now (a copy of the working model). */
     ServedModel served(Double valid) {
+        return served(model, valid);
+    }
+
+    /** A model of this market as it would be served now (a copy), with this market's catalogue and metadata. */
+    synchronized ServedModel served(NcfModel m, Double valid) {
         int[] cat = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
         int[] pop = catalogue.values().stream().mapToInt(Integer::intValue).toArray();
         ServedModel.Meta meta = new ServedModel.Meta(market, version, trunkVersion, false, trainedThrough, watermark, valid,
                 null, System.currentTimeMillis(), provenance(), deltaOffsets);
-        return MarketModels.served(market, model, meta, cat, pop);
+        return MarketModels.served(market, m, meta, cat, pop);
     }
 
     /** This updater's provenance with the market's trunk version, recipe and choice. */
     private String provenance() {
-        return edited(provenanceBase, p -> {
-            p.put("trunk_version", trunkVersion);
-            p.put("recipe", recipe.method());
-            if (choice != null) {
-                p.set("choice", choice);
-            }
-            if (firstModel) {
-                p.put("first_model", FIRST_MODEL);
-            }
-        });
-    }
-
-    /** A provenance (JSON) with some fields set. */
-    private static String edited(String provenance, Consumer<ObjectNode> edit) {
-        try {
-            ObjectNode p = (ObjectNode) JSON.readTree(provenance);
-            edit.accept(p);
-            return JSON.writeValueAsString(p);
-        } catch (java.io.IOException | ClassCastException e) {
-            throw new IllegalStateException("the updater's provenance is not a JSON object: " + provenance, e);
-        }
+        return UpdaterProvenance.ofMarket(provenanceBase, trunkVersion, recipe.method(), choice, firstModel);
     }
 
     /**
@@ -179,27 +163,11 @@ final class MarketUpdater {
         firstModel = p.hasNonNull("first_model");
     }
 
-    /** A market's first model (before any trunk): the updater's provenance naming the baseline recipe and why. */
-    static String asFirstModel(String provenance) {
-        return edited(provenance, p -> {
-            p.put("recipe", io.xmrec.model.recipe.Choice.BASELINE);
-            p.put("first_model", FIRST_MODEL);
-        });
-    }
-
-    /** A trunk's model of a market: the updater's provenance with the recipe chosen for it and why. */
-    static String withChoice(String provenance, io.xmrec.model.recipe.Choice c) {
-        return c == null ? provenance : edited(provenance, p -> {
-            p.put("recipe", c.method());
-            p.set("choice", JSON.valueToTree(c.describe()));
-        });
-    }
-
     /**
      * A new trunk's model of this market becomes the working model and is published as a snapshot;
      * the catalogue and popularity come from everything read of the market.
      */
-    Done install(ServedModel fork, long trunk, Map<String, Long> offsets, Long wm, Map<String, Integer> popularity,
+    synchronized Done install(ServedModel fork, long trunk, Map<String, Long> offsets, Long wm, Map<String, Integer> popularity,
                  List<String> sold, List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
         long t0 = System.nanoTime();
         adoptRecipe(fork);
@@ -249,7 +217,7 @@ final class MarketUpdater {
      * new users folded in and known users re-fitted from their current rows on all their training
      * items, with the rest of the network fixed; the changed rows go out as one delta.
      */
-    Done refreshRows(RowJob job) {
+    synchronized Done refreshRows(RowJob job) {
         long t0 = System.nanoTime();
         RowFitter fitter = new RowFitter(s.rowFit());
         NetShape shape = model.net().shape();
@@ -386,72 +354,22 @@ final class MarketUpdater {
      * The medium path: the market-owned tensors fine-tuned on a sample of all the market's users'
      * training interactions (fresh training negatives), published as a delta unless the rollback
      * guard refuses it: validation nDCG@10 on every eligible user's current holdout more than the
-     * margin below the current model's.
+     * margin below the current model's. It trains a copy without holding the market's lock, so the fast
+     * path goes on meanwhile (the two change disjoint tensors: rows there, the head here); on success the
+     * trained tensors are copied into the working model and published, unless a trunk was installed or
+     * the recipe changed meanwhile (the head then belongs to a model no longer served: dropped).
      */
     Done tuneHead(HeadJob job) {
-        long t0 = System.nanoTime();
-        NcfModel candidate = model.copy();
-        List<String> keys = new ArrayList<>();
-        List<int[]> items = new ArrayList<>();
-        job.sample().forEach((u, list) -> {
-            int[] rows = list.stream().mapToInt(i -> model.items().indexOf(i)).filter(i -> i >= 0).toArray();
-            String key = CrossMarketDataset.userKey(market, u);
-            if (rows.length > 0 && model.users().indexOf(key) >= 0) {
-                keys.add(key);
-                items.add(rows);
-            }
-        });
-        lastHeadNanos = System.nanoTime();
-        newSinceHead = 0;
-        if (keys.isEmpty()) {
-            return new Done(version, 0, 0, 0, 0, null, null, true);
-        }
-        int[] pool = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
-        CrossMarketDataset data = CrossMarketDataset.trainingOnly(market, keys, items, pool, model.users(), model.items());
-        NcfOptions o = s.training().ncf().withEpochs(s.headEpochs()).withBatchSize(s.training().forec().batchSize())
-                .withSeed(s.seed() + version);
-        new NcfTrainer(o, null).train(candidate, data);
-        ServedModel current = served(lastValid);
-        double before = evaluation.evaluate(current, job.pool(), job.holdouts()).valid().ndcg();
-        NcfModel keep = model;
-        model = candidate;
-        ServedModel next = served(null);
-        double after = evaluation.evaluate(next, job.pool(), job.holdouts()).valid().ndcg();
-        double secs = (System.nanoTime() - t0) / 1e9;
-        if (after < before - s.rollbackMargin()) {
-            model = keep;
-            log.accept(String.format("updater: %s head refused: valid nDCG@10 %.4f against the current %.4f on the %d "
-                    + "holdouts read so far (margin %.2f)", market, after, before, job.holdouts().size(), s.rollbackMargin()));
-            return new Done(version, 0, keys.size(), 0, secs, after, before, true);
-        }
-        List<TensorRows> tensors = new ArrayList<>();
-        for (String t : recipe.marketTensors(candidate.net().shape())) {
-            tensors.add(ModelRecords.whole(t, candidate.net().get(t)));
-        }
-        trainedThrough = merge(trainedThrough, job.through());
-        watermark = max(watermark, job.watermark());
-        ModelDelta d = ModelDelta.newBuilder().setMarket(market).setVersion(version + 1).setBaseVersion(version)
-                .setTrunkVersion(trunkVersion).setKind("head").setTensors(tensors)
-                .setTrainedThrough(new LinkedHashMap<>(trainedThrough))
-                .setWatermark(watermark == null ? null : Instant.ofEpochMilli(watermark))
-                .setValidationNdcg10(after).setCreatedAt(Instant.now()).build();
-        Publisher.Sent sent;
-        try {
-            sent = channel.delta(d);
-        } catch (RuntimeException e) {
-            model = keep;
-            throw e;
-        }
-        version++;
-        lastValid = after;
-        deltaPublished(sent);
-        log.accept(String.format("updater: %s v%d head fine-tuned on %d users: valid nDCG@10 %.4f (was %.4f) on the %d "
-                + "holdouts read so far, in %.1fs", market, version, keys.size(), after, before, job.holdouts().size(), secs));
-        return new Done(version, sent.bytes(), keys.size(), 0, secs, after, before, false);
+        return startHead(job).train().commit();
+    }
+
+    /** The medium path's first phase, under the lock: a copy of the working model and what it trains on. */
+    synchronized HeadTuning startHead(HeadJob job) {
+        return new HeadTuning(this, job);
     }
 
     /** A full snapshot of the current model, so new clients start close to now. */
-    Done snapshot() {
+    synchronized Done snapshot() {
         long t0 = System.nanoTime();
         version++;
         ServedModel now = served(lastValid);
@@ -475,7 +393,7 @@ final class MarketUpdater {
         }
     }
 
-    private void deltaPublished(Publisher.Sent sent) {
+    void deltaPublished(Publisher.Sent sent) {
         deltasSinceSnapshot++;
         deltaBytesSinceSnapshot += sent.bytes();
         deltaOffsets = Map.of(Integer.toString(sent.partition()), sent.offset() + 1);
@@ -518,36 +436,17 @@ final class MarketUpdater {
         }
     }
 
-    private static Map<String, Long> merge(Map<String, Long> a, Map<String, Long> b) {
+    static Map<String, Long> merge(Map<String, Long> a, Map<String, Long> b) {
         Map<String, Long> out = new TreeMap<>(a);
         b.forEach((k, v) -> out.merge(k, v, Math::max));
         return out;
     }
 
-    private static Long max(Long a, Long b) {
+    static Long max(Long a, Long b) {
         return a == null ? b : b == null ? a : Long.valueOf(Math.max(a, b));
     }
 
     static String fmt(Double d) {
         return d == null ? "-" : String.format("%.4f", d);
-    }
-
-    /** The provenance of this updater's models, as JSON (the trunk version is filled in per model). */
-    static String provenance(UpdaterSettings s, String codeVersion) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("recipe", s.trunkMethod());
-        p.put("trunk_version", 0);
-        p.put("settings", s.training().describe());
-        p.put("seed", s.seed());
-        p.put("training_negatives", TrainingNegatives.POLICY);
-        p.put("fast_path", Map.of("row_fit_steps", s.rowFit().steps(), "row_fit_lr", s.rowFit().learningRate()));
-        p.put("medium_path", Map.of("sample", s.headSample(), "epochs", s.headEpochs(), "rollback_margin", s.rollbackMargin()));
-        p.put("code_version", codeVersion);
-        p.put("created_by", "xmrec updater");
-        try {
-            return JSON.writeValueAsString(p);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -184,7 +184,7 @@ final class TrunkSchedule implements AutoCloseable {
                     for (Map.Entry<String, NcfModel> e : t.models().entrySet()) {
                         ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), v, v, false, at, wm.get(e.getKey()),
                                 null, null, System.currentTimeMillis(),
-                                MarketUpdater.withChoice(provenance, t.choices().get(e.getKey())), Map.of());
+                                UpdaterProvenance.withChoice(provenance, t.choices().get(e.getKey())), Map.of());
                         publisher.fork(ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta,
                                 new int[0], new int[0]), NcfArchitecture.of(e.getValue().net().shape()).label()));
                     }

@@ -104,7 +104,7 @@ public final class SyntheticMarkets {
                 slots += capacity[m];
             }
             // reach of an item: as fitted, at most every market
-            double[] cum = cumulative(p.reachShares());
+            double[] cum = Draws.cumulative(p.reachShares());
             double meanReach = 0;
             for (int k = 1; k <= fitted; k++) {
                 meanReach += p.reachShares()[k - 1] * rescale(k, fitted, n);
@@ -113,7 +113,7 @@ public final class SyntheticMarkets {
             int[] reach = new int[items];
             double logMean = 0;
             for (int i = 0; i < items; i++) {
-                reach[i] = rescale(pick(cum, rnd.nextDouble()) + 1, fitted, n);
+                reach[i] = rescale(Draws.pick(cum, rnd.nextDouble()) + 1, fitted, n);
                 logMean += Math.log(reach[i]);
             }
             logMean /= items;
@@ -132,7 +132,7 @@ public final class SyntheticMarkets {
             double[] common = new double[items];
             for (int i = 0; i < items; i++) {
                 topic[i] = rnd.nextInt(groups);
-                common[i] = lift * (Math.log(reach[i]) - logMean) + Math.sqrt(shared) * gaussian(rnd);
+                common[i] = lift * (Math.log(reach[i]) - logMean) + Math.sqrt(shared) * Draws.gaussian(rnd);
             }
             // each item goes to `reach` distinct markets, drawn by the capacity they have left
             int[][] members = new int[n][];
@@ -170,7 +170,7 @@ public final class SyntheticMarkets {
                 marketWeights[m] = new double[filled[m]];
                 double own = Math.sqrt(1 - shared);
                 for (int j = 0; j < filled[m]; j++) {
-                    double z = (common[marketItems[m][j]] + own * gaussian(rnd)) / norm;
+                    double z = (common[marketItems[m][j]] + own * Draws.gaussian(rnd)) / norm;
                     marketWeights[m][j] = Math.exp(sd * z);
                 }
             }
@@ -257,7 +257,7 @@ public final class SyntheticMarkets {
         int k = Catalogue.groupCount(p, o);
         long users = Math.max(1, Math.round(s.users() * o.scale()));
         int minDegree = (int) Math.max(1, Math.round(s.degree()[0]));
-        double[] ratingCum = cumulative(s.ratings());
+        double[] ratingCum = Draws.cumulative(s.ratings());
         double firstDay = s.days()[0];
         double lastDay = s.days()[s.days().length - 1];
         // how popularity and time mix (see SyntheticProfile.Latent#popMix): items live for part of the
@@ -286,18 +286,18 @@ public final class SyntheticMarkets {
                 byEpoch.get(e).add(j);
             }
         }
-        Alias[] groups = new Alias[k * EPOCHS];
+        Draws.Alias[] groups = new Draws.Alias[k * EPOCHS];
         for (int i = 0; i < groups.length; i++) {
-            groups[i] = byGroupEpoch.get(i).isEmpty() ? null : Alias.of(byGroupEpoch.get(i).stream()
+            groups[i] = byGroupEpoch.get(i).isEmpty() ? null : Draws.Alias.of(byGroupEpoch.get(i).stream()
                     .mapToInt(Integer::intValue).toArray(), weights);
             byGroupEpoch.set(i, null);
         }
-        Alias[] onSale = new Alias[EPOCHS];
+        Draws.Alias[] onSale = new Draws.Alias[EPOCHS];
         for (int e = 0; e < EPOCHS; e++) {
-            onSale[e] = byEpoch.get(e).isEmpty() ? null : Alias.of(byEpoch.get(e).stream().mapToInt(Integer::intValue)
+            onSale[e] = byEpoch.get(e).isEmpty() ? null : Draws.Alias.of(byEpoch.get(e).stream().mapToInt(Integer::intValue)
                     .toArray(), weights);
         }
-        Alias all = Alias.of(java.util.stream.IntStream.range(0, items.length).toArray(), weights);
+        Draws.Alias all = Draws.Alias.of(java.util.stream.IntStream.range(0, items.length).toArray(), weights);
         // lines: user, item index into `items`, rating, day
         int capacity = (int) Math.min(Integer.MAX_VALUE - 8, users * 12);
         int[] lu = new int[capacity];
@@ -319,7 +319,7 @@ public final class SyntheticMarkets {
             int from = rnd.nextInt(k);
             double sum = 0;
             for (int i = 0; i < g; i++) {
-                theta[i] = gamma(rnd, p.concentration()) + 1e-12;
+                theta[i] = Draws.gamma(rnd, p.concentration()) + 1e-12;
                 sum += theta[i];
             }
             // the first review as fitted; the span as fitted for users who started in the same fifth of
@@ -340,7 +340,7 @@ public final class SyntheticMarkets {
                 if (tries++ > degree * 30) {
                     j = all.draw(rnd); // a small catalogue: nothing new on sale in the user's groups
                 } else if (rnd.nextDouble() < background) {
-                    Alias a = onSale[e];
+                    Draws.Alias a = onSale[e];
                     j = a != null ? a.draw(rnd) : all.draw(rnd); // what is popular, whatever the user's taste
                 } else {
                     double x = rnd.nextDouble() * sum;
@@ -348,7 +348,7 @@ public final class SyntheticMarkets {
                     while (i < g - 1 && (x -= theta[i]) > 0) {
                         i++;
                     }
-                    Alias a = groups[((from + i) % k) * EPOCHS + e];
+                    Draws.Alias a = groups[((from + i) % k) * EPOCHS + e];
                     if (a == null) {
                         continue;
                     }
@@ -371,7 +371,7 @@ public final class SyntheticMarkets {
                 }
                 lu[lines] = u;
                 li[lines] = j;
-                lr[lines] = (byte) (pick(ratingCum, rnd.nextDouble()) + 1);
+                lr[lines] = (byte) (Draws.pick(ratingCum, rnd.nextDouble()) + 1);
                 ld[lines] = day;
                 lines++;
             }
@@ -458,110 +458,6 @@ public final class SyntheticMarkets {
             x ^= x >>> 17;
         }
         return x;
-    }
-
-    private static double[] cumulative(double[] shares) {
-        double[] c = new double[shares.length];
-        double s = 0;
-        for (int i = 0; i < shares.length; i++) {
-            s += Math.max(0, shares[i]);
-            c[i] = s;
-        }
-        for (int i = 0; i < c.length; i++) {
-            c[i] /= s == 0 ? 1 : s;
-        }
-        return c;
-    }
-
-    private static int pick(double[] cum, double u) {
-        int i = Arrays.binarySearch(cum, u);
-        i = i < 0 ? -i - 1 : i;
-        return Math.min(cum.length - 1, i);
-    }
-
-    private static double gaussian(SplittableRandom rnd) {
-        double u;
-        do {
-            u = rnd.nextDouble();
-        } while (u == 0);
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
-    }
-
-    /** Gamma(shape, 1) by Marsaglia and Tsang, boosted for shape below 1. */
-    private static double gamma(SplittableRandom rnd, double shape) {
-        if (shape < 1) {
-            double u;
-            do {
-                u = rnd.nextDouble();
-            } while (u == 0);
-            return gamma(rnd, shape + 1) * Math.pow(u, 1 / shape);
-        }
-        double d = shape - 1.0 / 3;
-        double c = 1 / Math.sqrt(9 * d);
-        while (true) {
-            double x = gaussian(rnd);
-            double v = 1 + c * x;
-            if (v <= 0) {
-                continue;
-            }
-            v = v * v * v;
-            double u = rnd.nextDouble();
-            if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) {
-                return d * v;
-            }
-        }
-    }
-
-    /** Walker's alias method: O(1) draws from a fixed discrete distribution. */
-    private record Alias(int[] values, double[] prob, int[] alias) {
-
-        static Alias of(int[] values, double[] weights) {
-            int n = values.length;
-            double total = 0;
-            for (int v : values) {
-                total += weights[v];
-            }
-            double[] scaled = new double[n];
-            for (int i = 0; i < n; i++) {
-                scaled[i] = weights[values[i]] * n / total;
-            }
-            double[] prob = new double[n];
-            int[] alias = new int[n];
-            int[] small = new int[n];
-            int[] large = new int[n];
-            int ns = 0, nl = 0;
-            for (int i = 0; i < n; i++) {
-                if (scaled[i] < 1) {
-                    small[ns++] = i;
-                } else {
-                    large[nl++] = i;
-                }
-            }
-            while (ns > 0 && nl > 0) {
-                int s = small[--ns];
-                int l = large[--nl];
-                prob[s] = scaled[s];
-                alias[s] = l;
-                scaled[l] = scaled[l] + scaled[s] - 1;
-                if (scaled[l] < 1) {
-                    small[ns++] = l;
-                } else {
-                    large[nl++] = l;
-                }
-            }
-            while (nl > 0) {
-                prob[large[--nl]] = 1;
-            }
-            while (ns > 0) {
-                prob[small[--ns]] = 1;
-            }
-            return new Alias(values, prob, alias);
-        }
-
-        int draw(SplittableRandom rnd) {
-            int i = rnd.nextInt(values.length);
-            return values[rnd.nextDouble() < prob[i] ? i : alias[i]];
-        }
     }
 
     /** The markets of a directory written by {@link #write}, by code (for callers that list them). */

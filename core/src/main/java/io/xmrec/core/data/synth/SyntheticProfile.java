@@ -406,119 +406,14 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
         return sxx == 0 || syy == 0 ? 0 : sxy / Math.sqrt(sxx * syy);
     }
 
-    // --- text form: one "key value..." per line, markets as "market <code>" blocks ---
-
-    /** The profile as text (what the shipped resource holds). */
+    /** The profile as text (what the shipped resource holds): {@link ProfileText}. */
     public String format() {
-        StringBuilder b = new StringBuilder("# xmrec synthetic-data profile: fitted statistics, no ids (xmrec synth --fit)\n");
-        b.append("reach ").append(join(reachShares)).append('\n');
-        b.append("reach-lift ").append(num(reachLift)).append('\n');
-        b.append("pop-correlation ").append(num(popCorrelation)).append('\n');
-        b.append("groups ").append(groups).append('\n');
-        b.append("concentration ").append(num(concentration)).append('\n');
-        b.append("latent-correlation ").append(num(latent.correlation())).append('\n');
-        b.append("latent-lift ").append(num(latent.lift())).append('\n');
-        for (Map.Entry<String, Shape> e : markets.entrySet()) {
-            Shape s = e.getValue();
-            b.append("market ").append(e.getKey()).append('\n');
-            b.append("  users ").append(s.users()).append('\n');
-            b.append("  items ").append(s.items()).append('\n');
-            b.append("  interactions ").append(s.interactions()).append('\n');
-            b.append("  degree ").append(join(s.degree())).append('\n');
-            b.append("  log-pop-sd ").append(num(s.logPopSd())).append('\n');
-            b.append("  top10-share ").append(num(s.top10Share())).append('\n');
-            b.append("  pop-ndcg ").append(num(s.popNdcg())).append('\n');
-            b.append("  latent-log-pop-sd ").append(num(latent.logPopSd().get(e.getKey()))).append('\n');
-            b.append("  latent-pop-mix ").append(num(latent.popMix().get(e.getKey()))).append('\n');
-            b.append("  ratings ").append(join(s.ratings())).append('\n');
-            b.append("  days ").append(join(s.days())).append('\n');
-            b.append("  first ").append(join(s.first())).append('\n');
-            b.append("  span ").append(join(s.span())).append('\n');
-            for (int i = 0; i < s.spanByStart().length; i++) {
-                b.append("  span-").append(i + 1).append(' ').append(join(s.spanByStart()[i])).append('\n');
-            }
-        }
-        return b.toString();
+        return ProfileText.format(this);
     }
 
     /** Reads the text form; a bad line is an error naming its number. */
     public static SyntheticProfile parse(String text) {
-        Map<String, Map<String, String>> blocks = new LinkedHashMap<>();
-        Map<String, String> global = new HashMap<>();
-        Map<String, String> current = global;
-        String[] lines = text.split("\n");
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            String[] kv = line.split("\\s+", 2);
-            if (kv.length < 2) {
-                throw new IllegalArgumentException("profile line " + (i + 1) + ": expected 'key value', got '" + line + "'");
-            }
-            if (kv[0].equals("market")) {
-                current = new HashMap<>();
-                blocks.put(Markets.requireValid(kv[1]), current);
-            } else {
-                current.put(kv[0], kv[1]);
-            }
-        }
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        Map<String, Double> latentSd = new LinkedHashMap<>();
-        Map<String, Double> latentBackground = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<String, String>> e : blocks.entrySet()) {
-            Map<String, String> m = e.getValue();
-            latentSd.put(e.getKey(), Double.parseDouble(req(m, "latent-log-pop-sd", e.getKey())));
-            latentBackground.put(e.getKey(), Double.parseDouble(req(m, "latent-pop-mix", e.getKey())));
-            shapes.put(e.getKey(), new Shape(Long.parseLong(req(m, "users", e.getKey())), Long.parseLong(req(m, "items",
-                    e.getKey())), Long.parseLong(req(m, "interactions", e.getKey())), nums(req(m, "degree", e.getKey())),
-                    Double.parseDouble(req(m, "log-pop-sd", e.getKey())), Double.parseDouble(req(m, "top10-share",
-                    e.getKey())), nums(req(m, "ratings", e.getKey())), nums(req(m, "days", e.getKey())),
-                    nums(req(m, "first", e.getKey())), nums(req(m, "span", e.getKey())), spanByStart(m, e.getKey()),
-                    Double.parseDouble(req(m, "pop-ndcg", e.getKey()))));
-        }
-        if (shapes.isEmpty()) {
-            throw new IllegalArgumentException("the profile has no market");
-        }
-        return new SyntheticProfile(shapes, nums(req(global, "reach", "the profile")),
-                Double.parseDouble(req(global, "reach-lift", "the profile")),
-                Double.parseDouble(req(global, "pop-correlation", "the profile")),
-                Integer.parseInt(req(global, "groups", "the profile")),
-                Double.parseDouble(req(global, "concentration", "the profile")),
-                new Latent(latentSd, latentBackground, Double.parseDouble(req(global, "latent-correlation", "the profile")),
-                        Double.parseDouble(req(global, "latent-lift", "the profile"))));
-    }
-
-    private static double[][] spanByStart(Map<String, String> m, String market) {
-        double[][] out = new double[START_BINS][];
-        for (int i = 0; i < START_BINS; i++) {
-            out[i] = nums(req(m, "span-" + (i + 1), market));
-        }
-        return out;
-    }
-
-    private static String req(Map<String, String> m, String key, String where) {
-        String v = m.get(key);
-        if (v == null) {
-            throw new IllegalArgumentException(where + " of the profile has no '" + key + "'");
-        }
-        return v;
-    }
-
-    private static double[] nums(String s) {
-        return Arrays.stream(s.trim().split("\\s+")).mapToDouble(Double::parseDouble).toArray();
-    }
-
-    private static String join(double[] v) {
-        StringBuilder b = new StringBuilder();
-        for (double x : v) {
-            b.append(b.isEmpty() ? "" : " ").append(num(x));
-        }
-        return b.toString();
-    }
-
-    private static String num(double x) {
-        return x == Math.rint(x) && Math.abs(x) < 1e12 ? Long.toString((long) x) : String.format(Locale.ROOT, "%.6g", x);
+        return ProfileText.parse(text);
     }
 
     /** Markets named in both profiles, for side-by-side tables. */

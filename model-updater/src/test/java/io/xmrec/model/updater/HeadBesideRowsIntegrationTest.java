@@ -1,0 +1,134 @@
+package io.xmrec.model.updater;
+
+import io.xmrec.core.dataset.CrossMarketDataset;
+import io.xmrec.core.dataset.IdVocabulary;
+import io.xmrec.core.net.NetShape;
+import io.xmrec.embedded.EmbeddedCluster;
+import io.xmrec.model.MarketModels;
+import io.xmrec.model.NcfArchitecture;
+import io.xmrec.model.NcfModel;
+import io.xmrec.model.NcfOptions;
+import io.xmrec.schemas.TopicSetup;
+import io.xmrec.serving.HoldoutEvaluation;
+import io.xmrec.serving.ModelClient;
+import io.xmrec.serving.ServedModel;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The medium path trains beside the fast path: a row re-fit published while a head trains stays in the
+ * working model when the head is committed, both go out as contiguous versions, and a client that read
+ * them scores exactly like the updater's model.
+ */
+class HeadBesideRowsIntegrationTest {
+
+    private static final int USERS = 30;
+    private static final int ITEMS = 40;
+
+    private static String item(int i) {
+        return String.format("i%02d", i);
+    }
+
+    @Test
+    void aRowRefitPublishedWhileAHeadTrainsSurvivesTheHeadsCommit() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp"), 1);
+             Publisher publisher = new Publisher(c.bootstrap(), Map.of(), c.serde(), TopicSetup.MODEL_MAX_MESSAGE_BYTES);
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            List<String> userKeys = new ArrayList<>();
+            for (int u = 0; u < USERS; u++) {
+                userKeys.add(CrossMarketDataset.userKey("jp", "u" + u));
+            }
+            List<String> itemIds = new ArrayList<>();
+            for (int i = 0; i < ITEMS; i++) {
+                itemIds.add(item(i));
+            }
+            NcfModel fresh = NcfModel.fresh(NcfArchitecture.GMF, IdVocabulary.ofRows(userKeys), IdVocabulary.ofRows(itemIds),
+                    NcfOptions.defaults(), List.of("jp"), false);
+            int[] catalogue = new int[ITEMS];
+            int[] popularity = new int[ITEMS];
+            for (int i = 0; i < ITEMS; i++) {
+                catalogue[i] = i;
+                popularity[i] = 1 + i % 5;
+            }
+            ServedModel.Meta meta = new ServedModel.Meta("jp", 1, 1, false, Map.of(), null, null, null, 0,
+                    "{\"recipe\":\"gmf\"}", Map.of());
+            // any head may go out: the guard is not what this test is about
+            UpdaterSettings s = ContinualUpdaterIntegrationTest.quick().withRollbackMargin(1.0);
+            MarketUpdater mu = new MarketUpdater("jp", s, publisher.open("jp"), "{}", line -> { });
+            mu.takeOver(MarketModels.served("jp", fresh, meta, catalogue, popularity));
+            assertEquals(2, mu.snapshot().version(), "the starting point clients read");
+
+            // every user bought five items; the holdouts are two more each
+            Map<String, List<String>> sample = new LinkedHashMap<>();
+            List<HoldoutEvaluation.UserHoldout> holdouts = new ArrayList<>();
+            for (int u = 0; u < USERS; u++) {
+                List<String> bought = new ArrayList<>();
+                for (int k = 0; k < 5; k++) {
+                    bought.add(item((u * 7 + k * 3) % ITEMS));
+                }
+                sample.put("u" + u, bought);
+                List<String> rated = new ArrayList<>(bought);
+                String valid = item((u * 7 + 16) % ITEMS);
+                String test = item((u * 7 + 19) % ITEMS);
+                rated.add(valid);
+                rated.add(test);
+                holdouts.add(new HoldoutEvaluation.UserHoldout("u" + u, valid, test, rated));
+            }
+            String[] pool = itemIds.toArray(new String[0]);
+            Arrays.sort(pool);
+            HeadTuning head = mu.startHead(new MarketUpdater.HeadJob(sample, holdouts, pool, Map.of(), null)).train();
+
+            // the fast path re-fits a user while the head is trained (and not yet committed)
+            int row = mu.model.users().indexOf(userKeys.get(3));
+            float[] before = userRow(mu.model, row);
+            MarketUpdater.Done rows = mu.refreshRows(new MarketUpdater.RowJob(Map.of("u3", List.of(item(1), item(2), item(5))),
+                    Map.of(), List.of(), Map.of(), Map.of(), null, new long[] {System.currentTimeMillis()}));
+            assertFalse(rows.refused());
+            assertEquals(3, rows.version());
+            float[] refitted = userRow(mu.model, row);
+            assertFalse(Arrays.equals(before, refitted), "the re-fit moved the user's row");
+
+            MarketUpdater.Done committed = head.commit();
+            assertFalse(committed.refused(), "the head went out");
+            assertEquals(4, committed.version(), "after the rows delta, contiguous");
+            assertArrayEquals(refitted, userRow(mu.model, row), "the head's commit kept the re-fitted row");
+            boolean moved = false;
+            for (String t : mu.recipe.marketTensors(mu.model.net().shape())) {
+                assertArrayEquals(head.candidate().net().get(t), mu.model.net().get(t), t + " is the trained head's");
+                moved |= !Arrays.equals(fresh.net().get(t), mu.model.net().get(t));
+            }
+            assertTrue(moved, "training changed the head");
+
+            // a client that read the snapshot and both deltas scores exactly like the updater
+            assertTrue(client.sync(Duration.ofSeconds(30)));
+            ServedModel read = client.model("jp");
+            assertEquals(4, read.version());
+            ServedModel own = mu.served(null);
+            int[] all = new int[ITEMS];
+            for (int i = 0; i < ITEMS; i++) {
+                all[i] = i;
+            }
+            for (int u = 0; u < USERS; u++) {
+                assertArrayEquals(own.score(u, all), read.score(u, all), 0f, "user " + u);
+            }
+            assertNotEquals(0, read.score(3, all)[0]);
+        }
+    }
+
+    private static float[] userRow(NcfModel m, int row) {
+        int d = m.net().shape().gmfDim();
+        return Arrays.copyOfRange(m.net().get(NetShape.GMF_USER), row * d, (row + 1) * d);
+    }
+}
