@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes bench/results/freshness.md from bench/runs/freshness (see bench/freshness.sh).
+"""Prints one run's section of bench/results/freshness.md from its run directory (see bench/freshness.sh).
 Arguments: run dir, intervals, commit, command."""
 import datetime
 import json
@@ -24,10 +24,10 @@ def sec(ms):
 
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
 notes = work / "notes.md"
-print("# Freshness against the holdout job's checkpoint interval\n")
+started = datetime.datetime.fromtimestamp((work / "commit").stat().st_mtime, datetime.timezone.utc)
+print(f"## Run {started.strftime('%Y-%m-%dT%H:%M:%SZ')}\n")
 print(f"- command: `{command}`")
 print(f"- commit: `{commit}`")
-print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
 print(f"- machine: {cpu}, {os.cpu_count()} cores" + ("" if notes.exists() else "; nothing else ran"))
 if notes.exists():
     for line in notes.read_text().splitlines():
@@ -38,12 +38,13 @@ print("- each interval: the holdout job alone on the files (`xmrec holdouts --em
       "checkpointing every S seconds, updater with every path, evaluator) replaying the markets at 10 days/s, "
       "the runs one after another in this order\n")
 
-print("## What a checkpoint interval costs the holdout job\n")
+print("### What a checkpoint interval costs the holdout job\n")
 print("| checkpoint interval s | job seconds | events/s | accounted for |")
 print("|---|---|---|---|")
 for c in intervals:
-    txt = (work / f"holdouts-{c}.out").read_text() if (work / f"holdouts-{c}.out").exists() else ""
-    log = (work / f"holdouts-{c}.log").read_text() if (work / f"holdouts-{c}.log").exists() else ""
+    if not (work / f"holdouts-{c}.out").exists():
+        continue
+    txt = (work / f"holdouts-{c}.out").read_text()
     job = re.search(r"holdout job: ([\d.]+)s", txt)
     acc = re.search(r"accounted for: ([\d,]+) of ([\d,]+)", txt)
     n = int(acc.group(2).replace(",", "")) if acc else 0
@@ -51,12 +52,12 @@ for c in intervals:
     print(f"| {c} | {job.group(1) if job else 'failed'} | {rate} | {acc.group(0).split(': ')[1] if acc else '–'} |")
 print()
 
-print("## Freshness at 10 days/s, seven markets, slow path running\n")
+print("### Freshness at 10 days/s, seven markets, slow path running\n")
 print("Wall-clock seconds from an interaction's promotion to training (the holdout job's output) to the first served "
       "model (snapshot or delta, read by a client as a shop reads it) whose recorded `xmrec.train` offset covers it; "
       "steady state: interactions promoted after the market's first model. The updater's own count splits it: "
       "promotion -> read by the updater (the commit at the next checkpoint and the poll), promotion -> published.\n")
-print("| checkpoint interval s | steady p50 / p99 over all markets | worst market's steady p50 / p99 | updater: promotion -> read p50 / p99 | "
+print("| checkpoint interval s | steady p50 / p99 over all markets | the market with the highest p50: steady p50 / p99 | updater: promotion -> read p50 / p99 | "
       "updater: promotion -> published p50 / p99 | trunks (s of training) |")
 print("|---|---|---|---|---|---|")
 per_market = {}
