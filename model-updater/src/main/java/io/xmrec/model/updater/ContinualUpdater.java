@@ -76,8 +76,9 @@ public final class ContinualUpdater implements AutoCloseable {
         String provenance = UpdaterProvenance.of(settings, codeVersion);
         this.input = new UpdaterInput(bootstrap, clientProps, serde, counters, log, new UpdaterInput.Listener() {
             @Override
-            public void trained(String market, String user, String item, boolean newItem, long promotedMillis, long now) {
-                jobs.trained(market, user, item, newItem, promotedMillis, now);
+            public void trained(String market, String user, String item, boolean newItem, String partition, long offset,
+                                long promotedMillis, long now) {
+                jobs.trained(market, user, item, newItem, new Pending.Promoted(partition, offset, promotedMillis), now);
             }
 
             @Override

@@ -77,14 +77,14 @@ final class MarketJobs implements AutoCloseable {
     }
 
     /** A training interaction read: pending for its market's fast path when this updater owns it. */
-    void trained(String market, String user, String item, boolean newItem, long promotedMillis, long now) {
+    void trained(String market, String user, String item, boolean newItem, Pending.Promoted promoted, long now) {
         Pending p = pending.get(market);
         if (p != null) {
             p.startingAt(now);
             p.users.add(user);
             p.popularity.merge(item, 1, Integer::sum);
-            p.promoted.add(promotedMillis);
-            counters.visibility.add(System.currentTimeMillis() - promotedMillis);
+            p.promoted.add(promoted);
+            counters.visibility.add(System.currentTimeMillis() - promoted.millis());
             if (newItem) {
                 p.sold.add(item);
             }

@@ -69,7 +69,7 @@ final class MarketPaths {
             if (settings.runs("fast")) {
                 rows(mu, in, p);
             } else {
-                p.clear(); // the model stays as the trunk (or the medium path) left it
+                p.dropWork(); // the model stays as the trunk (or the medium path) left it; the next trunk brings them
             }
         } else if (mu.snapshotDue(now)) {
             runner.run(mu, "snapshot", () -> {
@@ -86,10 +86,12 @@ final class MarketPaths {
         List<String> sold = new ArrayList<>(in.catalogue);
         var holdouts = in.holdouts(settings.minInteractions());
         String[] pool = in.pool();
+        long[] covered = p.takeCovered(fork.meta().trainedThrough());
         runner.run(mu, "install", () -> {
             MarketUpdater.Done d = mu.install(fork, fork.trunkVersion(), fork.meta().trainedThrough(),
                     fork.meta().watermarkMillis(), popularity, sold, holdouts, pool);
             counters.snapshot(d);
+            served(covered);
             reports.send(UpdateReports.event(mu.market, "snapshot", d.version(), mu.trunkVersion, d.seconds())
                     .setValidNdcg10(d.validNdcg()));
         });
@@ -124,6 +126,7 @@ final class MarketPaths {
         Long firstRead = input.firstReadMillis(mu.market);
         Set<String> known = new HashSet<>();
         split.users().forEach(u -> known.add(u.user()));
+        long[] covered = p.takeCovered(at);
         runner.run(mu, "first model", () -> {
             long t0 = System.nanoTime();
             NcfModel m = trunk.firstModel(split);
@@ -132,6 +135,7 @@ final class MarketPaths {
             ServedModel first = MarketModels.served(mu.market, m, meta, new int[0], new int[0]);
             MarketUpdater.Done d = mu.install(first, 0, at, wm, popularity, sold, holdouts, pool);
             counters.snapshot(d);
+            served(covered);
             double secs = (System.nanoTime() - t0) / 1e9;
             log.accept(String.format("updater: %s has a first model of its own (single-market NMF on %d users, %d "
                     + "training interactions) in %.1fs%s", mu.market, split.users().size(), eligible, secs,
@@ -147,7 +151,7 @@ final class MarketPaths {
         NcfModel model = mu.model;
         Map<String, List<String>> users = in.itemsOf(p.users);
         Map<String, List<String>> newItems = in.newItems(users, i -> model.items().indexOf(i) >= 0);
-        long[] promoted = p.promoted.stream().mapToLong(Long::longValue).toArray();
+        long[] promoted = p.promoted.stream().mapToLong(Pending.Promoted::millis).toArray();
         MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, newItems, new ArrayList<>(p.sold),
                 new HashMap<>(p.popularity), input.offsets(), input.watermark(mu.market), promoted);
         int known = (int) users.keySet().stream()
@@ -162,10 +166,7 @@ final class MarketPaths {
             counters.bytes.addAndGet(d.bytes());
             counters.foldedUsers.addAndGet(d.users() - known);
             counters.foldedItems.addAndGet(d.items());
-            long done = System.currentTimeMillis();
-            for (long t : job.promotedMillis()) {
-                counters.freshness.add(done - t);
-            }
+            served(job.promotedMillis());
             reports.send(UpdateReports.event(mu.market, "rows", d.version(), mu.trunkVersion, d.seconds())
                     .setInteractions(job.promotedMillis().length).setNewUsers(Math.max(0, d.users() - known)));
         });
@@ -189,5 +190,13 @@ final class MarketPaths {
                     : d.version(), mu.trunkVersion, d.seconds()).setValidNdcg10(d.validNdcg())
                     .setPreviousNdcg10(d.previousNdcg()));
         });
+    }
+
+    /** The updater's freshness count: interactions promoted at these times are in a published model now. */
+    private void served(long[] promotedMillis) {
+        long done = System.currentTimeMillis();
+        for (long t : promotedMillis) {
+            counters.freshness.add(done - t);
+        }
     }
 }

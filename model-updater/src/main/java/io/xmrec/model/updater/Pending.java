@@ -10,10 +10,15 @@ import java.util.function.Predicate;
 
 /** What has come in for an owned market since its last fast-path job; the poll thread's. */
 final class Pending {
+    /** A training interaction not yet in a published model: where it was read, and when it was promoted. */
+    record Promoted(String partition, long offset, long millis) {
+    }
+
     final Set<String> users = new TreeSet<>();
     final List<String> sold = new ArrayList<>();
     final Map<String, Integer> popularity = new HashMap<>();
-    final List<Long> promoted = new ArrayList<>();
+    /** Interactions waiting for a model, whichever path brings them (for the updater's freshness count). */
+    final List<Promoted> promoted = new ArrayList<>();
     long oldestNanos;
 
     boolean isEmpty() {
@@ -21,10 +26,28 @@ final class Pending {
     }
 
     void clear() {
+        dropWork();
+        promoted.clear();
+    }
+
+    /** Forgets the fast path's work but not the interactions waiting: a later model (a trunk's) brings them. */
+    void dropWork() {
         users.clear();
         sold.clear();
         popularity.clear();
-        promoted.clear();
+    }
+
+    /** The promotion times of the interactions a model trained through {@code through} has, no longer waiting. */
+    long[] takeCovered(Map<String, Long> through) {
+        List<Long> out = new ArrayList<>();
+        promoted.removeIf(t -> {
+            boolean in = t.offset() < through.getOrDefault(t.partition(), 0L);
+            if (in) {
+                out.add(t.millis());
+            }
+            return in;
+        });
+        return out.stream().mapToLong(Long::longValue).toArray();
     }
 
     /** Starts the wait of the next fast-path job at {@code now} if nothing was pending. */
@@ -60,7 +83,7 @@ final class Pending {
     void resetTo(MarketInput in, Predicate<String> knows, Map<String, Long> through, long now) {
         Pending after = new Pending();
         after.addSince(in, knows, through);
-        clear();
+        dropWork();
         users.addAll(after.users);
         oldestNanos = now;
     }

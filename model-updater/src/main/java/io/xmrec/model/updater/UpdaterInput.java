@@ -36,8 +36,12 @@ final class UpdaterInput implements AutoCloseable {
 
     /** Told, on the poll thread, what each record brought. */
     interface Listener {
-        /** A training interaction of {@code market}; {@code newItem}: the first of its item in the market. */
-        void trained(String market, String user, String item, boolean newItem, long promotedMillis, long now);
+        /**
+         * A training interaction of {@code market}, read at {@code partition} ({@code topic-n}) and {@code offset};
+         * {@code newItem}: the first of its item in the market.
+         */
+        void trained(String market, String user, String item, boolean newItem, String partition, long offset,
+                     long promotedMillis, long now);
 
         /** Items a holdout change put into a market's stream (its held-out items, new to the market). */
         void sold(String market, List<String> items, long now);
@@ -160,7 +164,8 @@ final class UpdaterInput implements AutoCloseable {
         interactions++;
         watermarks.merge(t.getMarket(), t.getEventTime().toEpochMilli(), Math::max);
         firstReadMillis.putIfAbsent(t.getMarket(), System.currentTimeMillis());
-        listener.trained(t.getMarket(), t.getUser(), t.getItem(), newItem, r.timestamp(), now);
+        listener.trained(t.getMarket(), t.getUser(), t.getItem(), newItem, r.topic() + "-" + r.partition(), r.offset(),
+                r.timestamp(), now);
     }
 
     /** A market's input, begun empty when it is new. */

@@ -214,6 +214,34 @@ class ContinualUpdaterIntegrationTest {
     }
 
     /**
+     * The updater's freshness count follows every path: with the fast and medium paths off, the interactions
+     * that came after the first trunk reach a model only with the next trunk, and count then.
+     */
+    @Test
+    void interactionsATrunkBringsCountInTheUpdatersFreshnessWithoutAFastPath() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("in"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("in"));
+            feed.holdouts(k -> true);
+            feed.train(0.6, k -> k % 10 != 0);
+            UpdaterSettings s = quick().withFirstModel(0).withPaths(List.of("slow"));
+            try (Running u = new Running(c, s)) {
+                await("the first trunk's in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
+                feed.train(1.0, k -> true);
+                await("a second trunk's in model", Duration.ofSeconds(120),
+                        () -> client.model("in") != null && client.model("in").trunkVersion() >= 2, u.log);
+                await("the second trunk's interactions counted", Duration.ofSeconds(10),
+                        () -> !Double.isNaN(u.updater.stats().markets().freshnessP50()), u.log);
+                UpdaterStats st = u.updater.stats();
+                assertEquals(0, st.published().rowDeltas() + st.published().headDeltas(), st.toString());
+                assertTrue(st.markets().freshnessP50() > 0 && st.markets().freshnessP99() >= st.markets().freshnessP50(),
+                        st.toString());
+            }
+        }
+    }
+
+    /**
      * The race of issue 20: the bootstrap trunk sees the holdouts of only a third of the users
      * (they come later than the training interactions); every user with a training interaction
      * must be served within seconds anyway, not after the next trunk.
