@@ -35,6 +35,7 @@ final class HeadTuning {
     private final List<String> keys = new ArrayList<>();
     private final List<int[]> items = new ArrayList<>();
     private int[] pool;
+    private int[] popularity;
     private ServedModel current;
     private double before;
     private double after;
@@ -62,7 +63,8 @@ final class HeadTuning {
             done = new MarketUpdater.Done(mu.version, 0, 0, 0, 0, null, null, true);
             return;
         }
-        pool = mu.catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
+        pool = mu.catalogue();
+        popularity = mu.popularity();
         current = mu.served(mu.lastValid);
     }
 
@@ -78,7 +80,8 @@ final class HeadTuning {
                 .withSeed(s.seed() + current.version());
         new NcfTrainer(o, null).train(candidate, data);
         before = mu.evaluation.evaluate(current, job.pool(), job.holdouts()).valid().ndcg();
-        after = mu.evaluation.evaluate(mu.served(candidate, null), job.pool(), job.holdouts()).valid().ndcg();
+        after = mu.evaluation.evaluate(mu.served(candidate, pool, popularity, null), job.pool(), job.holdouts())
+                .valid().ndcg();
         if (after < before - s.rollbackMargin()) {
             mu.log.accept(String.format("updater: %s head refused: valid nDCG@10 %.4f against the current %.4f on the %d "
                     + "holdouts read so far (margin %.2f)", mu.market, after, before, job.holdouts().size(),

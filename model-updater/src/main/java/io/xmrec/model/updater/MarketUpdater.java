@@ -127,14 +127,26 @@ final class MarketUpdater {
     }
 
     /** The market's model as served now (a copy of the working model). */
-    ServedModel served(Double valid) {
-        return served(model, valid);
+    synchronized ServedModel served(Double valid) {
+        return served(model, catalogue(), popularity(), valid);
     }
 
-    /** A model of this market as it would be served now (a copy), with this market's catalogue and metadata. */
-    synchronized ServedModel served(NcfModel m, Double valid) {
-        int[] cat = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
-        int[] pop = catalogue.values().stream().mapToInt(Integer::intValue).toArray();
+    /** The catalogue's item rows, ascending (under the lock). */
+    int[] catalogue() {
+        return catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The catalogue's training interactions, aligned with {@link #catalogue()} (under the lock). */
+    int[] popularity() {
+        return catalogue.values().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * A model of this market as it would be served (a copy) with a catalogue of its own: the medium path
+     * serves its trained copy with the catalogue the copy was taken with, since the fast path may have
+     * added items the copy has no rows for.
+     */
+    ServedModel served(NcfModel m, int[] cat, int[] pop, Double valid) {
         ServedModel.Meta meta = new ServedModel.Meta(market, version, trunkVersion, false, trainedThrough, watermark, valid,
                 null, System.currentTimeMillis(), provenance(), deltaOffsets);
         return MarketModels.served(market, m, meta, cat, pop);

@@ -28,9 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The medium path trains beside the fast path: a row re-fit published while a head trains stays in the
- * working model when the head is committed, both go out as contiguous versions, and a client that read
- * them scores exactly like the updater's model.
+ * The medium path trains beside the fast path: a row re-fit (with an item new to the model) published
+ * while a head trains stays in the working model when the head is committed, both go out as contiguous
+ * versions, and a client that read them scores exactly like the updater's model.
  */
 class HeadBesideRowsIntegrationTest {
 
@@ -88,17 +88,21 @@ class HeadBesideRowsIntegrationTest {
             }
             String[] pool = itemIds.toArray(new String[0]);
             Arrays.sort(pool);
-            HeadTuning head = mu.startHead(new MarketUpdater.HeadJob(sample, holdouts, pool, Map.of(), null)).train();
+            HeadTuning head = mu.startHead(new MarketUpdater.HeadJob(sample, holdouts, pool, Map.of(), null));
 
-            // the fast path re-fits a user while the head is trained (and not yet committed)
+            // the fast path re-fits a user, with an item the model has not seen, while the head is being trained
             int row = mu.model.users().indexOf(userKeys.get(3));
             float[] before = userRow(mu.model, row);
-            MarketUpdater.Done rows = mu.refreshRows(new MarketUpdater.RowJob(Map.of("u3", List.of(item(1), item(2), item(5))),
-                    Map.of(), List.of(), Map.of(), Map.of(), null, new long[] {System.currentTimeMillis()}));
+            String newItem = item(ITEMS);
+            MarketUpdater.Done rows = mu.refreshRows(new MarketUpdater.RowJob(
+                    Map.of("u3", List.of(item(1), item(2), item(5), newItem)), Map.of(newItem, List.of("u3")),
+                    List.of(newItem), Map.of(newItem, 1), Map.of(), null, new long[] {System.currentTimeMillis()}));
             assertFalse(rows.refused());
             assertEquals(3, rows.version());
+            assertEquals(ITEMS + 1, mu.model.items().size(), "the new item has a row");
             float[] refitted = userRow(mu.model, row);
             assertFalse(Arrays.equals(before, refitted), "the re-fit moved the user's row");
+            head.train(); // measured with the catalogue it was copied with, which lacks the new item
 
             MarketUpdater.Done committed = head.commit();
             assertFalse(committed.refused(), "the head went out");
@@ -116,8 +120,8 @@ class HeadBesideRowsIntegrationTest {
             ServedModel read = client.model("jp");
             assertEquals(4, read.version());
             ServedModel own = mu.served(null);
-            int[] all = new int[ITEMS];
-            for (int i = 0; i < ITEMS; i++) {
+            int[] all = new int[ITEMS + 1];
+            for (int i = 0; i <= ITEMS; i++) {
                 all[i] = i;
             }
             for (int u = 0; u < USERS; u++) {
