@@ -10,7 +10,9 @@
 # bench/results/freshness.md (--no-holdouts skips the holdout job alone).
 #
 #   bench/freshness.sh [--data DIR] [--markets "ca de ..."] [--intervals "3 1 0.5"] [--speed 10] [--no-holdouts]
-#                      [--summarise-only]
+#                      [--notes FILE] [--summarise-only]
+#
+# --notes FILE: lines for the section (what else ran, what changed since the last run).
 #
 # Runs alone: the replay is paced in wall time and the latencies are wall-clock.
 set -euo pipefail
@@ -19,6 +21,7 @@ root="$(pwd)"
 intervals="3 1 0.5"
 speed=10
 holdouts=1
+notes=""
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 parse_common "$@"
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
     --intervals) intervals="$2"; shift 2 ;;
     --speed) speed="$2"; shift 2 ;;
     --no-holdouts) holdouts=0; shift ;;
+    --notes) notes="$2"; shift 2 ;;
     *) echo "freshness.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +44,7 @@ if [ "$summarise_only" = 0 ]; then
   rm -rf "$work"
   mkdir -p "$work"
   echo "$commit" > "$work/commit"
+  if [ -n "$notes" ]; then cp "$notes" "$work/notes.md"; fi
   for c in $intervals; do
     [ "$holdouts" = 1 ] || break
     echo "freshness: holdout job alone, checkpoints every $c s" >&2

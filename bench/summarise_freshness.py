@@ -80,6 +80,25 @@ for c in intervals:
           f"{float(st.get('freshnessP50', 'nan')):.2f} / {float(st.get('freshnessP99', 'nan')):.2f} | "
           f"{r['trunks']} ({r['trunk_seconds']:.0f}) |")
 print()
+for c in intervals:
+    r = load(work / f"continual-{c}.json")
+    if not r:
+        continue
+    slow = {}
+    for v in r.get("markets", {}).values():
+        for w, n in v.get("slow_by_window", {}).items():
+            slow[int(w)] = slow.get(int(w), 0) + n
+    installs = {}
+    log = (work / f"continual-{c}.log").read_text() if (work / f"continual-{c}.log").exists() else ""
+    for at, trunk in re.findall(r"^\s*([\d.]+) updater: \w+ v\d+ from trunk v(\d+)", log, re.M):
+        installs.setdefault(int(trunk), []).append(float(at))
+    if slow or installs:
+        print(f"Checkpoints every {c} s: steady interactions over 2.4 s by the 10-second window they were promoted in "
+              "(seconds since the start, all markets): "
+              + (", ".join(f"{w}-{w + 10} s: {n:,}" for w, n in sorted(slow.items())) or "none")
+              + "; trunks' models published (installs) at "
+              + (", ".join(f"v{t} {min(a):.0f}-{max(a):.0f} s" for t, a in sorted(installs.items())) or "none")
+              + ".\n")
 markets = sorted({m for ms in per_market.values() for m in ms})
 if markets:
     print("Per market, steady p50 / p99 from promotion (seconds):\n")
