@@ -80,21 +80,53 @@ public final class LocalCheckpoints {
             return dir;
         }
 
+        /**
+         * Removes the directory. The job may still be cleaning up its last checkpoint as it stops, so files and
+         * directories may vanish under the walk (a failed CI run: NoSuchFileException from the walk's iterator):
+         * what is gone is skipped, and what cannot be removed yet is tried again a few times, then left to the
+         * system's temporary directory.
+         */
         @Override
         public void close() {
-            if (!Files.exists(dir)) {
-                return;
-            }
-            try (Stream<Path> all = Files.walk(dir)) {
-                all.sorted(Comparator.reverseOrder()).forEach(p -> {
+            for (int attempt = 0; attempt < 5 && Files.exists(dir); attempt++) {
+                if (attempt > 0) {
                     try {
-                        Files.deleteIfExists(p);
-                    } catch (IOException e) {
-                        // a file the job still writes as it stops: the temporary directory is the system's
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
                     }
-                });
+                }
+                try {
+                    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+                        @Override
+                        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+                            quietlyDelete(file);
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
+
+                        @Override
+                        public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                            return java.nio.file.FileVisitResult.CONTINUE; // gone meanwhile
+                        }
+
+                        @Override
+                        public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) {
+                            quietlyDelete(d);
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
+                    });
+                } catch (IOException | UncheckedIOException e) {
+                    // tried again
+                }
+            }
+        }
+
+        private static void quietlyDelete(Path p) {
+            try {
+                Files.deleteIfExists(p);
             } catch (IOException e) {
-                // as above
+                // not empty yet (the job still writes as it stops): the next attempt
             }
         }
     }
