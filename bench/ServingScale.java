@@ -21,6 +21,7 @@ import io.xmrec.serving.ModelRecords;
 import io.xmrec.serving.ModelSource;
 import io.xmrec.serving.RecommendationServer;
 import io.xmrec.serving.SeenSource;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -82,8 +83,8 @@ public class ServingScale {
             }
         }
         int[] catalogue = java.util.stream.IntStream.range(0, items.size()).filter(i -> trained[i]).toArray();
-        ServedModel m = new ServedModel(new ServedModel.Meta(market, 1, 1, false, Map.of(), null, null, null,
-                System.currentTimeMillis(), null, Map.of()), net, users, items, catalogue, new int[0]);
+        ServedModel m = new ServedModel(ModelMeta.builder(market, 1, 1).createdAtMillis(System.currentTimeMillis())
+                .build(), net, users, items, catalogue, new int[0]);
         StringBuilder json = new StringBuilder("{");
         json.append("\"users\":").append(users.size()).append(",\"items\":").append(items.size())
                 .append(",\"catalogue\":").append(catalogue.length);

@@ -16,6 +16,7 @@ import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.model.recipe.TrainingSettings;
 import io.xmrec.serving.HoldoutEvaluation;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -204,8 +205,8 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
             if (!split.users().isEmpty()) {
                 NcfModel m = Recipes.trainChain(Choice.BASELINE, CrossMarketDataset.of(List.of(split)), TrainingSettings.defaults(),
                         99, line -> { }).get(Choice.BASELINE).model();
-                oracle = MarketModels.served(market, m, new ServedModel.Meta(market, 0, 0, false, Map.of(), null, null, null,
-                        0L, "{}", Map.of()), new int[0], new int[0]);
+                oracle = MarketModels.served(market, m, ModelMeta.builder(market, 0, 0).provenance("{}")
+                        .build(), new int[0], new int[0]);
             }
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
             Map<String, double[]> sums = new LinkedHashMap<>(); // line -> ndcg sum, hr sum, without a model, not recorded

@@ -18,6 +18,7 @@ import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.recipe.PopularityScorer;
 import io.xmrec.serving.RowFitter;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 
 import java.util.ArrayList;
@@ -118,7 +119,7 @@ public final class NewUserExperiment {
         int folded = 0;
         for (String label : trained) {
             add(rows, label, "retrained", mapped(full.models().get(label), ds), ds, negs);
-            ServedModel.Meta meta = new ServedModel.Meta(market, 1, 1, false, Map.of(), null, null, null, 0, null, Map.of());
+            ModelMeta meta = ModelMeta.builder(market, 1, 1).build();
             ServedModel served = MarketModels.served(market, reduced.models().get(label), meta, new int[0], new int[0]);
             RowFitter f = new RowFitter(fold);
             int[] servedPool = java.util.Arrays.stream(pool).map(i -> served.items().indexOf(items.id(i)))

@@ -5,6 +5,7 @@ import io.xmrec.core.dataset.IdVocabulary;
 import io.xmrec.core.net.Net;
 import io.xmrec.core.net.NetShape;
 import io.xmrec.model.recipe.Recipe;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ public final class MarketModels {
      * vectors are folded into the item tables (item vector times the market's, what the network
      * computes for this market's users), so the served network is a plain one.
      */
-    public static ServedModel served(String market, NcfModel model, ServedModel.Meta meta, int[] catalogue, int[] popularity) {
+    public static ServedModel served(String market, NcfModel model, ModelMeta meta, int[] catalogue, int[] popularity) {
         String prefix = CrossMarketDataset.userKey(market, "");
         List<String> users = new ArrayList<>();
         List<Integer> rows = new ArrayList<>();

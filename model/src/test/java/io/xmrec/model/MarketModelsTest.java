@@ -7,6 +7,7 @@ import io.xmrec.model.recipe.TrainingSettings;
 import io.xmrec.schemas.ModelRecord;
 import io.xmrec.serving.ModelRecords;
 import io.xmrec.serving.RowFitter;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -34,9 +35,10 @@ class MarketModelsTest {
                 DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
     }
 
-    private static ServedModel.Meta meta(String market) {
-        return new ServedModel.Meta(market, 7, 2, false, Map.of("xmrec.train-0", 1234L), 1_600_000_000_000L, 0.41, 0.6,
-                1L, "{}", Map.of());
+    private static ModelMeta meta(String market) {
+        return ModelMeta.builder(market, 7, 2).trainedThrough(Map.of("xmrec.train-0", 1234L))
+                .watermarkMillis(1_600_000_000_000L).validation(0.41, 0.6).createdAtMillis(1L).provenance("{}")
+                .build();
     }
 
     private static void assertScoresMatch(NcfModel model, ServedModel served, IndexedMarket m, String market) {

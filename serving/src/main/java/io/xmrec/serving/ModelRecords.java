@@ -57,16 +57,18 @@ public final class ModelRecords {
         IdVocabulary users = IdVocabulary.ofRows(r.getUsers());
         IdVocabulary items = IdVocabulary.ofRows(r.getItems());
         Net net = Net.of(shape, users.size(), items.size(), values);
-        ServedModel.Meta meta = new ServedModel.Meta(r.getMarket(), r.getVersion(), r.getTrunkVersion(), r.getReference(),
-                r.getTrainedThrough(), r.getWatermark() == null ? null : r.getWatermark().toEpochMilli(),
-                r.getValidationNdcg10(), r.getValidationHr10(), r.getCreatedAt().toEpochMilli(), r.getProvenance(),
-                r.getDeltaOffsets());
+        ModelMeta meta = ModelMeta.builder(r.getMarket(), r.getVersion(), r.getTrunkVersion())
+                .reference(r.getReference()).trainedThrough(r.getTrainedThrough())
+                .watermarkMillis(r.getWatermark() == null ? null : r.getWatermark().toEpochMilli())
+                .validation(r.getValidationNdcg10(), r.getValidationHr10())
+                .createdAtMillis(r.getCreatedAt().toEpochMilli()).provenance(r.getProvenance())
+                .deltaOffsets(r.getDeltaOffsets()).build();
         return new ServedModel(meta, net, users, items, ints(r.getCatalogue()), ints(r.getPopularity()));
     }
 
     /** Encodes a snapshot. */
     public static ModelRecord record(ServedModel m, String architecture) {
-        ServedModel.Meta meta = m.meta();
+        ModelMeta meta = m.meta();
         Map<String, int[]> shapes = m.net().shape().tensorShapes(m.net().users(), m.net().items());
         List<Tensor> tensors = new ArrayList<>();
         for (Map.Entry<String, float[]> e : m.net().asMap().entrySet()) {
@@ -174,7 +176,7 @@ public final class ModelRecords {
             catalogue = cat.keySet().stream().mapToInt(Integer::intValue).toArray();
             popularity = cat.values().stream().mapToInt(Integer::intValue).toArray();
         }
-        ServedModel.Meta meta = m.meta().next(d.getVersion(), d.getTrunkVersion(), d.getTrainedThrough(),
+        ModelMeta meta = m.meta().next(d.getVersion(), d.getTrunkVersion(), d.getTrainedThrough(),
                 d.getWatermark() == null ? null : d.getWatermark().toEpochMilli(), d.getValidationNdcg10(),
                 d.getCreatedAt().toEpochMilli());
         return new ServedModel(meta, net, users, items, catalogue, popularity);

@@ -26,44 +26,7 @@ public final class ServedModel {
     public record Scored(String item, float score) {
     }
 
-    /** Where a model comes from and what it has seen, as published with it. */
-    public record Meta(String market, long version, long trunkVersion, boolean reference, Map<String, Long> trainedThrough,
-                       Long watermarkMillis, Double validationNdcg10, Double validationHr10, long createdAtMillis,
-                       String provenance, Map<String, Long> deltaOffsets) {
-        public Meta {
-            trainedThrough = Collections.unmodifiableMap(new LinkedHashMap<>(trainedThrough));
-            deltaOffsets = Collections.unmodifiableMap(new LinkedHashMap<>(deltaOffsets));
-        }
-
-        /** The same with another version (and the trunk version, data and score of an update). */
-        public Meta next(long v, long trunk, Map<String, Long> through, Long watermark, Double ndcg, long created) {
-            return new Meta(market, v, trunk, reference, through.isEmpty() ? trainedThrough : through,
-                    watermark != null ? watermark : watermarkMillis, ndcg != null ? ndcg : validationNdcg10,
-                    ndcg != null ? null : validationHr10, created, provenance, deltaOffsets);
-        }
-
-        /**
-         * The provenance as JSON: the recipe the model was made with ({@code recipe}) and, when it was
-         * chosen for its market, the choice ({@code choice}); an empty object when it is none or not JSON.
-         */
-        public com.fasterxml.jackson.databind.JsonNode provenanceJson() {
-            try {
-                return provenance == null || provenance.isBlank() ? PROVENANCE.createObjectNode()
-                        : PROVENANCE.readTree(provenance);
-            } catch (java.io.IOException e) {
-                return PROVENANCE.createObjectNode();
-            }
-        }
-
-        /** The recipe named in the provenance, or {@code ?} when it names none. */
-        public String recipe() {
-            return provenanceJson().path("recipe").asText("?");
-        }
-    }
-
-    private static final com.fasterxml.jackson.databind.ObjectMapper PROVENANCE = new com.fasterxml.jackson.databind.ObjectMapper();
-
-    private final Meta meta;
+    private final ModelMeta meta;
     private final Net net;
     private final IdVocabulary users;
     private final IdVocabulary items;
@@ -76,7 +39,7 @@ public final class ServedModel {
      * @param catalogue  item rows sold in the market, ascending (empty: every item of the vocabulary)
      * @param popularity interactions per catalogue item, aligned with it (empty: unknown, all zero)
      */
-    public ServedModel(Meta meta, Net net, IdVocabulary users, IdVocabulary items, int[] catalogue, int[] popularity) {
+    public ServedModel(ModelMeta meta, Net net, IdVocabulary users, IdVocabulary items, int[] catalogue, int[] popularity) {
         if (net.users() != users.size() || net.items() != items.size()) {
             throw new IllegalArgumentException("model " + meta.market() + " v" + meta.version() + ": network of "
                     + net.users() + " users and " + net.items() + " items for vocabularies of " + users.size() + " and "
@@ -109,7 +72,7 @@ public final class ServedModel {
         return a;
     }
 
-    public Meta meta() {
+    public ModelMeta meta() {
         return meta;
     }
 

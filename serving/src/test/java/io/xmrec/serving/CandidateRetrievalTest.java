@@ -24,7 +24,7 @@ class CandidateRetrievalTest {
         for (int k = 0; k < items; k++) {
             it.add("i" + k);
         }
-        ServedModel.Meta meta = new ServedModel.Meta("big", 1, 1, false, Map.of(), null, null, null, 0, null, Map.of());
+        ModelMeta meta = ModelMeta.builder("big", 1, 1).build();
         return new ServedModel(meta, Net.init(shape, users, items, 0.5, 3), IdVocabulary.ofRows(u),
                 IdVocabulary.ofRows(it), new int[0], new int[0]);
     }

@@ -41,8 +41,9 @@ class ModelRecordsTest {
             it.add(String.format("i%03d", i));
         }
         Net net = Net.init(SHAPE, users, items, 0.5, seed);
-        ServedModel.Meta meta = new ServedModel.Meta("xx", version, 1, false, Map.of("xmrec.train-0", 10L), 1000L,
-                0.3, 0.5, 2000L, "{\"recipe\":\"forec\"}", Map.of("0", 0L));
+        ModelMeta meta = ModelMeta.builder("xx", version, 1).trainedThrough(Map.of("xmrec.train-0", 10L))
+                .watermarkMillis(1000L).validation(0.3, 0.5).createdAtMillis(2000L)
+                .provenance("{\"recipe\":\"forec\"}").deltaOffsets(Map.of("0", 0L)).build();
         int[] catalogue = new int[items / 2];
         int[] pop = new int[items / 2];
         for (int k = 0; k < catalogue.length; k++) {

@@ -12,6 +12,7 @@ import io.xmrec.schemas.UpdateEvent;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.InMemorySchemaRegistry;
 import io.xmrec.serving.ModelSource;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -108,8 +109,8 @@ class LiveEvaluatorTopologyTest {
         }
         NetShape shape = NetShape.nmf(8, 8, List.of(16, 8));
         Net net = constant ? Net.zeros(shape, 50, 400) : Net.init(shape, 50, 400, 0.5, version);
-        ServedModel.Meta meta = new ServedModel.Meta("in", version, 1, reference, Map.of(), null, null, null,
-                System.currentTimeMillis(), null, Map.of());
+        ModelMeta meta = ModelMeta.builder("in", version, 1).reference(reference)
+                .createdAtMillis(System.currentTimeMillis()).build();
         return new ServedModel(meta, net, IdVocabulary.ofRows(u), IdVocabulary.ofRows(it), new int[0], new int[0]);
     }
 

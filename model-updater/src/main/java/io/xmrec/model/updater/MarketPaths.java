@@ -4,6 +4,7 @@ import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 
 import java.util.ArrayList;
@@ -130,8 +131,9 @@ final class MarketPaths {
         runner.run(mu, "first model", () -> {
             long t0 = System.nanoTime();
             NcfModel m = trunk.firstModel(split);
-            ServedModel.Meta meta = new ServedModel.Meta(mu.market, 0, 0, false, at, wm, null, null,
-                    System.currentTimeMillis(), UpdaterProvenance.asFirstModel(provenance), Map.of());
+            ModelMeta meta = ModelMeta.builder(mu.market, 0, 0).trainedThrough(at).watermarkMillis(wm)
+                    .createdAtMillis(System.currentTimeMillis())
+                    .provenance(UpdaterProvenance.asFirstModel(provenance)).build();
             ServedModel first = MarketModels.served(mu.market, m, meta, new int[0], new int[0]);
             MarketUpdater.Done d = mu.install(first, 0, at, wm, popularity, sold, holdouts, pool);
             counters.snapshot(d);

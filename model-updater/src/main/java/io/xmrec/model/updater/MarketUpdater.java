@@ -17,6 +17,7 @@ import io.xmrec.schemas.TensorRows;
 import io.xmrec.serving.HoldoutEvaluation;
 import io.xmrec.serving.ModelRecords;
 import io.xmrec.serving.RowFitter;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 
 import java.time.Instant;
@@ -147,8 +148,9 @@ final class MarketUpdater {
      * added items the copy has no rows for.
      */
     ServedModel served(NcfModel m, int[] cat, int[] pop, Double valid) {
-        ServedModel.Meta meta = new ServedModel.Meta(market, version, trunkVersion, false, trainedThrough, watermark, valid,
-                null, System.currentTimeMillis(), provenance(), deltaOffsets);
+        ModelMeta meta = ModelMeta.builder(market, version, trunkVersion).trainedThrough(trainedThrough)
+                .watermarkMillis(watermark).validation(valid, null).createdAtMillis(System.currentTimeMillis())
+                .provenance(provenance()).deltaOffsets(deltaOffsets).build();
         return MarketModels.served(market, m, meta, cat, pop);
     }
 

@@ -5,6 +5,7 @@ import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfArchitecture;
 import io.xmrec.model.NcfModel;
 import io.xmrec.serving.ModelRecords;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 
 import java.util.ArrayList;
@@ -182,9 +183,10 @@ final class TrunkSchedule implements AutoCloseable {
                     counters.trunkInteractions = interactions;
                     counters.trunks.incrementAndGet();
                     for (Map.Entry<String, NcfModel> e : t.models().entrySet()) {
-                        ServedModel.Meta meta = new ServedModel.Meta(e.getKey(), v, v, false, at, wm.get(e.getKey()),
-                                null, null, System.currentTimeMillis(),
-                                UpdaterProvenance.withChoice(provenance, t.choices().get(e.getKey())), Map.of());
+                        ModelMeta meta = ModelMeta.builder(e.getKey(), v, v).trainedThrough(at)
+                                .watermarkMillis(wm.get(e.getKey())).createdAtMillis(System.currentTimeMillis())
+                                .provenance(UpdaterProvenance.withChoice(provenance, t.choices().get(e.getKey())))
+                                .build();
                         publisher.fork(ModelRecords.record(MarketModels.served(e.getKey(), e.getValue(), meta,
                                 new int[0], new int[0]), NcfArchitecture.of(e.getValue().net().shape()).label()));
                     }
@@ -194,8 +196,9 @@ final class TrunkSchedule implements AutoCloseable {
                 @Override
                 public void reference(String market, NcfModel model, double seconds) {
                     counters.trunkSeconds.add(seconds);
-                    ServedModel.Meta meta = new ServedModel.Meta(market, v, v, true, at, wm.get(market), null, null,
-                            System.currentTimeMillis(), "{\"recipe\":\"nmf\",\"reference\":true}", Map.of());
+                    ModelMeta meta = ModelMeta.builder(market, v, v).reference(true).trainedThrough(at)
+                            .watermarkMillis(wm.get(market)).createdAtMillis(System.currentTimeMillis())
+                            .provenance("{\"recipe\":\"nmf\",\"reference\":true}").build();
                     publisher.reference(ModelRecords.record(MarketModels.served(market, model, meta,
                             rows(sold.getOrDefault(market, List.of()), model), new int[0]), "nmf"));
                     counters.references.incrementAndGet();

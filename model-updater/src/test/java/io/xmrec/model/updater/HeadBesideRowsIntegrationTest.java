@@ -11,6 +11,7 @@ import io.xmrec.model.NcfOptions;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.serving.HoldoutEvaluation;
 import io.xmrec.serving.ModelClient;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 import org.junit.jupiter.api.Test;
 
@@ -62,8 +63,7 @@ class HeadBesideRowsIntegrationTest {
                 catalogue[i] = i;
                 popularity[i] = 1 + i % 5;
             }
-            ServedModel.Meta meta = new ServedModel.Meta("jp", 1, 1, false, Map.of(), null, null, null, 0,
-                    "{\"recipe\":\"gmf\"}", Map.of());
+            ModelMeta meta = ModelMeta.builder("jp", 1, 1).provenance("{\"recipe\":\"gmf\"}").build();
             // any head may go out: the guard is not what this test is about
             UpdaterSettings s = ContinualUpdaterIntegrationTest.quick().withRollbackMargin(1.0);
             MarketUpdater mu = new MarketUpdater("jp", s, publisher.open("jp"), "{}", line -> { });

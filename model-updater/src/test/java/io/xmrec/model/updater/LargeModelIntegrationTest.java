@@ -7,6 +7,7 @@ import io.xmrec.embedded.EmbeddedCluster;
 import io.xmrec.schemas.TopicSetup;
 import io.xmrec.serving.ModelClient;
 import io.xmrec.serving.ModelRecords;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,8 +48,8 @@ class LargeModelIntegrationTest {
             catalogue[k] = k;
             pop[k] = items - k;
         }
-        ServedModel.Meta meta = new ServedModel.Meta("big", version, 1, false, Map.of(), null, null, null,
-                System.currentTimeMillis(), "{\"recipe\":\"nmf\"}", Map.of());
+        ModelMeta meta = ModelMeta.builder("big", version, 1).createdAtMillis(System.currentTimeMillis())
+                .provenance("{\"recipe\":\"nmf\"}").build();
         return new ServedModel(meta, net, IdVocabulary.ofRows(List.of(u)), IdVocabulary.ofRows(List.of(it)), catalogue, pop);
     }
 

@@ -8,6 +8,7 @@ import io.xmrec.model.NcfModel;
 import io.xmrec.model.NcfOptions;
 import io.xmrec.model.NcfTrainer;
 import io.xmrec.serving.ModelRecords;
+import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +62,7 @@ class NewRecipeTest {
         assertEquals(24, model.net().shape().gmfDim());
         assertTrue(model.net().shape().itemBias());
 
-        ServedModel.Meta meta = new ServedModel.Meta("aa", 1, 1, false, Map.of(), null, null, null, 1L, "{}", Map.of());
+        ModelMeta meta = ModelMeta.builder("aa", 1, 1).createdAtMillis(1L).provenance("{}").build();
         ServedModel served = ModelRecords.served(ModelRecords.record(MarketModels.served("aa", model, meta, new int[0],
                 new int[0]), "gmf"));
         int[] pool = d.market("aa").itemPool();
