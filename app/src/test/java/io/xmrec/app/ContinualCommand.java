@@ -210,9 +210,10 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();
         long started = System.currentTimeMillis();
+        Duration every = checkpoint.interval(EmbeddedSystem.CHECKPOINTS);
         try (CpuSampler cpu = new CpuSampler();
              EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings,
-                     checkpoint.interval(EmbeddedSystem.CHECKPOINTS), "127.0.0.1", 0, line -> {
+                     every, "127.0.0.1", 0, line -> {
                  log.add(line);
                  err.printf("%7.1f %s%n", (System.currentTimeMillis() - started) / 1000.0, line); // seconds since start
                  err.flush();
@@ -341,7 +342,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             long end = System.currentTimeMillis();
             UpdaterStats stats = sys.updaterStats();
             out.put("speed", speed);
-            out.put("checkpoint_seconds", checkpoint.interval(EmbeddedSystem.CHECKPOINTS).toMillis() / 1000.0);
+            out.put("checkpoint_seconds", every.toMillis() / 1000.0);
             out.put("events", summary == null ? 0 : summary.events());
             out.put("replay_seconds", summary == null ? -1 : summary.seconds());
             out.put("settled", settled);

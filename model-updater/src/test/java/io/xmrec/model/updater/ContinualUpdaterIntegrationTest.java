@@ -62,6 +62,29 @@ class ContinualUpdaterIntegrationTest {
         }
     }
 
+    /**
+     * A broker with market in, every holdout and 60% of its training interactions fed (a tenth of its users
+     * held back), and a model client: the start of the tests that feed the rest once a first trunk serves.
+     */
+    static final class PartOfIn implements AutoCloseable {
+        final EmbeddedCluster cluster = EmbeddedCluster.start(List.of("in"), 1);
+        final StreamFeed feed = new StreamFeed(cluster.bootstrap(), cluster.serde());
+        final ModelClient client = new ModelClient(cluster.bootstrap(), Map.of(), cluster.serde());
+
+        PartOfIn() {
+            feed.load(TestData.market("in"));
+            feed.holdouts(k -> true);
+            feed.train(0.6, k -> k % 10 != 0);
+        }
+
+        @Override
+        public void close() {
+            client.close();
+            feed.close();
+            cluster.close();
+        }
+    }
+
     static void await(String what, Duration timeout, BooleanSupplier ok, List<String> log) throws InterruptedException {
         io.xmrec.core.testing.Await.require(what, timeout, ok, () -> "updater log:\n" + String.join("\n", log));
     }
@@ -191,12 +214,10 @@ class ContinualUpdaterIntegrationTest {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void withEveryPathOffAMarketKeepsItsFirstTrunksModelWhileInteractionsArrive() throws Exception {
-        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("in"), 1);
-             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
-             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
-            feed.load(TestData.market("in"));
-            feed.holdouts(k -> true);
-            feed.train(0.6, k -> k % 10 != 0);
+        try (PartOfIn in = new PartOfIn()) {
+            EmbeddedCluster c = in.cluster;
+            StreamFeed feed = in.feed;
+            ModelClient client = in.client;
             UpdaterSettings s = quick().withFirstModel(0).withPaths(List.of());
             try (Running u = new Running(c, s)) {
                 await("the first trunk's in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
@@ -219,12 +240,10 @@ class ContinualUpdaterIntegrationTest {
      */
     @Test
     void interactionsATrunkBringsCountInTheUpdatersFreshnessWithoutAFastPath() throws Exception {
-        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("in"), 1);
-             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
-             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
-            feed.load(TestData.market("in"));
-            feed.holdouts(k -> true);
-            feed.train(0.6, k -> k % 10 != 0);
+        try (PartOfIn in = new PartOfIn()) {
+            EmbeddedCluster c = in.cluster;
+            StreamFeed feed = in.feed;
+            ModelClient client = in.client;
             UpdaterSettings s = quick().withFirstModel(0).withPaths(List.of("slow"));
             try (Running u = new Running(c, s)) {
                 await("the first trunk's in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
