@@ -290,9 +290,9 @@ final class OfflineCommand implements Callable<Integer> {
         if (evalNegatives < 1) {
             throw new IllegalArgumentException("--eval-negatives must be at least 1, got " + evalNegatives);
         }
-        OfflineConfig config = new OfflineConfig(target, sources, methodList, training.ncf(), training.maml(),
-                training.forec(), minInteractions,
-                evalNegatives, !noFull, negativesFile, saveModels, trunkCache, !noEpochValidation);
+        OfflineConfig config = new OfflineConfig(target, sources, methodList, training,
+                new OfflineConfig.Protocol(minInteractions, evalNegatives, !noFull, negativesFile),
+                new OfflineConfig.Outputs(saveModels, trunkCache), !noEpochValidation);
 
         Map<String, MarketData> loaded;
         if (all != null) {

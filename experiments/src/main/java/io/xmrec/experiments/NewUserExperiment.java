@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -89,8 +88,9 @@ public final class NewUserExperiment {
         List<Interaction> kept = target.interactions().stream().filter(i -> !fresh.contains(i.user())).toList();
         reducedData.put(market, new MarketData(market, target.source(), target.sha256(), kept, target.skippedLines()));
         List<String> trained = config.methods().stream().filter(m -> !m.equals("pop")).toList();
-        OfflineConfig noEval = new OfflineConfig(market, config.sources(), trained, config.options(), config.maml(),
-                config.forec(), config.minInteractions(), config.evalNegatives(), false, null, null, null, false);
+        OfflineConfig noEval = new OfflineConfig(market, config.sources(), trained, config.settings(),
+                new OfflineConfig.Protocol(config.minInteractions(), config.evalNegatives(), false, null),
+                OfflineConfig.Outputs.NONE, false);
         OfflineExperiment.Outcome reduced = new OfflineExperiment(noEval, log).run(reducedData);
         log.accept(String.format("[%s new users] training again with them (the retrained upper bound)", market));
         OfflineExperiment.Outcome full = new OfflineExperiment(noEval, log).run(data);

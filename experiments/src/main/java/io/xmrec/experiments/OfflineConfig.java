@@ -14,25 +14,40 @@ import java.util.List;
 /**
  * What an offline run does.
  *
- * @param target          the market evaluated
- * @param sources         source markets for the ++ methods (may be empty when none is asked for)
- * @param methods         methods to train and evaluate, in order
- * @param options         NCF hyper-parameters (epochs, seed, ...)
- * @param maml            MAML pre-training settings (maml, forec)
- * @param forec           fork and fine-tuning settings (nmf-forec, forec)
- * @param minInteractions users with fewer interactions are dropped
- * @param evalNegatives   sampled negatives per held-out item (99 in the paper)
- * @param full            also rank against the full item pool
- * @param negativesFile   read evaluation negatives from here when it exists, else write them here; may be null
- * @param saveModels      directory to save trained models in; may be null
- * @param trunkCache      directory of cross-market stages (gmf++ ... maml) keyed by their market set and
- *                        settings, loaded instead of trained when present; may be null
- * @param validateEpochs  evaluate sampled validation nDCG@10 after every epoch (shown in the progress line)
+ * @param target         the market evaluated
+ * @param sources        source markets for the ++ methods (may be empty when none is asked for)
+ * @param methods        methods to train and evaluate, in order
+ * @param settings       every stage's hyper-parameters (NCF, MAML, the FOREC fork), as the recipes take them
+ * @param protocol       who is evaluated and against what
+ * @param outputs        where models and cached stages go; both may be null
+ * @param validateEpochs evaluate sampled validation nDCG@10 after every epoch (shown in the progress line)
  */
-public record OfflineConfig(String target, List<String> sources, List<String> methods, NcfOptions options,
-                            MamlOptions maml, ForecFork.Options forec,
-                            int minInteractions, int evalNegatives, boolean full, Path negativesFile,
-                            Path saveModels, Path trunkCache, boolean validateEpochs) {
+public record OfflineConfig(String target, List<String> sources, List<String> methods, TrainingSettings settings,
+                            Protocol protocol, Outputs outputs, boolean validateEpochs) {
+
+    /**
+     * The evaluation protocol.
+     *
+     * @param minInteractions users with fewer interactions are dropped
+     * @param evalNegatives   sampled negatives per held-out item (99 in the paper)
+     * @param full            also rank against the full item pool
+     * @param negativesFile   read evaluation negatives from here when it exists, else write them here; may be null
+     */
+    public record Protocol(int minInteractions, int evalNegatives, boolean full, Path negativesFile) {
+    }
+
+    /**
+     * Where a run leaves what it trained.
+     *
+     * @param saveModels directory to save trained models in; may be null
+     * @param trunkCache directory of cross-market stages (gmf++ ... maml) keyed by their market set and
+     *                   settings, loaded instead of trained when present; may be null
+     */
+    public record Outputs(Path saveModels, Path trunkCache) {
+
+        /** Nothing saved, nothing cached. */
+        public static final Outputs NONE = new Outputs(null, null);
+    }
 
     public OfflineConfig {
         sources = List.copyOf(sources);
@@ -101,8 +116,39 @@ public record OfflineConfig(String target, List<String> sources, List<String> me
         return trainedMethods().stream().anyMatch(m -> Recipes.get(m).crossMarket());
     }
 
-    /** Every stage's hyper-parameters, as the recipes take them. */
-    public TrainingSettings settings() {
-        return new TrainingSettings(options, maml, forec);
+    public NcfOptions options() {
+        return settings.ncf();
+    }
+
+    public MamlOptions maml() {
+        return settings.maml();
+    }
+
+    public ForecFork.Options forec() {
+        return settings.forec();
+    }
+
+    public int minInteractions() {
+        return protocol.minInteractions();
+    }
+
+    public int evalNegatives() {
+        return protocol.evalNegatives();
+    }
+
+    public boolean full() {
+        return protocol.full();
+    }
+
+    public Path negativesFile() {
+        return protocol.negativesFile();
+    }
+
+    public Path saveModels() {
+        return outputs.saveModels();
+    }
+
+    public Path trunkCache() {
+        return outputs.trunkCache();
     }
 }

@@ -22,7 +22,6 @@ import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.model.recipe.Trained;
-import io.xmrec.model.recipe.TrainingSettings;
 
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -149,8 +148,8 @@ public final class OfflineExperiment {
                 RankSummary full = ev.summary(split, true, K);
                 results.add(new MethodResult(target.market(), method, split, sampled, full,
                         PairedComparison.ci95HalfWidth(ndcgs(ev.ranks(split, false))),
-                        stage.seconds(), stages.pipelineSeconds(method), stage.samplesPerSecond(),
-                        stage.metaStepsPerSecond()));
+                        new MethodResult.Cost(stage.seconds(), stages.pipelineSeconds(method), stage.samplesPerSecond(),
+                                stage.metaStepsPerSecond())));
             }
         }
         Choice choice = config.chooses() ? choose(perUser, results, stages.totalSeconds()) : null;
@@ -182,8 +181,7 @@ public final class OfflineExperiment {
         perUser.put(config.target() + "/" + OfflineConfig.AUTO, perUser.get(config.target() + "/" + choice.method()));
         for (MethodResult r : List.copyOf(results)) {
             if (r.method().equals(choice.method())) {
-                results.add(new MethodResult(r.market(), OfflineConfig.AUTO, r.split(), r.sampled(), r.full(), r.ndcgCi95(),
-                        r.trainSeconds(), allSeconds, r.samplesPerSecond(), r.metaStepsPerSecond()));
+                results.add(r.as(OfflineConfig.AUTO, allSeconds));
             }
         }
         return choice;

@@ -5,6 +5,7 @@ import io.xmrec.core.holdout.Split;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.ForecFork;
 import io.xmrec.model.MamlOptions;
+import io.xmrec.model.recipe.TrainingSettings;
 import io.xmrec.model.NcfOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,8 +25,9 @@ class OfflineExperimentIntegrationTest {
     void nmfOnTheInMarketBeatsPopularityOnTest() {
         Map<String, MarketData> data = Map.of("in", TestData.market("in"));
         NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(256);
-        OfflineConfig c = new OfflineConfig("in", List.of(), List.of("pop", "nmf"), o,
-                MamlOptions.defaults(), ForecFork.Options.defaults(), 7, 99, true, null, null, null, false);
+        OfflineConfig c = new OfflineConfig("in", List.of(), List.of("pop", "nmf"),
+                new TrainingSettings(o, MamlOptions.defaults(), ForecFork.Options.defaults()),
+                new OfflineConfig.Protocol(7, 99, true, null), OfflineConfig.Outputs.NONE, false);
         List<String> log = new ArrayList<>();
         OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
         MethodResult pop = find(out, "pop", Split.TEST);
@@ -43,8 +45,9 @@ class OfflineExperimentIntegrationTest {
         Map<String, MarketData> data = Map.of("in", TestData.market("in"), "jp", TestData.market("jp"));
         NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(256);
         OfflineConfig c = new OfflineConfig("in", List.of("jp"), List.of("pop", "maml", "forec",
-                "forec-src-head"), o, MamlOptions.defaults().withMaxMetaSteps(50), ForecFork.Options.defaults().withEpochs(2).withBatchSize(64),
-                7, 99, false, null, null, cache, false);
+                "forec-src-head"), new TrainingSettings(o, MamlOptions.defaults().withMaxMetaSteps(50),
+                ForecFork.Options.defaults().withEpochs(2).withBatchSize(64)),
+                new OfflineConfig.Protocol(7, 99, false, null), new OfflineConfig.Outputs(null, cache), false);
         List<String> log = new ArrayList<>();
         OfflineExperiment.Outcome out = new OfflineExperiment(c, log::add).run(data);
         MethodResult pop = find(out, "pop", Split.VALIDATION);
@@ -63,8 +66,8 @@ class OfflineExperimentIntegrationTest {
                 "a different start gives a different model: " + srcHead.sampled().ndcg() + " vs " + forec.sampled().ndcg());
 
         // jp as target with in as source has the same trunk: it comes from the cache, not from training
-        OfflineConfig jp = new OfflineConfig("jp", List.of("in"), List.of("maml"), o, c.maml(), c.forec(),
-                7, 99, false, null, null, cache, false);
+        OfflineConfig jp = new OfflineConfig("jp", List.of("in"), List.of("maml"), c.settings(), c.protocol(), c.outputs(),
+                false);
         List<String> log2 = new ArrayList<>();
         MethodResult jpMaml = find(new OfflineExperiment(jp, log2::add).run(data), "maml", Split.VALIDATION);
         assertTrue(log2.stream().anyMatch(l -> l.startsWith("[maml] loaded from the trunk cache")), log2.toString());

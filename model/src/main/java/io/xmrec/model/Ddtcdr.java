@@ -26,28 +26,70 @@ import java.util.SplittableRandom;
  */
 public final class Ddtcdr implements Scorer {
 
-    /** Hyper-parameters: embedding size, hidden widths of each MLP, mixing weight a, orthogonality weight lambda. */
-    public record Options(int dim, List<Integer> hidden, double alpha, double orthogonality, double learningRate,
-                          double l2, int epochs, int batchSize, int negatives, long seed) {
+    /**
+     * Hyper-parameters: embedding size, hidden widths of each MLP, mixing weight a, orthogonality weight lambda,
+     * and how to train.
+     */
+    public record Options(int dim, List<Integer> hidden, double alpha, double orthogonality, Training training) {
         public Options {
             hidden = List.copyOf(hidden);
             if (dim < 1 || hidden.isEmpty() || hidden.stream().anyMatch(h -> h < 1) || alpha < 0 || alpha > 1
-                    || orthogonality < 0 || learningRate <= 0 || l2 < 0 || epochs < 0 || batchSize < 1 || negatives < 0) {
+                    || orthogonality < 0) {
                 throw new IllegalArgumentException("DDTCDR options out of range: " + this);
             }
         }
 
         /** 8-dimensional tables (the GMF size), MLP 16-8, a = 0.5, lambda = 1, Adam 0.001, 10 epochs of 256, 4 negatives. */
         public static Options defaults() {
-            return new Options(8, List.of(16, 8), 0.5, 1.0, 0.001, 0.0, 10, 256, 4, 42);
+            return new Options(8, List.of(16, 8), 0.5, 1.0, new Training(0.001, 0.0, 10, 256, 4, 42));
+        }
+
+        /** These options with the tables' size and the epochs, batches, negatives and seed of an NCF run. */
+        public Options like(NcfOptions n) {
+            return new Options(n.gmfDim(), hidden, alpha, orthogonality, new Training(training.learningRate(),
+                    training.l2(), n.epochs(), n.batchSize(), n.negatives(), n.seed()));
         }
 
         public Options withEpochs(int e) {
-            return new Options(dim, hidden, alpha, orthogonality, learningRate, l2, e, batchSize, negatives, seed);
+            return new Options(dim, hidden, alpha, orthogonality, new Training(training.learningRate(), training.l2(), e,
+                    training.batchSize(), training.negatives(), training.seed()));
         }
 
         public Options withOrthogonality(double lambda) {
-            return new Options(dim, hidden, alpha, lambda, learningRate, l2, epochs, batchSize, negatives, seed);
+            return new Options(dim, hidden, alpha, lambda, training);
+        }
+
+        public double learningRate() {
+            return training.learningRate();
+        }
+
+        public double l2() {
+            return training.l2();
+        }
+
+        public int epochs() {
+            return training.epochs();
+        }
+
+        public int batchSize() {
+            return training.batchSize();
+        }
+
+        public int negatives() {
+            return training.negatives();
+        }
+
+        public long seed() {
+            return training.seed();
+        }
+    }
+
+    /** How DDTCDR trains: Adam's rate, L2, epochs of {@code batchSize} positives with {@code negatives} each, the seed. */
+    public record Training(double learningRate, double l2, int epochs, int batchSize, int negatives, long seed) {
+        public Training {
+            if (learningRate <= 0 || l2 < 0 || epochs < 0 || batchSize < 1 || negatives < 0) {
+                throw new IllegalArgumentException("DDTCDR training out of range: " + this);
+            }
         }
     }
 

@@ -138,6 +138,6 @@ public final class ForecFork {
             trainable.add(NetShape.MLP_USER);
         }
         return new NcfModel(NcfArchitecture.FOREC, fresh, trunk.users(), trunk.items(), trunk.options(), trunk.markets(),
-                trainable, o.learningRate(), o.l2());
+                new NcfModel.Training(trainable, o.learningRate(), o.l2()));
     }
 }

@@ -104,7 +104,7 @@ public final class MarketModels {
                 .itemBias(s.itemBias()).build();
         boolean fork = a == NcfArchitecture.FOREC;
         return new NcfModel(a, m.net().copy(), IdVocabulary.ofRows(users), m.items(), o, List.of(m.market()),
-                new LinkedHashSet<>(recipe.marketTensors(s)), fork ? settings.forec().learningRate() : o.learningRateFor(a),
-                fork ? settings.forec().l2() : o.l2());
+                new NcfModel.Training(new LinkedHashSet<>(recipe.marketTensors(s)),
+                        fork ? settings.forec().learningRate() : o.learningRateFor(a), fork ? settings.forec().l2() : o.l2()));
     }
 }

@@ -51,12 +51,19 @@ public final class NcfModel implements Scorer {
     private volatile int[] userMarkets;
 
     /**
-     * @param trainable    names of the tensors training may change
+     * What training a model may change, and how.
+     *
+     * @param tensors      names of the tensors training may change
      * @param learningRate Adam learning rate of this model's training
      * @param l2           L2 of this model's training (weights and tables)
      */
+    public record Training(Set<String> tensors, double learningRate, double l2) {
+    }
+
+    /** @param training what training may change and with which Adam settings */
     public NcfModel(NcfArchitecture architecture, Net net, IdVocabulary users, IdVocabulary items, NcfOptions options,
-                    List<String> markets, Set<String> trainable, double learningRate, double l2) {
+                    List<String> markets, Training training) {
+        Set<String> trainable = training.tensors();
         if (net.users() != users.size() || net.items() != items.size()) {
             throw new IllegalArgumentException("network of " + net.users() + " users and " + net.items()
                     + " items for vocabularies of " + users.size() + " and " + items.size());
@@ -73,8 +80,8 @@ public final class NcfModel implements Scorer {
         this.options = options;
         this.markets = List.copyOf(markets);
         this.trainable = Set.copyOf(new LinkedHashSet<>(trainable));
-        this.learningRate = learningRate;
-        this.l2 = l2;
+        this.learningRate = training.learningRate();
+        this.l2 = training.l2();
         NetShape shape = net.shape();
         if (shape.marketAware() && shape.markets() != this.markets.size()) {
             throw new IllegalArgumentException("a market-aware network of " + shape.markets() + " markets for "
@@ -119,8 +126,8 @@ public final class NcfModel implements Scorer {
                                  boolean marketAware) {
         NetShape shape = marketAware ? a.shape(o).withMarkets(markets.size()) : a.shape(o);
         Net net = Net.init(shape, users.size(), items.size(), o.embeddingStd(), o.seed() ^ (a.ordinal() + 1) * 0x9E3779B9L);
-        return new NcfModel(a, net, users, items, o, markets, Set.copyOf(net.shape().tensorNames()),
-                o.learningRateFor(a), o.l2());
+        return new NcfModel(a, net, users, items, o, markets, new Training(Set.copyOf(net.shape().tensorNames()),
+                o.learningRateFor(a), o.l2()));
     }
 
     public NcfArchitecture architecture() {
@@ -168,17 +175,17 @@ public final class NcfModel implements Scorer {
 
     /** The same settings on another network of the same shape and rows. */
     public NcfModel withNet(Net other) {
-        return new NcfModel(architecture, other, users, items, options, markets, trainable, learningRate, l2);
+        return new NcfModel(architecture, other, users, items, options, markets, new Training(trainable, learningRate, l2));
     }
 
     /** The same settings on a network grown to new vocabularies (rows appended for new users and items). */
     public NcfModel withRows(IdVocabulary moreUsers, IdVocabulary moreItems, Net grown) {
-        return new NcfModel(architecture, grown, moreUsers, moreItems, options, markets, trainable, learningRate, l2);
+        return new NcfModel(architecture, grown, moreUsers, moreItems, options, markets, new Training(trainable, learningRate, l2));
     }
 
     /** The same network with other training settings (what may change, and Adam's rate and L2). */
     public NcfModel withTraining(Set<String> trainableTensors, double lr, double l2Reg) {
-        return new NcfModel(architecture, net, users, items, options, markets, trainableTensors, lr, l2Reg);
+        return new NcfModel(architecture, net, users, items, options, markets, new Training(trainableTensors, lr, l2Reg));
     }
 
     @Override
@@ -258,8 +265,8 @@ public final class NcfModel implements Scorer {
             IdVocabulary i = IdVocabulary.ofOrdered(Files.readAllLines(dir.resolve(ITEMS), StandardCharsets.UTF_8));
             String t = p.getProperty("trainable", "");
             return new NcfModel(NcfArchitecture.ofLabel(p.getProperty("architecture")), net, u, i, o,
-                    List.of(p.getProperty("markets").split(",")), t.isEmpty() ? Set.of() : Set.of(t.split(",")),
-                    Double.parseDouble(p.getProperty("train_learning_rate")), Double.parseDouble(p.getProperty("train_l2")));
+                    List.of(p.getProperty("markets").split(",")), new Training(t.isEmpty() ? Set.of() : Set.of(t.split(",")),
+                    Double.parseDouble(p.getProperty("train_learning_rate")), Double.parseDouble(p.getProperty("train_l2"))));
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(dir + " is not a saved xmrec model: " + e.getFile() + " is missing", e);
         } catch (IOException e) {

@@ -31,13 +31,30 @@ public final class NcfTrainer {
     /**
      * What one epoch did.
      *
-     * @param etaSeconds estimated seconds left for this model
+     * @param pace       the epoch's samples and time
      * @param validation the model's validation nDCG@10 after the epoch, when a validation is given (else NaN)
      * @param best       whether it is the best epoch so far (the one early stopping keeps)
      */
-    public record EpochReport(NcfArchitecture architecture, int epoch, int epochs, double meanLoss, long samples,
-                              double seconds, double samplesPerSecond, double etaSeconds, double validation,
-                              boolean best) {
+    public record EpochReport(NcfArchitecture architecture, int epoch, int epochs, double meanLoss, Pace pace,
+                              double validation, boolean best) {
+
+        public double samplesPerSecond() {
+            return pace.samplesPerSecond();
+        }
+
+        public double etaSeconds() {
+            return pace.etaSeconds();
+        }
+    }
+
+    /**
+     * An epoch's work and time.
+     *
+     * @param samples          training samples (meta-steps for MAML)
+     * @param samplesPerSecond samples per second (0 where the unit is not a sample)
+     * @param etaSeconds       estimated seconds left for this model
+     */
+    public record Pace(long samples, double seconds, double samplesPerSecond, double etaSeconds) {
     }
 
     /** A trained model and what its training cost. */
@@ -184,8 +201,8 @@ public final class NcfTrainer {
             }
             if (listener != null) {
                 listener.epochDone(new EpochReport(model.architecture(), epoch, options.epochs(),
-                        lossBatches == 0 ? Double.NaN : lossSum / lossBatches, epochSamples, secs,
-                        secs > 0 ? epochSamples / secs : 0, eta, valid, best), model);
+                        lossBatches == 0 ? Double.NaN : lossSum / lossBatches, new Pace(epochSamples, secs,
+                        secs > 0 ? epochSamples / secs : 0, eta), valid, best), model);
             }
             if (early && sinceBest >= options.patience()) {
                 break;

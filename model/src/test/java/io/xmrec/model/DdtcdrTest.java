@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DdtcdrTest {
 
     private static Ddtcdr.Options small(double lambda) {
-        return new Ddtcdr.Options(4, List.of(6, 3), 0.5, lambda, 0.01, 0.0, 8, 32, 2, 7);
+        return new Ddtcdr.Options(4, List.of(6, 3), 0.5, lambda, new Ddtcdr.Training(0.01, 0.0, 8, 32, 2, 7));
     }
 
     @Test

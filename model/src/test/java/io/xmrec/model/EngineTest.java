@@ -43,7 +43,7 @@ class EngineTest {
         NcfArchitecture a = NcfArchitecture.of(shape);
         return new NcfModel(a, net, IdVocabulary.ofRows(users), IdVocabulary.ofRows(items), NcfOptions.defaults(),
                 shape.marketAware() ? List.of("aa", "bb") : List.of("aa"),
-                trainable == null ? Set.copyOf(shape.tensorNames()) : trainable, 0.01, 1e-3);
+                new NcfModel.Training(trainable == null ? Set.copyOf(shape.tensorNames()) : trainable, 0.01, 1e-3));
     }
 
     private static void assertSameSteps(NetShape shape, Set<String> trainable) {

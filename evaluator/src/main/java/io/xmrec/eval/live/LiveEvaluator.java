@@ -55,29 +55,64 @@ public final class LiveEvaluator {
     /**
      * Settings of the evaluation.
      *
+     * @param negatives   sampled negatives each held-out or new item is ranked against
+     * @param seed        seed of the negatives and of the users sampled
+     * @param prequential the rolling prequential measurement
+     * @param full        the full-ranking measurement
      * @param evalEvery how often the newest versions are looked at (wall clock)
      * @param minInteractions users with fewer interactions are not evaluated (the protocol's 7)
      * @param maxUsers  a model version is measured on at most this many eligible users of its market: all of
      *                  them below, a seeded sample (the same users for every version) above, with the 95%
      *                  confidence interval of its nDCG@10 counted beside it
      */
-    public record Settings(int negatives, long seed, int window, int emitEvery, int fullUsers, Duration fullEvery,
-                           Duration evalEvery, int minInteractions, int maxUsers) {
-        public Settings(int negatives, long seed, int window, int emitEvery, int fullUsers, Duration fullEvery,
-                        Duration evalEvery, int minInteractions) {
-            this(negatives, seed, window, emitEvery, fullUsers, fullEvery, evalEvery, minInteractions, DEFAULT_MAX_USERS);
-        }
+    public record Settings(int negatives, long seed, Prequential prequential, FullRanking full, Duration evalEvery,
+                           int minInteractions, int maxUsers) {
 
         /** Users measured per version at most: a second or two of scoring on one core at the default width. */
         public static final int DEFAULT_MAX_USERS = 20_000;
 
         public static Settings defaults() {
-            return new Settings(99, 42, 1000, 100, 100, Duration.ofMinutes(1), Duration.ofSeconds(2), 7);
+            return new Settings(99, 42, new Prequential(1000, 100), new FullRanking(100, Duration.ofMinutes(1)),
+                    Duration.ofSeconds(2), 7, DEFAULT_MAX_USERS);
         }
 
         public Settings withMaxUsers(int n) {
-            return new Settings(negatives, seed, window, emitEvery, fullUsers, fullEvery, evalEvery, minInteractions, n);
+            return new Settings(negatives, seed, prequential, full, evalEvery, minInteractions, n);
         }
+
+        public int window() {
+            return prequential.window();
+        }
+
+        public int emitEvery() {
+            return prequential.emitEvery();
+        }
+
+        public int fullUsers() {
+            return full.users();
+        }
+
+        public Duration fullEvery() {
+            return full.every();
+        }
+    }
+
+    /**
+     * The prequential measurement: each new interaction ranked before any model trained on it.
+     *
+     * @param window    the newest interactions the rolling means are over, per market
+     * @param emitEvery a record is emitted after every this many interactions of a market
+     */
+    public record Prequential(int window, int emitEvery) {
+    }
+
+    /**
+     * Ranking against every item of the market, on a seeded sample of users.
+     *
+     * @param users users ranked at most
+     * @param every at most one full ranking per market this often
+     */
+    public record FullRanking(int users, Duration every) {
     }
 
     private LiveEvaluator() {

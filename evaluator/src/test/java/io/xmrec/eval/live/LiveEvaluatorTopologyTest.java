@@ -76,8 +76,9 @@ class LiveEvaluatorTopologyTest {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "xmrec-evaluator-test");
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        LiveEvaluator.Settings s = new LiveEvaluator.Settings(99, 42, 1000, 10, 20, Duration.ofMinutes(5),
-                Duration.ofSeconds(2), 7);
+        LiveEvaluator.Settings s = new LiveEvaluator.Settings(99, 42, new LiveEvaluator.Prequential(1000, 10),
+                new LiveEvaluator.FullRanking(20, Duration.ofMinutes(5)), Duration.ofSeconds(2), 7,
+                LiveEvaluator.Settings.DEFAULT_MAX_USERS);
         d = new TopologyTestDriver(LiveEvaluator.topology(() -> serde, () -> source, s), p);
         holdouts = d.createInputTopic(Topics.HOLDOUTS, new StringSerializer(), new ByteArraySerializer());
         train = d.createInputTopic(Topics.TRAIN, new StringSerializer(), new ByteArraySerializer());

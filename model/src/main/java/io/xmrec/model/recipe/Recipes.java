@@ -290,7 +290,8 @@ public final class Recipes {
                         c.log().accept(String.format("[%s maml] epoch %d/%d: %d meta-steps, eval loss %.4f | %.0f meta-steps/s",
                                 c.target(), e, n, steps, loss, steps / Math.max(secs, 1e-9)));
                         if (progress != null) {
-                            progress.epochDone(new NcfTrainer.EpochReport(NcfArchitecture.NMF, e, n, loss, steps, secs, 0, 0,
+                            progress.epochDone(new NcfTrainer.EpochReport(NcfArchitecture.NMF, e, n, loss,
+                                    new NcfTrainer.Pace(steps, secs, 0, 0),
                                     c.validation() == null ? Double.NaN : c.validation().applyAsDouble(model), false), model);
                         }
                     }).train(c.input("nmf++").model(), ds);
@@ -421,8 +422,7 @@ public final class Recipes {
                 c.log().accept(String.format("[%s ddtcdr] GMF on %s alone for the initial tables", target, m));
                 gmf[k++] = new NcfTrainer(n, null).trainGmf(one).model();
             }
-            Ddtcdr.Options o = new Ddtcdr.Options(n.gmfDim(), List.of(16, 8), 0.5, 1.0, 0.001, 0.0, n.epochs(),
-                    n.batchSize(), n.negatives(), n.seed());
+            Ddtcdr.Options o = Ddtcdr.Options.defaults().like(n);
             Ddtcdr model = Ddtcdr.fromGmf(ds, gmf[0], gmf[1], o);
             c.log().accept(String.format("[%s ddtcdr] training with source %s: dim %d, MLP %s, a %.1f, orthogonality %.1f, "
                     + "%d epochs", target, source, o.dim(), o.hidden(), o.alpha(), o.orthogonality(), o.epochs()));

@@ -80,12 +80,14 @@ final class ProfileText {
             Map<String, String> m = e.getValue();
             latentSd.put(e.getKey(), Double.parseDouble(req(m, "latent-log-pop-sd", e.getKey())));
             latentBackground.put(e.getKey(), Double.parseDouble(req(m, "latent-pop-mix", e.getKey())));
-            shapes.put(e.getKey(), new SyntheticProfile.Shape(Long.parseLong(req(m, "users", e.getKey())), Long.parseLong(req(m, "items",
-                    e.getKey())), Long.parseLong(req(m, "interactions", e.getKey())), nums(req(m, "degree", e.getKey())),
-                    Double.parseDouble(req(m, "log-pop-sd", e.getKey())), Double.parseDouble(req(m, "top10-share",
-                    e.getKey())), nums(req(m, "ratings", e.getKey())), nums(req(m, "days", e.getKey())),
-                    nums(req(m, "first", e.getKey())), nums(req(m, "span", e.getKey())), spanByStart(m, e.getKey()),
-                    Double.parseDouble(req(m, "pop-ndcg", e.getKey()))));
+            String k = e.getKey();
+            SyntheticProfile.Popularity pop = new SyntheticProfile.Popularity(Double.parseDouble(req(m, "log-pop-sd", k)),
+                    Double.parseDouble(req(m, "top10-share", k)), Double.parseDouble(req(m, "pop-ndcg", k)));
+            SyntheticProfile.Time time = new SyntheticProfile.Time(nums(req(m, "days", k)), nums(req(m, "first", k)),
+                    nums(req(m, "span", k)), spanByStart(m, k));
+            shapes.put(k, new SyntheticProfile.Shape(Long.parseLong(req(m, "users", k)), Long.parseLong(req(m, "items", k)),
+                    Long.parseLong(req(m, "interactions", k)), nums(req(m, "degree", k)), pop, nums(req(m, "ratings", k)),
+                    time));
         }
         if (shapes.isEmpty()) {
             throw new IllegalArgumentException("the profile has no market");

@@ -1,17 +1,12 @@
 package io.xmrec.core.data.synth;
 
-import io.xmrec.core.data.Interaction;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.data.Markets;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -197,58 +192,7 @@ public final class SyntheticMarkets {
         return out;
     }
 
-    /** One market's generated lines, in file order. */
-    private record Lines(String market, String tag, int[] catalogue, int[] user, int[] item, byte[] rating, int[] day,
-                         int[] order, long users) {
-
-        String line(int i) {
-            int x = order[i];
-            return userId(tag, user[x]) + ' ' + itemId(catalogue[item[x]]) + ' ' + rating[x] + ".0 "
-                    + LocalDate.ofEpochDay(day[x]);
-        }
-
-        int soldItems() {
-            boolean[] sold = new boolean[catalogue.length];
-            int n = 0;
-            for (int j : item) {
-                if (!sold[j]) {
-                    sold[j] = true;
-                    n++;
-                }
-            }
-            return n;
-        }
-
-        MarketData toMarketData() {
-            List<Interaction> xs = new ArrayList<>(order.length);
-            for (int i = 0; i < order.length; i++) {
-                int x = order[i];
-                xs.add(new Interaction(userId(tag, user[x]), itemId(catalogue[item[x]]), rating[x], day[x], i + 1));
-            }
-            return new MarketData(market, Path.of(Markets.fileName(market)), "synthetic", xs, 0);
-        }
-
-        Written write(Path file) {
-            Path tmp = file.resolveSibling(file.getFileName() + ".part");
-            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                w.write("userId itemId rate date\n");
-                for (int i = 0; i < order.length; i++) {
-                    w.write(line(i));
-                    w.write('\n');
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + tmp + ": " + e.getMessage(), e);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot move " + tmp + " to " + file + ": " + e.getMessage(), e);
-            }
-            return new Written(market, file, users, soldItems(), order.length);
-        }
-    }
-
-    private static Lines generateMarket(SyntheticProfile p, Options o, Catalogue cat, int m) {
+    private static GeneratedMarket generateMarket(SyntheticProfile p, Options o, Catalogue cat, int m) {
         String market = o.markets().get(m);
         SyntheticProfile.Shape s = p.shapeFor(market, m);
         SplittableRandom rnd = new SplittableRandom(o.seed() * 0x9E3779B97F4A7C15L + m * 0xBF58476D1CE4E5B9L + 1);
@@ -392,7 +336,8 @@ public final class SyntheticMarkets {
             order[j] = t;
         }
         String tag = Integer.toString(m, 36).toUpperCase(java.util.Locale.ROOT);
-        return new Lines(market, tag, items, lu, li, Arrays.copyOf(lr, lines), Arrays.copyOf(ld, lines), order, users);
+        return new GeneratedMarket(market, tag, items, new GeneratedMarket.Reviews(lu, li, Arrays.copyOf(lr, lines),
+                Arrays.copyOf(ld, lines)), order, users);
     }
 
     /**
@@ -437,27 +382,6 @@ public final class SyntheticMarkets {
 
     private static int epoch(double day, double firstDay, double lastDay) {
         return (int) Math.max(0, Math.min(EPOCHS - 1, Math.floor((day - firstDay) / (lastDay - firstDay + 1) * EPOCHS)));
-    }
-
-    /** A user id no real XMarket id looks like: "SU", the market's position, a scrambled number. */
-    static String userId(String tag, int user) {
-        return "SU" + tag + "X" + Long.toString(scramble(user), 36).toUpperCase(java.util.Locale.ROOT);
-    }
-
-    /** An item id: "SI" and a scrambled number (the same item has the same id in every market). */
-    static String itemId(int item) {
-        return "SI" + Long.toString(scramble(item), 36).toUpperCase(java.util.Locale.ROOT);
-    }
-
-    /** A bijection of [0, 2^40) so that ids carry no order. */
-    private static long scramble(long x) {
-        long mask = (1L << 40) - 1;
-        x &= mask;
-        for (int r = 0; r < 3; r++) {
-            x = (x * 0x9E3779B97L + 0x7F4A7C15L) & mask; // odd multiplier: invertible mod 2^40
-            x ^= x >>> 17;
-        }
-        return x;
     }
 
     /** The markets of a directory written by {@link #write}, by code (for callers that list them). */

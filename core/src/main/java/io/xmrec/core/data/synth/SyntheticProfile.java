@@ -73,19 +73,62 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
      * @param items          items the market's reviews name (its catalogue)
      * @param interactions   lines in the file
      * @param degree         quantiles of interactions per user
-     * @param logPopSd       standard deviation of log popularity that puts {@code top10Share} on the top tenth
-     * @param top10Share     share of interactions on the most reviewed tenth of the catalogue
+     * @param popularity     how concentrated the reviews are on the most reviewed items
      * @param ratings        share of ratings 1..5
-     * @param days           quantiles of the review date (epoch day)
-     * @param first          quantiles of a user's first review date (epoch day)
-     * @param span           quantiles of a user's span, first to last review, in days
-     * @param spanByStart    the same for the users of each fifth of first-review dates, earliest first
-     * @param popNdcg        test nDCG@10 of popularity under the leave-one-out protocol (99 sampled negatives):
-     *                       how much of the market popularity alone predicts
+     * @param time           when the reviews were written
      */
-    public record Shape(long users, long items, long interactions, double[] degree, double logPopSd, double top10Share,
-                        double[] ratings, double[] days, double[] first, double[] span, double[][] spanByStart,
-                        double popNdcg) {
+    public record Shape(long users, long items, long interactions, double[] degree, Popularity popularity,
+                        double[] ratings, Time time) {
+
+        public double logPopSd() {
+            return popularity.logPopSd();
+        }
+
+        public double top10Share() {
+            return popularity.top10Share();
+        }
+
+        public double popNdcg() {
+            return popularity.popNdcg();
+        }
+
+        public double[] days() {
+            return time.days();
+        }
+
+        public double[] first() {
+            return time.first();
+        }
+
+        public double[] span() {
+            return time.span();
+        }
+
+        public double[][] spanByStart() {
+            return time.spanByStart();
+        }
+    }
+
+    /**
+     * A market's item popularity.
+     *
+     * @param logPopSd   standard deviation of log popularity that puts {@code top10Share} on the top tenth
+     * @param top10Share share of interactions on the most reviewed tenth of the catalogue
+     * @param popNdcg    test nDCG@10 of popularity under the leave-one-out protocol (99 sampled negatives):
+     *                   how much of the market popularity alone predicts
+     */
+    public record Popularity(double logPopSd, double top10Share, double popNdcg) {
+    }
+
+    /**
+     * A market's review dates.
+     *
+     * @param days        quantiles of the review date (epoch day)
+     * @param first       quantiles of a user's first review date (epoch day)
+     * @param span        quantiles of a user's span, first to last review, in days
+     * @param spanByStart the same for the users of each fifth of first-review dates, earliest first
+     */
+    public record Time(double[] days, double[] first, double[] span, double[][] spanByStart) {
     }
 
     /** The profile fitted to the public XMarket Electronics files, shipped with xmrec. */
@@ -136,9 +179,9 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
                 spanByStart[b] = quantiles(part.stream().mapToDouble(d -> d[1] - d[0]).toArray());
             }
             double top10 = top10Share(perItem.values().stream().mapToDouble(Integer::doubleValue).toArray());
-            shapes.put(md.market(), new Shape(perUser.size(), perItem.size(), n, quantiles(degree), logSdForShare(top10),
-                    top10, ratings, quantiles(days), quantiles(first), quantiles(span), spanByStart,
-                    popularityNdcg(md)));
+            shapes.put(md.market(), new Shape(perUser.size(), perItem.size(), n, quantiles(degree),
+                    new Popularity(logSdForShare(top10), top10, popularityNdcg(md)), ratings,
+                    new Time(quantiles(days), quantiles(first), quantiles(span), spanByStart)));
             pops.put(md.market(), perItem);
         }
         // across markets: how many markets sell an item, and how its popularity relates to that
