@@ -71,7 +71,7 @@ public final class MamlTrainer {
         // lazy tables: a meta-step costs what its K-shot batches touch, not the size of the tables
         boolean lazy = init.options().tableUpdates().lazy(init.users().size(), init.items().size());
         Adam adam = new Adam(theta.length, options.metaLr(), options.l2());
-        NmfKernel.SparseGradient sum = kernel.newGradient();
+        NmfGradient sum = kernel.newGradient();
         long total = 0;
         long nanos = 0;
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
@@ -128,7 +128,7 @@ public final class MamlTrainer {
          * One step with gradient {@code scale * grad}: on every parameter, or ({@code lazy}) on the
          * touched table rows and the dense layers only.
          */
-        void step(double[] theta, NmfKernel.SparseGradient grad, double scale, boolean lazy) {
+        void step(double[] theta, NmfGradient grad, double scale, boolean lazy) {
             t++;
             double c1 = 1 - Math.pow(0.9, t);
             double c2 = 1 - Math.pow(0.999, t);
@@ -172,10 +172,10 @@ public final class MamlTrainer {
         private final double beta;
         private final boolean firstOrder;
         private final double eps;
-        private final NmfKernel.SparseGradient ga;
-        private final NmfKernel.SparseGradient ge;
-        private final NmfKernel.SparseGradient plus;
-        private final NmfKernel.SparseGradient minus;
+        private final NmfGradient ga;
+        private final NmfGradient ge;
+        private final NmfGradient plus;
+        private final NmfGradient minus;
 
         MetaGradient(NmfKernel kernel, double beta, boolean firstOrder, double eps) {
             this.kernel = kernel;
@@ -199,7 +199,7 @@ public final class MamlTrainer {
         }
 
         /** Adds this market's meta-gradient to {@code sum}; returns the evaluate loss after adaptation. */
-        double accumulate(double[] theta, NmfKernel.Batch adapt, NmfKernel.Batch eval, NmfKernel.SparseGradient sum) {
+        double accumulate(double[] theta, NmfKernel.Batch adapt, NmfKernel.Batch eval, NmfGradient sum) {
             ga.clear();
             kernel.lossAndGradient(theta, adapt, ga);
             ga.perturb(theta, -beta); // theta' = theta - beta g_a(theta), in place, undone below

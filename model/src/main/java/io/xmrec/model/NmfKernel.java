@@ -29,21 +29,21 @@ final class NmfKernel {
         }
     }
 
-    private final int users;
-    private final int items;
-    private final int gd;
-    private final int md;
+    final int users;
+    final int items;
+    final int gd;
+    final int md;
     private final int[] widths;
-    private final int offGu;
-    private final int offGi;
-    private final int offMu;
-    private final int offMi;
+    final int offGu;
+    final int offGi;
+    final int offMu;
+    final int offMi;
     private final int[] offW;
     private final int[] offB;
     private final int offOutW;
     private final int offOutB;
-    private final int offIb; // -1 without item biases
-    private final int size;
+    final int offIb; // -1 without item biases
+    final int size;
     // per-sample scratch: activations of every MLP layer and their gradients
     private final double[][] act;
     private final double[][] delta;
@@ -197,7 +197,7 @@ final class NmfKernel {
     }
 
     /** Adds the gradient of the batch's mean BCE at {@code p} to {@code g}; returns the loss. */
-    double lossAndGradient(double[] p, Batch b, SparseGradient g) {
+    double lossAndGradient(double[] p, Batch b, NmfGradient g) {
         int n = b.size();
         double sum = 0;
         int dFrom = denseFrom();
@@ -319,157 +319,7 @@ final class NmfKernel {
         return -(y * Math.log(c) + (1 - y) * Math.log(1 - c));
     }
 
-    /**
-     * A gradient over the full parameter vector that holds only its support: the dense part and the
-     * embedding rows of the users and items it has seen, each a block in one compact array (a user's
-     * GMF row then its MLP row; an item's GMF row, MLP row and bias), so its memory and the cost of
-     * clearing, adding and perturbing are those of the support, not of the tables (at 100x XMarket
-     * the full vector is 73M parameters, and MAML keeps five gradients).
-     */
-    final class SparseGradient {
-        private final int dense = denseTo() - denseFrom();
-        private final int userWidth = gd + md;
-        private final int itemWidth = gd + md + (offIb >= 0 ? 1 : 0);
-        /** The dense part at [0, dense), then the blocks of touched rows in the order they were touched. */
-        double[] values = new double[dense + 64 * (userWidth + itemWidth)];
-        private double[] saved = new double[0];
-        private int used = dense;
-        private final TouchedRows touchedUsers = new TouchedRows(users, 64);
-        private final TouchedRows touchedItems = new TouchedRows(items, 64);
-        /** Where a touched user's or item's block starts in {@link #values}. */
-        final int[] userBlock = new int[users];
-        final int[] itemBlock = new int[items];
-
-        void touch(int u, int i) {
-            touchUser(u);
-            touchItem(i);
-        }
-
-        private void touchUser(int u) {
-            if (touchedUsers.add(u)) {
-                userBlock[u] = allocate(userWidth);
-            }
-        }
-
-        private void touchItem(int i) {
-            if (touchedItems.add(i)) {
-                itemBlock[i] = allocate(itemWidth);
-            }
-        }
-
-        /** A zeroed block of {@code width} values at the end of the support. */
-        private int allocate(int width) {
-            if (used + width > values.length) {
-                values = java.util.Arrays.copyOf(values, Math.max(2 * values.length, used + width));
-            }
-            int at = used;
-            used += width;
-            return at;
-        }
-
-        /**
-         * Calls {@code f} with every run of the support, in a fixed order (touched users, touched items,
-         * the dense layers): its index in the parameter vector, its index in {@link #values}, its length.
-         */
-        void forEachRange(RangeVisitor f) {
-            for (int k = 0; k < touchedUsers.size(); k++) {
-                int u = touchedUsers.row(k);
-                int b = userBlock[u];
-                f.visit(offGu + u * gd, b, gd);
-                f.visit(offMu + u * md, b + gd, md);
-            }
-            for (int k = 0; k < touchedItems.size(); k++) {
-                int i = touchedItems.row(k);
-                int b = itemBlock[i];
-                f.visit(offGi + i * gd, b, gd);
-                f.visit(offMi + i * md, b + gd, md);
-                if (offIb >= 0) {
-                    f.visit(offIb + i, b + gd + md, 1);
-                }
-            }
-            f.visit(denseFrom(), 0, dense);
-        }
-
-        /** {@code target += a * this}; the target's support grows by this one's. */
-        void addInto(SparseGradient target, double a) {
-            for (int k = 0; k < touchedUsers.size(); k++) {
-                int u = touchedUsers.row(k);
-                target.touchUser(u);
-                addBlock(target.values, target.userBlock[u], userBlock[u], userWidth, a);
-            }
-            for (int k = 0; k < touchedItems.size(); k++) {
-                int i = touchedItems.row(k);
-                target.touchItem(i);
-                addBlock(target.values, target.itemBlock[i], itemBlock[i], itemWidth, a);
-            }
-            addBlock(target.values, 0, 0, dense, a);
-        }
-
-        private void addBlock(double[] target, int to, int from, int width, double a) {
-            for (int k = 0; k < width; k++) {
-                target[to + k] += a * values[from + k];
-            }
-        }
-
-        void clear() {
-            java.util.Arrays.fill(values, 0, used, 0);
-            used = dense;
-            touchedUsers.clear();
-            touchedItems.clear();
-        }
-
-        /** {@code target += a * this}. */
-        void addTo(double[] target, double a) {
-            forEachRange((flat, at, length) -> {
-                for (int k = 0; k < length; k++) {
-                    target[flat + k] += a * values[at + k];
-                }
-            });
-        }
-
-        /** The gradient as a full parameter vector (zero off the support). */
-        double[] toArray() {
-            double[] out = new double[size];
-            addTo(out, 1);
-            return out;
-        }
-
-        double norm() {
-            double[] s = {0};
-            forEachRange((flat, at, length) -> {
-                for (int k = at; k < at + length; k++) {
-                    s[0] += values[k] * values[k];
-                }
-            });
-            return Math.sqrt(s[0]);
-        }
-
-        /** {@code p += a * this}, remembering the old values for {@link #restore}. */
-        void perturb(double[] p, double a) {
-            if (saved.length < values.length) {
-                saved = new double[values.length];
-            }
-            forEachRange((flat, at, length) -> {
-                System.arraycopy(p, flat, saved, at, length);
-                for (int k = 0; k < length; k++) {
-                    p[flat + k] += a * values[at + k];
-                }
-            });
-        }
-
-        /** Undoes the last {@link #perturb} exactly. */
-        void restore(double[] p) {
-            forEachRange((flat, at, length) -> System.arraycopy(saved, at, p, flat, length));
-        }
-    }
-
-    @FunctionalInterface
-    interface RangeVisitor {
-        /** A run of {@code length} parameters from {@code flat} in the parameter vector, held from {@code at} in the gradient. */
-        void visit(int flat, int at, int length);
-    }
-
-    SparseGradient newGradient() {
-        return new SparseGradient();
+    NmfGradient newGradient() {
+        return new NmfGradient(this);
     }
 }

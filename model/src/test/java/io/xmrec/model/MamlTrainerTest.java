@@ -49,8 +49,8 @@ public class MamlTrainerTest {
         MamlTrainer.MetaGradient first = new MamlTrainer.MetaGradient(kernel, beta, true, 1e-4);
         double[] theta = kernel.read(g);
         double[] before = theta.clone();
-        NmfKernel.SparseGradient sum2 = kernel.newGradient();
-        NmfKernel.SparseGradient sum1 = kernel.newGradient();
+        NmfGradient sum2 = kernel.newGradient();
+        NmfGradient sum1 = kernel.newGradient();
         second.accumulate(theta, adapt, eval, sum2);
         first.accumulate(theta, adapt, eval, sum1);
         double[] mg2 = sum2.toArray();

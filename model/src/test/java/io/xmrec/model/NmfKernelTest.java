@@ -33,7 +33,7 @@ class NmfKernelTest {
         // DL4J's gradient (of the mean loss, in double) in the kernel's layout
         double[] expected = kernel.layout(ref::get);
 
-        NmfKernel.SparseGradient sg = kernel.newGradient();
+        NmfGradient sg = kernel.newGradient();
         double loss = kernel.lossAndGradient(theta, b, sg);
         assertEquals(refLoss[0], loss, 1e-9);
         double[] got = sg.toArray();
@@ -57,7 +57,7 @@ class NmfKernelTest {
         java.util.Arrays.fill(g.get("item_bias"), 0.25f);
         NmfKernel kernel = new NmfKernel(d.users().size(), d.items().size(), o);
         NmfKernel.Batch b = MamlTrainerTest.batch(d, 4);
-        NmfKernel.SparseGradient sg = kernel.newGradient();
+        NmfGradient sg = kernel.newGradient();
         double loss = kernel.lossAndGradient(kernel.read(g), b, sg);
         NetKernel batch = new NetKernel(g.shape(), 32);
         Gradient fg = new Gradient(g, Gradient.all(g));
@@ -93,7 +93,7 @@ class NmfKernelTest {
             assertArrayEquals(g.values(t), copy.values(t), g.name(t));
         }
 
-        NmfKernel.SparseGradient sg = kernel.newGradient();
+        NmfGradient sg = kernel.newGradient();
         kernel.lossAndGradient(theta, new NmfKernel.Batch(new int[] {1, 3}, new int[] {2, 4}, new float[] {1, 0}), sg);
         double[] before = theta.clone();
         sg.perturb(theta, 0.37);
@@ -115,12 +115,12 @@ class NmfKernelTest {
         NmfKernel kernel = new NmfKernel(1_000_000, 1_000_000, o);
         double[] theta = new double[kernel.size()];
         theta[kernel.denseFrom()] = 0.5;
-        NmfKernel.SparseGradient sg = kernel.newGradient();
+        NmfGradient sg = kernel.newGradient();
         kernel.lossAndGradient(theta, new NmfKernel.Batch(new int[] {7, 999_999}, new int[] {999_998, 3}, new float[] {1, 0}), sg);
         int dense = kernel.denseTo() - kernel.denseFrom();
         assertTrue(sg.values.length < dense + 200 * (o.gmfDim() + o.mlpDim() + 1),
                 "the gradient holds " + sg.values.length + " values for two samples");
-        NmfKernel.SparseGradient sum = kernel.newGradient();
+        NmfGradient sum = kernel.newGradient();
         sg.addInto(sum, 2);
         sg.addInto(sum, -1);
         double[] a = sg.toArray();

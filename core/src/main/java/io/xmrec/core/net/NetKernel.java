@@ -24,11 +24,9 @@ public final class NetKernel {
     private final int fw;
     private final int[][] hw; // head layer i (0-based): {in, out}
 
-    // tensor indices in the net
-    private final int iGu;
-    private final int iGi;
-    private final int iMu;
-    private final int iMi;
+    // the tables, and tensor indices in the net
+    private final TablePair gmfTables;
+    private final TablePair mlpTables;
     private final int[] iMlpW;
     private final int[] iMlpB;
     private final int[] iHeadW;
@@ -36,8 +34,6 @@ public final class NetKernel {
     private final int iOutW;
     private final int iOutB;
     private final int iIb;
-    private final int iGm;
-    private final int iMm;
     /** Market row of each user row (market-aware shapes only). */
     private int[] userMarket;
 
@@ -54,10 +50,8 @@ public final class NetKernel {
     private float[][][] dHead;
     private float[] dz;
 
-    private int[] users;
-    private int[] items;
-    private int off;
-    private int n;
+    /** The batch of the last forward pass. */
+    private TablePair.Rows rows;
 
     public NetKernel(NetShape shape, int capacity) {
         if (capacity < 1) {
@@ -75,10 +69,10 @@ public final class NetKernel {
             hw[j] = shape.headLayerWidths(j + 1);
         }
         java.util.List<String> names = shape.tensorNames();
-        iGu = names.indexOf(NetShape.GMF_USER);
-        iGi = names.indexOf(NetShape.GMF_ITEM);
-        iMu = names.indexOf(NetShape.MLP_USER);
-        iMi = names.indexOf(NetShape.MLP_ITEM);
+        gmfTables = new TablePair(gd, names.indexOf(NetShape.GMF_USER), names.indexOf(NetShape.GMF_ITEM),
+                names.indexOf(NetShape.GMF_MARKET));
+        mlpTables = new TablePair(md, names.indexOf(NetShape.MLP_USER), names.indexOf(NetShape.MLP_ITEM),
+                names.indexOf(NetShape.MLP_MARKET));
         int layers = shape.mlpDepth();
         iMlpW = new int[layers + 1];
         iMlpB = new int[layers + 1];
@@ -95,8 +89,6 @@ public final class NetKernel {
         iOutW = names.indexOf(NetShape.OUT_W);
         iOutB = names.indexOf(NetShape.OUT_B);
         iIb = names.indexOf(NetShape.ITEM_BIAS);
-        iGm = names.indexOf(NetShape.GMF_MARKET);
-        iMm = names.indexOf(NetShape.MLP_MARKET);
 
         mlp = new float[mw.length][][];
         for (int l = 0; l < mw.length; l++) {
@@ -256,50 +248,15 @@ public final class NetKernel {
             throw new IllegalStateException("a market-aware network needs the market of each of its " + users
                     + " users: call userMarkets first");
         }
-        this.n = count;
-        this.users = us;
-        this.items = is;
-        this.off = from;
+        this.rows = new TablePair.Rows(us, is, from, count, userMarket);
         if (md > 0) {
-            float[] mu = net.values(iMu);
-            float[] mi = net.values(iMi);
-            float[] mm = iMm >= 0 ? net.values(iMm) : null;
-            float[][] a0 = mlp[0];
-            for (int k = 0; k < count; k++) {
-                int ur = us[from + k] * md;
-                int ir = is[from + k] * md;
-                for (int q = 0; q < md; q++) {
-                    a0[q][k] = mu[ur + q];
-                    a0[md + q][k] = mi[ir + q];
-                }
-                if (mm != null) {
-                    int mr = userMarket[us[from + k]] * md;
-                    for (int q = 0; q < md; q++) {
-                        a0[md + q][k] *= mm[mr + q];
-                    }
-                }
-            }
+            mlpTables.concat(net, rows, mlp[0]);
             for (int l = 1; l < mw.length; l++) {
                 DenseOps.dense(mlp[l - 1], mw[l - 1], net.values(iMlpW[l]), net.values(iMlpB[l]), mlp[l], mw[l], count);
             }
         }
         if (gd > 0) {
-            float[] gu = net.values(iGu);
-            float[] gi = net.values(iGi);
-            float[] gm = iGm >= 0 ? net.values(iGm) : null;
-            for (int k = 0; k < count; k++) {
-                int ur = us[from + k] * gd;
-                int ir = is[from + k] * gd;
-                for (int q = 0; q < gd; q++) {
-                    gmf[q][k] = gu[ur + q] * gi[ir + q];
-                }
-                if (gm != null) {
-                    int mr = userMarket[us[from + k]] * gd;
-                    for (int q = 0; q < gd; q++) {
-                        gmf[q][k] *= gm[mr + q];
-                    }
-                }
-            }
+            gmfTables.product(net, rows, gmf);
         }
         for (int j = 1; j < head.length; j++) {
             DenseOps.dense(head[j - 1], hw[j - 1][0], net.values(iHeadW[j]), net.values(iHeadB[j]), head[j], hw[j - 1][1], count);
@@ -327,19 +284,17 @@ public final class NetKernel {
 
     private void backward(Net net, Gradient g) {
         boolean[] t = g.trainable();
-        int count = n;
+        int count = rows.count();
         int hd = head.length - 1;
         // what lies below each stage decides how far deltas must travel
-        boolean gmfMarket = iGm >= 0 && t[iGm];
-        boolean mlpMarket = iMm >= 0 && t[iMm];
-        boolean tables = (gd > 0 && (t[iGu] || t[iGi] || gmfMarket)) || (md > 0 && (t[iMu] || t[iMi] || mlpMarket));
-        boolean mlpBelow = md > 0 && (t[iMu] || t[iMi] || mlpMarket);
+        boolean gmfBelow = gmfTables.trains(t);
+        boolean mlpBelow = mlpTables.trains(t);
+        boolean tables = gmfBelow || mlpBelow;
         boolean[] mlpLayerBelow = new boolean[mw.length + 1]; // mlpLayerBelow[l]: something at or below layer l trains
         mlpLayerBelow[0] = mlpBelow;
         for (int l = 1; l < mw.length; l++) {
             mlpLayerBelow[l] = mlpLayerBelow[l - 1] || t[iMlpW[l]] || t[iMlpB[l]];
         }
-        boolean gmfBelow = gd > 0 && (t[iGu] || t[iGi] || gmfMarket);
         boolean fusedBelow = gmfBelow || (mw.length > 1 && mlpLayerBelow[mw.length - 1]) || (mw.length == 1 && mlpBelow);
         boolean[] headBelow = new boolean[hd + 1]; // headBelow[j]: something at or below head layer j (0 = fused) trains
         headBelow[0] = fusedBelow;
@@ -360,7 +315,7 @@ public final class NetKernel {
         if (iIb >= 0 && t[iIb]) {
             float[] gib = g.values(iIb);
             for (int k = 0; k < count; k++) {
-                gib[g.touchItem(items[off + k])] += dz[k];
+                gib[g.touchItem(rows.items()[rows.from() + k])] += dz[k];
             }
         }
         if (!headBelow[hd]) {
@@ -404,48 +359,7 @@ public final class NetKernel {
             return;
         }
         if (gmfBelow) {
-            float[] gu = net.values(iGu);
-            float[] gi = net.values(iGi);
-            float[] gm = iGm >= 0 ? net.values(iGm) : null;
-            float[] ggu = t[iGu] ? g.values(iGu) : null;
-            float[] ggi = t[iGi] ? g.values(iGi) : null;
-            float[] ggm = gmfMarket ? g.values(iGm) : null;
-            for (int k = 0; k < count; k++) {
-                int ur = users[off + k] * gd;
-                int ir = items[off + k] * gd;
-                // the rows' places in the gradient (themselves, or their slots in a compact one)
-                int gur = ggu != null ? g.touchUser(users[off + k]) * gd : 0;
-                int gir = ggi != null ? g.touchItem(items[off + k]) * gd : 0;
-                if (gm == null) {
-                    for (int q = 0; q < gd; q++) {
-                        float d = dGmf[q][k];
-                        if (ggu != null) {
-                            ggu[gur + q] += d * gi[ir + q];
-                        }
-                        if (ggi != null) {
-                            ggi[gir + q] += d * gu[ur + q];
-                        }
-                    }
-                } else {
-                    // product of three: each factor's gradient is the delta times the other two
-                    int mr = userMarket[users[off + k]] * gd;
-                    for (int q = 0; q < gd; q++) {
-                        float d = dGmf[q][k];
-                        float u = gu[ur + q];
-                        float i = gi[ir + q];
-                        float m = gm[mr + q];
-                        if (ggu != null) {
-                            ggu[gur + q] += d * i * m;
-                        }
-                        if (ggi != null) {
-                            ggi[gir + q] += d * u * m;
-                        }
-                        if (ggm != null) {
-                            ggm[mr + q] += d * u * i;
-                        }
-                    }
-                }
-            }
+            gmfTables.productGradient(net, rows, dGmf, g);
         }
         if (md == 0) {
             return;
@@ -469,39 +383,7 @@ public final class NetKernel {
             }
         }
         if (mlpBelow) {
-            float[] gmu = t[iMu] ? g.values(iMu) : null;
-            float[] gmi = t[iMi] ? g.values(iMi) : null;
-            float[] mm = iMm >= 0 ? net.values(iMm) : null;
-            float[] mi = net.values(iMi);
-            float[] gmm = mlpMarket ? g.values(iMm) : null;
-            float[][] d0 = dMlp[0];
-            for (int k = 0; k < count; k++) {
-                int ir = items[off + k] * md;
-                int mr = mm == null ? 0 : userMarket[users[off + k]] * md;
-                if (gmu != null) {
-                    int gur = g.touchUser(users[off + k]) * md;
-                    for (int q = 0; q < md; q++) {
-                        gmu[gur + q] += d0[q][k];
-                    }
-                }
-                if (gmi != null) {
-                    int gir = g.touchItem(items[off + k]) * md;
-                    if (mm == null) {
-                        for (int q = 0; q < md; q++) {
-                            gmi[gir + q] += d0[md + q][k];
-                        }
-                    } else {
-                        for (int q = 0; q < md; q++) {
-                            gmi[gir + q] += d0[md + q][k] * mm[mr + q];
-                        }
-                    }
-                }
-                if (gmm != null) {
-                    for (int q = 0; q < md; q++) {
-                        gmm[mr + q] += d0[md + q][k] * mi[ir + q];
-                    }
-                }
-            }
+            mlpTables.concatGradient(net, rows, dMlp[0], g);
         }
     }
 }
