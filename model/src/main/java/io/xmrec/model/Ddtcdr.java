@@ -58,30 +58,6 @@ public final class Ddtcdr implements Scorer {
         public Options withOrthogonality(double lambda) {
             return new Options(dim, hidden, alpha, lambda, training);
         }
-
-        public double learningRate() {
-            return training.learningRate();
-        }
-
-        public double l2() {
-            return training.l2();
-        }
-
-        public int epochs() {
-            return training.epochs();
-        }
-
-        public int batchSize() {
-            return training.batchSize();
-        }
-
-        public int negatives() {
-            return training.negatives();
-        }
-
-        public long seed() {
-            return training.seed();
-        }
     }
 
     /** How DDTCDR trains: Adam's rate, L2, epochs of {@code batchSize} positives with {@code negatives} each, the seed. */
@@ -161,7 +137,7 @@ public final class Ddtcdr implements Scorer {
             act[l] = new double[widths[l]];
             delta[l] = new double[widths[l]];
         }
-        SplittableRandom rnd = new SplittableRandom(o.seed());
+        SplittableRandom rnd = new SplittableRandom(o.training().seed());
         for (int i = 0; i < denseStart; i++) {
             theta[i] = rnd.nextGaussian() * 0.01;
         }
@@ -212,10 +188,10 @@ public final class Ddtcdr implements Scorer {
      * target and the source in turn until both are used up.
      */
     public void train(IndexedMarket target, IndexedMarket source, EpochListener listener) {
-        SplittableRandom rnd = new SplittableRandom(o.seed() + 1);
-        for (int e = 1; e <= o.epochs(); e++) {
+        SplittableRandom rnd = new SplittableRandom(o.training().seed() + 1);
+        for (int e = 1; e <= o.training().epochs(); e++) {
             long t0 = System.nanoTime();
-            TrainingSamples[] s = {TrainingSamples.draw(target, o.negatives(), rnd), TrainingSamples.draw(source, o.negatives(), rnd)};
+            TrainingSamples[] s = {TrainingSamples.draw(target, o.training().negatives(), rnd), TrainingSamples.draw(source, o.training().negatives(), rnd)};
             int[] pos = {0, 0};
             double[] loss = {0, 0};
             int[] n = {0, 0};
@@ -224,7 +200,7 @@ public final class Ddtcdr implements Scorer {
                     if (pos[k] >= s[k].size()) {
                         continue;
                     }
-                    int end = Math.min(s[k].size(), pos[k] + o.batchSize());
+                    int end = Math.min(s[k].size(), pos[k] + o.training().batchSize());
                     int[] u = java.util.Arrays.copyOfRange(s[k].users(), pos[k], end);
                     int[] i = java.util.Arrays.copyOfRange(s[k].items(), pos[k], end);
                     float[] y = java.util.Arrays.copyOfRange(s[k].labels(), pos[k], end);
@@ -235,7 +211,7 @@ public final class Ddtcdr implements Scorer {
                 }
             }
             if (listener != null) {
-                listener.epoch(e, o.epochs(), loss[0] / Math.max(1, n[0]), loss[1] / Math.max(1, n[1]),
+                listener.epoch(e, o.training().epochs(), loss[0] / Math.max(1, n[0]), loss[1] / Math.max(1, n[1]),
                         orthogonalityGap(), (System.nanoTime() - t0) / 1e9);
             }
         }
@@ -416,12 +392,12 @@ public final class Ddtcdr implements Scorer {
     }
 
     private void adamParam(int p, long t) {
-        double g = grad[p] + o.l2() * theta[p];
+        double g = grad[p] + o.training().l2() * theta[p];
         m1[p] = 0.9 * m1[p] + 0.1 * g;
         m2[p] = 0.999 * m2[p] + 0.001 * g * g;
         double mh = m1[p] / (1 - Math.pow(0.9, t));
         double vh = m2[p] / (1 - Math.pow(0.999, t));
-        theta[p] -= o.learningRate() * mh / (Math.sqrt(vh) + 1e-8);
+        theta[p] -= o.training().learningRate() * mh / (Math.sqrt(vh) + 1e-8);
     }
 
     /** Scores with the target market's model. */

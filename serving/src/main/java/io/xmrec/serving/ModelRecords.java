@@ -201,6 +201,36 @@ public final class ModelRecords {
         return TensorRows.newBuilder().setTensor(tensor).setRows(list(rows)).setValues(floats(v)).build();
     }
 
+    /**
+     * The delta entries of changed table rows: the user rows of {@code userRows} and the item rows (bias
+     * included) of {@code itemRows} in every table the network has; none for an empty list (an entry of no
+     * rows would mean the whole tensor).
+     */
+    public static List<TensorRows> tableRows(Net net, int[] userRows, int[] itemRows) {
+        NetShape shape = net.shape();
+        List<TensorRows> out = new ArrayList<>();
+        if (userRows.length > 0) {
+            if (shape.hasGmf()) {
+                out.add(rows(NetShape.GMF_USER, net.get(NetShape.GMF_USER), shape.gmfDim(), userRows));
+            }
+            if (shape.hasMlp()) {
+                out.add(rows(NetShape.MLP_USER, net.get(NetShape.MLP_USER), shape.mlpDim(), userRows));
+            }
+        }
+        if (itemRows.length > 0) {
+            if (shape.hasGmf()) {
+                out.add(rows(NetShape.GMF_ITEM, net.get(NetShape.GMF_ITEM), shape.gmfDim(), itemRows));
+            }
+            if (shape.hasMlp()) {
+                out.add(rows(NetShape.MLP_ITEM, net.get(NetShape.MLP_ITEM), shape.mlpDim(), itemRows));
+            }
+            if (shape.itemBias()) {
+                out.add(rows(NetShape.ITEM_BIAS, net.get(NetShape.ITEM_BIAS), 1, itemRows));
+            }
+        }
+        return out;
+    }
+
     /** A whole tensor, as a delta entry. */
     public static TensorRows whole(String tensor, float[] values) {
         return TensorRows.newBuilder().setTensor(tensor).setRows(List.of()).setValues(floats(values)).build();

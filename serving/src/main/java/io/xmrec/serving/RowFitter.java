@@ -49,6 +49,31 @@ public final class RowFitter {
 
     /** One user's or item's rows: GMF and MLP vectors (empty without that branch) and, for items, the bias. */
     public record Rows(float[] gmf, float[] mlp, float bias) {
+
+        /** Writes these rows as user row {@code row} of the network. */
+        public void writeUser(Net net, int row) {
+            NetShape s = net.shape();
+            if (s.hasGmf()) {
+                System.arraycopy(gmf, 0, net.get(NetShape.GMF_USER), row * s.gmfDim(), s.gmfDim());
+            }
+            if (s.hasMlp()) {
+                System.arraycopy(mlp, 0, net.get(NetShape.MLP_USER), row * s.mlpDim(), s.mlpDim());
+            }
+        }
+
+        /** Writes these rows (bias included) as item row {@code row} of the network. */
+        public void writeItem(Net net, int row) {
+            NetShape s = net.shape();
+            if (s.hasGmf()) {
+                System.arraycopy(gmf, 0, net.get(NetShape.GMF_ITEM), row * s.gmfDim(), s.gmfDim());
+            }
+            if (s.hasMlp()) {
+                System.arraycopy(mlp, 0, net.get(NetShape.MLP_ITEM), row * s.mlpDim(), s.mlpDim());
+            }
+            if (s.itemBias()) {
+                net.get(NetShape.ITEM_BIAS)[row] = bias;
+            }
+        }
     }
 
     private final Options o;

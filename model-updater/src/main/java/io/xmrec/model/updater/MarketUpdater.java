@@ -4,11 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.xmrec.core.dataset.CrossMarketDataset;
 import io.xmrec.core.dataset.IdVocabulary;
 import io.xmrec.core.net.Net;
-import io.xmrec.core.net.NetShape;
 import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
-import io.xmrec.model.NcfOptions;
-import io.xmrec.model.NcfTrainer;
 import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.schemas.ModelDelta;
@@ -234,7 +231,6 @@ final class MarketUpdater {
     synchronized Done refreshRows(RowJob job) {
         long t0 = System.nanoTime();
         RowFitter fitter = new RowFitter(s.rowFit());
-        NetShape shape = model.net().shape();
         // 1. append the new users (average rows for now) and the new items, so every id has a row
         List<String> newUsers = new ArrayList<>();
         for (String u : job.users().keySet()) {
@@ -257,10 +253,10 @@ final class MarketUpdater {
             IdVocabulary items = model.items().appended(newItems);
             Net grown = model.net().withRows(users.size(), items.size());
             for (int k = 0; k < newUsers.size(); k++) {
-                setUserRows(grown, oldUsers + k, avgUser);
+                avgUser.writeUser(grown, oldUsers + k);
             }
             for (int k = 0; k < newItems.size(); k++) {
-                setItemRows(grown, oldItems + k, avgItem);
+                avgItem.writeItem(grown, oldItems + k);
             }
             model = model.withRows(users, items, grown);
         }
@@ -288,37 +284,19 @@ final class MarketUpdater {
         }
         List<RowFitter.Rows> fitted = fitter.fitUsers(model.net(), positives, pool, start, ids);
         for (int k = 0; k < ids.size(); k++) {
-            setUserRows(model.net(), rows[k], fitted.get(k));
+            fitted.get(k).writeUser(model.net(), rows[k]);
         }
         // 4. the new items once more, now that their new buyers have rows of their own
         if (!newItems.isEmpty()) {
             fitItems(fitter, newItems, job.newItems(), userPool);
         }
         // the delta: every row that changed, the vocabularies' new ids, the catalogue's growth
-        List<TensorRows> tensors = new ArrayList<>();
         int[] userRows = Arrays.stream(rows).sorted().distinct().toArray();
         int[] itemRows = new int[newItems.size()];
         for (int k = 0; k < itemRows.length; k++) {
             itemRows[k] = oldItems + k;
         }
-        // (an empty row list would mean the whole tensor: only rows that changed go out)
-        if (shape.hasGmf() && userRows.length > 0) {
-            tensors.add(ModelRecords.rows(NetShape.GMF_USER, model.net().get(NetShape.GMF_USER), shape.gmfDim(), userRows));
-        }
-        if (shape.hasMlp() && userRows.length > 0) {
-            tensors.add(ModelRecords.rows(NetShape.MLP_USER, model.net().get(NetShape.MLP_USER), shape.mlpDim(), userRows));
-        }
-        if (itemRows.length > 0) {
-            if (shape.hasGmf()) {
-                tensors.add(ModelRecords.rows(NetShape.GMF_ITEM, model.net().get(NetShape.GMF_ITEM), shape.gmfDim(), itemRows));
-            }
-            if (shape.hasMlp()) {
-                tensors.add(ModelRecords.rows(NetShape.MLP_ITEM, model.net().get(NetShape.MLP_ITEM), shape.mlpDim(), itemRows));
-            }
-            if (shape.itemBias()) {
-                tensors.add(ModelRecords.rows(NetShape.ITEM_BIAS, model.net().get(NetShape.ITEM_BIAS), 1, itemRows));
-            }
-        }
+        List<TensorRows> tensors = ModelRecords.tableRows(model.net(), userRows, itemRows);
         List<Integer> soldNew = new ArrayList<>();
         List<Integer> popItems = new ArrayList<>();
         List<Integer> popCounts = new ArrayList<>();
@@ -360,7 +338,7 @@ final class MarketUpdater {
         }
         List<RowFitter.Rows> fitted = fitter.fitItems(model.net(), pos, userPool, start, items);
         for (int k = 0; k < items.size(); k++) {
-            setItemRows(model.net(), rows[k], fitted.get(k));
+            fitted.get(k).writeItem(model.net(), rows[k]);
         }
     }
 
@@ -425,29 +403,6 @@ final class MarketUpdater {
 
     boolean headDue(long now) {
         return model != null && newSinceHead >= s.headMinInteractions() && now - lastHeadNanos >= s.headInterval().toNanos();
-    }
-
-    private static void setUserRows(Net net, int row, RowFitter.Rows r) {
-        NetShape s = net.shape();
-        if (s.hasGmf()) {
-            System.arraycopy(r.gmf(), 0, net.get(NetShape.GMF_USER), row * s.gmfDim(), s.gmfDim());
-        }
-        if (s.hasMlp()) {
-            System.arraycopy(r.mlp(), 0, net.get(NetShape.MLP_USER), row * s.mlpDim(), s.mlpDim());
-        }
-    }
-
-    private static void setItemRows(Net net, int row, RowFitter.Rows r) {
-        NetShape s = net.shape();
-        if (s.hasGmf()) {
-            System.arraycopy(r.gmf(), 0, net.get(NetShape.GMF_ITEM), row * s.gmfDim(), s.gmfDim());
-        }
-        if (s.hasMlp()) {
-            System.arraycopy(r.mlp(), 0, net.get(NetShape.MLP_ITEM), row * s.mlpDim(), s.mlpDim());
-        }
-        if (s.itemBias()) {
-            net.get(NetShape.ITEM_BIAS)[row] = r.bias();
-        }
     }
 
     static Map<String, Long> merge(Map<String, Long> a, Map<String, Long> b) {

@@ -425,7 +425,7 @@ public final class Recipes {
             Ddtcdr.Options o = Ddtcdr.Options.defaults().like(n);
             Ddtcdr model = Ddtcdr.fromGmf(ds, gmf[0], gmf[1], o);
             c.log().accept(String.format("[%s ddtcdr] training with source %s: dim %d, MLP %s, a %.1f, orthogonality %.1f, "
-                    + "%d epochs", target, source, o.dim(), o.hidden(), o.alpha(), o.orthogonality(), o.epochs()));
+                    + "%d epochs", target, source, o.dim(), o.hidden(), o.alpha(), o.orthogonality(), o.training().epochs()));
             model.train(ds.target(), ds.market(source), (e, epochs, lt, ls, gap, secs) -> c.log().accept(String.format(
                     "[%s ddtcdr] epoch %d/%d loss %s %.4f, %s %.4f, ||X^T X - I|| %.4f | %.1fs", target, e, epochs,
                     target, lt, source, ls, gap, secs)));

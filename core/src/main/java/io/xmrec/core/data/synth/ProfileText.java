@@ -28,8 +28,8 @@ final class ProfileText {
         b.append("concentration ").append(num(p.concentration())).append('\n');
         b.append("latent-correlation ").append(num(latent.correlation())).append('\n');
         b.append("latent-lift ").append(num(latent.lift())).append('\n');
-        for (Map.Entry<String, SyntheticProfile.Shape> e : p.markets().entrySet()) {
-            SyntheticProfile.Shape s = e.getValue();
+        for (Map.Entry<String, MarketShape> e : p.markets().entrySet()) {
+            MarketShape s = e.getValue();
             b.append("market ").append(e.getKey()).append('\n');
             b.append("  users ").append(s.users()).append('\n');
             b.append("  items ").append(s.items()).append('\n');
@@ -73,7 +73,7 @@ final class ProfileText {
                 current.put(kv[0], kv[1]);
             }
         }
-        Map<String, SyntheticProfile.Shape> shapes = new LinkedHashMap<>();
+        Map<String, MarketShape> shapes = new LinkedHashMap<>();
         Map<String, Double> latentSd = new LinkedHashMap<>();
         Map<String, Double> latentBackground = new LinkedHashMap<>();
         for (Map.Entry<String, Map<String, String>> e : blocks.entrySet()) {
@@ -81,11 +81,11 @@ final class ProfileText {
             latentSd.put(e.getKey(), Double.parseDouble(req(m, "latent-log-pop-sd", e.getKey())));
             latentBackground.put(e.getKey(), Double.parseDouble(req(m, "latent-pop-mix", e.getKey())));
             String k = e.getKey();
-            SyntheticProfile.Popularity pop = new SyntheticProfile.Popularity(Double.parseDouble(req(m, "log-pop-sd", k)),
+            MarketShape.Popularity pop = new MarketShape.Popularity(Double.parseDouble(req(m, "log-pop-sd", k)),
                     Double.parseDouble(req(m, "top10-share", k)), Double.parseDouble(req(m, "pop-ndcg", k)));
-            SyntheticProfile.Time time = new SyntheticProfile.Time(nums(req(m, "days", k)), nums(req(m, "first", k)),
+            MarketShape.Time time = new MarketShape.Time(nums(req(m, "days", k)), nums(req(m, "first", k)),
                     nums(req(m, "span", k)), spanByStart(m, k));
-            shapes.put(k, new SyntheticProfile.Shape(Long.parseLong(req(m, "users", k)), Long.parseLong(req(m, "items", k)),
+            shapes.put(k, new MarketShape(Long.parseLong(req(m, "users", k)), Long.parseLong(req(m, "items", k)),
                     Long.parseLong(req(m, "interactions", k)), nums(req(m, "degree", k)), pop, nums(req(m, "ratings", k)),
                     time));
         }

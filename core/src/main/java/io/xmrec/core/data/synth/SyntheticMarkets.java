@@ -194,7 +194,7 @@ public final class SyntheticMarkets {
 
     private static GeneratedMarket generateMarket(SyntheticProfile p, Options o, Catalogue cat, int m) {
         String market = o.markets().get(m);
-        SyntheticProfile.Shape s = p.shapeFor(market, m);
+        MarketShape s = p.shapeFor(market, m);
         SplittableRandom rnd = new SplittableRandom(o.seed() * 0x9E3779B97F4A7C15L + m * 0xBF58476D1CE4E5B9L + 1);
         int[] items = cat.marketItems()[m];
         double[] weights = cat.marketWeights()[m];

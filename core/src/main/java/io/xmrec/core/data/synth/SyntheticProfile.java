@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  *                      groups grow with the catalogue, so a group keeps its size at any scale
  * @param concentration Dirichlet concentration of a user's preference over (a window of) the groups
  */
-public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares, double reachLift,
+public record SyntheticProfile(Map<String, MarketShape> markets, double[] reachShares, double reachLift,
                                double popCorrelation, int groups, double concentration, Latent latent) {
 
     /**
@@ -66,71 +66,6 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
     public static final int DEFAULT_GROUPS = 128;
     public static final double DEFAULT_CONCENTRATION = 0.02;
 
-    /**
-     * One market's fitted shape.
-     *
-     * @param users          users in the file
-     * @param items          items the market's reviews name (its catalogue)
-     * @param interactions   lines in the file
-     * @param degree         quantiles of interactions per user
-     * @param popularity     how concentrated the reviews are on the most reviewed items
-     * @param ratings        share of ratings 1..5
-     * @param time           when the reviews were written
-     */
-    public record Shape(long users, long items, long interactions, double[] degree, Popularity popularity,
-                        double[] ratings, Time time) {
-
-        public double logPopSd() {
-            return popularity.logPopSd();
-        }
-
-        public double top10Share() {
-            return popularity.top10Share();
-        }
-
-        public double popNdcg() {
-            return popularity.popNdcg();
-        }
-
-        public double[] days() {
-            return time.days();
-        }
-
-        public double[] first() {
-            return time.first();
-        }
-
-        public double[] span() {
-            return time.span();
-        }
-
-        public double[][] spanByStart() {
-            return time.spanByStart();
-        }
-    }
-
-    /**
-     * A market's item popularity.
-     *
-     * @param logPopSd   standard deviation of log popularity that puts {@code top10Share} on the top tenth
-     * @param top10Share share of interactions on the most reviewed tenth of the catalogue
-     * @param popNdcg    test nDCG@10 of popularity under the leave-one-out protocol (99 sampled negatives):
-     *                   how much of the market popularity alone predicts
-     */
-    public record Popularity(double logPopSd, double top10Share, double popNdcg) {
-    }
-
-    /**
-     * A market's review dates.
-     *
-     * @param days        quantiles of the review date (epoch day)
-     * @param first       quantiles of a user's first review date (epoch day)
-     * @param span        quantiles of a user's span, first to last review, in days
-     * @param spanByStart the same for the users of each fifth of first-review dates, earliest first
-     */
-    public record Time(double[] days, double[] first, double[] span, double[][] spanByStart) {
-    }
-
     /** The profile fitted to the public XMarket Electronics files, shipped with xmrec. */
     public static SyntheticProfile xmarketElectronics() {
         try (InputStream in = SyntheticProfile.class.getResourceAsStream("xmarket-electronics.profile")) {
@@ -145,7 +80,7 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
 
     /** Fits a profile to markets read from files. */
     public static SyntheticProfile fit(Collection<MarketData> data) {
-        Map<String, Shape> shapes = new LinkedHashMap<>();
+        Map<String, MarketShape> shapes = new LinkedHashMap<>();
         Map<String, Map<String, Integer>> pops = new LinkedHashMap<>();
         for (MarketData md : data) {
             Map<String, Integer> perUser = new HashMap<>();
@@ -179,9 +114,9 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
                 spanByStart[b] = quantiles(part.stream().mapToDouble(d -> d[1] - d[0]).toArray());
             }
             double top10 = top10Share(perItem.values().stream().mapToDouble(Integer::doubleValue).toArray());
-            shapes.put(md.market(), new Shape(perUser.size(), perItem.size(), n, quantiles(degree),
-                    new Popularity(logSdForShare(top10), top10, popularityNdcg(md)), ratings,
-                    new Time(quantiles(days), quantiles(first), quantiles(span), spanByStart)));
+            shapes.put(md.market(), new MarketShape(perUser.size(), perItem.size(), n, quantiles(degree),
+                    new MarketShape.Popularity(logSdForShare(top10), top10, popularityNdcg(md)), ratings,
+                    new MarketShape.Time(quantiles(days), quantiles(first), quantiles(span), spanByStart)));
             pops.put(md.market(), perItem);
         }
         // across markets: how many markets sell an item, and how its popularity relates to that
@@ -270,8 +205,8 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
             Map<String, Double> background = new LinkedHashMap<>();
             double worst = 0;
             double worstPop = 0;
-            for (Map.Entry<String, Shape> e : target.markets().entrySet()) {
-                Shape got = seen.markets().get(e.getKey());
+            for (Map.Entry<String, MarketShape> e : target.markets().entrySet()) {
+                MarketShape got = seen.markets().get(e.getKey());
                 double want = e.getValue().logPopSd();
                 double ratio = want / Math.max(1e-6, got.logPopSd());
                 worst = Math.max(worst, Math.abs(e.getValue().top10Share() - got.top10Share()));
@@ -296,7 +231,7 @@ public record SyntheticProfile(Map<String, Shape> markets, double[] reachShares,
     }
 
     /** The shape the generator uses for a market: its own when fitted, else the fitted ones in turn. */
-    public Shape shapeFor(String market, int position) {
+    public MarketShape shapeFor(String market, int position) {
         return inTurn(markets, market, position);
     }
 

@@ -21,7 +21,7 @@ public final class SyntheticReport {
         for (String m : markets) {
             for (Map.Entry<String, SyntheticProfile> e : Map.of(nameA, a, nameB, b).entrySet().stream()
                     .sorted((x, y) -> x.getKey().equals(nameA) ? -1 : 1).toList()) {
-                SyntheticProfile.Shape sh = e.getValue().markets().get(m);
+                MarketShape sh = e.getValue().markets().get(m);
                 if (sh == null) {
                     continue;
                 }

@@ -42,7 +42,7 @@ class SyntheticMarketsTest {
         // a stale profile (fitted to other files, or before a change of the statistics) fails here
         for (String m : Markets.XMARKET) {
             MarketData real = TestData.market(m);
-            SyntheticProfile.Shape s = XMARKET.markets().get(m);
+            MarketShape s = XMARKET.markets().get(m);
             assertEquals(real.interactions().size(), s.interactions(), m);
             assertEquals(real.interactions().stream().map(Interaction::user).distinct().count(), s.users(), m);
             assertEquals(real.interactions().stream().map(Interaction::item).distinct().count(), s.items(), m);
@@ -55,8 +55,8 @@ class SyntheticMarketsTest {
         SyntheticProfile seen = SyntheticProfile.fit(gen.values());
         Set<String> users = new HashSet<>();
         for (String m : Markets.XMARKET) {
-            SyntheticProfile.Shape want = XMARKET.markets().get(m);
-            SyntheticProfile.Shape got = seen.markets().get(m);
+            MarketShape want = XMARKET.markets().get(m);
+            MarketShape got = seen.markets().get(m);
             assertEquals(want.users(), got.users(), m);
             assertEquals(want.interactions(), got.interactions(), want.interactions() * 0.1, m + " interactions");
             assertEquals(want.items(), got.items(), want.items() * 0.2, m + " catalogue");
@@ -70,7 +70,7 @@ class SyntheticMarketsTest {
                 users.add(x.user());
             }
         }
-        assertEquals(seen.markets().values().stream().mapToLong(SyntheticProfile.Shape::users).sum(), users.size(),
+        assertEquals(seen.markets().values().stream().mapToLong(MarketShape::users).sum(), users.size(),
                 "users are not shared across markets");
         assertEquals(1 - XMARKET.reachShares()[0], 1 - seen.reachShares()[0], 0.05, "items sold in several markets");
         assertEquals(XMARKET.popCorrelation(), seen.popCorrelation(), 0.08, "popularity alike across markets");
