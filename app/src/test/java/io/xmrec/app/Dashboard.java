@@ -59,8 +59,10 @@ final class Dashboard {
             Map<String, String> before = new java.util.TreeMap<>();
             for (String m : markets) {
                 before.put(m, waitForNumber(driver, "version-" + m));
-                waitForNumber(driver, "ndcg-test-" + m);
-                waitForNumber(driver, "ndcg-reference-" + m);
+                for (io.xmrec.eval.live.LiveMetric metric : io.xmrec.eval.live.LiveMetric.values()) {
+                    waitForNumber(driver, metric.field + "-test-" + m); // a column per metric of the table
+                }
+                waitForNumber(driver, "head-reference-" + m);
                 waitForNumber(driver, "events-" + m);
                 waitForNumber(driver, "published-" + m);
             }

@@ -350,6 +350,9 @@ class DeploymentFilesTest {
             }
         }));
         assertFalse(queried.isEmpty());
+        for (io.xmrec.eval.live.LiveMetric m : io.xmrec.eval.live.LiveMetric.values()) {
+            assertTrue(queried.contains(m.gauge()), "a panel charts every live metric of the table: " + m.gauge());
+        }
         queried.removeAll(exported);
         assertTrue(queried.isEmpty(), "panels query metrics nobody exports: " + queried);
         JsonNode ds = yaml(repo().resolve("docker/grafana/provisioning/datasources/prometheus.yaml"));

@@ -37,15 +37,14 @@ public final class EvaluatorMetrics {
         String[][] splits = {{"holdout-valid", "valid"}, {"holdout-test", "test"}, {"prequential", "prequential"},
                 {"holdout-test-full", "test_full"}};
         String[][] refSplits = {{"reference-valid", "valid"}, {"reference-test", "test"}};
-        for (String[] metric : new String[][] {{"ndcg10", "xmrec_eval_ndcg_at_10", "nDCG@10"},
-                {"hr10", "xmrec_eval_hr_at_10", "HR@10"}, {"users", "xmrec_eval_users", "users measured"}}) {
-            m.gauge(metric[1], metric[2] + " of the newest model per market and split (valid, test, prequential, "
-                    + "test_full = full ranking).", bySplit(markets, splits, metric[0]));
+        String bySplit = " of the newest model per market and split (valid, test, prequential, test_full = full ranking).";
+        for (LiveMetric metric : LiveMetric.values()) {
+            m.gauge(metric.gauge(), metric.label + bySplit, bySplit(markets, splits, metric.field));
         }
-        for (String[] metric : new String[][] {{"ndcg10", "xmrec_reference_ndcg_at_10", "nDCG@10"},
-                {"hr10", "xmrec_reference_hr_at_10", "HR@10"}}) {
-            m.gauge(metric[1], metric[2] + " of the single-market NMF reference per market and split.",
-                    bySplit(markets, refSplits, metric[0]));
+        m.gauge("xmrec_eval_users", "users measured" + bySplit, bySplit(markets, splits, "users"));
+        for (LiveMetric metric : LiveMetric.values()) {
+            m.gauge(metric.referenceGauge(), metric.label + " of the single-market NMF reference per market and split.",
+                    bySplit(markets, refSplits, metric.field));
         }
         m.counter("xmrec_events_total", "Review events accepted (holdout updates) per market.", counter(l, "events"));
         m.counter("xmrec_train_interactions_total", "Interactions promoted to training per market.", counter(l, "train"));

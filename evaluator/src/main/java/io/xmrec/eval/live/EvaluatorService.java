@@ -133,7 +133,7 @@ public final class EvaluatorService implements AutoCloseable {
                 send(ex, 404, "text/plain", "not found".getBytes(StandardCharsets.UTF_8));
                 return;
             }
-            resource(ex, "/io/xmrec/eval/live/dashboard.html", "text/html; charset=utf-8");
+            send(ex, 200, "text/html; charset=utf-8", dashboard());
         });
         this.broadcaster = new Thread(this::broadcast, "xmrec-dashboard-events");
         broadcaster.setDaemon(true);
@@ -213,9 +213,9 @@ public final class EvaluatorService implements AutoCloseable {
     }
 
     private static ObjectNode json(EvaluationRecord e) {
-        return JSON.createObjectNode().put("market", e.getMarket()).put("kind", e.getKind())
-                .put("model_version", e.getModelVersion()).put("users", e.getUsers()).put("ndcg10", e.getNdcg10())
-                .put("hr10", e.getHr10()).put("time", e.getTime().toEpochMilli());
+        return LiveMetric.putAll(JSON.createObjectNode().put("market", e.getMarket()).put("kind", e.getKind())
+                .put("model_version", e.getModelVersion()).put("users", e.getUsers()), e)
+                .put("time", e.getTime().toEpochMilli());
     }
 
     /** market -> kind -> the latest measurement, plus model versions and freshness. */
@@ -293,6 +293,23 @@ public final class EvaluatorService implements AutoCloseable {
     /** Prometheus text format: model versions, nDCG@10 / HR@10 per market and split, users measured. */
     String prometheus() {
         return EvaluatorMetrics.prometheus(latest());
+    }
+
+    /** Where the dashboard page takes the metric table ({@link LiveMetric}) in place of an empty list. */
+    static final String METRICS_PLACEHOLDER = "/*xmrec:metrics*/[]";
+
+    /** The dashboard page, given the metric table. */
+    static byte[] dashboard() throws IOException {
+        try (InputStream in = EvaluatorService.class.getResourceAsStream("/io/xmrec/eval/live/dashboard.html")) {
+            if (in == null) {
+                throw new IOException("the dashboard page is missing from the build");
+            }
+            String page = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            if (!page.contains(METRICS_PLACEHOLDER)) {
+                throw new IOException("the dashboard page has no place for the metric table");
+            }
+            return page.replace(METRICS_PLACEHOLDER, LiveMetric.describe().toString()).getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     private static void resource(HttpExchange ex, String path, String type) throws IOException {

@@ -90,7 +90,7 @@ final class FullRankingEvaluator implements Processor<String, byte[], String, by
                 float[] sc = u < 0 ? m.scoreAverageUser(c) : m.score(u, c);
                 ranks[k] = RankingMetrics.pessimisticRank(sc[0], sc, 1, sc.length);
             }
-            stores.emit(ctx, market, m.version(), "holdout-test-full", ranks.length, MarketStores.sums(ranks), now);
+            stores.emit(ctx, market, m.version(), "holdout-test-full", ranks.length, LiveMetric.sums(ranks), now);
         }
     }
 }

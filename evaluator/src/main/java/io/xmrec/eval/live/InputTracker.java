@@ -14,15 +14,23 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Keeps every user's holdout and training items and the counters; forwards each new interaction
- * (a holdout whose test item changed) as {@code user \n item \n events} for the prequential
- * evaluation. A record that cannot be decoded is counted ({@code bad-records}) and skipped.
+ * (a holdout whose test item changed) for the prequential evaluation, keyed by market. A record that
+ * cannot be decoded is counted ({@code bad-records}) and skipped.
  */
-final class InputTracker implements Processor<String, byte[], String, byte[]> {
+final class InputTracker implements Processor<String, byte[], String, InputTracker.NewInteraction> {
+
+    /**
+     * A user's newest interaction, before any model trained on it (passed in-process: never serialised).
+     *
+     * @param events the user's holdout version: how many of their events the holdout job has seen
+     */
+    record NewInteraction(String user, String item, long events) {
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(InputTracker.class);
 
     private final AvroSerde serde;
-    private ProcessorContext<String, byte[]> ctx;
+    private ProcessorContext<String, NewInteraction> ctx;
     private MarketStores stores;
 
     InputTracker(AvroSerde serde) {
@@ -30,7 +38,7 @@ final class InputTracker implements Processor<String, byte[], String, byte[]> {
     }
 
     @Override
-    public void init(ProcessorContext<String, byte[]> context) {
+    public void init(ProcessorContext<String, NewInteraction> context) {
         this.ctx = context;
         this.stores = new MarketStores(context, serde);
     }
@@ -77,8 +85,7 @@ final class InputTracker implements Processor<String, byte[], String, byte[]> {
         boolean newTest = old == null || !old.getTestItem().equals(h.getTestItem())
                 || !old.getTestTime().equals(h.getTestTime());
         if (newTest) {
-            String msg = h.getUser() + "\n" + h.getTestItem() + "\n" + h.getVersion();
-            ctx.forward(new Record<>(h.getMarket(), msg.getBytes(StandardCharsets.UTF_8), ts));
+            ctx.forward(new Record<>(h.getMarket(), new NewInteraction(h.getUser(), h.getTestItem(), h.getVersion()), ts));
         }
     }
 }

@@ -141,7 +141,7 @@ public final class LiveEvaluator {
         KStream<String, byte[]> byMarket = holdouts.merge(train).merge(updates).merge(dead)
                 .repartition(Repartitioned.with(Serdes.String(), Serdes.ByteArray()).withName("by-market"));
         Produced<String, byte[]> out = Produced.with(Serdes.String(), Serdes.ByteArray());
-        KStream<String, byte[]> newInteractions = byMarket.process(() -> new InputTracker(serde.get()),
+        KStream<String, InputTracker.NewInteraction> newInteractions = byMarket.process(() -> new InputTracker(serde.get()),
                 HOLDOUTS_STORE, TRAIN_STORE, COUNTERS_STORE);
         newInteractions.process(() -> new PrequentialEvaluator(serde.get(), models.get(), s),
                 HOLDOUTS_STORE, TRAIN_STORE, METRICS_STORE).to(Topics.METRICS, out);

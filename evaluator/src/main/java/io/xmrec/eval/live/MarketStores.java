@@ -1,6 +1,5 @@
 package io.xmrec.eval.live;
 
-import io.xmrec.core.metrics.RankingMetrics;
 import io.xmrec.schemas.EvaluationRecord;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.Topics;
@@ -120,22 +119,19 @@ final class MarketStores {
         }
     }
 
-    /** Sums of nDCG@10 and HR@10 over ranks. */
-    static double[] sums(int[] ranks) {
-        double[] s = new double[2];
-        for (int r : ranks) {
-            s[0] += RankingMetrics.ndcg(r, LiveEvaluator.K);
-            s[1] += RankingMetrics.hitRate(r, LiveEvaluator.K);
-        }
-        return s;
-    }
-
-    /** A measurement: stored as the latest of its market and kind, and forwarded to {@code xmrec.metrics}. */
+    /**
+     * A measurement: stored as the latest of its market and kind, and forwarded to {@code xmrec.metrics};
+     * {@code sums} has one sum over the {@code users} ranks per {@link LiveMetric}, in table order.
+     */
     void emit(ProcessorContext<String, byte[]> ctx, String market, long version, String kind, int users, double[] sums,
               long ts) {
-        EvaluationRecord e = EvaluationRecord.newBuilder().setMarket(market).setModelVersion(version).setKind(kind)
-                .setUsers(users).setNdcg10(users == 0 ? 0 : sums[0] / users).setHr10(users == 0 ? 0 : sums[1] / users)
-                .setTime(Instant.ofEpochMilli(ts)).build();
+        EvaluationRecord e = new EvaluationRecord();
+        e.setMarket(market);
+        e.setModelVersion(version);
+        e.setKind(kind);
+        e.setUsers(users);
+        e.setTime(Instant.ofEpochMilli(ts));
+        LiveMetric.setMeans(e, sums, users);
         byte[] out = serde.serialize(Topics.METRICS, e);
         metrics.put(market + "|" + kind, out);
         ctx.forward(new Record<>(market, out, ts));

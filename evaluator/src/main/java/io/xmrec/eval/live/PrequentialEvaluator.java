@@ -1,6 +1,5 @@
 package io.xmrec.eval.live;
 
-import io.xmrec.core.metrics.RankingMetrics;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.serving.HoldoutEvaluation;
@@ -10,7 +9,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +20,7 @@ import java.util.Map;
  * the user never rated; the mean over the last {@code window} per market goes out every
  * {@code emitEvery} interactions as {@code prequential}.
  */
-final class PrequentialEvaluator implements Processor<String, byte[], String, byte[]> {
+final class PrequentialEvaluator implements Processor<String, InputTracker.NewInteraction, String, byte[]> {
 
     private static final long POOL_TTL_MS = 5_000;
 
@@ -50,16 +48,15 @@ final class PrequentialEvaluator implements Processor<String, byte[], String, by
     }
 
     @Override
-    public void process(Record<String, byte[]> r) {
+    public void process(Record<String, InputTracker.NewInteraction> r) {
         String market = r.key();
         ServedModel m = models.model(market);
         if (m == null) {
             return;
         }
-        String[] f = new String(r.value(), StandardCharsets.UTF_8).split("\n");
-        String user = f[0];
-        String item = f[1];
-        long events = Long.parseLong(f[2]);
+        String user = r.value().user();
+        String item = r.value().item();
+        long events = r.value().events();
         List<String> rated = new ArrayList<>(stores.trainItems(market, user));
         byte[] hb = stores.holdouts.get(market + "|" + user);
         if (hb != null) {
@@ -95,35 +92,27 @@ final class PrequentialEvaluator implements Processor<String, byte[], String, by
 
     /** The last {@code n} ranks of a market. */
     static final class Window {
-        private final double[] ndcg;
-        private final double[] hr;
+        private final int[] ranks;
         private int next;
         long count;
 
         Window(int n) {
-            ndcg = new double[n];
-            hr = new double[n];
+            ranks = new int[n];
         }
 
         void add(int rank) {
-            ndcg[next] = RankingMetrics.ndcg(rank, LiveEvaluator.K);
-            hr[next] = RankingMetrics.hitRate(rank, LiveEvaluator.K);
-            next = (next + 1) % ndcg.length;
+            ranks[next] = rank;
+            next = (next + 1) % ranks.length;
             count++;
         }
 
         int size() {
-            return (int) Math.min(count, ndcg.length);
+            return (int) Math.min(count, ranks.length);
         }
 
+        /** Sums of every {@link LiveMetric} over the window's ranks. */
         double[] sums() {
-            double a = 0;
-            double b = 0;
-            for (int i = 0; i < size(); i++) {
-                a += ndcg[i];
-                b += hr[i];
-            }
-            return new double[] {a, b};
+            return LiveMetric.sums(size() == ranks.length ? ranks : java.util.Arrays.copyOf(ranks, size()));
         }
     }
 }

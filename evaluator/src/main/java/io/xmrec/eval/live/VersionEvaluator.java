@@ -92,8 +92,8 @@ final class VersionEvaluator implements Processor<String, byte[], String, byte[]
             stores.set(market, "eval-users-eligible", v.users().size());
             stores.set(market, "eval-users-measured", users.size());
             stores.set(market, "holdout-test-ndcg10-ci95", ci95(r.testRanks()));
-            stores.emit(ctx, market, m.version(), "holdout-valid", r.users(), MarketStores.sums(r.validRanks()), now);
-            stores.emit(ctx, market, m.version(), "holdout-test", r.users(), MarketStores.sums(r.testRanks()), now);
+            stores.emit(ctx, market, m.version(), "holdout-valid", r.users(), LiveMetric.sums(r.validRanks()), now);
+            stores.emit(ctx, market, m.version(), "holdout-test", r.users(), LiveMetric.sums(r.testRanks()), now);
             evaluated.put(market, m.version());
             stores.set(market, "evaluated-version", m.version());
             stores.set(market, "eval-lag-seconds", Math.max(0, now - m.meta().createdAtMillis()) / 1e3);
@@ -104,8 +104,8 @@ final class VersionEvaluator implements Processor<String, byte[], String, byte[]
         if (ref != null && !Long.valueOf(ref.version()).equals(evaluatedRef.get(market))) {
             MarketStores.View v = stores.view(market, s.minInteractions());
             HoldoutEvaluation.Result r = evaluation.evaluate(ref, v.pool(), sample(v.users(), s.maxUsers(), s.seed()));
-            stores.emit(ctx, market, ref.version(), "reference-valid", r.users(), MarketStores.sums(r.validRanks()), now);
-            stores.emit(ctx, market, ref.version(), "reference-test", r.users(), MarketStores.sums(r.testRanks()), now);
+            stores.emit(ctx, market, ref.version(), "reference-valid", r.users(), LiveMetric.sums(r.validRanks()), now);
+            stores.emit(ctx, market, ref.version(), "reference-test", r.users(), LiveMetric.sums(r.testRanks()), now);
             evaluatedRef.put(market, ref.version());
         }
     }
@@ -139,7 +139,7 @@ final class VersionEvaluator implements Processor<String, byte[], String, byte[]
         double sum = 0;
         double sq = 0;
         for (int r : ranks) {
-            double v = io.xmrec.core.metrics.RankingMetrics.ndcg(r, LiveEvaluator.K);
+            double v = LiveMetric.NDCG10.of(r);
             sum += v;
             sq += v * v;
         }
