@@ -1,7 +1,8 @@
 #!/bin/bash
-# The ACLs of every role's Kafka user, as io.xmrec.schemas.Access defines them (DeploymentFilesTest checks
-# that they agree): each role writes only its own outputs. Run by start-with-users.sh against the broker's
-# in-container listener: acls.sh HOST:PORT
+# The ACLs of every role's Kafka user, as io.xmrec.schemas.Access defines them: each role writes only its own
+# outputs. Run by start-with-users.sh against the broker's in-container listener: acls.sh HOST:PORT
+# Written by `xmrec manifests` from the code; change io.xmrec.schemas.TopicSetup or
+# Access and run it again instead of editing this file.
 set -euo pipefail
 acl() { /opt/kafka/bin/kafka-acls.sh --bootstrap-server "$1" --add "${@:2}" >/dev/null; }
 acl "$1" --allow-principal User:xmrec-topics --operation Create --operation Describe --topic xmrec. --resource-pattern-type prefixed

@@ -3,6 +3,8 @@ package io.xmrec.app;
 import io.xmrec.core.data.Markets;
 import io.xmrec.schemas.TopicSetup;
 import picocli.CommandLine;
+
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,20 +44,9 @@ final class TopicsCommand implements java.util.concurrent.Callable<Integer> {
         if (kafka.registry != null) {
             // registered up front, so that a registry open only for reading serves every client from the start
             io.xmrec.schemas.registry.RegistryClient r = new io.xmrec.schemas.registry.RegistryClient(kafka.registry);
-            java.util.Map<String, org.apache.avro.Schema> schemas = new java.util.LinkedHashMap<>();
-            for (String m : list) {
-                schemas.put(io.xmrec.schemas.Topics.reviews(m), io.xmrec.schemas.ReviewEvent.getClassSchema());
-            }
-            schemas.put(io.xmrec.schemas.Topics.TRAIN, io.xmrec.schemas.TrainingInteraction.getClassSchema());
-            schemas.put(io.xmrec.schemas.Topics.HOLDOUTS, io.xmrec.schemas.HoldoutState.getClassSchema());
-            schemas.put(io.xmrec.schemas.Topics.MODELS, io.xmrec.schemas.ModelRecord.getClassSchema());
-            schemas.put(io.xmrec.schemas.Topics.FORKS, io.xmrec.schemas.ModelRecord.getClassSchema());
-            schemas.put(io.xmrec.schemas.Topics.MODEL_DELTAS, io.xmrec.schemas.ModelDelta.getClassSchema());
-            schemas.put(io.xmrec.schemas.Topics.METRICS, io.xmrec.schemas.EvaluationRecord.getClassSchema());
-            schemas.put(io.xmrec.schemas.Topics.UPDATES, io.xmrec.schemas.UpdateEvent.getClassSchema());
-            schemas.put(io.xmrec.schemas.Topics.DEADLETTER, io.xmrec.schemas.DeadLetter.getClassSchema());
-            schemas.forEach((topic, schema) -> r.register(topic + "-value", schema));
-            spec.commandLine().getOut().println("schemas registered at " + r.url() + ": " + schemas.size() + " subjects");
+            List<TopicSetup.Topic> table = TopicSetup.table(list);
+            table.forEach(topic -> r.register(topic.name() + "-value", topic.value()));
+            spec.commandLine().getOut().println("schemas registered at " + r.url() + ": " + table.size() + " subjects");
         }
         return 0;
     }

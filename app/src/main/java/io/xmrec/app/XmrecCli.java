@@ -9,7 +9,7 @@ import java.io.UncheckedIOException;
 /** The {@code xmrec} command line: one entry point for every role. */
 @Command(name = "xmrec", mixinStandardHelpOptions = true, versionProvider = XmrecCli.Version.class,
         description = "Streaming cross-market product recommender (FOREC: MAML-pretrained NMF, forked per market).",
-        subcommands = {OfflineCommand.class, CompareCommand.class, IngestCommand.class, HoldoutsCommand.class, UpdaterCommand.class, DemoCommand.class, EvaluatorCommand.class, ServeCommand.class, RegistryCommand.class, RegistryAuthCommand.class, TopicsCommand.class, BrokerCommand.class, MarketsCommand.class, SynthCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {OfflineCommand.class, CompareCommand.class, IngestCommand.class, HoldoutsCommand.class, UpdaterCommand.class, DemoCommand.class, EvaluatorCommand.class, ServeCommand.class, RegistryCommand.class, RegistryAuthCommand.class, TopicsCommand.class, ManifestsCommand.class, BrokerCommand.class, MarketsCommand.class, SynthCommand.class, CommandLine.HelpCommand.class})
 public final class XmrecCli implements Runnable {
 
     @CommandLine.Spec

@@ -336,6 +336,27 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void theTopicsUsersAndAclsInTheDeploymentsAreWhatXmrecManifestsWrites() throws Exception {
+        Map<String, String> written = Manifests.all(io.xmrec.core.data.Markets.XMARKET);
+        Map<String, Path> committed = Map.of(Manifests.TOPICS_YAML, repo().resolve("infra/base/topics.yaml"),
+                Manifests.USERS_YAML, repo().resolve("infra/base/users.yaml"),
+                Manifests.ACLS_SH, repo().resolve("docker/kafka/acls.sh"));
+        assertEquals(committed.keySet(), written.keySet());
+        committed.forEach((name, path) -> {
+            try {
+                assertEquals(written.get(name), Files.readString(path), path + " is not what `xmrec manifests --kubernetes "
+                        + "infra/base --compose docker/kafka` writes: run it again after changing topics or access");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        // a shop's own markets: their review topics, nothing of XMarket's
+        String shop = Manifests.topicsYaml(List.of("us", "es-b2b"));
+        assertTrue(shop.contains("topicName: xmrec.reviews.es-b2b") && shop.contains("name: xmrec-reviews-es-b2b"), shop);
+        assertFalse(shop.contains("xmrec.reviews.ca"));
+    }
+
+    @Test
     void grafanaDashboardParsesAndQueriesOnlyExportedMetrics() throws Exception {
         JsonNode dash = JSON.readTree(repo().resolve("docker/grafana/dashboards/xmrec.json").toFile());
         Set<String> exported = exportedMetrics();

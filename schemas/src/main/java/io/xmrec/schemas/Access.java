@@ -8,7 +8,7 @@ import java.util.TreeSet;
 
 /**
  * Who may write and read which topic: the one definition the deployments' Kafka users and ACLs
- * follow (infra/base/users.yaml, docker/kafka/acls.sh; DeploymentFilesTest checks both against this).
+ * follow (infra/base/users.yaml, docker/kafka/acls.sh: written from this by {@code xmrec manifests}).
  * Each role writes only its own outputs; a shop's client writes reviews and reads models.
  */
 public final class Access {

@@ -1,5 +1,6 @@
 package io.xmrec.schemas;
 
+import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -7,6 +8,7 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,25 +36,55 @@ public final class TopicSetup {
     private TopicSetup() {
     }
 
+    /**
+     * One of xmrec's topics: its name, its configs (in a fixed order) and the Avro schema of its values
+     * (registered under {@code NAME-value}).
+     */
+    public record Topic(String name, Map<String, String> config, Schema value) {
+        public Topic {
+            config = Collections.unmodifiableMap(new LinkedHashMap<>(config));
+        }
+    }
+
+    /**
+     * Every topic for these markets, in one table: what {@code xmrec topics} creates and registers, and what
+     * {@code xmrec manifests} writes for the deployments.
+     */
+    public static List<Topic> table(List<String> markets) {
+        List<Topic> t = new ArrayList<>();
+        for (String m : markets) {
+            t.add(new Topic(Topics.reviews(m), Map.of(), ReviewEvent.getClassSchema()));
+        }
+        String models = Integer.toString(MODEL_MAX_MESSAGE_BYTES);
+        t.add(new Topic(Topics.TRAIN, Map.of(), TrainingInteraction.getClassSchema()));
+        t.add(new Topic(Topics.HOLDOUTS, config(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
+                HoldoutState.getClassSchema()));
+        t.add(new Topic(Topics.MODELS, config(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, models), ModelRecord.getClassSchema()));
+        t.add(new Topic(Topics.MODEL_DELTAS, config(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                TopicConfig.RETENTION_MS_CONFIG, Long.toString(DELTA_RETENTION_MS), TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                models), ModelDelta.getClassSchema()));
+        t.add(new Topic(Topics.FORKS, config(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, models), ModelRecord.getClassSchema()));
+        t.add(new Topic(Topics.METRICS, Map.of(), EvaluationRecord.getClassSchema()));
+        t.add(new Topic(Topics.DEADLETTER, Map.of(), DeadLetter.getClassSchema()));
+        t.add(new Topic(Topics.UPDATES, Map.of(), UpdateEvent.getClassSchema()));
+        return t;
+    }
+
+    private static Map<String, String> config(String... keyValues) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int k = 0; k < keyValues.length; k += 2) {
+            out.put(keyValues[k], keyValues[k + 1]);
+        }
+        return out;
+    }
+
     /** Name -> config of every topic for these markets. */
     public static Map<String, Map<String, String>> topics(List<String> markets) {
-        Map<String, Map<String, String>> t = new LinkedHashMap<>();
-        for (String m : markets) {
-            t.put(Topics.reviews(m), Map.of());
-        }
-        t.put(Topics.TRAIN, Map.of());
-        t.put(Topics.HOLDOUTS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-        t.put(Topics.MODELS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
-        t.put(Topics.MODEL_DELTAS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-                TopicConfig.RETENTION_MS_CONFIG, Long.toString(DELTA_RETENTION_MS),
-                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
-        t.put(Topics.FORKS, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_MESSAGE_BYTES)));
-        t.put(Topics.METRICS, Map.of());
-        t.put(Topics.DEADLETTER, Map.of());
-        t.put(Topics.UPDATES, Map.of());
-        return t;
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        table(markets).forEach(x -> out.put(x.name(), x.config()));
+        return out;
     }
 
     /** Creates the missing topics (partitions per topic as given; replication = the broker's default). */
