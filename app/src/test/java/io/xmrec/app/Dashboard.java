@@ -77,12 +77,10 @@ final class Dashboard {
                 p.send(new ProducerRecord<>(Topics.MODELS, market, serde.serialize(Topics.MODELS, current))).get();
             }
             String want = Long.toString(current.getVersion());
-            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            String shown = before.get(market);
-            while (!shown.equals(want) && System.nanoTime() < until) {
-                Thread.sleep(250);
-                shown = driver.findElement(By.id("version-" + market)).getText();
-            }
+            String[] last = {before.get(market)};
+            io.xmrec.core.testing.Await.until(Duration.ofSeconds(60),
+                    () -> (last[0] = driver.findElement(By.id("version-" + market)).getText()).equals(want));
+            String shown = last[0];
             assertTrue(shown.equals(want), "the dashboard shows model " + shown + " of " + market + ", not " + want);
         } finally {
             driver.quit();
@@ -90,17 +88,12 @@ final class Dashboard {
     }
 
     private static String waitForNumber(WebDriver driver, String id) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String text = "";
-        while (System.nanoTime() < until) {
+        String[] text = {""};
+        io.xmrec.core.testing.Await.require("a number in the dashboard's #" + id, Duration.ofSeconds(60), () -> {
             List<org.openqa.selenium.WebElement> e = driver.findElements(By.id(id));
-            text = e.isEmpty() ? "" : e.get(0).getText();
-            if (text.matches("[0-9.]+")) {
-                return text;
-            }
-            Thread.sleep(250);
-        }
-        fail("the dashboard shows no number in #" + id + " (last: '" + text + "')");
-        return null;
+            text[0] = e.isEmpty() ? "" : e.get(0).getText();
+            return text[0].matches("[0-9.]+");
+        }, () -> "last: '" + text[0] + "'");
+        return text[0];
     }
 }

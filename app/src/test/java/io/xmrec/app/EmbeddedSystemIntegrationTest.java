@@ -156,16 +156,16 @@ class EmbeddedSystemIntegrationTest {
                     "xmrec_model_recipe{market=\"jp\",recipe=\"",
                     "xmrec_deadletters_total{market=\"in\"} 1.0",
                     "xmrec_model_lag_event_seconds{market=\"in\"}");
-            long until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-            String metrics = "";
-            while (System.nanoTime() < until) {
-                metrics = get(sys.httpUrl() + "/metrics").body();
-                String m = metrics;
-                if (wanted.stream().allMatch(m::contains)) {
-                    break;
+            String[] last = {""};
+            io.xmrec.core.testing.Await.until(Duration.ofSeconds(180), () -> {
+                try {
+                    last[0] = get(sys.httpUrl() + "/metrics").body();
+                } catch (Exception e) {
+                    return false; // not up yet
                 }
-                Thread.sleep(500);
-            }
+                return wanted.stream().allMatch(last[0]::contains);
+            });
+            String metrics = last[0];
             for (String w : wanted) {
                 assertTrue(metrics.contains(w), w + " in\n" + metrics + "\n" + String.join("\n", log));
             }

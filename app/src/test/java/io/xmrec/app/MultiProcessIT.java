@@ -25,7 +25,6 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The pipeline as separate OS processes of the packaged app, configured only through XMREC_*
@@ -78,21 +77,15 @@ class MultiProcessIT {
     }
 
     private String await(String url, Predicate<String> ok, int seconds, String... roles) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        String last = "";
-        while (System.nanoTime() < until) {
-            last = body(url);
-            if (ok.test(last)) {
-                return last;
+        String[] last = {""};
+        io.xmrec.core.testing.Await.require(url, Duration.ofSeconds(seconds), () -> ok.test(last[0] = body(url)), () -> {
+            StringBuilder b = new StringBuilder("last:\n" + last[0]);
+            for (String r : roles) {
+                b.append("\n---\n").append(tail(r));
             }
-            Thread.sleep(500);
-        }
-        StringBuilder b = new StringBuilder("waited " + seconds + " s for " + url + "; last:\n" + last);
-        for (String r : roles) {
-            b.append("\n---\n").append(tail(r));
-        }
-        fail(b.toString());
-        return null;
+            return b.toString();
+        });
+        return last[0];
     }
 
     private static long metric(String text, String name, String market) {

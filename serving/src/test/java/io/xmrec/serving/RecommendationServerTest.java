@@ -199,10 +199,7 @@ class RecommendationServerTest {
                     slow.getOutputStream().flush();
                     open.add(slow);
                 }
-                long until = System.nanoTime() + 10_000_000_000L;
-                while (events.clients() < 50 && System.nanoTime() < until) {
-                    Thread.sleep(20);
-                }
+                io.xmrec.core.testing.Await.until(java.time.Duration.ofSeconds(10), () -> events.clients() >= 50);
                 assertEquals(50, events.clients(), "every stream open");
                 HttpClient bounded = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(1)).build();
                 for (String path : java.util.List.of("/recommendations/xx/u001?k=5", "/models", "/health")) {
