@@ -129,11 +129,18 @@ public final class RecommendationServer implements AutoCloseable {
     private void recommendations(HttpExchange ex) {
         JsonHttp.allow(ex, "GET");
         String[] mu = marketAndUser(ex, "/recommendations/");
-        Map<String, String> q = JsonHttp.query(ex);
+        JsonHttp.send(ex, 200, recommendations(mu[0], mu[1], JsonHttp.query(ex)));
+    }
+
+    /**
+     * The body of {@code GET /recommendations/{market}/{user}} with its query parameters ({@code k},
+     * {@code include_seen}); a {@link Refused} for a request it refuses. Apart from the HTTP server, so that
+     * another server can be measured doing the same work (bench/http-servers.sh).
+     */
+    public ObjectNode recommendations(String market, String user, Map<String, String> q) {
         int k = intParam(q, "k", DEFAULT_K, 1, MAX_K);
         boolean includeSeen = boolParam(q, "include_seen");
-        ServedModel m = model(mu[0]);
-        String user = mu[1];
+        ServedModel m = model(market);
         Set<String> reviewed = includeSeen ? Set.of() : seen.items(m.market(), user);
         IntPredicate exclude = rowsOf(m, reviewed);
         int[] extra = rows(m, seen.catalogue(m.market()));
@@ -158,7 +165,7 @@ public final class RecommendationServer implements AutoCloseable {
             }
         }
         o.put("excluded_seen", reviewed.size());
-        JsonHttp.send(ex, 200, o);
+        return o;
     }
 
     private void scores(HttpExchange ex) throws IOException {
