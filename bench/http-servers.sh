@@ -110,7 +110,7 @@ for kind, c in (("ping", 8), ("top10", 2), ("top10", 8), ("top10", 32)):
             label = "/ping" if kind == "ping" else "top 10"
             print(f"| {label} | {c} | {engine} | {r} | {rps:,.0f} | {lat.get('50', 0):.2f} | {lat.get('90', 0):.2f} | "
                   f"{lat.get('99', 0):.2f} | {bad} | {sock or '-'} |")
-print("\nMeans over the rounds, Jetty / JDK (below 1: Jetty faster or fewer requests):\n")
+print("\nMeans over the rounds, Jetty / JDK (requests/s above 1: Jetty serves more; latency below 1: Jetty answers sooner):\n")
 print("| request | connections | requests/s JDK | requests/s Jetty | Jetty/JDK requests/s | Jetty/JDK p50 | Jetty/JDK p99 |")
 print("|---|---|---|---|---|---|---|")
 for kind, c in (("ping", 8), ("top10", 2), ("top10", 8), ("top10", 32)):
