@@ -82,8 +82,7 @@ public final class Ddtcdr implements Scorer {
     /** Flat parameters and Adam moments; layout: per side (0 target, 1 source) users, items, then per side MLP, then X. */
     final double[] theta;
     private final double[] grad;
-    private final double[] m1;
-    private final double[] m2;
+    private final FlatAdam adam;
     private final long[] rowStep; // Adam step count per embedding row (sparse Adam)
     private final int[] offU = new int[2];
     private final int[] offV = new int[2];
@@ -128,8 +127,7 @@ public final class Ddtcdr implements Scorer {
         off += d * d;
         theta = new double[off];
         grad = new double[off];
-        m1 = new double[off];
-        m2 = new double[off];
+        adam = new FlatAdam(off, o.training().learningRate(), o.training().l2());
         rowStep = new long[2 * 2 * Math.max(users, items)];
         act = new double[widths.length][];
         delta = new double[widths.length][];
@@ -375,9 +373,7 @@ public final class Ddtcdr implements Scorer {
             }
         }
         denseStep++;
-        for (int p = denseStart; p < theta.length; p++) {
-            adamParam(p, denseStep);
-        }
+        adam.update(theta, denseStart, grad, denseStart, theta.length - denseStart, 1, denseStep);
     }
 
     private int rowKey(int table, int side, int row) {
@@ -385,19 +381,7 @@ public final class Ddtcdr implements Scorer {
     }
 
     private void adamRow(int key, int off) {
-        long t = ++rowStep[key];
-        for (int p = off; p < off + d; p++) {
-            adamParam(p, t);
-        }
-    }
-
-    private void adamParam(int p, long t) {
-        double g = grad[p] + o.training().l2() * theta[p];
-        m1[p] = 0.9 * m1[p] + 0.1 * g;
-        m2[p] = 0.999 * m2[p] + 0.001 * g * g;
-        double mh = m1[p] / (1 - Math.pow(0.9, t));
-        double vh = m2[p] / (1 - Math.pow(0.999, t));
-        theta[p] -= o.training().learningRate() * mh / (Math.sqrt(vh) + 1e-8);
+        adam.update(theta, off, grad, off, d, 1, ++rowStep[key]);
     }
 
     /** Scores with the target market's model. */

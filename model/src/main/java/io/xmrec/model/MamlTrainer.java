@@ -107,21 +107,15 @@ public final class MamlTrainer {
         return out;
     }
 
-    /** Adam on a flat parameter vector, with L2 added to the gradient (PyTorch's weight_decay). */
+    /** MAML's meta-optimiser: {@link FlatAdam} on every parameter or, lazily, on what a step's batches touched. */
     static final class Adam {
-        private final double lr;
-        private final double l2;
-        private final double[] m;
-        private final double[] v;
+        private final FlatAdam adam;
         /** The gradient as a full vector, for dense steps only. */
         private double[] flat;
         private int t;
 
         Adam(int size, double lr, double l2) {
-            this.lr = lr;
-            this.l2 = l2;
-            this.m = new double[size];
-            this.v = new double[size];
+            this.adam = new FlatAdam(size, lr, l2);
         }
 
         /**
@@ -130,38 +124,16 @@ public final class MamlTrainer {
          */
         void step(double[] theta, NmfGradient grad, double scale, boolean lazy) {
             t++;
-            double c1 = 1 - Math.pow(0.9, t);
-            double c2 = 1 - Math.pow(0.999, t);
             if (lazy) {
-                grad.forEachRange((flat, at, length) -> update(theta, flat, grad.values, at, length, scale, c1, c2));
+                grad.forEachRange((from, at, length) -> adam.update(theta, from, grad.values, at, length, scale, t));
             } else {
                 // dense tables (small ones, see TableUpdates): every parameter, zero gradient off the support
                 if (flat == null) {
                     flat = new double[theta.length];
                 }
                 grad.addTo(flat, 1);
-                updateAll(theta, flat, scale, c1, c2);
+                adam.update(theta, 0, flat, 0, theta.length, scale, t);
                 grad.forEachRange((from, at, length) -> java.util.Arrays.fill(flat, from, from + length, 0));
-            }
-        }
-
-        /** The update of every parameter, one index into both arrays (a loop the JIT vectorises). */
-        private void updateAll(double[] theta, double[] grad, double scale, double c1, double c2) {
-            for (int k = 0; k < theta.length; k++) {
-                double g = scale * grad[k] + l2 * theta[k];
-                m[k] = 0.9 * m[k] + 0.1 * g;
-                v[k] = 0.999 * v[k] + 0.001 * g * g;
-                theta[k] -= lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + 1e-8);
-            }
-        }
-
-        private void update(double[] theta, int from, double[] grad, int at, int length, double scale, double c1, double c2) {
-            for (int j = 0; j < length; j++) {
-                int k = from + j;
-                double g = scale * grad[at + j] + l2 * theta[k];
-                m[k] = 0.9 * m[k] + 0.1 * g;
-                v[k] = 0.999 * v[k] + 0.001 * g * g;
-                theta[k] -= lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + 1e-8);
             }
         }
     }
