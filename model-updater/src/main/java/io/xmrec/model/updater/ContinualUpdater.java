@@ -78,7 +78,7 @@ public final class ContinualUpdater implements AutoCloseable {
             @Override
             public void trained(String market, String user, String item, boolean newItem, String partition, long offset,
                                 long promotedMillis, long now) {
-                jobs.trained(market, user, item, newItem, new Pending.Promoted(partition, offset, promotedMillis), now);
+                jobs.trained(market, user, item, newItem, new Pending.Promoted(user, partition, offset, promotedMillis), now);
             }
 
             @Override

@@ -26,6 +26,13 @@ import java.util.function.Consumer;
  */
 final class MarketPaths {
 
+    /**
+     * Users of a new model's backlog (users it lacks, or has rows from before their data) re-fitted per fast-path
+     * job beside those with an interaction waiting: a few hundred milliseconds of re-fits, so an install's backlog
+     * of thousands of users drains over several jobs instead of holding up the interactions that arrive meanwhile.
+     */
+    static final int BACKLOG_PER_JOB = 256;
+
     /** Runs a market's jobs: on the workers (one per market at a time), or the medium path's beside them. */
     interface Runner {
         void run(MarketUpdater market, String what, Runnable job);
@@ -68,7 +75,7 @@ final class MarketPaths {
             firstModel(mu, in, p, now); // no trunk has a model for this market yet
         } else if (!p.isEmpty() && now - p.oldestNanos >= settings.fastDelay().toNanos()) {
             if (settings.runs("fast")) {
-                rows(mu, in, p);
+                rows(mu, in, p, now);
             } else {
                 p.dropWork(); // the model stays as the trunk (or the medium path) left it; the next trunk brings them
             }
@@ -149,16 +156,17 @@ final class MarketPaths {
     }
 
     /** The fast path: the pending users' rows re-fitted, new users and items folded in, published as a delta. */
-    private void rows(MarketUpdater mu, MarketInput in, Pending p) {
+    private void rows(MarketUpdater mu, MarketInput in, Pending p, long now) {
         NcfModel model = mu.model;
-        Map<String, List<String>> users = in.itemsOf(p.users);
-        Map<String, List<String>> newItems = in.newItems(users, i -> model.items().indexOf(i) >= 0);
         long[] promoted = p.promoted.stream().mapToLong(Pending.Promoted::millis).toArray();
-        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, newItems, new ArrayList<>(p.sold),
-                new HashMap<>(p.popularity), input.offsets(), input.watermark(mu.market), promoted);
+        List<String> sold = new ArrayList<>(p.sold);
+        Map<String, Integer> popularity = new HashMap<>(p.popularity);
+        Map<String, List<String>> users = in.itemsOf(p.takeJob(BACKLOG_PER_JOB, now));
+        Map<String, List<String>> newItems = in.newItems(users, i -> model.items().indexOf(i) >= 0);
+        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, newItems, sold, popularity, input.offsets(),
+                input.watermark(mu.market), promoted);
         int known = (int) users.keySet().stream()
                 .filter(u -> model.users().indexOf(CrossMarketDataset.userKey(mu.market, u)) >= 0).count();
-        p.clear();
         runner.run(mu, "rows", () -> {
             MarketUpdater.Done d = mu.refreshRows(job);
             if (d.refused()) {

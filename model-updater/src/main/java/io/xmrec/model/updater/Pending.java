@@ -2,6 +2,8 @@ package io.xmrec.model.updater;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -10,11 +12,18 @@ import java.util.function.Predicate;
 
 /** What has come in for an owned market since its last fast-path job; the poll thread's. */
 final class Pending {
-    /** A training interaction not yet in a published model: where it was read, and when it was promoted. */
-    record Promoted(String partition, long offset, long millis) {
+    /** A training interaction not yet in a published model: whose, where it was read, and when it was promoted. */
+    record Promoted(String user, String partition, long offset, long millis) {
     }
 
+    /** Users with an interaction waiting: every fast-path job re-fits all of them. */
     final Set<String> users = new TreeSet<>();
+    /**
+     * Users the served model lacks or has rows from before their data (after an install), with no interaction
+     * waiting: re-fitted after those who have, a bounded number per job, so that a new model's backlog does not hold
+     * up the interactions that come meanwhile.
+     */
+    final Set<String> backlog = new TreeSet<>();
     final List<String> sold = new ArrayList<>();
     final Map<String, Integer> popularity = new HashMap<>();
     /** Interactions waiting for a model, whichever path brings them (for the updater's freshness count). */
@@ -22,7 +31,7 @@ final class Pending {
     long oldestNanos;
 
     boolean isEmpty() {
-        return users.isEmpty() && sold.isEmpty();
+        return users.isEmpty() && sold.isEmpty() && backlog.isEmpty();
     }
 
     void clear() {
@@ -33,6 +42,7 @@ final class Pending {
     /** Forgets the fast path's work but not the interactions waiting: a later model (a trunk's) brings them. */
     void dropWork() {
         users.clear();
+        backlog.clear();
         sold.clear();
         popularity.clear();
     }
@@ -83,8 +93,32 @@ final class Pending {
     void resetTo(MarketInput in, Predicate<String> knows, Map<String, Long> through, long now) {
         Pending after = new Pending();
         after.addSince(in, knows, through);
+        Set<String> waiting = new HashSet<>();
+        promoted.forEach(x -> waiting.add(x.user()));
         dropWork();
-        users.addAll(after.users);
+        for (String u : after.users) {
+            (waiting.contains(u) ? users : backlog).add(u);
+        }
         oldestNanos = now;
+    }
+
+    /**
+     * What the next fast-path job re-fits, taken from what is pending: every user with an interaction waiting, then
+     * at most {@code backlogLimit} users of the backlog. The catalogue's growth and the waiting interactions go with the
+     * job too; the rest of the backlog stays, due again from {@code now}.
+     */
+    Set<String> takeJob(int backlogLimit, long now) {
+        Set<String> out = new TreeSet<>(users);
+        Iterator<String> it = backlog.iterator();
+        for (int n = 0; n < backlogLimit && it.hasNext(); n++) {
+            out.add(it.next());
+            it.remove();
+        }
+        users.clear();
+        sold.clear();
+        popularity.clear();
+        promoted.clear();
+        oldestNanos = now;
+        return out;
     }
 }

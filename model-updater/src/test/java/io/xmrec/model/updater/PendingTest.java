@@ -1,0 +1,53 @@
+package io.xmrec.model.updater;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** After a new model is installed, the users with interactions waiting go first; its backlog drains a bounded part per job. */
+class PendingTest {
+
+    @Test
+    void anInstallsBacklogComesAfterTheWaitingUsersAndABoundedPartPerJob() {
+        MarketInput in = new MarketInput("xx");
+        long offset = 0;
+        for (int u = 0; u < 1000; u++) { // users the new model lacks (it knows none of them)
+            in.train(new MarketInput.Entry("u" + u, "i" + (u % 50), 5, u, u, "p0", offset++));
+        }
+        Pending p = new Pending();
+        // three interactions read but in no model yet, of two users
+        p.promoted.add(new Pending.Promoted("u7", "p0", 7, 1));
+        p.promoted.add(new Pending.Promoted("u900", "p0", 900, 2));
+        p.promoted.add(new Pending.Promoted("u900", "p0", 901, 3));
+        p.resetTo(in, u -> false, Map.of("p0", 0L), 0);
+        assertEquals(Set.of("u7", "u900"), p.users, "the users with interactions waiting");
+        assertEquals(998, p.backlog.size(), "every other user the model lacks");
+        assertFalse(p.isEmpty());
+
+        Set<String> first = p.takeJob(256, 1);
+        assertEquals(258, first.size(), "the waiting users and 256 of the backlog");
+        assertTrue(first.containsAll(Set.of("u7", "u900")));
+        assertTrue(p.promoted.isEmpty() && p.users.isEmpty(), "the job took the waiting interactions");
+        assertEquals(742, p.backlog.size());
+        assertEquals(1, p.oldestNanos, "what is left is due again from the job's start");
+
+        // a backlog user with a new interaction is a waiting user for the next job
+        p.users.add("u999");
+        Set<String> seen = new HashSet<>(first);
+        int jobs = 1;
+        while (!p.isEmpty()) {
+            Set<String> next = p.takeJob(256, 2);
+            assertTrue(next.size() <= 257, "bounded: " + next.size());
+            next.forEach(u -> assertTrue(seen.add(u) || u.equals("u999"), "re-fitted once: " + u));
+            jobs++;
+        }
+        assertEquals(1000, seen.size(), "every user re-fitted");
+        assertEquals(4, jobs);
+    }
+}
