@@ -66,28 +66,10 @@ public class HttpServers {
         int[] catalogue = sold.stream().mapToInt(items::indexOf).filter(r -> r >= 0).sorted().toArray();
         ServedModel m = new ServedModel(ModelMeta.builder(market, 1, 1).createdAtMillis(System.currentTimeMillis())
                 .build(), net, users, items, catalogue, new int[0]);
-        ModelSource source = new ModelSource() {
-            @Override
-            public ServedModel model(String mk) {
-                return mk.equals(market) ? m : null;
-            }
-
-            @Override
-            public Map<String, Long> versions() {
-                return Map.of(market, 1L);
-            }
-        };
-        SeenSource seenSource = new SeenSource() {
-            @Override
-            public Set<String> items(String mk, String user) {
-                return seen.getOrDefault(user, Set.of());
-            }
-
-            @Override
-            public Set<String> catalogue(String mk) {
-                return Set.of();
-            }
-        };
+        Map<String, Set<String>> seenByKey = new HashMap<>();
+        seen.forEach((u, s) -> seenByKey.put(market + "|" + u, s));
+        ModelSource source = ModelSource.of(Map.of(market, m));
+        SeenSource seenSource = SeenSource.of(seenByKey, Map.of());
         // the product's server; with jetty it listens on the next port, idle, and lends its request logic
         RecommendationServer rs = new RecommendationServer(source, seenSource, () -> true, "127.0.0.1",
                 engine.equals("jdk") ? port : port + 1);

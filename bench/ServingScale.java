@@ -122,28 +122,10 @@ public class ServingScale {
                 recall / n, exhaustiveNanos / 1e6 / n, retrievalNanos / 1e6 / n, ServedModel.CANDIDATES));
 
         // HTTP: top 10 for random users, CLIENTS clients in parallel
-        ModelSource source = new ModelSource() {
-            @Override
-            public ServedModel model(String mk) {
-                return mk.equals(market) ? m : null;
-            }
-
-            @Override
-            public Map<String, Long> versions() {
-                return Map.of(market, 1L);
-            }
-        };
-        SeenSource seenSource = new SeenSource() {
-            @Override
-            public Set<String> items(String mk, String user) {
-                return seen.getOrDefault(user, Set.of());
-            }
-
-            @Override
-            public Set<String> catalogue(String mk) {
-                return Set.of();
-            }
-        };
+        Map<String, Set<String>> seenByKey = new HashMap<>();
+        seen.forEach((u, s) -> seenByKey.put(market + "|" + u, s));
+        ModelSource source = ModelSource.of(Map.of(market, m));
+        SeenSource seenSource = SeenSource.of(seenByKey, Map.of());
         try (RecommendationServer server = new RecommendationServer(source, seenSource, () -> true, "127.0.0.1", 0)) {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             List<String> ids = new ArrayList<>(seen.keySet());

@@ -15,4 +15,21 @@ public interface ModelSource {
 
     /** Markets with a model, and their versions. */
     Map<String, Long> versions();
+
+    /** The models of a map, read as it is at each call (a test's or a benchmark's; a concurrent map may change). */
+    static ModelSource of(Map<String, ServedModel> models) {
+        return new ModelSource() {
+            @Override
+            public ServedModel model(String market) {
+                return models.get(market);
+            }
+
+            @Override
+            public Map<String, Long> versions() {
+                Map<String, Long> v = new java.util.TreeMap<>();
+                models.forEach((k, m) -> v.put(k, m.version()));
+                return v;
+            }
+        };
+    }
 }

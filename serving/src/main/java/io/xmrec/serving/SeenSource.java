@@ -11,6 +11,24 @@ public interface SeenSource {
     /** Every item reviewed in the market: what it sells. */
     Set<String> catalogue(String market);
 
+    /**
+     * What maps hold (a test's or a benchmark's): each user's reviewed items under "market|user", each market's
+     * catalogue under its code; read as they are at each call.
+     */
+    static SeenSource of(java.util.Map<String, Set<String>> byMarketAndUser, java.util.Map<String, Set<String>> sold) {
+        return new SeenSource() {
+            @Override
+            public Set<String> items(String market, String user) {
+                return byMarketAndUser.getOrDefault(market + "|" + user, Set.of());
+            }
+
+            @Override
+            public Set<String> catalogue(String market) {
+                return sold.getOrDefault(market, Set.of());
+            }
+        };
+    }
+
     /** Nothing seen: serving then relies on the model's own catalogue and knows no purchases beyond it. */
     SeenSource NONE = new SeenSource() {
         @Override

@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,31 +31,8 @@ class RecommendationServerTest {
 
     @BeforeEach
     void start() {
-        ModelSource source = new ModelSource() {
-            @Override
-            public ServedModel model(String market) {
-                return models.get(market);
-            }
-
-            @Override
-            public Map<String, Long> versions() {
-                Map<String, Long> v = new TreeMap<>();
-                models.forEach((k, m) -> v.put(k, m.version()));
-                return v;
-            }
-        };
-        SeenSource seen = new SeenSource() {
-            @Override
-            public Set<String> items(String market, String user) {
-                return seenByUser.getOrDefault(market + "|" + user, Set.of());
-            }
-
-            @Override
-            public Set<String> catalogue(String market) {
-                return sold.getOrDefault(market, Set.of());
-            }
-        };
-        server = new RecommendationServer(source, seen, () -> !models.isEmpty(), "127.0.0.1", 0);
+        server = new RecommendationServer(ModelSource.of(models), SeenSource.of(seenByUser, sold), () -> !models.isEmpty(),
+                "127.0.0.1", 0);
     }
 
     @AfterEach
