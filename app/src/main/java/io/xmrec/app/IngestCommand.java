@@ -11,7 +11,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,13 +34,8 @@ final class IngestCommand implements Callable<Integer> {
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default).")
     String speed = "max";
 
-    @Option(names = "--skip-bad-lines", description = "Skip and count malformed lines instead of failing on the first one.")
-    boolean skipBadLines;
-
-    @Option(names = "--max-bad-lines", paramLabel = "N", defaultValue = "1000", description = "With --skip-bad-lines: "
-            + "fail when a file has more than N bad lines, as it is then most likely not an XMarket file "
-            + "(default: ${DEFAULT-VALUE}).")
-    long maxBadLines;
+    @CommandLine.Mixin
+    BadLinesOption badLines = new BadLinesOption();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -68,7 +62,7 @@ final class IngestCommand implements Callable<Integer> {
         kafka.connect("xmrec ingest");
         double daysPerSecond = parseSpeed(speed);
         List<String> list = markets.list();
-        Map<String, MarketData> loaded = MarketFiles.load(data.dir, list, skipBadLines, maxBadLines, err);
+        Map<String, MarketData> loaded = MarketFiles.load(data.dir, list, badLines.skip, badLines.max, err);
         try (StopSignal stop = new StopSignal("ingest", err, true, java.time.Duration.ofSeconds(10))) {
             ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond,
                     err);

@@ -195,13 +195,8 @@ final class OfflineCommand implements Callable<Integer> {
             + "present: targets sharing one set of markets share one trunk.")
     Path trunkCache;
 
-    @Option(names = "--skip-bad-lines", description = "Skip and count malformed lines instead of failing on the first one.")
-    boolean skipBadLines;
-
-    @Option(names = "--max-bad-lines", paramLabel = "N", defaultValue = "1000", description = "With --skip-bad-lines: "
-            + "fail when a file has more than N bad lines, as it is then most likely not an XMarket file "
-            + "(default: ${DEFAULT-VALUE}).")
-    long maxBadLines;
+    @CommandLine.Mixin
+    BadLinesOption badLines = new BadLinesOption();
 
 
     @Option(names = "--new-users", paramLabel = "FRACTION",
@@ -249,7 +244,7 @@ final class OfflineCommand implements Callable<Integer> {
         if (source != null && source.trim().toLowerCase().matches("auto(:\\d+)?")) {
             String s = source.trim().toLowerCase();
             int n = s.contains(":") ? Integer.parseInt(s.substring(5)) : 1;
-            all = MarketFiles.load(data.dir, null, skipBadLines, maxBadLines, stderr);
+            all = MarketFiles.load(data.dir, null, badLines.skip, badLines.max, stderr);
             if (!all.containsKey(target)) {
                 throw new IllegalArgumentException("target " + target + " has no file in the data directory (markets there: "
                         + String.join(", ", all.keySet()) + ")");
@@ -301,7 +296,7 @@ final class OfflineCommand implements Callable<Integer> {
                 loaded.put(m, all.get(m));
             }
         } else {
-            loaded = MarketFiles.load(data.dir, config.markets(), skipBadLines, maxBadLines, stderr);
+            loaded = MarketFiles.load(data.dir, config.markets(), badLines.skip, badLines.max, stderr);
         }
         Map<String, Object> dataProv = new LinkedHashMap<>();
         for (MarketData md : loaded.values()) {

@@ -1,6 +1,6 @@
 package io.xmrec.app;
 
-import io.xmrec.embedded.EmbeddedKafka;
+import io.xmrec.embedded.EmbeddedCluster;
 import io.xmrec.app.embedded.EmbeddedHoldouts;
 
 import io.xmrec.core.data.Interaction;
@@ -19,7 +19,6 @@ import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.TrainingInteraction;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
-import io.xmrec.schemas.registry.RegistryServer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -35,7 +34,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,20 +52,19 @@ class HoldoutStreamIntegrationTest {
         Map<String, MarketData> data = new LinkedHashMap<>();
         data.put("in", TestData.market("in"));
         data.put("jp", TestData.market("jp"));
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
-             RegistryServer registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of())) {
-            String bootstrap = kafka.bootstrapServers();
-            ReplayPublisher.Summary s = IngestCommand.ingest(bootstrap, Map.of(), registry.url(), data, 0,
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(List.of("in", "jp"), 1)) {
+            String bootstrap = cluster.bootstrap();
+            ReplayPublisher.Summary s = IngestCommand.ingest(bootstrap, Map.of(), cluster.registryUrl(), data, 0,
                     new PrintWriter(new StringWriter()));
             long good = data.values().stream().mapToLong(m -> m.interactions().size()).sum();
             assertEquals(good, s.events());
 
             // broken records between good ones: every kind the job must catch, keyed "bad-<n>" so each dead letter
             // can be matched to its expected class; and good records of unusual shape, which it must keep
-            AvroSerde serde = new AvroSerde(new RegistryClient(registry.url()));
+            AvroSerde serde = new AvroSerde(new RegistryClient(cluster.registryUrl()));
             String topic = Topics.reviews("in");
             byte[] valid = serde.serialize(topic, event("in", "u-ok", "B01", 5, "2019-01-01", "v-1"));
-            int otherType = new RegistryClient(registry.url()).register(Topics.TRAIN + "-value",
+            int otherType = new RegistryClient(cluster.registryUrl()).register(Topics.TRAIN + "-value",
                     io.xmrec.schemas.TrainingInteraction.getClassSchema());
             byte[] other = serde.serialize(Topics.TRAIN, io.xmrec.schemas.TrainingInteraction.newBuilder().setMarket("in")
                     .setUser("u").setItem("i").setRating(5).setEventTime(Instant.parse("2019-01-01T00:00:00Z")).setArrival(1).build());
@@ -134,8 +131,8 @@ class HoldoutStreamIntegrationTest {
             // every bad record, the good ones around them (4 distinct, the rest re-sent), the duplicate, the unusual good ones
             long input = good + bad.size() + bad.size() + 1 + extraGood;
 
-            double secs = EmbeddedHoldouts.runBounded(bootstrap, registry.url(), Map.of(), 2);
-            EmbeddedHoldouts.Result r = EmbeddedHoldouts.read(bootstrap, registry.url(), Map.of(), secs);
+            double secs = EmbeddedHoldouts.runBounded(bootstrap, cluster.registryUrl(), Map.of(), 2);
+            EmbeddedHoldouts.Result r = EmbeddedHoldouts.read(bootstrap, cluster.registryUrl(), Map.of(), secs);
 
             // accounting: every input record is in training, held out, or a dead letter
             assertEquals(input, r.train().size() + r.heldOut() + r.deadLetters().size(),

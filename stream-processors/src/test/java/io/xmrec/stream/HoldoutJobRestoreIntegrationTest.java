@@ -5,16 +5,13 @@ import io.xmrec.core.data.MarketData;
 import io.xmrec.core.holdout.LeaveOneOutSplitter;
 import io.xmrec.core.holdout.UserSplit;
 import io.xmrec.core.testing.TestData;
-import io.xmrec.embedded.EmbeddedKafka;
+import io.xmrec.embedded.EmbeddedCluster;
 import io.xmrec.schemas.HoldoutState;
 import io.xmrec.schemas.ReviewEvent;
 import io.xmrec.schemas.TopicReader;
-import io.xmrec.schemas.TopicSetup;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.TrainingInteraction;
 import io.xmrec.schemas.registry.AvroSerde;
-import io.xmrec.schemas.registry.RegistryClient;
-import io.xmrec.schemas.registry.RegistryServer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -64,10 +61,10 @@ class HoldoutJobRestoreIntegrationTest {
         p.flush();
     }
 
-    private static JobClient start(EmbeddedKafka kafka, RegistryServer registry, Path checkpoints) throws Exception {
+    private static JobClient start(EmbeddedCluster cluster, Path checkpoints) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
                 LocalCheckpoints.configure(checkpoints, s -> { }));
-        HoldoutJob.define(env, new HoldoutJob.Settings(kafka.bootstrapServers(), registry.url(), Map.of(), false,
+        HoldoutJob.define(env, new HoldoutJob.Settings(cluster.bootstrap(), cluster.registryUrl(), Map.of(), false,
                 Duration.ofDays(7), Duration.ofMillis(500), "restore-test"));
         return env.executeAsync("holdouts (restore test)");
     }
@@ -82,18 +79,16 @@ class HoldoutJobRestoreIntegrationTest {
         MarketData in = TestData.market("in");
         List<Interaction> all = in.interactions();
         int cut = all.size() / 2;
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
-             RegistryServer registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(List.of("in"), 1);
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                     kafka.bootstrapServers(), ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(),
+                     cluster.bootstrap(), ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(),
                      new ByteArraySerializer())) {
-            TopicSetup.create(kafka.bootstrapServers(), Map.of(), List.of("in"), 1);
-            AvroSerde serde = new AvroSerde(new RegistryClient(registry.url()));
+            AvroSerde serde = cluster.serde();
             publish(producer, serde, "in", all.subList(0, cut));
 
-            JobClient first = start(kafka, registry, checkpoints);
+            JobClient first = start(cluster, checkpoints);
             await("a checkpoint after the first half", () -> LocalCheckpoints.newest(checkpoints).isPresent()
-                    && !TopicReader.readAll(kafka.bootstrapServers(), Map.of(), Topics.TRAIN, serde,
+                    && !TopicReader.readAll(cluster.bootstrap(), Map.of(), Topics.TRAIN, serde,
                     TrainingInteraction.class).isEmpty(), 120);
             // more input while it runs, then it dies mid-stream: what it did since its last checkpoint is lost
             publish(producer, serde, "in", all.subList(cut, cut + 200));
@@ -101,19 +96,19 @@ class HoldoutJobRestoreIntegrationTest {
             first.cancel().get(30, TimeUnit.SECONDS);
             Path resumedFrom = LocalCheckpoints.newest(checkpoints).orElseThrow();
 
-            JobClient second = start(kafka, registry, checkpoints);
+            JobClient second = start(cluster, checkpoints);
             publish(producer, serde, "in", all.subList(cut + 200, all.size()));
             var offline = new LeaveOneOutSplitter(3).split(in);
             long expectedTrain = offline.users().stream().mapToLong(u -> u.train().size()).sum();
             try {
-                await("every promotion committed", () -> TopicReader.readAll(kafka.bootstrapServers(), Map.of(),
+                await("every promotion committed", () -> TopicReader.readAll(cluster.bootstrap(), Map.of(),
                         Topics.TRAIN, serde, TrainingInteraction.class).size() >= expectedTrain, 120);
                 Thread.sleep(1500); // a duplicate would commit with the next checkpoint
             } finally {
                 second.cancel().get(30, TimeUnit.SECONDS);
             }
 
-            List<TrainingInteraction> train = TopicReader.readAll(kafka.bootstrapServers(), Map.of(), Topics.TRAIN, serde,
+            List<TrainingInteraction> train = TopicReader.readAll(cluster.bootstrap(), Map.of(), Topics.TRAIN, serde,
                     TrainingInteraction.class);
             Set<String> ids = new HashSet<>();
             for (TrainingInteraction t : train) {
@@ -121,7 +116,7 @@ class HoldoutJobRestoreIntegrationTest {
             }
             assertEquals(expectedTrain, train.size());
             Map<String, HoldoutState> latest = new HashMap<>();
-            for (HoldoutState h : TopicReader.readAll(kafka.bootstrapServers(), Map.of(), Topics.HOLDOUTS, serde,
+            for (HoldoutState h : TopicReader.readAll(cluster.bootstrap(), Map.of(), Topics.HOLDOUTS, serde,
                     HoldoutState.class)) {
                 latest.merge(h.getUser(), h, (a, b) -> b.getVersion() >= a.getVersion() ? b : a);
             }

@@ -1,16 +1,15 @@
 package io.xmrec.ingest.connect;
 
+import io.xmrec.embedded.EmbeddedCluster;
 import io.xmrec.embedded.EmbeddedKafka;
 import io.xmrec.core.data.MarketData;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.core.testing.Await;
 import io.xmrec.schemas.ReviewEvent;
-import io.xmrec.schemas.TopicSetup;
 import io.xmrec.schemas.TopicReader;
 import io.xmrec.schemas.Topics;
 import io.xmrec.schemas.registry.AvroSerde;
 import io.xmrec.schemas.registry.RegistryClient;
-import io.xmrec.schemas.registry.RegistryServer;
 import org.apache.kafka.connect.cli.ConnectStandalone;
 import org.apache.kafka.connect.runtime.Connect;
 import org.apache.kafka.connect.runtime.Herder;
@@ -50,9 +49,8 @@ class XMarketSourceConnectorIntegrationTest {
         jpLines.add("u1 i1 9 2016-01-01");
         java.nio.file.Files.write(dataDir.resolve("jp_5core.txt"), jpLines);
         long total = in.interactions().size() + jp.interactions().size();
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
-             RegistryServer registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of())) {
-            TopicSetup.create(kafka.bootstrapServers(), Map.of(), List.of("in", "jp"), 1);
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(List.of("in", "jp"), 1)) {
+            EmbeddedKafka kafka = cluster.kafka();
             Map<String, String> worker = new HashMap<>();
             worker.put("bootstrap.servers", kafka.bootstrapServers());
             worker.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
@@ -67,10 +65,10 @@ class XMarketSourceConnectorIntegrationTest {
             connector.put("tasks.max", "2");
             connector.put(XMarketSourceConnector.DATA_DIR, dataDir.toString());
             connector.put(XMarketSourceConnector.MARKETS, "in,jp");
-            connector.put(XMarketSourceConnector.REGISTRY_URL, registry.url());
+            connector.put(XMarketSourceConnector.REGISTRY_URL, cluster.registryUrl());
             connector.put(XMarketSourceConnector.RATE, "800");
 
-            AvroSerde serde = new AvroSerde(new RegistryClient(registry.url()));
+            AvroSerde serde = new AvroSerde(new RegistryClient(cluster.registryUrl()));
             Connect<StandaloneHerder> first = start(worker, connector);
             // some lines are out; at 800 lines/s per task the files take seconds more
             Await.until(Duration.ofSeconds(60), () -> count(kafka, serde).size() >= 300);
