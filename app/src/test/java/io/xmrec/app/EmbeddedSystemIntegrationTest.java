@@ -107,7 +107,8 @@ class EmbeddedSystemIntegrationTest {
                     JsonNode sc = JSON.readTree(get(sys.httpUrl() + "/scores/" + market + "/" + user + "?items="
                             + String.join(",", ids)).body());
                     ServedModel now = sys.models().model(market);
-                    if (now.version() == sc.get("model_version").asLong()) {
+                    // (a version may lack the user for a moment: a trunk's fork before the user's re-fit)
+                    if (now.version() == sc.get("model_version").asLong() && now.users().indexOf(user) >= 0) {
                         float[] expected = now.score(user, ids);
                         for (int i = 0; i < ids.size(); i++) {
                             assertEquals(expected[i], (float) sc.get("scores").get(ids.get(i)).asDouble(), 0f);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,9 +22,10 @@ final class Pending {
     /**
      * Users the served model lacks or has rows from before their data (after an install), with no interaction
      * waiting: re-fitted after those who have, a bounded number per job, so that a new model's backlog does not hold
-     * up the interactions that come meanwhile.
+     * up the interactions that come meanwhile. Those it lacks come first: until then they are answered with the
+     * popular items, while the others have rows of their own, only older.
      */
-    final Set<String> backlog = new TreeSet<>();
+    final Set<String> backlog = new LinkedHashSet<>();
     final List<String> sold = new ArrayList<>();
     final Map<String, Integer> popularity = new HashMap<>();
     /** Interactions waiting for a model, whichever path brings them (for the updater's freshness count). */
@@ -96,8 +98,12 @@ final class Pending {
         Set<String> waiting = new HashSet<>();
         promoted.forEach(x -> waiting.add(x.user()));
         dropWork();
-        for (String u : after.users) {
-            (waiting.contains(u) ? users : backlog).add(u);
+        for (boolean lacking : new boolean[] {true, false}) {
+            for (String u : after.users) {
+                if (knows.test(u) != lacking) {
+                    (waiting.contains(u) ? users : backlog).add(u);
+                }
+            }
         }
         oldestNanos = now;
     }

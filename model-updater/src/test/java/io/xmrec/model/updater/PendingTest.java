@@ -17,7 +17,7 @@ class PendingTest {
     void anInstallsBacklogComesAfterTheWaitingUsersAndABoundedPartPerJob() {
         MarketInput in = new MarketInput("xx");
         long offset = 0;
-        for (int u = 0; u < 1000; u++) { // users the new model lacks (it knows none of them)
+        for (int u = 0; u < 1000; u++) {
             in.train(new MarketInput.Entry("u" + u, "i" + (u % 50), 5, u, u, "p0", offset++));
         }
         Pending p = new Pending();
@@ -25,9 +25,12 @@ class PendingTest {
         p.promoted.add(new Pending.Promoted("u7", "p0", 7, 1));
         p.promoted.add(new Pending.Promoted("u900", "p0", 900, 2));
         p.promoted.add(new Pending.Promoted("u900", "p0", 901, 3));
-        p.resetTo(in, u -> false, Map.of("p0", 0L), 0);
+        // the new model knows the users with an even number; trained through offset 0, it predates everyone's data
+        p.resetTo(in, u -> Integer.parseInt(u.substring(1)) % 2 == 0, Map.of("p0", 0L), 0);
         assertEquals(Set.of("u7", "u900"), p.users, "the users with interactions waiting");
-        assertEquals(998, p.backlog.size(), "every other user the model lacks");
+        assertEquals(998, p.backlog.size(), "every other user: those it lacks and those whose rows predate their data");
+        assertTrue(p.backlog.stream().limit(499).allMatch(u -> Integer.parseInt(u.substring(1)) % 2 == 1),
+                "the users the model lacks first (they get popular items until then): " + p.backlog);
         assertFalse(p.isEmpty());
 
         Set<String> first = p.takeJob(256, 1);
