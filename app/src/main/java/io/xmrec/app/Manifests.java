@@ -3,7 +3,6 @@ package io.xmrec.app;
 import io.xmrec.schemas.Access;
 import io.xmrec.schemas.TopicSetup;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -100,7 +99,6 @@ final class Manifests {
         return out;
     }
 
-    static List<String> kubernetesFiles() {
-        return new ArrayList<>(List.of(TOPICS_YAML, USERS_YAML));
-    }
+    /** The files {@code --kubernetes} writes; {@code --compose} writes the others. */
+    static final Set<String> KUBERNETES_FILES = Set.of(TOPICS_YAML, USERS_YAML);
 }

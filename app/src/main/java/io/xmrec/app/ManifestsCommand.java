@@ -39,7 +39,7 @@ final class ManifestsCommand implements Callable<Integer> {
         List<String> list = Markets.parseList(markets);
         var files = Manifests.all(list);
         for (var f : files.entrySet()) {
-            Path dir = Manifests.kubernetesFiles().contains(f.getKey()) ? kubernetes : compose;
+            Path dir = Manifests.KUBERNETES_FILES.contains(f.getKey()) ? kubernetes : compose;
             if (dir == null) {
                 continue;
             }

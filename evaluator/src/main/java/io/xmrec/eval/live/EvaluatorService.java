@@ -298,8 +298,18 @@ public final class EvaluatorService implements AutoCloseable {
     /** Where the dashboard page takes the metric table ({@link LiveMetric}) in place of an empty list. */
     static final String METRICS_PLACEHOLDER = "/*xmrec:metrics*/[]";
 
-    /** The dashboard page, given the metric table. */
+    private static volatile byte[] dashboardPage;
+
+    /** The dashboard page, given the metric table: put together on the first request, then served as it is. */
     static byte[] dashboard() throws IOException {
+        byte[] page = dashboardPage;
+        if (page == null) {
+            page = dashboardPage = readDashboard();
+        }
+        return page;
+    }
+
+    private static byte[] readDashboard() throws IOException {
         try (InputStream in = EvaluatorService.class.getResourceAsStream("/io/xmrec/eval/live/dashboard.html")) {
             if (in == null) {
                 throw new IOException("the dashboard page is missing from the build");

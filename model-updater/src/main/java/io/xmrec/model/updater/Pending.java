@@ -36,11 +36,6 @@ final class Pending {
         return users.isEmpty() && sold.isEmpty() && backlog.isEmpty();
     }
 
-    void clear() {
-        dropWork();
-        promoted.clear();
-    }
-
     /** Forgets the fast path's work but not the interactions waiting: a later model (a trunk's) brings them. */
     void dropWork() {
         users.clear();
