@@ -117,8 +117,10 @@ holdouts() {
   {
     echo "- each row: \`xmrec holdouts --embedded --data <synthetic, scale> --parallelism 2 --dump\` (every market of the data) (in-process broker and registry, Flink local mini-cluster, exactly-once sinks, checkpoints every 2 s to disk); the dump compared with the offline split by \`bench/offline_split_check.py\`"
     echo
-    echo "| scale | events | ingest s | job s | job events/s | accounted for | final state = offline split | peak RSS GiB |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "- job events/s: all events over the job's whole time (start-up of the mini-cluster and the last checkpoint included); steady events/s: input records committed by the job's source (it commits at each completed checkpoint, after the sinks' transactions are prepared: exactly once) per second between 10% and 90% of what it committed, timed from the moments each commit was first seen (sampled every 0.2 s); first commit s: when the first came (start-up and the first checkpoint)"
+    echo
+    echo "| scale | events | ingest s | job s | job events/s | first commit s | steady events/s | accounted for | final state = offline split | peak RSS GiB |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
   } >> "$out"
   for s in $scales; do
     d=$(data_for "$s")
@@ -133,10 +135,12 @@ err, out = open(log + ".err").read(), open(log + ".out").read()
 ing = re.search(r"ingested ([\d,]+) events in ([\d.]+)s", err)
 job = re.search(r"holdout job: ([\d.]+)s", out)
 acc = re.search(r"accounted for: ([\d,]+ of [\d,]+)", out)
+com = re.search(r"the first after ([\d.]+|NaN)s; steady ([\d,]+|NaN) records/s", out)
 rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
 ev = int(ing.group(1).replace(",", "")) if ing else 0
 js = float(job.group(1)) if job else float("nan")
-print(f"| {s}x | {ev:,} | {ing.group(2) if ing else '?'} | {js:.1f} | {ev / js:,.0f} | {acc.group(1) if acc else 'failed: ' + (err.strip().splitlines() or ['?'])[-1][:120]} "
+first, steady = (com.group(1), com.group(2)) if com else ("?", "?")
+print(f"| {s}x | {ev:,} | {ing.group(2) if ing else '?'} | {js:.1f} | {ev / js:,.0f} | {first} | {steady} | {acc.group(1) if acc else 'failed: ' + (err.strip().splitlines() or ['?'])[-1][:120]} "
       f"| {check} | {(int(rss.group(1)) / 1048576 if rss else float('nan')):.1f} |")
 PY
   done

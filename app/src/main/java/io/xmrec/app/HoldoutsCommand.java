@@ -1,6 +1,7 @@
 package io.xmrec.app;
 
 import io.xmrec.embedded.EmbeddedKafka;
+import io.xmrec.app.embedded.CommitProgress;
 import io.xmrec.app.embedded.EmbeddedHoldouts;
 
 import io.xmrec.core.data.MarketData;
@@ -85,17 +86,19 @@ final class HoldoutsCommand implements Callable<Integer> {
                 ReplayPublisher.Summary s = IngestCommand.ingest(k.bootstrapServers(), Map.of(), registry.url(), loaded,
                         0, err);
                 err.printf("ingested %,d events in %.1fs%n", s.events(), s.seconds());
-                double secs = EmbeddedHoldouts.runBounded(k.bootstrapServers(), registry.url(), Map.of(), parallelism,
-                        !atLeastOnce, every);
-                report(EmbeddedHoldouts.read(k.bootstrapServers(), registry.url(), Map.of(), secs), s.events(), out, err);
+                EmbeddedHoldouts.Run run = EmbeddedHoldouts.runBounded(k.bootstrapServers(), registry.url(), Map.of(),
+                        parallelism, !atLeastOnce, every);
+                report(run, EmbeddedHoldouts.read(k.bootstrapServers(), registry.url(), Map.of(), run.seconds()),
+                        s.events(), out, err);
             }
             return 0;
         }
         kafka.awaitConnection("xmrec holdouts", spec.commandLine().getErr());
         if (bounded) {
-            double secs = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(), parallelism,
-                    !atLeastOnce, every);
-            report(EmbeddedHoldouts.read(kafka.bootstrap, kafka.registry, kafka.clientProps(), secs), -1, out, err);
+            EmbeddedHoldouts.Run run = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(),
+                    parallelism, !atLeastOnce, every);
+            report(run, EmbeddedHoldouts.read(kafka.bootstrap, kafka.registry, kafka.clientProps(), run.seconds()), -1,
+                    out, err);
             return 0;
         }
         HoldoutJob.Settings s = new HoldoutJob.Settings(kafka.bootstrap, kafka.registry, kafka.clientProps(), false,
@@ -141,9 +144,12 @@ final class HoldoutsCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void report(EmbeddedHoldouts.Result r, long input, PrintWriter out, PrintWriter err) {
+    private void report(EmbeddedHoldouts.Run run, EmbeddedHoldouts.Result r, long input, PrintWriter out, PrintWriter err) {
         out.printf("holdout job: %.1fs; %,d users with a holdout, %,d training interactions, %,d held out, %,d dead letters%n",
                 r.seconds(), r.holdouts().size(), r.train().size(), r.heldOut(), r.deadLetters().size());
+        CommitProgress.Summary c = run.commits();
+        out.printf("input committed (at checkpoints): %,d records; the first after %.1fs; steady %,.0f records/s "
+                + "(between 10%% and 90%% of them)%n", c.committed(), c.firstCommitSeconds(), c.steadyPerSecond());
         if (input >= 0) {
             long accounted = r.train().size() + r.heldOut() + r.deadLetters().size();
             out.printf("accounted for: %,d of %,d input records%n", accounted, input);

@@ -55,6 +55,9 @@ public final class HoldoutJob {
     public record Outputs(DataStream<TrainOut> train, DataStream<HoldoutOut> holdouts, DataStream<Rejected> rejected) {
     }
 
+    /** The source's consumer group: its offsets, committed at each checkpoint, are where the job resumes. */
+    public static final String GROUP = Topics.PREFIX + "xmrec-holdouts";
+
     private HoldoutJob() {
     }
 
@@ -83,7 +86,7 @@ public final class HoldoutJob {
         var b = KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(s.bootstrap())
                 .setTopicPattern(Topics.reviewsPattern())
-                .setGroupId(Topics.PREFIX + "xmrec-holdouts")
+                .setGroupId(GROUP)
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(
                         org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
                 .setProperties(p)

@@ -38,8 +38,15 @@ public final class EmbeddedHoldouts {
     private EmbeddedHoldouts() {
     }
 
+    /**
+     * A bounded run: its seconds, and how its input was committed (the source commits at each checkpoint): when the
+     * first commit came and the steady rate between 10% and 90% of the input.
+     */
+    public record Run(double seconds, CommitProgress.Summary commits) {
+    }
+
     /** Runs the job on a local mini-cluster until the topics' current ends are processed. */
-    public static double runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism) {
+    public static Run runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism) {
         return runBounded(bootstrap, registry, clientProps, parallelism, true, Duration.ofSeconds(2));
     }
 
@@ -47,14 +54,15 @@ public final class EmbeddedHoldouts {
      * As {@link #runBounded(String, String, Map, int)}, with exactly-once or at-least-once sinks and checkpoints
      * (the exactly-once sinks' commits) every {@code checkpointInterval}.
      */
-    public static double runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism,
-                                    boolean exactlyOnce, Duration checkpointInterval) {
+    public static Run runBounded(String bootstrap, String registry, Map<String, Object> clientProps, int parallelism,
+                                 boolean exactlyOnce, Duration checkpointInterval) {
         HoldoutJob.Settings s = new HoldoutJob.Settings(bootstrap, registry, clientProps, true, Duration.ofDays(7),
                 checkpointInterval, "xmrec-holdouts-" + System.currentTimeMillis());
         if (!exactlyOnce) {
             s = s.atLeastOnce();
         }
-        try (io.xmrec.stream.LocalCheckpoints.Scratch checkpoints = new io.xmrec.stream.LocalCheckpoints.Scratch()) {
+        try (io.xmrec.stream.LocalCheckpoints.Scratch checkpoints = new io.xmrec.stream.LocalCheckpoints.Scratch();
+             CommitProgress progress = CommitProgress.start(bootstrap, clientProps, HoldoutJob.GROUP, 200)) {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
                     checkpoints.configuration());
             HoldoutJob.define(env, s);
@@ -64,7 +72,8 @@ public final class EmbeddedHoldouts {
             } catch (Exception e) {
                 throw new IllegalStateException("the holdout job failed: " + e.getMessage(), e);
             }
-            return (System.nanoTime() - t0) / 1e9;
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return new Run(seconds, progress.finish());
         }
     }
 
