@@ -10,8 +10,11 @@
 #   serving   top 10 over a market's catalogue (candidate retrieval, its recall against the exhaustive top 10),
 #             over HTTP; the model published in parts and loaded by a new client (--item-scales "1 10 100 175":
 #             175 is a catalogue of a million items)
+#   system    the whole embedded system replaying the synthetic data at --speed days/s (default 10) at the scales of
+#             --system-scales (default "1 10"): freshness, bytes per interaction, CPU per part per event, the
+#             evaluator's lag, the JVM's peak heap and RSS (--system-heap, default 8g)
 #   bench/scale.sh [--parts "trunk serving"] [--scales "1 10 100"] [--dense-scales "1"] [--epochs 1] [--item-scales ...]
-#                  [--user-scale U] [--heap SIZE]
+#                  [--user-scale U] [--heap SIZE] [--system-scales "1 10"] [--system-heap 8g] [--speed 10]
 # --heap: the trunk runs' maximum Java heap (-Xmx; default: the JVM's, a quarter of the machine's memory).
 # --user-scale: the serving part's user scale at every item scale (default min(item scale, 20)); a catalogue
 # needs users enough that its items are reviewed more than once, or the model learns nothing to rank by.
@@ -27,6 +30,9 @@ maml_steps=300
 item_scales="1 10 100 175"
 user_scale=""
 heap=""
+system_scales="1 10"
+system_heap=8g
+speed=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --parts) parts="$2"; shift 2 ;;
@@ -37,6 +43,9 @@ while [ $# -gt 0 ]; do
     --item-scales) item_scales="$2"; shift 2 ;;
     --user-scale) user_scale="$2"; shift 2 ;;
     --heap) heap="$2"; shift 2 ;;
+    --system-scales) system_scales="$2"; shift 2 ;;
+    --system-heap) system_heap="$2"; shift 2 ;;
+    --speed) speed="$2"; shift 2 ;;
     *) echo "bench/scale.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -46,6 +55,7 @@ mkdir -p "$work" bench/results
 export XMREC_NO_BUILD=1
 machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
 command="bench/scale.sh --parts \"$parts\" --scales \"$scales\" --dense-scales \"$dense_scales\" --epochs $epochs --maml-steps $maml_steps${heap:+ --heap $heap}"
+case " $parts " in *" system "*) command="$command --system-scales \"$system_scales\" --system-heap $system_heap --speed $speed" ;; esac
 case " $parts " in *" serving "*) command="$command --item-scales \"$item_scales\"${user_scale:+ --user-scale $user_scale}" ;; esac
 
 data_for() { # scale -> directory of synthetic files (generated once)
@@ -146,6 +156,31 @@ PY
   done
 }
 
+# the whole embedded system (broker, holdout job, updater with all three paths, evaluator in one JVM) replaying the
+# synthetic data at a fixed pace of event time, so 10x data is 10x the events per second; the bench driver
+# ContinualCommand (as bench/freshness.sh) measures freshness, bytes on the wire, CPU per part, the evaluator's lag and
+# the JVM's memory; it does not wait for a trunk after the replay (--settle-max 30)
+system() {
+  local out=bench/results/scale-system.md s d j
+  header "$out" "The whole embedded system against the data size"
+  {
+    echo "- each row: \`java -Xmx$system_heap -cp app/target/xmrec.jar:app/target/test-classes io.xmrec.app.ContinualCommand --data <synthetic, scale> --speed $speed --settle-max 30\` (every market of the data; the slow path running; ranks of the served models on the offline split written but not waited for a final trunk)"
+    echo "- freshness: seconds from an interaction's promotion by the holdout job to the first served model trained on it, steady part (after each market's first model), p50 and p99 over all markets' interactions (by market: bench/runs/scale/system-<scale>.json); updater: promotion to read, and its own count (read to published); bytes: model snapshots and deltas published per training interaction, against republishing the whole model at every version; CPU: seconds per 1,000 events by part (thread names); evaluator lag: how old the version the evaluator measured last was when it measured it, sampled every 5 s, p50 and max over markets and samples; memory: the one JVM's peak heap and RSS"
+    echo
+    echo "| scale | events | replay s | events/s | training interactions | freshness p50 / p99 s | updater read p50 / p99 s | updater own p50 / p99 s | bytes per interaction (whole records) | CPU s per 1k events: updater / evaluator / holdout job / broker | trunks (s) | evaluator lag p50 / max s | peak heap / RSS MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  } >> "$out"
+  for s in $system_scales; do
+    d=$(data_for "$s")
+    j="$work/system-$s"
+    rm -rf "$j.ranks"
+    java -Xmx"$system_heap" -Dxmrec.home="$(pwd)" -cp "app/target/xmrec.jar:app/target/test-classes" \
+      io.xmrec.app.ContinualCommand --data "$d" --markets "$(markets_of "$d" | tr ' ' ',' | sed 's/,$//')" \
+      --speed "$speed" --settle-max 30 --ranks-dir "$j.ranks" > "$j.json" 2> "$j.log" || true
+    python3 bench/summarise_scale.py system-row "$s" "$j.json" >> "$out" || echo "| ${s}x | failed: see $j.log |" >> "$out"
+  done
+}
+
 # serving at catalogue scale: one synthetic market ("big", shaped like ca) whose catalogue grows with the item scale,
 # users with min(scale, 20); NMF trained on it (lazy tables, 2 epochs); bench/ServingScale.java measures recall of the
 # retrieved candidates, top-10 latency over HTTP with 2 clients, and the model published in parts and loaded.
@@ -186,6 +221,7 @@ for p in $parts; do
     trunk) trunk ;;
     holdouts) holdouts ;;
     serving) serving ;;
+    system) system ;;
     *) echo "bench/scale.sh: unknown part '$p'" >&2; exit 2 ;;
   esac
 done

@@ -130,6 +130,53 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         int deltas;
     }
 
+    /**
+     * How far the evaluator is behind the models, sampled every 5 s from its {@code /api/metrics}: per market, how old
+     * the version it measured last was when it measured it ({@code eval-lag-seconds}), and how many versions the
+     * models have moved on since ({@code behind}: the served version minus the evaluated one).
+     */
+    private static final class EvaluatorLag {
+        private final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        private final Map<String, List<Double>> lagSeconds = new TreeMap<>();
+        private final Map<String, List<Double>> behind = new TreeMap<>();
+
+        void sample(EmbeddedSystem sys) {
+            com.fasterxml.jackson.databind.JsonNode markets;
+            try {
+                var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                                sys.httpUrl() + "/api/metrics")).timeout(Duration.ofSeconds(5)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                markets = ResultsJson.MAPPER.readTree(response.body()).path("markets");
+            } catch (Exception e) {
+                return; // a busy evaluator: the next sample
+            }
+            markets.fields().forEachRemaining(e -> {
+                com.fasterxml.jackson.databind.JsonNode counters = e.getValue().path("counters");
+                if (!counters.has("eval-lag-seconds")) {
+                    return;
+                }
+                lagSeconds.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(counters.get("eval-lag-seconds").asDouble());
+                ServedModel m = sys.models().model(e.getKey());
+                if (m != null && counters.has("evaluated-version")) {
+                    behind.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
+                            .add((double) Math.max(0, m.version() - counters.get("evaluated-version").asLong()));
+                }
+            });
+        }
+
+        void write(ObjectNode out) {
+            lagSeconds.forEach((market, lags) -> {
+                List<Double> sorted = lags.stream().sorted().toList();
+                List<Double> b = behind.getOrDefault(market, List.of()).stream().sorted().toList();
+                out.putObject(market).put("samples", sorted.size())
+                        .put("lag_p50_s", sorted.get(sorted.size() / 2))
+                        .put("lag_max_s", sorted.get(sorted.size() - 1))
+                        .put("behind_p50", b.isEmpty() ? 0 : b.get(b.size() / 2))
+                        .put("behind_max", b.isEmpty() ? 0 : b.get(b.size() - 1));
+            });
+        }
+    }
+
     /** CPU seconds per part of the JVM, sampled every second so threads that end are counted too. */
     private static final class CpuSampler implements AutoCloseable {
         private static final Map<String, Pattern> PARTS = new java.util.LinkedHashMap<>();
@@ -227,6 +274,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             List<long[]> train = new ArrayList<>();                // offset -> (publish time, promotion time)
             Map<String, java.util.Set<String>> trainedUsers = new TreeMap<>(); // market -> users with a training interaction
             ArrayNode coverage = out.putArray("user_coverage");       // every 5 s: seconds, share per market
+            EvaluatorLag evaluatorLag = new EvaluatorLag();
             long lastCoverage = 0;
             List<String> trainMarket = new ArrayList<>();
             Map<String, Lat> lat = new TreeMap<>();
@@ -320,6 +368,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                     }
                     if (now - lastCoverage >= 5000) {
                         lastCoverage = now;
+                        evaluatorLag.sample(sys);
                         ObjectNode point = coverage.addObject().put("s", (now - t0) / 1000.0);
                         trainedUsers.forEach((market, users) -> {
                             ServedModel model = sys.models().model(market);
@@ -433,6 +482,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
                         .put("test_hr10", r.test().hitRate())
                         .put("recipe", model.meta().recipe());
             }
+            evaluatorLag.write(out.putObject("evaluator_lag"));
             ObjectNode cpuOut = out.putObject("cpu_seconds");
             cpu.seconds().forEach(cpuOut::put);
             long peakHeap = 0;

@@ -1,0 +1,199 @@
+"""Rows and the summary of bench/scale.sh.
+
+  summarise_scale.py system-row SCALE FILE.json   one row of scale-system.md from a ContinualCommand run
+  summarise_scale.py report                       bench/results/scale.md (+ scale.svg) from the newest section
+                                                  of each scale-<part>.md: every measured cost against the data
+                                                  size, and its fitted exponent
+"""
+import json
+import math
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svgplot  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def updater_field(text, name):
+    m = re.search(name + r"=([\d.NaE-]+)", text)
+    return float(m.group(1)) if m else float("nan")
+
+
+def system_row(scale, path):
+    d = json.load(open(path))
+    markets = d["markets"]
+    events = d["events"]
+    inter = sum(m["train_interactions"] for m in markets.values())
+    worst = lambda key: max(m[key] for m in markets.values()) / 1000.0
+    best = lambda key: min(m[key] for m in markets.values()) / 1000.0
+    sent = sum(m["snapshot_bytes"] + m["delta_bytes"] for m in markets.values())
+    whole = sum(m["whole_record_bytes_per_interaction"] * m["train_interactions"] for m in markets.values())
+    cpu = d["cpu_seconds"]
+    per_k = lambda part: cpu.get(part, 0.0) / events * 1000 if events else float("nan")
+    lag = d.get("evaluator_lag", {})
+    lag50 = max((v["lag_p50_s"] for v in lag.values()), default=float("nan"))
+    lagmax = max((v["lag_max_s"] for v in lag.values()), default=float("nan"))
+    u = d["updater"]
+    print(f"| {scale}x | {events:,} | {d['replay_seconds']:.0f} | {events / d['replay_seconds']:,.0f} | {inter:,} "
+          f"| {best('p50_steady_promotion_ms'):.2f}-{worst('p50_steady_promotion_ms'):.2f} / "
+          f"{best('p99_steady_promotion_ms'):.2f}-{worst('p99_steady_promotion_ms'):.2f} "
+          f"| {updater_field(u, 'visibleP50'):.2f} / {updater_field(u, 'visibleP99'):.2f} "
+          f"| {updater_field(u, 'freshnessP50'):.2f} / {updater_field(u, 'freshnessP99'):.2f} "
+          f"| {sent / inter:,.0f} ({whole / inter:,.0f}, {whole / max(sent, 1):.1f}x) "
+          f"| {per_k('updater'):.2f} / {per_k('evaluator'):.2f} / {per_k('holdout job'):.2f} / {per_k('broker'):.2f} "
+          f"| {d['trunks']} ({d['trunk_seconds']:.0f}) | {lag50:.1f} / {lagmax:.1f} "
+          f"| {d['peak_heap_mb']:,.0f} / {d['peak_rss_mb']:,.0f} |")
+
+
+def tables(name):
+    """Rows of every table in results/<name>, oldest section first, as dicts by column header."""
+    path = os.path.join(RESULTS, name)
+    if not os.path.exists(path):
+        return []
+    rows, header = [], None
+    for line in open(path):
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = cells
+        elif not set(cells[0]) <= set("-"):
+            rows.append(dict(zip(header, cells)))
+    return rows
+
+
+def number(text):
+    m = re.match(r"^[^\d-]*(-?[\d,]*\.?\d+)", text or "")
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def newest_by_scale(rows, key, keep=lambda r: True):
+    """Per scale (an 'x'-suffixed cell of column key), the newest row that keep accepts."""
+    out = {}
+    for r in rows:
+        if key in r and keep(r):
+            out[number(r[key])] = r
+    return dict(sorted(out.items()))
+
+
+def fit(points):
+    """Least-squares slope of log(cost) on log(scale): cost proportional to scale^k."""
+    pts = [(math.log(x), math.log(y)) for x, y in points if y and y > 0]
+    if len(pts) < 2:
+        return float("nan")
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx if sxx else float("nan")
+
+
+# (part, results file, scale column, row filter, cost name, cost from a row, what a flat curve means)
+CURVES = [
+    ("holdout job", "scale-holdouts.md", "scale", lambda r: True,
+     "us per event, steady (exactly once)", lambda r: 1e6 / number(r.get("steady events/s")) if number(r.get("steady events/s")) else None, "k = 0: linear in events"),
+    ("holdout job", "scale-holdouts.md", "scale", lambda r: True,
+     "us per event, whole job", lambda r: 1e6 / number(r["job events/s"]) if number(r.get("job events/s")) else None, "start-up is fixed: k < 0 until it is amortised"),
+    ("holdout job", "scale-holdouts.md", "scale", lambda r: True,
+     "peak RSS GiB", lambda r: number(r.get("peak RSS GiB")), "k = 1: state per user"),
+    ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy",
+     "GMF++ us per sample", lambda r: 1e6 / number(r["gmf++ samples/s"]) if number(r.get("gmf++ samples/s")) else None, "k = 0"),
+    ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy",
+     "MLP++ us per sample", lambda r: 1e6 / number(r["mlp++ samples/s"]) if number(r.get("mlp++ samples/s")) else None, "k = 0"),
+    ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy",
+     "NMF++ us per sample", lambda r: 1e6 / number(r["nmf++ samples/s"]) if number(r.get("nmf++ samples/s")) else None, "k = 0"),
+    ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy" and number(r.get("maml meta-steps/s")),
+     "MAML ms per meta-step", lambda r: 1e3 / number(r["maml meta-steps/s"]), "k = 0"),
+    ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy" and number(r.get("forec samples/s")),
+     "fork us per sample", lambda r: 1e6 / number(r["forec samples/s"]), "k = 0"),
+    ("serving", "scale-serving.md", "item scale", lambda r: number(r.get("recall@10 of candidates") or "0") >= 0.9,
+     "top 10 ms with retrieval (one thread)", lambda r: number(r.get("with retrieval ms")), "k = 0 ideal; a scan of the candidates' index grows with the catalogue"),
+    ("serving", "scale-serving.md", "item scale", lambda r: number(r.get("recall@10 of candidates") or "0") >= 0.9,
+     "top 10 ms exhaustive (one thread)", lambda r: number(r.get("exhaustive ms")), "k = 1: every item scored"),
+    ("serving", "scale-serving.md", "item scale", lambda r: number(r.get("recall@10 of candidates") or "0") >= 0.9,
+     "HTTP p99 ms, 2 clients", lambda r: number(r.get("p99 ms")), "as retrieval"),
+    ("serving", "scale-serving.md", "item scale", lambda r: number(r.get("recall@10 of candidates") or "0") >= 0.9,
+     "model load s per MB", lambda r: number(r["load s"]) / number(r["model MB"]) if number(r.get("model MB")) else None, "k = 0: linear in the model"),
+    ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
+     "freshness p99 s (worst market)", lambda r: number(r["freshness p50 / p99 s"].split("/")[1].split("-")[-1]), "k = 0"),
+    ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
+     "updater CPU s per 1k events", lambda r: number(r["CPU s per 1k events: updater / evaluator / holdout job / broker"].split("/")[0]), "k = 0"),
+    ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
+     "evaluator CPU s per 1k events", lambda r: number(r["CPU s per 1k events: updater / evaluator / holdout job / broker"].split("/")[1]), "k = 0"),
+    ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
+     "bytes on the wire per interaction", lambda r: number(r.get("bytes per interaction (whole records)")), "k = 0"),
+    ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
+     "evaluator lag p50 s (worst market)", lambda r: number(r["evaluator lag p50 / max s"].split("/")[0]), "k = 0"),
+    ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
+     "peak RSS MiB of the one JVM", lambda r: number(r["peak heap / RSS MiB"].split("/")[1]), "k <= 1"),
+]
+
+
+def report():
+    lines, series = [], []
+    scales = set()
+    measured = []
+    for part, name, key, keep, cost, value, flat in CURVES:
+        by = newest_by_scale(tables(name), key, keep)
+        pts = []
+        for sc, r in by.items():
+            try:
+                v = value(r)
+            except (KeyError, IndexError, TypeError, ZeroDivisionError):
+                v = None
+            if v is not None and sc:
+                pts.append((sc, v))
+                scales.add(sc)
+        if pts:
+            measured.append((part, name, cost, pts, flat))
+    cols = sorted(scales)
+    lines.append("| part | cost | " + " | ".join(f"{c:g}x" for c in cols) + " | k (cost ~ N^k) | a flat curve |")
+    lines.append("|---|---|" + "---|" * len(cols) + "---|---|")
+    for part, name, cost, pts, flat in measured:
+        byc = dict(pts)
+        cells = [(f"{byc[c]:,.3g}" if c in byc else "") for c in cols]
+        k = fit(pts)
+        lines.append(f"| {part} | {cost} | " + " | ".join(cells) + f" | {k:+.2f} | {flat} |")
+        if len(pts) >= 2:
+            series.append((f"{part}: {cost}", [(x, y / pts[0][1]) for x, y in pts]))
+    return lines, series
+
+
+def svg(series, path):
+    w, h, left, top, bottom, right = 900, 520, 70, 40, 470, 330
+    xs = sorted({x for _, pts in series for x, _ in pts})
+    ys = [math.log10(y) for _, pts in series for _, y in pts if y > 0]
+    lo, hi, Y = svgplot.value_axis(ys, top, bottom)
+    out = svgplot.frame(w, h, "cost relative to the smallest scale (log10) against the data scale (log10)",
+                        left, top, bottom, lo, hi, Y, fmt="{:+.2f}", grid_to=w - right)
+    lx0, lx1 = math.log10(xs[0]), math.log10(xs[-1]) or 1
+    X = lambda x: left + (w - right - left) * ((math.log10(x) - lx0) / ((lx1 - lx0) or 1))
+    out.append(f'<line x1="{left}" y1="{bottom}" x2="{w - right}" y2="{bottom}" stroke="black"/>')
+    for x in xs:
+        out.append(f'<text x="{X(x):.1f}" y="{bottom + 16}" text-anchor="middle">{x:g}x</text>')
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+               "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354"]
+    for i, (label, pts) in enumerate(series):
+        c = colours[i % len(colours)]
+        path_d = " ".join(f"{'M' if j == 0 else 'L'}{X(x):.1f},{Y(math.log10(y)):.1f}" for j, (x, y) in enumerate(pts))
+        out.append(f'<path d="{path_d}" fill="none" stroke="{c}" stroke-width="2"/>')
+        out.append(f'<rect x="{w - right + 10}" y="{top + i * 16 - 9}" width="10" height="10" fill="{c}"/>')
+        out.append(f'<text x="{w - right + 24}" y="{top + i * 16}" font-size="10">{label}</text>')
+    out.append("</svg>")
+    open(path, "w").write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "report":
+        lines, series = report()
+        print("\n".join(lines))
+        if series:
+            svg(series, os.path.join(RESULTS, "scale.svg"))
+        sys.exit(0)
+    elif sys.argv[1] == "system-row":
+        system_row(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit("summarise_scale.py: unknown mode " + sys.argv[1])
