@@ -165,7 +165,7 @@ system() {
   header "$out" "The whole embedded system against the data size"
   {
     echo "- each row: \`java -Xmx$system_heap -cp app/target/xmrec.jar:app/target/test-classes io.xmrec.app.ContinualCommand --data <synthetic, scale> --speed $speed --settle-max 30\` (every market of the data; the slow path running; ranks of the served models on the offline split written but not waited for a final trunk)"
-    echo "- freshness: seconds from an interaction's promotion by the holdout job to the first served model trained on it, steady part (after each market's first model), p50 and p99 over all markets' interactions (by market: bench/runs/scale/system-<scale>.json); updater: promotion to read, and its own count (read to published); bytes: model snapshots and deltas published per training interaction, against republishing the whole model at every version; CPU: seconds per 1,000 events by part (thread names); evaluator lag: how old the version the evaluator measured last was when it measured it, sampled every 5 s, p50 and max over markets and samples; memory: the one JVM's peak heap and RSS"
+    echo "- freshness: seconds from an interaction's promotion by the holdout job to the first served model trained on it, steady part (after each market's first model), p50 and p99 of each market, shown as the best-worst market (per market: bench/runs/scale/system-<scale>.json); updater: promotion to read, and its own count (read to published); bytes: model snapshots and deltas published per training interaction, against republishing the whole model at every version; CPU: seconds per 1,000 events by part (thread names); evaluator lag: how old the version the evaluator measured last was when it measured it, sampled every 5 s, p50 and max over markets and samples; memory: the one JVM's peak heap and RSS"
     echo
     echo "| scale | events | replay s | events/s | training interactions | freshness p50 / p99 s | updater read p50 / p99 s | updater own p50 / p99 s | bytes per interaction (whole records) | CPU s per 1k events: updater / evaluator / holdout job / broker | trunks (s) | evaluator lag p50 / max s | peak heap / RSS MiB |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -225,4 +225,5 @@ for p in $parts; do
     *) echo "bench/scale.sh: unknown part '$p'" >&2; exit 2 ;;
   esac
 done
-echo "done: bench/results/scale-*.md"
+python3 bench/summarise_scale.py report > bench/results/scale.md
+echo "done: bench/results/scale-*.md, bench/results/scale.md (+ scale.svg)"

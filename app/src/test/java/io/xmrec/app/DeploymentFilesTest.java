@@ -77,7 +77,7 @@ class DeploymentFilesTest {
         l.putObject("system").putObject("*").putObject("counters").put("updates-trunk", 1).put("seconds-trunk", 2);
         l.put("now", 5000);
         String text = EvaluatorMetrics.prometheus(l) + new UpdaterStats(
-                new UpdaterStats.Input(1, 0, true, 0.2, 0.4), new UpdaterStats.Published(1, 1, 1, 0, 1, 1, 0, 100),
+                new UpdaterStats.Input(1, 0, true, 0.2, 0.4, Map.of("in", 1L)), new UpdaterStats.Published(1, 1, 1, 0, 1, 1, 0, 100),
                 new UpdaterStats.Trunk(true, false, 1, 2.0, 1),
                 new UpdaterStats.Markets(Set.of("in"), Map.of("in", 1L), 0.5, 1.5, Map.of("in", 0))).prometheus();
         Set<String> names = new TreeSet<>();

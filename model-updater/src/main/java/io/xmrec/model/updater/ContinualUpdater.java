@@ -98,8 +98,7 @@ public final class ContinualUpdater implements AutoCloseable {
         this.membership = new GroupMembership(bootstrap, clientProps, groupSettings, log, new GroupMembership.Member() {
             @Override
             public MarketAssignor.Claim claim() {
-                return new MarketAssignor.Claim(jobs.held(), new java.util.TreeSet<>(input.markets.keySet()),
-                        membership.trunkOwner());
+                return new MarketAssignor.Claim(jobs.held(), new java.util.TreeSet<>(input.seen), membership.trunkOwner());
             }
 
             @Override
@@ -156,9 +155,12 @@ public final class ContinualUpdater implements AutoCloseable {
         if (membership.suspended() || closing) {
             return;
         }
-        membership.rebalanceForNew(input.markets.keySet());
+        membership.rebalanceForNew(input.seen);
+        if (membership.planned()) {
+            input.retain(membership::keeps);
+        }
         jobs.acquireOwned(membership::owns);
-        if (membership.trunkOwner()) {
+        if (membership.trunkOwner() && input.holdsEverySeen()) {
             trunk.startIfDue(now, input);
         }
         jobs.scheduleAll(now);
@@ -168,7 +170,7 @@ public final class ContinualUpdater implements AutoCloseable {
     public UpdaterStats stats() {
         double[] v = counters.visibility.percentiles();
         return new UpdaterStats(new UpdaterStats.Input(input.interactions(), counters.badRecords.get(), input.caughtUp(),
-                v[0], v[1]), counters.published(), counters.trunk(membership.trunkOwner(), trunk.training()), jobs.stats());
+                v[0], v[1], input.heldInteractions()), counters.published(), counters.trunk(membership.trunkOwner(), trunk.training()), jobs.stats());
     }
 
     /** The newest trunk version known (trained here or read on the fork topic). */
@@ -179,6 +181,11 @@ public final class ContinualUpdater implements AutoCloseable {
     /** Each owned market's newest published version. */
     public Map<String, Long> versions() {
         return jobs.stats().versions();
+    }
+
+    /** The markets whose input this updater keeps: its own, or all when it trains the trunk. */
+    public java.util.SortedSet<String> heldMarkets() {
+        return new java.util.TreeSet<>(input.heldInteractions().keySet());
     }
 
     /** The followed published models (what this updater continues from). */

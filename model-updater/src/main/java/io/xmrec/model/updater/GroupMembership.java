@@ -101,6 +101,19 @@ final class GroupMembership implements AutoCloseable {
         return p != null && memberId != null && memberId.equals(p.owner(market));
     }
 
+    /** Whether a plan is in force. */
+    boolean planned() {
+        return plan != null;
+    }
+
+    /**
+     * Whether this updater needs {@code market}'s input: it owns the market or trains the trunk (every market), or
+     * no plan is in force yet.
+     */
+    boolean keeps(String market) {
+        return plan == null || trunkOwner || owns(market);
+    }
+
     /** Whether this updater trains the trunk. */
     boolean trunkOwner() {
         return trunkOwner;

@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Consumer;
@@ -31,6 +30,12 @@ import java.util.function.Consumer;
  * from the beginning by one consumer on the poll thread and kept per market ({@link MarketInput}),
  * with where the input has been read to, the newest event time per market and the newest fork of
  * each market. A record that cannot be decoded is counted, logged with its offset and skipped.
+ *
+ * <p>Only the markets this updater needs are kept ({@link #retain}): its own, or every market when it
+ * trains the trunk (and all of them until the group has planned, so one updater alone reads once).
+ * A market it starts to need is read again from the beginning by a {@link CatchUp} consumer up to where
+ * the input is, while the records of that market read meanwhile wait; it is held (and can be taken on)
+ * once that is done. What the group plans over is every market read, kept or not ({@link #seen}).
  */
 final class UpdaterInput implements AutoCloseable {
 
@@ -56,10 +61,19 @@ final class UpdaterInput implements AutoCloseable {
     private final UpdaterCounters counters;
     private final Consumer<String> log;
     private final Listener listener;
-    /** Every market read, by code; changed on the poll thread only. */
+    /** Every market held (read whole and kept), by code; changed on the poll thread only. */
     final Map<String, MarketInput> markets = new ConcurrentSkipListMap<>();
-    /** The newest fork read per market. */
+    /** The newest fork read per market held. */
     final Map<String, ServedModel> forks = new ConcurrentSkipListMap<>();
+    /** Every market read, held or not. */
+    final java.util.Set<String> seen = new java.util.concurrent.ConcurrentSkipListSet<>();
+    /** Markets whose input is whole here: read from their first record on, or caught up. */
+    private final java.util.Set<String> held = new java.util.concurrent.ConcurrentSkipListSet<>();
+    /** Which markets this updater needs (before the group's first plan: every one). */
+    private java.util.function.Predicate<String> keeps = m -> true;
+    /** Markets being read again from the beginning, and the records of theirs read meanwhile. */
+    private CatchUp catchUp;
+    private final Map<String, Object> consumerProps;
     /** Forks published in several records, put back together. */
     private final ModelParts.Assembler forkParts = new ModelParts.Assembler();
     private final Map<String, Long> offsets = new TreeMap<>();
@@ -81,6 +95,7 @@ final class UpdaterInput implements AutoCloseable {
         this.listener = listener;
         Map<String, Object> p = TopicReader.consumerProps(bootstrap, clientProps);
         p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        this.consumerProps = Map.copyOf(p);
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> tps = new ArrayList<>();
         for (String t : List.of(Topics.HOLDOUTS, Topics.TRAIN, Topics.FORKS)) {
@@ -116,6 +131,81 @@ final class UpdaterInput implements AutoCloseable {
             }
         }
         checkCaughtUp(batch.isEmpty(), now);
+        if (catchUp != null && catchUp.finished()) {
+            completeCatchUp(now);
+        }
+    }
+
+    /**
+     * Keeps only the markets {@code keeps} accepts from now on: those it no longer accepts are let go, and those it
+     * accepts that are not held are read again from the beginning (one catch-up at a time). Poll thread.
+     */
+    void retain(java.util.function.Predicate<String> keeps) {
+        this.keeps = keeps;
+        for (String m : held) {
+            if (!keeps.test(m)) {
+                held.remove(m);
+                MarketInput gone = markets.remove(m);
+                forks.remove(m);
+                log.accept(String.format("updater: %s let go (%,d training interactions): another updater owns it",
+                        m, gone == null ? 0 : gone.interactions));
+            }
+        }
+        if (catchUp == null) {
+            java.util.TreeSet<String> wanted = new java.util.TreeSet<>();
+            for (String m : seen) {
+                if (keeps.test(m) && !held.contains(m)) {
+                    wanted.add(m);
+                }
+            }
+            if (!wanted.isEmpty()) {
+                Map<TopicPartition, Long> until = new java.util.HashMap<>();
+                consumer.assignment().forEach(tp -> until.put(tp, consumer.position(tp)));
+                catchUp = CatchUp.start(consumerProps, serde, wanted, until, log);
+            }
+        }
+    }
+
+    /** Whether every market read is held here and none is being caught up: what a trunk needs. */
+    boolean holdsEverySeen() {
+        return catchUp == null && held.containsAll(seen);
+    }
+
+    /** Per market held, the training interactions kept (a copy; a market held before its first record counts 0). */
+    Map<String, Long> heldInteractions() {
+        Map<String, Long> out = new TreeMap<>();
+        for (String m : held) {
+            MarketInput in = markets.get(m);
+            out.put(m, in == null ? 0 : in.interactions);
+        }
+        return out;
+    }
+
+    private void completeCatchUp(long now) {
+        CatchUp c = catchUp;
+        catchUp = null;
+        if (c.failure() != null) {
+            log.accept("updater: reading " + c.markets() + " again failed (" + c.failure() + "); trying again");
+            return;
+        }
+        for (String m : c.markets()) {
+            if (!keeps.test(m)) {
+                continue; // let go while it was read
+            }
+            markets.put(m, c.inputs().computeIfAbsent(m, MarketInput::new));
+            ServedModel f = c.forks().get(m);
+            if (f != null) {
+                forks.put(m, f);
+            }
+            held.add(m);
+        }
+        for (CatchUp.Later r : c.later()) {
+            if (held.contains(r.market())) {
+                apply(r.record(), r.partition(), r.offset(), r.timestamp(), now);
+            }
+        }
+        log.accept(String.format("updater: %s read from the beginning in %.1fs (%,d records, %,d more meanwhile)",
+                c.markets(), c.seconds(), c.records(), c.later().size()));
     }
 
     private void checkCaughtUp(boolean empty, long now) {
@@ -139,33 +229,75 @@ final class UpdaterInput implements AutoCloseable {
     }
 
     private void accept(ConsumerRecord<String, byte[]> r, long now) {
+        Object decoded = decode(r, serde, forkParts);
+        if (decoded == null) {
+            return; // a part of a fork: its version is complete once its head comes
+        }
+        String market = marketOf(decoded);
+        if (seen.add(market) && keeps.test(market)) {
+            held.add(market); // every topic is read from its beginning: the market is read whole from here on
+        }
+        if (decoded instanceof ServedModel f) {
+            listener.fork(f, now); // every trunk's version counts, whatever the market
+        } else if (decoded instanceof TrainingInteraction t) {
+            interactions++;
+            watermarks.merge(market, t.getEventTime().toEpochMilli(), Math::max);
+            firstReadMillis.putIfAbsent(market, System.currentTimeMillis());
+        }
+        String partition = r.topic() + "-" + r.partition();
+        if (held.contains(market)) {
+            apply(decoded, partition, r.offset(), r.timestamp(), now);
+        } else if (catchUp != null && catchUp.markets().contains(market)) {
+            catchUp.later().add(new CatchUp.Later(market, decoded, partition, r.offset(), r.timestamp()));
+        }
+    }
+
+    /** A fork whole, a holdout or a training interaction decoded; null for a part of a fork. */
+    static Object decode(ConsumerRecord<String, byte[]> r, AvroSerde serde, ModelParts.Assembler forkParts) {
         if (r.topic().equals(Topics.FORKS)) {
-            Optional<ModelRecord> whole = forkParts.accept(r.key(), serde.deserialize(r.value(), ModelRecord.class));
-            if (whole.isEmpty()) {
-                return; // a part: its version is complete once its head comes
-            }
-            ServedModel f = ModelRecords.served(whole.get());
-            forks.merge(f.market(), f, (a, b) -> b.trunkVersion() > a.trunkVersion() ? b : a);
-            listener.fork(f, now);
-            return;
+            return forkParts.accept(r.key(), serde.deserialize(r.value(), ModelRecord.class))
+                    .map(ModelRecords::served).orElse(null);
         }
         if (r.topic().equals(Topics.HOLDOUTS)) {
-            HoldoutState h = serde.deserialize(r.value(), HoldoutState.class);
-            List<String> sold = market(h.getMarket()).holdout(h.getUser(), h.getValidItem(), h.getValidTime() == null
-                    ? 0 : h.getValidTime().toEpochMilli(), h.getTestItem(), h.getTestTime().toEpochMilli(), (int) h.getVersion());
-            if (!sold.isEmpty()) {
-                listener.sold(h.getMarket(), sold, now);
-            }
+            return serde.deserialize(r.value(), HoldoutState.class);
+        }
+        return serde.deserialize(r.value(), TrainingInteraction.class);
+    }
+
+    /** The market of what {@link #decode} gave. */
+    static String marketOf(Object decoded) {
+        if (decoded instanceof ServedModel f) {
+            return f.market();
+        }
+        return decoded instanceof HoldoutState h ? h.getMarket() : ((TrainingInteraction) decoded).getMarket();
+    }
+
+    /** Adds what {@link #decode} gave to {@code into}; returns whether a training interaction's item is new there. */
+    static boolean addTo(MarketInput into, Object decoded, String partition, long offset, List<String> sold) {
+        if (decoded instanceof HoldoutState h) {
+            sold.addAll(into.holdout(h.getUser(), h.getValidItem(), h.getValidTime() == null ? 0
+                    : h.getValidTime().toEpochMilli(), h.getTestItem(), h.getTestTime().toEpochMilli(), (int) h.getVersion()));
+            return false;
+        }
+        TrainingInteraction t = (TrainingInteraction) decoded;
+        return into.train(new MarketInput.Entry(t.getUser(), t.getItem(), t.getRating(), t.getEventTime().toEpochMilli(),
+                t.getArrival(), partition, offset));
+    }
+
+    /** A record of a held market: into its input, and told to the listener. */
+    private void apply(Object decoded, String partition, long offset, long timestamp, long now) {
+        if (decoded instanceof ServedModel f) {
+            forks.merge(f.market(), f, (a, b) -> b.trunkVersion() > a.trunkVersion() ? b : a);
             return;
         }
-        TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
-        boolean newItem = market(t.getMarket()).train(new MarketInput.Entry(t.getUser(), t.getItem(), t.getRating(),
-                t.getEventTime().toEpochMilli(), t.getArrival(), r.topic() + "-" + r.partition(), r.offset()));
-        interactions++;
-        watermarks.merge(t.getMarket(), t.getEventTime().toEpochMilli(), Math::max);
-        firstReadMillis.putIfAbsent(t.getMarket(), System.currentTimeMillis());
-        listener.trained(t.getMarket(), t.getUser(), t.getItem(), newItem, r.topic() + "-" + r.partition(), r.offset(),
-                r.timestamp(), now);
+        String market = marketOf(decoded);
+        List<String> sold = new ArrayList<>(2);
+        boolean newItem = addTo(market(market), decoded, partition, offset, sold);
+        if (decoded instanceof TrainingInteraction t) {
+            listener.trained(market, t.getUser(), t.getItem(), newItem, partition, offset, timestamp, now);
+        } else if (!sold.isEmpty()) {
+            listener.sold(market, sold, now);
+        }
     }
 
     /** A market's input, begun empty when it is new. */
@@ -225,6 +357,9 @@ final class UpdaterInput implements AutoCloseable {
 
     @Override
     public void close() {
+        if (catchUp != null) {
+            catchUp.close();
+        }
         consumer.close(Duration.ofSeconds(5));
     }
 }

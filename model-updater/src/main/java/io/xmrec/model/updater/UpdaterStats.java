@@ -17,8 +17,11 @@ public record UpdaterStats(Input input, Published published, Trunk trunk, Market
      * @param visibleP50 seconds from an interaction's promotion until this updater read it (the holdout job's
      *                   transaction commits at its checkpoints; then the poll): median and 99th percentile of the
      *                   last 10,000; the rest of the freshness is the updater's own
+     * @param held       per market whose input this updater keeps (its own, or all when it trains the trunk), the
+     *                   training interactions kept
      */
-    public record Input(long interactions, long badRecords, boolean caughtUp, double visibleP50, double visibleP99) {
+    public record Input(long interactions, long badRecords, boolean caughtUp, double visibleP50, double visibleP99,
+                        Map<String, Long> held) {
     }
 
     /** What was published: snapshots and deltas (fast path rows, medium path heads), refusals, references, bytes. */
@@ -80,6 +83,8 @@ public record UpdaterStats(Input input, Published published, Trunk trunk, Market
                         "Median seconds from an interaction's promotion until the updater read it (the holdout job's commit).",
                         input.visibleP50())
                 .gauge("xmrec_updater_visible_p99_seconds", "99th percentile of the same.", input.visibleP99())
+                .gauge("xmrec_updater_held_interactions", "Training interactions kept in memory per market whose input "
+                        + "this updater keeps (its own markets, or all when it trains the trunk).", "market", input.held())
                 .gauge("xmrec_updater_owns", "1 for each market this updater updates.",
                         MetricsText.points("market", ones(markets.owned())))
                 .gauge("xmrec_updater_model_version", "Newest published model version per owned market.", "market", markets.versions())

@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two updaters in one consumer group: the markets are split between them and one trains the trunk;
- * when one leaves, the other takes its market over from the last published version; and a former
+ * the other keeps only its own market's input; when the trainer leaves, the other reads its market
+ * again and takes it over from the last published version, and the trunk with it; and a former
  * owner that still tries to publish (a zombie) is fenced. Every market's versions, over snapshots
  * and deltas, run 1, 2, 3... with no gap and no repeat.
  */
@@ -62,6 +63,11 @@ class UpdaterGroupIntegrationTest {
                 Running staying = leaving == a ? b : a;
                 String stay = leaving == a ? "B" : "A";
                 moved = leaving.u.stats().markets().owned().iterator().next();
+                // each keeps the input it needs: the trunk's trainer every market's, the other its own market's only
+                String own = staying.u.stats().markets().owned().iterator().next();
+                await("the updater without the trunk keeps only " + own, Duration.ofSeconds(30),
+                        () -> staying.u.heldMarkets().equals(new TreeSet<>(List.of(own))), log);
+                assertEquals(new TreeSet<>(List.of("in", "jp")), leaving.u.heldMarkets());
                 long before = client.model(moved).version();
                 long trunk = Math.max(a.u.trunkVersion(), b.u.trunkVersion());
                 leaving.close(); // leaves the group: the other takes the market over from its last published version
@@ -69,6 +75,10 @@ class UpdaterGroupIntegrationTest {
                         && staying.u.stats().trunk().owner(), log);
                 assertTrue(log.stream().anyMatch(l -> l.startsWith(stay + " updater: took " + moved + " over at v")),
                         log.toString());
+                // it had let the market go: it read it again from the beginning before taking it on
+                assertTrue(log.stream().anyMatch(l -> l.startsWith(stay + " updater: reading [" + moved
+                        + "] from the beginning")), log.toString());
+                assertEquals(new TreeSet<>(List.of("in", "jp")), staying.u.heldMarkets());
                 Thread.sleep(3000); // idle for longer than the retrain idle time, with no new data
                 assertEquals(trunk, staying.u.trunkVersion(), "no trunk on data the last trunk was trained on: " + log);
                 assertTrue(log.stream().noneMatch(l -> l.startsWith(stay + " updater: trunk v" + (trunk + 1) + " ")),
