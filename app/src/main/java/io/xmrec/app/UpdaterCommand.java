@@ -96,6 +96,11 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--rollback-margin", description = "Refuse a head whose validation nDCG@10 is lower than the current model's by more than this (default: ${DEFAULT-VALUE}).")
     double rollbackMargin = D.rollbackMargin();
 
+    @Option(names = "--validation-users", description = "The rollback guard and a new model's validation figure score at "
+            + "most this many eligible users' holdouts per market, a seeded sample that keeps its users as the market "
+            + "grows (default: ${DEFAULT-VALUE}).")
+    int validationUsers = D.validationUsers();
+
     @Option(names = "--paths", split = ",", paramLabel = "fast|medium|slow",
             description = "The paths that run (default: all; --paths= for none): without fast, interactions after a model are not folded into it; "
                     + "without medium, heads are not fine-tuned; without slow, no trunk follows the first. Fewer paths are "
@@ -128,10 +133,10 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             throw new IllegalArgumentException("--first-model-interactions must not be negative: " + firstModelInteractions);
         }
         if (bootstrapInteractions < 1 || bootstrapEpochs < 0 || workers < 1 || fastDelayMs < 0 || headSeconds < 0
-                || headMinInteractions < 1 || headSample < 1 || snapshotSeconds < 0 || snapshotDeltas < 1
+                || headMinInteractions < 1 || headSample < 1 || validationUsers < 1 || snapshotSeconds < 0 || snapshotDeltas < 1
                 || retrainMinutes < 0 || retrainIdleSeconds < 0 || !(retrainGrowth > 0) || (epochs != null && epochs < 1)) {
             throw new IllegalArgumentException("--bootstrap-interactions, --workers, --head-min-interactions, --head-sample, "
-                    + "--snapshot-deltas, --retrain-growth and --epochs must be positive; the times and --bootstrap-epochs "
+                    + "--validation-users, --snapshot-deltas, --retrain-growth and --epochs must be positive; the times and --bootstrap-epochs "
                     + "not negative");
         }
         TrainingSettings t = TrainingSettings.defaults();
@@ -146,6 +151,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
                 .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, D.headEpochs())
                 .withSnapshots(Duration.ofSeconds(snapshotSeconds), snapshotDeltas)
                 .withRollbackMargin(rollbackMargin)
+                .withValidationUsers(validationUsers)
                 .withWorkers(workers, !noReference)
                 .withPaths(paths.stream().filter(x -> !x.isBlank()).toList()); // --paths= : none
     }

@@ -84,7 +84,8 @@ final class HeadTuning {
                 .valid().ndcg();
         if (after < before - s.rollbackMargin()) {
             mu.log.accept(String.format("updater: %s head refused: valid nDCG@10 %.4f against the current %.4f on the %d "
-                    + "holdouts read so far (margin %.2f)", mu.market, after, before, job.holdouts().size(),
+                    + "holdouts read so far (a seeded sample above %d; margin %.2f)", mu.market, after, before,
+                    job.holdouts().size(), s.validationUsers(),
                     s.rollbackMargin()));
             done = new MarketUpdater.Done(mu.version, 0, keys.size(), 0, seconds(), after, before, true);
         }
@@ -131,8 +132,8 @@ final class HeadTuning {
             mu.lastValid = after;
             mu.deltaPublished(sent);
             mu.log.accept(String.format("updater: %s v%d head fine-tuned on %d users: valid nDCG@10 %.4f (was %.4f) on "
-                    + "the %d holdouts read so far, in %.1fs", mu.market, mu.version, keys.size(), after, before,
-                    job.holdouts().size(), seconds()));
+                    + "the %d holdouts read so far (a seeded sample above %d), in %.1fs", mu.market, mu.version,
+                    keys.size(), after, before, job.holdouts().size(), mu.s.validationUsers(), seconds()));
             return new MarketUpdater.Done(mu.version, sent.bytes(), keys.size(), 0, seconds(), after, before, false);
         }
     }

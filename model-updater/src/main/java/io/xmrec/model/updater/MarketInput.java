@@ -143,6 +143,27 @@ final class MarketInput {
         return out;
     }
 
+    /**
+     * As {@link #holdouts(int)}, at most {@code max} of them: the users whose ids hash lowest under {@code seed}, so
+     * the sample keeps the same users as the market grows (a user leaves it only for a new one that hashes lower).
+     */
+    List<HoldoutEvaluation.UserHoldout> holdouts(int min, int max, long seed) {
+        List<HoldoutEvaluation.UserHoldout> all = holdouts(min);
+        if (all.size() <= max) {
+            return all;
+        }
+        return all.stream().sorted(java.util.Comparator.comparingLong((HoldoutEvaluation.UserHoldout h) -> rank(seed, h.user()))
+                .thenComparing(HoldoutEvaluation.UserHoldout::user)).limit(max).toList();
+    }
+
+    /** A user's place in the seeded order of {@link #holdouts(int, int, long)} (a 64-bit mix of seed and id). */
+    static long rank(long seed, String user) {
+        long z = seed * 0x9E3779B97F4A7C15L + user.hashCode();
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
     /** The market's items, sorted: the pool evaluation negatives come from. */
     String[] pool() {
         return catalogue.toArray(new String[0]);

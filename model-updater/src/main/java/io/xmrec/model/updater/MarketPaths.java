@@ -92,7 +92,7 @@ final class MarketPaths {
     private void install(MarketUpdater mu, MarketInput in, Pending p, ServedModel fork, long now) {
         Map<String, Integer> popularity = new HashMap<>(in.trainCounts);
         List<String> sold = new ArrayList<>(in.catalogue);
-        var holdouts = in.holdouts(settings.minInteractions());
+        var holdouts = in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed());
         String[] pool = in.pool();
         long[] covered = p.takeCovered(fork.meta().trainedThrough());
         runner.run(mu, "install", () -> {
@@ -127,7 +127,7 @@ final class MarketPaths {
         MarketSplit split = in.split(settings.minInteractions());
         Map<String, Integer> popularity = new HashMap<>(in.trainCounts);
         List<String> sold = new ArrayList<>(in.catalogue);
-        var holdouts = in.holdouts(settings.minInteractions());
+        var holdouts = in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed());
         String[] pool = in.pool();
         Map<String, Long> at = input.offsets();
         Long wm = input.watermark(mu.market);
@@ -185,7 +185,7 @@ final class MarketPaths {
     /** The medium path: the head fine-tuned on a sample of the market's users, kept only if it validates better. */
     private void head(MarketUpdater mu, MarketInput in) {
         MarketUpdater.HeadJob job = new MarketUpdater.HeadJob(in.sample(settings.headSample(), settings.seed() ^ mu.version),
-                in.holdouts(settings.minInteractions()), in.pool(), input.offsets(), input.watermark(mu.market));
+                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(), input.offsets(), input.watermark(mu.market));
         runner.medium(mu, "head", () -> {
             MarketUpdater.Done d = mu.tuneHead(job);
             if (!d.refused()) {

@@ -196,8 +196,8 @@ final class MarketUpdater {
         int bytes = publishSnapshot(now);
         double secs = (System.nanoTime() - t0) / 1e9;
         log.accept(String.format("updater: %s v%d from trunk v%d: %d users, %d items sold, valid nDCG@10 %s on the %d "
-                        + "holdouts read so far (%,d bytes)", market, version, trunk, now.users().size(),
-                now.catalogue().length, fmt(valid), holdouts.size(), bytes));
+                        + "holdouts read so far (a seeded sample above %d; %,d bytes)", market, version, trunk,
+                now.users().size(), now.catalogue().length, fmt(valid), holdouts.size(), s.validationUsers(), bytes));
         return new Done(version, bytes, now.users().size(), 0, secs, valid, null, false);
     }
 

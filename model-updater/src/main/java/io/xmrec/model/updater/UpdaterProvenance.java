@@ -35,6 +35,7 @@ final class UpdaterProvenance {
         p.put("training_negatives", TrainingNegatives.POLICY);
         p.put("fast_path", Map.of("row_fit_steps", s.rowFit().steps(), "row_fit_lr", s.rowFit().learningRate()));
         p.put("medium_path", Map.of("sample", s.headSample(), "epochs", s.headEpochs(), "rollback_margin", s.rollbackMargin()));
+        p.put("validation_users", s.validationUsers());
         p.put("code_version", codeVersion);
         p.put("created_by", "xmrec updater");
         try {

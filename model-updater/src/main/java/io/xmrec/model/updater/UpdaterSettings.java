@@ -53,6 +53,9 @@ import java.time.Duration;
  *     </li>
  *     <li>{@code rollbackMargin}: a head update more than this much worse in validation nDCG@10 is refused
  *     </li>
+ *     <li>{@code validationUsers}: the updater's validation (the rollback guard, a new model's figure) scores at
+ *         most this many eligible users' holdouts, a seeded sample that keeps the same users as the market grows
+ *     </li>
  *     <li>{@code evalNegatives}: evaluation negatives per held-out item (99)
  *     </li>
  *     <li>{@code minInteractions}: users with fewer interactions are not evaluated (the protocol's 7)
@@ -86,6 +89,7 @@ public final class UpdaterSettings {
     private final int snapshotDeltas;
     private final RowFitter.Options rowFit;
     private final double rollbackMargin;
+    private final int validationUsers;
     private final int evalNegatives;
     private final int minInteractions;
     private final int workers;
@@ -115,6 +119,7 @@ public final class UpdaterSettings {
         int snapshotDeltas = 2000;
         RowFitter.Options rowFit = RowFitter.Options.streaming();
         double rollbackMargin = 0.02;
+        int validationUsers = 5_000;
         int evalNegatives = 99;
         int minInteractions = 7;
         int workers = 2;
@@ -143,6 +148,7 @@ public final class UpdaterSettings {
             snapshotDeltas = s.snapshotDeltas;
             rowFit = s.rowFit;
             rollbackMargin = s.rollbackMargin;
+            validationUsers = s.validationUsers;
             evalNegatives = s.evalNegatives;
             minInteractions = s.minInteractions;
             workers = s.workers;
@@ -170,6 +176,7 @@ public final class UpdaterSettings {
         snapshotDeltas = b.snapshotDeltas;
         rowFit = b.rowFit;
         rollbackMargin = b.rollbackMargin;
+        validationUsers = b.validationUsers;
         evalNegatives = b.evalNegatives;
         minInteractions = b.minInteractions;
         workers = b.workers;
@@ -180,7 +187,8 @@ public final class UpdaterSettings {
             throw new IllegalArgumentException("paths " + paths + ": each must be one of " + PATHS);
         }
         if (bootstrapEpochs < 0 || bootstrapInteractions < 1 || firstModelInteractions < 0 || !(retrainGrowth > 0) || headMinInteractions < 1
-                || headSample < 1 || headEpochs < 1 || snapshotDeltas < 1 || rollbackMargin < 0 || evalNegatives < 1
+                || headSample < 1 || headEpochs < 1 || snapshotDeltas < 1 || rollbackMargin < 0 || validationUsers < 1
+                || evalNegatives < 1
                 || minInteractions < 3 || workers < 1 || fastDelay.isNegative() || headInterval.isNegative()
                 || retrainIdle.isNegative() || retrainInterval.isNegative() || snapshotInterval.isNegative()) {
             throw new IllegalArgumentException("updater settings out of range: " + this);
@@ -275,6 +283,10 @@ public final class UpdaterSettings {
         return with(b -> b.rollbackMargin = margin);
     }
 
+    public UpdaterSettings withValidationUsers(int users) {
+        return with(b -> b.validationUsers = users);
+    }
+
     public UpdaterSettings withWorkers(int n, boolean refs) {
         return with(b -> {
             b.workers = n;
@@ -354,6 +366,10 @@ public final class UpdaterSettings {
         return rollbackMargin;
     }
 
+    public int validationUsers() {
+        return validationUsers;
+    }
+
     public int evalNegatives() {
         return evalNegatives;
     }
@@ -382,6 +398,7 @@ public final class UpdaterSettings {
                 + ", fastDelay=" + fastDelay + ", headInterval=" + headInterval + ", headMinInteractions=" + headMinInteractions
                 + ", headSample=" + headSample + ", headEpochs=" + headEpochs + ", snapshotInterval=" + snapshotInterval
                 + ", snapshotDeltas=" + snapshotDeltas + ", rowFit=" + rowFit + ", rollbackMargin=" + rollbackMargin
+                + ", validationUsers=" + validationUsers
                 + ", evalNegatives=" + evalNegatives + ", minInteractions=" + minInteractions + ", workers=" + workers
                 + ", references=" + references + ", seed=" + seed + ", paths=" + new java.util.TreeSet<>(paths) + "]";
     }
