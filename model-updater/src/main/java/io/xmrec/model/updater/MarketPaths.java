@@ -185,7 +185,8 @@ final class MarketPaths {
     /** The medium path: the head fine-tuned on a sample of the market's users, kept only if it validates better. */
     private void head(MarketUpdater mu, MarketInput in) {
         MarketUpdater.HeadJob job = new MarketUpdater.HeadJob(in.sample(settings.headSample(), settings.seed() ^ mu.version),
-                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(), input.offsets(), input.watermark(mu.market));
+                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
+                input.offsets(), input.watermark(mu.market));
         runner.medium(mu, "head", () -> {
             MarketUpdater.Done d = mu.tuneHead(job);
             if (!d.refused()) {
