@@ -140,6 +140,8 @@ public final class ModelClient implements ModelSource, AutoCloseable {
 
     private void poll() {
         var batch = consumer.poll(Duration.ofMillis(100));
+        // snapshots at once; the deltas of the batch per market, then each market's chain in one go
+        Map<String, List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>>> deltasOf = new TreeMap<>();
         for (ConsumerRecord<String, byte[]> r : batch) {
             if (r.value() == null) {
                 continue;
@@ -149,17 +151,66 @@ public final class ModelClient implements ModelSource, AutoCloseable {
                     parts.accept(r.key(), serde.deserialize(r.value(), ModelRecord.class))
                             .ifPresent(m -> acceptSnapshot(ModelRecords.served(m)));
                 } else {
-                    acceptDelta(serde.deserialize(r.value(), ModelDelta.class));
+                    ModelDelta d = serde.deserialize(r.value(), ModelDelta.class);
+                    deltasOf.computeIfAbsent(d.getMarket(), k -> new ArrayList<>()).add(Map.entry(r, d));
                 }
             } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
-                skipped.incrementAndGet();
-                lastError = r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e;
-                LOG.warn("skipping model record at {}-{}@{} ({} bytes): {}", r.topic(), r.partition(), r.offset(),
-                        r.value().length, e.toString());
+                skip(r, e);
             }
         }
+        deltasOf.values().forEach(this::acceptDeltas);
         for (TopicPartition tp : consumer.assignment()) {
             positions.put(tp, consumer.position(tp));
+        }
+    }
+
+    private void skip(ConsumerRecord<String, byte[]> r, Throwable e) {
+        skipped.incrementAndGet();
+        lastError = r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e;
+        LOG.warn("skipping model record at {}-{}@{} ({} bytes): {}", r.topic(), r.partition(), r.offset(),
+                r.value().length, e.toString());
+    }
+
+    /**
+     * One market's deltas of a poll, in order: those that chain onto the model held are applied together (each table
+     * copied once, {@link ModelRecords#apply(ServedModel, List)}); the rest, or all of them one by one when the chain
+     * does not apply, as {@link #acceptDelta} takes them (a bad one skipped and logged with its offset).
+     */
+    private void acceptDeltas(List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>> ds) {
+        ServedModel m = models.get(ds.get(0).getValue().getMarket());
+        List<ModelDelta> chain = new ArrayList<>();
+        if (m != null) {
+            long at = m.version();
+            for (var e : ds) {
+                ModelDelta d = e.getValue();
+                if (d.getBaseVersion() == at) {
+                    chain.add(d);
+                    at = d.getVersion();
+                } else if (d.getBaseVersion() > at) {
+                    break;
+                }
+            }
+        }
+        if (chain.size() > 1) {
+            try {
+                ServedModel next = ModelRecords.apply(m, chain);
+                models.put(next.market(), next);
+                deltas.addAndGet(chain.size());
+                java.util.Set<ModelDelta> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                done.addAll(chain);
+                ds = ds.stream().filter(e -> !done.contains(e.getValue())).toList();
+                drainWaiting(next.market());
+                listeners.forEach(l -> l.accept(models.get(next.market())));
+            } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+                // one of them does not fit: one by one below, so the bad one is named and the rest applied
+            }
+        }
+        for (var e : ds) {
+            try {
+                acceptDelta(e.getValue());
+            } catch (RuntimeException | OutOfMemoryError | StackOverflowError err) {
+                skip(e.getKey(), err);
+            }
         }
     }
 

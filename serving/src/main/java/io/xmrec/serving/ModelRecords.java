@@ -101,85 +101,136 @@ public final class ModelRecords {
      * shared). Refused when the delta's base is not {@code m}'s version or it does not fit.
      */
     public static ServedModel apply(ServedModel m, ModelDelta d) {
-        if (!d.getMarket().equals(m.market())) {
-            throw new IllegalArgumentException("delta of market " + d.getMarket() + " for the " + m.market() + " model");
+        return apply(m, List.of(d));
+    }
+
+    /**
+     * The model a chain of deltas makes of {@code m} (each made from the version before it, the first from {@code m}'s):
+     * what applying them one by one makes, with each table the chain changes copied once rather than once per delta,
+     * so a reader that is behind (a new client, a burst) pays for the rows it applies, not for the tables each time.
+     * Refused, naming the delta, when one does not fit; nothing is applied then.
+     */
+    public static ServedModel apply(ServedModel m, List<ModelDelta> chain) {
+        long expected = m.version();
+        List<String> newUsers = new ArrayList<>();
+        List<String> newItems = new ArrayList<>();
+        for (ModelDelta d : chain) {
+            if (!d.getMarket().equals(m.market())) {
+                throw new IllegalArgumentException("delta of market " + d.getMarket() + " for the " + m.market() + " model");
+            }
+            if (d.getBaseVersion() != expected) {
+                throw new IllegalArgumentException("delta " + d.getMarket() + " v" + d.getBaseVersion() + " -> v"
+                        + d.getVersion() + " does not apply to v" + expected);
+            }
+            expected = d.getVersion();
+            newUsers.addAll(d.getNewUsers());
+            newItems.addAll(d.getNewItems());
         }
-        if (d.getBaseVersion() != m.version()) {
-            throw new IllegalArgumentException("delta " + d.getMarket() + " v" + d.getBaseVersion() + " -> v" + d.getVersion()
-                    + " does not apply to v" + m.version());
-        }
-        IdVocabulary users = d.getNewUsers().isEmpty() ? m.users() : m.users().appended(d.getNewUsers());
-        IdVocabulary items = d.getNewItems().isEmpty() ? m.items() : m.items().appended(d.getNewItems());
+        IdVocabulary users = newUsers.isEmpty() ? m.users() : m.users().appended(newUsers);
+        IdVocabulary items = newItems.isEmpty() ? m.items() : m.items().appended(newItems);
         Net net = m.net();
-        if (users.size() != net.users() || items.size() != net.items()) {
-            net = net.withRows(users.size(), items.size());
+        boolean grown = users.size() != net.users() || items.size() != net.items();
+        if (grown) {
+            net = net.withRows(users.size(), items.size()); // fresh tables: written in place below
         }
         Map<String, float[]> replaced = new LinkedHashMap<>();
-        Map<String, int[]> shapes = net.shape().tensorShapes(users.size(), items.size());
-        for (TensorRows t : d.getTensors()) {
-            int[] shape = shapes.get(t.getTensor());
-            if (shape == null) {
-                throw new IllegalArgumentException("delta v" + d.getVersion() + " of " + d.getMarket() + " changes tensor "
-                        + t.getTensor() + ", which the model does not have");
+        int usersAt = m.users().size();
+        int itemsAt = m.items().size();
+        TreeMap<Integer, Integer> cat = null;
+        ModelMeta meta = m.meta();
+        for (ModelDelta d : chain) {
+            usersAt += d.getNewUsers().size();
+            itemsAt += d.getNewItems().size();
+            Map<String, int[]> shapes = net.shape().tensorShapes(usersAt, itemsAt);
+            for (TensorRows t : d.getTensors()) {
+                applyRows(net, replaced, grown, shapes.get(t.getTensor()), t, d);
             }
-            float[] v = floats(t.getValues());
-            float[] current = replaced.containsKey(t.getTensor()) ? replaced.get(t.getTensor()) : net.get(t.getTensor());
-            if (t.getRows().isEmpty()) {
-                if (v.length != current.length) {
-                    throw new IllegalArgumentException("delta v" + d.getVersion() + ": tensor " + t.getTensor() + " has "
-                            + v.length + " values, the model's " + current.length);
+            if (!d.getCatalogue().isEmpty() || !d.getPopularityItems().isEmpty()) {
+                if (cat == null) {
+                    cat = new TreeMap<>();
+                    for (int i = 0; i < m.catalogue().length; i++) {
+                        cat.put(m.catalogue()[i], m.popularity()[i]);
+                    }
                 }
-                replaced.put(t.getTensor(), v);
-                continue;
+                addToCatalogue(cat, d, itemsAt);
             }
-            int cols = shape.length > 1 ? shape[1] : 1;
-            int rows = shape[0];
-            if (v.length != t.getRows().size() * cols) {
-                throw new IllegalArgumentException("delta v" + d.getVersion() + ": " + t.getRows().size() + " rows of "
-                        + t.getTensor() + " with " + v.length + " values (" + cols + " per row)");
-            }
-            float[] copy = replaced.containsKey(t.getTensor()) ? current : current.clone();
-            int k = 0;
-            for (int row : t.getRows()) {
-                if (row < 0 || row >= rows) {
-                    throw new IllegalArgumentException("delta v" + d.getVersion() + ": row " + row + " of " + t.getTensor()
-                            + " outside its " + rows + " rows");
-                }
-                System.arraycopy(v, k * cols, copy, row * cols, cols);
-                k++;
-            }
-            replaced.put(t.getTensor(), copy);
+            meta = meta.next(d.getVersion(), d.getTrunkVersion(), d.getTrainedThrough(),
+                    d.getWatermark() == null ? null : d.getWatermark().toEpochMilli(), d.getValidationNdcg10(),
+                    d.getCreatedAt().toEpochMilli());
         }
         for (Map.Entry<String, float[]> e : replaced.entrySet()) {
             net = net.withTensor(e.getKey(), e.getValue());
         }
-        int[] catalogue = m.catalogue();
-        int[] popularity = m.popularity();
-        if (!d.getCatalogue().isEmpty() || !d.getPopularityItems().isEmpty()) {
-            TreeMap<Integer, Integer> cat = new TreeMap<>();
-            for (int i = 0; i < catalogue.length; i++) {
-                cat.put(catalogue[i], popularity[i]);
-            }
-            for (int row : d.getCatalogue()) {
-                check(row, items.size(), d);
-                cat.putIfAbsent(row, 0);
-            }
-            if (d.getPopularityItems().size() != d.getPopularityCounts().size()) {
-                throw new IllegalArgumentException("delta v" + d.getVersion() + ": " + d.getPopularityItems().size()
-                        + " popularity items with " + d.getPopularityCounts().size() + " counts");
-            }
-            for (int k = 0; k < d.getPopularityItems().size(); k++) {
-                int row = d.getPopularityItems().get(k);
-                check(row, items.size(), d);
-                cat.merge(row, d.getPopularityCounts().get(k), Integer::sum);
-            }
-            catalogue = cat.keySet().stream().mapToInt(Integer::intValue).toArray();
-            popularity = cat.values().stream().mapToInt(Integer::intValue).toArray();
-        }
-        ModelMeta meta = m.meta().next(d.getVersion(), d.getTrunkVersion(), d.getTrainedThrough(),
-                d.getWatermark() == null ? null : d.getWatermark().toEpochMilli(), d.getValidationNdcg10(),
-                d.getCreatedAt().toEpochMilli());
+        int[] catalogue = cat == null ? m.catalogue() : cat.keySet().stream().mapToInt(Integer::intValue).toArray();
+        int[] popularity = cat == null ? m.popularity() : cat.values().stream().mapToInt(Integer::intValue).toArray();
         return new ServedModel(meta, net, users, items, catalogue, popularity);
+    }
+
+    /**
+     * One delta entry into {@code replaced} (the tensors this chain has changed so far): a whole tensor replaced, or
+     * rows written into a copy made at the first change (into the table itself when the chain grew the tables, which
+     * made them fresh). {@code shape}: the tensor's shape at this delta.
+     */
+    private static void applyRows(Net net, Map<String, float[]> replaced, boolean grownTables, int[] shape, TensorRows t,
+                                  ModelDelta d) {
+        if (shape == null) {
+            throw new IllegalArgumentException("delta v" + d.getVersion() + " of " + d.getMarket() + " changes tensor "
+                    + t.getTensor() + ", which the model does not have");
+        }
+        float[] v = floats(t.getValues());
+        boolean table = NetShape.isUserTable(t.getTensor()) || NetShape.isItemTable(t.getTensor());
+        float[] current = replaced.containsKey(t.getTensor()) ? replaced.get(t.getTensor()) : net.get(t.getTensor());
+        if (t.getRows().isEmpty()) {
+            if (v.length != size(shape) || v.length != current.length) {
+                throw new IllegalArgumentException("delta v" + d.getVersion() + ": tensor " + t.getTensor() + " has "
+                        + v.length + " values, the model's " + current.length);
+            }
+            replaced.put(t.getTensor(), v);
+            return;
+        }
+        int cols = shape.length > 1 ? shape[1] : 1;
+        int rows = shape[0];
+        if (v.length != t.getRows().size() * cols) {
+            throw new IllegalArgumentException("delta v" + d.getVersion() + ": " + t.getRows().size() + " rows of "
+                    + t.getTensor() + " with " + v.length + " values (" + cols + " per row)");
+        }
+        boolean own = replaced.containsKey(t.getTensor()) || (grownTables && table);
+        float[] copy = own ? current : current.clone();
+        int k = 0;
+        for (int row : t.getRows()) {
+            if (row < 0 || row >= rows) {
+                throw new IllegalArgumentException("delta v" + d.getVersion() + ": row " + row + " of " + t.getTensor()
+                        + " outside its " + rows + " rows");
+            }
+            System.arraycopy(v, k * cols, copy, row * cols, cols);
+            k++;
+        }
+        replaced.put(t.getTensor(), copy);
+    }
+
+    private static int size(int[] shape) {
+        int n = 1;
+        for (int x : shape) {
+            n *= x;
+        }
+        return n;
+    }
+
+    /** A delta's catalogue growth and popularity counts into {@code cat} (item row -> count). */
+    private static void addToCatalogue(TreeMap<Integer, Integer> cat, ModelDelta d, int items) {
+        for (int row : d.getCatalogue()) {
+            check(row, items, d);
+            cat.putIfAbsent(row, 0);
+        }
+        if (d.getPopularityItems().size() != d.getPopularityCounts().size()) {
+            throw new IllegalArgumentException("delta v" + d.getVersion() + ": " + d.getPopularityItems().size()
+                    + " popularity items with " + d.getPopularityCounts().size() + " counts");
+        }
+        for (int k = 0; k < d.getPopularityItems().size(); k++) {
+            int row = d.getPopularityItems().get(k);
+            check(row, items, d);
+            cat.merge(row, d.getPopularityCounts().get(k), Integer::sum);
+        }
     }
 
     private static void check(int row, int items, ModelDelta d) {

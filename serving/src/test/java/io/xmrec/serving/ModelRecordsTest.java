@@ -179,4 +179,86 @@ class ModelRecordsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelRecords.apply(base, unknown));
         assertTrue(e.getMessage().contains("nope_W"), e.getMessage());
     }
+
+    /** Six deltas from v5: rows of old and new users and items, users and items added in several, a head, popularity. */
+    static List<ModelDelta> chain(ServedModel base, long seed) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        List<ModelDelta> out = new ArrayList<>();
+        int users = base.users().size();
+        int items = base.items().size();
+        for (int k = 0; k < 6; k++) {
+            List<String> newUsers = k % 2 == 0 ? List.of("n" + k) : List.of();
+            List<String> newItems = k % 3 == 0 ? List.of("m" + k, "m" + k + "b") : List.of();
+            users += newUsers.size();
+            items += newItems.size();
+            int[] userRows = {rnd.nextInt(users), users - 1};
+            int[] itemRows = {rnd.nextInt(items), items - 1};
+            float[] gu = new float[users * 4];
+            float[] gi = new float[items * 4];
+            float[] bias = new float[items];
+            for (int j = 0; j < gu.length; j++) {
+                gu[j] = (float) rnd.nextGaussian();
+            }
+            for (int j = 0; j < gi.length; j++) {
+                gi[j] = (float) rnd.nextGaussian();
+            }
+            for (int j = 0; j < bias.length; j++) {
+                bias[j] = (float) rnd.nextGaussian();
+            }
+            List<io.xmrec.schemas.TensorRows> tensors = new ArrayList<>(List.of(
+                    ModelRecords.rows(NetShape.GMF_USER, gu, 4, userRows),
+                    ModelRecords.rows(NetShape.GMF_ITEM, gi, 4, itemRows),
+                    ModelRecords.rows(NetShape.ITEM_BIAS, bias, 1, itemRows)));
+            if (k == 3) {
+                float[] head = base.net().get(NetShape.headWeight(1)).clone();
+                for (int j = 0; j < head.length; j++) {
+                    head[j] = (float) rnd.nextGaussian();
+                }
+                tensors.add(ModelRecords.whole(NetShape.headWeight(1), head));
+            }
+            out.add(ModelDelta.newBuilder().setMarket("xx").setVersion(6 + k).setBaseVersion(5 + k).setTrunkVersion(1)
+                    .setKind(k == 3 ? "head" : "rows").setNewUsers(newUsers).setNewItems(newItems).setTensors(tensors)
+                    .setCatalogue(List.of(items - 1)).setPopularityItems(List.of(rnd.nextInt(items)))
+                    .setPopularityCounts(List.of(1 + rnd.nextInt(3)))
+                    .setValidationNdcg10(k == 3 ? 0.41 : null).setCreatedAt(Instant.ofEpochMilli(3000 + k)).build());
+        }
+        return out;
+    }
+
+    @Test
+    void aChainOfDeltasAppliedTogetherIsWhatApplyingThemOneByOneMakes() {
+        ServedModel base = model(5, 10, 16, 2);
+        float[] before = base.net().get(NetShape.GMF_USER).clone();
+        List<ModelDelta> chain = chain(base, 9);
+        ServedModel oneByOne = base;
+        for (ModelDelta d : chain) {
+            oneByOne = ModelRecords.apply(oneByOne, d);
+        }
+        ServedModel together = ModelRecords.apply(base, chain);
+        assertEquals(11, together.version());
+        assertEquals(oneByOne.users().size(), together.users().size());
+        for (int u = 0; u < together.users().size(); u++) {
+            assertEquals(oneByOne.users().id(u), together.users().id(u));
+        }
+        for (int i = 0; i < together.items().size(); i++) {
+            assertEquals(oneByOne.items().id(i), together.items().id(i));
+        }
+        for (int t = 0; t < together.net().tensors(); t++) {
+            assertArrayEquals(oneByOne.net().values(t), together.net().values(t), together.net().name(t));
+        }
+        assertArrayEquals(oneByOne.catalogue(), together.catalogue());
+        assertArrayEquals(oneByOne.popularity(), together.popularity());
+        assertEquals(oneByOne.meta().validationNdcg10(), together.meta().validationNdcg10());
+        assertEquals(oneByOne.meta().createdAtMillis(), together.meta().createdAtMillis());
+        assertArrayEquals(before, base.net().get(NetShape.GMF_USER), "the base is untouched");
+        // a delta that does not fit refuses the whole chain, naming it; the base stays as it was
+        List<ModelDelta> bad = new ArrayList<>(chain);
+        bad.set(4, ModelDelta.newBuilder(chain.get(4)).setTensors(List.of(ModelRecords.rows(NetShape.GMF_USER,
+                new float[400], 4, new int[] {99}))).build());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelRecords.apply(base, bad));
+        assertTrue(e.getMessage().contains("v10"), e.getMessage());
+        assertArrayEquals(before, base.net().get(NetShape.GMF_USER));
+        // and a chain with a gap is refused
+        assertThrows(IllegalArgumentException.class, () -> ModelRecords.apply(base, List.of(chain.get(0), chain.get(2))));
+    }
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# What a reader of the model topics pays per fast-path delta against the model's size (bench/DeltaApply.java):
+# each delta alone, in chains of 10, and in one chain (a client catching up). Adds a section to
+# bench/results/delta-apply.md. Runs alone: it measures time.
+#   bench/delta-apply.sh [--scales "1,10,100"] [--deltas 300]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scales="1,10,100"
+deltas=300
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scales) scales="$2"; shift 2 ;;
+    --deltas) deltas="$2"; shift 2 ;;
+    *) echo "delta-apply.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
+  esac
+done
+./xmrec --version >/dev/null # builds once
+commit="$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)"
+machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+out=bench/results/delta-apply.md
+json=$(java -Xmx8g -cp app/target/xmrec.jar bench/DeltaApply.java "$scales" "$deltas")
+if [ ! -s "$out" ]; then
+  printf '# Applying model deltas against the model size\n\nEach section is one run of `bench/delta-apply.sh` (command, commit, date and machine in its first lines); nothing else ran on the machine.\n' > "$out"
+fi
+python3 - "$json" "$commit" "$machine" "bench/delta-apply.sh --scales \"$scales\" --deltas $deltas" >> "$out" <<'PY'
+import json, sys, datetime
+lines, commit, machine, command = sys.argv[1:5]
+print(f"\n## {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}\n")
+print(f"- command: `{command}`\n- commit: `{commit}`\n- machine: {machine}")
+print("- each delta as the fast path makes them: 5 users' rows re-fitted and one new user, every third an item new, a "
+      "popularity change; NMF at the updater's dimensions; `ModelRecords.apply` in one JVM (no Kafka), the faster of two runs\n")
+print("| scale | users | items | model MB | deltas | ms per delta, each alone | in chains of 10 | in one chain |")
+print("|---|---|---|---|---|---|---|---|")
+for l in lines.strip().splitlines():
+    d = json.loads(l)
+    print(f"| {d['scale']}x | {d['users']:,} | {d['items']:,} | {d['model_mb']:.1f} | {d['deltas']} | "
+          f"{d['ms_per_delta_alone']:.3f} | {d['ms_per_delta_chains_of_10']:.3f} | {d['ms_per_delta_one_chain']:.3f} |")
+PY
+echo "added a section to $out" >&2
