@@ -117,6 +117,10 @@ CURVES = [
      "HTTP p99 ms, 2 clients", lambda r: number(r.get("p99 ms")), "as retrieval, plus the HTTP exchange (~2 ms)"),
     ("serving", "scale-serving.md", "item scale", lambda r: number(r.get("recall@10 of candidates") or "0") >= 0.9,
      "model load s per MB", lambda r: number(r["load s"]) / number(r["model MB"]) if number(r.get("model MB")) else None, "falls: a fixed cost per load amortised; linear in the model's bytes from 10x on"),
+    ("serving", "delta-apply.md", "scale", lambda r: True,
+     "a reader's ms per delta, each alone", lambda r: number(r.get("ms per delta, each alone")), "copy-on-write copies every table a delta touches: linear in the model"),
+    ("serving", "delta-apply.md", "scale", lambda r: True,
+     "a reader's ms per delta, in one chain", lambda r: number(r.get("in one chain")), "each table copied once per chain; what remains grows with the vocabularies and catalogue copied once"),
     ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
      "freshness p99 s (worst market)", lambda r: number(r["freshness p50 / p99 s"].split("/")[1].split("-")[-1]), "2 cores shared by every part: the tail comes with the trunk's installs (docs/design.md)"),
     ("system", "scale-system.md", "scale", lambda r: number(r.get("events")),
@@ -192,9 +196,10 @@ if __name__ == "__main__":
         print("# Cost curves: every part against the data size\n")
         print("Written by `bench/summarise_scale.py report` (run at the end of `bench/scale.sh`) from the newest row per "
               "scale of `scale-holdouts.md`, `scale-trunk.md` (lazy table updates), `scale-serving.md` (rows whose "
-              "candidates' recall is at least 0.9) and `scale-system.md`; each of those files says per section which "
-              "command, commit, date and machine measured it. Scale N: the synthetic data of `xmrec synth --scale N` "
-              "(1x is XMarket Electronics' shape, 132k reviews); for serving, the catalogue's item scale. k: the "
+              "candidates' recall is at least 0.9), `delta-apply.md` and `scale-system.md`; each of those files says per "
+              "section which command, commit, date and machine measured it. Scale N: the synthetic data of `xmrec synth "
+              "--scale N` (1x is XMarket Electronics' shape, 132k reviews); for serving, the catalogue's item scale "
+              "(the model's users and items for a reader's deltas). k: the "
               "least-squares slope of log(cost) on log(N), cost ~ N^k; a cost per unit of work with k = 0 grows "
               "linearly in total. `scale.svg`: every curve relative to its smallest scale, log-log.\n")
         print("\n".join(lines))

