@@ -186,8 +186,8 @@ for line in open(os.path.join(work, "roles.txt")):
     name, rss, cpu_s = line.split()
     print(f"| {name}{' (killed)' if name == killed else ''} | {int(rss) / 1024:,.0f} | {float(cpu_s):,.0f} |")
 print("\n## Updaters\n")
-print("| updater | owned markets | trunk | trunks trained | snapshots | row deltas | head deltas | refused | users folded in | model versions |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
+print("| updater | owned markets | trunk | input kept (markets: training interactions) | trunks trained | snapshots | row deltas | head deltas | refused | users folded in | model versions |")
+print("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|")
 def val(text, name):
     m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
     return f"{float(m.group(1)):.0f}" if m else "-"
@@ -196,7 +196,9 @@ for f in sorted(glob.glob(os.path.join(work, "updater-*.metrics"))):
     vs = ", ".join(f"{m} v{float(v):.0f}" for m, v in re.findall(r'^xmrec_updater_model_version\{market="([^"]+)"\} (\S+)$', t, re.M))
     name = os.path.basename(f)[:-len(".metrics")]
     trunk = "yes" if val(t, "xmrec_updater_trunk_owner") == "1" else "no"
-    print(f"| {name} | {val(t, 'xmrec_updater_owned_markets')} | {trunk} | {val(t, 'xmrec_updater_trunks_total')} | "
+    kept = re.findall(r'^xmrec_updater_held_interactions\{market="([^"]+)"\} (\S+)$', t, re.M)
+    kept_s = (f"{len(kept)}: {sum(float(v) for _, v in kept):,.0f}") if kept else "-"
+    print(f"| {name} | {val(t, 'xmrec_updater_owned_markets')} | {trunk} | {kept_s} | {val(t, 'xmrec_updater_trunks_total')} | "
           f"{val(t, 'xmrec_updater_snapshots_total')} | {val(t, 'xmrec_updater_row_deltas_total')} | "
           f"{val(t, 'xmrec_updater_head_deltas_total')} | {val(t, 'xmrec_updater_refused_total')} | "
           f"{val(t, 'xmrec_updater_folded_in_users_total')} | {vs} |")
