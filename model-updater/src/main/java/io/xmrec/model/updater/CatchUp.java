@@ -93,6 +93,10 @@ final class CatchUp implements AutoCloseable {
                     continue; // the input consumer reads it, and keeps it in `later` if it is of these markets
                 }
                 n++;
+                if (r.topic().equals(io.xmrec.schemas.Topics.FORKS) && r.key() != null
+                        && !markets.contains(ModelParts.versionKey(r.key()))) {
+                    continue; // a fork (or a part of one) of another market: keyed by its market, not decoded
+                }
                 Object decoded;
                 try {
                     decoded = UpdaterInput.decode(r, serde, parts);
