@@ -85,6 +85,9 @@ header() { # file title: the file's title (once), then this run's section with c
 markets_of() { # data dir -> its market codes, from the file names (synth writes <market>_5core.txt)
   ls "$1" | sed -n 's/_5core\.txt$//p' | tr '\n' ' '
 }
+market_list() { # data dir -> its market codes, comma-separated (for --markets)
+  markets_of "$1" | tr ' ' ',' | sed 's/,$//'
+}
 
 trunk() {
   local out=bench/results/scale-trunk.md s mode flags log sources
@@ -136,7 +139,7 @@ holdouts() {
     d=$(data_for "$s")
     log="$work/holdouts-$s"
     XMREC_JAVA_OPTS="-Xmx16g" /usr/bin/time -v ./xmrec holdouts --embedded --data "$d" \
-      --markets "$(markets_of "$d" | tr ' ' ',' | sed 's/,$//')" --parallelism 2 --dump "$log.tsv" > "$log.out" 2> "$log.err" || true
+      --markets "$(market_list "$d")" --parallelism 2 --dump "$log.tsv" > "$log.out" 2> "$log.err" || true
     check=$(python3 bench/offline_split_check.py "$log.tsv" "$d" $(markets_of "$d") 2>&1 || true)
     python3 - "$s" "$log" "$check" >> "$out" <<'PY'
 import re, sys
@@ -175,7 +178,7 @@ system() {
     j="$work/system-$s"
     rm -rf "$j.ranks"
     java -Xmx"$system_heap" -Dxmrec.home="$(pwd)" -cp "app/target/xmrec.jar:app/target/test-classes" \
-      io.xmrec.app.ContinualCommand --data "$d" --markets "$(markets_of "$d" | tr ' ' ',' | sed 's/,$//')" \
+      io.xmrec.app.ContinualCommand --data "$d" --markets "$(market_list "$d")" \
       --speed "$speed" --settle-max 30 --ranks-dir "$j.ranks" > "$j.json" 2> "$j.log" || true
     python3 bench/summarise_scale.py system-row "$s" "$j.json" >> "$out" || echo "| ${s}x | failed: see $j.log |" >> "$out"
   done

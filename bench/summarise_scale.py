@@ -80,6 +80,11 @@ def newest_by_scale(rows, key, keep=lambda r: True):
     return dict(sorted(out.items()))
 
 
+def per(column, unit=1e6):
+    """A row's cost per unit from a rate column (1e6: microseconds per event or sample); None where it has none."""
+    return lambda r: unit / number(r[column]) if number(r.get(column)) else None
+
+
 def fit(points):
     """Least-squares slope of log(cost) on log(scale): cost proportional to scale^k."""
     pts = [(math.log(x), math.log(y)) for x, y in points if y and y > 0]
@@ -94,21 +99,21 @@ def fit(points):
 # (part, results file, scale column, row filter, cost name, cost from a row, what bounds it)
 CURVES = [
     ("holdout job", "scale-holdouts.md", "scale", lambda r: True,
-     "us per event, steady (exactly once)", lambda r: 1e6 / number(r.get("steady events/s")) if number(r.get("steady events/s")) else None, "flat or falling: per-user state in a hash map, a checkpoint's cost amortised over more events; the 1x run is a few checkpoints long"),
+     "us per event, steady (exactly once)", per("steady events/s"), "flat or falling: per-user state in a hash map, a checkpoint's cost amortised over more events; the 1x run is a few checkpoints long"),
     ("holdout job", "scale-holdouts.md", "scale", lambda r: True,
-     "us per event, whole job", lambda r: 1e6 / number(r["job events/s"]) if number(r.get("job events/s")) else None, "start-up (mini-cluster, first checkpoint, 5-7 s) is fixed and amortised with the data"),
+     "us per event, whole job", per("job events/s"), "start-up (mini-cluster, first checkpoint, 5-7 s) is fixed and amortised with the data"),
     ("holdout job", "scale-holdouts.md", "scale", lambda r: True,
      "peak RSS GiB", lambda r: number(r.get("peak RSS GiB")), "the JVM's heap as it grows under -Xmx16g (lazy collection), not the state: a bound, not a floor"),
     ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy",
-     "GMF++ us per sample", lambda r: 1e6 / number(r["gmf++ samples/s"]) if number(r.get("gmf++ samples/s")) else None, "memory: a GMF step touches ~2 table rows whose tables (4 MB at 1x, 430 MB at 100x with moments) leave the 32 MB L3 (docs/design.md, lazy table updates)"),
+     "GMF++ us per sample", per("gmf++ samples/s"), "memory: a GMF step touches ~2 table rows whose tables (4 MB at 1x, 430 MB at 100x with moments) leave the 32 MB L3 (docs/design.md, lazy table updates)"),
     ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy",
-     "MLP++ us per sample", lambda r: 1e6 / number(r["mlp++ samples/s"]) if number(r.get("mlp++ samples/s")) else None, "the dense layers dominate; row lookups miss the cache at 100x"),
+     "MLP++ us per sample", per("mlp++ samples/s"), "the dense layers dominate; row lookups miss the cache at 100x"),
     ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy",
-     "NMF++ us per sample", lambda r: 1e6 / number(r["nmf++ samples/s"]) if number(r.get("nmf++ samples/s")) else None, "as GMF++ and MLP++: four tables' rows per sample"),
+     "NMF++ us per sample", per("nmf++ samples/s"), "as GMF++ and MLP++: four tables' rows per sample"),
     ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy" and number(r.get("maml meta-steps/s")),
-     "MAML ms per meta-step", lambda r: 1e3 / number(r["maml meta-steps/s"]), "flat: compact gradients of the touched rows only"),
+     "MAML ms per meta-step", per("maml meta-steps/s", 1e3), "flat: compact gradients of the touched rows only"),
     ("trunk", "scale-trunk.md", "scale", lambda r: r.get("table updates") == "lazy" and number(r.get("forec samples/s")),
-     "fork us per sample", lambda r: 1e6 / number(r["forec samples/s"]), "flat: the tables are frozen, the head is dense"),
+     "fork us per sample", per("forec samples/s"), "flat: the tables are frozen, the head is dense"),
     ("serving", "scale-serving.md", "item scale", lambda r: number(r.get("recall@10 of candidates") or "0") >= 0.9,
      "top 10 ms with retrieval (one thread)", lambda r: number(r.get("with retrieval ms")), "exhaustive up to 20,000 items; above, one pass over the item table at dimension 16 (linear, ~20x cheaper than the network); an approximate index would make it sub-linear"),
     ("serving", "scale-serving.md", "item scale", lambda r: number(r.get("recall@10 of candidates") or "0") >= 0.9,

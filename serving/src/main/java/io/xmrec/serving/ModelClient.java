@@ -68,8 +68,12 @@ public final class ModelClient implements ModelSource, AutoCloseable {
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
     private final String bootstrap;
     private final Map<String, Object> clientProps;
+    /** A delta read and where (for the log, should it not apply). */
+    private record ReadDelta(String at, int bytes, ModelDelta delta) {
+    }
+
     /** Per market, deltas read and not applied yet, in order (on the client's thread only). */
-    private final Map<String, List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>>> pendingDeltas = new TreeMap<>();
+    private final Map<String, List<ReadDelta>> pendingDeltas = new TreeMap<>();
     /** Per market, when its deltas were last applied and how long that took (nanoseconds; the client's thread only). */
     private final Map<String, long[]> lastApply = new HashMap<>();
     /** Deltas read and not applied yet (for {@link #sync}). */
@@ -159,7 +163,6 @@ public final class ModelClient implements ModelSource, AutoCloseable {
         long wait = pending == 0 ? 100 : Math.max(1, Math.min(100, (nextDueNanos - System.nanoTime()) / 1_000_000));
         var batch = consumer.poll(Duration.ofMillis(wait));
         // snapshots at once; deltas per market, each market's chain applied in one go once it is due
-        Map<String, List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>>> deltasOf = pendingDeltas;
         for (ConsumerRecord<String, byte[]> r : batch) {
             if (r.value() == null) {
                 continue;
@@ -170,10 +173,11 @@ public final class ModelClient implements ModelSource, AutoCloseable {
                             .ifPresent(m -> acceptSnapshot(ModelRecords.served(m)));
                 } else {
                     ModelDelta d = serde.deserialize(r.value(), ModelDelta.class);
-                    deltasOf.computeIfAbsent(d.getMarket(), k -> new ArrayList<>()).add(Map.entry(r, d));
+                    pendingDeltas.computeIfAbsent(d.getMarket(), k -> new ArrayList<>())
+                            .add(new ReadDelta(where(r), r.value().length, d));
                 }
             } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
-                skip(r, e);
+                skip(where(r), r.value().length, e);
             }
         }
         long now = System.nanoTime();
@@ -201,29 +205,32 @@ public final class ModelClient implements ModelSource, AutoCloseable {
         }
     }
 
-    private void skip(ConsumerRecord<String, byte[]> r, Throwable e) {
+    private static String where(ConsumerRecord<String, byte[]> r) {
+        return r.topic() + "-" + r.partition() + "@" + r.offset();
+    }
+
+    private void skip(String at, int bytes, Throwable e) {
         skipped.incrementAndGet();
-        lastError = r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e;
-        LOG.warn("skipping model record at {}-{}@{} ({} bytes): {}", r.topic(), r.partition(), r.offset(),
-                r.value().length, e.toString());
+        lastError = at + ": " + e;
+        LOG.warn("skipping model record at {} ({} bytes): {}", at, bytes, e.toString());
     }
 
     /**
-     * One market's deltas of a poll, in order: those that chain onto the model held are applied together (each table
-     * copied once, {@link ModelRecords#apply(ServedModel, List)}); the rest, or all of them one by one when the chain
-     * does not apply, as {@link #acceptDelta} takes them (a bad one skipped and logged with its offset).
+     * One market's deltas read, in order: those that chain onto the model held are applied together (each table
+     * copied once, {@link ModelRecords#apply(ServedModel, List)}); then each as {@link #acceptDelta} takes it, which
+     * passes over those the chain applied (superseded now), keeps those for a later version waiting, and applies the
+     * rest one by one when the chain did not apply (a bad one skipped and logged with where it was read).
      */
-    private void acceptDeltas(List<Map.Entry<ConsumerRecord<String, byte[]>, ModelDelta>> ds) {
-        ServedModel m = models.get(ds.get(0).getValue().getMarket());
+    private void acceptDeltas(List<ReadDelta> ds) {
+        ServedModel m = models.get(ds.get(0).delta().getMarket());
         List<ModelDelta> chain = new ArrayList<>();
         if (m != null) {
             long at = m.version();
-            for (var e : ds) {
-                ModelDelta d = e.getValue();
-                if (d.getBaseVersion() == at) {
-                    chain.add(d);
-                    at = d.getVersion();
-                } else if (d.getBaseVersion() > at) {
+            for (ReadDelta r : ds) {
+                if (r.delta().getBaseVersion() == at) {
+                    chain.add(r.delta());
+                    at = r.delta().getVersion();
+                } else if (r.delta().getBaseVersion() > at) {
                     break;
                 }
             }
@@ -233,20 +240,17 @@ public final class ModelClient implements ModelSource, AutoCloseable {
                 ServedModel next = ModelRecords.apply(m, chain);
                 models.put(next.market(), next);
                 deltas.addAndGet(chain.size());
-                java.util.Set<ModelDelta> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-                done.addAll(chain);
-                ds = ds.stream().filter(e -> !done.contains(e.getValue())).toList();
                 drainWaiting(next.market());
                 listeners.forEach(l -> l.accept(models.get(next.market())));
             } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
                 // one of them does not fit: one by one below, so the bad one is named and the rest applied
             }
         }
-        for (var e : ds) {
+        for (ReadDelta r : ds) {
             try {
-                acceptDelta(e.getValue());
+                acceptDelta(r.delta());
             } catch (RuntimeException | OutOfMemoryError | StackOverflowError err) {
-                skip(e.getKey(), err);
+                skip(r.at(), r.bytes(), err);
             }
         }
     }

@@ -181,7 +181,7 @@ public final class ModelRecords {
         boolean table = NetShape.isUserTable(t.getTensor()) || NetShape.isItemTable(t.getTensor());
         float[] current = replaced.containsKey(t.getTensor()) ? replaced.get(t.getTensor()) : net.get(t.getTensor());
         if (t.getRows().isEmpty()) {
-            if (v.length != size(shape) || v.length != current.length) {
+            if (v.length != Net.size(shape) || v.length != current.length) {
                 throw new IllegalArgumentException("delta v" + d.getVersion() + ": tensor " + t.getTensor() + " has "
                         + v.length + " values, the model's " + current.length);
             }
@@ -206,14 +206,6 @@ public final class ModelRecords {
             k++;
         }
         replaced.put(t.getTensor(), copy);
-    }
-
-    private static int size(int[] shape) {
-        int n = 1;
-        for (int x : shape) {
-            n *= x;
-        }
-        return n;
     }
 
     /** A delta's catalogue growth and popularity counts into {@code cat} (item row -> count). */

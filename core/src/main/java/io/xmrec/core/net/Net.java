@@ -90,7 +90,8 @@ public final class Net {
         return n;
     }
 
-    static int size(int[] shape) {
+    /** The number of values of a tensor of this shape. */
+    public static int size(int[] shape) {
         long n = 1;
         for (int d : shape) {
             n *= d;

@@ -84,7 +84,6 @@ final class CatchUp implements AutoCloseable {
         consumer.assign(todo.keySet());
         consumer.seekToBeginning(todo.keySet());
         ModelParts.Assembler parts = new ModelParts.Assembler();
-        List<String> sold = new ArrayList<>();
         long n = 0;
         while (todo.keySet().stream().anyMatch(tp -> consumer.position(tp) < todo.get(tp))) {
             for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
@@ -93,9 +92,9 @@ final class CatchUp implements AutoCloseable {
                     continue; // the input consumer reads it, and keeps it in `later` if it is of these markets
                 }
                 n++;
-                if (r.topic().equals(io.xmrec.schemas.Topics.FORKS) && r.key() != null
-                        && !markets.contains(ModelParts.versionKey(r.key()))) {
-                    continue; // a fork (or a part of one) of another market: keyed by its market, not decoded
+                String keyed = UpdaterInput.marketOfKey(r);
+                if (keyed != null && !markets.contains(keyed)) {
+                    continue; // another market's record, known by its key: not decoded
                 }
                 Object decoded;
                 try {
@@ -103,16 +102,15 @@ final class CatchUp implements AutoCloseable {
                 } catch (RuntimeException e) {
                     continue; // the input consumer counted and logged it when it read it
                 }
-                if (decoded == null || !markets.contains(UpdaterInput.marketOf(decoded))) {
+                String market = decoded == null ? null : UpdaterInput.marketOf(decoded);
+                if (market == null || !markets.contains(market)) {
                     continue;
                 }
-                String market = UpdaterInput.marketOf(decoded);
                 if (decoded instanceof ServedModel f) {
-                    forks.merge(market, f, (a, b) -> b.trunkVersion() > a.trunkVersion() ? b : a);
+                    UpdaterInput.keepNewest(forks, f);
                 } else {
                     UpdaterInput.addTo(inputs.computeIfAbsent(market, MarketInput::new), decoded,
-                            r.topic() + "-" + r.partition(), r.offset(), sold);
-                    sold.clear();
+                            r.topic() + "-" + r.partition(), r.offset());
                 }
             }
             records = n;

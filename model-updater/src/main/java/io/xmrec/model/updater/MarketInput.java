@@ -126,37 +126,41 @@ final class MarketInput {
         return new MarketSplit(market, out, dropped, min);
     }
 
-    /** Every eligible user's holdout and rated items: what the rollback guard and the log evaluate on. */
-    List<HoldoutEvaluation.UserHoldout> holdouts(int min) {
-        List<HoldoutEvaluation.UserHoldout> out = new ArrayList<>();
-        for (Map.Entry<String, User> e : users.entrySet()) {
-            User u = e.getValue();
-            if (!eligible(u, min)) {
-                continue;
+    /**
+     * The eligible users' holdouts and rated items, what the rollback guard and the log evaluate on: every eligible
+     * user's up to {@code max}, above it those whose ids hash lowest under {@code seed}, so the sample keeps the same
+     * users as the market grows (a user leaves it only for a new one that hashes lower). Only the chosen users' rated
+     * items are gathered.
+     */
+    List<HoldoutEvaluation.UserHoldout> holdouts(int min, int max, long seed) {
+        List<String> ids = new ArrayList<>();
+        users.forEach((id, u) -> {
+            if (eligible(u, min)) {
+                ids.add(id);
             }
+        });
+        if (ids.size() > max) {
+            ids.sort(java.util.Comparator.comparingLong((String id) -> rank(seed, id)).thenComparing(id -> id));
+            return holdoutsOf(ids.subList(0, max));
+        }
+        return holdoutsOf(ids);
+    }
+
+    /** The holdout and rated items of each of {@code ids} (eligible users), in that order. */
+    private List<HoldoutEvaluation.UserHoldout> holdoutsOf(List<String> ids) {
+        List<HoldoutEvaluation.UserHoldout> out = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            User u = users.get(id);
             List<String> rated = new ArrayList<>(u.train.size() + 2);
             u.train.forEach(t -> rated.add(t.item()));
             rated.add(u.valid);
             rated.add(u.test);
-            out.add(new HoldoutEvaluation.UserHoldout(e.getKey(), u.valid, u.test, rated));
+            out.add(new HoldoutEvaluation.UserHoldout(id, u.valid, u.test, rated));
         }
         return out;
     }
 
-    /**
-     * As {@link #holdouts(int)}, at most {@code max} of them: the users whose ids hash lowest under {@code seed}, so
-     * the sample keeps the same users as the market grows (a user leaves it only for a new one that hashes lower).
-     */
-    List<HoldoutEvaluation.UserHoldout> holdouts(int min, int max, long seed) {
-        List<HoldoutEvaluation.UserHoldout> all = holdouts(min);
-        if (all.size() <= max) {
-            return all;
-        }
-        return all.stream().sorted(java.util.Comparator.comparingLong((HoldoutEvaluation.UserHoldout h) -> rank(seed, h.user()))
-                .thenComparing(HoldoutEvaluation.UserHoldout::user)).limit(max).toList();
-    }
-
-    /** A user's place in the seeded order of {@link #holdouts(int, int, long)} (a 64-bit mix of seed and id). */
+    /** A user's place in the seeded order of {@link #holdouts} (a 64-bit mix of seed and id). */
     static long rank(long seed, String user) {
         long z = seed * 0x9E3779B97F4A7C15L + user.hashCode();
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

@@ -272,29 +272,51 @@ final class UpdaterInput implements AutoCloseable {
         return decoded instanceof HoldoutState h ? h.getMarket() : ((TrainingInteraction) decoded).getMarket();
     }
 
-    /** Adds what {@link #decode} gave to {@code into}; returns whether a training interaction's item is new there. */
-    static boolean addTo(MarketInput into, Object decoded, String partition, long offset, List<String> sold) {
+    /**
+     * The market a record's key names, or null when the key does not say (read before decoding): a fork is keyed by
+     * its market (with a part's suffix), a training interaction and a holdout by {@code market|user}.
+     */
+    static String marketOfKey(ConsumerRecord<String, byte[]> r) {
+        if (r.key() == null) {
+            return null;
+        }
+        if (r.topic().equals(Topics.FORKS)) {
+            return ModelParts.versionKey(r.key());
+        }
+        int bar = r.key().indexOf('|');
+        return bar > 0 ? r.key().substring(0, bar) : null;
+    }
+
+    /**
+     * Adds a holdout or a training interaction {@link #decode} gave to {@code into}; returns the items it makes newly
+     * sold in the market (a holdout's held-out items, a training interaction's item), if any.
+     */
+    static List<String> addTo(MarketInput into, Object decoded, String partition, long offset) {
         if (decoded instanceof HoldoutState h) {
-            sold.addAll(into.holdout(h.getUser(), h.getValidItem(), h.getValidTime() == null ? 0
-                    : h.getValidTime().toEpochMilli(), h.getTestItem(), h.getTestTime().toEpochMilli(), (int) h.getVersion()));
-            return false;
+            return into.holdout(h.getUser(), h.getValidItem(), h.getValidTime() == null ? 0
+                    : h.getValidTime().toEpochMilli(), h.getTestItem(), h.getTestTime().toEpochMilli(), (int) h.getVersion());
         }
         TrainingInteraction t = (TrainingInteraction) decoded;
-        return into.train(new MarketInput.Entry(t.getUser(), t.getItem(), t.getRating(), t.getEventTime().toEpochMilli(),
-                t.getArrival(), partition, offset));
+        boolean newItem = into.train(new MarketInput.Entry(t.getUser(), t.getItem(), t.getRating(),
+                t.getEventTime().toEpochMilli(), t.getArrival(), partition, offset));
+        return newItem ? List.of(t.getItem()) : List.of();
+    }
+
+    /** Keeps {@code f} in {@code forks} unless that holds a newer trunk's fork of its market. */
+    static void keepNewest(Map<String, ServedModel> forks, ServedModel f) {
+        forks.merge(f.market(), f, (a, b) -> b.trunkVersion() > a.trunkVersion() ? b : a);
     }
 
     /** A record of a held market: into its input, and told to the listener. */
     private void apply(Object decoded, String partition, long offset, long timestamp, long now) {
         if (decoded instanceof ServedModel f) {
-            forks.merge(f.market(), f, (a, b) -> b.trunkVersion() > a.trunkVersion() ? b : a);
+            keepNewest(forks, f);
             return;
         }
         String market = marketOf(decoded);
-        List<String> sold = new ArrayList<>(2);
-        boolean newItem = addTo(market(market), decoded, partition, offset, sold);
+        List<String> sold = addTo(market(market), decoded, partition, offset);
         if (decoded instanceof TrainingInteraction t) {
-            listener.trained(market, t.getUser(), t.getItem(), newItem, partition, offset, timestamp, now);
+            listener.trained(market, t.getUser(), t.getItem(), !sold.isEmpty(), partition, offset, timestamp, now);
         } else if (!sold.isEmpty()) {
             listener.sold(market, sold, now);
         }
