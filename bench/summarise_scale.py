@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import svgplot  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+SOURCES = ["scale-holdouts.md", "scale-trunk.md", "scale-serving.md", "delta-apply.md", "scale-system.md"]
 
 
 def updater_field(text, name):
@@ -207,6 +208,10 @@ if __name__ == "__main__":
               "(the model's users and items for a reader's deltas). k: the "
               "least-squares slope of log(cost) on log(N), cost ~ N^k; a cost per unit of work with k = 0 grows "
               "linearly in total. `scale.svg`: every curve relative to its smallest scale, log-log.\n")
+        machines = sorted({l.split("machine:", 1)[1].strip().split(";")[0]
+                           for name in SOURCES for l in open(os.path.join(RESULTS, name))
+                           if l.startswith("- machine:")})
+        print("Machines of the runs these rows come from: " + "; ".join(machines) + ".\n")
         print("\n".join(lines))
         print()
         print("![cost curves](scale.svg)")
