@@ -193,9 +193,14 @@ class MultiProcessIT {
                     s -> s.contains("xmrec_eval_ndcg_at_10{market=\"in\",split=\"test\"}")
                             && s.contains("xmrec_eval_ndcg_at_10{market=\"jp\",split=\"test\"}"), 120, "evaluator");
 
-            // kill jp's updater without warning once it has worked through what arrived; the other takes jp over
+            // kill jp's updater without warning once the group's first trunk is out and it has worked through what
+            // arrived; the other takes jp over
             String killed = owner.get("jp");
             String survivor = owner.get("in");
+            io.xmrec.core.testing.Await.require("the group's first trunk", Duration.ofSeconds(240),
+                    () -> updaters.keySet().stream().anyMatch(u -> body(metricsUrl.get(u))
+                            .matches("(?s).*\\nxmrec_updater_trunks_total [1-9].*")),
+                    () -> tail(killed) + "\n---\n" + tail(survivor));
             String before = settled(metricsUrl.get(killed), killed);
             long jpBefore = metric(before, "xmrec_updater_model_version", "jp");
             updaters.get(killed).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
