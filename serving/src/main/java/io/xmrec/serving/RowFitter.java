@@ -127,18 +127,39 @@ public final class RowFitter {
      * @param ids       per user an id that seeds the negatives (the same user fits the same way)
      */
     public List<Rows> fitUsers(Net net, int[][] positives, int[] pool, List<Rows> start, List<String> ids) {
-        return fit(net, true, positives, pool, start, ids);
+        return fit(net, true, positives, pool, start, ids, 0);
     }
 
     /**
      * Fits items' rows: positives are the user rows who interacted with each item, negatives other
-     * users of {@code userPool} (sorted user rows of the market).
+     * users of {@code userPool} (sorted user rows of the market), {@code negativesPerItem} of them per
+     * item and step whatever its number of buyers. That is how training sees an item: a positive for
+     * each of its buyers, and a negative about as often as any other item (the negatives of all
+     * positives spread over the catalogue: {@link #negativesPerItem}); so an item with many buyers
+     * ends with a higher bias than one with a few, as it would after training. Negatives in
+     * proportion to an item's buyers would give every item the same odds, and a new item bought by
+     * hundreds would score like one bought once.
      */
-    public List<Rows> fitItems(Net net, int[][] buyers, int[] userPool, List<Rows> start, List<String> ids) {
-        return fit(net, false, buyers, userPool, start, ids);
+    public List<Rows> fitItems(Net net, int[][] buyers, int[] userPool, List<Rows> start, List<String> ids,
+                               int negativesPerItem) {
+        if (negativesPerItem < 1) {
+            throw new IllegalArgumentException("negatives per item must be at least 1: " + negativesPerItem);
+        }
+        return fit(net, false, buyers, userPool, start, ids, negativesPerItem);
     }
 
-    private List<Rows> fit(Net net, boolean users, int[][] positives, int[] pool, List<Rows> start, List<String> ids) {
+    /**
+     * How often training draws an item as a negative per epoch: {@code negatives} per positive over
+     * {@code interactions} positives, spread evenly over {@code items} (at least one).
+     */
+    public int negativesPerItem(long interactions, int items) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE / 2, Math.round((double) o.negatives() * interactions
+                / Math.max(1, items))));
+    }
+
+    /** {@code perEntity} negatives per fitted entity and step, or 0 for {@link Options#negatives()} per positive. */
+    private List<Rows> fit(Net net, boolean users, int[][] positives, int[] pool, List<Rows> start, List<String> ids,
+                           int perEntity) {
         int n = positives.length;
         if (start.size() != n || ids.size() != n) {
             throw new IllegalArgumentException(n + " entities to fit with " + start.size() + " starts and " + ids.size() + " ids");
@@ -169,10 +190,13 @@ public final class RowFitter {
         // the samples of one step: each entity's positives and their negatives
         int total = 0;
         int[][] own = new int[n][];
+        int[] negatives = new int[n];
         for (int k = 0; k < n; k++) {
             own[k] = Arrays.stream(positives[k]).sorted().distinct().toArray();
             if (own[k].length < pool.length) {
-                total += positives[k].length * (1 + o.negatives());
+                negatives[k] = perEntity > 0 ? Math.min(perEntity, pool.length - own[k].length)
+                        : positives[k].length * o.negatives();
+                total += positives[k].length + negatives[k];
             }
         }
         if (total == 0 || o.steps() == 0) {
@@ -190,7 +214,7 @@ public final class RowFitter {
             h = h * 0x9E3779B97F4A7C15L + id.hashCode();
         }
         SplittableRandom rnd = new SplittableRandom(h);
-        int[] negs = new int[o.negatives()];
+        int[] negs = new int[perEntity > 0 ? Arrays.stream(negatives).max().orElse(0) : o.negatives()];
         for (int step = 0; step < o.steps(); step++) {
             int m = 0;
             for (int k = 0; k < n; k++) {
@@ -201,12 +225,12 @@ public final class RowFitter {
                     side[m] = k;
                     other[m] = p;
                     y[m++] = 1f;
-                    int got = TrainingNegatives.draw(pool, own[k], o.negatives(), rnd, negs);
-                    for (int j = 0; j < got; j++) {
-                        side[m] = k;
-                        other[m] = negs[j];
-                        y[m++] = 0f;
+                    if (perEntity == 0) { // a user: fresh negatives for each positive, as in training
+                        m = negatives(k, TrainingNegatives.draw(pool, own[k], o.negatives(), rnd, negs), negs, side, other, y, m);
                     }
+                }
+                if (perEntity > 0) {
+                    m = negatives(k, TrainingNegatives.draw(pool, own[k], negatives[k], rnd, negs), negs, side, other, y, m);
                 }
             }
             int[] us = users ? side : other;
@@ -226,6 +250,16 @@ public final class RowFitter {
             adam.step(small, g);
         }
         return copyOut(small, users, n, s);
+    }
+
+    /** Appends {@code got} negatives of entity {@code k} to the step's samples from {@code m}; the new end. */
+    private static int negatives(int k, int got, int[] negs, int[] side, int[] other, float[] y, int m) {
+        for (int j = 0; j < got; j++) {
+            side[m] = k;
+            other[m] = negs[j];
+            y[m++] = 0f;
+        }
+        return m;
     }
 
     private static float[] stack(List<Rows> start, int n, int cols, java.util.function.Function<Rows, float[]> part) {

@@ -120,7 +120,7 @@ class RowFitterTest {
         ids.add("newItem");
         RowFitter f = new RowFitter(RowFitter.Options.defaults());
         List<RowFitter.Rows> rows = f.fitItems(net, new int[][] {{0, 1, 2, 3, 4, 5, 6, 7}}, userPool,
-                List.of(RowFitter.averageItem(net)), ids);
+                List.of(RowFitter.averageItem(net)), ids, 8);
         Net grown = net.withRows(30, 201);
         System.arraycopy(rows.get(0).gmf(), 0, grown.get(NetShape.GMF_ITEM), 200 * 8, 8);
         System.arraycopy(rows.get(0).mlp(), 0, grown.get(NetShape.MLP_ITEM), 200 * 8, 8);
@@ -145,5 +145,49 @@ class RowFitterTest {
         }
         assertTrue(liking > others + 0.2, "buyers' group " + liking + " vs the others " + others);
         assertEquals(201, grown.items());
+    }
+
+    @Test
+    void anItemBoughtByManyIsScoredAboveOneBoughtByFewWhateverTheirBuyersTaste() {
+        Net net = twoGroups(5);
+        float[] gu = net.get(NetShape.GMF_USER);
+        for (int u = 0; u < 30; u++) {
+            for (int k = 0; k < 8; k++) {
+                gu[u * 8 + k] = u % 2 == 0 ? 0.9f : -0.9f;
+            }
+        }
+        int[] userPool = new int[30];
+        for (int u = 0; u < 30; u++) {
+            userPool[u] = u;
+        }
+        // both bought by users of both tastes alike: only how many bought them tells them apart
+        int[] few = {0, 1};
+        int[] many = new int[20];
+        for (int u = 0; u < 20; u++) {
+            many[u] = u;
+        }
+        RowFitter f = new RowFitter(RowFitter.Options.defaults());
+        int perItem = f.negativesPerItem(200, 100); // four negatives per positive over 100 items: 8 each
+        assertEquals(8, perItem);
+        List<RowFitter.Rows> rows = f.fitItems(net, new int[][] {few, many}, userPool,
+                List.of(RowFitter.averageItem(net), RowFitter.averageItem(net)), List.of("few", "many"), perItem);
+        Net grown = net.withRows(30, 202);
+        rows.get(0).writeItem(grown, 200);
+        rows.get(1).writeItem(grown, 201);
+        NetKernel kernel = new NetKernel(FOREC, 64);
+        float[] s = new float[60];
+        int[] us = new int[60];
+        int[] is = new int[60];
+        for (int u = 0; u < 30; u++) {
+            us[u] = u;
+            is[u] = 200;
+            us[30 + u] = u;
+            is[30 + u] = 201;
+        }
+        kernel.score(grown, us, is, 0, 60, s, 0);
+        float fewMean = mean(java.util.Arrays.copyOfRange(s, 0, 30));
+        float manyMean = mean(java.util.Arrays.copyOfRange(s, 30, 60));
+        assertTrue(manyMean > fewMean + 0.2, "bought by 20: " + manyMean + ", by 2: " + fewMean);
+        assertTrue(rows.get(1).bias() > rows.get(0).bias(), "biases " + rows.get(1).bias() + " vs " + rows.get(0).bias());
     }
 }

@@ -210,12 +210,12 @@ final class MarketInput {
         return out;
     }
 
-    /** Of the items these users trained on, those {@code known} does not know, each with the users who trained on it. */
-    Map<String, List<String>> newItems(Map<String, List<String>> users, java.util.function.Predicate<String> known) {
+    /** Of the items these users trained on, those {@code settled} does not pass, each with the users who trained on it. */
+    Map<String, List<String>> itemsToFit(Map<String, List<String>> users, java.util.function.Predicate<String> settled) {
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (List<String> items : users.values()) {
             for (String i : items) {
-                if (!known.test(i) && !out.containsKey(i)) {
+                if (!settled.test(i) && !out.containsKey(i)) {
                     out.put(i, new ArrayList<>(buyers.getOrDefault(i, List.of())));
                 }
             }

@@ -155,15 +155,20 @@ final class MarketPaths {
         p.resetTo(in, known::contains, at, now);
     }
 
-    /** The fast path: the pending users' rows re-fitted, new users and items folded in, published as a delta. */
+    /**
+     * The fast path: the pending users' rows re-fitted, new users and items folded in, items whose sales
+     * doubled since their row was fitted re-fitted ({@link MarketUpdater#itemDue}), published as a delta.
+     */
     private void rows(MarketUpdater mu, MarketInput in, Pending p, long now) {
         NcfModel model = mu.model;
         long[] promoted = p.promoted.stream().mapToLong(Pending.Promoted::millis).toArray();
         List<String> sold = new ArrayList<>(p.sold);
         Map<String, Integer> popularity = new HashMap<>(p.popularity);
         Map<String, List<String>> users = in.itemsOf(p.takeJob(BACKLOG_PER_JOB, now));
-        Map<String, List<String>> newItems = in.newItems(users, i -> model.items().indexOf(i) >= 0);
-        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, newItems, sold, popularity, input.offsets(),
+        // items new to the model, and those whose training interactions doubled since their row was fitted
+        Map<String, List<String>> items = in.itemsToFit(users, i -> model.items().indexOf(i) >= 0
+                && !mu.itemDue(i, in.trainCounts.getOrDefault(i, 0)));
+        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, items, sold, popularity, input.offsets(),
                 input.watermark(mu.market), promoted);
         int known = (int) users.keySet().stream()
                 .filter(u -> model.users().indexOf(CrossMarketDataset.userKey(mu.market, u)) >= 0).count();

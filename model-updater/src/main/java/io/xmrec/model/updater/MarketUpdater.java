@@ -37,8 +37,11 @@ import java.util.function.Consumer;
 final class MarketUpdater {
 
 
-    /** What a fast-path job re-fits: users with their training items, items new to the model with their buyers. */
-    record RowJob(Map<String, List<String>> users, Map<String, List<String>> newItems, List<String> sold,
+    /**
+     * What a fast-path job re-fits: users with their training items, items with their buyers (new to the
+     * model, or due a re-fit: {@link #itemDue}).
+     */
+    record RowJob(Map<String, List<String>> users, Map<String, List<String>> items, List<String> sold,
                   Map<String, Integer> popularity, Map<String, Long> through, Long watermark, long[] promotedMillis) {
     }
 
@@ -69,6 +72,8 @@ final class MarketUpdater {
     volatile Long watermark;
     /** Item rows sold in the market and their training interactions (under the lock). */
     final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
+    /** The training interactions each item's row was last fitted on (by a trunk, or a fold-in or re-fit here). */
+    private final Map<String, Integer> itemFittedOn = new java.util.concurrent.ConcurrentHashMap<>();
     private Map<String, Long> deltaOffsets = Map.of();
     volatile int deltasSinceSnapshot;
     /** Bytes of the deltas since the last snapshot, and of that snapshot: a new snapshot once the first reach the second. */
@@ -122,6 +127,24 @@ final class MarketUpdater {
         for (int k = 0; k < cat.length; k++) {
             catalogue.put(cat[k], pop[k]);
         }
+        itemsFittedOnCatalogue();
+    }
+
+    /** Every item of the catalogue counted as fitted on its training interactions so far (the model's own). */
+    private void itemsFittedOnCatalogue() {
+        itemFittedOn.clear();
+        catalogue.forEach((row, n) -> itemFittedOn.put(model.items().id(row), n));
+    }
+
+    /**
+     * Whether an item the model has a row for is due a re-fit by the fast path: its training interactions
+     * have doubled since its row was last fitted. A new item folded in on its first buyer would otherwise
+     * keep that row until the next trunk however many buy it after; doubling makes each interaction pay
+     * for a bounded number of re-fits (the buyers of all re-fits of an item are under twice its last count).
+     */
+    boolean itemDue(String item, int interactions) {
+        Integer on = itemFittedOn.get(item);
+        return on != null && interactions >= 2 * Math.max(1, on);
     }
 
     /** The market's model as served now (a copy of the working model). */
@@ -188,6 +211,7 @@ final class MarketUpdater {
         watermark = wm;
         catalogue.clear();
         addToCatalogue(sold, popularity, null);
+        itemsFittedOnCatalogue();
         version++;
         ServedModel now = served(null);
         Double valid = holdouts.isEmpty() ? null : evaluation.evaluate(now, pool, holdouts).valid().ndcg();
@@ -224,9 +248,11 @@ final class MarketUpdater {
     }
 
     /**
-     * The fast path: items new to the model are folded in (from the average item, on their buyers),
-     * new users folded in and known users re-fitted from their current rows on all their training
-     * items, with the rest of the network fixed; the changed rows go out as one delta.
+     * The fast path: items new to the model are folded in (from the average item, on their buyers) and
+     * items due a re-fit re-fitted from their rows, each against as many negatives as training gives an
+     * item ({@link RowFitter#negativesPerItem}); new users folded in and known users re-fitted from their
+     * current rows on all their training items, with the rest of the network fixed; the changed rows go
+     * out as one delta.
      */
     synchronized Done refreshRows(RowJob job) {
         long t0 = System.nanoTime();
@@ -239,7 +265,7 @@ final class MarketUpdater {
             }
         }
         List<String> newItems = new ArrayList<>();
-        for (String i : job.newItems().keySet()) {
+        for (String i : job.items().keySet()) {
             if (model.items().indexOf(i) < 0) {
                 newItems.add(i);
             }
@@ -267,9 +293,11 @@ final class MarketUpdater {
         for (int k = 0; k < userPool.length; k++) {
             userPool[k] = k;
         }
-        // 2. fold the new items in on their buyers
-        if (!newItems.isEmpty()) {
-            fitItems(fitter, newItems, job.newItems(), userPool);
+        // 2. fold the new items in on their buyers, re-fit those due
+        List<String> items = new ArrayList<>(job.items().keySet());
+        int perItem = fitter.negativesPerItem(catalogue.values().stream().mapToLong(Integer::longValue).sum(), pool.length);
+        if (!items.isEmpty()) {
+            fitItems(fitter, items, job.items(), userPool, perItem);
         }
         // 3. fold in / re-fit the users on all their training items
         List<String> ids = new ArrayList<>(job.users().keySet());
@@ -286,16 +314,13 @@ final class MarketUpdater {
         for (int k = 0; k < ids.size(); k++) {
             fitted.get(k).writeUser(model.net(), rows[k]);
         }
-        // 4. the new items once more, now that their new buyers have rows of their own
-        if (!newItems.isEmpty()) {
-            fitItems(fitter, newItems, job.newItems(), userPool);
+        // 4. the items once more, now that their new buyers have rows of their own
+        if (!items.isEmpty()) {
+            fitItems(fitter, items, job.items(), userPool, perItem);
         }
         // the delta: every row that changed, the vocabularies' new ids, the catalogue's growth
         int[] userRows = Arrays.stream(rows).sorted().distinct().toArray();
-        int[] itemRows = new int[newItems.size()];
-        for (int k = 0; k < itemRows.length; k++) {
-            itemRows[k] = oldItems + k;
-        }
+        int[] itemRows = items.stream().mapToInt(i -> model.items().indexOf(i)).sorted().toArray();
         List<TensorRows> tensors = ModelRecords.tableRows(model.net(), userRows, itemRows);
         List<Integer> soldNew = new ArrayList<>();
         List<Integer> popItems = new ArrayList<>();
@@ -307,7 +332,7 @@ final class MarketUpdater {
         for (Integer row : soldAdded.keySet()) {
             soldNew.add(row);
         }
-        if (ids.isEmpty() && newItems.isEmpty() && soldAdded.isEmpty()) {
+        if (ids.isEmpty() && items.isEmpty() && soldAdded.isEmpty()) {
             return new Done(version, 0, 0, 0, (System.nanoTime() - t0) / 1e9, null, null, true); // nothing new
         }
         trainedThrough = merge(trainedThrough, job.through());
@@ -326,7 +351,7 @@ final class MarketUpdater {
         return new Done(version, sent.bytes(), ids.size(), newItems.size(), secs, null, null, false);
     }
 
-    private void fitItems(RowFitter fitter, List<String> items, Map<String, List<String>> buyers, int[] userPool) {
+    private void fitItems(RowFitter fitter, List<String> items, Map<String, List<String>> buyers, int[] userPool, int perItem) {
         int[][] pos = new int[items.size()][];
         List<RowFitter.Rows> start = new ArrayList<>();
         int[] rows = new int[items.size()];
@@ -336,9 +361,10 @@ final class MarketUpdater {
                     .mapToInt(u -> model.users().indexOf(CrossMarketDataset.userKey(market, u))).filter(u -> u >= 0).toArray();
             start.add(RowFitter.itemRows(model.net(), rows[k]));
         }
-        List<RowFitter.Rows> fitted = fitter.fitItems(model.net(), pos, userPool, start, items);
+        List<RowFitter.Rows> fitted = fitter.fitItems(model.net(), pos, userPool, start, items, perItem);
         for (int k = 0; k < items.size(); k++) {
             fitted.get(k).writeItem(model.net(), rows[k]);
+            itemFittedOn.put(items.get(k), pos[k].length);
         }
     }
 

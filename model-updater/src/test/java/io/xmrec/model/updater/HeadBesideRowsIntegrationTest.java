@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The medium path trains beside the fast path: a row re-fit (with an item new to the model) published
  * while a head trains stays in the working model when the head is committed, both go out as contiguous
- * versions, and a client that read them scores exactly like the updater's model.
+ * versions, an item whose sales doubled is re-fitted, and a client that read them all scores exactly like the
+ * updater's model.
  */
 class HeadBesideRowsIntegrationTest {
 
@@ -115,10 +116,23 @@ class HeadBesideRowsIntegrationTest {
             }
             assertTrue(moved, "training changed the head");
 
+            // an item whose sales doubled since its row was fitted (4 at the take-over) is re-fitted on its buyers
+            String grown = item(3);
+            assertFalse(mu.itemDue(grown, 7));
+            assertTrue(mu.itemDue(grown, 8));
+            float[] itemBefore = itemRow(mu.model, 3);
+            List<String> buyers = List.of("u0", "u1", "u2", "u4", "u5", "u6", "u7", "u8");
+            MarketUpdater.Done refit = mu.refreshRows(new MarketUpdater.RowJob(Map.of(), Map.of(grown, buyers),
+                    List.of(), Map.of(grown, 4), Map.of(), null, new long[0]));
+            assertEquals(5, refit.version(), "the re-fitted row went out");
+            assertFalse(Arrays.equals(itemBefore, itemRow(mu.model, 3)), "the re-fit moved the item's row");
+            assertFalse(mu.itemDue(grown, 15), "fitted on 8 now");
+            assertTrue(mu.itemDue(grown, 16));
+
             // a client that read the snapshot and both deltas scores exactly like the updater
             assertTrue(client.sync(Duration.ofSeconds(30)));
             ServedModel read = client.model("jp");
-            assertEquals(4, read.version());
+            assertEquals(5, read.version());
             ServedModel own = mu.served(null);
             int[] all = new int[ITEMS + 1];
             for (int i = 0; i <= ITEMS; i++) {
@@ -129,6 +143,11 @@ class HeadBesideRowsIntegrationTest {
             }
             assertNotEquals(0, read.score(3, all)[0]);
         }
+    }
+
+    private static float[] itemRow(NcfModel m, int row) {
+        int d = m.net().shape().gmfDim();
+        return Arrays.copyOfRange(m.net().get(NetShape.GMF_ITEM), row * d, (row + 1) * d);
     }
 
     private static float[] userRow(NcfModel m, int row) {
