@@ -127,13 +127,13 @@ public final class RowFitter {
      * @param ids       per user an id that seeds the negatives (the same user fits the same way)
      */
     public List<Rows> fitUsers(Net net, int[][] positives, int[] pool, List<Rows> start, List<String> ids) {
-        return fit(net, true, positives, pool, start, ids, 0);
+        return fit(net, true, positives, pool, start, ids, null);
     }
 
     /**
      * Fits items' rows: positives are the user rows who interacted with each item, negatives other
-     * users of {@code userPool} (sorted user rows of the market), {@code negativesPerItem} of them per
-     * item and step whatever its number of buyers. That is how training sees an item: a positive for
+     * users of {@code userPool} (sorted user rows of the market), {@code negatives[k]} of them for item
+     * {@code k} per step whatever its number of buyers. That is how training sees an item: a positive for
      * each of its buyers, and a negative about as often as any other item (the negatives of all
      * positives spread over the catalogue: {@link #negativesPerItem}); so an item with many buyers
      * ends with a higher bias than one with a few, as it would after training. Negatives in
@@ -141,11 +141,12 @@ public final class RowFitter {
      * hundreds would score like one bought once.
      */
     public List<Rows> fitItems(Net net, int[][] buyers, int[] userPool, List<Rows> start, List<String> ids,
-                               int negativesPerItem) {
-        if (negativesPerItem < 1) {
-            throw new IllegalArgumentException("negatives per item must be at least 1: " + negativesPerItem);
+                               int[] negatives) {
+        if (negatives.length != buyers.length || Arrays.stream(negatives).anyMatch(k -> k < 1)) {
+            throw new IllegalArgumentException("negatives per item must be at least 1, one per item: "
+                    + Arrays.toString(negatives));
         }
-        return fit(net, false, buyers, userPool, start, ids, negativesPerItem);
+        return fit(net, false, buyers, userPool, start, ids, negatives);
     }
 
     /**
@@ -157,9 +158,9 @@ public final class RowFitter {
                 / Math.max(1, items))));
     }
 
-    /** {@code perEntity} negatives per fitted entity and step, or 0 for {@link Options#negatives()} per positive. */
+    /** {@code perEntity[k]} negatives for entity k per step, or (null) {@link Options#negatives()} per positive. */
     private List<Rows> fit(Net net, boolean users, int[][] positives, int[] pool, List<Rows> start, List<String> ids,
-                           int perEntity) {
+                           int[] perEntity) {
         int n = positives.length;
         if (start.size() != n || ids.size() != n) {
             throw new IllegalArgumentException(n + " entities to fit with " + start.size() + " starts and " + ids.size() + " ids");
@@ -194,7 +195,7 @@ public final class RowFitter {
         for (int k = 0; k < n; k++) {
             own[k] = Arrays.stream(positives[k]).sorted().distinct().toArray();
             if (own[k].length < pool.length) {
-                negatives[k] = perEntity > 0 ? Math.min(perEntity, pool.length - own[k].length)
+                negatives[k] = perEntity != null ? Math.min(perEntity[k], pool.length - own[k].length)
                         : positives[k].length * o.negatives();
                 total += positives[k].length + negatives[k];
             }
@@ -214,7 +215,7 @@ public final class RowFitter {
             h = h * 0x9E3779B97F4A7C15L + id.hashCode();
         }
         SplittableRandom rnd = new SplittableRandom(h);
-        int[] negs = new int[perEntity > 0 ? Arrays.stream(negatives).max().orElse(0) : o.negatives()];
+        int[] negs = new int[perEntity != null ? Arrays.stream(negatives).max().orElse(0) : o.negatives()];
         for (int step = 0; step < o.steps(); step++) {
             int m = 0;
             for (int k = 0; k < n; k++) {
@@ -225,11 +226,11 @@ public final class RowFitter {
                     side[m] = k;
                     other[m] = p;
                     y[m++] = 1f;
-                    if (perEntity == 0) { // a user: fresh negatives for each positive, as in training
+                    if (perEntity == null) { // a user: fresh negatives for each positive, as in training
                         m = negatives(k, TrainingNegatives.draw(pool, own[k], o.negatives(), rnd, negs), negs, side, other, y, m);
                     }
                 }
-                if (perEntity > 0) {
+                if (perEntity != null) {
                     m = negatives(k, TrainingNegatives.draw(pool, own[k], negatives[k], rnd, negs), negs, side, other, y, m);
                 }
             }

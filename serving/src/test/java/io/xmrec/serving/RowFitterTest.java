@@ -120,7 +120,7 @@ class RowFitterTest {
         ids.add("newItem");
         RowFitter f = new RowFitter(RowFitter.Options.defaults());
         List<RowFitter.Rows> rows = f.fitItems(net, new int[][] {{0, 1, 2, 3, 4, 5, 6, 7}}, userPool,
-                List.of(RowFitter.averageItem(net)), ids, 8);
+                List.of(RowFitter.averageItem(net)), ids, new int[] {8});
         Net grown = net.withRows(30, 201);
         System.arraycopy(rows.get(0).gmf(), 0, grown.get(NetShape.GMF_ITEM), 200 * 8, 8);
         System.arraycopy(rows.get(0).mlp(), 0, grown.get(NetShape.MLP_ITEM), 200 * 8, 8);
@@ -170,7 +170,8 @@ class RowFitterTest {
         int perItem = f.negativesPerItem(200, 100); // four negatives per positive over 100 items: 8 each
         assertEquals(8, perItem);
         List<RowFitter.Rows> rows = f.fitItems(net, new int[][] {few, many}, userPool,
-                List.of(RowFitter.averageItem(net), RowFitter.averageItem(net)), List.of("few", "many"), perItem);
+                List.of(RowFitter.averageItem(net), RowFitter.averageItem(net)), List.of("few", "many"),
+                new int[] {perItem, perItem});
         Net grown = net.withRows(30, 202);
         rows.get(0).writeItem(grown, 200);
         rows.get(1).writeItem(grown, 201);

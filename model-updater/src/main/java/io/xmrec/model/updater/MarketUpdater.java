@@ -72,8 +72,8 @@ final class MarketUpdater {
     volatile Long watermark;
     /** Item rows sold in the market and their training interactions (under the lock). */
     final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
-    /** The training interactions each item's row was last fitted on (by a trunk, or a fold-in or re-fit here). */
-    private final Map<String, Integer> itemFittedOn = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What each item's row was last fitted on, and the fits themselves. */
+    private final ItemFits itemFits = new ItemFits();
     private Map<String, Long> deltaOffsets = Map.of();
     volatile int deltasSinceSnapshot;
     /** Bytes of the deltas since the last snapshot, and of that snapshot: a new snapshot once the first reach the second. */
@@ -127,24 +127,12 @@ final class MarketUpdater {
         for (int k = 0; k < cat.length; k++) {
             catalogue.put(cat[k], pop[k]);
         }
-        itemsFittedOnCatalogue();
+        itemFits.fittedOn(catalogue, model.items());
     }
 
-    /** Every item of the catalogue counted as fitted on its training interactions so far (the model's own). */
-    private void itemsFittedOnCatalogue() {
-        itemFittedOn.clear();
-        catalogue.forEach((row, n) -> itemFittedOn.put(model.items().id(row), n));
-    }
-
-    /**
-     * Whether an item the model has a row for is due a re-fit by the fast path: its training interactions
-     * have doubled since its row was last fitted. A new item folded in on its first buyer would otherwise
-     * keep that row until the next trunk however many buy it after; doubling makes each interaction pay
-     * for a bounded number of re-fits (the buyers of all re-fits of an item are under twice its last count).
-     */
+    /** Whether an item's row is due a re-fit by the fast path ({@link ItemFits#due}). */
     boolean itemDue(String item, int interactions) {
-        Integer on = itemFittedOn.get(item);
-        return on != null && interactions >= 2 * Math.max(1, on);
+        return itemFits.due(item, interactions);
     }
 
     /** The market's model as served now (a copy of the working model). */
@@ -211,7 +199,7 @@ final class MarketUpdater {
         watermark = wm;
         catalogue.clear();
         addToCatalogue(sold, popularity, null);
-        itemsFittedOnCatalogue();
+        itemFits.fittedOn(catalogue, model.items());
         version++;
         ServedModel now = served(null);
         Double valid = holdouts.isEmpty() ? null : evaluation.evaluate(now, pool, holdouts).valid().ndcg();
@@ -293,11 +281,11 @@ final class MarketUpdater {
         for (int k = 0; k < userPool.length; k++) {
             userPool[k] = k;
         }
-        // 2. fold the new items in on their buyers, re-fit those due
+        // 2. fold the new items in on their buyers (those due a re-fit have rows to start from)
         List<String> items = new ArrayList<>(job.items().keySet());
         int perItem = fitter.negativesPerItem(catalogue.values().stream().mapToLong(Integer::longValue).sum(), pool.length);
-        if (!items.isEmpty()) {
-            fitItems(fitter, items, job.items(), userPool, perItem);
+        if (!newItems.isEmpty()) {
+            itemFits.fit(model, market, fitter, newItems, job.items(), userPool, perItem);
         }
         // 3. fold in / re-fit the users on all their training items
         List<String> ids = new ArrayList<>(job.users().keySet());
@@ -316,7 +304,7 @@ final class MarketUpdater {
         }
         // 4. the items once more, now that their new buyers have rows of their own
         if (!items.isEmpty()) {
-            fitItems(fitter, items, job.items(), userPool, perItem);
+            itemFits.fit(model, market, fitter, items, job.items(), userPool, perItem);
         }
         // the delta: every row that changed, the vocabularies' new ids, the catalogue's growth
         int[] userRows = Arrays.stream(rows).sorted().distinct().toArray();
@@ -349,23 +337,6 @@ final class MarketUpdater {
         newSinceHead += job.promotedMillis().length;
         double secs = (System.nanoTime() - t0) / 1e9;
         return new Done(version, sent.bytes(), ids.size(), newItems.size(), secs, null, null, false);
-    }
-
-    private void fitItems(RowFitter fitter, List<String> items, Map<String, List<String>> buyers, int[] userPool, int perItem) {
-        int[][] pos = new int[items.size()][];
-        List<RowFitter.Rows> start = new ArrayList<>();
-        int[] rows = new int[items.size()];
-        for (int k = 0; k < items.size(); k++) {
-            rows[k] = model.items().indexOf(items.get(k));
-            pos[k] = buyers.getOrDefault(items.get(k), List.of()).stream()
-                    .mapToInt(u -> model.users().indexOf(CrossMarketDataset.userKey(market, u))).filter(u -> u >= 0).toArray();
-            start.add(RowFitter.itemRows(model.net(), rows[k]));
-        }
-        List<RowFitter.Rows> fitted = fitter.fitItems(model.net(), pos, userPool, start, items, perItem);
-        for (int k = 0; k < items.size(); k++) {
-            fitted.get(k).writeItem(model.net(), rows[k]);
-            itemFittedOn.put(items.get(k), pos[k].length);
-        }
     }
 
     /**
