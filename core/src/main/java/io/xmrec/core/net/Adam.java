@@ -7,10 +7,7 @@ package io.xmrec.core.net;
  * regularised). Dense mode updates every row of the tables at every step (their moments decay,
  * as in DL4J and PyTorch), so a step costs the size of the tables; sparse (lazy) mode updates only
  * the rows the batch touched, their moments and L2 included, so a step costs what the batch
- * touches (large tables, and fine-tuning a few users' or items' rows). A lazy table's two moments of a
- * row sit side by side (the row's m, then its v), so a row's update reads one stretch of memory: on
- * tables far larger than the caches the rows a batch touches are cache misses, and adjacent lines come
- * in together.
+ * touches (large tables, and fine-tuning a few users' or items' rows).
  */
 public final class Adam {
 
@@ -21,6 +18,7 @@ public final class Adam {
 
     private final double lr;
     private final float l2;
+    private final boolean sparseTables;
     private final float[][] m;
     private final float[][] v;
     private final boolean[] regularised;
@@ -31,6 +29,7 @@ public final class Adam {
     public Adam(Net net, boolean[] trainable, double lr, double l2, boolean sparseTables) {
         this.lr = lr;
         this.l2 = (float) l2;
+        this.sparseTables = sparseTables;
         this.m = new float[net.tensors()][];
         this.v = new float[net.tensors()][];
         this.regularised = new boolean[net.tensors()];
@@ -38,8 +37,8 @@ public final class Adam {
         for (int k = 0; k < m.length; k++) {
             lazy[k] = sparseTables && (NetShape.isUserTable(net.name(k)) || NetShape.isItemTable(net.name(k)));
             if (trainable[k]) {
-                m[k] = new float[(lazy[k] ? 2 : 1) * net.values(k).length]; // a lazy table's m and v, row by row
-                v[k] = lazy[k] ? null : new float[net.values(k).length];
+                m[k] = new float[net.values(k).length];
+                v[k] = new float[net.values(k).length];
             }
             // market vectors start at one and stay free of L2, which would pull them to zero (no market at all)
             regularised[k] = !NetShape.isBias(net.name(k)) && !NetShape.isMarketTable(net.name(k));
@@ -54,10 +53,9 @@ public final class Adam {
     /** Follows a net whose tables grew: moments of new rows start at zero. */
     public void resize(Net net) {
         for (int k = 0; k < m.length; k++) {
-            int len = net.values(k).length;
-            if (m[k] != null && m[k].length != (lazy[k] ? 2 * len : len)) {
-                m[k] = java.util.Arrays.copyOf(m[k], lazy[k] ? 2 * len : len);
-                v[k] = lazy[k] ? null : java.util.Arrays.copyOf(v[k], len);
+            if (m[k] != null && m[k].length != net.values(k).length) {
+                m[k] = java.util.Arrays.copyOf(m[k], net.values(k).length);
+                v[k] = java.util.Arrays.copyOf(v[k], net.values(k).length);
             }
         }
     }
@@ -74,14 +72,14 @@ public final class Adam {
             float[] w = net.values(k);
             float reg = regularised[k] ? l2 : 0f;
             boolean table = g.isUserTable(k) || g.isItemTable(k);
-            if (lazy[k]) {
+            if (table && sparseTables) {
                 int c = g.cols(k);
                 boolean user = g.isUserTable(k);
                 int n = user ? g.touchedUsers() : g.touchedItems();
                 for (int r = 0; r < n; r++) {
                     int row = user ? g.touchedUser(r) : g.touchedItem(r);
                     int at = user ? g.userRow(row) : g.itemRow(row);
-                    updateRow(w, row * c, gk, at * c, m[k], c, alpha, reg);
+                    updateRow(w, row * c, gk, at * c, m[k], v[k], c, alpha, reg);
                 }
             } else {
                 if (table && g.compact()) {
@@ -124,20 +122,15 @@ public final class Adam {
         }
     }
 
-    /**
-     * {@link #update} of one row of a lazy table, its gradient at {@code at} (a compact gradient's slot),
-     * its moments in {@code mv} from {@code 2 * from}: m, then v.
-     */
-    private static void updateRow(float[] w, int from, float[] g, int at, float[] mv, int c, float alpha, float reg) {
-        int mAt = 2 * from;
-        int vAt = mAt + c;
+    /** {@link #update} of one row of a lazy table, its gradient at {@code at} (a compact gradient's slot). */
+    private static void updateRow(float[] w, int from, float[] g, int at, float[] m, float[] v, int c, float alpha, float reg) {
         for (int j = 0; j < c; j++) {
             int i = from + j;
             float gi = g[at + j] + reg * w[i];
-            float mi = B1 * mv[mAt + j] + (1 - B1) * gi;
-            float vi = B2 * mv[vAt + j] + (1 - B2) * gi * gi;
-            mv[mAt + j] = mi;
-            mv[vAt + j] = vi;
+            float mi = B1 * m[i] + (1 - B1) * gi;
+            float vi = B2 * v[i] + (1 - B2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
             w[i] -= alpha * mi / ((float) Math.sqrt(vi) + EPS);
         }
     }

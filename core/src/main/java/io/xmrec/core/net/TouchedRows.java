@@ -6,40 +6,39 @@ import java.util.Arrays;
  * The distinct rows of a table (users or items) a batch touched, in the order first touched, each with
  * its slot (its place in that order): what a sparse gradient keeps per table so that clearing it, and a
  * lazy optimiser step, cost the rows touched rather than the table. Clearing is a new stamp, not a pass.
- * A row's stamp and slot sit side by side: on a table far larger than the caches, each sample's look-up
- * is one cache miss, not two.
  */
 public final class TouchedRows {
 
-    /** Per table row, its stamp at {@code 2r} and its slot at {@code 2r + 1}. */
-    private int[] stampAndSlot;
+    private int[] stamp;
+    private int[] slot;
     private int[] rows;
     private int count;
     private int current = 1;
 
     /** For a table of {@code tableRows} rows, with room for {@code capacity} touched rows to start with. */
     public TouchedRows(int tableRows, int capacity) {
-        stampAndSlot = new int[2 * tableRows];
+        stamp = new int[tableRows];
+        slot = new int[tableRows];
         rows = new int[Math.max(1, capacity)];
     }
 
     /** Records that row {@code r} is touched; true when it was not yet (it then takes the next slot). */
     public boolean add(int r) {
-        if (stampAndSlot[2 * r] == current) {
+        if (stamp[r] == current) {
             return false;
         }
         if (count == rows.length) {
             rows = Arrays.copyOf(rows, 2 * count);
         }
-        stampAndSlot[2 * r] = current;
-        stampAndSlot[2 * r + 1] = count;
+        stamp[r] = current;
+        slot[r] = count;
         rows[count++] = r;
         return true;
     }
 
     /** The slot of a touched row. */
     public int slot(int r) {
-        return stampAndSlot[2 * r + 1];
+        return slot[r];
     }
 
     /** Rows touched. */
@@ -66,7 +65,8 @@ public final class TouchedRows {
 
     /** Follows a table that grew (or shrank) to {@code tableRows} rows; the touched rows stay. */
     public void resize(int tableRows) {
-        stampAndSlot = Arrays.copyOf(stampAndSlot, 2 * tableRows);
+        stamp = Arrays.copyOf(stamp, tableRows);
+        slot = Arrays.copyOf(slot, tableRows);
     }
 
     /** Forgets every touched row. */
