@@ -276,14 +276,16 @@ final class MarketUpdater {
         }
         Map<Integer, Integer> soldAdded = new TreeMap<>();
         addToCatalogue(job.sold(), job.popularity(), soldAdded);
-        int[] pool = catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
+        int[] pool = catalogue();
         int[] userPool = new int[model.users().size()];
         for (int k = 0; k < userPool.length; k++) {
             userPool[k] = k;
         }
         // 2. fold the new items in on their buyers (those due a re-fit have rows to start from)
         List<String> items = new ArrayList<>(job.items().keySet());
-        int perItem = fitter.negativesPerItem(catalogue.values().stream().mapToLong(Integer::longValue).sum(), pool.length);
+        // counted only when an item is fitted: most jobs fit none, and the sum walks the catalogue
+        int perItem = items.isEmpty() ? 0
+                : fitter.negativesPerItem(catalogue.values().stream().mapToLong(Integer::longValue).sum(), pool.length);
         if (!newItems.isEmpty()) {
             itemFits.fit(model, market, fitter, newItems, job.items(), userPool, perItem);
         }
