@@ -64,15 +64,25 @@ final class MarketPaths {
 
     /** Starts the job due in a market without one running, if any. */
     void schedule(MarketUpdater mu, MarketInput in, Pending p, long now) {
-        ServedModel fork = input.forks.get(mu.market);
-        boolean installing = fork != null && fork.trunkVersion() > mu.trunkVersion;
-        if (!installing && !mu.tuning && settings.runs("medium") && mu.headDue(now)) {
-            head(mu, in); // in the background: what follows may start beside it
+        MarketUpdater.Prepared ready = mu.prepared;
+        if (ready != null) {
+            mu.prepared = null;
+            install(mu, in, p, ready, now);
+            return;
         }
-        if (installing) {
-            install(mu, in, p, fork, now);
-        } else if (mu.model == null) {
-            firstModel(mu, in, p, now); // no trunk has a model for this market yet
+        ServedModel fork = input.forks.get(mu.market);
+        boolean newer = fork != null && fork.trunkVersion() > mu.trunkVersion;
+        if (!mu.tuning) {
+            if (newer) {
+                prepare(mu, in, fork); // in the background: the fast path serves the current model meanwhile
+            } else if (settings.runs("medium") && mu.headDue(now)) {
+                head(mu, in); // in the background: what follows may start beside it
+            }
+        }
+        if (mu.model == null) {
+            if (!newer) {
+                firstModel(mu, in, p, now); // no trunk has a model for this market yet
+            }
         } else if (!p.isEmpty() && now - p.oldestNanos >= settings.fastDelay().toNanos()) {
             if (settings.runs("fast")) {
                 rows(mu, in, p, now);
@@ -88,23 +98,44 @@ final class MarketPaths {
         }
     }
 
-    /** A trunk's fork replaces the market's model; then everything not in the fork's data is re-fitted. */
-    private void install(MarketUpdater mu, MarketInput in, Pending p, ServedModel fork, long now) {
-        Map<String, Integer> popularity = new HashMap<>(in.trainCounts);
-        List<String> sold = new ArrayList<>(in.catalogue);
-        var holdouts = in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed());
-        String[] pool = in.pool();
-        long[] covered = p.takeCovered(fork.meta().trainedThrough());
+    /**
+     * A trunk's fork made ready to serve on the medium path's worker, beside the fast path, which goes on with the
+     * current model: every user and item read since the fork's data folded in (with the fast path on), measured on
+     * the holdouts read so far. Installing it then costs a snapshot, and what it lacks is only what came meanwhile,
+     * where installing the fork as it came left thousands of users to fold in while new interactions waited.
+     */
+    private void prepare(MarketUpdater mu, MarketInput in, ServedModel fork) {
+        Map<String, Long> through = fork.meta().trainedThrough();
+        Long watermark = fork.meta().watermarkMillis();
+        Map<String, List<String>> users = Map.of();
+        Map<String, List<String>> items = Map.of();
+        if (settings.runs("fast")) {
+            Pending since = new Pending();
+            since.addSince(in, u -> fork.users().indexOf(u) >= 0, through);
+            users = in.itemsOf(since.users);
+            items = in.itemsToFit(users, i -> fork.items().indexOf(i) >= 0);
+            through = input.offsets();
+            watermark = input.watermark(mu.market);
+        }
+        MarketUpdater.InstallJob job = new MarketUpdater.InstallJob(users, items, new ArrayList<>(in.catalogue),
+                new HashMap<>(in.trainCounts), through, watermark,
+                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool());
+        runner.medium(mu, "install", () -> mu.prepared = mu.prepare(fork, job));
+    }
+
+    /** A prepared model replaces the market's model; then what came after it was prepared is re-fitted. */
+    private void install(MarketUpdater mu, MarketInput in, Pending p, MarketUpdater.Prepared ready, long now) {
+        long[] covered = p.takeCovered(ready.through());
         runner.run(mu, "install", () -> {
-            MarketUpdater.Done d = mu.install(fork, fork.trunkVersion(), fork.meta().trainedThrough(),
-                    fork.meta().watermarkMillis(), popularity, sold, holdouts, pool);
+            MarketUpdater.Done d = mu.install(ready);
             counters.snapshot(d);
             served(covered);
             reports.send(UpdateReports.event(mu.market, "snapshot", d.version(), mu.trunkVersion, d.seconds())
                     .setValidNdcg10(d.validNdcg()));
         });
-        // users after its snapshot and users it lacks; the install counted the popularity of everything read so far
-        p.resetTo(in, u -> fork.users().indexOf(u) >= 0, fork.meta().trainedThrough(), now);
+        // users with data after it was prepared, and users it lacks; the install counted the popularity of everything read so far
+        NcfModel m = ready.model();
+        p.resetTo(in, u -> m.users().indexOf(CrossMarketDataset.userKey(mu.market, u)) >= 0, ready.through(), now);
     }
 
     /**
@@ -142,7 +173,8 @@ final class MarketPaths {
                     .createdAtMillis(System.currentTimeMillis())
                     .provenance(UpdaterProvenance.asFirstModel(provenance)).build();
             ServedModel first = MarketModels.served(mu.market, m, meta, new int[0], new int[0]);
-            MarketUpdater.Done d = mu.install(first, 0, at, wm, popularity, sold, holdouts, pool);
+            MarketUpdater.Done d = mu.install(mu.prepare(first,
+                    new MarketUpdater.InstallJob(Map.of(), Map.of(), sold, popularity, at, wm, holdouts, pool)));
             counters.snapshot(d);
             served(covered);
             double secs = (System.nanoTime() - t0) / 1e9;

@@ -1,9 +1,6 @@
 package io.xmrec.model.updater;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.xmrec.core.dataset.CrossMarketDataset;
-import io.xmrec.core.dataset.IdVocabulary;
-import io.xmrec.core.net.Net;
 import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.recipe.Recipe;
@@ -13,13 +10,11 @@ import io.xmrec.schemas.ModelRecord;
 import io.xmrec.schemas.TensorRows;
 import io.xmrec.serving.HoldoutEvaluation;
 import io.xmrec.serving.ModelRecords;
-import io.xmrec.serving.RowFitter;
 import io.xmrec.serving.ModelMeta;
 import io.xmrec.serving.ServedModel;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,10 +65,10 @@ final class MarketUpdater {
     volatile long trunkVersion;
     volatile Map<String, Long> trainedThrough = Map.of();
     volatile Long watermark;
-    /** Item rows sold in the market and their training interactions (under the lock). */
-    final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
-    /** What each item's row was last fitted on, and the fits themselves. */
-    private final ItemFits itemFits = new ItemFits();
+    /** The catalogue beside the working model and what its item rows were fitted on (under the lock). */
+    private MarketRows rows = new MarketRows();
+    /** A trunk's fork made ready by {@link #prepare} on the medium path's worker, waiting to be installed. */
+    volatile Prepared prepared;
     private Map<String, Long> deltaOffsets = Map.of();
     volatile int deltasSinceSnapshot;
     /** Bytes of the deltas since the last snapshot, and of that snapshot: a new snapshot once the first reach the second. */
@@ -121,18 +116,12 @@ final class MarketUpdater {
         watermark = published.meta().watermarkMillis();
         lastValid = published.meta().validationNdcg10();
         deltaOffsets = published.meta().deltaOffsets();
-        catalogue.clear();
-        int[] cat = published.catalogue();
-        int[] pop = published.popularity();
-        for (int k = 0; k < cat.length; k++) {
-            catalogue.put(cat[k], pop[k]);
-        }
-        itemFits.fittedOn(catalogue, model.items());
+        rows.reset(model, published.catalogue(), published.popularity());
     }
 
     /** Whether an item's row is due a re-fit by the fast path ({@link ItemFits#due}). */
     boolean itemDue(String item, int interactions) {
-        return itemFits.due(item, interactions);
+        return rows.itemDue(item, interactions);
     }
 
     /** The market's model as served now (a copy of the working model). */
@@ -142,12 +131,12 @@ final class MarketUpdater {
 
     /** The catalogue's item rows, ascending (under the lock). */
     int[] catalogue() {
-        return catalogue.keySet().stream().mapToInt(Integer::intValue).toArray();
+        return rows.catalogue();
     }
 
     /** The catalogue's training interactions, aligned with {@link #catalogue()} (under the lock). */
     int[] popularity() {
-        return catalogue.values().stream().mapToInt(Integer::intValue).toArray();
+        return rows.popularity();
     }
 
     /**
@@ -172,164 +161,99 @@ final class MarketUpdater {
      * names none or one this version does not know.
      */
     private void adoptRecipe(ServedModel m) {
+        recipe = recipeOf(m);
         JsonNode p = m.meta().provenanceJson();
-        String method = p.path("recipe").asText(s.trunkMethod());
-        try {
-            recipe = Recipes.get(method);
-        } catch (IllegalArgumentException e) { // a recipe this version does not know: fine-tune as the trunk's
-            log.accept("updater: " + market + "'s model names recipe " + method + ", unknown here: tuned as "
-                    + s.trunkMethod());
-            recipe = Recipes.get(s.trunkMethod());
-        }
         choice = p.hasNonNull("choice") ? p.get("choice") : null;
         firstModel = p.hasNonNull("first_model");
     }
 
-    /**
-     * A new trunk's model of this market becomes the working model and is published as a snapshot;
-     * the catalogue and popularity come from everything read of the market.
-     */
-    synchronized Done install(ServedModel fork, long trunk, Map<String, Long> offsets, Long wm, Map<String, Integer> popularity,
-                 List<String> sold, List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
-        long t0 = System.nanoTime();
-        adoptRecipe(fork);
-        model = MarketModels.trainable(fork, recipe, s.training());
-        trunkVersion = trunk;
-        trainedThrough = new TreeMap<>(offsets);
-        watermark = wm;
-        catalogue.clear();
-        addToCatalogue(sold, popularity, null);
-        itemFits.fittedOn(catalogue, model.items());
-        version++;
-        ServedModel now = served(null);
-        Double valid = holdouts.isEmpty() ? null : evaluation.evaluate(now, pool, holdouts).valid().ndcg();
-        now = served(valid);
-        lastValid = valid;
-        int bytes = publishSnapshot(now);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        log.accept(String.format("updater: %s v%d from trunk v%d: %d users, %d items sold, valid nDCG@10 %s on the %d "
-                        + "holdouts read so far (a seeded sample above %d; %,d bytes)", market, version, trunk,
-                now.users().size(), now.catalogue().length, fmt(valid), holdouts.size(), s.validationUsers(), bytes));
-        return new Done(version, bytes, now.users().size(), 0, secs, valid, null, false);
-    }
-
-    private void addToCatalogue(List<String> sold, Map<String, Integer> popularity, Map<Integer, Integer> added) {
-        IdVocabulary items = model.items();
-        for (String item : sold) {
-            int row = items.indexOf(item);
-            if (row >= 0 && !catalogue.containsKey(row)) {
-                catalogue.put(row, 0);
-                if (added != null) {
-                    added.merge(row, 0, Integer::sum);
-                }
-            }
+    private Recipe recipeOf(ServedModel m) {
+        String method = m.meta().provenanceJson().path("recipe").asText(s.trunkMethod());
+        try {
+            return Recipes.get(method);
+        } catch (IllegalArgumentException e) { // a recipe this version does not know: fine-tune as the trunk's
+            log.accept("updater: " + market + "'s model names recipe " + method + ", unknown here: tuned as "
+                    + s.trunkMethod());
+            return Recipes.get(s.trunkMethod());
         }
-        popularity.forEach((item, n) -> {
-            int row = items.indexOf(item);
-            if (row >= 0) {
-                catalogue.merge(row, n, Integer::sum);
-                if (added != null) {
-                    added.merge(row, n, Integer::sum);
-                }
-            }
-        });
+    }
+
+    /** What an install folds into a new model before it is served, as read when it was prepared. */
+    record InstallJob(Map<String, List<String>> users, Map<String, List<String>> items, List<String> sold,
+                      Map<String, Integer> popularity, Map<String, Long> through, Long watermark,
+                      List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
+    }
+
+    /** A new model made ready to serve: everything read when it was prepared folded in, its validation figure. */
+    record Prepared(ServedModel from, NcfModel model, MarketRows rows, Map<String, Long> through, Long watermark,
+                    Double valid, int holdouts, int folded, double seconds) {
     }
 
     /**
-     * The fast path: items new to the model are folded in (from the average item, on their buyers) and
-     * items due a re-fit re-fitted from their rows, each against as many negatives as training gives an
-     * item ({@link RowFitter#negativesPerItem}); new users folded in and known users re-fitted from their
-     * current rows on all their training items, with the rest of the network fixed; the changed rows go
-     * out as one delta.
+     * Makes a new model of this market (a trunk's fork, or a first model) ready to serve, without the lock and
+     * without touching the working model, so the fast path goes on serving the old one meanwhile: the users
+     * and items of {@code job} (everything read since the model's data) are folded in, and the result measured
+     * on the holdouts read so far. {@link #install} then swaps it in.
+     */
+    Prepared prepare(ServedModel from, InstallJob job) {
+        long t0 = System.nanoTime();
+        NcfModel m = MarketModels.trainable(from, recipeOf(from), s.training());
+        MarketRows fresh = new MarketRows();
+        fresh.reset(m, job.sold(), job.popularity());
+        if (!job.users().isEmpty() || !job.items().isEmpty()) {
+            m = fresh.fold(m, market, s.rowFit(), job.users(), job.items(), List.of(), Map.of()).model();
+        }
+        Double valid = null;
+        if (!job.holdouts().isEmpty()) {
+            ModelMeta meta = ModelMeta.builder(market, 0, from.trunkVersion()).build();
+            valid = evaluation.evaluate(MarketModels.served(market, m, meta, fresh.catalogue(), fresh.popularity()),
+                    job.pool(), job.holdouts()).valid().ndcg();
+        }
+        return new Prepared(from, m, fresh, job.through(), job.watermark(), valid, job.holdouts().size(),
+                job.users().size(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** A prepared model becomes the working model and is published as a snapshot. */
+    synchronized Done install(Prepared p) {
+        long t0 = System.nanoTime();
+        adoptRecipe(p.from());
+        model = p.model();
+        rows = p.rows();
+        trunkVersion = p.from().trunkVersion();
+        trainedThrough = new TreeMap<>(p.through());
+        watermark = p.watermark();
+        version++;
+        ServedModel now = served(p.valid());
+        lastValid = p.valid();
+        int bytes = publishSnapshot(now);
+        double secs = p.seconds() + (System.nanoTime() - t0) / 1e9;
+        log.accept(String.format("updater: %s v%d from trunk v%d: %d users (%d folded in since its data), %d items sold, "
+                        + "valid nDCG@10 %s on the %d holdouts read so far (a seeded sample above %d; %,d bytes)", market,
+                version, trunkVersion, now.users().size(), p.folded(), now.catalogue().length, fmt(p.valid()), p.holdouts(),
+                s.validationUsers(), bytes));
+        return new Done(version, bytes, now.users().size(), 0, secs, p.valid(), null, false);
+    }
+
+    /**
+     * The fast path: the job's users and items folded into the working model ({@link MarketRows#fold}),
+     * the changed rows out as one delta.
      */
     synchronized Done refreshRows(RowJob job) {
         long t0 = System.nanoTime();
-        RowFitter fitter = new RowFitter(s.rowFit());
-        // 1. append the new users (average rows for now) and the new items, so every id has a row
-        List<String> newUsers = new ArrayList<>();
-        for (String u : job.users().keySet()) {
-            if (model.users().indexOf(CrossMarketDataset.userKey(market, u)) < 0) {
-                newUsers.add(u);
-            }
-        }
-        List<String> newItems = new ArrayList<>();
-        for (String i : job.items().keySet()) {
-            if (model.items().indexOf(i) < 0) {
-                newItems.add(i);
-            }
-        }
-        int oldUsers = model.users().size();
-        int oldItems = model.items().size();
-        if (!newUsers.isEmpty() || !newItems.isEmpty()) {
-            RowFitter.Rows avgUser = RowFitter.averageUser(model.net());
-            RowFitter.Rows avgItem = RowFitter.averageItem(model.net());
-            IdVocabulary users = model.users().appended(newUsers.stream().map(u -> CrossMarketDataset.userKey(market, u)).toList());
-            IdVocabulary items = model.items().appended(newItems);
-            Net grown = model.net().withRows(users.size(), items.size());
-            for (int k = 0; k < newUsers.size(); k++) {
-                avgUser.writeUser(grown, oldUsers + k);
-            }
-            for (int k = 0; k < newItems.size(); k++) {
-                avgItem.writeItem(grown, oldItems + k);
-            }
-            model = model.withRows(users, items, grown);
-        }
-        Map<Integer, Integer> soldAdded = new TreeMap<>();
-        addToCatalogue(job.sold(), job.popularity(), soldAdded);
-        int[] pool = catalogue();
-        int[] userPool = new int[model.users().size()];
-        for (int k = 0; k < userPool.length; k++) {
-            userPool[k] = k;
-        }
-        // 2. fold the new items in on their buyers (those due a re-fit have rows to start from)
-        List<String> items = new ArrayList<>(job.items().keySet());
-        // counted only when an item is fitted: most jobs fit none, and the sum walks the catalogue
-        int perItem = items.isEmpty() ? 0
-                : fitter.negativesPerItem(catalogue.values().stream().mapToLong(Integer::longValue).sum(), pool.length);
-        if (!newItems.isEmpty()) {
-            itemFits.fit(model, market, fitter, newItems, job.items(), userPool, perItem);
-        }
-        // 3. fold in / re-fit the users on all their training items
-        List<String> ids = new ArrayList<>(job.users().keySet());
-        int[][] positives = new int[ids.size()][];
-        int[] rows = new int[ids.size()];
-        List<RowFitter.Rows> start = new ArrayList<>();
-        for (int k = 0; k < ids.size(); k++) {
-            rows[k] = model.users().indexOf(CrossMarketDataset.userKey(market, ids.get(k)));
-            positives[k] = job.users().get(ids.get(k)).stream().mapToInt(i -> model.items().indexOf(i)).filter(i -> i >= 0)
-                    .toArray();
-            start.add(RowFitter.userRows(model.net(), rows[k]));
-        }
-        List<RowFitter.Rows> fitted = fitter.fitUsers(model.net(), positives, pool, start, ids);
-        for (int k = 0; k < ids.size(); k++) {
-            fitted.get(k).writeUser(model.net(), rows[k]);
-        }
-        // 4. the items once more, now that their new buyers have rows of their own
-        if (!items.isEmpty()) {
-            itemFits.fit(model, market, fitter, items, job.items(), userPool, perItem);
-        }
-        // the delta: every row that changed, the vocabularies' new ids, the catalogue's growth
-        int[] userRows = Arrays.stream(rows).sorted().distinct().toArray();
-        int[] itemRows = items.stream().mapToInt(i -> model.items().indexOf(i)).sorted().toArray();
-        List<TensorRows> tensors = ModelRecords.tableRows(model.net(), userRows, itemRows);
-        List<Integer> soldNew = new ArrayList<>();
-        List<Integer> popItems = new ArrayList<>();
-        List<Integer> popCounts = new ArrayList<>();
-        soldAdded.forEach((row, n) -> {
-            popItems.add(row);
-            popCounts.add(n);
-        });
-        for (Integer row : soldAdded.keySet()) {
-            soldNew.add(row);
-        }
-        if (ids.isEmpty() && items.isEmpty() && soldAdded.isEmpty()) {
+        MarketRows.Fitted f = rows.fold(model, market, s.rowFit(), job.users(), job.items(), job.sold(), job.popularity());
+        model = f.model();
+        if (f.nothing()) {
             return new Done(version, 0, 0, 0, (System.nanoTime() - t0) / 1e9, null, null, true); // nothing new
         }
+        // the delta: every row that changed, the vocabularies' new ids, the catalogue's growth
+        List<TensorRows> tensors = ModelRecords.tableRows(model.net(), f.userRows(), f.itemRows());
+        List<Integer> soldNew = new ArrayList<>(f.soldAdded().keySet());
+        List<Integer> popCounts = new ArrayList<>(f.soldAdded().values());
         trainedThrough = merge(trainedThrough, job.through());
         watermark = max(watermark, job.watermark());
         ModelDelta d = ModelDelta.newBuilder().setMarket(market).setVersion(version + 1).setBaseVersion(version)
-                .setTrunkVersion(trunkVersion).setKind("rows").setNewUsers(newUsers).setNewItems(newItems)
-                .setTensors(tensors).setCatalogue(soldNew).setPopularityItems(popItems).setPopularityCounts(popCounts)
+                .setTrunkVersion(trunkVersion).setKind("rows").setNewUsers(f.newUsers()).setNewItems(f.newItems())
+                .setTensors(tensors).setCatalogue(soldNew).setPopularityItems(soldNew).setPopularityCounts(popCounts)
                 .setTrainedThrough(new LinkedHashMap<>(trainedThrough))
                 .setWatermark(watermark == null ? null : Instant.ofEpochMilli(watermark))
                 .setCreatedAt(Instant.now()).build();
@@ -338,7 +262,7 @@ final class MarketUpdater {
         deltaPublished(sent);
         newSinceHead += job.promotedMillis().length;
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new Done(version, sent.bytes(), ids.size(), newItems.size(), secs, null, null, false);
+        return new Done(version, sent.bytes(), job.users().size(), f.newItems().size(), secs, null, null, false);
     }
 
     /**

@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The medium path trains beside the fast path: a row re-fit (with an item new to the model) published
  * while a head trains stays in the working model when the head is committed, both go out as contiguous
  * versions, an item whose sales doubled is re-fitted, and a client that read them all scores exactly like the
- * updater's model.
+ * updater's model; then a trunk's fork is made ready (what it lacks folded in) beside the working model and
+ * installed.
  */
 class HeadBesideRowsIntegrationTest {
 
@@ -142,6 +143,41 @@ class HeadBesideRowsIntegrationTest {
                 assertArrayEquals(own.score(u, all), read.score(u, all), 0f, "user " + u);
             }
             assertNotEquals(0, read.score(3, all)[0]);
+
+            // a trunk's fork that lacks users and an item read since its data is made ready beside the working model
+            NcfModel trunk = NcfModel.fresh(NcfArchitecture.GMF, IdVocabulary.ofRows(userKeys.subList(0, 20)),
+                    IdVocabulary.ofRows(itemIds), NcfOptions.defaults(), List.of("jp"), false);
+            ServedModel fork = MarketModels.served("jp", trunk, ModelMeta.builder("jp", 1, 2)
+                    .provenance("{\"recipe\":\"gmf\"}").build(), catalogue, popularity);
+            String later = item(ITEMS + 1);
+            List<String> sold = new ArrayList<>(itemIds);
+            sold.add(newItem);
+            sold.add(later);
+            MarketUpdater.Prepared ready = mu.prepare(fork, new MarketUpdater.InstallJob(
+                    Map.of("u25", sample.get("u25"), "n1", List.of(item(1), later)), Map.of(later, List.of("n1")), sold,
+                    Map.of(later, 1), Map.of("0", 99L), null, holdouts, pool));
+            assertEquals(5, mu.version, "preparing publishes nothing");
+            assertEquals(-1, mu.model.users().indexOf(CrossMarketDataset.userKey("jp", "n1")), "nor touches the working model");
+            assertTrue(ready.model().users().indexOf(CrossMarketDataset.userKey("jp", "n1")) >= 20, "a user new since the data");
+            assertTrue(ready.model().users().indexOf(userKeys.get(25)) >= 20, "a user the trunk lacked");
+            assertTrue(ready.model().items().indexOf(later) >= ITEMS, "an item new since the data");
+            assertEquals(2, ready.folded());
+            MarketUpdater.Done installed = mu.install(ready);
+            assertEquals(6, installed.version(), "installed as the next version");
+            assertEquals(2, mu.trunkVersion);
+            assertEquals(Map.of("0", 99L), mu.trainedThrough, "trained through what was read when it was prepared");
+            assertTrue(client.sync(Duration.ofSeconds(30)));
+            ServedModel after = client.model("jp");
+            assertEquals(6, after.version());
+            assertEquals(ready.model().users().size(), after.users().size(), "the folded users went out with the install");
+            ServedModel ownAfter = mu.served(null);
+            int[] items = new int[ready.model().items().size()];
+            for (int i = 0; i < items.length; i++) {
+                items[i] = i;
+            }
+            for (int u = 0; u < after.users().size(); u++) {
+                assertArrayEquals(ownAfter.score(u, items), after.score(u, items), 0f, "user " + u + " after the install");
+            }
         }
     }
 
