@@ -1,0 +1,148 @@
+package io.xmrec.model.updater;
+
+import io.xmrec.core.testing.TestData;
+import io.xmrec.embedded.EmbeddedCluster;
+import io.xmrec.model.updater.ContinualUpdaterIntegrationTest.PartOfIn;
+import io.xmrec.model.updater.ContinualUpdaterIntegrationTest.Running;
+import io.xmrec.serving.ModelClient;
+import io.xmrec.serving.ServedModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.xmrec.model.updater.ContinualUpdaterIntegrationTest.await;
+import static io.xmrec.model.updater.ContinualUpdaterIntegrationTest.knowsEveryTrainedUser;
+import static io.xmrec.model.updater.ContinualUpdaterIntegrationTest.quick;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The continual updater against a real broker, around what a market is served first and what a trunk brings:
+ * the freshness count without a fast path, users and markets whose data came after the first trunk, a market's
+ * first model of its own. Apart from {@link ContinualUpdaterIntegrationTest} (whose helpers it uses) so that
+ * the test JVMs share the suite's longest tests.
+ */
+class UpdaterArrivalsIntegrationTest {
+
+    /**
+     * The updater's freshness count follows every path: with the fast and medium paths off, the interactions
+     * that came after the first trunk reach a model only with the next trunk, and count then.
+     */
+    @Test
+    void interactionsATrunkBringsCountInTheUpdatersFreshnessWithoutAFastPath() throws Exception {
+        try (PartOfIn in = new PartOfIn()) {
+            EmbeddedCluster c = in.cluster;
+            StreamFeed feed = in.feed;
+            ModelClient client = in.client;
+            UpdaterSettings s = quick().withFirstModel(0).withPaths(List.of("slow"));
+            try (Running u = new Running(c, s)) {
+                await("the first trunk's in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
+                feed.train(1.0, k -> true);
+                await("a second trunk's in model", Duration.ofSeconds(120),
+                        () -> client.model("in") != null && client.model("in").trunkVersion() >= 2, u.log);
+                await("the second trunk's interactions counted", Duration.ofSeconds(10),
+                        () -> !Double.isNaN(u.updater.stats().markets().freshnessP50()), u.log);
+                UpdaterStats st = u.updater.stats();
+                assertEquals(0, st.published().rowDeltas() + st.published().headDeltas(), st.toString());
+                assertTrue(st.markets().freshnessP50() > 0 && st.markets().freshnessP99() >= st.markets().freshnessP50(),
+                        st.toString());
+            }
+        }
+    }
+
+    /**
+     * The race of issue 20: the bootstrap trunk sees the holdouts of only a third of the users
+     * (they come later than the training interactions); every user with a training interaction
+     * must be served within seconds anyway, not after the next trunk.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void usersWhoseHoldoutsCameAfterTheBootstrapAreServedWithinSeconds() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("jp"));
+            feed.train(1.0, k -> true);
+            feed.holdouts(k -> k % 3 == 0);
+            UpdaterSettings s = quick().withRetrain(0.25, Duration.ofSeconds(1), Duration.ZERO);
+            try (Running u = new Running(c, s)) {
+                await("a first jp model", Duration.ofSeconds(90), () -> client.model("jp") != null, u.log);
+                assertTrue(u.log.stream().anyMatch(l -> l.contains("trunk v1 on [jp]")), u.log.toString());
+                long start = System.nanoTime();
+                await("every trained jp user served", Duration.ofSeconds(20),
+                        () -> knowsEveryTrainedUser(client, feed, "jp"), u.log);
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(ms < 20_000, ms + " ms");
+                await("no jp user without rows on /metrics", Duration.ofSeconds(5),
+                        () -> u.updater.stats().markets().usersWithoutRows().getOrDefault("jp", -1) == 0, u.log); // counted every second
+                feed.holdouts(k -> true); // the rest arrives: nothing changes for serving
+            }
+        }
+    }
+    /**
+     * The same race one level up: every training interaction of two markets is read before the first
+     * trunk, but only jp's holdouts have come, so that trunk is jp's alone; when in's holdouts come
+     * there is nothing new to train on, and in must still get a model (the next trunk takes it in).
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aMarketWhoseHoldoutsCameAfterTheFirstTrunkIsTakenIntoTheNext() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp", "in"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("jp")); // 487 users with a holdout, indexed first
+            feed.load(TestData.market("in"));
+            feed.train(1.0, k -> true);
+            feed.holdouts(k -> k < 487);
+            // no first models: in must come in through the next trunk
+            UpdaterSettings s = quick().withRetrain(0.25, Duration.ofSeconds(1), Duration.ZERO).withFirstModel(0);
+            try (Running u = new Running(c, s)) {
+                await("a first jp model", Duration.ofSeconds(90), () -> client.model("jp") != null, u.log);
+                assertTrue(u.log.stream().anyMatch(l -> l.contains("trunk v1 on [jp]")), u.log.toString());
+                feed.holdouts(k -> true); // in's: no new training interaction comes with them
+                await("an in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
+            }
+        }
+    }
+
+    /**
+     * Markets get a model of their own without waiting for a trunk (there is none here: the bootstrap
+     * threshold is never reached), and a market that starts mid-stream gets one the same way: its
+     * single-market NMF, named so in the provenance, with every user who has trained on it served.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aMarketStartingMidStreamGetsAFirstModelOfItsOwnWithoutWaitingForATrunk() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp", "in"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("jp"));
+            feed.train(1.0, k -> true);
+            feed.holdouts(k -> true);
+            UpdaterSettings s = quick().withBootstrap(10_000_000, 0).withRetrain(10, Duration.ofMinutes(10), Duration.ZERO);
+            try (Running u = new Running(c, s)) {
+                await("a first jp model", Duration.ofSeconds(60), () -> client.model("jp") != null, u.log);
+                feed.load(TestData.market("in")); // a market the stream has not carried so far
+                feed.train(1.0, k -> true); // jp has nothing left to send
+                feed.holdouts(k -> true);
+                await("a first in model", Duration.ofSeconds(60), () -> client.model("in") != null, u.log);
+                await("every trained in user served", Duration.ofSeconds(30),
+                        () -> knowsEveryTrainedUser(client, feed, "in"), u.log);
+                for (String m : List.of("jp", "in")) {
+                    ServedModel model = client.model(m);
+                    assertEquals(0, model.trunkVersion(), m + ": no trunk was trained");
+                    assertEquals("nmf", model.meta().recipe(), m);
+                    assertTrue(model.meta().provenanceJson().hasNonNull("first_model"), m);
+                    assertNotNull(model.meta().validationNdcg10(), m + ": evaluated on its holdouts when installed");
+                }
+                assertTrue(u.log.stream().noneMatch(l -> l.contains("trunk v1")), "no trunk: " + u.log);
+                assertTrue(u.log.stream().anyMatch(l -> l.contains("in has a first model of its own")), u.log.toString());
+            }
+        }
+    }
+}
