@@ -185,8 +185,10 @@ final class MarketUpdater {
     }
 
     /** A new model made ready to serve: everything read when it was prepared folded in, its validation figure. */
-    record Prepared(ServedModel from, NcfModel model, MarketRows rows, Map<String, Long> through, Long watermark,
-                    Double valid, int holdouts, int folded, double seconds) {
+    record Prepared(ServedModel from, NcfModel model, MarketRows rows, InstallJob job, Double valid, double seconds) {
+        Map<String, Long> through() {
+            return job.through();
+        }
     }
 
     /**
@@ -209,8 +211,7 @@ final class MarketUpdater {
             valid = evaluation.evaluate(MarketModels.served(market, m, meta, fresh.catalogue(), fresh.popularity()),
                     job.pool(), job.holdouts()).valid().ndcg();
         }
-        return new Prepared(from, m, fresh, job.through(), job.watermark(), valid, job.holdouts().size(),
-                job.users().size(), (System.nanoTime() - t0) / 1e9);
+        return new Prepared(from, m, fresh, job, valid, (System.nanoTime() - t0) / 1e9);
     }
 
     /** A prepared model becomes the working model and is published as a snapshot. */
@@ -221,7 +222,7 @@ final class MarketUpdater {
         rows = p.rows();
         trunkVersion = p.from().trunkVersion();
         trainedThrough = new TreeMap<>(p.through());
-        watermark = p.watermark();
+        watermark = p.job().watermark();
         version++;
         ServedModel now = served(p.valid());
         lastValid = p.valid();
@@ -229,8 +230,8 @@ final class MarketUpdater {
         double secs = p.seconds() + (System.nanoTime() - t0) / 1e9;
         log.accept(String.format("updater: %s v%d from trunk v%d: %d users (%d folded in since its data), %d items sold, "
                         + "valid nDCG@10 %s on the %d holdouts read so far (a seeded sample above %d; %,d bytes)", market,
-                version, trunkVersion, now.users().size(), p.folded(), now.catalogue().length, fmt(p.valid()), p.holdouts(),
-                s.validationUsers(), bytes));
+                version, trunkVersion, now.users().size(), p.job().users().size(), now.catalogue().length, fmt(p.valid()),
+                p.job().holdouts().size(), s.validationUsers(), bytes));
         return new Done(version, bytes, now.users().size(), 0, secs, p.valid(), null, false);
     }
 

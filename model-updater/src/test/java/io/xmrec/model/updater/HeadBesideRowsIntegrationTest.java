@@ -161,7 +161,7 @@ class HeadBesideRowsIntegrationTest {
             assertTrue(ready.model().users().indexOf(CrossMarketDataset.userKey("jp", "n1")) >= 20, "a user new since the data");
             assertTrue(ready.model().users().indexOf(userKeys.get(25)) >= 20, "a user the trunk lacked");
             assertTrue(ready.model().items().indexOf(later) >= ITEMS, "an item new since the data");
-            assertEquals(2, ready.folded());
+            assertEquals(2, ready.job().users().size());
             MarketUpdater.Done installed = mu.install(ready);
             assertEquals(6, installed.version(), "installed as the next version");
             assertEquals(2, mu.trunkVersion);
