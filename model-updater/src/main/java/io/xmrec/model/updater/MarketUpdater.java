@@ -203,7 +203,15 @@ final class MarketUpdater {
         MarketRows fresh = new MarketRows();
         fresh.reset(m, job.sold(), job.popularity());
         if (!job.users().isEmpty() || !job.items().isEmpty()) {
-            m = fresh.fold(m, market, s.rowFit(), job.users(), job.items(), List.of(), Map.of()).model();
+            // items new since the model's data join the catalogue once they have rows, with their popularity
+            NcfModel before = m;
+            Map<String, Integer> later = new java.util.HashMap<>();
+            job.popularity().forEach((i, n) -> {
+                if (before.items().indexOf(i) < 0) {
+                    later.put(i, n);
+                }
+            });
+            m = fresh.fold(m, market, s.rowFit(), job.users(), job.items(), job.sold(), later).model();
         }
         Double valid = null;
         if (!job.holdouts().isEmpty()) {

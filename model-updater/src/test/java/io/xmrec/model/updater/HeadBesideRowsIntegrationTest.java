@@ -162,6 +162,9 @@ class HeadBesideRowsIntegrationTest {
             assertTrue(ready.model().users().indexOf(userKeys.get(25)) >= 20, "a user the trunk lacked");
             assertTrue(ready.model().items().indexOf(later) >= ITEMS, "an item new since the data");
             assertEquals(2, ready.job().users().size());
+            int laterRow = ready.model().items().indexOf(later);
+            assertTrue(Arrays.stream(ready.rows().catalogue()).anyMatch(r -> r == laterRow), "the new item is sold");
+            assertEquals(ITEMS + 1, ready.rows().catalogue().length, "every item sold that has a row (not the one no folded user bought)");
             MarketUpdater.Done installed = mu.install(ready);
             assertEquals(6, installed.version(), "installed as the next version");
             assertEquals(2, mu.trunkVersion);
