@@ -108,7 +108,7 @@ final class MarketUpdater {
 
     /** Continues from what was published (a restart or a take-over): versions go on from there. */
     synchronized void takeOver(ServedModel published) {
-        adoptRecipe(published);
+        adoptRecipe(published, recipeOf(published));
         model = MarketModels.trainable(published, recipe, s.training());
         version = published.version();
         trunkVersion = published.trunkVersion();
@@ -156,17 +156,15 @@ final class MarketUpdater {
         return UpdaterProvenance.ofMarket(provenanceBase, trunkVersion, recipe.method(), choice, firstModel);
     }
 
-    /**
-     * The recipe (and choice) a model was made with, from its provenance; the trunk's recipe when it
-     * names none or one this version does not know.
-     */
-    private void adoptRecipe(ServedModel m) {
-        recipe = recipeOf(m);
+    /** The recipe a model was made with ({@link #recipeOf}) and the choice its provenance records, for the working model. */
+    private void adoptRecipe(ServedModel m, Recipe made) {
+        recipe = made;
         JsonNode p = m.meta().provenanceJson();
         choice = p.hasNonNull("choice") ? p.get("choice") : null;
         firstModel = p.hasNonNull("first_model");
     }
 
+    /** The recipe a model was made with, from its provenance; the trunk's when it names none or one this version does not know. */
     private Recipe recipeOf(ServedModel m) {
         String method = m.meta().provenanceJson().path("recipe").asText(s.trunkMethod());
         try {
@@ -185,7 +183,8 @@ final class MarketUpdater {
     }
 
     /** A new model made ready to serve: everything read when it was prepared folded in, its validation figure. */
-    record Prepared(ServedModel from, NcfModel model, MarketRows rows, InstallJob job, Double valid, double seconds) {
+    record Prepared(ServedModel from, Recipe recipe, NcfModel model, MarketRows rows, InstallJob job, Double valid,
+                    double seconds) {
         Map<String, Long> through() {
             return job.through();
         }
@@ -199,7 +198,8 @@ final class MarketUpdater {
      */
     Prepared prepare(ServedModel from, InstallJob job) {
         long t0 = System.nanoTime();
-        NcfModel m = MarketModels.trainable(from, recipeOf(from), s.training());
+        Recipe made = recipeOf(from);
+        NcfModel m = MarketModels.trainable(from, made, s.training());
         MarketRows fresh = new MarketRows();
         fresh.reset(m, job.sold(), job.popularity());
         if (!job.users().isEmpty() || !job.items().isEmpty()) {
@@ -219,13 +219,13 @@ final class MarketUpdater {
             valid = evaluation.evaluate(MarketModels.served(market, m, meta, fresh.catalogue(), fresh.popularity()),
                     job.pool(), job.holdouts()).valid().ndcg();
         }
-        return new Prepared(from, m, fresh, job, valid, (System.nanoTime() - t0) / 1e9);
+        return new Prepared(from, made, m, fresh, job, valid, (System.nanoTime() - t0) / 1e9);
     }
 
     /** A prepared model becomes the working model and is published as a snapshot. */
     synchronized Done install(Prepared p) {
         long t0 = System.nanoTime();
-        adoptRecipe(p.from());
+        adoptRecipe(p.from(), p.recipe());
         model = p.model();
         rows = p.rows();
         trunkVersion = p.from().trunkVersion();
