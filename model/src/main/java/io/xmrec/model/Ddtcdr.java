@@ -20,8 +20,9 @@ import java.util.SplittableRandom;
  * cross-entropy with sampled negatives plus {@code lambda * ||X^T X - I||^2} to keep X orthogonal.
  * Tables start from GMF embeddings trained on each market alone, X from the identity.
  *
- * <p>Plain Java with hand-written gradients ({@code DdtcdrTest} checks them against finite
- * differences); sparse Adam: embedding rows are updated only when a batch touches them.
+ * <p>Plain Java: each side's MLP is the per-sample dense core {@link SampleMlp} that the NMF kernel
+ * shares, the item mixing and the orthogonality penalty are differentiated here ({@code DdtcdrTest}
+ * checks the whole gradient against finite differences); sparse Adam: embedding rows are updated only when a batch touches them.
  * Scores with the target model.
  */
 public final class Ddtcdr implements Scorer {
@@ -78,7 +79,6 @@ public final class Ddtcdr implements Scorer {
     private final int users;
     private final int items;
     private final int d;
-    private final int[] widths; // input (2d), hidden..., 1
     /** Flat parameters and Adam moments; layout: per side (0 target, 1 source) users, items, then per side MLP, then X. */
     final double[] theta;
     private final double[] grad;
@@ -86,14 +86,11 @@ public final class Ddtcdr implements Scorer {
     private final long[] rowStep; // Adam step count per embedding row (sparse Adam)
     private final int[] offU = new int[2];
     private final int[] offV = new int[2];
-    private final int[][] offW = new int[2][];
-    private final int[][] offB = new int[2][];
+    /** Each side's MLP on {@link #theta} (the shared per-sample dense core; its scratch is this model's). */
+    private final SampleMlp[] mlp = new SampleMlp[2];
     private final int offX;
     private final int denseStart;
     private long denseStep;
-    // scratch
-    private final double[][] act;
-    private final double[][] delta;
 
     public Ddtcdr(int users, int items, Options o) {
         this.o = o;
@@ -104,7 +101,7 @@ public final class Ddtcdr implements Scorer {
         w.add(2 * d);
         w.addAll(o.hidden());
         w.add(1);
-        this.widths = w.stream().mapToInt(Integer::intValue).toArray();
+        int[] widths = w.stream().mapToInt(Integer::intValue).toArray();
         int off = 0;
         for (int k = 0; k < 2; k++) {
             offU[k] = off;
@@ -113,15 +110,11 @@ public final class Ddtcdr implements Scorer {
             off += items * d;
         }
         denseStart = off;
+        int[][] offW = new int[2][widths.length];
         for (int k = 0; k < 2; k++) {
-            offW[k] = new int[widths.length];
-            offB[k] = new int[widths.length];
-            for (int l = 1; l < widths.length; l++) {
-                offW[k][l] = off;
-                off += widths[l - 1] * widths[l];
-                offB[k][l] = off;
-                off += widths[l];
-            }
+            int[] offB = new int[widths.length];
+            off = SampleMlp.layout(widths, off, offW[k], offB);
+            mlp[k] = new SampleMlp(widths, offW[k], offB, false);
         }
         offX = off;
         off += d * d;
@@ -129,12 +122,6 @@ public final class Ddtcdr implements Scorer {
         grad = new double[off];
         adam = new FlatAdam(off, o.training().learningRate(), o.training().l2());
         rowStep = new long[2 * 2 * Math.max(users, items)];
-        act = new double[widths.length][];
-        delta = new double[widths.length][];
-        for (int l = 0; l < widths.length; l++) {
-            act[l] = new double[widths[l]];
-            delta[l] = new double[widths[l]];
-        }
         SplittableRandom rnd = new SplittableRandom(o.training().seed());
         for (int i = 0; i < denseStart; i++) {
             theta[i] = rnd.nextGaussian() * 0.01;
@@ -269,41 +256,20 @@ public final class Ddtcdr implements Scorer {
             int eu = offU[k] + u[s] * d;
             int vo = offV[k] + i[s] * d;
             int vx = offV[1 - k] + i[s] * d;
-            double[] h0 = act[0];
+            SampleMlp net = mlp[k];
+            double[] h0 = net.act[0];
             System.arraycopy(theta, eu, h0, 0, d);
             itemRepresentation(k, i[s], h0, d);
-            int last = widths.length - 1;
-            for (int l = 1; l <= last; l++) {
-                for (int j = 0; j < widths[l]; j++) {
-                    double z = theta[offB[k][l] + j];
-                    for (int q = 0; q < widths[l - 1]; q++) {
-                        z += act[l - 1][q] * theta[offW[k][l] + q * widths[l] + j];
-                    }
-                    act[l][j] = l == last ? z : Math.max(0, z);
-                }
-            }
-            double z = act[last][0];
+            double z = net.forward(theta)[0];
             double p = 1 / (1 + Math.exp(-z));
             double label = y[s];
             total += -(label * logSafe(p) + (1 - label) * logSafe(1 - p));
-            delta[last][0] = (p - label) * inv;
-            for (int l = last; l >= 1; l--) {
-                java.util.Arrays.fill(delta[l - 1], 0);
-                for (int j = 0; j < widths[l]; j++) {
-                    double g = delta[l][j];
-                    if (l < last && act[l][j] <= 0) {
-                        g = 0; // through the ReLU of a hidden layer
-                    }
-                    grad[offB[k][l] + j] += g;
-                    for (int q = 0; q < widths[l - 1]; q++) {
-                        grad[offW[k][l] + q * widths[l] + j] += g * act[l - 1][q];
-                        delta[l - 1][q] += g * theta[offW[k][l] + q * widths[l] + j];
-                    }
-                }
-            }
+            net.delta[net.top()][0] = (p - label) * inv;
+            net.backward(theta, grad, 0);
+            double[] dIn = net.delta[0];
             for (int a = 0; a < d; a++) {
-                grad[eu + a] += delta[0][a];
-                dr[a] = delta[0][d + a];
+                grad[eu + a] += dIn[a];
+                dr[a] = dIn[d + a];
                 grad[vo + a] += o.alpha() * dr[a];
             }
             for (int a = 0; a < d; a++) {
@@ -396,21 +362,10 @@ public final class Ddtcdr implements Scorer {
 
     /** The pre-sigmoid score of side k (ranking by it equals ranking by the probability). */
     double logit(int k, int u, int i) {
-        double[] h = new double[2 * d];
-        System.arraycopy(theta, offU[k] + u * d, h, 0, d);
-        itemRepresentation(k, i, h, d);
-        for (int l = 1; l < widths.length; l++) {
-            double[] next = new double[widths[l]];
-            for (int j = 0; j < widths[l]; j++) {
-                double z = theta[offB[k][l] + j];
-                for (int q = 0; q < widths[l - 1]; q++) {
-                    z += h[q] * theta[offW[k][l] + q * widths[l] + j];
-                }
-                next[j] = l == widths.length - 1 ? z : Math.max(0, z);
-            }
-            h = next;
-        }
-        return h[0];
+        double[][] a = mlp[k].newActivations(); // scoring may run on several threads: scratch of its own
+        System.arraycopy(theta, offU[k] + u * d, a[0], 0, d);
+        itemRepresentation(k, i, a[0], d);
+        return mlp[k].forward(theta, a)[0];
     }
 
     /** The gradient of the last {@link #lossAndGradient} call (for tests). */

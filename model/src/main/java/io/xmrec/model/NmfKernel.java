@@ -44,9 +44,8 @@ final class NmfKernel {
     private final int offOutB;
     final int offIb; // -1 without item biases
     final int size;
-    // per-sample scratch: activations of every MLP layer and their gradients
-    private final double[][] act;
-    private final double[][] delta;
+    /** The MLP branch: activations of every layer and their gradients, per sample. */
+    private final SampleMlp mlp;
     private final double[] fuse;
 
     NmfKernel(int users, int items, NcfOptions o) {
@@ -70,12 +69,7 @@ final class NmfKernel {
         off += items * md;
         offW = new int[widths.length];
         offB = new int[widths.length];
-        for (int l = 1; l < widths.length; l++) {
-            offW[l] = off;
-            off += widths[l - 1] * widths[l];
-            offB[l] = off;
-            off += widths[l];
-        }
+        off = SampleMlp.layout(widths, off, offW, offB);
         offOutW = off;
         off += last() + gd;
         offOutB = off;
@@ -83,12 +77,7 @@ final class NmfKernel {
         offIb = itemBias ? off : -1;
         off += itemBias ? items : 0;
         size = off;
-        act = new double[widths.length][];
-        delta = new double[widths.length][];
-        for (int l = 0; l < widths.length; l++) {
-            act[l] = new double[widths[l]];
-            delta[l] = new double[widths[l]];
-        }
+        mlp = new SampleMlp(widths, offW, offB, true);
         fuse = new double[last() + gd];
     }
 
@@ -222,10 +211,9 @@ final class NmfKernel {
                 d[cOutW + k] += fuse[k] * dz;
             }
             d[cOutB] += dz;
-            int top = widths.length - 1;
-            double[] dl = delta[top];
-            for (int k = 0; k < widths[top]; k++) {
-                dl[k] = act[top][k] > 0 ? dz * p[offOutW + k] : 0;
+            double[] dTop = mlp.delta[mlp.top()];
+            for (int k = 0; k < dTop.length; k++) {
+                dTop[k] = dz * p[offOutW + k];
             }
             // GMF branch: fuse[last + k] = gu[k] * gi[k]
             int gu = offGu + u * gd;
@@ -235,34 +223,11 @@ final class NmfKernel {
                 d[ub + k] += dg * p[gi + k];
                 d[ib + k] += dg * p[gu + k];
             }
-            for (int l = top; l >= 1; l--) {
-                int in = widths[l - 1];
-                int out = widths[l];
-                double[] dOut = delta[l];
-                double[] aIn = act[l - 1];
-                double[] dIn = delta[l - 1];
-                int w = offW[l];
-                int cw = w - dFrom;
-                int cb = offB[l] - dFrom;
-                for (int o = 0; o < out; o++) {
-                    d[cb + o] += dOut[o];
-                }
-                for (int r = 0; r < in; r++) {
-                    double a = aIn[r];
-                    double acc = 0;
-                    int row = w + r * out;
-                    int crow = cw + r * out;
-                    for (int o = 0; o < out; o++) {
-                        d[crow + o] += a * dOut[o];
-                        acc += p[row + o] * dOut[o];
-                    }
-                    // layer 0 is the concatenated embeddings (identity); hidden layers are ReLU
-                    dIn[r] = (l - 1 == 0 || a > 0) ? acc : 0;
-                }
-            }
+            mlp.backward(p, d, dFrom);
+            double[] dIn = mlp.delta[0];
             for (int k = 0; k < md; k++) {
-                d[ub + gd + k] += delta[0][k];
-                d[ib + gd + k] += delta[0][md + k];
+                d[ub + gd + k] += dIn[k];
+                d[ib + gd + k] += dIn[md + k];
             }
         }
         return sum / n;
@@ -274,33 +239,11 @@ final class NmfKernel {
             throw new IllegalArgumentException("user " + u + " or item " + i + " outside the model's vocabularies ("
                     + users + " users, " + items + " items)");
         }
-        double[] a0 = act[0];
+        double[] a0 = mlp.act[0];
         System.arraycopy(p, offMu + u * md, a0, 0, md);
         System.arraycopy(p, offMi + i * md, a0, md, md);
-        for (int l = 1; l < widths.length; l++) {
-            int in = widths[l - 1];
-            int out = widths[l];
-            double[] aIn = act[l - 1];
-            double[] aOut = act[l];
-            System.arraycopy(p, offB[l], aOut, 0, out);
-            int w = offW[l];
-            for (int r = 0; r < in; r++) {
-                double a = aIn[r];
-                if (a != 0) {
-                    int row = w + r * out;
-                    for (int o = 0; o < out; o++) {
-                        aOut[o] += a * p[row + o];
-                    }
-                }
-            }
-            for (int o = 0; o < out; o++) {
-                if (aOut[o] < 0) {
-                    aOut[o] = 0;
-                }
-            }
-        }
         int top = last();
-        System.arraycopy(act[widths.length - 1], 0, fuse, 0, top);
+        System.arraycopy(mlp.forward(p), 0, fuse, 0, top);
         int gu = offGu + u * gd;
         int gi = offGi + i * gd;
         for (int k = 0; k < gd; k++) {
