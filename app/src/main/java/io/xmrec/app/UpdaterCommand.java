@@ -57,6 +57,12 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             + "without waiting for a trunk; the next trunk replaces it (0: wait for the trunk; default: ${DEFAULT-VALUE}).")
     int firstModelInteractions = D.firstModelInteractions();
 
+    @Option(names = "--refresh-growth", description = "The medium path retrains a market's own model (single-market NMF, "
+            + "the offline recipe) once its training interactions of evaluable users grew by this share since its own "
+            + "model was last trained, and serves it until the next trunk if it validates above the model served "
+            + "(0: never; default: ${DEFAULT-VALUE}).")
+    double refreshGrowth = D.refreshGrowth();
+
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk, so a first model comes out quickly (0: as later trunks; default: ${DEFAULT-VALUE}).")
     int bootstrapEpochs = D.bootstrapEpochs();
 
@@ -132,6 +138,9 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         if (firstModelInteractions < 0) {
             throw new IllegalArgumentException("--first-model-interactions must not be negative: " + firstModelInteractions);
         }
+        if (!(refreshGrowth >= 0)) {
+            throw new IllegalArgumentException("--refresh-growth must not be negative: " + refreshGrowth);
+        }
         if (bootstrapInteractions < 1 || bootstrapEpochs < 0 || workers < 1 || fastDelayMs < 0 || headSeconds < 0
                 || headMinInteractions < 1 || headSample < 1 || validationUsers < 1 || snapshotSeconds < 0 || snapshotDeltas < 1
                 || retrainMinutes < 0 || retrainIdleSeconds < 0 || !(retrainGrowth > 0) || (epochs != null && epochs < 1)) {
@@ -146,6 +155,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         t = new TrainingSettings(t.ncf().withEngine(io.xmrec.model.Engine.parse(engine)), t.maml(), t.forec());
         return UpdaterSettings.defaults().withMethod(method).withTraining(t).withMinInteractions(minInteractions)
                 .withBootstrap(bootstrapInteractions, bootstrapEpochs).withFirstModel(firstModelInteractions)
+                .withRefresh(refreshGrowth)
                 .withRetrain(retrainGrowth, Duration.ofSeconds(retrainIdleSeconds), Duration.ofMinutes(retrainMinutes))
                 .withFastDelay(Duration.ofMillis(fastDelayMs))
                 .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, D.headEpochs())

@@ -19,7 +19,8 @@ import java.util.function.Consumer;
  * What is due in an owned market, from the poll thread, and the job that does it ({@link MarketUpdater}
  * does the work): installing a trunk's fork, or a first model of the market's own; the fast path (the
  * pending users' rows re-fitted, new users and items folded in, after {@code fastDelay}); the medium
- * path (the head fine-tuned, kept only if it validates better); a periodic snapshot. A job copies
+ * path (the head fine-tuned, kept only if it validates better; the market's own model retrained once
+ * its data grew, served if it validates above the model served); a periodic snapshot. A job copies
  * what it needs of the input here, on the poll thread, and runs on a worker. The medium path runs on a
  * worker of its own beside the market's other jobs, so a head in training (seconds) does not hold up
  * the fast path's re-fits (milliseconds).
@@ -75,6 +76,8 @@ final class MarketPaths {
         if (!mu.tuning) {
             if (newer) {
                 prepare(mu, in, fork); // in the background: the fast path serves the current model meanwhile
+            } else if (settings.runs("medium") && refreshDue(mu, in, now)) {
+                refresh(mu, in); // in the background, like a head
             } else if (settings.runs("medium") && mu.headDue(now)) {
                 head(mu, in); // in the background: what follows may start beside it
             }
@@ -145,46 +148,116 @@ final class MarketPaths {
      * it lacks and data that came after its snapshot go to the fast path, as after a trunk.
      */
     private void firstModel(MarketUpdater mu, MarketInput in, Pending p, long now) {
-        if (settings.firstModelInteractions() == 0 || now - mu.firstModelCheckedNanos < 1_000_000_000L) {
-            return; // counting costs the market's users: once a second is soon enough
-        }
-        mu.firstModelCheckedNanos = now;
-        long eligible = in.eligibleInteractions(settings.minInteractions());
-        if (eligible < settings.firstModelInteractions()
-                || (mu.firstModelTriedAt > 0 && eligible < 2 * mu.firstModelTriedAt)) {
+        if (settings.firstModelInteractions() == 0 || !ownModelCheck(mu, now)) {
             return;
         }
-        mu.firstModelTriedAt = eligible;
-        MarketSplit split = in.split(settings.minInteractions());
-        Map<String, Integer> popularity = new HashMap<>(in.trainCounts);
-        List<String> sold = new ArrayList<>(in.catalogue);
-        var holdouts = in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed());
-        String[] pool = in.pool();
-        Map<String, Long> at = input.offsets();
-        Long wm = input.watermark(mu.market);
-        Long firstRead = input.firstReadMillis(mu.market);
-        Set<String> known = new HashSet<>();
-        split.users().forEach(u -> known.add(u.user()));
-        long[] covered = p.takeCovered(at);
+        long eligible = in.eligibleInteractions(settings.minInteractions());
+        if (eligible < settings.firstModelInteractions() || (mu.ownModelAt > 0 && eligible < 2 * mu.ownModelAt)) {
+            return;
+        }
+        mu.ownModelAt = eligible;
+        OwnJob job = ownJob(mu, in, eligible);
+        long[] covered = p.takeCovered(job.install().through());
         runner.run(mu, "first model", () -> {
-            long t0 = System.nanoTime();
-            NcfModel m = trunk.firstModel(split);
-            ModelMeta meta = ModelMeta.builder(mu.market, 0, 0).trainedThrough(at).watermarkMillis(wm)
-                    .createdAtMillis(System.currentTimeMillis())
-                    .provenance(UpdaterProvenance.asFirstModel(provenance)).build();
-            ServedModel first = MarketModels.served(mu.market, m, meta, new int[0], new int[0]);
-            MarketUpdater.Done d = mu.install(mu.prepare(first,
-                    new MarketUpdater.InstallJob(Map.of(), Map.of(), sold, popularity, at, wm, holdouts, pool)));
+            MarketUpdater.Prepared ready = trainOwn(mu, job, UpdaterProvenance.Own.FIRST);
+            MarketUpdater.Done d = mu.install(ready);
             counters.snapshot(d);
             served(covered);
-            double secs = (System.nanoTime() - t0) / 1e9;
             log.accept(String.format("updater: %s has a first model of its own (single-market NMF on %d users, %d "
-                    + "training interactions) in %.1fs%s", mu.market, split.users().size(), eligible, secs,
-                    firstRead == null ? "" : String.format(", %.1fs after its first training interaction was read",
-                            (System.currentTimeMillis() - firstRead) / 1e3)));
-            reports.send(UpdateReports.event(mu.market, "first", d.version(), 0, secs).setValidNdcg10(d.validNdcg()));
+                    + "training interactions) in %.1fs%s", mu.market, job.split().users().size(), eligible,
+                    ready.seconds(), job.firstRead() == null ? "" : String.format(
+                            ", %.1fs after its first training interaction was read",
+                            (System.currentTimeMillis() - job.firstRead()) / 1e3)));
+            reports.send(UpdateReports.event(mu.market, "first", d.version(), 0, ready.seconds())
+                    .setValidNdcg10(d.validNdcg()));
         });
-        p.resetTo(in, known::contains, at, now);
+        Set<String> known = new HashSet<>();
+        job.split().users().forEach(u -> known.add(u.user()));
+        p.resetTo(in, known::contains, job.install().through(), now);
+    }
+
+    /**
+     * Whether the medium path retrains the market's own model: once its eligible training interactions grew by
+     * {@link UpdaterSettings#refreshGrowth()} since its own model was last trained. A market whose first model
+     * came from a trunk starts counting from its first check.
+     */
+    private boolean refreshDue(MarketUpdater mu, MarketInput in, long now) {
+        if (mu.model == null || settings.refreshGrowth() == 0 || !ownModelCheck(mu, now)) {
+            return false;
+        }
+        long eligible = in.eligibleInteractions(settings.minInteractions());
+        if (mu.ownModelAt == 0) {
+            mu.ownModelAt = eligible;
+            return false;
+        }
+        return eligible >= (1 + settings.refreshGrowth()) * mu.ownModelAt;
+    }
+
+    /**
+     * The medium path retrains the market's own model from scratch on everything read (the offline recipe,
+     * seconds to train where a trunk takes minutes) and, if it validates above the model served on the same
+     * holdouts, makes it ready to install in place of it, with the trunk version of the model it replaces (the
+     * next trunk's fork replaces it in turn). Between trunks the served model's item rows are those of the
+     * trunk's data, re-fitted row by row; this keeps a market no worse than its own batch model on validation.
+     */
+    private void refresh(MarketUpdater mu, MarketInput in) {
+        long eligible = in.eligibleInteractions(settings.minInteractions());
+        mu.ownModelAt = eligible;
+        OwnJob job = ownJob(mu, in, eligible);
+        long trunkVersion = mu.trunkVersion;
+        runner.medium(mu, "own model", () -> {
+            MarketUpdater.Prepared ready = trainOwn(mu, job, UpdaterProvenance.Own.RETRAINED);
+            Double current = mu.validNow(job.install().holdouts(), job.install().pool());
+            boolean better = ready.valid() != null && (current == null || ready.valid() > current);
+            boolean moved = mu.trunkVersion != trunkVersion;
+            log.accept(String.format("updater: %s own model retrained on %d users, %d training interactions in %.1fs: "
+                    + "valid nDCG@10 %s against the served model's %s on the %d holdouts read so far: %s", mu.market,
+                    job.split().users().size(), eligible, ready.seconds(), MarketUpdater.fmt(ready.valid()),
+                    MarketUpdater.fmt(current), job.install().holdouts().size(),
+                    moved ? "dropped, the market moved to trunk v" + mu.trunkVersion + " meanwhile"
+                            : better ? "served from the next install" : "kept out"));
+            if (better && !moved) {
+                mu.prepared = ready;
+            } else if (!better) {
+                counters.refused.incrementAndGet();
+                reports.send(UpdateReports.event(mu.market, "refused", mu.version, mu.trunkVersion, ready.seconds())
+                        .setValidNdcg10(ready.valid()).setPreviousNdcg10(current));
+            }
+        });
+    }
+
+    /** Counting a market's eligible interactions costs its users: once a second is soon enough (poll thread). */
+    private static boolean ownModelCheck(MarketUpdater mu, long now) {
+        if (now - mu.ownModelCheckedNanos < 1_000_000_000L) {
+            return false;
+        }
+        mu.ownModelCheckedNanos = now;
+        return true;
+    }
+
+    /** What training a market's own model needs, copied on the poll thread. */
+    private record OwnJob(MarketSplit split, MarketUpdater.InstallJob install, Long firstRead) {
+    }
+
+    private OwnJob ownJob(MarketUpdater mu, MarketInput in, long eligible) {
+        MarketSplit split = in.split(settings.minInteractions());
+        MarketUpdater.InstallJob install = new MarketUpdater.InstallJob(Map.of(), Map.of(), new ArrayList<>(in.catalogue),
+                new HashMap<>(in.trainCounts), input.offsets(), input.watermark(mu.market),
+                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool());
+        return new OwnJob(split, install, input.firstReadMillis(mu.market));
+    }
+
+    /** Trains a market's own model and prepares it to serve as a model of the trunk version the market has now. */
+    private MarketUpdater.Prepared trainOwn(MarketUpdater mu, OwnJob job, UpdaterProvenance.Own own) {
+        long t0 = System.nanoTime();
+        NcfModel m = trunk.ownModel(job.split(), own == UpdaterProvenance.Own.FIRST);
+        ModelMeta meta = ModelMeta.builder(mu.market, 0, own == UpdaterProvenance.Own.FIRST ? 0 : mu.trunkVersion)
+                .trainedThrough(job.install().through()).watermarkMillis(job.install().watermark())
+                .createdAtMillis(System.currentTimeMillis()).provenance(UpdaterProvenance.asOwnModel(provenance, own))
+                .build();
+        MarketUpdater.Prepared p = mu.prepare(MarketModels.served(mu.market, m, meta, new int[0], new int[0]), job.install());
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new MarketUpdater.Prepared(p.from(), p.recipe(), p.model(), p.rows(), p.job(), p.valid(), secs);
     }
 
     /**

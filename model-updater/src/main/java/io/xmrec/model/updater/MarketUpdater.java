@@ -84,12 +84,15 @@ final class MarketUpdater {
     // the recipe the market is served with (the trunk's choice for it under auto) and that choice
     volatile Recipe recipe;
     private volatile JsonNode choice;
-    /** Whether the working model is a first model (trained before any trunk had one for this market). */
-    private volatile boolean firstModel;
-    /** Eligible training interactions of the last first-model attempt (a failed one is tried again at twice as many). */
-    volatile long firstModelTriedAt;
-    /** When the poll thread last counted whether a first model is due (poll thread only). */
-    long firstModelCheckedNanos = Long.MIN_VALUE / 2;
+    /** Whether the working model is the market's own (a first model, or one the medium path retrained): null if a trunk's. */
+    private volatile UpdaterProvenance.Own own;
+    /**
+     * Eligible training interactions when the market's own model was last trained or tried (a first model that
+     * failed is tried again at twice as many; the medium path retrains it once they grew by the refresh share).
+     */
+    volatile long ownModelAt;
+    /** When the poll thread last counted whether an own model is due (poll thread only). */
+    long ownModelCheckedNanos = Long.MIN_VALUE / 2;
 
     MarketUpdater(String market, UpdaterSettings s, Publisher.Channel channel, String provenanceBase,
                   Consumer<String> log) {
@@ -153,7 +156,7 @@ final class MarketUpdater {
 
     /** This updater's provenance with the market's trunk version, recipe and choice. */
     private String provenance() {
-        return UpdaterProvenance.ofMarket(provenanceBase, trunkVersion, recipe.method(), choice, firstModel);
+        return UpdaterProvenance.ofMarket(provenanceBase, trunkVersion, recipe.method(), choice, own);
     }
 
     /** The recipe a model was made with ({@link #recipeOf}) and the choice its provenance records, for the working model. */
@@ -161,7 +164,7 @@ final class MarketUpdater {
         recipe = made;
         JsonNode p = m.meta().provenanceJson();
         choice = p.hasNonNull("choice") ? p.get("choice") : null;
-        firstModel = p.hasNonNull("first_model");
+        own = UpdaterProvenance.Own.of(p);
     }
 
     /** The recipe a model was made with, from its provenance; the trunk's when it names none or one this version does not know. */
@@ -222,6 +225,18 @@ final class MarketUpdater {
         return new Prepared(from, made, m, fresh, job, valid, (System.nanoTime() - t0) / 1e9);
     }
 
+    /** Validation nDCG@10 of the model served now on these holdouts (null without a model or holdouts). */
+    Double validNow(List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
+        ServedModel now;
+        synchronized (this) {
+            if (model == null || holdouts.isEmpty()) {
+                return null;
+            }
+            now = served(null);
+        }
+        return evaluation.evaluate(now, pool, holdouts).valid().ndcg();
+    }
+
     /** A prepared model becomes the working model and is published as a snapshot. */
     synchronized Done install(Prepared p) {
         long t0 = System.nanoTime();
@@ -236,9 +251,11 @@ final class MarketUpdater {
         lastValid = p.valid();
         int bytes = publishSnapshot(now);
         double secs = p.seconds() + (System.nanoTime() - t0) / 1e9;
-        log.accept(String.format("updater: %s v%d from trunk v%d: %d users (%d folded in since its data), %d items sold, "
+        String origin = own == UpdaterProvenance.Own.RETRAINED ? "its own model retrained (trunk v" + trunkVersion + ")"
+                : "trunk v" + trunkVersion;
+        log.accept(String.format("updater: %s v%d from %s: %d users (%d folded in since its data), %d items sold, "
                         + "valid nDCG@10 %s on the %d holdouts read so far (a seeded sample above %d; %,d bytes)", market,
-                version, trunkVersion, now.users().size(), p.job().users().size(), now.catalogue().length, fmt(p.valid()),
+                version, origin, now.users().size(), p.job().users().size(), now.catalogue().length, fmt(p.valid()),
                 p.job().holdouts().size(), s.validationUsers(), bytes));
         return new Done(version, bytes, now.users().size(), 0, secs, p.valid(), null, false);
     }

@@ -61,9 +61,9 @@ final class TrunkSchedule implements AutoCloseable {
         this.log = log;
     }
 
-    /** Trains the first model of a market no trunk has a model for (see {@link TrunkTrainer#firstModel}). */
-    NcfModel firstModel(MarketSplit split) {
-        return trainer.firstModel(split);
+    /** Trains a market's own model: a first one, or a retrained one (see {@link TrunkTrainer#ownModel}). */
+    NcfModel ownModel(MarketSplit split, boolean first) {
+        return trainer.ownModel(split, first);
     }
 
     long version() {

@@ -177,13 +177,15 @@ final class TrunkTrainer {
     }
 
     /**
-     * A market's first model, before any trunk has one for it: the choice's baseline (single-market
-     * NMF) on the market alone with the bootstrap's epochs. Any thread may call it (it keeps no state).
+     * A market's own model: the choice's baseline (single-market NMF) on the market alone; a first model
+     * (before any trunk has one for the market) with the bootstrap's epochs, a retrained one with the
+     * recipe's (as offline). Any thread may call it (it keeps no state).
      */
-    NcfModel firstModel(MarketSplit split) {
+    NcfModel ownModel(MarketSplit split, boolean first) {
         CrossMarketDataset one = CrossMarketDataset.of(List.of(split));
-        Consumer<String> stageLog = line -> log.accept("updater: first model of " + split.market() + " " + line);
-        return single(one, training(true), stageLog).get(Choice.BASELINE).model();
+        String what = first ? "first model" : "own model";
+        Consumer<String> stageLog = line -> log.accept("updater: " + what + " of " + split.market() + " " + line);
+        return single(one, training(first), stageLog).get(Choice.BASELINE).model();
     }
 
     /** A market's own models (the single-market GMF, MLP and NMF): the offline recipe on the market alone. */

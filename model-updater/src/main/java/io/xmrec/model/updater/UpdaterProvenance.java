@@ -14,13 +14,39 @@ import java.util.function.Consumer;
  * The provenance the updater publishes with its models (JSON in the model record): one base per updater
  * ({@link #of}: recipe, settings, seed, negatives policy, the fast and medium paths' settings, code version),
  * then per model the trunk version, the recipe the market is served by, the choice that picked it, and
- * whether it is a market's first model. Built here only.
+ * whether it is the market's own model (a first model, or one the medium path retrained). Built here only.
  */
 final class UpdaterProvenance {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** What the provenance of a first model says it is. */
     static final String FIRST_MODEL = "the market's own NMF, trained before any trunk had a model for it";
+    /** What the provenance of a market's own model that replaced a trunk's says it is. */
+    static final String OWN_MODEL = "the market's own NMF, retrained on the medium path after its data grew, served "
+            + "because it validated above the trunk's model until the next trunk";
+
+    /** The provenance keys that mark a market's own model: a first model, or a retrained one. */
+    enum Own {
+        FIRST("first_model", FIRST_MODEL), RETRAINED("own_model", OWN_MODEL);
+
+        final String key;
+        final String text;
+
+        Own(String key, String text) {
+            this.key = key;
+            this.text = text;
+        }
+
+        /** The mark in a model's provenance, or null for a trunk's model. */
+        static Own of(JsonNode provenance) {
+            for (Own o : values()) {
+                if (provenance.hasNonNull(o.key)) {
+                    return o;
+                }
+            }
+            return null;
+        }
+    }
 
     private UpdaterProvenance() {
     }
@@ -45,25 +71,25 @@ final class UpdaterProvenance {
         }
     }
 
-    /** A market's model: the base with its trunk version, recipe, the choice (or none) and the first-model mark. */
-    static String ofMarket(String base, long trunkVersion, String recipe, JsonNode choice, boolean firstModel) {
+    /** A market's model: the base with its trunk version, recipe, the choice (or none) and the own-model mark (or none). */
+    static String ofMarket(String base, long trunkVersion, String recipe, JsonNode choice, Own own) {
         return edited(base, p -> {
             p.put("trunk_version", trunkVersion);
             p.put("recipe", recipe);
             if (choice != null) {
                 p.set("choice", choice);
             }
-            if (firstModel) {
-                p.put("first_model", FIRST_MODEL);
+            if (own != null) {
+                p.put(own.key, own.text);
             }
         });
     }
 
-    /** A market's first model (before any trunk): the base naming the baseline recipe and why. */
-    static String asFirstModel(String base) {
+    /** A market's own model (a first model, or a retrained one): the base naming the baseline recipe and why. */
+    static String asOwnModel(String base, Own own) {
         return edited(base, p -> {
             p.put("recipe", Choice.BASELINE);
-            p.put("first_model", FIRST_MODEL);
+            p.put(own.key, own.text);
         });
     }
 

@@ -27,6 +27,11 @@ import java.time.Duration;
  *         seconds) once it has this many eligible training interactions, without waiting for a
  *         trunk; the next trunk replaces it (0: wait for the trunk)
  *     </li>
+ *     <li>{@code refreshGrowth}: the medium path retrains a market's own model (its single-market NMF, the
+ *         offline recipe) from scratch once the market's eligible training interactions grew by this share since
+ *         its own model was last trained, and serves it until the next trunk if it validates above the model
+ *         served (0: never)
+ *     </li>
  *     <li>{@code retrainGrowth}: a new trunk once the training interactions grew by this share since the last
  *         trunk's snapshot...
  *     </li>
@@ -77,6 +82,7 @@ public final class UpdaterSettings {
     private final int bootstrapEpochs;
     private final long bootstrapInteractions;
     private final int firstModelInteractions;
+    private final double refreshGrowth;
     private final double retrainGrowth;
     private final Duration retrainIdle;
     private final Duration retrainInterval;
@@ -107,6 +113,7 @@ public final class UpdaterSettings {
         int bootstrapEpochs = 5;
         long bootstrapInteractions = 20_000;
         int firstModelInteractions = 300;
+        double refreshGrowth = 0.25;
         double retrainGrowth = 0.25;
         Duration retrainIdle = Duration.ofSeconds(10);
         Duration retrainInterval = Duration.ofMinutes(30);
@@ -136,6 +143,7 @@ public final class UpdaterSettings {
             bootstrapEpochs = s.bootstrapEpochs;
             bootstrapInteractions = s.bootstrapInteractions;
             firstModelInteractions = s.firstModelInteractions;
+            refreshGrowth = s.refreshGrowth;
             retrainGrowth = s.retrainGrowth;
             retrainIdle = s.retrainIdle;
             retrainInterval = s.retrainInterval;
@@ -164,6 +172,7 @@ public final class UpdaterSettings {
         bootstrapEpochs = b.bootstrapEpochs;
         bootstrapInteractions = b.bootstrapInteractions;
         firstModelInteractions = b.firstModelInteractions;
+        refreshGrowth = b.refreshGrowth;
         retrainGrowth = b.retrainGrowth;
         retrainIdle = b.retrainIdle;
         retrainInterval = b.retrainInterval;
@@ -186,7 +195,7 @@ public final class UpdaterSettings {
         if (!PATHS.containsAll(paths)) {
             throw new IllegalArgumentException("paths " + paths + ": each must be one of " + PATHS);
         }
-        if (bootstrapEpochs < 0 || bootstrapInteractions < 1 || firstModelInteractions < 0 || !(retrainGrowth > 0) || headMinInteractions < 1
+        if (bootstrapEpochs < 0 || bootstrapInteractions < 1 || firstModelInteractions < 0 || !(refreshGrowth >= 0) || !(retrainGrowth > 0) || headMinInteractions < 1
                 || headSample < 1 || headEpochs < 1 || snapshotDeltas < 1 || rollbackMargin < 0 || validationUsers < 1
                 || evalNegatives < 1
                 || minInteractions < 3 || workers < 1 || fastDelay.isNegative() || headInterval.isNegative()
@@ -232,6 +241,11 @@ public final class UpdaterSettings {
 
     public UpdaterSettings withFirstModel(int interactions) {
         return with(b -> b.firstModelInteractions = interactions);
+    }
+
+    /** Growth of a market's eligible training interactions that retrains its own model on the medium path (0: never). */
+    public UpdaterSettings withRefresh(double growth) {
+        return with(b -> b.refreshGrowth = growth);
     }
 
     public UpdaterSettings withRetrain(double growth, Duration idle, Duration interval) {
@@ -318,6 +332,10 @@ public final class UpdaterSettings {
         return firstModelInteractions;
     }
 
+    public double refreshGrowth() {
+        return refreshGrowth;
+    }
+
     public double retrainGrowth() {
         return retrainGrowth;
     }
@@ -394,6 +412,7 @@ public final class UpdaterSettings {
     public String toString() {
         return "UpdaterSettings[method=" + method + ", training=" + training + ", bootstrapEpochs=" + bootstrapEpochs
                 + ", bootstrapInteractions=" + bootstrapInteractions + ", firstModelInteractions=" + firstModelInteractions
+                + ", refreshGrowth=" + refreshGrowth
                 + ", retrainGrowth=" + retrainGrowth + ", retrainIdle=" + retrainIdle + ", retrainInterval=" + retrainInterval
                 + ", fastDelay=" + fastDelay + ", headInterval=" + headInterval + ", headMinInteractions=" + headMinInteractions
                 + ", headSample=" + headSample + ", headEpochs=" + headEpochs + ", snapshotInterval=" + snapshotInterval

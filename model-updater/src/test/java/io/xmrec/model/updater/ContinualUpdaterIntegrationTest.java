@@ -33,7 +33,7 @@ class ContinualUpdaterIntegrationTest {
         return UpdaterSettings.defaults().withTraining(t).withBootstrap(1, 0)
                 .withRetrain(0.25, Duration.ofSeconds(1), Duration.ZERO).withFastDelay(Duration.ofMillis(100))
                 .withHead(Duration.ofSeconds(2), 20, 5_000, 1).withSnapshots(Duration.ofSeconds(3), 30)
-                .withWorkers(2, false);
+                .withWorkers(2, false).withRefresh(0); // the tests of the own model's retraining turn it on
     }
 
     /** An updater polling on its own thread until closed. */

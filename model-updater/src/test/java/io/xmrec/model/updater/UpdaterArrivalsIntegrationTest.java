@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The continual updater against a real broker, around what a market is served first and what a trunk brings:
  * the freshness count without a fast path, users and markets whose data came after the first trunk, a market's
- * first model of its own. Apart from {@link ContinualUpdaterIntegrationTest} (whose helpers it uses) so that
+ * first model of its own, and its own model retrained between trunks. Apart from {@link ContinualUpdaterIntegrationTest} (whose helpers it uses) so that
  * the test JVMs share the suite's longest tests.
  */
 class UpdaterArrivalsIntegrationTest {
@@ -142,6 +142,47 @@ class UpdaterArrivalsIntegrationTest {
                 }
                 assertTrue(u.log.stream().noneMatch(l -> l.contains("trunk v1")), "no trunk: " + u.log);
                 assertTrue(u.log.stream().anyMatch(l -> l.contains("in has a first model of its own")), u.log.toString());
+            }
+        }
+    }
+
+    /**
+     * Between trunks the medium path retrains a market's own model once its data grew and serves it when it
+     * ranks the validation holdouts better than the model served. Here the served model is jp's first model,
+     * trained on a quarter of its users and never folded into (no fast path); the rest of the users come, and
+     * the retrained model, on all of them, replaces it: a snapshot of the same trunk version, named so.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aMarketsOwnModelRetrainedOnItsGrownDataReplacesAServedModelThatRanksWorse() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            feed.load(TestData.market("jp"));
+            feed.train(1.0, k -> k % 4 == 0);
+            feed.holdouts(k -> k % 4 == 0);
+            io.xmrec.model.recipe.TrainingSettings t = quick().training();
+            t = new io.xmrec.model.recipe.TrainingSettings(t.ncf().withEpochs(10), t.maml(), t.forec());
+            UpdaterSettings s = quick().withTraining(t).withBootstrap(10_000_000, 0)
+                    .withRetrain(10, Duration.ofMinutes(10), Duration.ZERO).withPaths(List.of("medium")).withRefresh(0.25);
+            try (Running u = new Running(c, s)) {
+                await("a first jp model", Duration.ofSeconds(60), () -> client.model("jp") != null, u.log);
+                int before = client.model("jp").users().size();
+                feed.train(1.0, k -> true);
+                feed.holdouts(k -> true);
+                await("jp's own model retrained on the users that came since, and served", Duration.ofSeconds(90), () -> {
+                    ServedModel m = client.model("jp");
+                    return m.meta().provenanceJson().hasNonNull("own_model") && m.users().size() > before;
+                }, u.log);
+                ServedModel m = client.model("jp");
+                assertEquals(0, m.trunkVersion(), "the trunk version of the model it replaced: no trunk was trained");
+                assertEquals("nmf", m.meta().recipe());
+                assertNotNull(m.meta().validationNdcg10(), "measured on the holdouts read so far");
+                assertTrue(u.log.stream().anyMatch(l -> l.startsWith("updater: jp own model retrained")
+                        && l.endsWith("served from the next install")), u.log.toString());
+                assertTrue(u.log.stream().anyMatch(l -> l.startsWith("updater: jp v") && l.contains(
+                        " from its own model retrained (trunk v0): ")), u.log.toString());
+                assertEquals(0, u.updater.stats().published().rowDeltas(), "no fast path");
             }
         }
     }
