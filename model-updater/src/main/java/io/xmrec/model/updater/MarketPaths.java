@@ -72,7 +72,7 @@ final class MarketPaths {
             return;
         }
         ServedModel fork = input.forks.get(mu.market);
-        boolean newer = fork != null && fork.trunkVersion() > mu.trunkVersion;
+        boolean newer = fork != null && fork.trunkVersion() > Math.max(mu.trunkVersion, mu.keptOutTrunk);
         if (!mu.tuning) {
             if (newer) {
                 prepare(mu, in, fork); // in the background: the fast path serves the current model meanwhile
@@ -105,7 +105,9 @@ final class MarketPaths {
      * A trunk's fork made ready to serve on the medium path's worker, beside the fast path, which goes on with the
      * current model: every user and item read since the fork's data folded in (with the fast path on), measured on
      * the holdouts read so far. Installing it then costs a snapshot, and what it lacks is only what came meanwhile,
-     * where installing the fork as it came left thousands of users to fold in while new interactions waited.
+     * where installing the fork as it came left thousands of users to fold in while new interactions waited. With
+     * the medium path on, the install guard keeps the fork out if it validates below the model served by more than
+     * the rollback margin on the same holdouts (a bootstrap trunk on a fraction of the data can be a step back).
      */
     private void prepare(MarketUpdater mu, MarketInput in, ServedModel fork) {
         Map<String, Long> through = fork.meta().trainedThrough();
@@ -123,7 +125,23 @@ final class MarketPaths {
         MarketUpdater.InstallJob job = new MarketUpdater.InstallJob(users, items, new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), through, watermark,
                 in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool());
-        runner.medium(mu, "install", () -> mu.prepared = mu.prepare(fork, job));
+        boolean guarded = settings.runs("medium") && mu.model != null;
+        runner.medium(mu, "install", () -> {
+            MarketUpdater.Prepared ready = mu.prepare(fork, job);
+            Double current = guarded && ready.valid() != null ? mu.validNow(job.holdouts(), job.pool()) : null;
+            if (current != null && ready.valid() < current - settings.rollbackMargin()) {
+                mu.keptOutTrunk = fork.trunkVersion();
+                counters.refused.incrementAndGet();
+                log.accept(String.format("updater: %s trunk v%d's model kept out: valid nDCG@10 %.4f against the served "
+                        + "model's %.4f on the %d holdouts read so far (margin %.2f); the next trunk's is measured again",
+                        mu.market, fork.trunkVersion(), ready.valid(), current, job.holdouts().size(),
+                        settings.rollbackMargin()));
+                reports.send(UpdateReports.event(mu.market, "refused", mu.version, fork.trunkVersion(), ready.seconds())
+                        .setValidNdcg10(ready.valid()).setPreviousNdcg10(current));
+                return;
+            }
+            mu.prepared = ready;
+        });
     }
 
     /** A prepared model replaces the market's model; then what came after it was prepared is re-fitted. */

@@ -69,6 +69,12 @@ final class MarketUpdater {
     private MarketRows rows = new MarketRows();
     /** A trunk's fork made ready by {@link #prepare} on the medium path's worker, waiting to be installed. */
     volatile Prepared prepared;
+    /**
+     * The newest trunk whose fork the install guard kept out (it validated below the model served by more than
+     * the rollback margin): not prepared again; the next trunk's fork is. Not published: a new owner of the market
+     * measures that fork again.
+     */
+    volatile long keptOutTrunk;
     private Map<String, Long> deltaOffsets = Map.of();
     volatile int deltasSinceSnapshot;
     /** Bytes of the deltas since the last snapshot, and of that snapshot: a new snapshot once the first reach the second. */

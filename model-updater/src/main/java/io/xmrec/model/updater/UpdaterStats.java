@@ -61,7 +61,7 @@ public record UpdaterStats(Input input, Published published, Trunk trunk, Market
                 .counter("xmrec_updater_row_deltas_total", "Fast-path deltas (re-fitted or folded-in rows) published.",
                         published.rowDeltas())
                 .counter("xmrec_updater_head_deltas_total", "Medium-path deltas (fine-tuned heads) published.", published.headDeltas())
-                .counter("xmrec_updater_refused_total", "Head updates refused by the rollback guard.", published.refused())
+                .counter("xmrec_updater_refused_total", "Models kept out by a guard: heads refused by the rollback guard, retrained own models and trunks' forks that validated below the model served.", published.refused())
                 .counter("xmrec_updater_trunks_total", "Trunks trained by this updater.", trunk.trunks())
                 .gauge("xmrec_updater_trunk_interactions",
                         "Training interactions in the snapshot of the newest trunk trained here.", trunk.interactions())

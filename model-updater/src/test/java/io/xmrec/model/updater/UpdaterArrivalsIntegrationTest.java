@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The continual updater against a real broker, around what a market is served first and what a trunk brings:
  * the freshness count without a fast path, users and markets whose data came after the first trunk, a market's
- * first model of its own, and its own model retrained between trunks. Apart from {@link ContinualUpdaterIntegrationTest} (whose helpers it uses) so that
+ * first model of its own, its own model retrained between trunks, and a trunk's fork kept out by the install
+ * guard. Apart from {@link ContinualUpdaterIntegrationTest} (whose helpers it uses) so that
  * the test JVMs share the suite's longest tests.
  */
 class UpdaterArrivalsIntegrationTest {
@@ -183,6 +184,50 @@ class UpdaterArrivalsIntegrationTest {
                 assertTrue(u.log.stream().anyMatch(l -> l.startsWith("updater: jp v") && l.contains(
                         " from its own model retrained (trunk v0): ")), u.log.toString());
                 assertEquals(0, u.updater.stats().published().rowDeltas(), "no fast path");
+            }
+        }
+    }
+
+    /**
+     * The install guard: a trunk's fork that ranks the validation holdouts below the model served by more than the
+     * rollback margin is kept out, and the market goes on with the model it has. The served model here is jp's GMF
+     * that an earlier owner published; the updater takes it over and trains a first trunk of GMF at a learning rate
+     * that leaves it near its random start, so its fork ranks the holdouts near chance, and keeps it out.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aTrunksForkThatValidatesBelowTheServedModelIsKeptOut() throws Exception {
+        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp"), 1);
+             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
+             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
+            io.xmrec.core.data.MarketData jp = TestData.market("jp");
+            io.xmrec.core.dataset.CrossMarketDataset ds = io.xmrec.core.dataset.CrossMarketDataset.of(List.of(
+                    new io.xmrec.core.holdout.LeaveOneOutSplitter(7).split(jp)));
+            io.xmrec.model.NcfModel m = io.xmrec.model.recipe.Recipes.trainChain("gmf", ds, quick().training(), 99,
+                    line -> { }).get("gmf").model();
+            int[] catalogue = java.util.stream.IntStream.range(0, m.items().size()).toArray();
+            int[] popularity = new int[catalogue.length];
+            java.util.Arrays.fill(popularity, 1);
+            ServedModel published = io.xmrec.model.MarketModels.served("jp", m, io.xmrec.serving.ModelMeta.builder("jp", 1, 0)
+                    .provenance("{\"recipe\":\"gmf\"}").build(), catalogue, popularity);
+            try (Publisher earlier = new Publisher(c.bootstrap(), Map.of(), c.serde(),
+                    io.xmrec.schemas.TopicSetup.MODEL_MAX_MESSAGE_BYTES)) {
+                earlier.open("jp").snapshot(io.xmrec.serving.ModelRecords.record(published, "gmf"));
+            }
+            feed.load(jp);
+            feed.train(1.0, k -> true);
+            feed.holdouts(k -> true);
+            io.xmrec.model.recipe.TrainingSettings still = quick().training();
+            still = new io.xmrec.model.recipe.TrainingSettings(still.ncf().withLearningRate(1e-7), still.maml(), still.forec());
+            UpdaterSettings s = quick().withMethod("gmf").withTraining(still).withFirstModel(0)
+                    .withPaths(List.of("medium", "slow"));
+            try (Running u = new Running(c, s)) {
+                await("trunk v1's jp model kept out", Duration.ofSeconds(90),
+                        () -> u.log.stream().anyMatch(l -> l.startsWith("updater: jp trunk v1's model kept out")), u.log);
+                assertTrue(u.log.stream().anyMatch(l -> l.equals("updater: took jp over at v1 (trunk v0)")), u.log.toString());
+                assertTrue(u.log.stream().noneMatch(l -> l.startsWith("updater: jp v2 from trunk v1")), u.log.toString());
+                assertEquals(0, client.model("jp").trunkVersion(), "the model it had");
+                assertTrue(u.updater.stats().published().refused() >= 1, u.updater.stats().toString());
             }
         }
     }
