@@ -62,7 +62,8 @@ class EmbeddedSystemIntegrationTest {
         t = new TrainingSettings(t.ncf().withEpochs(2), MamlOptions.defaults().withMaxMetaSteps(30), t.forec().withEpochs(2));
         return UpdaterSettings.defaults().withTraining(t).withBootstrap(2000, 0)
                 .withRetrain(0.5, Duration.ofSeconds(2), Duration.ZERO).withFastDelay(Duration.ofMillis(100))
-                .withHead(Duration.ofSeconds(3), 50, 5_000, 1).withSnapshots(Duration.ofSeconds(5), 50);
+                .withHead(Duration.ofSeconds(3), 50, 5_000, 1).withSnapshots(Duration.ofSeconds(5), 50)
+                .withRefresh(0); // own models retrained: UpdaterArrivalsIntegrationTest; here they would only cost CPU
     }
 
     @Test
