@@ -42,17 +42,8 @@ public final class Analyses {
         for (UserSplit u : split.users()) {
             List<Interaction> t = u.train();
             int keep = Math.max(1, (int) Math.round(fraction * t.size()));
-            int[] idx = new int[t.size()];
-            for (int i = 0; i < idx.length; i++) {
-                idx[i] = i;
-            }
-            SplittableRandom rnd = new SplittableRandom(seed * 31 + u.user().hashCode());
-            for (int i = idx.length - 1; i > 0; i--) {
-                int j = rnd.nextInt(i + 1);
-                int x = idx[i];
-                idx[i] = idx[j];
-                idx[j] = x;
-            }
+            int[] idx = io.xmrec.core.sampling.Permutation.random(t.size(),
+                    new SplittableRandom(seed * 31 + u.user().hashCode()));
             int[] chosen = java.util.Arrays.copyOf(idx, keep);
             java.util.Arrays.sort(chosen);
             List<Interaction> kept = new ArrayList<>(keep);

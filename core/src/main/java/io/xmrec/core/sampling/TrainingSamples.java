@@ -38,12 +38,7 @@ public final class TrainingSamples {
         float[] labels = new float[n];
         int k = 0;
         int[] negs = new int[negatives];
-        int[] order = new int[m.users()];
-        for (int r = 0; r < order.length; r++) {
-            order[r] = r;
-        }
-        shuffle(order, rnd);
-        for (int r : order) {
+        for (int r : Permutation.random(m.users(), rnd)) {
             int u = m.userIndex(r);
             for (int pos : m.trainItems(r)) {
                 users[k] = u;
@@ -81,15 +76,6 @@ public final class TrainingSamples {
             labels = java.util.Arrays.copyOf(labels, k);
         }
         return new TrainingSamples(users, items, labels);
-    }
-
-    private static void shuffle(int[] a, SplittableRandom rnd) {
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
     }
 
     public int size() {

@@ -76,10 +76,13 @@ final class MarketPaths {
         if (!mu.tuning) {
             if (newer) {
                 prepare(mu, in, fork); // in the background: the fast path serves the current model meanwhile
-            } else if (settings.runs("medium") && refreshDue(mu, in, now)) {
-                refresh(mu, in); // in the background, like a head
-            } else if (settings.runs("medium") && mu.headDue(now)) {
-                head(mu, in); // in the background: what follows may start beside it
+            } else if (settings.runs("medium")) {
+                long grown = refreshDue(mu, in, now);
+                if (grown >= 0) {
+                    refresh(mu, in, grown); // in the background, like a head
+                } else if (mu.headDue(now)) {
+                    head(mu, in); // in the background: what follows may start beside it
+                }
             }
         }
         if (mu.model == null) {
@@ -197,18 +200,19 @@ final class MarketPaths {
     /**
      * Whether the medium path retrains the market's own model: once its eligible training interactions grew by
      * {@link UpdaterSettings#refreshGrowth()} since its own model was last trained. A market whose first model
-     * came from a trunk starts counting from its first check.
+     * came from a trunk starts counting from its first check. Returns the eligible interactions when it is due,
+     * else -1.
      */
-    private boolean refreshDue(MarketUpdater mu, MarketInput in, long now) {
+    private long refreshDue(MarketUpdater mu, MarketInput in, long now) {
         if (mu.model == null || settings.refreshGrowth() == 0 || !ownModelCheck(mu, now)) {
-            return false;
+            return -1;
         }
         long eligible = in.eligibleInteractions(settings.minInteractions());
         if (mu.ownModelAt == 0) {
             mu.ownModelAt = eligible;
-            return false;
+            return -1;
         }
-        return eligible >= (1 + settings.refreshGrowth()) * mu.ownModelAt;
+        return eligible >= (1 + settings.refreshGrowth()) * mu.ownModelAt ? eligible : -1;
     }
 
     /**
@@ -218,8 +222,7 @@ final class MarketPaths {
      * next trunk's fork replaces it in turn). Between trunks the served model's item rows are those of the
      * trunk's data, re-fitted row by row; this keeps a market no worse than its own batch model on validation.
      */
-    private void refresh(MarketUpdater mu, MarketInput in) {
-        long eligible = in.eligibleInteractions(settings.minInteractions());
+    private void refresh(MarketUpdater mu, MarketInput in, long eligible) {
         mu.ownModelAt = eligible;
         OwnJob job = ownJob(mu, in, eligible);
         long trunkVersion = mu.trunkVersion;
@@ -273,9 +276,7 @@ final class MarketPaths {
                 .trainedThrough(job.install().through()).watermarkMillis(job.install().watermark())
                 .createdAtMillis(System.currentTimeMillis()).provenance(UpdaterProvenance.asOwnModel(provenance, own))
                 .build();
-        MarketUpdater.Prepared p = mu.prepare(MarketModels.served(mu.market, m, meta, new int[0], new int[0]), job.install());
-        double secs = (System.nanoTime() - t0) / 1e9;
-        return new MarketUpdater.Prepared(p.from(), p.recipe(), p.model(), p.rows(), p.job(), p.valid(), secs);
+        return mu.prepare(MarketModels.served(mu.market, m, meta, new int[0], new int[0]), job.install(), t0);
     }
 
     /**

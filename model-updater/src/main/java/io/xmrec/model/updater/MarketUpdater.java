@@ -206,7 +206,11 @@ final class MarketUpdater {
      * on the holdouts read so far. {@link #install} then swaps it in.
      */
     Prepared prepare(ServedModel from, InstallJob job) {
-        long t0 = System.nanoTime();
+        return prepare(from, job, System.nanoTime());
+    }
+
+    /** {@link #prepare(ServedModel, InstallJob)} of a model whose making began at {@code t0} (its seconds count from there). */
+    Prepared prepare(ServedModel from, InstallJob job, long t0) {
         Recipe made = recipeOf(from);
         NcfModel m = MarketModels.trainable(from, made, s.training());
         MarketRows fresh = new MarketRows();

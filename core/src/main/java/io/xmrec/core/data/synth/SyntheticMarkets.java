@@ -325,16 +325,7 @@ public final class SyntheticMarkets {
         li = Arrays.copyOf(li, lines);
         coverCatalogue(lu, li, userStart, items.length, cat, items, rnd);
         // random line order, as in the real files
-        int[] order = new int[lines];
-        for (int i = 0; i < lines; i++) {
-            order[i] = i;
-        }
-        for (int i = lines - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        int[] order = io.xmrec.core.sampling.Permutation.random(lines, rnd);
         String tag = Integer.toString(m, 36).toUpperCase(java.util.Locale.ROOT);
         return new GeneratedMarket(market, tag, items, new GeneratedMarket.Reviews(lu, li, Arrays.copyOf(lr, lines),
                 Arrays.copyOf(ld, lines)), order, users);
