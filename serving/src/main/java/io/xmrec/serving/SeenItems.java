@@ -45,10 +45,17 @@ public final class SeenItems implements SeenSource, AutoCloseable {
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private final Thread thread;
+    private final Duration lookup;
     private volatile boolean running = true;
     private volatile long lastEventMillis;
 
     public SeenItems(String bootstrap, Map<String, Object> clientProps, AvroSerde serde) {
+        this(bootstrap, clientProps, serde, Duration.ofSeconds(10));
+    }
+
+    /** {@code lookup}: how long one look-up of the review topics waits for the broker before it is tried again. */
+    SeenItems(String bootstrap, Map<String, Object> clientProps, AvroSerde serde, Duration lookup) {
+        this.lookup = lookup;
         Map<String, Object> p = new HashMap<>(TopicReader.consumerProps(bootstrap, clientProps));
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"); // the review topics are not transactional
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
@@ -63,27 +70,15 @@ public final class SeenItems implements SeenSource, AutoCloseable {
         long nextRefresh = 0;
         try {
             while (running) {
-                if (System.nanoTime() >= nextRefresh) {
-                    List<TopicPartition> found = new ArrayList<>();
-                    for (Map.Entry<String, List<PartitionInfo>> t : consumer.listTopics(Duration.ofSeconds(10)).entrySet()) {
-                        if (Topics.marketOf(t.getKey()) != null) {
-                            t.getValue().forEach(pi -> found.add(new TopicPartition(pi.topic(), pi.partition())));
-                        }
+                try {
+                    nextRefresh = follow(assigned, nextRefresh);
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    if (e instanceof WakeupException || !running) {
+                        throw e;
                     }
-                    List<TopicPartition> added = found.stream().filter(tp -> !assigned.contains(tp)).toList();
-                    if (!added.isEmpty()) {
-                        assigned.addAll(added);
-                        consumer.assign(assigned);
-                        consumer.seekToBeginning(added);
-                    }
-                    nextRefresh = System.nanoTime() + REFRESH.toNanos();
-                }
-                if (assigned.isEmpty()) {
-                    Thread.sleep(200);
-                    continue;
-                }
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    accept(r);
+                    // the broker out of reach or a topic without a leader for a while: the table waits, it does not end
+                    LOG.warn("seen-items table: {}; retrying", e.toString());
+                    Thread.sleep(1000);
                 }
             }
         } catch (WakeupException e) {
@@ -91,10 +86,39 @@ public final class SeenItems implements SeenSource, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
-            LOG.error("seen-items table stopped following the review topics: {}", t.toString(), t);
+            if (running) {
+                LOG.error("seen-items table stopped following the review topics: {}", t.toString(), t);
+            }
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
+    }
+
+    /** One round: the review topics looked up again when due, then one poll. Returns when to look up next. */
+    private long follow(Set<TopicPartition> assigned, long nextRefresh) throws InterruptedException {
+        if (System.nanoTime() >= nextRefresh) {
+            List<TopicPartition> found = new ArrayList<>();
+            for (Map.Entry<String, List<PartitionInfo>> t : consumer.listTopics(lookup).entrySet()) {
+                if (Topics.marketOf(t.getKey()) != null) {
+                    t.getValue().forEach(pi -> found.add(new TopicPartition(pi.topic(), pi.partition())));
+                }
+            }
+            List<TopicPartition> added = found.stream().filter(tp -> !assigned.contains(tp)).toList();
+            if (!added.isEmpty()) {
+                assigned.addAll(added);
+                consumer.assign(assigned);
+                consumer.seekToBeginning(added);
+            }
+            nextRefresh = System.nanoTime() + REFRESH.toNanos();
+        }
+        if (assigned.isEmpty()) {
+            Thread.sleep(200);
+            return nextRefresh;
+        }
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+            accept(r);
+        }
+        return nextRefresh;
     }
 
     private void accept(ConsumerRecord<String, byte[]> r) {
