@@ -29,10 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LargeModelIntegrationTest {
 
-    private static final NetShape SHAPE = NetShape.nmf(16, 16, List.of(32, 64, 32, 16)).withItemBias(true);
+    static final NetShape SHAPE = NetShape.nmf(16, 16, List.of(32, 64, 32, 16)).withItemBias(true);
 
     /** A market of {@code users} users (ids a late client must get in order) with random weights. */
-    private static ServedModel market(long version, int users, int items) {
+    static ServedModel market(long version, int users, int items) {
         String[] u = new String[users];
         for (int k = 0; k < users; k++) {
             u[k] = "U" + Integer.toString(k, 36);
