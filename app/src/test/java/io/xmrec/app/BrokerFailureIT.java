@@ -42,9 +42,7 @@ class BrokerFailureIT {
     }
 
     private Process role(Path logs, String name, String bootstrap, String registry, String... args) throws IOException {
-        Path jar = Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar"));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx768m", "-jar", jar.toString()));
+        List<String> cmd = TestJvms.quickApp("768m");
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("XMREC_"));
@@ -70,7 +68,7 @@ class BrokerFailureIT {
                 brokerPorts, controllerPorts, b -> List.of())) {
             brokers.format();
             for (int b = 1; b <= 3; b++) {
-                brokers.start(b, List.of());
+                brokers.start(b, TestJvms.QUICK);
             }
             String bootstrap = brokers.bootstrap();
             assertTrue(await(120, () -> {
@@ -86,7 +84,8 @@ class BrokerFailureIT {
                 role(dir, "holdouts", bootstrap, registry.url(), "holdouts", "--checkpoint-dir", dir.resolve("checkpoints").toString(),
                         "--checkpoint-interval", "2");
                 role(dir, "updater", bootstrap, registry.url(), "updater", "--session-timeout-ms", "10000",
-                        "--refresh-growth", "0"); // what is tested is the brokers' failure, not the retrains
+                        "--refresh-growth", "0", "--method", "forec"); // what is tested is the brokers' failure, not
+                                                                      // the retrains or the per-market choice
 
                 // in and jp span ten years: at 250 days/s the replay takes about 15 s
                 CompletableFuture<Void> replay = CompletableFuture.runAsync(() -> IngestCommand.ingest(bootstrap, Map.of(),
@@ -102,7 +101,7 @@ class BrokerFailureIT {
                 int leader = brokers.leaderOf(Topics.TRAIN, 0);
                 brokers.kill(leader);
                 Thread.sleep(5_000);
-                brokers.start(leader, List.of());
+                brokers.start(leader, TestJvms.QUICK);
                 replay.get(180, TimeUnit.SECONDS);
                 assertTrue(await(180, brokers::fullyReplicated), "broker " + leader + " did not rejoin every ISR: see " + dir);
                 for (Process p : roles) {

@@ -61,10 +61,6 @@ final class BrokerProcesses implements AutoCloseable {
         return String.join(",", s);
     }
 
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
     private Path config(int b) {
         return dir.resolve("broker-" + b + ".properties");
     }
@@ -76,7 +72,7 @@ final class BrokerProcesses implements AutoCloseable {
     /** Writes every node's configuration and formats its storage with one new cluster id. */
     void format() throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        Process id = new ProcessBuilder(java(), "-cp", lib + "/*", "kafka.tools.StorageTool", "random-uuid").start();
+        Process id = new ProcessBuilder(TestJvms.java(), "-cp", lib + "/*", "kafka.tools.StorageTool", "random-uuid").start();
         String clusterId = new String(id.getInputStream().readAllBytes()).trim();
         id.waitFor();
         StringBuilder voters = new StringBuilder();
@@ -108,7 +104,7 @@ final class BrokerProcesses implements AutoCloseable {
                     "replica.fetch.max.bytes=" + (64 << 20),
                     "transaction.max.timeout.ms=900000", ""));
             Path fmtLog = dir.resolve("broker-" + b + "-format.log");
-            Process fmt = new ProcessBuilder(java(), "-cp", lib + "/*", "kafka.tools.StorageTool", "format", "-t", clusterId,
+            Process fmt = new ProcessBuilder(TestJvms.java(), "-cp", lib + "/*", "kafka.tools.StorageTool", "format", "-t", clusterId,
                     "-c", config(b).toString()).redirectErrorStream(true).redirectOutput(fmtLog.toFile()).start();
             if (fmt.waitFor() != 0) {
                 throw new IllegalStateException("formatting broker " + b + " failed: see " + fmtLog);
@@ -119,7 +115,7 @@ final class BrokerProcesses implements AutoCloseable {
     /** Starts (or restarts) node {@code b}; its output is appended to its log. */
     Process start(int b, List<String> jvmFlags) throws IOException {
         List<String> cmd = new ArrayList<>(launcher.apply(b));
-        cmd.add(java());
+        cmd.add(TestJvms.java());
         cmd.add("-Xmx768m");
         cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", lib + "/*", "kafka.Kafka", config(b).toString()));

@@ -8,6 +8,7 @@ import io.xmrec.core.data.MarketData;
 import io.xmrec.core.testing.Await;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.MamlOptions;
+import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.TrainingSettings;
 import io.xmrec.model.updater.UpdaterSettings;
 import io.xmrec.schemas.ReviewEvent;
@@ -57,13 +58,18 @@ class EmbeddedSystemIntegrationTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * Small and quick: FOREC alone (the product's default, the per-market choice, trains a dozen candidates per
+     * trunk: the end-to-end test of the replay asks for it), two epochs per stage, no own-model retrains.
+     */
     static UpdaterSettings quick() {
         TrainingSettings t = TrainingSettings.defaults();
         t = new TrainingSettings(t.ncf().withEpochs(2), MamlOptions.defaults().withMaxMetaSteps(30), t.forec().withEpochs(2));
         return UpdaterSettings.defaults().withTraining(t).withBootstrap(2000, 0)
                 .withRetrain(0.5, Duration.ofSeconds(2), Duration.ZERO).withFastDelay(Duration.ofMillis(100))
                 .withHead(Duration.ofSeconds(3), 50, 5_000, 1).withSnapshots(Duration.ofSeconds(5), 50)
-                .withRefresh(0); // own models retrained: UpdaterArrivalsIntegrationTest; here they would only cost CPU
+                .withRefresh(0) // own models retrained: UpdaterArrivalsIntegrationTest; here they would only cost CPU
+                .withMethod("forec");
     }
 
     @Test
@@ -80,7 +86,8 @@ class EmbeddedSystemIntegrationTest {
             }
         });
         List<String> log = Collections.synchronizedList(new ArrayList<>());
-        try (EmbeddedSystem sys = EmbeddedSystem.start(List.of("in", "jp"), quick(), "127.0.0.1", 0, log::add)) {
+        try (EmbeddedSystem sys = EmbeddedSystem.start(List.of("in", "jp"), quick().withMethod(Choice.AUTO), "127.0.0.1", 0,
+                log::add)) {
             IngestCommand.ingest(sys.bootstrapServers(), Map.of(), sys.registryUrl(), data, 0,
                     new PrintWriter(new StringWriter()));
             ServedModel in = sys.models().await("in", 1, Duration.ofSeconds(240));

@@ -212,13 +212,9 @@ public final class FaultBench {
         return p;
     }
 
-    private String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
     /** An xmrec role of the packaged app, configured by environment variables as the deployments do. */
     private Process xmrec(String name, String heapOf, Map<String, String> extraEnv, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + heapOf, gcLog(name), "-jar",
+        List<String> cmd = new ArrayList<>(List.of(TestJvms.java(), "-Xmx" + heapOf, gcLog(name), "-jar",
                 root.resolve("app/target/xmrec.jar").toString()));
         cmd.addAll(List.of(args));
         Map<String, String> env = new HashMap<>(Map.of("XMREC_BOOTSTRAP", bootstrap));
@@ -537,7 +533,7 @@ public final class FaultBench {
                 flinkClasspath.add(e);
             }
         }
-        flink = new FlinkSession(Files.createDirectories(work.resolve("flink")), flinkClasspath, FreePorts.next(), FreePorts.next(), 2);
+        flink = new FlinkSession(Files.createDirectories(work.resolve("flink")), flinkClasspath, FreePorts.next(), FreePorts.next(), 2, List.of());
         flink.startJobManager();
         flink.startTaskManager(0);
         flink.startTaskManager(1);

@@ -50,13 +50,17 @@ final class FlinkSession implements AutoCloseable {
     private final Path checkpoints;
     private Process jobManager;
     private final List<Process> taskManagers = new ArrayList<>();
+    private final List<String> jvmFlags;
 
     /**
      * A cluster under {@code dir} (config, logs, uploads, checkpoints) whose JVMs run on the given
-     * class path entries (filtered: xmrec's own classes and what the job jar shades are left out).
+     * class path entries (filtered: xmrec's own classes and what the job jar shades are left out), with
+     * {@code jvmFlags} added to each JVM's command.
      */
-    FlinkSession(Path dir, List<String> classpath, int restPort, int rpcPort, int slotsPerTaskManager) throws IOException {
+    FlinkSession(Path dir, List<String> classpath, int restPort, int rpcPort, int slotsPerTaskManager,
+            List<String> jvmFlags) throws IOException {
         this.dir = dir;
+        this.jvmFlags = List.copyOf(jvmFlags);
         this.conf = Files.createDirectories(dir.resolve("conf"));
         this.classpath = clusterClasspath(classpath);
         this.base = "http://localhost:" + restPort;
@@ -127,8 +131,9 @@ final class FlinkSession implements AutoCloseable {
 
     private Process start(String main, Path log, String heap) throws IOException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(TestJvms.java());
         cmd.add(heap);
+        cmd.addAll(jvmFlags);
         cmd.addAll(OPENS);
         cmd.addAll(List.of("-cp", classpath, main, "--configDir", conf.toString()));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

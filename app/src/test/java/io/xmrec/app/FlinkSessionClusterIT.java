@@ -45,7 +45,7 @@ class FlinkSessionClusterIT {
         List<String> cp = List.of(System.getProperty("java.class.path").split(File.pathSeparator));
         try (EmbeddedKafka kafka = EmbeddedKafka.start(null);
              RegistryServer registry = RegistryServer.start(kafka.bootstrapServers(), "127.0.0.1", 0, Map.of());
-             FlinkSession flink = new FlinkSession(dir, cp, FreePorts.next(), FreePorts.next(), 2)) {
+             FlinkSession flink = new FlinkSession(dir, cp, FreePorts.next(), FreePorts.next(), 2, TestJvms.QUICK)) {
             String b = kafka.bootstrapServers();
             TopicSetup.create(b, Map.of(), List.of("in"), 1);
             IngestCommand.ingest(b, Map.of(), registry.url(), Map.of("in", in), 0,

@@ -43,10 +43,7 @@ class MultiProcessIT {
 
 
     private Process role(String name, Map<String, String> env, String... args) throws IOException {
-        Path jar = Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar"));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-jar",
-                jar.toString()));
+        List<String> cmd = TestJvms.quickApp("1g");
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(logs.resolve(name + ".log").toFile());
@@ -131,7 +128,9 @@ class MultiProcessIT {
     void theRolesRunAsProcessesAndAKilledUpdatersMarketMovesToTheOther() throws Exception {
         logs = Files.createTempDirectory("xmrec-multiprocess");
         Path data = TestData.dir();
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
+        // the roles stop before the broker does (resources close in reverse order): a role whose broker is gone
+        // waits for it until its stop's grace runs out
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(null); AutoCloseable roles = this::stopRoles) {
             int registryPort = FreePorts.next();
             Map<String, String> env = new LinkedHashMap<>();
             env.put("XMREC_TOPIC_PREFIX", "it."); // an installation of its own on a shared cluster
@@ -158,6 +157,7 @@ class MultiProcessIT {
             updaterEnv.put("XMREC_RETRAIN_IDLE_SECONDS", "3600");
             updaterEnv.put("XMREC_SESSION_TIMEOUT_MS", "6000");
             updaterEnv.put("XMREC_REFRESH_GROWTH", "0"); // no own-model retrains: their snapshots are not what is tested
+            updaterEnv.put("XMREC_METHOD", "forec"); // one recipe: the per-market choice's dozen are not what is tested
             Map<String, Process> updaters = new LinkedHashMap<>();
             Map<String, String> metricsUrl = new LinkedHashMap<>();
             for (String name : List.of("updater-a", "updater-b")) {
@@ -241,14 +241,16 @@ class MultiProcessIT {
                 assertEquals(e.getValue().size(), (int) count.get(e.getKey()), "a version published twice: " + versions);
                 assertEquals(e.getValue().size(), (long) e.getValue().last(), "a gap: " + versions);
             }
-                } finally {
-            for (Process p : processes) {
-                p.destroy();
-            }
-            for (Process p : processes) {
-                if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
+        }
+    }
+
+    private void stopRoles() throws InterruptedException {
+        for (Process p : processes) {
+            p.destroy();
+        }
+        for (Process p : processes) {
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
             }
         }
     }

@@ -27,9 +27,10 @@ class PackagedAppIT {
         Path data = TestData.dir();
         Path out = Files.createTempFile("xmrec-packaged", ".txt");
         Path dump = Files.createTempFile("xmrec-holdouts", ".tsv");
-        Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), "holdouts", "--embedded",
-                "--bounded", "--markets", "in", "--data", data.toString(), "--dump", dump.toString()))
+        List<String> cmd = TestJvms.quickApp("1g");
+        cmd.addAll(List.of("holdouts", "--embedded", "--bounded", "--markets", "in", "--data", data.toString(),
+                "--dump", dump.toString()));
+        Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         boolean done = p.waitFor(240, TimeUnit.SECONDS);
         if (!done) {

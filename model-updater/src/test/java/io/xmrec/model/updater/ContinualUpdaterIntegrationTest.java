@@ -8,6 +8,8 @@ import io.xmrec.schemas.TopicSetup;
 import io.xmrec.serving.ModelClient;
 import io.xmrec.serving.ServedModel;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
@@ -24,16 +26,21 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The continual updater against a real broker: the three paths, deltas, the bootstrap race, restart (and the helpers of its other integration tests). */
+@Execution(ExecutionMode.CONCURRENT) // each test on a cluster of its own
 class ContinualUpdaterIntegrationTest {
 
-    /** Small and quick: two epochs per stage, trunks when caught up, the fast path every 100 ms. */
+    /**
+     * Small and quick: FOREC alone (the per-market choice trains a dozen candidates per trunk; the test of
+     * the choice asks for it), two epochs per stage, trunks when caught up, the fast path every 100 ms.
+     */
     static UpdaterSettings quick() {
         TrainingSettings t = TrainingSettings.defaults();
         t = new TrainingSettings(t.ncf().withEpochs(2), MamlOptions.defaults().withMaxMetaSteps(30), t.forec().withEpochs(2));
         return UpdaterSettings.defaults().withTraining(t).withBootstrap(1, 0)
                 .withRetrain(0.25, Duration.ofSeconds(1), Duration.ZERO).withFastDelay(Duration.ofMillis(100))
                 .withHead(Duration.ofSeconds(2), 20, 5_000, 1).withSnapshots(Duration.ofSeconds(3), 30)
-                .withWorkers(2, false).withRefresh(0); // the tests of the own model's retraining turn it on
+                .withWorkers(2, false).withRefresh(0) // the tests of the own model's retraining turn it on
+                .withMethod("forec");
     }
 
     /** An updater polling on its own thread until closed. */
@@ -113,7 +120,7 @@ class ContinualUpdaterIntegrationTest {
             feed.holdouts(k -> true);
             feed.train(0.6, k -> k % 10 != 0); // every tenth user has nothing in training yet
             long v1;
-            try (Running u = new Running(c, quick())) {
+            try (Running u = new Running(c, quick().withMethod(io.xmrec.model.recipe.Choice.AUTO))) {
                 await("a first in model", Duration.ofSeconds(90), () -> client.model("in") != null, u.log);
                 await("every trained user in the served model", Duration.ofSeconds(30),
                         () -> knowsEveryTrainedUser(client, feed, "in"), u.log);
@@ -161,13 +168,13 @@ class ContinualUpdaterIntegrationTest {
             }
             long last = client.model("in").version();
             // a restart continues from the published version: versions keep increasing, users keep their rows
-            try (Running again = new Running(c, quick())) {
+            try (Running again = new Running(c, quick().withMethod(io.xmrec.model.recipe.Choice.AUTO))) {
                 feed.load(TestData.market("jp"));
                 feed.holdouts(k -> true);
                 feed.train(1.0, k -> true);
                 await("jp's first model from a trunk over both markets", Duration.ofSeconds(120),
                         () -> client.model("jp") != null, again.log);
-                assertTrue(again.log.stream().anyMatch(l -> l.contains("took in over at v" + last)), again.log.toString());
+                assertTrue(again.log.stream().anyMatch(l -> l.contains("took in over at v" + last)), "took in over at v" + last + ":\n" + again.log);
                 await("in's next version", Duration.ofSeconds(60), () -> client.model("in").version() > last, again.log);
                 assertTrue(client.model("in").trunkVersion() >= 1);
                 await("every trained jp user served", Duration.ofSeconds(30),

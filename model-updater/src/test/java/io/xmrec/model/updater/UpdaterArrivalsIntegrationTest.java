@@ -7,6 +7,8 @@ import io.xmrec.model.updater.ContinualUpdaterIntegrationTest.Running;
 import io.xmrec.serving.ModelClient;
 import io.xmrec.serving.ServedModel;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
@@ -28,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * guard. Apart from {@link ContinualUpdaterIntegrationTest} (whose helpers it uses) so that
  * the test JVMs share the suite's longest tests.
  */
+@Execution(ExecutionMode.CONCURRENT) // each test on a cluster of its own
 class UpdaterArrivalsIntegrationTest {
 
     /**

@@ -1,0 +1,35 @@
+package io.xmrec.app;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JVMs that system tests and the fault bench start as processes (roles of the packaged app, brokers,
+ * a Flink session cluster).
+ */
+final class TestJvms {
+
+    /**
+     * For the tests' short-lived processes: the client compiler only (C2's compilations are much of a short
+     * run's CPU, and a test's processes share the two cores of CI with each other) and the serial collector.
+     * Benchmarks never use these: they measure the JVM as deployed.
+     */
+    static final List<String> QUICK = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+    private TestJvms() {
+    }
+
+    /** The {@code java} launcher of the JVM running the tests. */
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** {@code java -Xmx<heap> <QUICK> -jar <the packaged app>}, to which a role's arguments are added. */
+    static List<String> quickApp(String heap) {
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + heap));
+        cmd.addAll(QUICK);
+        cmd.addAll(List.of("-jar", Path.of(System.getProperty("xmrec.app.jar", "target/xmrec.jar")).toString()));
+        return cmd;
+    }
+}
