@@ -197,6 +197,10 @@ public final class ContinualUpdater implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        // training stops at once, not after the polling thread has left (it may take seconds to): what a job would
+        // still publish meanwhile is work the next owner does again
+        trunk.cancel("the updater is closing");
+        jobs.interrupt();
         Thread running = loop;
         if (running != null && running != Thread.currentThread()) {
             // the consumers belong to the polling thread: wake it, let it leave, then close them here

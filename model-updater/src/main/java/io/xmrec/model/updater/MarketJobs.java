@@ -182,12 +182,33 @@ final class MarketJobs implements AutoCloseable {
     }
 
     private void run(MarketUpdater mu, String what, Runnable job, boolean mediumPath) {
+        if (closing) {
+            return; // interrupted: no new job
+        }
         if (mediumPath) {
             mu.tuning = true;
         } else {
             mu.busy = true;
         }
         running.incrementAndGet();
+        try {
+            submit(mu, what, job, mediumPath);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done(mu, mediumPath); // interrupted between the check and here
+        }
+    }
+
+    /** A market's job has ended (or never started): its path is free again. */
+    private void done(MarketUpdater mu, boolean mediumPath) {
+        if (mediumPath) {
+            mu.tuning = false;
+        } else {
+            mu.busy = false;
+        }
+        running.decrementAndGet();
+    }
+
+    private void submit(MarketUpdater mu, String what, Runnable job, boolean mediumPath) {
         (mediumPath ? medium : workers).execute(() -> {
             try {
                 job.run();
@@ -203,12 +224,7 @@ final class MarketJobs implements AutoCloseable {
                     log.accept("updater: " + what + " of " + mu.market + " failed, v" + mu.version + " stays: " + e);
                 }
             } finally {
-                if (mediumPath) {
-                    mu.tuning = false;
-                } else {
-                    mu.busy = false;
-                }
-                running.decrementAndGet();
+                done(mu, mediumPath);
             }
         });
     }
@@ -248,11 +264,16 @@ final class MarketJobs implements AutoCloseable {
         return new TreeSet<>(markets.keySet());
     }
 
-    @Override
-    public void close() {
+    /** Interrupts every job (training stops between two steps) and takes no new one; {@link #close} waits for them. */
+    void interrupt() {
         closing = true;
         workers.shutdownNow();
         medium.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        interrupt();
         try {
             workers.awaitTermination(5, TimeUnit.SECONDS);
             medium.awaitTermination(5, TimeUnit.SECONDS);
