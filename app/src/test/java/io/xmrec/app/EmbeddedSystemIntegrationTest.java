@@ -8,7 +8,6 @@ import io.xmrec.core.data.MarketData;
 import io.xmrec.core.testing.Await;
 import io.xmrec.core.testing.TestData;
 import io.xmrec.model.MamlOptions;
-import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.TrainingSettings;
 import io.xmrec.model.updater.UpdaterSettings;
 import io.xmrec.schemas.ReviewEvent;
@@ -60,7 +59,7 @@ class EmbeddedSystemIntegrationTest {
 
     /**
      * Small and quick: FOREC alone (the product's default, the per-market choice, trains a dozen candidates per
-     * trunk: the end-to-end test of the replay asks for it), two epochs per stage, no own-model retrains.
+     * trunk; ContinualUpdaterIntegrationTest follows the stream with it), two epochs per stage, no own-model retrains.
      */
     static UpdaterSettings quick() {
         TrainingSettings t = TrainingSettings.defaults();
@@ -86,8 +85,7 @@ class EmbeddedSystemIntegrationTest {
             }
         });
         List<String> log = Collections.synchronizedList(new ArrayList<>());
-        try (EmbeddedSystem sys = EmbeddedSystem.start(List.of("in", "jp"), quick().withMethod(Choice.AUTO), "127.0.0.1", 0,
-                log::add)) {
+        try (EmbeddedSystem sys = EmbeddedSystem.start(List.of("in", "jp"), quick(), "127.0.0.1", 0, log::add)) {
             IngestCommand.ingest(sys.bootstrapServers(), Map.of(), sys.registryUrl(), data, 0,
                     new PrintWriter(new StringWriter()));
             ServedModel in = sys.models().await("in", 1, Duration.ofSeconds(240));

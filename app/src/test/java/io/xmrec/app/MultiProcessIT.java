@@ -147,7 +147,9 @@ class MultiProcessIT {
                         && !names.contains("xmrec.train"), "prefixed topics: " + names);
             }
 
-            role("holdouts", env, "holdouts");
+            Map<String, String> holdoutsEnv = new LinkedHashMap<>(env);
+            holdoutsEnv.put("XMREC_CHECKPOINT_INTERVAL", "1"); // its transactions commit at checkpoints (10 s by default)
+            role("holdouts", holdoutsEnv, "holdouts");
             Map<String, String> updaterEnv = new LinkedHashMap<>(env);
             updaterEnv.put("XMREC_BOOTSTRAP_INTERACTIONS", "2000");
             updaterEnv.put("XMREC_EPOCHS", "2");
