@@ -123,13 +123,6 @@ class BrokerFailureIT {
     }
 
     private void stopRoles() throws InterruptedException {
-        for (Process p : roles) {
-            p.destroy();
-        }
-        for (Process p : roles) {
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        TestJvms.stop(roles);
     }
 }

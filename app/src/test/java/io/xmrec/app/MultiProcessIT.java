@@ -247,13 +247,6 @@ class MultiProcessIT {
     }
 
     private void stopRoles() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroy();
-        }
-        for (Process p : processes) {
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
+        TestJvms.stop(processes);
     }
 }

@@ -25,6 +25,18 @@ final class TestJvms {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
+    /** Stops processes as SIGTERM does (each closing its parts), then kills what is still alive after 20 s. */
+    static void stop(List<Process> processes) throws InterruptedException {
+        for (Process p : processes) {
+            p.destroy();
+        }
+        for (Process p : processes) {
+            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
     /** {@code java -Xmx<heap> <QUICK> -jar <the packaged app>}, to which a role's arguments are added. */
     static List<String> quickApp(String heap) {
         List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + heap));
