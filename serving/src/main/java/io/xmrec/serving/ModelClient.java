@@ -202,8 +202,8 @@ public final class ModelClient implements ModelSource, AutoCloseable {
         pending = left;
         nextDueNanos = next;
         // only what was read: a paused partition's position is where the consumer would reset to (the end, while
-        // the deltas wait for the snapshots), and a new owner that took it for read took a market over at a version
-        // older than the one published (seen as "took in over at v1" after v3 in ContinualUpdaterIntegrationTest)
+        // the deltas wait for the snapshots); a sync that took it for read let a new owner take a market over at a
+        // version older than the one published (seen as "took in over at v1" after v3 in ContinualUpdaterIntegrationTest)
         Set<TopicPartition> paused = consumer.paused();
         for (TopicPartition tp : consumer.assignment()) {
             if (!paused.contains(tp)) {

@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SeenItemsTest {
@@ -30,6 +31,6 @@ class SeenItemsTest {
         while (seen.alive() && System.nanoTime() < until) {
             Thread.sleep(50);
         }
-        assertTrue(!seen.alive(), "the table still runs after close");
+        assertFalse(seen.alive(), "the table still runs after close");
     }
 }
