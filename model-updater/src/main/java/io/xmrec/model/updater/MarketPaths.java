@@ -134,13 +134,11 @@ final class MarketPaths {
             Double current = guarded && ready.valid() != null ? mu.validNow(job.holdouts(), job.pool()) : null;
             if (current != null && ready.valid() < current - settings.rollbackMargin()) {
                 mu.keptOutTrunk = fork.trunkVersion();
-                counters.refused.incrementAndGet();
                 log.accept(String.format("updater: %s trunk v%d's model kept out: valid nDCG@10 %.4f against the served "
                         + "model's %.4f on the %d holdouts read so far (margin %.2f); the next trunk's is measured again",
                         mu.market, fork.trunkVersion(), ready.valid(), current, job.holdouts().size(),
                         settings.rollbackMargin()));
-                reports.send(UpdateReports.event(mu.market, "refused", mu.version, fork.trunkVersion(), ready.seconds())
-                        .setValidNdcg10(ready.valid()).setPreviousNdcg10(current));
+                refused(mu, fork.trunkVersion(), ready, current);
                 return;
             }
             mu.prepared = ready;
@@ -240,11 +238,16 @@ final class MarketPaths {
             if (better && !moved) {
                 mu.prepared = ready;
             } else if (!better) {
-                counters.refused.incrementAndGet();
-                reports.send(UpdateReports.event(mu.market, "refused", mu.version, mu.trunkVersion, ready.seconds())
-                        .setValidNdcg10(ready.valid()).setPreviousNdcg10(current));
+                refused(mu, mu.trunkVersion, ready, current);
             }
         });
+    }
+
+    /** A prepared model kept out as ranking the holdouts below the served one: counted and reported. */
+    private void refused(MarketUpdater mu, long trunkVersion, MarketUpdater.Prepared ready, Double current) {
+        counters.refused.incrementAndGet();
+        reports.send(UpdateReports.event(mu.market, "refused", mu.version, trunkVersion, ready.seconds())
+                .setValidNdcg10(ready.valid()).setPreviousNdcg10(current));
     }
 
     /** Counting a market's eligible interactions costs its users: once a second is soon enough (poll thread). */
