@@ -125,13 +125,14 @@ final class MarketPaths {
             through = input.offsets();
             watermark = input.watermark(mu.market);
         }
+        boolean guarded = settings.runs("medium") && mu.model != null;
         MarketUpdater.InstallJob job = new MarketUpdater.InstallJob(users, items, new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), through, watermark,
-                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool());
-        boolean guarded = settings.runs("medium") && mu.model != null;
+                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
+                guarded ? mu.served(null) : null);
         runner.medium(mu, "install", () -> {
             MarketUpdater.Prepared ready = mu.prepare(fork, job);
-            Double current = guarded && ready.valid() != null ? mu.validNow(job.holdouts(), job.pool()) : null;
+            Double current = ready.valid() != null ? mu.validThen(job) : null;
             if (current != null && ready.valid() < current - settings.rollbackMargin()) {
                 mu.keptOutTrunk = fork.trunkVersion();
                 log.accept(String.format("updater: %s trunk v%d's model kept out: valid nDCG@10 %.4f against the served "
@@ -175,7 +176,7 @@ final class MarketPaths {
             return;
         }
         mu.ownModelAt = eligible;
-        OwnJob job = ownJob(mu, in, eligible);
+        OwnJob job = ownJob(mu, in, eligible, false);
         long[] covered = p.takeCovered(job.install().through());
         runner.run(mu, "first model", () -> {
             MarketUpdater.Prepared ready = trainOwn(mu, job, UpdaterProvenance.Own.FIRST);
@@ -222,11 +223,11 @@ final class MarketPaths {
      */
     private void refresh(MarketUpdater mu, MarketInput in, long eligible) {
         mu.ownModelAt = eligible;
-        OwnJob job = ownJob(mu, in, eligible);
+        OwnJob job = ownJob(mu, in, eligible, true);
         long trunkVersion = mu.trunkVersion;
         runner.medium(mu, "own model", () -> {
             MarketUpdater.Prepared ready = trainOwn(mu, job, UpdaterProvenance.Own.RETRAINED);
-            Double current = mu.validNow(job.install().holdouts(), job.install().pool());
+            Double current = mu.validThen(job.install());
             boolean better = ready.valid() != null && (current == null || ready.valid() > current);
             boolean moved = mu.trunkVersion != trunkVersion;
             log.accept(String.format("updater: %s own model retrained on %d users, %d training interactions in %.1fs: "
@@ -263,11 +264,13 @@ final class MarketPaths {
     private record OwnJob(MarketSplit split, MarketUpdater.InstallJob install, Long firstRead) {
     }
 
-    private OwnJob ownJob(MarketUpdater mu, MarketInput in, long eligible) {
+    /** {@code compared}: the model served now is copied with the holdouts, to measure the new one against. */
+    private OwnJob ownJob(MarketUpdater mu, MarketInput in, long eligible, boolean compared) {
         MarketSplit split = in.split(settings.minInteractions());
         MarketUpdater.InstallJob install = new MarketUpdater.InstallJob(Map.of(), Map.of(), new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), input.offsets(), input.watermark(mu.market),
-                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool());
+                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
+                compared && mu.model != null ? mu.served(null) : null);
         return new OwnJob(split, install, input.firstReadMillis(mu.market));
     }
 

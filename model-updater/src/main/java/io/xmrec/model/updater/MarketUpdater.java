@@ -185,10 +185,15 @@ final class MarketUpdater {
         }
     }
 
-    /** What an install folds into a new model before it is served, as read when it was prepared. */
+    /**
+     * What an install folds into a new model before it is served, as read when it was prepared; {@code served}, the
+     * market's model as served when the holdouts were read (a copy; null when there is none to compare with), is what
+     * the new model is measured against: the working model goes on re-fitting rows while the new one is made, and a
+     * user's validation item of then may be in training by the time the two are compared.
+     */
     record InstallJob(Map<String, List<String>> users, Map<String, List<String>> items, List<String> sold,
                       Map<String, Integer> popularity, Map<String, Long> through, Long watermark,
-                      List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
+                      List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool, ServedModel served) {
     }
 
     /** A new model made ready to serve: everything read when it was prepared folded in, its validation figure. */
@@ -235,16 +240,16 @@ final class MarketUpdater {
         return new Prepared(from, made, m, fresh, job, valid, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** Validation nDCG@10 of the model served now on these holdouts (null without a model or holdouts). */
-    Double validNow(List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool) {
-        ServedModel now;
-        synchronized (this) {
-            if (model == null || holdouts.isEmpty()) {
-                return null;
-            }
-            now = served(null);
+    /**
+     * Validation nDCG@10 of the model served when {@code job}'s holdouts were read, on those holdouts (null without
+     * either). Measured on the copy taken then, not on the working model: since then the fast path may have trained
+     * on items that were validation items then, and a model measured on what it trained on looks better than it is.
+     */
+    Double validThen(InstallJob job) {
+        if (job.served() == null || job.holdouts().isEmpty()) {
+            return null;
         }
-        return evaluation.evaluate(now, pool, holdouts).valid().ndcg();
+        return evaluation.evaluate(job.served(), job.pool(), job.holdouts()).valid().ndcg();
     }
 
     /** A prepared model becomes the working model and is published as a snapshot. */

@@ -155,7 +155,7 @@ class HeadBesideRowsIntegrationTest {
             sold.add(later);
             MarketUpdater.Prepared ready = mu.prepare(fork, new MarketUpdater.InstallJob(
                     Map.of("u25", sample.get("u25"), "n1", List.of(item(1), later)), Map.of(later, List.of("n1")), sold,
-                    Map.of(later, 1), Map.of("0", 99L), null, holdouts, pool));
+                    Map.of(later, 1), Map.of("0", 99L), null, holdouts, pool, null));
             assertEquals(5, mu.version, "preparing publishes nothing");
             assertEquals(-1, mu.model.users().indexOf(CrossMarketDataset.userKey("jp", "n1")), "nor touches the working model");
             assertTrue(ready.model().users().indexOf(CrossMarketDataset.userKey("jp", "n1")) >= 20, "a user new since the data");
@@ -181,6 +181,24 @@ class HeadBesideRowsIntegrationTest {
             for (int u = 0; u < after.users().size(); u++) {
                 assertArrayEquals(ownAfter.score(u, items), after.score(u, items), 0f, "user " + u + " after the install");
             }
+
+            // a new model is measured against the model served when its holdouts were read: the fast path then
+            // trains on what were validation items (their users moved on), which would flatter the working model
+            MarketUpdater.InstallJob then = new MarketUpdater.InstallJob(Map.of(), Map.of(), List.of(), Map.of(), Map.of(),
+                    null, holdouts, pool, mu.served(null));
+            double validThen = mu.validThen(then);
+            Map<String, List<String>> movedOn = new LinkedHashMap<>();
+            for (HoldoutEvaluation.UserHoldout h : holdouts) {
+                List<String> trained = new ArrayList<>(sample.get(h.user()));
+                trained.add(h.valid());
+                movedOn.put(h.user(), trained);
+            }
+            mu.refreshRows(new MarketUpdater.RowJob(movedOn, Map.of(), List.of(), Map.of(), Map.of(), null, new long[0]));
+            double validNow = new HoldoutEvaluation(s.seed(), s.evalNegatives()).evaluate(mu.served(null), pool, holdouts)
+                    .valid().ndcg();
+            assertTrue(validNow > validThen + 0.05, "trained on its validation items, the working model looks better: "
+                    + validNow + " against " + validThen);
+            assertEquals(validThen, mu.validThen(then), 0.0, "the comparison reads the model of then");
         }
     }
 
