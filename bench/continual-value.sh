@@ -60,7 +60,8 @@ if [ "$summarise_only" = 0 ]; then
     # shellcheck disable=SC2086
     java ${XMREC_JAVA_OPTS:-} -Dxmrec.home="$root" -cp "$cp" io.xmrec.app.ContinualCommand "${data_flag[@]}" \
       --markets "$mlist" --speed "$speed" --ranks-dir "$work/$r-ranks" --prequential-out "$work/$r.jsonl.gz" $flags \
-      > "$work/$r.json" 2> "$work/$r.log"
+      > "$work/$r.json" 2> "$work/$r.log" \
+      || { echo "continual-value.sh: run $r failed: the end of $work/$r.log says why" >&2; tail -n 3 "$work/$r.log" >&2; exit 1; }
   done
 fi
 [ -s "$work/served.jsonl.gz" ] || { echo "continual-value.sh: no served run in $work (run --runs served)" >&2; exit 1; }
