@@ -74,8 +74,14 @@ final class MarketPaths {
         ServedModel fork = input.forks.get(mu.market);
         boolean newer = fork != null && fork.trunkVersion() > Math.max(mu.trunkVersion, mu.keptOutTrunk);
         if (!mu.tuning) {
-            if (newer) {
-                prepare(mu, in, fork); // in the background: the fast path serves the current model meanwhile
+            ServedModel own = mu.retrained;
+            if (own != null) {
+                mu.retrained = null;
+                if (own.trunkVersion() == mu.trunkVersion) { // else a trunk's fork was installed meanwhile
+                    prepare(mu, in, own, false); // chosen already: made ready like a fork, then installed
+                }
+            } else if (newer) {
+                prepare(mu, in, fork, true); // in the background: the fast path serves the current model meanwhile
             } else if (settings.runs("medium")) {
                 long grown = refreshDue(mu, in, now);
                 if (grown >= 0) {
@@ -111,8 +117,10 @@ final class MarketPaths {
      * where installing the fork as it came left thousands of users to fold in while new interactions waited. With
      * the medium path on, the install guard keeps the fork out if it validates below the model served by more than
      * the rollback margin on the same holdouts (a bootstrap trunk on a fraction of the data can be a step back).
+     * A retrained own model, chosen already ({@link #refresh}), is made ready the same way without the guard
+     * ({@code guard} false).
      */
-    private void prepare(MarketUpdater mu, MarketInput in, ServedModel fork) {
+    private void prepare(MarketUpdater mu, MarketInput in, ServedModel fork, boolean guard) {
         Map<String, Long> through = fork.meta().trainedThrough();
         Long watermark = fork.meta().watermarkMillis();
         Map<String, List<String>> users = Map.of();
@@ -125,7 +133,7 @@ final class MarketPaths {
             through = input.offsets();
             watermark = input.watermark(mu.market);
         }
-        boolean guarded = settings.runs("medium") && mu.model != null;
+        boolean guarded = guard && settings.runs("medium") && mu.model != null;
         MarketUpdater.InstallJob job = new MarketUpdater.InstallJob(users, items, new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), through, watermark,
                 in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
@@ -237,7 +245,7 @@ final class MarketPaths {
                     moved ? "dropped, the market moved to trunk v" + mu.trunkVersion + " meanwhile"
                             : better ? "served from the next install" : "kept out"));
             if (better && !moved) {
-                mu.prepared = ready;
+                mu.retrained = ready.from(); // the poll thread makes it ready with what was read meanwhile
             } else if (!better) {
                 refused(mu, mu.trunkVersion, ready, current);
             }
