@@ -74,14 +74,8 @@ final class MarketPaths {
         ServedModel fork = input.forks.get(mu.market);
         boolean newer = fork != null && fork.trunkVersion() > Math.max(mu.trunkVersion, mu.keptOutTrunk);
         if (!mu.tuning) {
-            ServedModel own = mu.retrained;
-            if (own != null) {
-                mu.retrained = null;
-                if (own.trunkVersion() == mu.trunkVersion) { // else a trunk's fork was installed meanwhile
-                    prepare(mu, in, own, false); // chosen already: made ready like a fork, then installed
-                }
-            } else if (newer) {
-                prepare(mu, in, fork, true); // in the background: the fast path serves the current model meanwhile
+            if (newer) {
+                prepare(mu, in, fork); // in the background: the fast path serves the current model meanwhile
             } else if (settings.runs("medium")) {
                 long grown = refreshDue(mu, in, now);
                 if (grown >= 0) {
@@ -117,10 +111,8 @@ final class MarketPaths {
      * where installing the fork as it came left thousands of users to fold in while new interactions waited. With
      * the medium path on, the install guard keeps the fork out if it validates below the model served by more than
      * the rollback margin on the same holdouts (a bootstrap trunk on a fraction of the data can be a step back).
-     * A retrained own model, chosen already ({@link #refresh}), is made ready the same way without the guard
-     * ({@code guard} false).
      */
-    private void prepare(MarketUpdater mu, MarketInput in, ServedModel fork, boolean guard) {
+    private void prepare(MarketUpdater mu, MarketInput in, ServedModel fork) {
         Map<String, Long> through = fork.meta().trainedThrough();
         Long watermark = fork.meta().watermarkMillis();
         Map<String, List<String>> users = Map.of();
@@ -133,7 +125,7 @@ final class MarketPaths {
             through = input.offsets();
             watermark = input.watermark(mu.market);
         }
-        boolean guarded = guard && settings.runs("medium") && mu.model != null;
+        boolean guarded = settings.runs("medium") && mu.model != null;
         MarketUpdater.InstallJob job = new MarketUpdater.InstallJob(users, items, new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), through, watermark,
                 in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
@@ -245,7 +237,7 @@ final class MarketPaths {
                     moved ? "dropped, the market moved to trunk v" + mu.trunkVersion + " meanwhile"
                             : better ? "served from the next install" : "kept out"));
             if (better && !moved) {
-                mu.retrained = ready.from(); // the poll thread makes it ready with what was read meanwhile
+                mu.prepared = ready;
             } else if (!better) {
                 refused(mu, mu.trunkVersion, ready, current);
             }

@@ -70,11 +70,6 @@ final class MarketUpdater {
     /** A trunk's fork made ready by {@link #prepare} on the medium path's worker, waiting to be installed. */
     volatile Prepared prepared;
     /**
-     * The market's own model retrained on the medium path and chosen over the model served, waiting to be made
-     * ready like a fork: what was read while it trained folded in before it is installed.
-     */
-    volatile ServedModel retrained;
-    /**
      * The newest trunk whose fork the install guard kept out (it validated below the model served by more than
      * the rollback margin): not prepared again; the next trunk's fork is. Not published: a new owner of the market
      * measures that fork again.

@@ -192,42 +192,6 @@ class UpdaterArrivalsIntegrationTest {
     }
 
     /**
-     * A retrained own model is made ready like a trunk's fork before it is served: with the fast path on, the users
-     * it lacks (here those with training interactions and no holdout yet, whom its split leaves out) and those read
-     * while it trained are folded in on the medium path's worker, so the fast path is not left a backlog of them
-     * after the install.
-     */
-    @Test
-    @Timeout(value = 180, unit = TimeUnit.SECONDS)
-    void aRetrainedOwnModelIsServedWithTheUsersItLacksFoldedIn() throws Exception {
-        try (EmbeddedCluster c = EmbeddedCluster.start(List.of("jp"), 1);
-             StreamFeed feed = new StreamFeed(c.bootstrap(), c.serde());
-             ModelClient client = new ModelClient(c.bootstrap(), Map.of(), c.serde())) {
-            feed.load(TestData.market("jp"));
-            feed.train(1.0, k -> k % 4 == 0);
-            feed.holdouts(k -> k % 4 == 0);
-            io.xmrec.model.recipe.TrainingSettings t = quick().training();
-            t = new io.xmrec.model.recipe.TrainingSettings(t.ncf().withEpochs(10), t.maml(), t.forec());
-            UpdaterSettings s = quick().withTraining(t).withBootstrap(10_000_000, 0)
-                    .withRetrain(10, Duration.ofMinutes(10), Duration.ZERO).withPaths(List.of("fast", "medium"))
-                    .withRefresh(0.25);
-            try (Running u = new Running(c, s)) {
-                await("a first jp model", Duration.ofSeconds(60), () -> client.model("jp") != null, u.log);
-                feed.train(1.0, k -> true);
-                feed.holdouts(k -> k % 2 == 0); // the other half trained on only: no holdout, so not in its split
-                java.util.regex.Pattern installed = java.util.regex.Pattern.compile(
-                        "updater: jp v\\d+ from its own model retrained \\(trunk v0\\): \\d+ users \\((\\d+) folded in since its data\\).*");
-                await("jp's own model retrained and served", Duration.ofSeconds(90),
-                        () -> u.log.stream().anyMatch(l -> installed.matcher(l).matches()), u.log);
-                String line = u.log.stream().filter(l -> installed.matcher(l).matches()).findFirst().orElseThrow();
-                java.util.regex.Matcher m = installed.matcher(line);
-                assertTrue(m.matches());
-                assertTrue(Integer.parseInt(m.group(1)) > 0, "users folded in before the install: " + line);
-            }
-        }
-    }
-
-    /**
      * The install guard: a trunk's fork that ranks the validation holdouts below the model served by more than the
      * rollback margin is kept out, and the market goes on with the model it has. The served model here is jp's GMF
      * that an earlier owner published; the updater takes it over and trains a first trunk of GMF at a learning rate
