@@ -40,10 +40,10 @@ final class ItemFits {
 
     /**
      * Fits the rows of {@code items} of {@code market}'s model on their buyers, {@code perItem} negatives
-     * for an item fitted on all its buyers ({@link RowFitter#negativesPerItem}).
+     * for an item fitted on all its buyers ({@link RowFitter#negativesPerItem}), each from {@code from}.
      */
     void fit(NcfModel model, String market, RowFitter fitter, List<String> items, Map<String, List<String>> buyers,
-             int[] userPool, int perItem) {
+             int[] userPool, int perItem, RowFitter.Rows from) {
         int[][] pos = new int[items.size()][];
         int[] negatives = new int[items.size()];
         List<RowFitter.Rows> start = new ArrayList<>();
@@ -55,7 +55,7 @@ final class ItemFits {
                     .mapToInt(u -> model.users().indexOf(CrossMarketDataset.userKey(market, u))).filter(u -> u >= 0).toArray();
             double kept = Math.min(1, (double) MAX_BUYERS / Math.max(1, all.size()));
             negatives[k] = (int) Math.max(1, Math.round(perItem * kept));
-            start.add(RowFitter.itemRows(model.net(), rows[k]));
+            start.add(from);
             fittedOn.put(items.get(k), all.size());
         }
         List<RowFitter.Rows> fitted = fitter.fitItems(model.net(), pos, userPool, start, items, negatives);

@@ -127,9 +127,7 @@ final class MarketPaths {
         }
         boolean guarded = settings.runs("medium") && mu.model != null;
         MarketUpdater.InstallJob job = new MarketUpdater.InstallJob(users, items, new ArrayList<>(in.catalogue),
-                new HashMap<>(in.trainCounts), through, watermark,
-                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
-                guarded ? mu.served(null) : null);
+                new HashMap<>(in.trainCounts), through, watermark, measure(mu, in, guarded));
         runner.medium(mu, "install", () -> {
             MarketUpdater.Prepared ready = mu.prepare(fork, job);
             Double current = ready.valid() != null ? mu.validThen(job) : null;
@@ -269,9 +267,14 @@ final class MarketPaths {
         MarketSplit split = in.split(settings.minInteractions());
         MarketUpdater.InstallJob install = new MarketUpdater.InstallJob(Map.of(), Map.of(), new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), input.offsets(), input.watermark(mu.market),
-                in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
-                compared && mu.model != null ? mu.served(null) : null);
+                measure(mu, in, compared && mu.model != null));
         return new OwnJob(split, install, input.firstReadMillis(mu.market));
+    }
+
+    /** The holdouts and items read so far, and ({@code compared}) a copy of the model served now to measure against. */
+    private MarketUpdater.Measure measure(MarketUpdater mu, MarketInput in, boolean compared) {
+        return new MarketUpdater.Measure(in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()),
+                in.pool(), compared ? mu.served(null) : null);
     }
 
     /** Trains a market's own model and prepares it to serve as a model of the trunk version the market has now. */

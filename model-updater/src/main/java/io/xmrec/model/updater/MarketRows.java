@@ -64,10 +64,13 @@ final class MarketRows {
     }
 
     /**
-     * Folds into {@code model}: items new to it are folded in (from the average item, on their buyers) and
-     * items due a re-fit re-fitted from their rows, each against as many negatives as training gives an
-     * item ({@link RowFitter#negativesPerItem}); new users folded in and known users re-fitted from their
-     * current rows on all their training items; the items once more, now that their buyers have rows.
+     * Folds into {@code model}: items new to it folded in and items due a re-fit re-fitted on their buyers,
+     * each against as many negatives as training gives an item ({@link RowFitter#negativesPerItem}); users new
+     * to it folded in and known ones re-fitted on all their training items; the items once more, now that their
+     * buyers have rows. Every fit starts from the average row of the model as it came, known rows too: a row
+     * re-fitted again and again from its last fit drifts away from the trained rows it is ranked against (the
+     * fast path's model then ranked new interactions below the same model never updated; from the average row,
+     * above it on ca, de, uk and mx: bench/results/continual-value.md, "fold-in probe").
      *
      * @param users users with their training items
      * @param items items with their buyers (new to the model, or due a re-fit)
@@ -90,9 +93,9 @@ final class MarketRows {
         }
         int oldUsers = model.users().size();
         int oldItems = model.items().size();
+        RowFitter.Rows avgUser = RowFitter.averageUser(model.net());
+        RowFitter.Rows avgItem = RowFitter.averageItem(model.net());
         if (!newUsers.isEmpty() || !newItems.isEmpty()) {
-            RowFitter.Rows avgUser = RowFitter.averageUser(model.net());
-            RowFitter.Rows avgItem = RowFitter.averageItem(model.net());
             IdVocabulary us = model.users().appended(newUsers.stream().map(u -> CrossMarketDataset.userKey(market, u)).toList());
             IdVocabulary is = model.items().appended(newItems);
             Net grown = model.net().withRows(us.size(), is.size());
@@ -117,7 +120,7 @@ final class MarketRows {
         int perItem = fitted.isEmpty() ? 0
                 : fitter.negativesPerItem(catalogue.values().stream().mapToLong(Integer::longValue).sum(), pool.length);
         if (!newItems.isEmpty()) {
-            itemFits.fit(model, market, fitter, newItems, items, userPool, perItem);
+            itemFits.fit(model, market, fitter, newItems, items, userPool, perItem, avgItem);
         }
         // 3. fold in / re-fit the users on all their training items
         List<String> ids = new ArrayList<>(users.keySet());
@@ -128,7 +131,7 @@ final class MarketRows {
             rows[k] = model.users().indexOf(CrossMarketDataset.userKey(market, ids.get(k)));
             IdVocabulary vocabulary = model.items();
             positives[k] = users.get(ids.get(k)).stream().mapToInt(vocabulary::indexOf).filter(i -> i >= 0).toArray();
-            start.add(RowFitter.userRows(model.net(), rows[k]));
+            start.add(avgUser);
         }
         List<RowFitter.Rows> out = fitter.fitUsers(model.net(), positives, pool, start, ids);
         for (int k = 0; k < ids.size(); k++) {
@@ -136,7 +139,7 @@ final class MarketRows {
         }
         // 4. the items once more, now that their new buyers have rows of their own
         if (!fitted.isEmpty()) {
-            itemFits.fit(model, market, fitter, fitted, items, userPool, perItem);
+            itemFits.fit(model, market, fitter, fitted, items, userPool, perItem, avgItem);
         }
         IdVocabulary vocabulary = model.items();
         return new Fitted(model, newUsers, newItems, Arrays.stream(rows).sorted().distinct().toArray(),

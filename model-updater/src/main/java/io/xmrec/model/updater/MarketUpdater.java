@@ -186,14 +186,24 @@ final class MarketUpdater {
     }
 
     /**
-     * What an install folds into a new model before it is served, as read when it was prepared; {@code served}, the
-     * market's model as served when the holdouts were read (a copy; null when there is none to compare with), is what
-     * the new model is measured against: the working model goes on re-fitting rows while the new one is made, and a
-     * user's validation item of then may be in training by the time the two are compared.
+     * What a new model is measured on and against: the holdouts read so far, the market's items (where negatives
+     * come from) and the market's model as served when the holdouts were read (a copy; null when there is none to
+     * compare with). The working model goes on re-fitting rows while the new one is made, and a user's validation
+     * item of then may be in training by the time the two are compared, so the comparison reads the copy.
      */
+    record Measure(List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool, ServedModel served) {
+    }
+
+    /** What an install folds into a new model before it is served, as read when it was prepared, and how it is measured. */
     record InstallJob(Map<String, List<String>> users, Map<String, List<String>> items, List<String> sold,
-                      Map<String, Integer> popularity, Map<String, Long> through, Long watermark,
-                      List<HoldoutEvaluation.UserHoldout> holdouts, String[] pool, ServedModel served) {
+                      Map<String, Integer> popularity, Map<String, Long> through, Long watermark, Measure measure) {
+        List<HoldoutEvaluation.UserHoldout> holdouts() {
+            return measure.holdouts();
+        }
+
+        String[] pool() {
+            return measure.pool();
+        }
     }
 
     /** A new model made ready to serve: everything read when it was prepared folded in, its validation figure. */
@@ -246,10 +256,11 @@ final class MarketUpdater {
      * on items that were validation items then, and a model measured on what it trained on looks better than it is.
      */
     Double validThen(InstallJob job) {
-        if (job.served() == null || job.holdouts().isEmpty()) {
+        Measure m = job.measure();
+        if (m.served() == null || m.holdouts().isEmpty()) {
             return null;
         }
-        return evaluation.evaluate(job.served(), job.pool(), job.holdouts()).valid().ndcg();
+        return evaluation.evaluate(m.served(), m.pool(), m.holdouts()).valid().ndcg();
     }
 
     /** A prepared model becomes the working model and is published as a snapshot. */

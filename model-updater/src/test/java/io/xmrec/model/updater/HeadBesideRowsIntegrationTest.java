@@ -155,7 +155,7 @@ class HeadBesideRowsIntegrationTest {
             sold.add(later);
             MarketUpdater.Prepared ready = mu.prepare(fork, new MarketUpdater.InstallJob(
                     Map.of("u25", sample.get("u25"), "n1", List.of(item(1), later)), Map.of(later, List.of("n1")), sold,
-                    Map.of(later, 1), Map.of("0", 99L), null, holdouts, pool, null));
+                    Map.of(later, 1), Map.of("0", 99L), null, new MarketUpdater.Measure(holdouts, pool, null)));
             assertEquals(5, mu.version, "preparing publishes nothing");
             assertEquals(-1, mu.model.users().indexOf(CrossMarketDataset.userKey("jp", "n1")), "nor touches the working model");
             assertTrue(ready.model().users().indexOf(CrossMarketDataset.userKey("jp", "n1")) >= 20, "a user new since the data");
@@ -185,7 +185,7 @@ class HeadBesideRowsIntegrationTest {
             // a new model is measured against the model served when its holdouts were read: the fast path then
             // trains on what were validation items (their users moved on), which would flatter the working model
             MarketUpdater.InstallJob then = new MarketUpdater.InstallJob(Map.of(), Map.of(), List.of(), Map.of(), Map.of(),
-                    null, holdouts, pool, mu.served(null));
+                    null, new MarketUpdater.Measure(holdouts, pool, mu.served(null)));
             double validThen = mu.validThen(then);
             Map<String, List<String>> movedOn = new LinkedHashMap<>();
             for (HoldoutEvaluation.UserHoldout h : holdouts) {
