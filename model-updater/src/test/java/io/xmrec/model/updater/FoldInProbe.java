@@ -181,15 +181,30 @@ final class FoldInProbe {
 
     /** {@code m} brought to what {@code in} holds by one fold, as an install prepares a model: every user re-fitted, new items folded in. */
     private NcfModel foldAll(NcfModel m, MarketInput in) {
-        MarketRows rows = new MarketRows();
-        Map<String, Integer> known = new HashMap<>();
+        MarketRows rows = catalogueOf(m, in);
         Map<String, Integer> later = new HashMap<>();
-        in.trainCounts.forEach((i, c) -> (m.items().indexOf(i) >= 0 ? known : later).put(i, c));
-        rows.reset(m, new ArrayList<>(known.keySet()), known);
+        in.trainCounts.forEach((i, c) -> {
+            if (m.items().indexOf(i) < 0) {
+                later.put(i, c);
+            }
+        });
         Map<String, List<String>> items = new LinkedHashMap<>();
         later.keySet().forEach(i -> items.put(i, in.buyers.get(i)));
         return rows.fold(m.copy(), market, fit, in.itemsOf(in.users.keySet()), items, new ArrayList<>(in.catalogue), later)
                 .model();
+    }
+
+    /** The catalogue beside {@code m} as an install sets it: the items it has rows for, with what {@code in} counted. */
+    private static MarketRows catalogueOf(NcfModel m, MarketInput in) {
+        Map<String, Integer> known = new HashMap<>();
+        in.trainCounts.forEach((i, c) -> {
+            if (m.items().indexOf(i) >= 0) {
+                known.put(i, c);
+            }
+        });
+        MarketRows rows = new MarketRows();
+        rows.reset(m, new ArrayList<>(known.keySet()), known);
+        return rows;
     }
 
     private ServedModel served(NcfModel m) {
@@ -241,15 +256,7 @@ final class FoldInProbe {
                 return;
             }
             if (rows == null) { // the install: the catalogue of the model's data
-                rows = new MarketRows();
-                Map<String, Integer> known = new HashMap<>();
-                NcfModel m = model;
-                in.trainCounts.forEach((i, c) -> {
-                    if (m.items().indexOf(i) >= 0) {
-                        known.put(i, c);
-                    }
-                });
-                rows.reset(model, new ArrayList<>(known.keySet()), known);
+                rows = catalogueOf(model, in);
                 sold = new ArrayList<>();
                 popularity = new HashMap<>();
             }

@@ -194,7 +194,7 @@ class HeadBesideRowsIntegrationTest {
                 movedOn.put(h.user(), trained);
             }
             mu.refreshRows(new MarketUpdater.RowJob(movedOn, Map.of(), List.of(), Map.of(), Map.of(), null, new long[0]));
-            double validNow = new HoldoutEvaluation(s.seed(), s.evalNegatives()).evaluate(mu.served(null), pool, holdouts)
+            double validNow = mu.evaluation.evaluate(mu.served(null), pool, holdouts)
                     .valid().ndcg();
             assertTrue(validNow > validThen + 0.05, "trained on its validation items, the working model looks better: "
                     + validNow + " against " + validThen);
