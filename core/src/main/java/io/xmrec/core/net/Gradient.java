@@ -153,6 +153,14 @@ public final class Gradient {
         }
     }
 
+    /** Reads the bookkeeping of a batch's users and items before its backward pass touches them (large tables). */
+    void prefetch(int[] us, int[] is, int from, int count) {
+        if (compact) {
+            users.prefetchAdds(us, from, count);
+            items.prefetchAdds(is, from, count);
+        }
+    }
+
     /** The row of touched user {@code u} in the user tables' gradients. */
     int userRow(int u) {
         return compact ? users.slot(u) : u;
@@ -161,6 +169,11 @@ public final class Gradient {
     /** The row of touched item {@code i} in the item tables' gradients. */
     int itemRow(int i) {
         return compact ? items.slot(i) : i;
+    }
+
+    /** The users ({@code user}) or items the batch touched. */
+    TouchedRows touched(boolean user) {
+        return user ? users : items;
     }
 
     int touchedUsers() {

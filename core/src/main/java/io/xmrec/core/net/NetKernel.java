@@ -214,6 +214,7 @@ public final class NetKernel {
             dz[k] = (prob[k] - y) * inv;
         }
         g.reserve(count);
+        g.prefetch(users, items, from, count);
         backward(net, g);
         return loss / count;
     }

@@ -58,6 +58,35 @@ public final class TouchedRows {
         }
     }
 
+    /**
+     * Reads the first and last value of every touched row of width {@code c} in each table: a loop that
+     * does nothing but start those loads lets the processor wait for many rows' cache misses at once
+     * (Java has no prefetch instruction). Returns nothing useful; the sum is kept so the reads stay.
+     */
+    public void prefetch(int c, float[]... tables) {
+        float sum = 0;
+        for (float[] t : tables) {
+            for (int k = 0; k < count; k++) {
+                int from = rows[k] * c;
+                sum += t[from] + t[from + c - 1];
+            }
+        }
+        sink += sum;
+    }
+
+    /** Reads the bookkeeping of rows {@code rows[from .. from + count)} before a batch adds them (see {@link #prefetch}). */
+    public void prefetchAdds(int[] rows, int from, int count) {
+        int sum = 0;
+        for (int k = from; k < from + count; k++) {
+            sum += stamp[rows[k]] + slot[rows[k]];
+        }
+        sink += sum;
+    }
+
+    /** Where {@link #prefetch} leaves its sum (never read). */
+    @SuppressWarnings("unused")
+    private static float sink;
+
     /** How many touched rows there is room for now. */
     public int capacity() {
         return rows.length;

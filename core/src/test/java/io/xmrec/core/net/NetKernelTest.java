@@ -217,6 +217,45 @@ class NetKernelTest {
     }
 
     @Test
+    void aLazyStepGivesEveryTouchedRowAdamsFirstStepOfItsOwnGradientAndLeavesTheOthers() {
+        Net net = Net.init(FULL, 40, 60, 0.4, 3);
+        Net before = net.copy();
+        boolean[] all = Gradient.all(net);
+        Gradient full = new Gradient(before.copy(), all, false);
+        Gradient compact = new Gradient(net, all, true);
+        NetKernel kernel = new NetKernel(FULL, 64);
+        int[] u = {7, 3, 7, 31, 0, 3};
+        int[] i = {59, 2, 14, 2, 33, 8};
+        float[] y = {1, 0, 0, 1, 0, 1};
+        kernel.lossAndGradient(before.copy(), u, i, y, 0, u.length, full);
+        kernel.lossAndGradient(net, u, i, y, 0, u.length, compact);
+        double lr = 0.05;
+        float l2 = 1e-3f;
+        new Adam(net, all, lr, l2, true).step(net, compact);
+        float alpha = (float) (lr * Math.sqrt(1 - 0.999) / (1 - 0.9));
+        for (String name : List.of(NetShape.GMF_USER, NetShape.GMF_ITEM, NetShape.MLP_USER, NetShape.MLP_ITEM)) {
+            int t = net.index(name);
+            int cols = net.tensorShape(t)[1];
+            java.util.Set<Integer> touched = new java.util.HashSet<>();
+            for (int r : NetShape.isUserTable(name) ? u : i) {
+                touched.add(r);
+            }
+            float[] w0 = before.values(t);
+            float[] g = full.values(t);
+            for (int k = 0; k < w0.length; k++) {
+                float expected = w0[k];
+                if (touched.contains(k / cols)) {
+                    float gk = g[k] + l2 * w0[k];
+                    float m = (1 - 0.9f) * gk;
+                    float v = (1 - 0.999f) * gk * gk;
+                    expected = w0[k] - alpha * m / ((float) Math.sqrt(v) + 1e-8f);
+                }
+                assertEquals(expected, net.values(t)[k], 1e-6f, name + "[" + k + "]");
+            }
+        }
+    }
+
+    @Test
     void aCompactGradientTrainsExactlyLikeAFullOneAndHoldsOnlyTheTouchedRows() {
         Net full = Net.init(FULL, 50, 70, 0.4, 5);
         Net compact = full.copy();
