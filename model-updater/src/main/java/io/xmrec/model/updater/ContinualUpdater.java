@@ -170,7 +170,8 @@ public final class ContinualUpdater implements AutoCloseable {
     public UpdaterStats stats() {
         double[] v = counters.visibility.percentiles();
         return new UpdaterStats(new UpdaterStats.Input(input.interactions(), counters.badRecords.get(), input.caughtUp(),
-                v[0], v[1], input.heldInteractions()), counters.published(), counters.trunk(membership.trunkOwner(), trunk.training()), jobs.stats());
+                v[0], v[1], input.heldInteractions()), counters.published(), counters.trunk(membership.trunkOwner(), trunk.training()), jobs.stats(),
+                counters.jobs());
     }
 
     /** The newest trunk version known (trained here or read on the fork topic). */

@@ -209,9 +209,14 @@ final class MarketJobs implements AutoCloseable {
     }
 
     private void submit(MarketUpdater mu, String what, Runnable job, boolean mediumPath) {
+        long due = System.nanoTime();
         (mediumPath ? medium : workers).execute(() -> {
+            long start = System.nanoTime();
             try {
                 job.run();
+                if (!mediumPath) {
+                    timed(what, due, start);
+                }
             } catch (Publisher.Fenced e) {
                 log.accept("updater: " + mu.market + ": " + e.getMessage());
                 markets.remove(mu.market, mu);
@@ -227,6 +232,17 @@ final class MarketJobs implements AutoCloseable {
                 done(mu, mediumPath);
             }
         });
+    }
+
+    /** A worker's job that ended normally: its wait for a worker, and its own time by kind. */
+    private void timed(String what, long due, long start) {
+        long end = System.nanoTime();
+        counters.queued.add((start - due) / 1_000_000);
+        switch (what) {
+            case MarketPaths.ROWS -> counters.fastJobs.add((end - start) / 1_000_000);
+            case MarketPaths.INSTALL, MarketPaths.FIRST_MODEL -> counters.installs.add((end - start) / 1_000_000);
+            default -> { }
+        }
     }
 
     /** On the poll thread, which owns the inputs: the users each owned market's model does not know yet. */

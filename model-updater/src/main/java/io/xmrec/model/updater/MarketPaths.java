@@ -34,6 +34,11 @@ final class MarketPaths {
      */
     static final int BACKLOG_PER_JOB = 256;
 
+    /** The kinds of the workers' jobs, as {@link Runner} is told them (its timing counts them apart). */
+    static final String ROWS = "rows";
+    static final String INSTALL = "install";
+    static final String FIRST_MODEL = "first model";
+
     /** Runs a market's jobs: on the workers (one per market at a time), or the medium path's beside them. */
     interface Runner {
         void run(MarketUpdater market, String what, Runnable job);
@@ -147,7 +152,7 @@ final class MarketPaths {
     /** A prepared model replaces the market's model; then what came after it was prepared is re-fitted. */
     private void install(MarketUpdater mu, MarketInput in, Pending p, MarketUpdater.Prepared ready, long now) {
         long[] covered = p.takeCovered(ready.through());
-        runner.run(mu, "install", () -> {
+        runner.run(mu, INSTALL, () -> {
             MarketUpdater.Done d = mu.install(ready);
             counters.snapshot(d);
             served(covered);
@@ -176,7 +181,7 @@ final class MarketPaths {
         mu.ownModelAt = eligible;
         OwnJob job = ownJob(mu, in, eligible, false);
         long[] covered = p.takeCovered(job.install().through());
-        runner.run(mu, "first model", () -> {
+        runner.run(mu, FIRST_MODEL, () -> {
             MarketUpdater.Prepared ready = trainOwn(mu, job, UpdaterProvenance.Own.FIRST);
             MarketUpdater.Done d = mu.install(ready);
             counters.snapshot(d);
@@ -305,7 +310,7 @@ final class MarketPaths {
                 input.watermark(mu.market), promoted);
         int known = (int) users.keySet().stream()
                 .filter(u -> model.users().indexOf(CrossMarketDataset.userKey(mu.market, u)) >= 0).count();
-        runner.run(mu, "rows", () -> {
+        runner.run(mu, ROWS, () -> {
             MarketUpdater.Done d = mu.refreshRows(job);
             if (d.refused()) {
                 return; // nothing changed: nothing published

@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The updater's counters, for {@code /metrics} and tests: what it read, what it published, its trunks
- * and the markets it owns.
+ * The updater's counters, for {@code /metrics} and tests: what it read, what it published, its trunks,
+ * the markets it owns and where its jobs' time goes.
  */
-public record UpdaterStats(Input input, Published published, Trunk trunk, Markets markets) {
+public record UpdaterStats(Input input, Published published, Trunk trunk, Markets markets, Jobs jobs) {
 
     /**
      * What was read.
@@ -51,6 +51,20 @@ public record UpdaterStats(Input input, Published published, Trunk trunk, Market
                           Map<String, Integer> usersWithoutRows) {
     }
 
+    /**
+     * Where the time of the markets' jobs goes (they share the workers, one job per market at a time), median and 99th
+     * percentile in seconds of the last 10,000 of each: what an interaction's freshness is made of after it is read,
+     * besides the fast path's coalescing delay.
+     *
+     * @param queuedP50  from a job's start being due (the poll thread hands it to the workers) to a worker starting it
+     * @param fastP50    a fast-path job: its users' rows re-fitted, new users and items folded in, its delta published
+     * @param installP50 an install: a prepared model (a trunk's fork, a first or retrained own model) made the market's
+     *                   model and its snapshot published, while the market's fast path waits
+     */
+    public record Jobs(double queuedP50, double queuedP99, double fastP50, double fastP99, double installP50,
+                       double installP99) {
+    }
+
     /** The counters in Prometheus text format. */
     public String prometheus() {
         return new MetricsText()
@@ -83,6 +97,16 @@ public record UpdaterStats(Input input, Published published, Trunk trunk, Market
                         "Median seconds from an interaction's promotion until the updater read it (the holdout job's commit).",
                         input.visibleP50())
                 .gauge("xmrec_updater_visible_p99_seconds", "99th percentile of the same.", input.visibleP99())
+                .gauge("xmrec_updater_job_queued_p50_seconds",
+                        "Median seconds from a market's job being due to a worker starting it.", jobs.queuedP50())
+                .gauge("xmrec_updater_job_queued_p99_seconds", "99th percentile of the same.", jobs.queuedP99())
+                .gauge("xmrec_updater_fast_job_p50_seconds",
+                        "Median seconds of a fast-path job (rows re-fitted and folded in, the delta published).", jobs.fastP50())
+                .gauge("xmrec_updater_fast_job_p99_seconds", "99th percentile of the same.", jobs.fastP99())
+                .gauge("xmrec_updater_install_p50_seconds",
+                        "Median seconds of an install (a new model's snapshot published), which holds the market's fast path.",
+                        jobs.installP50())
+                .gauge("xmrec_updater_install_p99_seconds", "99th percentile of the same.", jobs.installP99())
                 .gauge("xmrec_updater_held_interactions", "Training interactions kept in memory per market whose input "
                         + "this updater keeps (its own markets, or all when it trains the trunk).", "market", input.held())
                 .gauge("xmrec_updater_owns", "1 for each market this updater updates.",
