@@ -138,7 +138,9 @@ public final class Adam {
             bw = new float[cap];
             bm = new float[cap];
             bv = new float[cap];
-            bg = compact ? bg : new float[cap];
+        }
+        if (!compact && bg.length < len) {
+            bg = new float[bw.length];
         }
         rows.prefetch(c, w, m, v);
         for (int r = 0; r < n; r++) {

@@ -180,18 +180,6 @@ public final class Gradient {
         return users.size();
     }
 
-    int touchedUser(int k) {
-        return users.row(k);
-    }
-
-    int touchedItems() {
-        return items.size();
-    }
-
-    int touchedItem(int k) {
-        return items.row(k);
-    }
-
     /** Zeroes the gradient (dense tensors whole, tables on their touched rows). */
     public void clear() {
         for (int k = 0; k < values.length; k++) {

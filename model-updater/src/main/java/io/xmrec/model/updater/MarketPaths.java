@@ -27,13 +27,6 @@ import java.util.function.Consumer;
  */
 final class MarketPaths {
 
-    /**
-     * Users of a new model's backlog (users it lacks, or has rows from before their data) re-fitted per fast-path
-     * job beside those with an interaction waiting: a few hundred milliseconds of re-fits, so an install's backlog
-     * of thousands of users drains over several jobs instead of holding up the interactions that arrive meanwhile.
-     */
-    static final int BACKLOG_PER_JOB = 256;
-
     /** The kinds of the workers' jobs, as {@link Runner} is told them (its timing counts them apart). */
     static final String ROWS = "rows";
     static final String INSTALL = "install";
@@ -302,7 +295,7 @@ final class MarketPaths {
         long[] promoted = p.promoted.stream().mapToLong(Pending.Promoted::millis).toArray();
         List<String> sold = new ArrayList<>(p.sold);
         Map<String, Integer> popularity = new HashMap<>(p.popularity);
-        Map<String, List<String>> users = in.itemsOf(p.takeJob(BACKLOG_PER_JOB, now));
+        Map<String, List<String>> users = in.itemsOf(p.takeJob(now));
         // items new to the model, and those whose training interactions doubled since their row was fitted
         Map<String, List<String>> items = in.itemsToFit(users, i -> model.items().indexOf(i) >= 0
                 && !mu.itemDue(i, in.trainCounts.getOrDefault(i, 0)));

@@ -95,6 +95,16 @@ final class FoldInProbe {
         System.out.printf("%s: cut day %d, early day %d, next slice to day %d; %d interactions before the cut; %d fast-path "
                 + "jobs of %d promotions; row fit %s; %d validation users%n", market, d, d0, d1, before.size(), early.jobs,
                 batch, fit, holdouts.size());
+        early.costs.sort(java.util.Comparator.comparingDouble(c -> c[0]));
+        if (!early.costs.isEmpty()) {
+            int n = early.costs.size();
+            double[] p50 = early.costs.get((n - 1) / 2);
+            double[] p99 = early.costs.get((int) Math.min(n - 1, Math.ceil(0.99 * n) - 1));
+            System.out.printf("  fast-path jobs: median %.0f ms (%d users, %d items), p99 %.0f ms (%d users, %d items), "
+                    + "mean %.1f users and %.1f items a job%n", 1e3 * p50[0], (int) p50[1], (int) p50[2], 1e3 * p99[0],
+                    (int) p99[1], (int) p99[2], early.costs.stream().mapToDouble(c -> c[1]).average().orElse(0),
+                    early.costs.stream().mapToDouble(c -> c[2]).average().orElse(0));
+        }
         models.forEach((name, m) -> System.out.printf("  %-12s valid nDCG@10 %.4f%n", name,
                 ev.evaluate(m, in.pool(), holdouts).valid().ndcg()));
         prequential(models, before, ev, d, d1, served(first));
@@ -224,6 +234,8 @@ final class FoldInProbe {
         int promoted;
         int jobs;
         long seq;
+        /** Each job's seconds, users and items re-fitted (what a fast-path job costs in this market). */
+        final List<double[]> costs = new ArrayList<>();
 
         Stream(NcfModel model, MarketInput in, int batch) {
             this.model = model;
@@ -265,7 +277,9 @@ final class FoldInProbe {
                 NcfModel m = model;
                 Map<String, List<String>> items = in.itemsToFit(job, i -> m.items().indexOf(i) >= 0
                         && !rows.itemDue(i, in.trainCounts.getOrDefault(i, 0)));
+                long t0 = System.nanoTime();
                 model = rows.fold(model, market, fit, job, items, sold, popularity).model();
+                costs.add(new double[] {(System.nanoTime() - t0) / 1e9, job.size(), items.size()});
                 users.clear();
                 sold = new ArrayList<>();
                 popularity = new HashMap<>();

@@ -33,24 +33,31 @@ class PendingTest {
                 "the users the model lacks first (they get popular items until then): " + p.backlog);
         assertFalse(p.isEmpty());
 
-        Set<String> first = p.takeJob(256, 1);
-        assertEquals(258, first.size(), "the waiting users and 256 of the backlog");
+        Set<String> first = p.takeJob(1);
+        assertEquals(2 + Pending.BACKLOG_BESIDE_WAITING, first.size(),
+                "the waiting users and a small part of the backlog: their interactions are not held up by it");
         assertTrue(first.containsAll(Set.of("u7", "u900")));
         assertTrue(p.promoted.isEmpty() && p.users.isEmpty(), "the job took the waiting interactions");
-        assertEquals(742, p.backlog.size());
+        assertEquals(998 - Pending.BACKLOG_BESIDE_WAITING, p.backlog.size());
         assertEquals(1, p.oldestNanos, "what is left is due again from the job's start");
+
+        Set<String> second = p.takeJob(2);
+        assertEquals(Pending.BACKLOG_ALONE, second.size(), "with nothing waiting, a larger part of the backlog");
 
         // a backlog user with a new interaction is a waiting user for the next job
         p.users.add("u999");
         Set<String> seen = new HashSet<>(first);
-        int jobs = 1;
+        seen.addAll(second);
+        int jobs = 2;
         while (!p.isEmpty()) {
-            Set<String> next = p.takeJob(256, 2);
-            assertTrue(next.size() <= 257, "bounded: " + next.size());
+            boolean waiting = !p.users.isEmpty();
+            Set<String> next = p.takeJob(3);
+            assertTrue(next.size() <= (waiting ? 1 + Pending.BACKLOG_BESIDE_WAITING : Pending.BACKLOG_ALONE),
+                    "bounded: " + next.size());
             next.forEach(u -> assertTrue(seen.add(u) || u.equals("u999"), "re-fitted once: " + u));
             jobs++;
         }
         assertEquals(1000, seen.size(), "every user re-fitted");
-        assertEquals(4, jobs);
+        assertEquals(6, jobs, "32 + 256 + (u999 and 32) + 256 + 256 + the last 166");
     }
 }
