@@ -109,3 +109,11 @@ if markets:
             f"{sec(ms[m]['p50_steady_promotion_ms'])} / {sec(ms[m]['p99_steady_promotion_ms'])}" if m in ms else "–"
             for m in markets) + " |")
     print()
+for c in intervals:
+    r = load(work / f"continual-{c}.json")
+    st = dict(re.findall(r"(\w+)=([-+.\deE]+|NaN|true|false)\b", (r or {}).get("updater", "")))
+    if "fastP50" in st:
+        f = lambda k: f"{float(st[k]):.3f}"
+        print(f"Checkpoints every {c} s, the updater's jobs (its counters at the end, the last 10,000 of each; "
+              f"p50 / p99 seconds): waiting for a worker {f('queuedP50')} / {f('queuedP99')}, a fast-path job "
+              f"{f('fastP50')} / {f('fastP99')}, an install {f('installP50')} / {f('installP99')}.\n")
