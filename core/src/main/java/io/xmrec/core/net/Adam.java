@@ -143,24 +143,27 @@ public final class Adam {
             bg = new float[bw.length];
         }
         rows.prefetch(c, w, m, v);
-        for (int r = 0; r < n; r++) {
-            int from = rows.row(r) * c;
-            int to = r * c;
-            System.arraycopy(w, from, bw, to, c);
-            System.arraycopy(m, from, bm, to, c);
-            System.arraycopy(v, from, bv, to, c);
-            if (!compact) {
-                System.arraycopy(g, from, bg, to, c);
-            }
+        copyRows(rows, c, w, bw, true);
+        copyRows(rows, c, m, bm, true);
+        copyRows(rows, c, v, bv, true);
+        if (!compact) {
+            copyRows(rows, c, g, bg, true);
         }
         // a compact gradient holds the k-th touched row in slot k: already in the buffers' order
-        update(bw, compact ? g : bg, bm, bv, 0, len, alpha, reg);
-        for (int r = 0; r < n; r++) {
-            int to = rows.row(r) * c;
-            int from = r * c;
-            System.arraycopy(bw, from, w, to, c);
-            System.arraycopy(bm, from, m, to, c);
-            System.arraycopy(bv, from, v, to, c);
+        update(bw, compact ? g : bg, bm, bv, 0, n * c, alpha, reg);
+        copyRows(rows, c, w, bw, false);
+        copyRows(rows, c, m, bm, false);
+        copyRows(rows, c, v, bv, false);
+    }
+
+    /** The touched rows of width {@code c} from a table into a buffer, in touched order ({@code in}), or back. */
+    private static void copyRows(TouchedRows rows, int c, float[] table, float[] buffer, boolean in) {
+        for (int r = 0; r < rows.size(); r++) {
+            if (in) {
+                System.arraycopy(table, rows.row(r) * c, buffer, r * c, c);
+            } else {
+                System.arraycopy(buffer, r * c, table, rows.row(r) * c, c);
+            }
         }
     }
 
