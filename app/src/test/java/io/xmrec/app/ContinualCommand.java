@@ -107,6 +107,10 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
             description = "The updater's paths that run (default: all; an empty value: none, the first trunk frozen).")
     List<String> paths = new ArrayList<>(UpdaterSettings.PATHS);
 
+    @Option(names = "--fast-delay-ms", paramLabel = "MS",
+            description = "The fast path's coalescing window (default: the updater's, 200 ms).")
+    Long fastDelayMs;
+
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk (default: the updater's; 0: as later trunks).")
     Integer bootstrapEpochs;
 
@@ -252,8 +256,10 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         double daysPerSecond = IngestCommand.parseSpeed(speed);
         Map<String, MarketData> loaded = MarketFiles.load(data.dir, markets.list(), false, err);
         UpdaterSettings base = DemoCommand.settings(loaded).withPaths(paths.stream().filter(x -> !x.isBlank()).toList());
-        UpdaterSettings settings = bootstrapEpochs == null ? base
+        UpdaterSettings bootstrapped = bootstrapEpochs == null ? base
                 : base.withBootstrap(base.bootstrapInteractions(), bootstrapEpochs);
+        UpdaterSettings settings = fastDelayMs == null ? bootstrapped
+                : bootstrapped.withFastDelay(java.time.Duration.ofMillis(fastDelayMs));
         List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();
         long started = System.currentTimeMillis();

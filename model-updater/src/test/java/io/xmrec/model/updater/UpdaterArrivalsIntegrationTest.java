@@ -35,7 +35,8 @@ class UpdaterArrivalsIntegrationTest {
 
     /**
      * The updater's freshness count follows every path: with the fast and medium paths off, the interactions
-     * that came after the first trunk reach a model only with the next trunk, and count then.
+     * that came after the first trunk reach a model only with the next trunk, and count then; its job timings
+     * count the installs, and no fast-path job.
      */
     @Test
     void interactionsATrunkBringsCountInTheUpdatersFreshnessWithoutAFastPath() throws Exception {
@@ -55,6 +56,10 @@ class UpdaterArrivalsIntegrationTest {
                 assertEquals(0, st.published().rowDeltas() + st.published().headDeltas(), st.toString());
                 assertTrue(st.markets().freshnessP50() > 0 && st.markets().freshnessP99() >= st.markets().freshnessP50(),
                         st.toString());
+                // the installs are timed as installs, and no fast-path job ran to be timed
+                assertTrue(st.jobs().installP50() >= 0 && st.jobs().installP99() >= st.jobs().installP50(), st.toString());
+                assertTrue(st.jobs().queuedP50() >= 0, st.toString());
+                assertTrue(Double.isNaN(st.jobs().fastP50()), st.toString());
             }
         }
     }
