@@ -48,12 +48,8 @@ final class TablePair {
             int ir = is[k] * d;
             sum += users[ur] + users[ur + d - 1] + items[ir] + items[ir + d - 1];
         }
-        sink += sum;
+        TouchedRows.keep(sum);
     }
-
-    /** Where {@link #prefetch} leaves its sum (never read). */
-    @SuppressWarnings("unused")
-    private static float sink;
 
     /** {@code out[q][k]} = the user row, {@code out[d + q][k]} = the item row (times the market's vector). */
     void concat(Net net, Rows r, float[][] out) {

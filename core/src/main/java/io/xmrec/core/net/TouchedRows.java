@@ -71,7 +71,7 @@ public final class TouchedRows {
                 sum += t[from] + t[from + c - 1];
             }
         }
-        sink += sum;
+        keep(sum);
     }
 
     /** Reads the bookkeeping of rows {@code rows[from .. from + count)} before a batch adds them (see {@link #prefetch}). */
@@ -80,12 +80,17 @@ public final class TouchedRows {
         for (int k = from; k < from + count; k++) {
             sum += stamp[rows[k]] + slot[rows[k]];
         }
-        sink += sum;
+        keep(sum);
     }
 
-    /** Where {@link #prefetch} leaves its sum (never read). */
+    /** Where the read-ahead loops ({@link #prefetch}, {@code TablePair}'s) leave their sums: never read. */
     @SuppressWarnings("unused")
     private static float sink;
+
+    /** Keeps a read-ahead loop's sum, so that the JIT keeps the loads that made it. */
+    static void keep(float sum) {
+        sink += sum;
+    }
 
     /** How many touched rows there is room for now. */
     public int capacity() {
