@@ -9,16 +9,26 @@
 # part, peak memory, and the time until every interaction is served. Writes bench/results/continual.md.
 #
 #   bench/continual.sh [--data DIR] [--markets "ca de ..."] [--speeds "10 max"] [--summarise-only]
+#                      [--epochs E] [--maml-max-steps S] [--bootstrap-epochs B] [--tag T] [--settle-max SECONDS]
 #
 # --speeds runs only those replays (e.g. --speeds max to redo one); the summary takes every speed of
 # "10 max" with a run, and the offline models are trained only where bench/runs/continual/offline
 # lacks them (delete that directory to retrain them). Each replay records the commit it ran.
+# --epochs and --maml-max-steps set the training of both sides alike (the updater's trunks, the fork's
+# fine-tuning included, and the offline batch models; default: the recipe's own), --bootstrap-epochs
+# the updater's first trunk; --tag T keeps the runs in bench/runs/continual-T and writes
+# bench/results/continual-T.md (for another data set, e.g. --tag 10x with --data of the 10x synthetic files).
 #
 # Runs alone: the replay is paced in wall time and the freshness figures are wall-clock latencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 speeds="10 max"
+epochs=""
+maml_steps=""
+bootstrap_epochs=""
+tag=""
+live_extra=()
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 parse_common "$@"
@@ -26,10 +36,20 @@ set -- "${rest[@]+"${rest[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --speeds) speeds="$2"; shift 2 ;;
+    --maml-max-steps) maml_steps="$2"; shift 2 ;;
+    --bootstrap-epochs) bootstrap_epochs="$2"; shift 2 ;;
+    --tag) tag="$2"; shift 2 ;;
+    --settle-max) live_extra+=(--settle-max "$2"); shift 2 ;;
     *) echo "continual.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
-work="$root/bench/runs/continual"
+work="$root/bench/runs/continual${tag:+-$tag}"
+results="bench/results/continual${tag:+-$tag}.md"
+# the same training on both sides, where the defaults are not taken
+live_train=() offline_train=()
+if [ -n "$epochs" ]; then live_train+=(--epochs "$epochs"); offline_train+=(--epochs "$epochs" --forec-epochs "$epochs"); fi
+if [ -n "$maml_steps" ]; then live_train+=(--maml-max-steps "$maml_steps"); offline_train+=(--maml-max-steps "$maml_steps"); fi
+if [ -n "$bootstrap_epochs" ]; then live_train+=(--bootstrap-epochs "$bootstrap_epochs"); fi
 mkdir -p "$work" "$root/bench/results"
 mlist=$(echo "$markets" | tr ' ' ',')
 ./xmrec --version >/dev/null
@@ -42,6 +62,7 @@ if [ "$summarise_only" = 0 ]; then
     # the driver lives with the app's tests (not in the product's CLI): the jar and the test classes
     java ${XMREC_JAVA_OPTS:-} -Dxmrec.home="$root" -cp "$root/app/target/xmrec.jar:$root/app/target/test-classes" \
       io.xmrec.app.ContinualCommand "${data_flag[@]}" --markets "$mlist" --speed "$s" --ranks-dir "$work/live-$s" \
+        "${live_train[@]+"${live_train[@]}"}" "${live_extra[@]+"${live_extra[@]}"}" \
         > "$work/continual-$s.json" 2> "$work/continual-$s.log"
   done
   # the offline batch models of the same recipe on the same files: one seven-market trunk, shared
@@ -49,8 +70,9 @@ if [ "$summarise_only" = 0 ]; then
   for m in $markets; do
     [ -f "$work/offline/$m.json" ] && continue
     echo "continual: offline $m ($(( ($(date +%s) - start) / 60 )) min so far)" >&2
-    src=$(echo ca de fr in jp mx uk | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
+    src=$(echo $markets | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
     XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method pop,auto \
+        "${offline_train[@]+"${offline_train[@]}"}" \
         --no-full --trunk-cache "$work/trunk" --out "$work/offline/$m.json" > /dev/null 2> "$work/offline/$m.log"
   done
 fi
@@ -66,6 +88,7 @@ for s in $speeds; do
 done
 commit=$(for s in $speeds; do printf '%s: %s; ' "$s" "$(cat "$work/commit-$s" 2>/dev/null || echo unknown)"; done)
 commit="${commit%; }"
-python3 "$root/bench/summarise_continual.py" "$work" "$speeds" "$markets" "$commit" \
-    "bench/continual.sh --markets \"$markets\" --speeds \"$speeds\"" > "$root/bench/results/continual.md"
-echo "wrote bench/results/continual.md" >&2
+cmd="bench/continual.sh${data:+ --data $data} --markets \"$markets\" --speeds \"$speeds\"${epochs:+ --epochs $epochs}"
+cmd="$cmd${maml_steps:+ --maml-max-steps $maml_steps}${bootstrap_epochs:+ --bootstrap-epochs $bootstrap_epochs}${tag:+ --tag $tag}"
+python3 "$root/bench/summarise_continual.py" "$work" "$speeds" "$markets" "$commit" "$cmd" > "$root/$results"
+echo "wrote $results" >&2

@@ -114,6 +114,12 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk (default: the updater's; 0: as later trunks).")
     Integer bootstrapEpochs;
 
+    @Option(names = "--epochs", description = "Epochs of every training stage of a trunk, the fork's fine-tuning included, as the updater's --epochs and offline's --epochs with --forec-epochs (default: the updater's).")
+    Integer epochs;
+
+    @Option(names = "--maml-max-steps", description = "MAML: cap on meta-steps per epoch, as offline's flag of that name (default: the updater's, none).")
+    Integer mamlMaxSteps;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -250,6 +256,17 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
+    /** The updater's training settings with this run's --epochs and --maml-max-steps, where given. */
+    private io.xmrec.model.recipe.TrainingSettings training(io.xmrec.model.recipe.TrainingSettings t) {
+        if (epochs != null) {
+            t = new io.xmrec.model.recipe.TrainingSettings(t.ncf().withEpochs(epochs), t.maml(), t.forec().withEpochs(epochs));
+        }
+        if (mamlMaxSteps != null) {
+            t = new io.xmrec.model.recipe.TrainingSettings(t.ncf(), t.maml().withMaxMetaSteps(mamlMaxSteps), t.forec());
+        }
+        return t;
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -258,8 +275,9 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         UpdaterSettings base = DemoCommand.settings(loaded).withPaths(paths.stream().filter(x -> !x.isBlank()).toList());
         UpdaterSettings bootstrapped = bootstrapEpochs == null ? base
                 : base.withBootstrap(base.bootstrapInteractions(), bootstrapEpochs);
-        UpdaterSettings settings = fastDelayMs == null ? bootstrapped
+        UpdaterSettings delayed = fastDelayMs == null ? bootstrapped
                 : bootstrapped.withFastDelay(java.time.Duration.ofMillis(fastDelayMs));
+        UpdaterSettings settings = delayed.withTraining(training(delayed.training()));
         List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();
         long started = System.currentTimeMillis();
