@@ -90,5 +90,6 @@ commit=$(for s in $speeds; do printf '%s: %s; ' "$s" "$(cat "$work/commit-$s" 2>
 commit="${commit%; }"
 cmd="bench/continual.sh${data:+ --data $data} --markets \"$markets\" --speeds \"$speeds\"${epochs:+ --epochs $epochs}"
 cmd="$cmd${maml_steps:+ --maml-max-steps $maml_steps}${bootstrap_epochs:+ --bootstrap-epochs $bootstrap_epochs}${tag:+ --tag $tag}"
-python3 "$root/bench/summarise_continual.py" "$work" "$speeds" "$markets" "$commit" "$cmd" > "$root/$results"
+python3 "$root/bench/summarise_continual.py" "$work" "$speeds" "$markets" "$commit" "$cmd" \
+    "${offline_train[*]+${offline_train[*]}}" > "$root/$results"
 echo "wrote $results" >&2

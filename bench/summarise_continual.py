@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes bench/results/continual.md from bench/runs/continual (see bench/continual.sh).
-Arguments: run dir, speeds, markets, commit, command."""
+Arguments: run dir, speeds, markets, commit, command[, the training flags both sides took]."""
 import datetime
 import json
 import os
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 work, speeds, markets, commit, command = Path(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split(), sys.argv[4], sys.argv[5]
+train_flags = sys.argv[6] if len(sys.argv) > 6 else ""
 
 
 def load(p):
@@ -51,9 +52,10 @@ if (work / "notes.md").exists():  # what else ran, written by whoever ran the be
     for line in (work / "notes.md").read_text().splitlines():
         if line.strip():
             print(f"- {line.strip()}")
-print("- offline batch: `xmrec offline --target M --source <the other six> --method pop,auto` (auto trains nmf, forec "
-      "and the other candidates and chooses on validation) with one seven-market trunk (`--trunk-cache`), the recipe "
-      "and settings the updater uses\n")
+print(f"- offline batch: `xmrec offline --target M --source <the other markets> --method pop,auto{' ' + train_flags if train_flags else ''}` "
+      "(auto trains nmf, forec and the other candidates and chooses on validation) with one trunk of every market "
+      "(`--trunk-cache`), the recipe and settings the updater uses"
+      + (f" (the updater with the same training: `{train_flags}`)" if train_flags else "") + "\n")
 
 for s in speeds:
     r = load(work / f"continual-{s}.json")
