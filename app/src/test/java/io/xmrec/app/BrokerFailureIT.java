@@ -34,6 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BrokerFailureIT {
 
+    /** The holdout job's checkpoint interval: its transactions commit at checkpoints, and the audit waits for one. */
+    private static final Duration CHECKPOINTS = Duration.ofSeconds(2);
+
     private final List<Process> roles = new ArrayList<>();
 
 
@@ -82,7 +85,7 @@ class BrokerFailureIT {
                 try {
                 TopicSetup.create(bootstrap, Map.of(), List.of("in", "jp"), 2);
                 role(dir, "holdouts", bootstrap, registry.url(), "holdouts", "--checkpoint-dir", dir.resolve("checkpoints").toString(),
-                        "--checkpoint-interval", "2");
+                        "--checkpoint-interval", Long.toString(CHECKPOINTS.toSeconds()));
                 role(dir, "updater", bootstrap, registry.url(), "updater", "--session-timeout-ms", "10000",
                         "--refresh-growth", "0", "--method", "forec"); // what is tested is the brokers' failure, not
                                                                       // the retrains or the per-market choice
@@ -108,7 +111,7 @@ class BrokerFailureIT {
                     assertTrue(p.isAlive(), "a role died: see " + dir);
                 }
 
-                PipelineAudit.Result r = PipelineAudit.audit(bootstrap, registry.url(), data, events);
+                PipelineAudit.Result r = PipelineAudit.audit(bootstrap, registry.url(), data, events, CHECKPOINTS);
                 assertEquals(events, r.input(), "every review on the review topics once");
                 assertEquals(r.input(), r.train() + r.heldOut() + r.dead(), "input = train + held out + dead letters");
                 assertEquals(0, r.duplicateTrain(), "no training interaction twice");

@@ -70,11 +70,10 @@ final class BrokerProcesses implements AutoCloseable {
     }
 
     /** Writes every node's configuration and formats its storage with one new cluster id. */
-    void format() throws IOException, InterruptedException {
+    void format() throws IOException {
         Files.createDirectories(dir);
-        Process id = new ProcessBuilder(TestJvms.java(), "-cp", lib + "/*", "kafka.tools.StorageTool", "random-uuid").start();
-        String clusterId = new String(id.getInputStream().readAllBytes()).trim();
-        id.waitFor();
+        // in this JVM (Kafka's server classes are on the test classpath), not a JVM per node: four fewer starts
+        String clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
         StringBuilder voters = new StringBuilder();
         for (int i = 1; i <= size(); i++) {
             voters.append(i > 1 ? "," : "").append(i).append('@').append(hosts.get(i - 1)).append(':').append(controllerPorts[i - 1]);
@@ -104,9 +103,16 @@ final class BrokerProcesses implements AutoCloseable {
                     "replica.fetch.max.bytes=" + (64 << 20),
                     "transaction.max.timeout.ms=900000", ""));
             Path fmtLog = dir.resolve("broker-" + b + "-format.log");
-            Process fmt = new ProcessBuilder(TestJvms.java(), "-cp", lib + "/*", "kafka.tools.StorageTool", "format", "-t", clusterId,
-                    "-c", config(b).toString()).redirectErrorStream(true).redirectOutput(fmtLog.toFile()).start();
-            if (fmt.waitFor() != 0) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            int rc;
+            try (java.io.PrintStream ps = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8)) {
+                rc = kafka.tools.StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", config(b).toString()}, ps);
+            } catch (RuntimeException e) {
+                out.writeBytes(String.valueOf(e).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                rc = -1;
+            }
+            Files.write(fmtLog, out.toByteArray());
+            if (rc != 0) {
                 throw new IllegalStateException("formatting broker " + b + " failed: see " + fmtLog);
             }
         }

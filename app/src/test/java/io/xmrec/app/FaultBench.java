@@ -619,7 +619,7 @@ public final class FaultBench {
         long[] all = window(0, Long.MAX_VALUE);
         log("settled");
 
-        PipelineAudit.Result acc = PipelineAudit.audit(bootstrap, registry, files, events);
+        PipelineAudit.Result acc = PipelineAudit.audit(bootstrap, registry, files, events, Duration.ofSeconds(3));
         String quality = body("http://127.0.0.1:" + ports.get("evaluator") + "/metrics");
         writeResult(events, replaySeconds, acc, all, quality, soak);
         return acc.ok() ? 0 : 1;

@@ -51,7 +51,8 @@ final class PipelineAudit {
      * Audits what the pipeline wrote against {@code files}, the markets replayed ({@code events} reviews in
      * all); waits up to 3 minutes for the holdout job's last transactions.
      */
-    static Result audit(String bootstrap, String registry, Map<String, MarketData> files, long events) throws Exception {
+    static Result audit(String bootstrap, String registry, Map<String, MarketData> files, long events, Duration checkpoints)
+            throws Exception {
         long input = 0;
         try (Admin a = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             List<org.apache.kafka.common.TopicPartition> tps = new ArrayList<>();
@@ -67,8 +68,8 @@ final class PipelineAudit {
                 input += e.offset();
             }
         }
-        // the holdout job commits at its checkpoints: read until every input record is accounted for and a read 5 s
-        // later (past the next checkpoint) finds the same holdouts (at most 3 min). The topics are read one after the
+        // the holdout job commits at its checkpoints: read until every input record is accounted for and a read a
+        // checkpoint interval and a second later (past the next checkpoint) finds the same holdouts (at most 3 min). The topics are read one after the
         // other, so a commit between the holdouts and the training reads can make the counts add up with a user's
         // holdouts of the transaction before (the soak's first audit saw that for 2 users whose last review came last)
         EmbeddedHoldouts.Result r = null;
@@ -82,7 +83,7 @@ final class PipelineAudit {
                 break;
             }
             previous = complete ? r : null;
-            Thread.sleep(5000);
+            Thread.sleep(checkpoints.toMillis() + 1000);
         }
 
         Set<String> ids = new HashSet<>();
