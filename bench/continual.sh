@@ -29,6 +29,7 @@ maml_steps=""
 bootstrap_epochs=""
 tag=""
 live_extra=()
+settle_max=""
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 parse_common "$@"
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --maml-max-steps) maml_steps="$2"; shift 2 ;;
     --bootstrap-epochs) bootstrap_epochs="$2"; shift 2 ;;
     --tag) tag="$2"; shift 2 ;;
-    --settle-max) live_extra+=(--settle-max "$2"); shift 2 ;;
+    --settle-max) settle_max="$2"; live_extra+=(--settle-max "$2"); shift 2 ;;
     *) echo "continual.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -89,7 +90,7 @@ done
 commit=$(for s in $speeds; do printf '%s: %s; ' "$s" "$(cat "$work/commit-$s" 2>/dev/null || echo unknown)"; done)
 commit="${commit%; }"
 cmd="bench/continual.sh${data:+ --data $data} --markets \"$markets\" --speeds \"$speeds\"${epochs:+ --epochs $epochs}"
-cmd="$cmd${maml_steps:+ --maml-max-steps $maml_steps}${bootstrap_epochs:+ --bootstrap-epochs $bootstrap_epochs}${tag:+ --tag $tag}"
+cmd="$cmd${maml_steps:+ --maml-max-steps $maml_steps}${bootstrap_epochs:+ --bootstrap-epochs $bootstrap_epochs}${tag:+ --tag $tag}${settle_max:+ --settle-max $settle_max}"
 python3 "$root/bench/summarise_continual.py" "$work" "$speeds" "$markets" "$commit" "$cmd" \
     "${offline_train[*]+${offline_train[*]}}" > "$root/$results"
 echo "wrote $results" >&2
