@@ -55,7 +55,7 @@ if (work / "notes.md").exists():  # what else ran, written by whoever ran the be
 print(f"- offline batch: `xmrec offline --target M --source <the other markets> --method pop,auto{' ' + train_flags if train_flags else ''}` "
       "(auto trains nmf, forec and the other candidates and chooses on validation) with one trunk of every market "
       "(`--trunk-cache`), the recipe and settings the updater uses"
-      + (f" (the updater with the same training: `{train_flags}`)" if train_flags else "") + "\n")
+      + (f" (the updater's trunks, forks included, with the same epochs and MAML cap: `{train_flags}`)" if train_flags else "") + "\n")
 
 for s in speeds:
     r = load(work / f"continual-{s}.json")

@@ -49,7 +49,8 @@ final class PipelineAudit {
 
     /**
      * Audits what the pipeline wrote against {@code files}, the markets replayed ({@code events} reviews in
-     * all); waits up to 3 minutes for the holdout job's last transactions.
+     * all); waits up to 3 minutes for the holdout job's last transactions, whose {@code checkpoints} interval
+     * sets how long it waits between its reads.
      */
     static Result audit(String bootstrap, String registry, Map<String, MarketData> files, long events, Duration checkpoints)
             throws Exception {
@@ -69,9 +70,10 @@ final class PipelineAudit {
             }
         }
         // the holdout job commits at its checkpoints: read until every input record is accounted for and a read a
-        // checkpoint interval and a second later (past the next checkpoint) finds the same holdouts (at most 3 min). The topics are read one after the
-        // other, so a commit between the holdouts and the training reads can make the counts add up with a user's
-        // holdouts of the transaction before (the soak's first audit saw that for 2 users whose last review came last)
+        // checkpoint interval and a second later (past the next checkpoint) finds the same holdouts (at most 3 min).
+        // The topics are read one after the other, so a commit between the holdouts and the training reads can make
+        // the counts add up with a user's holdouts of the transaction before (the soak's first audit saw that for 2
+        // users whose last review came last)
         EmbeddedHoldouts.Result r = null;
         EmbeddedHoldouts.Result previous = null;
         long until = System.nanoTime() + Duration.ofMinutes(3).toNanos();
