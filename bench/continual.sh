@@ -28,7 +28,6 @@ epochs=""
 maml_steps=""
 bootstrap_epochs=""
 tag=""
-live_extra=()
 settle_max=""
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
@@ -40,17 +39,18 @@ while [ $# -gt 0 ]; do
     --maml-max-steps) maml_steps="$2"; shift 2 ;;
     --bootstrap-epochs) bootstrap_epochs="$2"; shift 2 ;;
     --tag) tag="$2"; shift 2 ;;
-    --settle-max) settle_max="$2"; live_extra+=(--settle-max "$2"); shift 2 ;;
+    --settle-max) settle_max="$2"; shift 2 ;;
     *) echo "continual.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
 work="$root/bench/runs/continual${tag:+-$tag}"
 results="bench/results/continual${tag:+-$tag}.md"
-# the same training on both sides, where the defaults are not taken
+# the same training on both sides, where the defaults are not taken (and the replay's own settle time)
 live_train=() offline_train=()
 if [ -n "$epochs" ]; then live_train+=(--epochs "$epochs"); offline_train+=(--epochs "$epochs" --forec-epochs "$epochs"); fi
 if [ -n "$maml_steps" ]; then live_train+=(--maml-max-steps "$maml_steps"); offline_train+=(--maml-max-steps "$maml_steps"); fi
 if [ -n "$bootstrap_epochs" ]; then live_train+=(--bootstrap-epochs "$bootstrap_epochs"); fi
+if [ -n "$settle_max" ]; then live_train+=(--settle-max "$settle_max"); fi
 mkdir -p "$work" "$root/bench/results"
 mlist=$(echo "$markets" | tr ' ' ',')
 ./xmrec --version >/dev/null
@@ -63,7 +63,7 @@ if [ "$summarise_only" = 0 ]; then
     # the driver lives with the app's tests (not in the product's CLI): the jar and the test classes
     java ${XMREC_JAVA_OPTS:-} -Dxmrec.home="$root" -cp "$root/app/target/xmrec.jar:$root/app/target/test-classes" \
       io.xmrec.app.ContinualCommand "${data_flag[@]}" --markets "$mlist" --speed "$s" --ranks-dir "$work/live-$s" \
-        "${live_train[@]+"${live_train[@]}"}" "${live_extra[@]+"${live_extra[@]}"}" \
+        "${live_train[@]+"${live_train[@]}"}" \
         > "$work/continual-$s.json" 2> "$work/continual-$s.log"
   done
   # the offline batch models of the same recipe on the same files: one seven-market trunk, shared

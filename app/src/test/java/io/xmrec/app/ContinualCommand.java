@@ -256,15 +256,23 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** The updater's training settings with this run's --epochs and --maml-max-steps, where given. */
-    private io.xmrec.model.recipe.TrainingSettings training(io.xmrec.model.recipe.TrainingSettings t) {
+    /** The demo's updater settings for these markets, with whichever of this run's options were given. */
+    private UpdaterSettings settings(Map<String, MarketData> loaded) {
+        UpdaterSettings s = DemoCommand.settings(loaded).withPaths(paths.stream().filter(x -> !x.isBlank()).toList());
+        if (bootstrapEpochs != null) {
+            s = s.withBootstrap(s.bootstrapInteractions(), bootstrapEpochs);
+        }
+        if (fastDelayMs != null) {
+            s = s.withFastDelay(java.time.Duration.ofMillis(fastDelayMs));
+        }
+        io.xmrec.model.recipe.TrainingSettings t = s.training();
         if (epochs != null) {
             t = new io.xmrec.model.recipe.TrainingSettings(t.ncf().withEpochs(epochs), t.maml(), t.forec().withEpochs(epochs));
         }
         if (mamlMaxSteps != null) {
             t = new io.xmrec.model.recipe.TrainingSettings(t.ncf(), t.maml().withMaxMetaSteps(mamlMaxSteps), t.forec());
         }
-        return t;
+        return s.withTraining(t);
     }
 
     @Override
@@ -272,12 +280,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
         Map<String, MarketData> loaded = MarketFiles.load(data.dir, markets.list(), false, err);
-        UpdaterSettings base = DemoCommand.settings(loaded).withPaths(paths.stream().filter(x -> !x.isBlank()).toList());
-        UpdaterSettings bootstrapped = bootstrapEpochs == null ? base
-                : base.withBootstrap(base.bootstrapInteractions(), bootstrapEpochs);
-        UpdaterSettings delayed = fastDelayMs == null ? bootstrapped
-                : bootstrapped.withFastDelay(java.time.Duration.ofMillis(fastDelayMs));
-        UpdaterSettings settings = delayed.withTraining(training(delayed.training()));
+        UpdaterSettings settings = settings(loaded);
         List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();
         long started = System.currentTimeMillis();

@@ -264,8 +264,11 @@ public final class FaultBench {
 
     // ---- the holdout job on the session cluster ----
 
+    /** The holdout job's checkpoint interval on the session cluster (its transactions commit at checkpoints). */
+    private static final Duration JOB_CHECKPOINTS = Duration.ofSeconds(3);
+
     private List<String> jobArgs() {
-        return List.of("--bootstrap", bootstrap, "--registry", registry, "--checkpoint-seconds", "3");
+        return List.of("--bootstrap", bootstrap, "--registry", registry, "--checkpoint-seconds", Long.toString(JOB_CHECKPOINTS.toSeconds()));
     }
 
     /** The job entered RUNNING after {@code sinceMillis} (a restart after a fault) and completed a checkpoint since. */
@@ -619,7 +622,7 @@ public final class FaultBench {
         long[] all = window(0, Long.MAX_VALUE);
         log("settled");
 
-        PipelineAudit.Result acc = PipelineAudit.audit(bootstrap, registry, files, events, Duration.ofSeconds(3));
+        PipelineAudit.Result acc = PipelineAudit.audit(bootstrap, registry, files, events, JOB_CHECKPOINTS);
         String quality = body("http://127.0.0.1:" + ports.get("evaluator") + "/metrics");
         writeResult(events, replaySeconds, acc, all, quality, soak);
         return acc.ok() ? 0 : 1;
