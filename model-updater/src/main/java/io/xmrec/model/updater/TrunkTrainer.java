@@ -112,9 +112,17 @@ final class TrunkTrainer {
                 CrossMarketDataset one = dataFor(null, sorted, market, false);
                 Map<String, Trained> own = single(one, ts, stageLog);
                 references.put(market, own.get(Choice.BASELINE).model());
+                Map<String, Trained> known = new LinkedHashMap<>(inputs);
+                known.putAll(own);
                 Map<String, Trained> candidates = new LinkedHashMap<>();
                 for (String c : Choice.CANDIDATES) {
-                    Trained t = own.containsKey(c) ? own.get(c) : inputs.get(c);
+                    Recipe r = Recipes.get(c);
+                    if (!known.containsKey(c) && known.keySet().containsAll(r.inputs())) {
+                        // a candidate built from the market's own models and the trunk's (a mean of two)
+                        CrossMarketDataset ds = r.crossMarket() ? dataFor(all, sorted, market, true) : one;
+                        known.put(c, r.train(new Recipe.Context(ds, ts, known, s -> null, validation(r, ds, ts), stageLog)));
+                    }
+                    Trained t = known.get(c);
                     if (t != null && t.model() != null) {
                         candidates.put(c, t);
                     }
