@@ -59,10 +59,12 @@ final class OfflineCommand implements Callable<Integer> {
 
     @Option(names = "--method", paramLabel = "M[,M...]", defaultValue = "nmf",
             description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, "
-                    + "forec-src-head, ddtcdr, or auto: the per-market choice, which trains nmf, gmf, mlp and, with "
-                    + "--source, gmf++, mlp++, nmf++, nmf-forec and forec, and serves the one that wins on the target's "
-                    + "validation by --choice-margin (default: ${DEFAULT-VALUE}). Each trains what it starts from once: nmf "
-                    + "needs gmf and mlp, maml and nmf-forec need nmf++, forec needs maml; forec-src-head is forec whose "
+                    + "forec-src-head, nmf++-ft, ma-gmf, ma-mlp, ma-nmf, nmf+nmf++-ft (the mean of nmf and nmf++-ft as one "
+                    + "network), nmf+nmf (nmf and nmf from the seed + 1: the mean's control), ddtcdr, or auto: the "
+                    + "per-market choice, which trains nmf, gmf, mlp and, with --source, gmf++, mlp++, nmf++, nmf-forec, "
+                    + "forec, nmf++-ft, ma-gmf, ma-mlp, ma-nmf and nmf+nmf++-ft, and serves the one that wins on the "
+                    + "target's validation by --choice-margin (default: ${DEFAULT-VALUE}). Each trains what it starts from "
+                    + "once: nmf needs gmf and mlp, maml and nmf-forec need nmf++, forec needs maml; forec-src-head is forec whose "
                     + "head starts from a fork fine-tuned on the first source; ++, maml and forec need --source; ddtcdr pairs"
                     + " the target with one --source (its own GMFs for the initial tables).")
     String methods;

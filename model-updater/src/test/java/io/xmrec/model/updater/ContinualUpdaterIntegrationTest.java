@@ -148,6 +148,8 @@ class ContinualUpdaterIntegrationTest {
                 assertEquals(recipe, p.path("choice").path("method").asText(), p.toString());
                 assertTrue(p.path("choice").path("candidates").has("nmf"), p.toString());
                 assertTrue(p.path("choice").path("candidates").has("forec"), p.toString());
+                // the mean of the market's own NMF and NMF++ fine-tuned on it is trained from both and weighed too
+                assertTrue(p.path("choice").path("candidates").has("nmf+nmf++-ft"), p.toString());
                 assertTrue(u.log.stream().anyMatch(l -> l.contains("in is served " + recipe)), u.log.toString());
                 // only items seen in the market are sold there, and a delta-following client equals a fresh one
                 assertTrue(m.catalogue().length > 0 && m.catalogue().length <= m.items().size());
