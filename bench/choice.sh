@@ -2,11 +2,11 @@
 # The per-market choice (--method auto) as the product serves it: every target with all six other
 # markets as sources in one trunk (as the continual updater trains it), for several seeds; auto trains
 # nmf, gmf, mlp, gmf++, mlp++, nmf++, nmf-forec, forec, nmf++-ft, the market-aware ma-gmf, ma-mlp, ma-nmf and
-# the mean of nmf and nmf++-ft (nmf+nmf++-ft), and serves the one that wins on the target's
+# the means nmf+nmf++-ft (nmf and nmf++-ft) and nmf+nmf (two own NMFs), and serves the one that wins on the target's
 # validation by the margin (bench/results/choice.md: what was chosen, test nDCG@10 of auto against the
-# single-market NMF with paired t and Wilcoxon tests, and against the best published numbers). Beside
-# auto each run trains the control nmf+nmf (the market's NMF and the same NMF from another seed, averaged):
-# how much of the mean's gain is averaging two models and how much the other markets' data.
+# single-market NMF with paired t and Wilcoxon tests, and against the best published numbers). nmf+nmf
+# (the market's NMF and the same NMF from another seed, averaged) is also the control that tells how much
+# of the mean's gain is averaging two models and how much the other markets' data.
 #
 #   bench/choice.sh [--data DIR] [--markets "ca de ..."] [--seeds "42 7 123"] [--epochs N] [--jobs J]
 #                   [--margin SE] [--summarise-only]
@@ -42,7 +42,7 @@ run_one() { # market seed
     while [ ! -f "$work/$first-$s.json" ]; do sleep 5; done
   fi
   src=$(echo $markets | tr ' ' '\n' | grep -vx "$m" | paste -sd, -)
-  XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method auto,nmf+nmf \
+  XMREC_NO_BUILD=1 ./xmrec offline "${data_flag[@]}" --target "$m" --source "$src" --method auto \
       --choice-margin "$margin" --seed "$s" --epochs "$epochs" --no-epoch-validation --no-full \
       --trunk-cache "$work/trunk-$s" --out "$work/$m-$s.json.part" > "$work/$m-$s.txt" 2> "$work/$m-$s.log"
   mv "$work/$m-$s.json.part" "$work/$m-$s.json"

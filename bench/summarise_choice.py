@@ -12,7 +12,7 @@ from scipy import stats
 work, markets, seeds, command, wall = Path(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split(), sys.argv[4], sys.argv[5]
 PUBLISHED = {"in": 0.480, "jp": 0.221, "mx": 0.559}  # best published test nDCG@10 on these files (the figures)
 CANDIDATES = ["nmf", "gmf", "mlp", "nmf++", "gmf++", "mlp++", "nmf-forec", "forec", "nmf++-ft", "ma-gmf", "ma-mlp",
-              "ma-nmf", "nmf+nmf++-ft"]
+              "ma-nmf", "nmf+nmf++-ft", "nmf+nmf"]
 TRANSFER = ["nmf++", "forec", "nmf++-ft", "ma-gmf", "ma-mlp", "ma-nmf", "nmf+nmf++-ft"]  # the cross-market methods
 MEAN, CONTROL = "nmf+nmf++-ft", "nmf+nmf"  # the mean with the trunk's data, and the mean of two own NMFs
 

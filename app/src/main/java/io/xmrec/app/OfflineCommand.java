@@ -60,9 +60,9 @@ final class OfflineCommand implements Callable<Integer> {
     @Option(names = "--method", paramLabel = "M[,M...]", defaultValue = "nmf",
             description = "Methods, comma separated: pop, gmf, mlp, nmf, gmf++, mlp++, nmf++, maml, nmf-forec, forec, "
                     + "forec-src-head, nmf++-ft, ma-gmf, ma-mlp, ma-nmf, nmf+nmf++-ft (the mean of nmf and nmf++-ft as one "
-                    + "network), nmf+nmf (nmf and nmf from the seed + 1: the mean's control), ddtcdr, or auto: the "
-                    + "per-market choice, which trains nmf, gmf, mlp and, with --source, gmf++, mlp++, nmf++, nmf-forec, "
-                    + "forec, nmf++-ft, ma-gmf, ma-mlp, ma-nmf and nmf+nmf++-ft, and serves the one that wins on the "
+                    + "network), nmf+nmf (nmf and nmf from the seed + 1, the same way), ddtcdr, or auto: the "
+                    + "per-market choice, which trains nmf, gmf, mlp, nmf+nmf and, with --source, gmf++, mlp++, nmf++, "
+                    + "nmf-forec, forec, nmf++-ft, ma-gmf, ma-mlp, ma-nmf and nmf+nmf++-ft, and serves the one that wins on the "
                     + "target's validation by --choice-margin (default: ${DEFAULT-VALUE}). Each trains what it starts from "
                     + "once: nmf needs gmf and mlp, maml and nmf-forec need nmf++, forec needs maml; forec-src-head is forec whose "
                     + "head starts from a fork fine-tuned on the first source; ++, maml and forec need --source; ddtcdr pairs"

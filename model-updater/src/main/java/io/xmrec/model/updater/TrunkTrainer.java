@@ -116,18 +116,23 @@ final class TrunkTrainer {
                 known.putAll(own);
                 Map<String, Trained> candidates = new LinkedHashMap<>();
                 for (String c : Choice.CANDIDATES) {
-                    Recipe r = Recipes.get(c);
-                    if (!known.containsKey(c) && known.keySet().containsAll(r.inputs())) {
-                        // a candidate built from the market's own models and the trunk's (a mean of two)
-                        CrossMarketDataset ds = r.crossMarket() ? dataFor(all, sorted, market, true) : one;
-                        known.put(c, r.train(new Recipe.Context(ds, ts, known, s -> null, validation(r, ds, ts), stageLog)));
+                    // a candidate built on the market's own models and the trunk's (a mean of two): its market's
+                    // stages trained here; one that needs a shared stage the trunk did not train is left out
+                    for (String stage : Recipes.chain(c)) {
+                        Recipe r = Recipes.get(stage);
+                        if (!known.containsKey(stage) && r.scope() == Recipe.Scope.PER_MARKET
+                                && known.keySet().containsAll(r.inputs())) {
+                            CrossMarketDataset ds = r.crossMarket() ? dataFor(all, sorted, market, true) : one;
+                            known.put(stage, r.train(new Recipe.Context(ds, ts, known, s -> null, validation(r, ds, ts),
+                                    stageLog)));
+                        }
                     }
                     Trained t = known.get(c);
                     if (t != null && t.model() != null) {
                         candidates.put(c, t);
                     }
                 }
-                Choice choice = choose(market, all, one, candidates, own.keySet());
+                Choice choice = choose(market, all, one, candidates);
                 log.accept("updater: trunk v" + version + " " + market + " is served " + choice.summary());
                 choices.put(market, choice);
                 served = candidates.get(choice.method()).model();
@@ -153,15 +158,15 @@ final class TrunkTrainer {
      * A market's choice ({@link Choice}) on its validation items, against one draw of evaluation
      * negatives (from the market's items, so every candidate is ranked against the same ones).
      */
-    private Choice choose(String market, CrossMarketDataset all, CrossMarketDataset one, Map<String, Trained> candidates,
-                          java.util.Set<String> ownMethods) {
+    private Choice choose(String market, CrossMarketDataset all, CrossMarketDataset one, Map<String, Trained> candidates) {
         IndexedMarket target = all.market(market);
         EvaluationNegatives negs = EvaluationNegatives.empty().sample(target, all.items(), settings.evalNegatives(),
                 settings.seed());
         Map<String, Map<String, Double>> valid = new LinkedHashMap<>();
         for (Map.Entry<String, Trained> e : candidates.entrySet()) {
             NcfModel m = e.getValue().model();
-            CrossMarketDataset ds = ownMethods.contains(e.getKey()) ? one : all;
+            // on the vocabularies the candidate was trained on: the market alone, or every market's
+            CrossMarketDataset ds = Recipes.get(e.getKey()).crossMarket() ? all : one;
             valid.put(e.getKey(), Choice.perUser(m, ds.market(market), ds.items(), negs));
         }
         return Choice.of(market, valid, Choice.DEFAULT_MARGIN);

@@ -46,10 +46,11 @@ public record Choice(String method, String baseline, double margin, int users, M
     /**
      * The recipes a choice considers, when trained: the single-market networks and the cross-market
      * ones (the ++ stages, FOREC and its NMF++ fork, the market-aware models, NMF++ fine-tuned on the market and
-     * its mean with the market's own NMF). MAML's own model is a trunk, not a served recipe.
+     * its mean with the market's own NMF), and the mean of two own NMFs (no source, on a par with the mean
+     * that has one). MAML's own model is a trunk, not a served recipe.
      */
     public static final List<String> CANDIDATES = List.of("nmf", "gmf", "mlp", "nmf++", "gmf++", "mlp++", "forec",
-            "nmf-forec", "nmf++-ft", "ma-gmf", "ma-mlp", "ma-nmf", "nmf+nmf++-ft");
+            "nmf-forec", "nmf++-ft", "ma-gmf", "ma-mlp", "ma-nmf", "nmf+nmf++-ft", "nmf+nmf");
 
     /**
      * Every stage a choice trains for its cross-market candidates, inputs first: the {@link #TRUNK}'s
