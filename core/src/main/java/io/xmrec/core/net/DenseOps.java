@@ -4,7 +4,8 @@ package io.xmrec.core.net;
  * The dense layers' loops of {@link NetKernel} over a batch held column-major (one {@code float[]} per unit,
  * the batch along it): forward with ReLU, the gradients of the inputs and of the weights, and the
  * reductions they use. Inner loops run over the batch with unit stride in groups of four independent
- * sums, which the JIT vectorises.
+ * sums, which the JIT vectorises; a group of four zero weights is skipped (the off-diagonal blocks of a
+ * mean of two networks are zeros: it then costs twice one network's layers, not four times).
  */
 final class DenseOps {
 
@@ -25,6 +26,9 @@ final class DenseOps {
                 float w1 = w[(q + 1) * out + o];
                 float w2 = w[(q + 2) * out + o];
                 float w3 = w[(q + 3) * out + o];
+                if (w0 == 0f && w1 == 0f && w2 == 0f && w3 == 0f) {
+                    continue; // a block of zeros (two networks side by side, ModelMean) adds nothing
+                }
                 float[] x0 = x[q];
                 float[] x1 = x[q + 1];
                 float[] x2 = x[q + 2];
@@ -62,6 +66,9 @@ final class DenseOps {
                 float w1 = w[row + o + 1];
                 float w2 = w[row + o + 2];
                 float w3 = w[row + o + 3];
+                if (w0 == 0f && w1 == 0f && w2 == 0f && w3 == 0f) {
+                    continue;
+                }
                 float[] d0 = d[o];
                 float[] d1 = d[o + 1];
                 float[] d2 = d[o + 2];
