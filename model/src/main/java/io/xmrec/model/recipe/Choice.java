@@ -20,8 +20,11 @@ import java.util.TreeSet;
  * difference. Validation of a thin market is noisy (a few hundred users: a paired 95% interval of
  * +-0.02-0.03 nDCG), so the best mean alone would often pick a recipe that is worse on test; the
  * margin keeps the baseline unless the evidence for another is clear. Among the recipes that pass,
- * the one with the highest validation mean is served. Offline ({@code --method auto}) and the
- * continual updater (at every trunk) use this one rule.
+ * the one whose lead is surest is served: the highest lower bound {@code diff - margin * se}, so of
+ * two recipes with about the same mean the one that leads on more users wins (the highest mean alone
+ * once served a market's noisier candidate by 0.0006 over a steadier one that was 0.036 better on
+ * test). With no margin that is the highest mean. Offline ({@code --method auto}) and the continual
+ * updater (at every trunk) use this one rule.
  *
  * @param method    the recipe chosen
  * @param baseline  the recipe kept unless another passes the rule
@@ -75,7 +78,12 @@ public record Choice(String method, String baseline, double margin, int users, M
     public record Candidate(double validNdcg, double diff, double se) {
         /** Whether it beats the baseline by the margin. */
         boolean passes(double margin) {
-            return diff - margin * se > 0;
+            return bound(margin) > 0;
+        }
+
+        /** The lower bound of its lead over the baseline: the mean paired difference less the margin's standard errors. */
+        double bound(double margin) {
+            return diff - margin * se;
         }
     }
 
@@ -159,7 +167,7 @@ public record Choice(String method, String baseline, double margin, int users, M
         Map<String, Double> base = candidates.get(baseline);
         Map<String, Candidate> out = new LinkedHashMap<>();
         String best = baseline;
-        double bestMean = Double.NEGATIVE_INFINITY;
+        double bestBound = Double.NEGATIVE_INFINITY;
         for (Map.Entry<String, Map<String, Double>> e : candidates.entrySet()) {
             double sum = 0;
             double diffSum = 0;
@@ -177,9 +185,9 @@ public record Choice(String method, String baseline, double margin, int users, M
             double se = n < 2 ? Double.POSITIVE_INFINITY : Math.sqrt(ss / (n - 1) / n);
             Candidate c = new Candidate(mean, diff, e.getKey().equals(baseline) ? 0 : se);
             out.put(e.getKey(), c);
-            if (!e.getKey().equals(baseline) && c.passes(margin) && mean > bestMean) {
+            if (!e.getKey().equals(baseline) && c.passes(margin) && c.bound(margin) > bestBound) {
                 best = e.getKey();
-                bestMean = mean;
+                bestBound = c.bound(margin);
             }
         }
         return new Choice(best, baseline, margin, n, out);

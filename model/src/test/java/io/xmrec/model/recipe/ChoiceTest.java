@@ -58,6 +58,24 @@ class ChoiceTest {
     }
 
     @Test
+    void ofTwoThatPassTheSurerLeadWinsOverAHairHigherMean() {
+        Map<String, Double> nmf = baseline(400);
+        Map<String, Map<String, Double>> c = new LinkedHashMap<>();
+        c.put("nmf", nmf);
+        // about the same lead on average: one moves every user a little, the other some users a lot
+        c.put("noisy", users(nmf, 0.062, 0.6, 6));
+        c.put("steady", users(nmf, 0.060, 0.05, 7));
+        Choice ch = Choice.of(c, 1.0);
+        Choice.Candidate noisy = ch.candidates().get("noisy");
+        Choice.Candidate steady = ch.candidates().get("steady");
+        assertTrue(noisy.validNdcg() > steady.validNdcg(), noisy + " " + steady);
+        assertTrue(noisy.passes(1.0) && steady.passes(1.0), noisy + " " + steady);
+        assertEquals("steady", ch.method());
+        // with no margin the higher mean wins
+        assertEquals("noisy", Choice.of(c, 0.0).method());
+    }
+
+    @Test
     void aWorseCandidateIsNeverChosenAndTheSummaryNamesTheRule() {
         Map<String, Double> nmf = baseline(300);
         Map<String, Map<String, Double>> c = new LinkedHashMap<>();
