@@ -7,17 +7,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Recipes that average two trained networks into one ({@link ModelMean}), and the control they are measured against. */
+/**
+ * Recipes that average two trained networks into one ({@link ModelMean}): {@code nmf+nmf++-ft} (the
+ * market's own NMF and NMF++ fine-tuned on it) and {@code nmf+nmf} (two own NMFs, the second from the
+ * seed + 1: a mean with no source, and the control that tells how much of the first's gain is
+ * averaging two models and how much the other markets' data).
+ */
 final class Means {
 
     private Means() {
     }
 
-    /**
-     * The mean of two trained NMF networks (their logits averaged), served as one network
-     * ({@link ModelMean}): the market's own NMF beside NMF++ fine-tuned on it pairs a model of the
-     * market alone with one that learned from every market.
-     */
+    /** The mean of two trained NMF networks (their logits averaged), served as one network ({@link ModelMean}). */
     static final class Mean implements Recipe {
         private final String a;
         private final String b;
@@ -50,11 +51,7 @@ final class Means {
         }
     }
 
-    /**
-     * A market's own method trained again from another seed (the seed + 1): with {@link Mean}, the
-     * control that tells how much of a mean's gain is averaging two models and how much the other
-     * markets' data.
-     */
+    /** A market's own method and its inputs trained again from the seed + 1 (the second half of {@code nmf+nmf}). */
     static final class Reseeded implements Recipe {
         private final String method;
 
