@@ -19,7 +19,7 @@ tests = {m: json.loads((work / f"{m}.nmfpp-vs-nmf.json").read_text()) for m in r
 forec_tests = {m: json.loads((work / f"{m}.forec-vs-nmfpp.json").read_text()) for m in runs
                if (work / f"{m}.forec-vs-nmfpp.json").exists()}
 all_methods = ["pop", "gmf", "mlp", "nmf", "gmf++", "mlp++", "nmf++", "maml", "nmf-forec", "forec", "nmf++-ft", "ddtcdr",
-               "ma-gmf", "ma-mlp", "ma-nmf"]
+               "ma-gmf", "ma-mlp", "ma-nmf", "nmf+nmf++-ft", "nmf+nmf"]
 present = {r["method"] for run in runs.values() for r in run["results"]}
 methods = [m for m in all_methods if all(any(r["method"] == m for r in run["results"]) for run in runs.values())]
 
