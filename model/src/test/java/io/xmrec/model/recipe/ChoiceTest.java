@@ -29,13 +29,25 @@ class ChoiceTest {
         return out;
     }
 
-    @Test
-    void aClearlyBetterCandidateReplacesTheBaseline() {
-        Map<String, Double> nmf = baseline(400);
+    /** A candidate whose users score the baseline's plus {@code lift}, each moved by up to {@code noise}. */
+    private record Lead(String method, double lift, double noise, long seed) {
+    }
+
+    /** The baseline {@code nmf} of {@code n} users, and the candidates beside it. */
+    private static Map<String, Map<String, Double>> candidates(int n, Lead... leads) {
+        Map<String, Double> nmf = baseline(n);
         Map<String, Map<String, Double>> c = new LinkedHashMap<>();
         c.put("nmf", nmf);
-        c.put("forec", users(nmf, 0.05, 0.1, 2));
-        c.put("nmf++", users(nmf, 0.02, 0.1, 3));
+        for (Lead l : leads) {
+            c.put(l.method(), users(nmf, l.lift(), l.noise(), l.seed()));
+        }
+        return c;
+    }
+
+    @Test
+    void aClearlyBetterCandidateReplacesTheBaseline() {
+        Map<String, Map<String, Double>> c = candidates(400, new Lead("forec", 0.05, 0.1, 2),
+                new Lead("nmf++", 0.02, 0.1, 3));
         Choice ch = Choice.of(c, 1.0);
         assertEquals("forec", ch.method());
         assertEquals(400, ch.users());
@@ -44,11 +56,8 @@ class ChoiceTest {
 
     @Test
     void aHigherMeanWithinTheNoiseKeepsTheBaseline() {
-        Map<String, Double> nmf = baseline(200);
-        Map<String, Map<String, Double>> c = new LinkedHashMap<>();
-        c.put("nmf", nmf);
         // 0.005 higher on average, but each user moves by up to 0.5 either way: far inside one standard error
-        c.put("forec", users(nmf, 0.005, 0.5, 4));
+        Map<String, Map<String, Double>> c = candidates(200, new Lead("forec", 0.005, 0.5, 4));
         Choice ch = Choice.of(c, 1.0);
         assertTrue(ch.candidates().get("forec").validNdcg() != ch.candidates().get("nmf").validNdcg());
         assertEquals("nmf", ch.method());
@@ -59,12 +68,9 @@ class ChoiceTest {
 
     @Test
     void ofTwoThatPassTheSurerLeadWinsOverAHairHigherMean() {
-        Map<String, Double> nmf = baseline(400);
-        Map<String, Map<String, Double>> c = new LinkedHashMap<>();
-        c.put("nmf", nmf);
         // about the same lead on average: one moves every user a little, the other some users a lot
-        c.put("noisy", users(nmf, 0.062, 0.6, 6));
-        c.put("steady", users(nmf, 0.060, 0.05, 7));
+        Map<String, Map<String, Double>> c = candidates(400, new Lead("noisy", 0.062, 0.6, 6),
+                new Lead("steady", 0.060, 0.05, 7));
         Choice ch = Choice.of(c, 1.0);
         Choice.Candidate noisy = ch.candidates().get("noisy");
         Choice.Candidate steady = ch.candidates().get("steady");
