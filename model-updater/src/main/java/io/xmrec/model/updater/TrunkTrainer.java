@@ -95,11 +95,12 @@ final class TrunkTrainer {
         }
         for (String market : markets) {
             Map<String, Trained> inputs = new LinkedHashMap<>(shared);
+            CrossMarketDataset cross = dataFor(all, sorted, market, true); // the market first, on every market's rows
             Trained last = shared.get(method);
             for (String stage : chain) {
                 Recipe r = Recipes.get(stage);
                 if (r.scope() == Recipe.Scope.PER_MARKET) {
-                    CrossMarketDataset ds = dataFor(all, sorted, market, r.crossMarket());
+                    CrossMarketDataset ds = r.crossMarket() ? cross : dataFor(all, sorted, market, false);
                     last = r.train(new Recipe.Context(ds, ts, inputs, s -> null, validation(r, ds, ts), stageLog));
                     inputs.put(stage, last);
                 }
@@ -122,7 +123,7 @@ final class TrunkTrainer {
                         Recipe r = Recipes.get(stage);
                         if (!known.containsKey(stage) && r.scope() == Recipe.Scope.PER_MARKET
                                 && known.keySet().containsAll(r.inputs())) {
-                            CrossMarketDataset ds = r.crossMarket() ? dataFor(all, sorted, market, true) : one;
+                            CrossMarketDataset ds = r.crossMarket() ? cross : one;
                             known.put(stage, r.train(new Recipe.Context(ds, ts, known, s -> null, validation(r, ds, ts),
                                     stageLog)));
                         }

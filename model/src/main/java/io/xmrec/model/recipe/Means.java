@@ -20,17 +20,24 @@ final class Means {
 
     /** The mean of two trained NMF networks (their logits averaged), served as one network ({@link ModelMean}). */
     static final class Mean implements Recipe {
+        private final String name;
         private final String a;
         private final String b;
 
+        /** The mean of {@code a} and {@code b}, named {@code a+b}. */
         Mean(String a, String b) {
+            this(a + "+" + b, a, b);
+        }
+
+        Mean(String name, String a, String b) {
+            this.name = name;
             this.a = a;
             this.b = b;
         }
 
         @Override
         public String method() {
-            return b.startsWith(a + "@") ? a + "+" + a : a + "+" + b;
+            return name;
         }
 
         @Override

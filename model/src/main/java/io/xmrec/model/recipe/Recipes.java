@@ -43,7 +43,7 @@ public final class Recipes {
         register(new Fork("forec-src-head", "maml", true));
         register(new DdtcdrRecipe());
         register(new Means.Mean("nmf", "nmf++-ft"));
-        register(new Means.Mean("nmf", Means.Reseeded.of("nmf")));
+        register(new Means.Mean("nmf+nmf", "nmf", Means.Reseeded.of("nmf")));
     }
 
     private Recipes() {
