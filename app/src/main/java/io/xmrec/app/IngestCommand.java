@@ -67,8 +67,9 @@ final class IngestCommand implements Callable<Integer> {
             ReplayPublisher.Summary s = ingest(kafka.bootstrap, kafka.clientProps(), kafka.registry, loaded, daysPerSecond,
                     err);
             stop.settle();
-            out.printf("%s %,d events in %.1fs (%,.0f events/s): %s%n", s.stopped() ? "stopped after" : "ingested",
-                    s.events(), s.seconds(), s.eventsPerSecond(), s.perMarket());
+            out.printf("%s %,d events in %.1fs (%,.0f events/s): %s%s%n", s.stopped() ? "stopped after" : "ingested",
+                    s.events(), s.seconds(), s.eventsPerSecond(), s.perMarket(), s.restarts() == 0 ? ""
+                            : String.format("; %d producer restarts, %,d events sent again", s.restarts(), s.resent()));
             out.flush();
         }
         return 0;

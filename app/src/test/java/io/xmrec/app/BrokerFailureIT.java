@@ -112,7 +112,8 @@ class BrokerFailureIT {
                 }
 
                 PipelineAudit.Result r = PipelineAudit.audit(bootstrap, registry.url(), data, events, CHECKPOINTS);
-                assertEquals(events, r.input(), "every review on the review topics once");
+                assertEquals(events, r.input() - r.redelivered(), "every review on the review topics once, beside the "
+                        + r.redelivered() + " the replay sent again and the holdout job dropped as duplicates");
                 assertEquals(r.input(), r.train() + r.heldOut() + r.dead(), "input = train + held out + dead letters");
                 assertEquals(0, r.duplicateTrain(), "no training interaction twice");
                 assertEquals(0, r.splitMismatches(), "the final holdouts and training equal the offline split: "

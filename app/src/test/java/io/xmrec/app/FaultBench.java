@@ -737,6 +737,7 @@ public final class FaultBench {
         out.println("|---|---|");
         out.printf(Locale.ROOT, "| events in the files | %,d |%n", a.events());
         out.printf(Locale.ROOT, "| records on the review topics | %,d |%n", a.input());
+        out.printf(Locale.ROOT, "| of them sent again by the replay and dropped as duplicates | %,d |%n", a.redelivered());
         out.printf(Locale.ROOT, "| train + held out + dead letters | %,d + %,d + %,d = %,d |%n", a.train(), a.heldOut(), a.dead(),
                 a.train() + a.heldOut() + a.dead());
         out.printf(Locale.ROOT, "| training interactions twice in xmrec.train | %d |%n", a.duplicateTrain());
