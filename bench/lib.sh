@@ -34,6 +34,9 @@ parse_common() {
     esac
   done
   data_flag=()
+  # a path relative to the checkout (the scripts run from its root): the command line a result file records
+  # then names no directory of the machine it ran on
+  if [ -n "$data" ] && [ -d "$data" ]; then data=$(realpath --relative-to=. "$data"); fi
   if [ -n "$data" ]; then data_flag=(--data "$data"); fi
 }
 

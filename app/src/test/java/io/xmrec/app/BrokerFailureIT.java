@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,8 +90,9 @@ class BrokerFailureIT {
                                                                       // the retrains or the per-market choice
 
                 // in and jp span ten years: at 250 days/s the replay takes about 15 s
+                PrintWriter replayLog = new PrintWriter(Files.newBufferedWriter(dir.resolve("replay.log")), true);
                 CompletableFuture<Void> replay = CompletableFuture.runAsync(() -> IngestCommand.ingest(bootstrap, Map.of(),
-                        registry.url(), data, 250, new PrintWriter(new StringWriter())));
+                        registry.url(), data, 250, replayLog)); // its lines say whether a producer was replaced
                 Thread.sleep(6_000);
                 assertTrue(await(60, () -> {
                     try (Admin a = brokers.admin()) {

@@ -75,7 +75,9 @@ public final class Recipes {
     public static synchronized Recipe get(String method) {
         Recipe r = ALL.get(method);
         if (r == null) {
-            throw new IllegalArgumentException("unknown method '" + method + "': expected one of " + String.join(", ", ALL.keySet()));
+            // a reseeded stage (name@2) is an input of a mean, not a method one asks for: not listed
+            throw new IllegalArgumentException("unknown method '" + method + "': expected one of " + String.join(", ",
+                    ALL.keySet().stream().filter(m -> !m.contains("@")).toList()));
         }
         return r;
     }
