@@ -62,11 +62,18 @@ public enum Engine {
         throw new IllegalArgumentException("engine must be auto, kernel or dl4j, got '" + s + "'");
     }
 
-    /** A network's steps on this engine, for a model whose {@code trainable} tensors it updates. */
-    Steps open(NcfModel model, boolean[] trainable, boolean lazyTables, int batch) {
-        return switch (resolve(model.net().shape())) {
+    /**
+     * A network's steps on this engine, for a model whose {@code trainable} tensors it updates; {@code keepZeroWeights}
+     * (the kernel's alone): its dense weights that are zero now stay zero.
+     */
+    Steps open(NcfModel model, boolean[] trainable, boolean lazyTables, int batch, boolean keepZeroWeights) {
+        Engine e = resolve(model.net().shape());
+        if (keepZeroWeights && e != KERNEL) {
+            throw new IllegalArgumentException("only the kernel holds zero weights at zero, not " + e.label());
+        }
+        return switch (e) {
             case DL4J -> Dl4jSteps.open(model, trainable, batch);
-            default -> new KernelSteps(model, trainable, lazyTables, batch);
+            default -> new KernelSteps(model, trainable, lazyTables, batch, keepZeroWeights);
         };
     }
 
@@ -92,12 +99,14 @@ public enum Engine {
         private final io.xmrec.core.net.Gradient grad;
         private final io.xmrec.core.net.Adam adam;
 
-        KernelSteps(NcfModel model, boolean[] trainable, boolean lazyTables, int batch) {
+        KernelSteps(NcfModel model, boolean[] trainable, boolean lazyTables, int batch, boolean keepZeroWeights) {
             this.model = model;
             this.kernel = model.kernel(batch);
             // lazy updates read the touched rows only: the tables' gradients hold just those (they stay in cache)
             this.grad = new io.xmrec.core.net.Gradient(model.net(), trainable, lazyTables);
-            this.adam = new io.xmrec.core.net.Adam(model.net(), trainable, model.learningRate(), model.l2(), lazyTables);
+            io.xmrec.core.net.Adam a = new io.xmrec.core.net.Adam(model.net(), trainable, model.learningRate(), model.l2(),
+                    lazyTables);
+            this.adam = keepZeroWeights ? a.keepZeroWeights(model.net()) : a;
         }
 
         @Override

@@ -68,6 +68,7 @@ public final class NcfTrainer {
     private final EpochListener listener;
     private final java.util.function.ToDoubleFunction<NcfModel> validation;
     private final boolean marketAware;
+    private final boolean keepZeroWeights;
 
     public NcfTrainer(NcfOptions options, EpochListener listener) {
         this(options, listener, null);
@@ -78,15 +79,16 @@ public final class NcfTrainer {
      *                   in the epoch reports and, with {@link NcfOptions#patience()}, what early stopping follows
      */
     public NcfTrainer(NcfOptions options, EpochListener listener, java.util.function.ToDoubleFunction<NcfModel> validation) {
-        this(options, listener, validation, false);
+        this(options, listener, validation, false, false);
     }
 
     private NcfTrainer(NcfOptions options, EpochListener listener, java.util.function.ToDoubleFunction<NcfModel> validation,
-                       boolean marketAware) {
+                       boolean marketAware, boolean keepZeroWeights) {
         this.options = options;
         this.listener = listener;
         this.validation = validation;
         this.marketAware = marketAware;
+        this.keepZeroWeights = keepZeroWeights;
     }
 
     /** Trains GMF from scratch. */
@@ -120,7 +122,17 @@ public final class NcfTrainer {
      * multiplies the item vectors, Bhargav et al.): what the {@code ma-} recipes train.
      */
     public NcfTrainer marketAware() {
-        return new NcfTrainer(options, listener, validation, true);
+        return new NcfTrainer(options, listener, validation, true, keepZeroWeights);
+    }
+
+    /**
+     * This trainer, holding the dense layers' weights that are exactly zero when training starts at zero
+     * ({@link io.xmrec.core.net.Adam#keepZeroWeights}): fine-tuning a mean of two networks ({@link ModelMean}) keeps
+     * it two networks averaged, at its scoring cost. It trains on the kernel whatever the engine: DL4J's updater
+     * has no per-weight hold (a mean is narrow enough that the kernel is the faster engine for it anyway).
+     */
+    public NcfTrainer keepingZeroWeights(boolean keep) {
+        return new NcfTrainer(options, listener, validation, marketAware, keep);
     }
 
     /** Stops a training whose thread was interrupted (a service shutting down), between two steps. */
@@ -142,7 +154,8 @@ public final class NcfTrainer {
         SplittableRandom rnd = new SplittableRandom(options.seed() ^ (model.architecture().ordinal() + 1) * 0x5DEECE66DL);
         boolean[] trainable = Gradient.only(model.net(), model.trainable());
         boolean lazy = options.tableUpdates().lazy(model.users().size(), model.items().size());
-        try (Engine.Steps steps = options.engine().open(model, trainable, lazy, b)) {
+        Engine engine = keepZeroWeights ? Engine.KERNEL : options.engine();
+        try (Engine.Steps steps = engine.open(model, trainable, lazy, b, keepZeroWeights)) {
             return train(model, markets, steps, rnd, b);
         }
     }

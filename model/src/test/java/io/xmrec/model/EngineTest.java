@@ -52,7 +52,7 @@ class EngineTest {
         boolean[] t = Gradient.only(kernel.net(), kernel.trainable());
         SplittableRandom rnd = new SplittableRandom(5);
         int n = 64;
-        try (Engine.Steps k = Engine.KERNEL.open(kernel, t, false, n); Engine.Steps d = Engine.DL4J.open(dl4j, t, false, n)) {
+        try (Engine.Steps k = Engine.KERNEL.open(kernel, t, false, n, false); Engine.Steps d = Engine.DL4J.open(dl4j, t, false, n, false)) {
             for (int step = 0; step < 5; step++) {
                 int[] u = new int[n];
                 int[] i = new int[n];

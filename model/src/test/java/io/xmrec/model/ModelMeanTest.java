@@ -83,6 +83,46 @@ class ModelMeanTest {
     }
 
     @Test
+    void fineTuningAMeanWithZeroWeightsHeldKeepsItsBlocksApartWhileItsOtherWeightsLearn() {
+        List<String> users = ids("aa/u", 10);
+        List<String> items = ids("i", 8);
+        NcfModel a = model(NetShape.nmf(4, 3, List.of(6, 5, 2)), users, items, 11);
+        NcfModel b = model(NetShape.nmf(4, 3, List.of(6, 5, 2)), users, items, 12);
+        NcfModel mean = ModelMean.of(a, b, IdVocabulary.ofRows(users), IdVocabulary.ofRows(items));
+        List<int[]> bought = new ArrayList<>();
+        for (int k = 0; k < users.size(); k++) {
+            bought.add(new int[] {k % 8, (k + 3) % 8});
+        }
+        io.xmrec.core.dataset.CrossMarketDataset data = io.xmrec.core.dataset.CrossMarketDataset.trainingOnly("aa", users,
+                bought, new int[] {0, 1, 2, 3, 4, 5, 6, 7}, mean.users(), mean.items());
+        NcfOptions o = NcfOptions.defaults().withEpochs(5).withBatchSize(4).withSeed(5);
+        NcfModel held = mean.copy();
+        NcfModel free = mean.copy();
+        new NcfTrainer(o, null).keepingZeroWeights(true).train(held, data);
+        new NcfTrainer(o, null).train(free, data);
+
+        int zeros = 0;
+        int filled = 0;
+        int moved = 0;
+        for (int l = 1; l <= mean.net().shape().mlpDepth(); l++) {
+            float[] w0 = mean.net().get(NetShape.mlpWeight(l));
+            float[] wh = held.net().get(NetShape.mlpWeight(l));
+            float[] wf = free.net().get(NetShape.mlpWeight(l));
+            for (int k = 0; k < w0.length; k++) {
+                if (w0[k] == 0f) {
+                    zeros++;
+                    assertEquals(0f, wh[k], "layer " + l + " weight " + k + " of a zero block");
+                    filled += wf[k] != 0f ? 1 : 0;
+                } else {
+                    moved += wh[k] != w0[k] ? 1 : 0;
+                }
+            }
+        }
+        assertTrue(zeros > 0 && filled > zeros / 2, "without the hold the blocks fill: " + filled + " of " + zeros);
+        assertTrue(moved > 0, "the weights of the blocks themselves are trained");
+    }
+
+    @Test
     void networksWithAHeadOrMlpsOfDifferentDepthsAreRefused() {
         List<String> users = ids("aa/u", 3);
         List<String> items = ids("i", 3);

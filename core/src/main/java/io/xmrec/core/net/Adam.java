@@ -25,6 +25,8 @@ public final class Adam {
     /** Tensors whose rows only a touching batch changes (sparse mode): nothing there decays into subnormals. */
     private final boolean[] lazy;
     private long t;
+    /** Per dense weight tensor, the positions held at zero ({@link #keepZeroWeights}); null: none. */
+    private final int[][] heldAtZero;
     /** Lazy updates' buffers: the touched rows' weights, moments and (of a gradient that is not compact) gradients. */
     private float[] bw = new float[0];
     private float[] bm = new float[0];
@@ -39,6 +41,7 @@ public final class Adam {
         this.v = new float[net.tensors()][];
         this.regularised = new boolean[net.tensors()];
         this.lazy = new boolean[net.tensors()];
+        this.heldAtZero = new int[net.tensors()][];
         for (int k = 0; k < m.length; k++) {
             lazy[k] = sparseTables && (NetShape.isUserTable(net.name(k)) || NetShape.isItemTable(net.name(k)));
             if (trainable[k]) {
@@ -48,6 +51,37 @@ public final class Adam {
             // market vectors start at one and stay free of L2, which would pull them to zero (no market at all)
             regularised[k] = !NetShape.isBias(net.name(k)) && !NetShape.isMarketTable(net.name(k));
         }
+    }
+
+    /**
+     * Holds every weight of the dense layers that is exactly zero now at zero from here on (not the tables,
+     * biases or market vectors): a network whose layers are block-diagonal by construction (a mean of two
+     * networks, each half seeing only its own inputs) stays so when fine-tuned, and so scores at the cost of
+     * its blocks. Their gradient is dropped before the moments, so they and their moments stay exactly zero.
+     */
+    public Adam keepZeroWeights(Net net) {
+        for (int k = 0; k < m.length; k++) {
+            String name = net.name(k);
+            if (m[k] == null || NetShape.isUserTable(name) || NetShape.isItemTable(name) || NetShape.isMarketTable(name)
+                    || NetShape.isBias(name)) {
+                continue;
+            }
+            float[] w = net.values(k);
+            int zeros = 0;
+            for (float x : w) {
+                zeros += x == 0f ? 1 : 0;
+            }
+            if (zeros > 0) {
+                int[] at = new int[zeros];
+                for (int i = 0, j = 0; i < w.length; i++) {
+                    if (w[i] == 0f) {
+                        at[j++] = i;
+                    }
+                }
+                heldAtZero[k] = at;
+            }
+        }
+        return this;
     }
 
     /** Steps taken. */
@@ -82,6 +116,11 @@ public final class Adam {
             } else {
                 if (table && g.compact()) {
                     throw new IllegalStateException("dense updates of " + net.name(k) + " need a gradient of the whole table, not a compact one");
+                }
+                if (heldAtZero[k] != null) {
+                    for (int i : heldAtZero[k]) {
+                        gk[i] = 0f;
+                    }
                 }
                 update(w, gk, m[k], v[k], 0, w.length, alpha, reg);
             }

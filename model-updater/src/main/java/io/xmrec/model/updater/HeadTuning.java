@@ -78,7 +78,8 @@ final class HeadTuning {
                 candidate.items());
         NcfOptions o = s.training().ncf().withEpochs(s.headEpochs()).withBatchSize(s.training().forec().batchSize())
                 .withSeed(s.seed() + current.version());
-        new NcfTrainer(o, null).train(candidate, data);
+        // a mean stays two networks averaged (at its scoring cost): its zero blocks are held at zero
+        new NcfTrainer(o, null).keepingZeroWeights(startRecipe.blockDiagonal()).train(candidate, data);
         before = mu.evaluation.evaluate(current, job.pool(), job.holdouts()).valid().ndcg();
         after = mu.evaluation.evaluate(mu.served(candidate, pool, popularity, null), job.pool(), job.holdouts())
                 .valid().ndcg();

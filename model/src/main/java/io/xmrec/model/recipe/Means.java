@@ -51,6 +51,11 @@ final class Means {
         }
 
         @Override
+        public boolean blockDiagonal() {
+            return true;
+        }
+
+        @Override
         public Trained train(Context c) {
             long t0 = System.nanoTime();
             NcfModel m = ModelMean.of(c.input(a).model(), c.input(b).model(), c.data().users(), c.data().items());

@@ -59,6 +59,15 @@ public interface Recipe {
     }
 
     /**
+     * Whether its network's dense layers are block-diagonal by construction (a mean of two networks): then
+     * fine-tuning holds their zero blocks at zero ({@link io.xmrec.model.NcfTrainer#keepingZeroWeights}); by
+     * default not.
+     */
+    default boolean blockDiagonal() {
+        return false;
+    }
+
+    /**
      * What a recipe is given.
      *
      * @param data     the data set it trains on: the target alone, or target first and then the sources
