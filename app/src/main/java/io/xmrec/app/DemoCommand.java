@@ -29,6 +29,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Mixin
     MarketsOption markets = new MarketsOption();
 
+    @CommandLine.Mixin
+    TrainingBudgetOption budget = new TrainingBudgetOption();
+
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10, about what the whole system keeps up with on 2 cores).")
     String speed = "10";
 
@@ -57,11 +60,13 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
+        budget.apply(UpdaterSettings.defaults()); // its flags checked before any data is read
         Duration every = checkpoint.interval(EmbeddedSystem.CHECKPOINTS);
         Map<String, MarketData> loaded = MarketFiles.loadOrGenerate(data.dir, markets.list(), err,
                 System.getenv());
+        UpdaterSettings settings = budget.apply(settings(loaded));
         try (StopSignal stop = new StopSignal("demo", err, true, Duration.ofSeconds(30));
-             EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings(loaded),
+             EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings,
                      every, host, port,
                      line -> {
                          err.println(line);

@@ -114,11 +114,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk (default: the updater's; 0: as later trunks).")
     Integer bootstrapEpochs;
 
-    @Option(names = "--epochs", description = "Epochs of every training stage of a trunk, the fork's fine-tuning included, as the updater's --epochs and offline's --epochs with --forec-epochs (default: the updater's).")
-    Integer epochs;
-
-    @Option(names = "--maml-max-steps", description = "MAML: cap on meta-steps per epoch, as offline's flag of that name (default: the updater's, none).")
-    Integer mamlMaxSteps;
+    @CommandLine.Mixin
+    TrainingBudgetOption budget = new TrainingBudgetOption();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -265,14 +262,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         if (fastDelayMs != null) {
             s = s.withFastDelay(java.time.Duration.ofMillis(fastDelayMs));
         }
-        io.xmrec.model.recipe.TrainingSettings t = s.training();
-        if (epochs != null) {
-            t = new io.xmrec.model.recipe.TrainingSettings(t.ncf().withEpochs(epochs), t.maml(), t.forec().withEpochs(epochs));
-        }
-        if (mamlMaxSteps != null) {
-            t = new io.xmrec.model.recipe.TrainingSettings(t.ncf(), t.maml().withMaxMetaSteps(mamlMaxSteps), t.forec());
-        }
-        return s.withTraining(t);
+        return budget.apply(s);
     }
 
     @Override

@@ -60,6 +60,17 @@ class XmrecCliTest {
     }
 
     @Test
+    void theDemosTrainingBudgetIsCheckedBeforeAnythingStarts() {
+        Run method = run("demo", "--markets", "in", "--method", "svd");
+        assertTrue(method.code() != 0 && method.err().strip().lines().count() == 1
+                && method.err().startsWith("xmrec demo: ") && method.err().contains("unknown method 'svd'") && !method.err().contains("nmf@2"),
+                method.err());
+        Run epochs = run("demo", "--markets", "in", "--epochs", "0");
+        assertTrue(epochs.code() != 0 && epochs.err().contains("--epochs must be positive"), epochs.err());
+        assertTrue(!method.out().contains("broker") && !epochs.out().contains("broker"), "no system was started");
+    }
+
+    @Test
     void helpExplainsEveryFlag() {
         Run r = run("offline", "--help");
         assertEquals(0, r.code());
