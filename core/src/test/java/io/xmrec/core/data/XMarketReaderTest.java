@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,15 @@ class XMarketReaderTest {
         assertEquals(2, first.seq());
         assertEquals(3, d.interactions().get(1).seq());
         assertEquals(Checksums.sha256Hex(f), d.sha256());
+    }
+
+    @Test
+    void aUserOrItemIdOnManyLinesIsOneStringInMemory() throws IOException {
+        Path f = file("userId itemId rate date", "u1 i1 5.0 2016-06-13", "u1 i2 3.0 2016-06-12", "u2 i1 4.0 2016-06-14");
+        List<Interaction> d = XMarketReader.strict().read("de", f).interactions();
+        assertSame(d.get(0).user(), d.get(1).user(), "u1 of lines 2 and 3");
+        assertSame(d.get(0).item(), d.get(2).item(), "i1 of lines 2 and 4");
+        assertEquals("u2", d.get(2).user());
     }
 
     @Test
