@@ -40,6 +40,9 @@ final class MarketInput {
     /** Per item, the users who trained on it (in order): what an item new to a model is folded in on. */
     final Map<String, List<String>> buyers = new HashMap<>();
     long interactions;
+    /** The threshold {@link #eligibleTotal} counts for (-1: not asked yet), and that count, kept as the input changes. */
+    private int eligibleMin = -1;
+    private long eligibleTotal;
 
     MarketInput(String market) {
         this.market = market;
@@ -51,7 +54,10 @@ final class MarketInput {
 
     /** Adds a training interaction; returns whether its item is new to the market. */
     boolean train(Entry e) {
-        user(e.user()).train.add(e);
+        User u = user(e.user());
+        long before = eligibleShare(u);
+        u.train.add(e);
+        eligibleTotal += eligibleShare(u) - before;
         trainCounts.merge(e.item(), 1, Integer::sum);
         buyers.computeIfAbsent(e.item(), k -> new ArrayList<>()).add(e.user());
         interactions++;
@@ -66,10 +72,12 @@ final class MarketInput {
             return List.of();
         }
         u.events = events;
+        long before = eligibleShare(u);
         u.valid = valid;
         u.validTime = validTime;
         u.test = test;
         u.testTime = testTime;
+        eligibleTotal += eligibleShare(u) - before;
         List<String> sold = new ArrayList<>(2);
         if (valid != null && catalogue.add(valid)) {
             sold.add(valid);
@@ -96,14 +104,29 @@ final class MarketInput {
         return u.valid != null && u.train.size() + 2 >= min;
     }
 
+    /**
+     * The training interactions of the users {@link #eligible} at {@code min}. Asked on the poll thread at every
+     * step (is a trunk or a market's own model due?), so not a scan of every user each time (at 100x XMarket's size
+     * that starved the reading of the input): the first call, or one with another threshold, counts; the count is
+     * then kept as training interactions and holdouts come in.
+     */
     long eligibleInteractions(int min) {
-        long n = 0;
-        for (User u : users.values()) {
-            if (eligible(u, min)) {
-                n += u.train.size();
+        if (min != eligibleMin) {
+            long n = 0;
+            for (User u : users.values()) {
+                if (eligible(u, min)) {
+                    n += u.train.size();
+                }
             }
+            eligibleMin = min;
+            eligibleTotal = n;
         }
-        return n;
+        return eligibleTotal;
+    }
+
+    /** What a user adds to {@link #eligibleTotal}. */
+    private long eligibleShare(User u) {
+        return eligibleMin >= 0 && eligible(u, eligibleMin) ? u.train.size() : 0;
     }
 
     /** The leave-one-out split of the eligible users, as offline (users sorted by id). */

@@ -48,7 +48,7 @@ final class MarketJobs implements AutoCloseable {
     private volatile boolean closing;
     /** Per owned market, users with training interactions its model has no rows for; counted on the poll thread. */
     private volatile Map<String, Integer> usersWithoutRows = Map.of();
-    private long usersWithoutRowsAt;
+    private long usersWithoutRowsNext;
 
     MarketJobs(UpdaterSettings settings, UpdaterInput input, TrunkSchedule trunk, Publisher publisher, ModelClient published,
                UpdaterCounters counters, String provenance, Consumer<String> log) {
@@ -175,9 +175,13 @@ final class MarketJobs implements AutoCloseable {
                 paths.schedule(mu, input.market(mu.market), pending.get(mu.market), now);
             }
         }
-        if (now - usersWithoutRowsAt > 1_000_000_000L) {
-            usersWithoutRowsAt = now;
+        if (now - usersWithoutRowsNext >= 0) {
+            long t0 = System.nanoTime();
             countUsersWithoutRows();
+            // a scan of every owned user: every second, but at most a twentieth of the poll thread's time (at 100x
+            // XMarket's size a scan took most of a second and starved the reading of the input)
+            long t1 = System.nanoTime();
+            usersWithoutRowsNext = t1 + Math.max(1_000_000_000L, 20 * (t1 - t0));
         }
     }
 

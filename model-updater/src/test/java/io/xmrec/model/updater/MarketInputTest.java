@@ -45,4 +45,32 @@ class MarketInputTest {
         assertEquals(users(in.holdouts(7, 100, 42)), after, "the same seed gives the same sample");
         assertTrue(!users(in.holdouts(7, 100, 7)).equals(after), "another seed, another sample");
     }
+
+    @Test
+    void theEligibleCountKeptAsTheInputChangesEqualsACountOfEveryUser() {
+        MarketInput in = new MarketInput("xx");
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+        int[] events = new int[40];
+        for (int step = 0; step < 3000; step++) {
+            int u = rnd.nextInt(40);
+            if (rnd.nextInt(3) == 0) {
+                // a holdout, now and then without a validation item (a user's first events), now and then a stale one
+                int version = rnd.nextInt(5) == 0 ? events[u] - 1 : ++events[u];
+                in.holdout("u" + u, rnd.nextInt(4) == 0 ? null : "v", 1, "t", 2, version);
+            } else {
+                in.train(new MarketInput.Entry("u" + u, "i" + rnd.nextInt(30), 5f, step, step, "t-0", step));
+            }
+            if (step == 100) {
+                in.eligibleInteractions(5); // from here on the count is kept, not made
+            }
+            if (step > 100) {
+                long scan = 0;
+                for (MarketInput.User x : in.users.values()) {
+                    scan += in.eligible(x, 5) ? x.train.size() : 0;
+                }
+                assertEquals(scan, in.eligibleInteractions(5), "after step " + step);
+            }
+        }
+        assertTrue(in.eligibleInteractions(5) > 0);
+    }
 }
