@@ -5,6 +5,7 @@
 #   bench/delta-apply.sh [--scales "1,10,100"] [--deltas 300]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 scales="1,10,100"
 deltas=300
 while [ $# -gt 0 ]; do
@@ -15,13 +16,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 ./xmrec --version >/dev/null # builds once
-commit="$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)"
-machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+provenance
 out=bench/results/delta-apply.md
 json=$(java -Xmx8g -cp app/target/xmrec.jar bench/DeltaApply.java "$scales" "$deltas")
-if [ ! -s "$out" ]; then
-  printf '# Applying model deltas against the model size\n\nEach section is one run of `bench/delta-apply.sh` (command, commit, date and machine in its first lines); nothing else ran on the machine.\n' > "$out"
-fi
+results_file "$out" "Applying model deltas against the model size" bench/delta-apply.sh
 python3 - "$json" "$commit" "$machine" "bench/delta-apply.sh --scales \"$scales\" --deltas $deltas" >> "$out" <<'PY'
 import json, sys, datetime
 lines, commit, machine, command = sys.argv[1:5]

@@ -56,3 +56,17 @@ progress_done() {
   el=$(( $(date +%s) - start ))
   echo "$1 done: $n of $todo runs, $(( el / 60 )) min so far, ETA $(( el * (todo - n) / n / 60 )) min"
 }
+
+# Sets $commit (HEAD, with -dirty when code differs from it) and $machine (CPU model, cores, memory), what a result
+# file records of its run.
+provenance() {
+  commit="$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)"
+  machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+}
+
+# Starts result file $1 with title $2, unless it exists: each section below is one run of script $3.
+results_file() {
+  if [ ! -s "$1" ]; then
+    printf '# %s\n\nEach section is one run of `%s` (command, commit, date and machine in its first lines); nothing else ran on the machine unless it says so.\n' "$2" "$3" > "$1"
+  fi
+}

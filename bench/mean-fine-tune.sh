@@ -21,13 +21,10 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$data" ] || { echo "mean-fine-tune.sh: give --data DIR (the XMarket files) or set XMREC_DATA_DIR" >&2; exit 2; }
 ./xmrec --version >/dev/null # builds once
-commit="$(git rev-parse HEAD)$(git diff --quiet -- . ':!*.md' || echo -dirty)"
-machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+provenance
 out=bench/results/mean-fine-tune.md
 json=$(java -Xmx8g -cp app/target/xmrec.jar bench/MeanFineTune.java "$data" "$(echo $markets | tr ' ' ',')" "$rounds" "$seed")
-if [ ! -s "$out" ]; then
-  printf '# Fine-tuning a served mean of two networks: zero blocks held or free\n\nEach section is one run of `bench/mean-fine-tune.sh` (command, commit, date and machine in its first lines); nothing else ran on the machine unless it says so.\n' > "$out"
-fi
+results_file "$out" "Fine-tuning a served mean of two networks: zero blocks held or free" bench/mean-fine-tune.sh
 python3 - "$json" "$commit" "$machine" "bench/mean-fine-tune.sh --data $data --markets \"$markets\" --rounds $rounds --seed $seed" >> "$out" <<'PY'
 import json, sys, datetime
 lines, commit, machine, command = sys.argv[1:5]
