@@ -57,8 +57,10 @@ final class TrunkTrainer {
         if (!bootstrap || settings.bootstrapEpochs() == 0) {
             return t;
         }
-        int e = settings.bootstrapEpochs();
-        return new TrainingSettings(t.ncf().withEpochs(e), t.maml(), t.forec().withEpochs(e));
+        // fewer, never more: with the recipe's epochs set below the bootstrap's (a large data set), the first trunk
+        // took five epochs where every later one took one
+        int e = Math.min(settings.bootstrapEpochs(), t.ncf().epochs());
+        return new TrainingSettings(t.ncf().withEpochs(e), t.maml(), t.forec().withEpochs(Math.min(e, t.forec().epochs())));
     }
 
     /** Whether a trunk trains with fewer epochs than the recipe's (a bootstrap with its own epochs). */
