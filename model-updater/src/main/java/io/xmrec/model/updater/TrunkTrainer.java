@@ -111,6 +111,11 @@ final class TrunkTrainer {
                 throw new IllegalStateException("method " + method + " does not produce a network to serve");
             }
             NcfModel served = last.model();
+            if (!settings.chooses() && method.equals(Choice.BASELINE)) {
+                // served is the reference's recipe on the market's data: the reference, not trained a second time
+                // (at 100x XMarket's size that second training was as long as the trunk)
+                references.put(market, served);
+            }
             if (settings.chooses()) {
                 CrossMarketDataset one = dataFor(null, sorted, market, false);
                 Map<String, Trained> own = single(one, ts, stageLog);
