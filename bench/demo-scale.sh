@@ -43,16 +43,20 @@ trap 'kill -TERM -- -"$demo" 2>/dev/null || true' EXIT
 start=$(date +%s)
 metric() { awk -v k="$1" '$1 == k {print $2}' "$work/metrics.txt"; }
 models() { curl -s --max-time 10 "localhost:$port/models" || echo '{}'; }
-quiet=0; last=""; settled=0; replay_s=""
+quiet=0; last=""; settled=0; replay_s=""; ended=0; m="{}"
 n=$(echo $markets | wc -w)
 while true; do
   sleep 30
   now=$(( $(date +%s) - start ))
-  curl -s --max-time 10 "localhost:$port/metrics" > "$work/metrics.txt" || true
+  if ! curl -s --max-time 10 "localhost:$port/metrics" > "$work/metrics.new" || [ ! -s "$work/metrics.new" ]; then
+    if ! kill -0 "$demo" 2>/dev/null; then echo "demo-scale.sh: the demo ended (see $work/demo.err)" >&2; ended=1; break; fi
+    continue # no answer this time: the figures stay those of the last sample that had them
+  fi
+  mv "$work/metrics.new" "$work/metrics.txt"
   m=$(models)
   java_pid=$(pgrep -f "xmrec.jar demo --data $data" | head -1 || true)
   rss=$(awk '/VmRSS/{print int($2 / 1024)}' "/proc/$java_pid/status" 2>/dev/null || echo 0)
-  [ -z "$replay_s" ] && grep -q "replay done" "$work/demo.out" && replay_s=$now
+  [ -z "$replay_s" ] && replay_s=$(sed -n 's/^replay done: .* in \([0-9.]*\)s;.*/\1/p' "$work/demo.out")
   read_n=$(metric xmrec_updater_interactions_total); trunk_n=$(metric xmrec_updater_trunk_interactions)
   trunks=$(metric xmrec_updater_trunks_total)
   ready=$(echo "$m" | python3 -c "
@@ -68,7 +72,7 @@ print(int(len(d) >= $n and all(v.get('trunk_version', 0) >= ${trunks:-1} >= 1 fo
   if [ "$whole" = 1 ] && [ "$m" = "$last" ]; then quiet=$((quiet + 30)); else quiet=0; fi
   last="$m"
   if [ "$quiet" -ge 60 ]; then settled=$now; break; fi
-  if ! kill -0 "$demo" 2>/dev/null; then echo "demo-scale.sh: the demo ended by itself (see $work/demo.err)" >&2; break; fi
+  if ! kill -0 "$demo" 2>/dev/null; then echo "demo-scale.sh: the demo ended (see $work/demo.err)" >&2; ended=1; break; fi
   if [ "$now" -gt "$settle_max" ]; then echo "demo-scale.sh: not settled after $settle_max s" >&2; break; fi
 done
 echo "$m" > "$work/models.json"
@@ -81,10 +85,14 @@ if [ "$settled" != 0 ]; then
       > "$work/audit.txt" 2>> "$work/audit.err" || true
   audit="$(cat "$work/audit.txt"); $(python3 bench/offline_split_check.py "$work/holdouts.tsv" "$data" $markets 2>&1 || true)"
 fi
-t0=$(date +%s.%N)
-kill -TERM "$(pgrep -f "xmrec.jar demo --data $data" | head -1)" 2>/dev/null || true
-wait "$demo" || true
-stop_s=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
+stop_s="n/a: the demo had ended before (stopped from outside, or it failed: see demo.err)"
+if [ "$ended" = 0 ]; then
+  t0=$(date +%s.%N)
+  kill -TERM "$(pgrep -f "xmrec.jar demo --data $data" | head -1)" 2>/dev/null || true
+  wait "$demo" || true
+  stop_s=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
+fi
+wait "$demo" 2>/dev/null || true
 trap - EXIT
 peak=$(awk -F': ' '/Maximum resident set size/{printf "%.1f", $2 / 1048576}' "$work/demo.err")
 out=bench/results/demo-scale.md
@@ -100,7 +108,7 @@ results_file "$out" "The one-JVM demo on data many times XMarket's size" bench/d
   echo
   echo "| what | value |"
   echo "|---|---|"
-  echo "| replay done (s after the start) | ${replay_s:-not reached} |"
+  echo "| replay of every event (s, the demo's own count) | ${replay_s:-not reached} |"
   echo "| settled (s after the start) | $([ "$settled" != 0 ] && echo "$settled" || echo "**not settled**") |"
   echo "| training interactions read by the updater, and in its newest trunk | ${read_n:-0}, ${trunk_n:-0} |"
   echo "| trunks trained | ${trunks:-0} |"
