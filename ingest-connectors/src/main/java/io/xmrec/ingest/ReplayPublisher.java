@@ -58,6 +58,11 @@ public final class ReplayPublisher {
 
     public ReplayPublisher(String bootstrap, Map<String, Object> clientProps, AvroSerde serde, double daysPerSecond,
                            Duration progressEvery, Consumer<String> progress) {
+        this(producers(bootstrap, clientProps), serde, daysPerSecond, progressEvery, progress);
+    }
+
+    /** Idempotent producers (acks=all) of the replay's settings on {@code bootstrap}. */
+    private static Supplier<Producer<String, byte[]>> producers(String bootstrap, Map<String, Object> clientProps) {
         Map<String, Object> p = new HashMap<>(clientProps);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -69,11 +74,7 @@ public final class ReplayPublisher {
         // client's default of 120 s held a replay still that long after a broker's restart
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
-        this.producers = () -> new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        this.serde = serde;
-        this.daysPerSecond = daysPerSecond;
-        this.progressEvery = progressEvery;
-        this.progress = progress;
+        return () -> new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 
     /** With producers from {@code producers}, a new one per attempt (tests give failing ones). */
