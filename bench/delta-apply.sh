@@ -20,11 +20,10 @@ provenance
 out=bench/results/delta-apply.md
 json=$(java -Xmx8g -cp app/target/xmrec.jar bench/DeltaApply.java "$scales" "$deltas")
 results_file "$out" "Applying model deltas against the model size" bench/delta-apply.sh
-python3 - "$json" "$commit" "$machine" "bench/delta-apply.sh --scales \"$scales\" --deltas $deltas" >> "$out" <<'PY'
-import json, sys, datetime
-lines, commit, machine, command = sys.argv[1:5]
-print(f"\n## {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}\n")
-print(f"- command: `{command}`\n- commit: `{commit}`\n- machine: {machine}")
+section_head "$out" "bench/delta-apply.sh --scales \"$scales\" --deltas $deltas"
+python3 - "$json" >> "$out" <<'PY'
+import json, sys
+lines = sys.argv[1]
 print("- each delta as the fast path makes them: 5 users' rows re-fitted and one new user, every third an item new, a "
       "popularity change; NMF at the updater's dimensions; `ModelRecords.apply` in one JVM (no Kafka), the faster of two runs\n")
 print("| scale | users | items | model MB | deltas | ms per delta, each alone | in chains of 10 | in one chain |")

@@ -70,3 +70,10 @@ results_file() {
     printf '# %s\n\nEach section is one run of `%s` (command, commit, date and machine in its first lines); nothing else ran on the machine unless it says so.\n' "$2" "$3" > "$1"
   fi
 }
+
+# Appends to result file $1 a section's head for a run of command $2: the time, the command, $commit and $machine
+# (from provenance).
+section_head() {
+  printf '\n## %s\n\n- command: `%s`\n- commit: `%s`\n- machine: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$2" "$commit" \
+      "$machine" >> "$1"
+}

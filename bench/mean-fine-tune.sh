@@ -25,11 +25,10 @@ provenance
 out=bench/results/mean-fine-tune.md
 json=$(java -Xmx8g -cp app/target/xmrec.jar bench/MeanFineTune.java "$data" "$(echo $markets | tr ' ' ',')" "$rounds" "$seed")
 results_file "$out" "Fine-tuning a served mean of two networks: zero blocks held or free" bench/mean-fine-tune.sh
-python3 - "$json" "$commit" "$machine" "bench/mean-fine-tune.sh --data $data --markets \"$markets\" --rounds $rounds --seed $seed" >> "$out" <<'PY'
-import json, sys, datetime
-lines, commit, machine, command = sys.argv[1:5]
-print(f"\n## {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}\n")
-print(f"- command: `{command}`\n- commit: `{commit}`\n- machine: {machine}")
+section_head "$out" "bench/mean-fine-tune.sh --data $data --markets \"$markets\" --rounds $rounds --seed $seed"
+python3 - "$json" >> "$out" <<'PY'
+import json, sys
+lines = sys.argv[1]
 print("- `nmf+nmf` trained per market with the updater's settings; a round = one medium-path job with the updater's "
       "defaults (a seeded sample of 20,000 training interactions, one epoch, the dense tensors copied into the working "
       "model); no rollback guard (every round kept, so the two lines see the same rounds). Scoring: 300 users each "
