@@ -90,8 +90,7 @@ public final class ReplayPublisher {
     public Summary publish(List<ReplayEvents.Sourced> events) {
         long t0 = System.nanoTime();
         Map<String, Long> perMarket = new TreeMap<>();
-        BitSet acked = new BitSet(events.size());
-        Run run = new Run(t0, events, acked, perMarket);
+        Run run = new Run(t0, events, perMarket);
         int restartsWithoutProgress = 0;
         int restarts = 0;
         int ackedBefore = 0;
@@ -100,10 +99,7 @@ public final class ReplayPublisher {
             if (failure == null || run.stopped) {
                 break;
             }
-            int ackedNow;
-            synchronized (acked) {
-                ackedNow = acked.cardinality();
-            }
+            int ackedNow = run.acknowledged();
             restartsWithoutProgress = ackedNow > ackedBefore ? 0 : restartsWithoutProgress + 1;
             ackedBefore = ackedNow;
             if (!recoverable(failure) || restartsWithoutProgress > MAX_RESTARTS_WITHOUT_PROGRESS) {
@@ -111,12 +107,11 @@ public final class ReplayPublisher {
                         + restarts + " producer restarts): " + failure.getMessage(), failure);
             }
             restarts++;
-            int from = run.firstUnacked();
+            run.next = run.firstUnacked();
             progress.accept(String.format("ingest: the producer failed (%s); a new producer sends again the %,d events "
                     + "not acknowledged, from event %,d (restart %d; a record that had been written is then a "
                     + "duplicate, which the holdout job drops to the dead letters)", failure.getMessage(),
-                    run.sent - ackedNow, from, restarts));
-            run.resend(from);
+                    run.sent - ackedNow, run.next, restarts));
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         return new Summary(run.sent, perMarket, secs, run.stopped, restarts, run.resent);
@@ -144,7 +139,7 @@ public final class ReplayPublisher {
     private final class Run {
         final long t0;
         final List<ReplayEvents.Sourced> events;
-        final BitSet acked; // guarded by itself: the producer's callbacks set it
+        final BitSet acked = new BitSet(); // guarded by itself: the producer's callbacks set it
         final Map<String, Long> perMarket;
         final long firstDay;
         final long lastDay;
@@ -155,11 +150,10 @@ public final class ReplayPublisher {
         long resent; // sends of an event after the first
         boolean stopped;
 
-        Run(long t0, List<ReplayEvents.Sourced> events, BitSet acked, Map<String, Long> perMarket) {
+        Run(long t0, List<ReplayEvents.Sourced> events, Map<String, Long> perMarket) {
             this.t0 = t0;
             this.lastReport = t0;
             this.events = events;
-            this.acked = acked;
             this.perMarket = perMarket;
             this.firstDay = events.isEmpty() ? 0 : events.get(0).interaction().epochDay();
             this.lastDay = events.isEmpty() ? 0 : events.get(events.size() - 1).interaction().epochDay();
@@ -171,8 +165,10 @@ public final class ReplayPublisher {
             }
         }
 
-        void resend(int from) {
-            next = from;
+        int acknowledged() {
+            synchronized (acked) {
+                return acked.cardinality();
+            }
         }
 
         /** Sends from {@link #next} to the end with a new producer; the first failure a callback saw, or null. */

@@ -63,15 +63,12 @@ public enum Engine {
     }
 
     /**
-     * A network's steps on this engine, for a model whose {@code trainable} tensors it updates; {@code keepZeroWeights}
-     * (the kernel's alone): its dense weights that are zero now stay zero.
+     * A network's steps on this engine, for a model whose {@code trainable} tensors it updates; with
+     * {@code keepZeroWeights} its dense weights that are zero now stay zero, on the kernel whatever the engine (DL4J's
+     * updater has no per-weight hold).
      */
     Steps open(NcfModel model, boolean[] trainable, boolean lazyTables, int batch, boolean keepZeroWeights) {
-        Engine e = resolve(model.net().shape());
-        if (keepZeroWeights && e != KERNEL) {
-            throw new IllegalArgumentException("only the kernel holds zero weights at zero, not " + e.label());
-        }
-        return switch (e) {
+        return switch (keepZeroWeights ? KERNEL : resolve(model.net().shape())) {
             case DL4J -> Dl4jSteps.open(model, trainable, batch);
             default -> new KernelSteps(model, trainable, lazyTables, batch, keepZeroWeights);
         };

@@ -154,8 +154,7 @@ public final class NcfTrainer {
         SplittableRandom rnd = new SplittableRandom(options.seed() ^ (model.architecture().ordinal() + 1) * 0x5DEECE66DL);
         boolean[] trainable = Gradient.only(model.net(), model.trainable());
         boolean lazy = options.tableUpdates().lazy(model.users().size(), model.items().size());
-        Engine engine = keepZeroWeights ? Engine.KERNEL : options.engine();
-        try (Engine.Steps steps = engine.open(model, trainable, lazy, b, keepZeroWeights)) {
+        try (Engine.Steps steps = options.engine().open(model, trainable, lazy, b, keepZeroWeights)) {
             return train(model, markets, steps, rnd, b);
         }
     }
