@@ -150,8 +150,9 @@ public final class HoldoutJob {
         env.enableCheckpointing(s.checkpointInterval().toMillis());
         // every operator emits fresh objects and keeps none it has emitted: chained operators may share them
         env.getConfig().enableObjectReuse();
-        DataStream<RawRecord> in = env.fromSource(source(s), WatermarkStrategy.noWatermarks(), "xmrec.reviews.*")
-                .uid("source");
+        // a stop while a topic discovery is in flight is not reported as a failure (see QuietlyClosingSource)
+        DataStream<RawRecord> in = env.fromSource(new QuietlyClosingSource<>(source(s), TypeInformation.of(RawRecord.class)),
+                WatermarkStrategy.noWatermarks(), "xmrec.reviews.*").uid("source");
         attachSinks(build(in, s.registryUrl(), s.dedupTtl()), s);
     }
 }
