@@ -59,13 +59,8 @@ while true; do
   [ -z "$replay_s" ] && replay_s=$(sed -n 's/^replay done: .* in \([0-9.]*\)s;.*/\1/p' "$work/demo.out")
   read_n=$(metric xmrec_updater_interactions_total); trunk_n=$(metric xmrec_updater_trunk_interactions)
   trunks=$(metric xmrec_updater_trunks_total)
-  ready=$(echo "$m" | python3 -c "
-import json, sys
-d = json.load(sys.stdin)
-print(int(len(d) >= $n and all(v.get('trunk_version', 0) >= ${trunks:-1} >= 1 for v in d.values())))")
   whole=0
-  if [ -n "$replay_s" ] && [ "$(metric xmrec_updater_caught_up)" = 1.0 ] && [ "$(metric xmrec_updater_trunk_training)" = 0.0 ] \
-      && [ "$trunk_n" = "$read_n" ] && [ "$ready" = 1 ]; then whole=1; fi
+  if [ -n "$replay_s" ] && [ "$(settled_now "$work/metrics.txt" "$m" "$n")" = 1 ]; then whole=1; fi
   echo "$now s: rss ${rss} MiB, read ${read_n:-0}, newest trunk on ${trunk_n:-0}, trunks ${trunks:-0}, settled-so-far $whole," \
       "models $(echo "$m" | python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(f'{k}:v{v[\"version\"]}/t{v[\"trunk_version\"]}' for k, v in sorted(d.items())))")" \
       >> "$work/timeline.txt"

@@ -77,3 +77,28 @@ section_head() {
   printf '\n## %s\n\n- command: `%s`\n- commit: `%s`\n- machine: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$2" "$commit" \
       "$machine" >> "$1"
 }
+
+# Prints 1 when the updater has settled, else 0: its input read to the end, no trunk training, the newest trunk
+# trained on every interaction read, and each of $3 markets served by a model of that trunk (trunk version at
+# least the number of trunks, and at least 1). $1: a file of the updater's /metrics text; $2: the /models JSON.
+# Gauges print as floats there (1.0), so values are compared as numbers. Whether it stays so (no model changes
+# for a while) is the caller's to watch.
+settled_now() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+values = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if len(parts) == 2 and not line.startswith("#"):
+        values[parts[0]] = float(parts[1])
+def metric(name):
+    return values.get("xmrec_updater_" + name)
+models = json.loads(sys.argv[2] or "{}")
+trunks = max(1, int(metric("trunks_total") or 0))
+settled = (metric("caught_up") == 1 and metric("trunk_training") == 0
+           and metric("trunk_interactions") is not None and metric("trunk_interactions") == metric("interactions_total")
+           and len(models) >= int(sys.argv[3])
+           and all(v.get("trunk_version", 0) >= trunks for v in models.values()))
+print(int(settled))
+PY
+}

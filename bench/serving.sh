@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
+. "$root/bench/lib.sh"
 data="${XMREC_DATA_DIR:-}"
 markets="ca,de,fr,in,jp,mx,uk"
 seconds=20
@@ -56,12 +57,11 @@ echo "trunk_interactions=$busy_trunk interactions=$busy_all trunks=$(metric xmre
 quiet=0; last=""
 while true; do
   models=$(curl -s "localhost:$port/models")
+  curl -s "localhost:$port/metrics" > "$work/metrics.txt"
   trunks=$(metric xmrec_updater_trunks_total)
-  whole=$([ "$(metric xmrec_updater_caught_up)" = 1 ] && [ "$(metric xmrec_updater_trunk_training)" = 0 ] && \
-      [ "$(metric xmrec_updater_trunk_interactions)" = "$(metric xmrec_updater_interactions_total)" ] && echo 1 || echo 0)
-  ready=$(echo "$models" | python3 -c "import json,sys; d=json.load(sys.stdin); print(int($whole and len(d) >= $n and all(v.get('trunk_version',0) >= ${trunks:-1} for v in d.values())))")
+  ready=$(settled_now "$work/metrics.txt" "$models" "$n")
   # why it is not idle yet, for when it never is
-  echo "$(date +%T) whole=$whole ready=$ready trunks=$trunks quiet=$quiet models=$models" >> "$work/idle.log"
+  echo "$(date +%T) ready=$ready trunks=$trunks quiet=$quiet models=$models" >> "$work/idle.log"
   if [ "$ready" = 1 ] && [ "$models" = "$last" ]; then quiet=$((quiet + 5)); else quiet=0; fi
   last="$models"
   [ "$quiet" -ge 20 ] && break
