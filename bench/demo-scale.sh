@@ -4,7 +4,7 @@
 # what the updater has read and trained on, the models served), waits until it has settled (the input read to its
 # end, no trunk training, the newest trunk trained on every training interaction read, every market served from
 # it, no model change for a minute), then checks the holdout job's final state against the offline split of the
-# files (bench/HoldoutsAudit.java, bench/offline_split_check.py), stops the demo and appends a section to
+# files (xmrec holdouts --dump-only, bench/offline_split_check.py), stops the demo and appends a section to
 # bench/results/demo-scale.md. Run it alone: two cores and most of the memory are its.
 #
 #   bench/demo-scale.sh [--scale 100] [--heap 16g] [--settle-max 10800] [-- DEMO FLAGS...]
@@ -76,8 +76,8 @@ bootstrap=$(sed -n 's/^xmrec demo: broker \([^,]*\), registry \(.*\)$/\1/p' "$wo
 registry=$(sed -n 's/^xmrec demo: broker \([^,]*\), registry \(.*\)$/\2/p' "$work/demo.out")
 audit="not run"
 if [ "$settled" != 0 ]; then
-  java -Xmx4g -cp app/target/xmrec.jar bench/HoldoutsAudit.java "$bootstrap" "$registry" "$work/holdouts.tsv" \
-      > "$work/audit.txt" 2>> "$work/audit.err" || true
+  XMREC_NO_BUILD=1 XMREC_JAVA_OPTS=-Xmx4g ./xmrec holdouts --bootstrap "$bootstrap" --registry "$registry" --dump-only \
+      --dump "$work/holdouts.tsv" > "$work/audit.txt" 2>> "$work/audit.err" || true
   audit="$(cat "$work/audit.txt"); $(python3 bench/offline_split_check.py "$work/holdouts.tsv" "$data" $markets 2>&1 || true)"
 fi
 stop_s="n/a: the demo had ended before (stopped from outside, or it failed: see demo.err)"

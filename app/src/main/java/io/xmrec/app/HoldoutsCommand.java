@@ -44,8 +44,14 @@ final class HoldoutsCommand implements Callable<Integer> {
     String markets = "in,jp";
 
     @Option(names = "--dump", paramLabel = "FILE",
-            description = "With --embedded or --bounded: write the final state as TSV (market user valid_item test_item train_count).")
+            description = "With --embedded, --bounded or --dump-only: write the final state as TSV (market user valid_item "
+                    + "test_item train_count).")
     Path dump;
+
+    @Option(names = "--dump-only", description = "Do not run the job: read the state a running job has written (its "
+            + "committed records on xmrec.holdouts, xmrec.train and xmrec.deadletter) into --dump and stop. Reads the "
+            + "training topic as a stream (a count per user), so it audits millions of users in a small heap.")
+    boolean dumpOnly;
 
     @Option(names = "--parallelism", description = "Parallelism of the local Flink mini-cluster (default: 2).")
     int parallelism = 2;
@@ -93,7 +99,17 @@ final class HoldoutsCommand implements Callable<Integer> {
             }
             return 0;
         }
+        if (dumpOnly && (embedded || bounded || dump == null)) {
+            throw new IllegalArgumentException("--dump-only needs --dump FILE and neither --embedded nor --bounded");
+        }
         kafka.awaitConnection("xmrec holdouts", spec.commandLine().getErr());
+        if (dumpOnly) {
+            EmbeddedHoldouts.Audit a = EmbeddedHoldouts.audit(kafka.bootstrap, kafka.registry, kafka.clientProps(), dump);
+            out.printf("users %d, training interactions %d, dead letters %d%n", a.users(), a.trainingInteractions(),
+                    a.deadLetters());
+            err.println("wrote " + dump);
+            return 0;
+        }
         if (bounded) {
             EmbeddedHoldouts.Run run = EmbeddedHoldouts.runBounded(kafka.bootstrap, kafka.registry, kafka.clientProps(),
                     parallelism, !atLeastOnce, every);

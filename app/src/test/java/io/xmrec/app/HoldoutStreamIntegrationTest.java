@@ -174,6 +174,15 @@ class HoldoutStreamIntegrationTest {
             assertEquals("B0B", zz.getValidItem());
             assertEquals(2, zz.getTrainCount());
 
+            // the streaming audit of a running system (xmrec holdouts --dump-only) writes what the in-memory dump does
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("holdouts-audit");
+            EmbeddedHoldouts.dump(r, dir.resolve("dump.tsv"));
+            EmbeddedHoldouts.Audit audit = EmbeddedHoldouts.audit(bootstrap, cluster.registryUrl(), Map.of(),
+                    dir.resolve("audit.tsv"));
+            assertEquals(java.nio.file.Files.readAllLines(dir.resolve("dump.tsv")),
+                    java.nio.file.Files.readAllLines(dir.resolve("audit.tsv")));
+            assertEquals(new EmbeddedHoldouts.Audit(r.holdouts().size(), r.train().size(), r.deadLetters().size()), audit);
+
             // the stream's split equals the offline split, user by user, event by event
             Map<String, List<Long>> trainLines = new HashMap<>();
             for (TrainingInteraction t : r.train()) {

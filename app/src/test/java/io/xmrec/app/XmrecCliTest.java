@@ -71,6 +71,16 @@ class XmrecCliTest {
     }
 
     @Test
+    void anAuditOfHoldoutsNeedsAFileAndRunsNoJob() {
+        for (String[] args : List.of(new String[]{"holdouts", "--dump-only"},
+                new String[]{"holdouts", "--dump-only", "--bounded", "--dump", "x.tsv"})) {
+            Run r = run(args);
+            assertTrue(r.code() != 0 && r.err().strip().lines().count() == 1
+                    && r.err().contains("--dump-only needs --dump FILE"), String.join(" ", args) + ": " + r.err());
+        }
+    }
+
+    @Test
     void helpExplainsEveryFlag() {
         Run r = run("offline", "--help");
         assertEquals(0, r.code());

@@ -80,28 +80,74 @@ public final class EmbeddedHoldouts {
     /** Reads the final state: the latest holdout per market|user, all training interactions, all dead letters. */
     public static Result read(String bootstrap, String registry, Map<String, Object> clientProps, double seconds) {
         AvroSerde serde = new AvroSerde(new RegistryClient(registry));
-        Map<String, HoldoutState> latest = new TreeMap<>();
-        for (HoldoutState h : TopicReader.readAll(bootstrap, clientProps, Topics.HOLDOUTS, serde, HoldoutState.class)) {
-            latest.merge(h.getMarket() + "|" + h.getUser(), h, (a, b) -> b.getVersion() >= a.getVersion() ? b : a);
-        }
         List<TrainingInteraction> train = TopicReader.readAll(bootstrap, clientProps, Topics.TRAIN, serde,
                 TrainingInteraction.class);
         List<DeadLetter> dead = TopicReader.readAll(bootstrap, clientProps, Topics.DEADLETTER, serde, DeadLetter.class);
-        return new Result(latest, train, dead, seconds);
+        return new Result(latestHoldouts(bootstrap, clientProps, serde), train, dead, seconds);
+    }
+
+    /** What {@link #audit} found: users with a holdout, training interactions, dead letters. */
+    public record Audit(long users, long trainingInteractions, long deadLetters) {
+    }
+
+    /**
+     * Writes the final state as {@link #dump} does, reading the topics as a stream: a count per user of the training
+     * topic, not its records, so the state of a running system of millions of users is audited in a small heap.
+     */
+    public static Audit audit(String bootstrap, String registry, Map<String, Object> clientProps, Path file) {
+        AvroSerde serde = new AvroSerde(new RegistryClient(registry));
+        Map<String, HoldoutState> latest = latestHoldouts(bootstrap, clientProps, serde);
+        Map<String, int[]> counts = new HashMap<>();
+        long[] records = new long[2];
+        TopicReader.readToEnd(bootstrap, clientProps, Topics.TRAIN, r -> {
+            if (r.value() != null) {
+                TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
+                counts.computeIfAbsent(key(t.getMarket(), t.getUser()), k -> new int[1])[0]++;
+                records[0]++;
+            }
+        });
+        TopicReader.readToEnd(bootstrap, clientProps, Topics.DEADLETTER, r -> records[1]++);
+        write(latest, k -> {
+            int[] n = counts.get(k);
+            return n == null ? 0 : n[0];
+        }, file);
+        return new Audit(latest.size(), records[0], records[1]);
     }
 
     /** Writes the final state as TSV: market user valid_item test_item train_count, one row per user. */
     public static void dump(Result r, Path file) {
         Map<String, Integer> trainCounts = new HashMap<>();
         for (TrainingInteraction t : r.train()) {
-            trainCounts.merge(t.getMarket() + "|" + t.getUser(), 1, Integer::sum);
+            trainCounts.merge(key(t.getMarket(), t.getUser()), 1, Integer::sum);
         }
+        write(r.holdouts(), k -> trainCounts.getOrDefault(k, 0), file);
+    }
+
+    private static String key(String market, String user) {
+        return market + "|" + user;
+    }
+
+    /** The newest holdout state (by its version) of each market|user on the holdouts topic. */
+    private static Map<String, HoldoutState> latestHoldouts(String bootstrap, Map<String, Object> clientProps,
+                                                            AvroSerde serde) {
+        Map<String, HoldoutState> latest = new TreeMap<>();
+        TopicReader.readToEnd(bootstrap, clientProps, Topics.HOLDOUTS, r -> {
+            if (r.value() != null) {
+                HoldoutState h = serde.deserialize(r.value(), HoldoutState.class);
+                latest.merge(key(h.getMarket(), h.getUser()), h, (a, b) -> b.getVersion() >= a.getVersion() ? b : a);
+            }
+        });
+        return latest;
+    }
+
+    private static void write(Map<String, HoldoutState> latest, java.util.function.ToIntFunction<String> trainCount,
+                              Path file) {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write("market\tuser\tvalid_item\ttest_item\ttrain_count\n");
-            for (HoldoutState h : r.holdouts().values()) {
-                int n = trainCounts.getOrDefault(h.getMarket() + "|" + h.getUser(), 0);
+            for (Map.Entry<String, HoldoutState> e : latest.entrySet()) {
+                HoldoutState h = e.getValue();
                 w.write(h.getMarket() + "\t" + h.getUser() + "\t" + (h.getValidItem() == null ? "" : h.getValidItem())
-                        + "\t" + h.getTestItem() + "\t" + n + "\n");
+                        + "\t" + h.getTestItem() + "\t" + trainCount.applyAsInt(e.getKey()) + "\n");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
