@@ -60,7 +60,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
-        budget.apply(UpdaterSettings.defaults()); // its flags checked before any data is read
+        budget.check(); // before any data is read
         Duration every = checkpoint.interval(EmbeddedSystem.CHECKPOINTS);
         Map<String, MarketData> loaded = MarketFiles.loadOrGenerate(data.dir, markets.list(), err,
                 System.getenv());

@@ -26,14 +26,19 @@ final class TrainingBudgetOption {
             + "(default: the updater's, none).")
     Integer mamlMaxSteps;
 
-    /** {@code s} with whichever of these options were given; a clear error for a bad value. */
-    UpdaterSettings apply(UpdaterSettings s) {
+    /** A clear error for a bad value (an unknown method, epochs below 1, a negative cap): callable before any work. */
+    void check() {
         if (method != null && !method.equals(Choice.AUTO)) {
             Recipes.get(method);
         }
         if ((epochs != null && epochs < 1) || (mamlMaxSteps != null && mamlMaxSteps < 0)) {
             throw new IllegalArgumentException("--epochs must be positive and --maml-max-steps not negative");
         }
+    }
+
+    /** {@code s} with whichever of these options were given, {@link #check checked}. */
+    UpdaterSettings apply(UpdaterSettings s) {
+        check();
         TrainingSettings t = s.training();
         if (epochs != null) {
             t = new TrainingSettings(t.ncf().withEpochs(epochs), t.maml(), t.forec().withEpochs(epochs));

@@ -145,7 +145,7 @@ class HoldoutStreamIntegrationTest {
             int duplicates = 0;
             for (DeadLetter d : r.deadLetters()) {
                 assertEquals(topic, d.getTopic());
-                if (d.getErrorClass().equals("duplicate")) {
+                if (io.xmrec.stream.Deduplicate.ERROR_CLASS.contentEquals(d.getErrorClass())) {
                     duplicates++;
                     continue;
                 }

@@ -159,7 +159,7 @@ final class PipelineAudit {
             versions.append(versions.length() > 0 ? ", " : "").append(m).append(" v").append(newest).append(" (")
                     .append(s.size()).append(" snapshots + ").append(d.size()).append(" deltas)");
         }
-        long redelivered = r.deadLetters().stream().filter(d -> "duplicate".contentEquals(d.getErrorClass())).count();
+        long redelivered = r.deadLetters().stream().filter(d -> io.xmrec.stream.Deduplicate.ERROR_CLASS.contentEquals(d.getErrorClass())).count();
         return new Result(events, input, redelivered, r.train().size(), r.heldOut(), r.deadLetters().size(), dup, users, mismatches,
                 versionProblems, versions.toString(), String.join("; ", problems));
     }

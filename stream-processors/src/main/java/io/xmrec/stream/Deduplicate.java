@@ -24,6 +24,9 @@ public class Deduplicate extends KeyedProcessFunction<String, Review, Review> {
 
     private static final long serialVersionUID = 1L;
 
+    /** The error class of a re-delivered event's dead letter (what audits count as a re-delivery, not a loss). */
+    public static final String ERROR_CLASS = "duplicate";
+
     private final Duration ttl;
     private transient ValueState<long[]> seen;
 
@@ -64,7 +67,7 @@ public class Deduplicate extends KeyedProcessFunction<String, Review, Review> {
             if (s != stored) {
                 seen.update(s);
             }
-            ctx.output(ParseReviews.REJECTED, Rejected.of(r.raw, "duplicate",
+            ctx.output(ParseReviews.REJECTED, Rejected.of(r.raw, ERROR_CLASS,
                     "event id " + r.eventId + " was already processed (re-delivered record)", "holdouts/dedup"));
             return;
         }

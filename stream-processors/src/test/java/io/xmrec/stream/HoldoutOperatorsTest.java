@@ -116,7 +116,7 @@ class HoldoutOperatorsTest {
             assertEquals(3, h.extractOutputValues().size());
             var dead = h.getSideOutput(ParseReviews.REJECTED);
             assertEquals(1, dead.size());
-            assertEquals("duplicate", dead.peek().getValue().errorClass);
+            assertEquals(Deduplicate.ERROR_CLASS, dead.peek().getValue().errorClass);
             assertTrue(dead.peek().getValue().reason.contains("e1"));
             // an id is remembered for the time to live only: a day later it is new again, and the state stays small
             h.setProcessingTime(1_000 + Duration.ofDays(1).toMillis() + 1);
