@@ -45,6 +45,8 @@ final class MarketJobs implements AutoCloseable {
     private final Map<String, MarketUpdater> markets = new ConcurrentSkipListMap<>();
     private final Map<String, Pending> pending = new HashMap<>();
     private final AtomicInteger running = new AtomicInteger();
+    /** Medium-path jobs running or waiting for the medium path's worker. */
+    private final AtomicInteger mediumJobs = new AtomicInteger();
     private volatile boolean closing;
     /** Per owned market, users with training interactions its model has no rows for; counted on the poll thread. */
     private volatile Map<String, Integer> usersWithoutRows = Map.of();
@@ -72,6 +74,11 @@ final class MarketJobs implements AutoCloseable {
             @Override
             public void medium(MarketUpdater market, String what, Runnable job) {
                 MarketJobs.this.run(market, what, job, true);
+            }
+
+            @Override
+            public boolean mediumIdle() {
+                return mediumJobs.get() == 0;
             }
         });
     }
@@ -170,9 +177,10 @@ final class MarketJobs implements AutoCloseable {
 
     /** Starts what became due in each owned market without a job running. */
     void scheduleAll(long now) {
+        MarketUpdater refreshFirst = paths.mostGrown(markets.values());
         for (MarketUpdater mu : markets.values()) {
             if (!mu.busy) {
-                paths.schedule(mu, input.market(mu.market), pending.get(mu.market), now);
+                paths.schedule(mu, input.market(mu.market), pending.get(mu.market), now, refreshFirst);
             }
         }
         if (now - usersWithoutRowsNext >= 0) {
@@ -191,6 +199,7 @@ final class MarketJobs implements AutoCloseable {
         }
         if (mediumPath) {
             mu.tuning = true;
+            mediumJobs.incrementAndGet();
         } else {
             mu.busy = true;
         }
@@ -206,6 +215,7 @@ final class MarketJobs implements AutoCloseable {
     private void done(MarketUpdater mu, boolean mediumPath) {
         if (mediumPath) {
             mu.tuning = false;
+            mediumJobs.decrementAndGet();
         } else {
             mu.busy = false;
         }
