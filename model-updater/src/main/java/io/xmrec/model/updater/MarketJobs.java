@@ -177,10 +177,15 @@ final class MarketJobs implements AutoCloseable {
 
     /** Starts what became due in each owned market without a job running. */
     void scheduleAll(long now) {
+        // the medium path's worker, when idle, retrains the own model of the market whose data grew most, with the
+        // data of this moment (queued behind other markets' jobs, a retrain trained on what was read when it was queued)
         MarketUpdater refreshFirst = paths.mostGrown(markets.values());
+        if (refreshFirst != null) {
+            paths.refresh(refreshFirst);
+        }
         for (MarketUpdater mu : markets.values()) {
             if (!mu.busy) {
-                paths.schedule(mu, input.market(mu.market), pending.get(mu.market), now, refreshFirst);
+                paths.schedule(mu, input.market(mu.market), pending.get(mu.market), now);
             }
         }
         if (now - usersWithoutRowsNext >= 0) {

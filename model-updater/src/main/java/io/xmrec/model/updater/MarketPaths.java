@@ -64,11 +64,8 @@ final class MarketPaths {
         this.runner = runner;
     }
 
-    /**
-     * Starts the job due in a market without one running, if any. {@code refreshFirst}: the market whose own model the
-     * medium path retrains next ({@link #mostGrown}), null when none is due or the medium path's worker is busy.
-     */
-    void schedule(MarketUpdater mu, MarketInput in, Pending p, long now, MarketUpdater refreshFirst) {
+    /** Starts the job due in a market without one running, if any. */
+    void schedule(MarketUpdater mu, MarketInput in, Pending p, long now) {
         MarketUpdater.Prepared ready = mu.prepared;
         if (ready != null) {
             mu.prepared = null;
@@ -76,18 +73,14 @@ final class MarketPaths {
             return;
         }
         ServedModel fork = input.forks.get(mu.market);
-        boolean newer = fork != null && fork.trunkVersion() > Math.max(mu.trunkVersion, mu.keptOutTrunk);
+        boolean newer = newerFork(mu, fork);
         if (!mu.tuning) {
             if (newer) {
                 prepare(mu, in, fork); // in the background: the fast path serves the current model meanwhile
-            } else if (settings.runs("medium") && runner.mediumIdle()) {
-                // retrains and heads start only on an idle worker, with the data of that moment: queued behind other
-                // markets' jobs they trained on what had been read when they were queued, minutes old at 10 days/s
-                if (mu == refreshFirst) {
-                    refresh(mu, in, in.eligibleInteractions(settings.minInteractions())); // in the background, like a head
-                } else if (refreshFirst == null && mu.headDue(now)) {
-                    head(mu, in); // in the background: what follows may start beside it
-                }
+            } else if (settings.runs("medium") && runner.mediumIdle() && mu.headDue(now)) {
+                // a head starts only on an idle worker (after any retrain due: MarketJobs#scheduleAll), with the data
+                // of that moment
+                head(mu, in); // in the background: what follows may start beside it
             }
         }
         if (mu.model == null) {
@@ -211,13 +204,29 @@ final class MarketPaths {
         MarketUpdater best = null;
         double most = 0;
         for (MarketUpdater mu : markets) {
-            double g = mu.tuning ? -1 : refreshGrowthDue(mu, input.market(mu.market));
+            // a market with a model to install, or a newer fork to prepare, does that first (schedule)
+            boolean other = mu.tuning || mu.prepared != null || newerFork(mu, input.forks.get(mu.market));
+            double g = other ? -1 : refreshGrowthDue(mu, input.market(mu.market));
             if (g > most) {
                 most = g;
                 best = mu;
             }
         }
         return best;
+    }
+
+    private static boolean newerFork(MarketUpdater mu, ServedModel fork) {
+        return fork != null && fork.trunkVersion() > Math.max(mu.trunkVersion, mu.keptOutTrunk);
+    }
+
+    /**
+     * Retrains the market's own model on the medium path's worker with the data read until now: the market
+     * {@link #mostGrown} chose, started whether or not a fast-path job of it runs (the two share nothing but the
+     * model's lock, under which the model served now is copied to measure the retrain against).
+     */
+    void refresh(MarketUpdater mu) {
+        MarketInput in = input.market(mu.market);
+        refresh(mu, in, in.eligibleInteractions(settings.minInteractions()));
     }
 
     /**
