@@ -58,7 +58,7 @@ quiet=0; last=""
 while true; do
   models=$(curl -s "localhost:$port/models")
   curl -s "localhost:$port/metrics" > "$work/metrics.txt"
-  trunks=$(metric xmrec_updater_trunks_total)
+  trunks=$(awk '$1 == "xmrec_updater_trunks_total" {print $2}' "$work/metrics.txt") # the sample just fetched
   ready=$(settled_now "$work/metrics.txt" "$models" "$n")
   # why it is not idle yet, for when it never is
   echo "$(date +%T) ready=$ready trunks=$trunks quiet=$quiet models=$models" >> "$work/idle.log"

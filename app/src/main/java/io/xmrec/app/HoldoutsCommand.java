@@ -82,6 +82,9 @@ final class HoldoutsCommand implements Callable<Integer> {
         if (parallelism < 1) {
             throw new IllegalArgumentException("--parallelism must be at least 1, got " + parallelism);
         }
+        if (dumpOnly && (embedded || bounded || dump == null)) {
+            throw new IllegalArgumentException("--dump-only needs --dump FILE and neither --embedded nor --bounded");
+        }
         Duration every = checkpoint.interval(embedded || bounded ? BOUNDED_CHECKPOINTS : Duration.ofSeconds(10));
         if (embedded) {
             Map<String, MarketData> loaded = MarketFiles.load(data.dir, Markets.parseList(markets), false, err);
@@ -98,9 +101,6 @@ final class HoldoutsCommand implements Callable<Integer> {
                         s.events(), out, err);
             }
             return 0;
-        }
-        if (dumpOnly && (embedded || bounded || dump == null)) {
-            throw new IllegalArgumentException("--dump-only needs --dump FILE and neither --embedded nor --bounded");
         }
         kafka.awaitConnection("xmrec holdouts", spec.commandLine().getErr());
         if (dumpOnly) {

@@ -149,19 +149,20 @@ public final class SeenItems implements SeenSource, AutoCloseable {
     /** Records a review (the topic reader's path; public for in-process feeds and tests). */
     public void add(String market, String user, String item) {
         String known = byMarket.computeIfAbsent(market, k -> new ConcurrentHashMap<>()).putIfAbsent(item, item);
-        byUser.merge(market + "|" + user, new String[] {known == null ? item : known}, SeenItems::with);
+        String one = known == null ? item : known;
+        byUser.compute(market + "|" + user, (k, had) -> had == null ? new String[] {one} : with(had, one));
         events.incrementAndGet();
     }
 
-    /** The items of {@code had} and the one of {@code added}, itself when it has that one already. */
-    private static String[] with(String[] had, String[] added) {
+    /** The items of {@code had} and {@code added}: {@code had} itself when it has that one already. */
+    private static String[] with(String[] had, String added) {
         for (String x : had) {
-            if (x.equals(added[0])) {
+            if (x.equals(added)) {
                 return had;
             }
         }
         String[] out = java.util.Arrays.copyOf(had, had.length + 1);
-        out[had.length] = added[0];
+        out[had.length] = added;
         return out;
     }
 

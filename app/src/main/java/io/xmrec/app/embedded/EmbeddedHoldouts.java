@@ -101,30 +101,29 @@ public final class EmbeddedHoldouts {
         long[] records = new long[2];
         TopicReader.readToEnd(bootstrap, clientProps, Topics.TRAIN, r -> {
             if (r.value() != null) {
-                TrainingInteraction t = serde.deserialize(r.value(), TrainingInteraction.class);
-                counts.computeIfAbsent(key(t.getMarket(), t.getUser()), k -> new int[1])[0]++;
+                count(counts, serde.deserialize(r.value(), TrainingInteraction.class));
                 records[0]++;
             }
         });
         TopicReader.readToEnd(bootstrap, clientProps, Topics.DEADLETTER, r -> records[1]++);
-        write(latest, k -> {
-            int[] n = counts.get(k);
-            return n == null ? 0 : n[0];
-        }, file);
+        write(latest, counts, file);
         return new Audit(latest.size(), records[0], records[1]);
     }
 
     /** Writes the final state as TSV: market user valid_item test_item train_count, one row per user. */
     public static void dump(Result r, Path file) {
-        Map<String, Integer> trainCounts = new HashMap<>();
-        for (TrainingInteraction t : r.train()) {
-            trainCounts.merge(key(t.getMarket(), t.getUser()), 1, Integer::sum);
-        }
-        write(r.holdouts(), k -> trainCounts.getOrDefault(k, 0), file);
+        Map<String, int[]> counts = new HashMap<>();
+        r.train().forEach(t -> count(counts, t));
+        write(r.holdouts(), counts, file);
     }
 
     private static String key(String market, String user) {
         return market + "|" + user;
+    }
+
+    /** Counts a training interaction for its market|user. */
+    private static void count(Map<String, int[]> counts, TrainingInteraction t) {
+        counts.computeIfAbsent(key(t.getMarket(), t.getUser()), k -> new int[1])[0]++;
     }
 
     /** The newest holdout state (by its version) of each market|user on the holdouts topic. */
@@ -140,14 +139,15 @@ public final class EmbeddedHoldouts {
         return latest;
     }
 
-    private static void write(Map<String, HoldoutState> latest, java.util.function.ToIntFunction<String> trainCount,
-                              Path file) {
+    /** The TSV of {@link #dump}: one row per market|user of {@code latest}, with its count of training interactions. */
+    private static void write(Map<String, HoldoutState> latest, Map<String, int[]> trainCounts, Path file) {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write("market\tuser\tvalid_item\ttest_item\ttrain_count\n");
             for (Map.Entry<String, HoldoutState> e : latest.entrySet()) {
                 HoldoutState h = e.getValue();
+                int[] n = trainCounts.get(e.getKey());
                 w.write(h.getMarket() + "\t" + h.getUser() + "\t" + (h.getValidItem() == null ? "" : h.getValidItem())
-                        + "\t" + h.getTestItem() + "\t" + trainCount.applyAsInt(e.getKey()) + "\n");
+                        + "\t" + h.getTestItem() + "\t" + (n == null ? 0 : n[0]) + "\n");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
