@@ -79,8 +79,10 @@ section_head() {
 }
 
 # Prints 1 when the updater has settled, else 0: its input read to the end, no trunk training, the newest trunk
-# trained on every interaction read, and each of $3 markets served by a model of that trunk (trunk version at
-# least the number of trunks, and at least 1). $1: a file of the updater's /metrics text; $2: the /models JSON.
+# trained on every interaction read, and each of $3 markets decided on that trunk (served by a model of it, or
+# kept on the model it has because the install guard kept that trunk's fork out: the updater's decided_trunk
+# gauge; at least the number of trunks, and at least 1). $1: a file of the updater's /metrics text; $2: the
+# /models JSON.
 # Gauges print as floats there (1.0), so values are compared as numbers. Whether it stays so (no model changes
 # for a while) is the caller's to watch.
 settled_now() {
@@ -98,7 +100,8 @@ trunks = max(1, int(metric("trunks_total") or 0))
 settled = (metric("caught_up") == 1 and metric("trunk_training") == 0
            and metric("trunk_interactions") is not None and metric("trunk_interactions") == metric("interactions_total")
            and len(models) >= int(sys.argv[3])
-           and all(v.get("trunk_version", 0) >= trunks for v in models.values()))
+           and all(max(v.get("trunk_version", 0), values.get('xmrec_updater_decided_trunk{market="%s"}' % m, 0)) >= trunks
+                   for m, v in models.items()))
 print(int(settled))
 PY
 }

@@ -79,7 +79,7 @@ class DeploymentFilesTest {
         String text = EvaluatorMetrics.prometheus(l) + new UpdaterStats(
                 new UpdaterStats.Input(1, 0, true, 0.2, 0.4, Map.of("in", 1L)), new UpdaterStats.Published(1, 1, 1, 0, 1, 1, 0, 100),
                 new UpdaterStats.Trunk(true, false, 1, 2.0, 1),
-                new UpdaterStats.Markets(Set.of("in"), Map.of("in", 1L), 0.5, 1.5, Map.of("in", 0)),
+                new UpdaterStats.Markets(Set.of("in"), Map.of("in", 1L), 0.5, 1.5, Map.of("in", 0), Map.of("in", 1L)),
                 new UpdaterStats.Jobs(0.01, 0.2, 0.1, 0.5, 0.3, 0.9)).prometheus();
         Set<String> names = new TreeSet<>();
         for (String line : text.split("\n")) {

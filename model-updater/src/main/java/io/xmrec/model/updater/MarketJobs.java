@@ -287,11 +287,13 @@ final class MarketJobs implements AutoCloseable {
     /** What /metrics and tests see of the owned markets. */
     UpdaterStats.Markets stats() {
         Map<String, Long> versions = new TreeMap<>();
+        Map<String, Long> decided = new TreeMap<>();
         for (MarketUpdater mu : markets.values()) {
             versions.put(mu.market, mu.version);
+            decided.put(mu.market, Math.max(mu.trunkVersion, mu.keptOutTrunk));
         }
         double[] f = counters.freshness.percentiles();
-        return new UpdaterStats.Markets(new TreeSet<>(markets.keySet()), versions, f[0], f[1], usersWithoutRows);
+        return new UpdaterStats.Markets(new TreeSet<>(markets.keySet()), versions, f[0], f[1], usersWithoutRows, decided);
     }
 
     /** The markets this updater holds now. */

@@ -46,9 +46,12 @@ public record UpdaterStats(Input input, Published published, Trunk trunk, Market
      *                         publication of a model that has trained on it: median and 99th percentile of the last
      *                         10,000 (wall clock, whatever the replay speed)
      * @param usersWithoutRows per owned market, users with training interactions its model has no rows for yet
+     * @param decidedTrunks    per owned market, the newest trunk its model was decided on: the trunk it is served
+     *                         from, or a newer one whose fork the install guard kept out (the market keeps the model
+     *                         it has); a market is settled on the newest trunk when this equals the trunks trained
      */
     public record Markets(Set<String> owned, Map<String, Long> versions, double freshnessP50, double freshnessP99,
-                          Map<String, Integer> usersWithoutRows) {
+                          Map<String, Integer> usersWithoutRows, Map<String, Long> decidedTrunks) {
     }
 
     /**
@@ -114,6 +117,8 @@ public record UpdaterStats(Input input, Published published, Trunk trunk, Market
                 .gauge("xmrec_updater_model_version", "Newest published model version per owned market.", "market", markets.versions())
                 .gauge("xmrec_updater_users_without_rows",
                         "Users with training interactions the market's model has no rows for yet.", "market", markets.usersWithoutRows())
+                .gauge("xmrec_updater_decided_trunk", "Newest trunk each owned market's model was decided on: the trunk "
+                        + "it is served from, or a newer one whose fork the install guard kept out.", "market", markets.decidedTrunks())
                 .text();
     }
 

@@ -236,6 +236,8 @@ class UpdaterArrivalsIntegrationTest {
                 assertTrue(u.log.stream().noneMatch(l -> l.startsWith("updater: jp v2 from trunk v1")), u.log.toString());
                 assertEquals(0, client.model("jp").trunkVersion(), "the model it had");
                 assertTrue(u.updater.stats().published().refused() >= 1, u.updater.stats().toString());
+                assertEquals(Map.of("jp", 1L), u.updater.stats().markets().decidedTrunks(),
+                        "jp decided on trunk v1 while served from v0");
             }
         }
     }
