@@ -44,6 +44,7 @@ start=$(date +%s)
 metric() { awk -v k="$1" '$1 == k {print $2}' "$work/metrics.txt"; }
 models() { curl -s --max-time 10 "localhost:$port/models" || echo '{}'; }
 quiet=0; last=""; settled=0; replay_s=""; ended=0; m="{}"
+: > "$work/timeline.txt" # this run's samples only (an earlier run's were appended to and reported again)
 n=$(echo $markets | wc -w)
 while true; do
   sleep 30
