@@ -63,6 +63,11 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             + "(0: never; default: ${DEFAULT-VALUE}).")
     double refreshGrowth = D.refreshGrowth();
 
+    @Option(names = "--refresh-from-scratch", description = "Retrain a market's own model with the recipe's whole chain "
+            + "from scratch (GMF, MLP, then NMF) rather than from the own model served now (NMF's stage alone, on "
+            + "everything read; the default).")
+    boolean refreshFromScratch = !D.continueOwn();
+
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk, so a first model comes out quickly (0: as later trunks; default: ${DEFAULT-VALUE}).")
     int bootstrapEpochs = D.bootstrapEpochs();
 
@@ -155,7 +160,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         t = new TrainingSettings(t.ncf().withEngine(io.xmrec.model.Engine.parse(engine)), t.maml(), t.forec());
         return UpdaterSettings.defaults().withMethod(method).withTraining(t).withMinInteractions(minInteractions)
                 .withBootstrap(bootstrapInteractions, bootstrapEpochs).withFirstModel(firstModelInteractions)
-                .withRefresh(refreshGrowth)
+                .withRefresh(refreshGrowth).withContinueOwn(!refreshFromScratch)
                 .withRetrain(retrainGrowth, Duration.ofSeconds(retrainIdleSeconds), Duration.ofMinutes(retrainMinutes))
                 .withFastDelay(Duration.ofMillis(fastDelayMs))
                 .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, D.headEpochs())

@@ -114,6 +114,9 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk (default: the updater's; 0: as later trunks).")
     Integer bootstrapEpochs;
 
+    @Option(names = "--refresh-from-scratch", description = "Own-model retrains from scratch (the updater's option of that name).")
+    boolean refreshFromScratch;
+
     @CommandLine.Mixin
     TrainingBudgetOption budget = new TrainingBudgetOption();
 
@@ -261,6 +264,9 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         }
         if (fastDelayMs != null) {
             s = s.withFastDelay(java.time.Duration.ofMillis(fastDelayMs));
+        }
+        if (refreshFromScratch) {
+            s = s.withContinueOwn(false);
         }
         return budget.apply(s);
     }

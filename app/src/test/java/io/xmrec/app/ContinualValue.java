@@ -71,6 +71,11 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
             + "own paired with the served one by interaction (e.g. frozen=..., the run with every path off; no-fast=...).")
     Map<String, Path> others = new LinkedHashMap<>();
 
+    @Option(names = "--warm", description = "Adds a line 'warm': the oracle's model, but from its second slice on each "
+            + "slice's retrained from the last slice's (its last stage alone, early stopping as the oracle's: "
+            + "Recipes.continueOwn), to compare a retrain that continues with one from scratch, and their seconds.")
+    boolean warm;
+
     @Option(names = "--slices", description = "Slices of event time per market (default: 20).")
     int slices = 20;
 
@@ -176,6 +181,9 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
         names.add("served");
         names.addAll(others.keySet());
         names.add("oracle");
+        if (warm) {
+            names.add("warm");
+        }
         names.add("popularity");
         ObjectNode out = ResultsJson.MAPPER.createObjectNode();
         if (recs.isEmpty()) {
@@ -193,6 +201,7 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
         ArrayNode sl = out.putArray("slices");
         int next = 0;
         LeaveOneOutSplitter splitter = new LeaveOneOutSplitter(LeaveOneOutSplitter.DEFAULT_MIN_INTERACTIONS);
+        NcfModel warmModel = null;
         for (int k = 0; k < bounds.size(); k++) {
             long from = bounds.get(k);
             long to = k + 1 < bounds.size() ? bounds.get(k + 1) : Long.MAX_VALUE;
@@ -202,13 +211,21 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
             MarketSplit split = splitter.split(market, before);
             long t0 = System.nanoTime();
             ServedModel oracle = null;
+            ServedModel warmServed = null;
+            double warmSeconds = 0;
             if (!split.users().isEmpty()) {
-                NcfModel m = Recipes.trainChain(Choice.BASELINE, CrossMarketDataset.of(List.of(split)), TrainingSettings.defaults(),
-                        99, line -> { }).get(Choice.BASELINE).model();
-                oracle = MarketModels.served(market, m, ModelMeta.builder(market, 0, 0).provenance("{}")
-                        .build(), new int[0], new int[0]);
+                CrossMarketDataset ds = CrossMarketDataset.of(List.of(split));
+                NcfModel m = Recipes.trainChain(Choice.BASELINE, ds, TrainingSettings.defaults(), 99, line -> { })
+                        .get(Choice.BASELINE).model();
+                oracle = servedAs(market, m);
+                if (warm) {
+                    long w0 = System.nanoTime();
+                    warmModel = warmModel == null ? m : Recipes.continueOwn(warmModel, ds, TrainingSettings.defaults(), 99).model();
+                    warmSeconds = warmModel == m ? 0 : (System.nanoTime() - w0) / 1e9;
+                    warmServed = servedAs(market, warmModel);
+                }
             }
-            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            double trainSeconds = (System.nanoTime() - t0) / 1e9 - warmSeconds;
             Map<String, double[]> sums = new LinkedHashMap<>(); // line -> ndcg sum, hr sum, without a model, not recorded
             names.forEach(l -> sums.put(l, new double[4]));
             int start = next;
@@ -220,8 +237,9 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
                     int rank;
                     if (l.equals("popularity")) {
                         rank = pop;
-                    } else if (l.equals("oracle")) {
-                        rank = oracle == null ? pop : HoldoutEvaluation.rankAmong(oracle, r.user(), r.item(), r.negatives());
+                    } else if (l.equals("oracle") || l.equals("warm")) {
+                        ServedModel model = l.equals("oracle") ? oracle : warmServed;
+                        rank = model == null ? pop : HoldoutEvaluation.rankAmong(model, r.user(), r.item(), r.negatives());
                     } else {
                         Integer got = l.equals("served") ? Integer.valueOf(r.rank()) : others.get(l).get(r.key());
                         acc[2] += got != null && got < 0 ? 1 : 0;
@@ -240,6 +258,9 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
                     .put("interactions", n).put("oracle_users", split.users().size())
                     .put("oracle_train_interactions", split.trainInteractions())
                     .put("oracle_train_seconds", trainSeconds);
+            if (warm) {
+                o.put("warm_train_seconds", warmSeconds);
+            }
             sums.forEach((line, acc) -> o.putObject(line).put("ndcg10", n == 0 ? 0 : acc[0] / n).put("hr10", n == 0 ? 0 : acc[1] / n)
                     .put("without_model", (long) acc[2]).put("not_recorded", (long) acc[3]));
             err.printf("continual-value: %s slice %d/%d from day %d: %d interactions, oracle on %d training interactions (%.1fs)%n",
@@ -263,6 +284,10 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
                     .put("ci_high", p.ciHigh()).put("t_p", p.tTestP()).put("wilcoxon_p", p.wilcoxonP());
         }
         return out;
+    }
+
+    private static ServedModel servedAs(String market, NcfModel m) {
+        return MarketModels.served(market, m, ModelMeta.builder(market, 0, 0).provenance("{}").build(), new int[0], new int[0]);
     }
 
     /** The cut-off of nDCG@K and HR@K, as everywhere in xmrec. */

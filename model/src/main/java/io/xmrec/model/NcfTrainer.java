@@ -112,6 +112,18 @@ public final class NcfTrainer {
         return train(m, data);
     }
 
+    /**
+     * Trains a model of {@code from}'s architecture on {@code data} starting where {@code from} ended: the rows of
+     * every user and item it has, its dense tensors; users and items new to it start as a fresh model's. A retrain
+     * on data that grew since {@code from} was trained, at the cost of one stage where a chain trains three from
+     * scratch.
+     */
+    public TrainingRun trainFrom(NcfModel from, CrossMarketDataset data) {
+        NcfModel m = fresh(from.architecture(), data);
+        ParameterTransfer.warmStart(m, from, true);
+        return train(m, data);
+    }
+
     private NcfModel fresh(NcfArchitecture arch, CrossMarketDataset data) {
         List<String> markets = data.markets().stream().map(IndexedMarket::market).toList();
         return NcfModel.fresh(arch, data.users(), data.items(), options, markets, marketAware);

@@ -85,6 +85,40 @@ class NcfModelTest {
     }
 
     @Test
+    void aRetrainFromTheLastModelStartsWhereItEndedForWhatItKnew() {
+        CrossMarketDataset earlier = tinyMarket("xx", 20, 5);
+        CrossMarketDataset grown = tinyMarket("xx", 32, 5); // the same 20 users' interactions, and 12 more users
+        NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(64);
+        NcfModel gmf = new NcfTrainer(o, null).trainGmf(earlier).model();
+        NcfModel mlp = new NcfTrainer(o, null).trainMlp(earlier, gmf).model();
+        NcfModel last = new NcfTrainer(o, null).trainNmf(earlier, gmf, mlp).model();
+        NcfModel started = new NcfTrainer(o.withEpochs(0), null).trainFrom(last, grown).model();
+        assertEquals(NcfArchitecture.NMF, started.architecture());
+        assertEquals(grown.users().size(), started.users().size());
+        int known = 0;
+        for (int r = 0; r < started.users().size(); r++) {
+            int before = last.users().indexOf(started.users().id(r));
+            if (before < 0) {
+                continue;
+            }
+            known++;
+            for (int i = 0; i < started.items().size(); i++) {
+                int j = last.items().indexOf(started.items().id(i));
+                if (j >= 0) {
+                    assertEquals(last.score(new int[] {before}, new int[] {j})[0],
+                            started.score(new int[] {r}, new int[] {i})[0], 1e-6, "user " + started.users().id(r));
+                }
+            }
+        }
+        assertEquals(last.users().size(), known, "every user of the last model kept its rows");
+        NcfModel trained = new NcfTrainer(o, null).trainFrom(last, grown).model();
+        int fresh = started.users().indexOf(CrossMarketDataset.userKey("xx", "xxu30"));
+        assertTrue(fresh >= 0 && last.users().indexOf(CrossMarketDataset.userKey("xx", "xxu30")) < 0, "a new user has a row");
+        assertTrue(trained.score(new int[] {fresh}, new int[] {0})[0] != started.score(new int[] {fresh}, new int[] {0})[0],
+                "training moved it");
+    }
+
+    @Test
     void saveAndLoadScoresIdentically() {
         CrossMarketDataset d = tinyMarket("xx", 20, 3);
         NcfOptions o = NcfOptions.paper().withEpochs(2).withBatchSize(64);

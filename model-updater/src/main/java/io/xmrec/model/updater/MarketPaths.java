@@ -263,9 +263,10 @@ final class MarketPaths {
             Double current = mu.validThen(job.install());
             boolean better = ready.valid() != null && (current == null || ready.valid() > current);
             boolean moved = mu.trunkVersion != trunkVersion;
-            log.accept(String.format("updater: %s own model retrained on %d users, %d training interactions in %.1fs: "
+            log.accept(String.format("updater: %s own model retrained %s on %d users, %d training interactions in %.1fs: "
                     + "valid nDCG@10 %s against the served model's %s on the %d holdouts read so far: %s", mu.market,
-                    job.split().users().size(), eligible, ready.seconds(), MarketUpdater.fmt(ready.valid()),
+                    job.from() != null ? "from the served one" : "from scratch", job.split().users().size(), eligible,
+                    ready.seconds(), MarketUpdater.fmt(ready.valid()),
                     MarketUpdater.fmt(current), job.install().holdouts().size(),
                     moved ? "dropped, the market moved to trunk v" + mu.trunkVersion + " meanwhile"
                             : better ? "served from the next install" : "kept out"));
@@ -294,7 +295,8 @@ final class MarketPaths {
     }
 
     /** What training a market's own model needs, copied on the poll thread. */
-    private record OwnJob(MarketSplit split, MarketUpdater.InstallJob install, Long firstRead) {
+    /** {@code from}: the served own model a retrain continues from, or null to train from scratch. */
+    private record OwnJob(MarketSplit split, MarketUpdater.InstallJob install, Long firstRead, NcfModel from) {
     }
 
     /** {@code compared}: the model served now is copied with the holdouts, to measure the new one against. */
@@ -303,7 +305,8 @@ final class MarketPaths {
         MarketUpdater.InstallJob install = new MarketUpdater.InstallJob(Map.of(), Map.of(), new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), input.offsets(), input.watermark(mu.market),
                 measure(mu, in, compared && mu.model != null));
-        return new OwnJob(split, install, input.firstReadMillis(mu.market));
+        NcfModel from = compared && settings.continueOwn() ? mu.ownToContinue() : null;
+        return new OwnJob(split, install, input.firstReadMillis(mu.market), from);
     }
 
     /** The holdouts and items read so far, and ({@code compared}) a copy of the model served now to measure against. */
@@ -315,7 +318,8 @@ final class MarketPaths {
     /** Trains a market's own model and prepares it to serve as a model of the trunk version the market has now. */
     private MarketUpdater.Prepared trainOwn(MarketUpdater mu, OwnJob job, UpdaterProvenance.Own own) {
         long t0 = System.nanoTime();
-        NcfModel m = trunk.ownModel(job.split(), own == UpdaterProvenance.Own.FIRST);
+        NcfModel m = job.from() != null ? trunk.continueOwn(job.from(), job.split())
+                : trunk.ownModel(job.split(), own == UpdaterProvenance.Own.FIRST);
         ModelMeta meta = ModelMeta.builder(mu.market, 0, own == UpdaterProvenance.Own.FIRST ? 0 : mu.trunkVersion)
                 .trainedThrough(job.install().through()).watermarkMillis(job.install().watermark())
                 .createdAtMillis(System.currentTimeMillis()).provenance(UpdaterProvenance.asOwnModel(provenance, own))

@@ -3,6 +3,7 @@ package io.xmrec.model.updater;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
+import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.schemas.ModelDelta;
@@ -131,6 +132,23 @@ final class MarketUpdater {
     /** Whether an item's row is due a re-fit by the fast path ({@link ItemFits#due}). */
     boolean itemDue(String item, int interactions) {
         return rows.itemDue(item, interactions);
+    }
+
+    /**
+     * A copy of the working model to retrain the market's own model from ({@link TrunkTrainer#continueOwn}): when it
+     * is the market's own model of the baseline recipe with the widths a retrain would give it; else null (a trunk's
+     * fork, or a model an earlier owner trained otherwise: retrained from scratch).
+     */
+    synchronized NcfModel ownToContinue() {
+        NcfModel m = model;
+        if (own == null || m == null || !recipe.method().equals(Choice.BASELINE)) {
+            return null;
+        }
+        io.xmrec.model.NcfOptions o = m.options();
+        io.xmrec.model.NcfOptions t = s.training().ncf();
+        boolean same = m.architecture() == io.xmrec.model.NcfArchitecture.NMF && o.gmfDim() == t.gmfDim()
+                && o.mlpDim() == t.mlpDim() && o.mlpLayers().equals(t.mlpLayers()) && o.itemBias() == t.itemBias();
+        return same ? m.copy() : null;
     }
 
     /** The market's model as served now (a copy of the working model). */

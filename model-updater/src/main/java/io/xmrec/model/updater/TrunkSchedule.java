@@ -66,6 +66,11 @@ final class TrunkSchedule implements AutoCloseable {
         return trainer.ownModel(split, first);
     }
 
+    /** Retrains a market's own model from the one it serves ({@link TrunkTrainer#continueOwn}). */
+    NcfModel continueOwn(NcfModel from, MarketSplit split) {
+        return trainer.continueOwn(from, split);
+    }
+
     long version() {
         return version;
     }

@@ -209,6 +209,15 @@ final class TrunkTrainer {
         return single(one, training(first), stageLog).get(Choice.BASELINE).model();
     }
 
+    /**
+     * A market's own model retrained from the one it serves ({@code from}, its own model with the fast path's rows):
+     * the baseline's last stage alone on everything read, from {@code from}'s rows and dense tensors
+     * ({@link Recipes#continueOwn}). Any thread may call it.
+     */
+    NcfModel continueOwn(NcfModel from, MarketSplit split) {
+        return Recipes.continueOwn(from, CrossMarketDataset.of(List.of(split)), training(false), settings.evalNegatives()).model();
+    }
+
     /** A market's own models (the single-market GMF, MLP and NMF): the offline recipe on the market alone. */
     private Map<String, Trained> single(CrossMarketDataset one, TrainingSettings ts, Consumer<String> stageLog) {
         return Recipes.trainChain(Choice.BASELINE, one, ts, settings.evalNegatives(), stageLog);

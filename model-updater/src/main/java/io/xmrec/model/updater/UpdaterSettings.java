@@ -32,6 +32,10 @@ import java.time.Duration;
  *         its own model was last trained, and serves it until the next trunk if it validates above the model
  *         served (0: never)
  *     </li>
+ *     <li>{@code continueOwn}: such a retrain starts from the market's own model served now (its baseline's last
+ *         stage alone, on everything read, early stopping as offline) rather than the recipe's whole chain from
+ *         scratch; a market served a trunk's fork is retrained from scratch either way
+ *     </li>
  *     <li>{@code retrainGrowth}: a new trunk once the training interactions grew by this share since the last
  *         trunk's snapshot...
  *     </li>
@@ -83,6 +87,7 @@ public final class UpdaterSettings {
     private final long bootstrapInteractions;
     private final int firstModelInteractions;
     private final double refreshGrowth;
+    private final boolean continueOwn;
     private final double retrainGrowth;
     private final Duration retrainIdle;
     private final Duration retrainInterval;
@@ -114,6 +119,7 @@ public final class UpdaterSettings {
         long bootstrapInteractions = 20_000;
         int firstModelInteractions = 300;
         double refreshGrowth = 0.25;
+        boolean continueOwn = true;
         double retrainGrowth = 0.25;
         Duration retrainIdle = Duration.ofSeconds(10);
         Duration retrainInterval = Duration.ofMinutes(30);
@@ -144,6 +150,7 @@ public final class UpdaterSettings {
             bootstrapInteractions = s.bootstrapInteractions;
             firstModelInteractions = s.firstModelInteractions;
             refreshGrowth = s.refreshGrowth;
+            continueOwn = s.continueOwn;
             retrainGrowth = s.retrainGrowth;
             retrainIdle = s.retrainIdle;
             retrainInterval = s.retrainInterval;
@@ -173,6 +180,7 @@ public final class UpdaterSettings {
         bootstrapInteractions = b.bootstrapInteractions;
         firstModelInteractions = b.firstModelInteractions;
         refreshGrowth = b.refreshGrowth;
+        continueOwn = b.continueOwn;
         retrainGrowth = b.retrainGrowth;
         retrainIdle = b.retrainIdle;
         retrainInterval = b.retrainInterval;
@@ -246,6 +254,11 @@ public final class UpdaterSettings {
     /** Growth of a market's eligible training interactions that retrains its own model on the medium path (0: never). */
     public UpdaterSettings withRefresh(double growth) {
         return with(b -> b.refreshGrowth = growth);
+    }
+
+    /** Whether a retrain of a market's own model starts from the one served (true) or from scratch. */
+    public UpdaterSettings withContinueOwn(boolean fromServed) {
+        return with(b -> b.continueOwn = fromServed);
     }
 
     public UpdaterSettings withRetrain(double growth, Duration idle, Duration interval) {
@@ -336,6 +349,10 @@ public final class UpdaterSettings {
         return refreshGrowth;
     }
 
+    public boolean continueOwn() {
+        return continueOwn;
+    }
+
     public double retrainGrowth() {
         return retrainGrowth;
     }
@@ -412,7 +429,7 @@ public final class UpdaterSettings {
     public String toString() {
         return "UpdaterSettings[method=" + method + ", training=" + training + ", bootstrapEpochs=" + bootstrapEpochs
                 + ", bootstrapInteractions=" + bootstrapInteractions + ", firstModelInteractions=" + firstModelInteractions
-                + ", refreshGrowth=" + refreshGrowth
+                + ", refreshGrowth=" + refreshGrowth + ", continueOwn=" + continueOwn
                 + ", retrainGrowth=" + retrainGrowth + ", retrainIdle=" + retrainIdle + ", retrainInterval=" + retrainInterval
                 + ", fastDelay=" + fastDelay + ", headInterval=" + headInterval + ", headMinInteractions=" + headMinInteractions
                 + ", headSample=" + headSample + ", headEpochs=" + headEpochs + ", snapshotInterval=" + snapshotInterval
