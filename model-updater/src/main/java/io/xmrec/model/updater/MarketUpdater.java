@@ -94,6 +94,11 @@ final class MarketUpdater {
     /** Whether the working model is the market's own (a first model, or one the medium path retrained): null if a trunk's. */
     private volatile UpdaterProvenance.Own own;
     /**
+     * The market's own model as it was trained, before the fast path re-fitted and folded rows into it: what its next
+     * retrain continues from ({@link #ownToContinue}); null while a trunk's fork or a taken-over model is served.
+     */
+    private volatile ServedModel ownAsTrained;
+    /**
      * Eligible training interactions when the market's own model was last trained or tried (a first model that
      * failed is tried again at twice as many; the medium path retrains it once they grew by the refresh share).
      */
@@ -119,6 +124,7 @@ final class MarketUpdater {
     /** Continues from what was published (a restart or a take-over): versions go on from there. */
     synchronized void takeOver(ServedModel published) {
         adoptRecipe(published, recipeOf(published));
+        ownAsTrained = null;
         model = MarketModels.trainable(published, recipe, s.training());
         version = published.version();
         trunkVersion = published.trunkVersion();
@@ -135,20 +141,23 @@ final class MarketUpdater {
     }
 
     /**
-     * A copy of the working model to retrain the market's own model from ({@link TrunkTrainer#continueOwn}): when it
-     * is the market's own model of the baseline recipe with the widths a retrain would give it; else null (a trunk's
-     * fork, or a model an earlier owner trained otherwise: retrained from scratch).
+     * The market's own model as it was trained (not the working model: rows the fast path re-fits start from the
+     * average row, a worse start for training than the trained ones), to retrain the next one from
+     * ({@link TrunkTrainer#continueOwn}): when the market is served its own model of the baseline recipe with the
+     * widths a retrain would give it; else null (a trunk's fork, or a model an earlier owner published: retrained
+     * from scratch).
      */
     synchronized NcfModel ownToContinue() {
-        NcfModel m = model;
-        if (own == null || m == null || !recipe.method().equals(Choice.BASELINE)) {
+        ServedModel trained = ownAsTrained;
+        if (own == null || trained == null || !recipe.method().equals(Choice.BASELINE)) {
             return null;
         }
+        NcfModel m = MarketModels.trainable(trained, recipe, s.training());
         io.xmrec.model.NcfOptions o = m.options();
         io.xmrec.model.NcfOptions t = s.training().ncf();
         boolean same = m.architecture() == io.xmrec.model.NcfArchitecture.NMF && o.gmfDim() == t.gmfDim()
                 && o.mlpDim() == t.mlpDim() && o.mlpLayers().equals(t.mlpLayers()) && o.itemBias() == t.itemBias();
-        return same ? m.copy() : null;
+        return same ? m : null;
     }
 
     /** The market's model as served now (a copy of the working model). */
@@ -285,6 +294,7 @@ final class MarketUpdater {
     synchronized Done install(Prepared p) {
         long t0 = System.nanoTime();
         adoptRecipe(p.from(), p.recipe());
+        ownAsTrained = own != null ? p.from() : null;
         model = p.model();
         rows = p.rows();
         trunkVersion = p.from().trunkVersion();
