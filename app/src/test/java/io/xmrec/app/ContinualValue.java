@@ -13,6 +13,7 @@ import io.xmrec.experiments.PairedComparison;
 import io.xmrec.model.MarketModels;
 import io.xmrec.model.NcfModel;
 import io.xmrec.model.recipe.Choice;
+import io.xmrec.model.recipe.OwnModels;
 import io.xmrec.model.recipe.Recipes;
 import io.xmrec.model.recipe.TrainingSettings;
 import io.xmrec.serving.HoldoutEvaluation;
@@ -73,7 +74,7 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--warm", description = "Adds a line 'warm': the oracle's model, but from its second slice on each "
             + "slice's retrained from the last slice's (its last stage alone, early stopping as the oracle's: "
-            + "Recipes.continueOwn), to compare a retrain that continues with one from scratch, and their seconds.")
+            + "OwnModels.continueFrom), to compare a retrain that continues with one from scratch, and their seconds.")
     boolean warm;
 
     @Option(names = "--slices", description = "Slices of event time per market (default: 20).")
@@ -220,7 +221,7 @@ final class ContinualValue implements java.util.concurrent.Callable<Integer> {
                 oracle = servedAs(market, m);
                 if (warm) {
                     long w0 = System.nanoTime();
-                    warmModel = warmModel == null ? m : Recipes.continueOwn(warmModel, ds, TrainingSettings.defaults(), 99).model();
+                    warmModel = warmModel == null ? m : OwnModels.continueFrom(warmModel, ds, TrainingSettings.defaults(), 99).model();
                     warmSeconds = warmModel == m ? 0 : (System.nanoTime() - w0) / 1e9;
                     warmServed = servedAs(market, warmModel);
                 }

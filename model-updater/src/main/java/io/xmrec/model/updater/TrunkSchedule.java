@@ -66,7 +66,7 @@ final class TrunkSchedule implements AutoCloseable {
         return trainer.ownModel(split, first);
     }
 
-    /** Retrains a market's own model from the one it serves ({@link TrunkTrainer#continueOwn}). */
+    /** Retrains a market's own model from its last one ({@link TrunkTrainer#continueOwn}). */
     NcfModel continueOwn(NcfModel from, MarketSplit split) {
         return trainer.continueOwn(from, split);
     }

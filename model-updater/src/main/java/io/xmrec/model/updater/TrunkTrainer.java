@@ -5,6 +5,7 @@ import io.xmrec.core.dataset.IndexedMarket;
 import io.xmrec.core.holdout.MarketSplit;
 import io.xmrec.core.sampling.EvaluationNegatives;
 import io.xmrec.model.NcfModel;
+import io.xmrec.model.recipe.OwnModels;
 import io.xmrec.model.recipe.Choice;
 import io.xmrec.model.recipe.Recipe;
 import io.xmrec.model.recipe.Validation;
@@ -210,12 +211,13 @@ final class TrunkTrainer {
     }
 
     /**
-     * A market's own model retrained from the one it serves ({@code from}, its own model with the fast path's rows):
+     * A market's own model retrained from its last one ({@code from}, as that was trained, without the fast path's rows):
      * the baseline's last stage alone on everything read, from {@code from}'s rows and dense tensors
-     * ({@link Recipes#continueOwn}). Any thread may call it.
+     * ({@link OwnModels#continueFrom}). Any thread may call it.
      */
     NcfModel continueOwn(NcfModel from, MarketSplit split) {
-        return Recipes.continueOwn(from, CrossMarketDataset.of(List.of(split)), training(false), settings.evalNegatives()).model();
+        return OwnModels.continueFrom(from, CrossMarketDataset.of(List.of(split)), training(false), settings.evalNegatives())
+                .model();
     }
 
     /** A market's own models (the single-market GMF, MLP and NMF): the offline recipe on the market alone. */

@@ -32,9 +32,9 @@ import java.time.Duration;
  *         its own model was last trained, and serves it until the next trunk if it validates above the model
  *         served (0: never)
  *     </li>
- *     <li>{@code continueOwn}: such a retrain starts from the market's own model served now (its baseline's last
- *         stage alone, on everything read, early stopping as offline) rather than the recipe's whole chain from
- *         scratch; a market served a trunk's fork is retrained from scratch either way
+ *     <li>{@code continueOwn}: such a retrain starts from the market's last own model as it was trained (its
+ *         baseline's last stage alone, on everything read, early stopping as offline) rather than the recipe's whole
+ *         chain from scratch; a market served a trunk's fork is retrained from scratch either way
  *     </li>
  *     <li>{@code retrainGrowth}: a new trunk once the training interactions grew by this share since the last
  *         trunk's snapshot...

@@ -109,22 +109,6 @@ public final class Recipes {
         return done;
     }
 
-    /**
-     * Retrains a market's own model on its grown data set starting from the last one ({@code from}, of the
-     * choice's baseline, trained on the same market's earlier data): the baseline's last stage alone, from
-     * {@code from}'s rows and dense tensors, early stopping on the data set's validation as {@link #trainChain}'s
-     * stages do. What the updater's medium path runs between trunks where a market's own model is served.
-     */
-    public static Trained continueOwn(NcfModel from, CrossMarketDataset ds, TrainingSettings ts, int evalNegatives) {
-        Recipe r = get(Choice.BASELINE);
-        if (r.crossMarket() || ds.markets().size() != 1) {
-            throw new IllegalArgumentException("a market's own model is retrained on that market alone");
-        }
-        var validation = ts.ncf().patience() <= 0 ? null : Validation.of(r, ds, ts.ncf().seed(), evalNegatives);
-        NcfTrainer.TrainingRun run = new NcfTrainer(ts.ncf(), null, validation).trainFrom(from, ds);
-        return Trained.network(run.model(), run.seconds(), run.samplesPerSecond(), 0);
-    }
-
     private static void addChain(String method, List<String> out) {
         if (out.contains(method)) {
             return;
