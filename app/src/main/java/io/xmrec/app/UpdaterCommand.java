@@ -64,8 +64,8 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
     double refreshGrowth = D.refreshGrowth();
 
     @Option(names = "--refresh-from-scratch", description = "Retrain a market's own model with the recipe's whole chain "
-            + "from scratch (GMF, MLP, then NMF) rather than from the own model served now (NMF's stage alone, on "
-            + "everything read; the default).")
+            + "from scratch (GMF, MLP, then NMF) rather than from its last own model as that was trained "
+            + "(NMF's stage alone, on everything read; the default).")
     boolean refreshFromScratch = !D.continueOwn();
 
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk, so a first model comes out quickly (0: as later trunks; default: ${DEFAULT-VALUE}).")

@@ -265,7 +265,7 @@ final class MarketPaths {
             boolean moved = mu.trunkVersion != trunkVersion;
             log.accept(String.format("updater: %s own model retrained %s on %d users, %d training interactions in %.1fs: "
                     + "valid nDCG@10 %s against the served model's %s on the %d holdouts read so far: %s", mu.market,
-                    job.from() != null ? "from the served one" : "from scratch", job.split().users().size(), eligible,
+                    job.from() != null ? "from its last" : "from scratch", job.split().users().size(), eligible,
                     ready.seconds(), MarketUpdater.fmt(ready.valid()),
                     MarketUpdater.fmt(current), job.install().holdouts().size(),
                     moved ? "dropped, the market moved to trunk v" + mu.trunkVersion + " meanwhile"
@@ -295,7 +295,7 @@ final class MarketPaths {
     }
 
     /** What training a market's own model needs, copied on the poll thread. */
-    /** {@code from}: the served own model a retrain continues from, or null to train from scratch. */
+    /** {@code from}: the last own model as trained, which a retrain continues from; null to train from scratch. */
     private record OwnJob(MarketSplit split, MarketUpdater.InstallJob install, Long firstRead, NcfModel from) {
     }
 

@@ -145,9 +145,9 @@ final class MarketUpdater {
      * average row, a worse start for training than the trained ones), to retrain the next one from
      * ({@link TrunkTrainer#continueOwn}): when the market is served its own model of the baseline recipe with the
      * widths a retrain would give it; else null (a trunk's fork, or a model an earlier owner published: retrained
-     * from scratch).
+     * from scratch). Reads volatile fields only: the copy is made outside the market's lock.
      */
-    synchronized NcfModel ownToContinue() {
+    NcfModel ownToContinue() {
         ServedModel trained = ownAsTrained;
         if (own == null || trained == null || !recipe.method().equals(Choice.BASELINE)) {
             return null;

@@ -256,9 +256,9 @@ public final class UpdaterSettings {
         return with(b -> b.refreshGrowth = growth);
     }
 
-    /** Whether a retrain of a market's own model starts from the one served (true) or from scratch. */
-    public UpdaterSettings withContinueOwn(boolean fromServed) {
-        return with(b -> b.continueOwn = fromServed);
+    /** Whether a retrain of a market's own model continues from its last one as trained (true) or starts from scratch. */
+    public UpdaterSettings withContinueOwn(boolean fromLast) {
+        return with(b -> b.continueOwn = fromLast);
     }
 
     public UpdaterSettings withRetrain(double growth, Duration idle, Duration interval) {

@@ -160,7 +160,7 @@ class UpdaterArrivalsIntegrationTest {
      * ranks the validation holdouts better than the model served. Here the served model is jp's first model,
      * trained on a quarter of its users and never folded into (no fast path); the rest of the users come, and
      * the retrained model, on all of them, replaces it: a snapshot of the same trunk version, named so. The retrain
-     * continues from the served own model (its rows and dense tensors; NMF's stage alone).
+     * continues from the first model as it was trained (its rows and dense tensors; NMF's stage alone).
      */
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -188,7 +188,7 @@ class UpdaterArrivalsIntegrationTest {
                 assertEquals(0, m.trunkVersion(), "the trunk version of the model it replaced: no trunk was trained");
                 assertEquals("nmf", m.meta().recipe());
                 assertNotNull(m.meta().validationNdcg10(), "measured on the holdouts read so far");
-                assertTrue(u.log.stream().anyMatch(l -> l.startsWith("updater: jp own model retrained from the served one")
+                assertTrue(u.log.stream().anyMatch(l -> l.startsWith("updater: jp own model retrained from its last")
                         && l.endsWith("served from the next install")), u.log.toString());
                 assertTrue(u.log.stream().anyMatch(l -> l.startsWith("updater: jp v") && l.contains(
                         " from its own model retrained (trunk v0): ")), u.log.toString());
