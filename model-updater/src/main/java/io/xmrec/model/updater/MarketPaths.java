@@ -175,7 +175,7 @@ final class MarketPaths {
         OwnJob job = ownJob(mu, in, eligible, false);
         long[] covered = p.takeCovered(job.install().through());
         runner.run(mu, FIRST_MODEL, () -> {
-            MarketUpdater.Prepared ready = trainOwn(mu, job, UpdaterProvenance.Own.FIRST);
+            MarketUpdater.Prepared ready = trainOwn(mu, job, null, UpdaterProvenance.Own.FIRST);
             MarketUpdater.Done d = mu.install(ready);
             counters.snapshot(d);
             served(covered);
@@ -259,13 +259,15 @@ final class MarketPaths {
         OwnJob job = ownJob(mu, in, eligible, true);
         long trunkVersion = mu.trunkVersion;
         runner.medium(mu, "own model", () -> {
-            MarketUpdater.Prepared ready = trainOwn(mu, job, UpdaterProvenance.Own.RETRAINED);
+            // the last own model's copy is made here, on the medium worker, not on the poll thread
+            NcfModel from = settings.continueOwn() ? mu.ownToContinue() : null;
+            MarketUpdater.Prepared ready = trainOwn(mu, job, from, UpdaterProvenance.Own.RETRAINED);
             Double current = mu.validThen(job.install());
             boolean better = ready.valid() != null && (current == null || ready.valid() > current);
             boolean moved = mu.trunkVersion != trunkVersion;
             log.accept(String.format("updater: %s own model retrained %s on %d users, %d training interactions in %.1fs: "
                     + "valid nDCG@10 %s against the served model's %s on the %d holdouts read so far: %s", mu.market,
-                    job.from() != null ? "from its last" : "from scratch", job.split().users().size(), eligible,
+                    from != null ? "from its last" : "from scratch", job.split().users().size(), eligible,
                     ready.seconds(), MarketUpdater.fmt(ready.valid()),
                     MarketUpdater.fmt(current), job.install().holdouts().size(),
                     moved ? "dropped, the market moved to trunk v" + mu.trunkVersion + " meanwhile"
@@ -295,8 +297,7 @@ final class MarketPaths {
     }
 
     /** What training a market's own model needs, copied on the poll thread. */
-    /** {@code from}: the last own model as trained, which a retrain continues from; null to train from scratch. */
-    private record OwnJob(MarketSplit split, MarketUpdater.InstallJob install, Long firstRead, NcfModel from) {
+    private record OwnJob(MarketSplit split, MarketUpdater.InstallJob install, Long firstRead) {
     }
 
     /** {@code compared}: the model served now is copied with the holdouts, to measure the new one against. */
@@ -305,8 +306,7 @@ final class MarketPaths {
         MarketUpdater.InstallJob install = new MarketUpdater.InstallJob(Map.of(), Map.of(), new ArrayList<>(in.catalogue),
                 new HashMap<>(in.trainCounts), input.offsets(), input.watermark(mu.market),
                 measure(mu, in, compared && mu.model != null));
-        NcfModel from = compared && settings.continueOwn() ? mu.ownToContinue() : null;
-        return new OwnJob(split, install, input.firstReadMillis(mu.market), from);
+        return new OwnJob(split, install, input.firstReadMillis(mu.market));
     }
 
     /** The holdouts and items read so far, and ({@code compared}) a copy of the model served now to measure against. */
@@ -315,10 +315,13 @@ final class MarketPaths {
                 in.pool(), compared ? mu.served(null) : null);
     }
 
-    /** Trains a market's own model and prepares it to serve as a model of the trunk version the market has now. */
-    private MarketUpdater.Prepared trainOwn(MarketUpdater mu, OwnJob job, UpdaterProvenance.Own own) {
+    /**
+     * Trains a market's own model ({@code from}: the last one as trained to continue from, or null: from scratch) and
+     * prepares it to serve as a model of the trunk version the market has now.
+     */
+    private MarketUpdater.Prepared trainOwn(MarketUpdater mu, OwnJob job, NcfModel from, UpdaterProvenance.Own own) {
         long t0 = System.nanoTime();
-        NcfModel m = job.from() != null ? trunk.continueOwn(job.from(), job.split())
+        NcfModel m = from != null ? trunk.continueOwn(from, job.split())
                 : trunk.ownModel(job.split(), own == UpdaterProvenance.Own.FIRST);
         ModelMeta meta = ModelMeta.builder(mu.market, 0, own == UpdaterProvenance.Own.FIRST ? 0 : mu.trunkVersion)
                 .trainedThrough(job.install().through()).watermarkMillis(job.install().watermark())
