@@ -68,12 +68,6 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             + "(NMF's stage alone, on everything read; the default).")
     boolean refreshFromScratch = !D.continueOwn();
 
-    @Option(names = "--fast-refit", paramLabel = "all|folded|none", description = "Which users with a new interaction "
-            + "the fast path re-fits: all; folded (only users it folded in since the served model was installed: a row "
-            + "that model trained is kept); none (users the model lacks are folded in once). A kept row's user's "
-            + "interactions reach a served model with the next model installed (default: ${DEFAULT-VALUE}).")
-    String fastRefit = D.fastRefit().name().toLowerCase(java.util.Locale.ROOT);
-
     @Option(names = "--bootstrap-epochs", description = "Epochs of every stage of the first trunk, so a first model comes out quickly (0: as later trunks; default: ${DEFAULT-VALUE}).")
     int bootstrapEpochs = D.bootstrapEpochs();
 
@@ -166,7 +160,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         t = new TrainingSettings(t.ncf().withEngine(io.xmrec.model.Engine.parse(engine)), t.maml(), t.forec());
         return UpdaterSettings.defaults().withMethod(method).withTraining(t).withMinInteractions(minInteractions)
                 .withBootstrap(bootstrapInteractions, bootstrapEpochs).withFirstModel(firstModelInteractions)
-                .withRefresh(refreshGrowth).withContinueOwn(!refreshFromScratch).withFastRefit(UpdaterSettings.FastRefit.parse(fastRefit))
+                .withRefresh(refreshGrowth).withContinueOwn(!refreshFromScratch)
                 .withRetrain(retrainGrowth, Duration.ofSeconds(retrainIdleSeconds), Duration.ofMinutes(retrainMinutes))
                 .withFastDelay(Duration.ofMillis(fastDelayMs))
                 .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, D.headEpochs())

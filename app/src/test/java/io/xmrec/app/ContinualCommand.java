@@ -117,9 +117,6 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--refresh-from-scratch", description = "Own-model retrains from scratch (the updater's option of that name).")
     boolean refreshFromScratch;
 
-    @Option(names = "--fast-refit", description = "all, folded or none: which users the fast path re-fits (default: the updater's).")
-    String fastRefit;
-
     @Option(names = "--refresh-growth", description = "Growth that retrains a market's own model (default: the updater's).")
     Double refreshGrowth;
 
@@ -276,9 +273,6 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         }
         if (refreshGrowth != null) {
             s = s.withRefresh(refreshGrowth);
-        }
-        if (fastRefit != null) {
-            s = s.withFastRefit(io.xmrec.model.updater.UpdaterSettings.FastRefit.parse(fastRefit));
         }
         return budget.apply(s);
     }

@@ -336,18 +336,14 @@ final class MarketPaths {
      */
     private void rows(MarketUpdater mu, MarketInput in, Pending p, long now) {
         NcfModel model = mu.model;
-        // users whose rows the fast path keeps (UpdaterSettings#fastRefit): their interactions wait for the next model
-        // installed, and the delta says it trained only as far as the first of them
-        java.util.function.Predicate<String> kept = mu::keepsRow;
-        long[] promoted = p.promoted.stream().filter(t -> !kept.test(t.user())).mapToLong(Pending.Promoted::millis)
-                .toArray();
+        long[] promoted = p.promoted.stream().mapToLong(Pending.Promoted::millis).toArray();
         List<String> sold = new ArrayList<>(p.sold);
         Map<String, Integer> popularity = new HashMap<>(p.popularity);
-        Map<String, List<String>> users = in.itemsOf(p.takeJob(now, kept));
+        Map<String, List<String>> users = in.itemsOf(p.takeJob(now));
         // items new to the model, and those whose training interactions doubled since their row was fitted
         Map<String, List<String>> items = in.itemsToFit(users, i -> model.items().indexOf(i) >= 0
                 && !mu.itemDue(i, in.trainCounts.getOrDefault(i, 0)));
-        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, items, sold, popularity, p.heldBack(input.offsets()),
+        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, items, sold, popularity, input.offsets(),
                 input.watermark(mu.market), promoted);
         int known = (int) users.keySet().stream()
                 .filter(u -> model.users().indexOf(CrossMarketDataset.userKey(mu.market, u)) >= 0).count();

@@ -31,8 +31,6 @@ final class MarketRows {
 
     private final TreeMap<Integer, Integer> catalogue = new TreeMap<>();
     private final ItemFits itemFits = new ItemFits();
-    /** User rows the model had when it came (trained, or as published): rows below this one were not folded in here. */
-    private int trainedUsers;
 
     /** The catalogue of a published model (its item rows and their counts), every item counted as fitted on them. */
     void reset(NcfModel model, int[] rows, int[] counts) {
@@ -41,7 +39,6 @@ final class MarketRows {
             catalogue.put(rows[k], counts[k]);
         }
         itemFits.fittedOn(catalogue, model.items());
-        trainedUsers = model.users().size();
     }
 
     /** The catalogue of everything read (what was sold, the training interactions per item), every item counted as fitted. */
@@ -49,16 +46,6 @@ final class MarketRows {
         catalogue.clear();
         add(model, sold, popularity, null);
         itemFits.fittedOn(catalogue, model.items());
-        trainedUsers = model.users().size();
-    }
-
-    /** Whether a fold that re-fits as {@code refit} says leaves this user's row of {@code model} as it is. */
-    boolean keeps(NcfModel model, String market, String user, UpdaterSettings.FastRefit refit) {
-        if (refit == UpdaterSettings.FastRefit.ALL) {
-            return false;
-        }
-        int row = model.users().indexOf(CrossMarketDataset.userKey(market, user));
-        return row >= 0 && (refit == UpdaterSettings.FastRefit.NONE || row < trainedUsers);
     }
 
     /** Whether an item's row is due a re-fit by the fast path ({@link ItemFits#due}). */
@@ -87,10 +74,9 @@ final class MarketRows {
      *
      * @param users users with their training items
      * @param items items with their buyers (new to the model, or due a re-fit)
-     * @param refit which users with a row are re-fitted ({@link #keeps}); users the model lacks are folded in
      */
     Fitted fold(NcfModel model, String market, RowFitter.Options options, Map<String, List<String>> users,
-                Map<String, List<String>> items, List<String> sold, Map<String, Integer> popularity, UpdaterSettings.FastRefit refit) {
+                Map<String, List<String>> items, List<String> sold, Map<String, Integer> popularity) {
         RowFitter fitter = new RowFitter(options);
         // 1. append the new users (average rows for now) and the new items, so every id has a row
         List<String> newUsers = new ArrayList<>();
@@ -138,9 +124,6 @@ final class MarketRows {
         }
         // 3. fold in / re-fit the users on all their training items
         List<String> ids = new ArrayList<>(users.keySet());
-        NcfModel before = model;
-        java.util.Set<String> appended = new java.util.HashSet<>(newUsers);
-        ids.removeIf(u -> keeps(before, market, u, refit) && !appended.contains(u));
         int[][] positives = new int[ids.size()][];
         int[] rows = new int[ids.size()];
         List<RowFitter.Rows> start = new ArrayList<>();

@@ -135,11 +135,6 @@ final class MarketUpdater {
         rows.reset(model, published.catalogue(), published.popularity());
     }
 
-    /** Whether the fast path leaves this user's row of the working model as it is ({@link MarketRows#keeps}). */
-    boolean keepsRow(String user) {
-        return rows.keeps(model, market, user, s.fastRefit());
-    }
-
     /** Whether an item's row is due a re-fit by the fast path ({@link ItemFits#due}). */
     boolean itemDue(String item, int interactions) {
         return rows.itemDue(item, interactions);
@@ -271,8 +266,7 @@ final class MarketUpdater {
                     later.put(i, n);
                 }
             });
-            m = fresh.fold(m, market, s.rowFit(), job.users(), job.items(), job.sold(), later,
-                    UpdaterSettings.FastRefit.ALL).model();
+            m = fresh.fold(m, market, s.rowFit(), job.users(), job.items(), job.sold(), later).model();
         }
         Double valid = null;
         if (!job.holdouts().isEmpty()) {
@@ -326,8 +320,7 @@ final class MarketUpdater {
      */
     synchronized Done refreshRows(RowJob job) {
         long t0 = System.nanoTime();
-        MarketRows.Fitted f = rows.fold(model, market, s.rowFit(), job.users(), job.items(), job.sold(), job.popularity(),
-                s.fastRefit());
+        MarketRows.Fitted f = rows.fold(model, market, s.rowFit(), job.users(), job.items(), job.sold(), job.popularity());
         model = f.model();
         if (f.nothing()) {
             return new Done(version, 0, 0, 0, (System.nanoTime() - t0) / 1e9, null, null, true); // nothing new

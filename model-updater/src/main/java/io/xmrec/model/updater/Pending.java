@@ -57,18 +57,6 @@ final class Pending {
         return out.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /**
-     * {@code through} (offsets per partition of what a model has read) held back to the first interaction still
-     * waiting in each partition: what a model that leaves them out has trained on without a gap.
-     */
-    Map<String, Long> heldBack(Map<String, Long> through) {
-        Map<String, Long> out = new java.util.TreeMap<>(through);
-        for (Promoted t : promoted) {
-            out.merge(t.partition(), t.offset(), Math::min);
-        }
-        return out;
-    }
-
     /** Starts the wait of the next fast-path job at {@code now} if nothing was pending. */
     void startingAt(long now) {
         if (isEmpty()) {
@@ -136,14 +124,6 @@ final class Pending {
      * stays, due again from {@code now}.
      */
     Set<String> takeJob(long now) {
-        return takeJob(now, u -> false);
-    }
-
-    /**
-     * {@link #takeJob(long)}, but the interactions of users {@code keeps} says the job leaves as they are (rows the
-     * model trained, with the fast path told not to re-fit them) go on waiting for the next model installed.
-     */
-    Set<String> takeJob(long now, Predicate<String> keeps) {
         int backlogLimit = users.isEmpty() ? BACKLOG_ALONE : BACKLOG_BESIDE_WAITING;
         Set<String> out = new TreeSet<>(users);
         Iterator<String> it = backlog.iterator();
@@ -154,7 +134,7 @@ final class Pending {
         users.clear();
         sold.clear();
         popularity.clear();
-        promoted.removeIf(t -> !keeps.test(t.user()));
+        promoted.clear();
         oldestNanos = now;
         return out;
     }

@@ -36,12 +36,6 @@ import java.time.Duration;
  *         baseline's last stage alone, on everything read, early stopping as offline) rather than the recipe's whole
  *         chain from scratch; a market served a trunk's fork is retrained from scratch either way
  *     </li>
- *     <li>{@code fastRefit}: which users with a new interaction the fast path re-fits: {@code ALL}; {@code FOLDED},
- *         only users it folded in since the model served was installed (a user whose row that model trained keeps
- *         it); {@code NONE}, only users the model lacks are folded in, once. A user whose row is kept has new
- *         interactions reach a served model with the next model installed (an own-model retrain or a trunk's
- *         fork); the rows of the items are re-fitted as they come either way
- *     </li>
  *     <li>{@code retrainGrowth}: a new trunk once the training interactions grew by this share since the last
  *         trunk's snapshot...
  *     </li>
@@ -94,7 +88,6 @@ public final class UpdaterSettings {
     private final int firstModelInteractions;
     private final double refreshGrowth;
     private final boolean continueOwn;
-    private final FastRefit fastRefit;
     private final double retrainGrowth;
     private final Duration retrainIdle;
     private final Duration retrainInterval;
@@ -127,7 +120,6 @@ public final class UpdaterSettings {
         int firstModelInteractions = 300;
         double refreshGrowth = 0.25;
         boolean continueOwn = true;
-        FastRefit fastRefit = FastRefit.ALL;
         double retrainGrowth = 0.25;
         Duration retrainIdle = Duration.ofSeconds(10);
         Duration retrainInterval = Duration.ofMinutes(30);
@@ -159,7 +151,6 @@ public final class UpdaterSettings {
             firstModelInteractions = s.firstModelInteractions;
             refreshGrowth = s.refreshGrowth;
             continueOwn = s.continueOwn;
-            fastRefit = s.fastRefit;
             retrainGrowth = s.retrainGrowth;
             retrainIdle = s.retrainIdle;
             retrainInterval = s.retrainInterval;
@@ -190,7 +181,6 @@ public final class UpdaterSettings {
         firstModelInteractions = b.firstModelInteractions;
         refreshGrowth = b.refreshGrowth;
         continueOwn = b.continueOwn;
-        fastRefit = b.fastRefit;
         retrainGrowth = b.retrainGrowth;
         retrainIdle = b.retrainIdle;
         retrainInterval = b.retrainInterval;
@@ -269,30 +259,6 @@ public final class UpdaterSettings {
     /** Whether a retrain of a market's own model continues from its last one as trained (true) or starts from scratch. */
     public UpdaterSettings withContinueOwn(boolean fromLast) {
         return with(b -> b.continueOwn = fromLast);
-    }
-
-    /** Which users with a new interaction the fast path re-fits. */
-    public enum FastRefit {
-        /** Every one. */
-        ALL,
-        /** Those it folded in since the model served was installed: a row that model came with is kept. */
-        FOLDED,
-        /** None: users the model lacks are folded in once, rows it has are kept. */
-        NONE;
-
-        /** From its name in any case ("all", "folded", "none"). */
-        public static FastRefit parse(String s) {
-            for (FastRefit f : values()) {
-                if (f.name().equalsIgnoreCase(s)) {
-                    return f;
-                }
-            }
-            throw new IllegalArgumentException("the fast path's re-fit must be all, folded or none: " + s);
-        }
-    }
-
-    public UpdaterSettings withFastRefit(FastRefit refit) {
-        return with(b -> b.fastRefit = refit);
     }
 
     public UpdaterSettings withRetrain(double growth, Duration idle, Duration interval) {
@@ -387,10 +353,6 @@ public final class UpdaterSettings {
         return continueOwn;
     }
 
-    public FastRefit fastRefit() {
-        return fastRefit;
-    }
-
     public double retrainGrowth() {
         return retrainGrowth;
     }
@@ -467,7 +429,7 @@ public final class UpdaterSettings {
     public String toString() {
         return "UpdaterSettings[method=" + method + ", training=" + training + ", bootstrapEpochs=" + bootstrapEpochs
                 + ", bootstrapInteractions=" + bootstrapInteractions + ", firstModelInteractions=" + firstModelInteractions
-                + ", refreshGrowth=" + refreshGrowth + ", continueOwn=" + continueOwn + ", fastRefit=" + fastRefit
+                + ", refreshGrowth=" + refreshGrowth + ", continueOwn=" + continueOwn
                 + ", retrainGrowth=" + retrainGrowth + ", retrainIdle=" + retrainIdle + ", retrainInterval=" + retrainInterval
                 + ", fastDelay=" + fastDelay + ", headInterval=" + headInterval + ", headMinInteractions=" + headMinInteractions
                 + ", headSample=" + headSample + ", headEpochs=" + headEpochs + ", snapshotInterval=" + snapshotInterval

@@ -38,7 +38,7 @@ import java.util.TreeSet;
  * of the items seen before it, the model fixed), beside popularity; and, for {@code early+stream}, how often a
  * negative outscores the interaction's item by whether the early model trained it or the fast path folded it in.
  *
- * <pre>java -cp ... io.xmrec.model.updater.FoldInProbe FILE MARKET [at=0.4] [early=0.15] [batch=20] [steps=20] [lr=0.15] [refit=all|folded|none]</pre>
+ * <pre>java -cp ... io.xmrec.model.updater.FoldInProbe FILE MARKET [at=0.4] [early=0.15] [batch=20] [steps=20] [lr=0.15]</pre>
  */
 final class FoldInProbe {
 
@@ -60,22 +60,19 @@ final class FoldInProbe {
         long d0 = all.get((int) (early * all.size())).epochDay();
         long d = all.get((int) (at * all.size())).epochDay();
         long d1 = all.get(Math.min(all.size() - 1, (int) ((at + 0.05) * all.size()))).epochDay();
-        UpdaterSettings.FastRefit refit = UpdaterSettings.FastRefit.parse(o.getOrDefault("refit", "all"));
-        new FoldInProbe(market, all, fit, refit).run(d0, d, d1, batch);
+        new FoldInProbe(market, all, fit).run(d0, d, d1, batch);
     }
 
     private final String market;
     private final List<Interaction> all;
     private final RowFitter.Options fit;
-    private final UpdaterSettings.FastRefit refit;
     private final UpdaterSettings s = UpdaterSettings.defaults();
     private final LeaveOneOutSplitter splitter = new LeaveOneOutSplitter(LeaveOneOutSplitter.DEFAULT_MIN_INTERACTIONS);
 
-    private FoldInProbe(String market, List<Interaction> all, RowFitter.Options fit, UpdaterSettings.FastRefit refit) {
+    private FoldInProbe(String market, List<Interaction> all, RowFitter.Options fit) {
         this.market = market;
         this.all = all;
         this.fit = fit;
-        this.refit = refit;
     }
 
     private void run(long d0, long d, long d1, int batch) {
@@ -96,8 +93,8 @@ final class FoldInProbe {
         List<HoldoutEvaluation.UserHoldout> holdouts = in.holdouts(s.minInteractions(), Integer.MAX_VALUE, s.seed());
         HoldoutEvaluation ev = new HoldoutEvaluation(s.seed(), s.evalNegatives());
         System.out.printf("%s: cut day %d, early day %d, next slice to day %d; %d interactions before the cut; %d fast-path "
-                + "jobs of %d promotions; row fit %s, re-fitting %s users; %d validation users%n", market, d, d0, d1, before.size(),
-                early.jobs, batch, fit, refit, holdouts.size());
+                + "jobs of %d promotions; row fit %s; %d validation users%n", market, d, d0, d1, before.size(), early.jobs,
+                batch, fit, holdouts.size());
         early.costs.sort(java.util.Comparator.comparingDouble(c -> c[0]));
         if (!early.costs.isEmpty()) {
             int n = early.costs.size();
@@ -203,8 +200,7 @@ final class FoldInProbe {
         });
         Map<String, List<String>> items = new LinkedHashMap<>();
         later.keySet().forEach(i -> items.put(i, in.buyers.get(i)));
-        return rows.fold(m.copy(), market, fit, in.itemsOf(in.users.keySet()), items, new ArrayList<>(in.catalogue), later,
-                UpdaterSettings.FastRefit.ALL)
+        return rows.fold(m.copy(), market, fit, in.itemsOf(in.users.keySet()), items, new ArrayList<>(in.catalogue), later)
                 .model();
     }
 
@@ -282,7 +278,7 @@ final class FoldInProbe {
                 Map<String, List<String>> items = in.itemsToFit(job, i -> m.items().indexOf(i) >= 0
                         && !rows.itemDue(i, in.trainCounts.getOrDefault(i, 0)));
                 long t0 = System.nanoTime();
-                model = rows.fold(model, market, fit, job, items, sold, popularity, refit).model();
+                model = rows.fold(model, market, fit, job, items, sold, popularity).model();
                 costs.add(new double[] {(System.nanoTime() - t0) / 1e9, job.size(), items.size()});
                 users.clear();
                 sold = new ArrayList<>();

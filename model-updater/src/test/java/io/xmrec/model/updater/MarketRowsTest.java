@@ -84,7 +84,7 @@ class MarketRowsTest {
             counts.put(m.items().id(k), 1);
         }
         rows.reset(m, List.copyOf(counts.keySet()), counts);
-        return rows.fold(m.copy(), "jp", RowFitter.Options.streaming(), users, items, List.of(), Map.of(), UpdaterSettings.FastRefit.ALL).model();
+        return rows.fold(m.copy(), "jp", RowFitter.Options.streaming(), users, items, List.of(), Map.of()).model();
     }
 
     private static void swap(float[] table, int cols, int x, int y) {
