@@ -153,10 +153,8 @@ final class MarketUpdater {
             return null;
         }
         NcfModel m = MarketModels.trainable(trained, recipe, s.training());
-        io.xmrec.model.NcfOptions o = m.options();
-        io.xmrec.model.NcfOptions t = s.training().ncf();
-        boolean same = m.architecture() == io.xmrec.model.NcfArchitecture.NMF && o.gmfDim() == t.gmfDim()
-                && o.mlpDim() == t.mlpDim() && o.mlpLayers().equals(t.mlpLayers()) && o.itemBias() == t.itemBias();
+        // the network the retrain would build: a model of another width (settings changed since) starts from scratch
+        boolean same = m.net().shape().equals(io.xmrec.model.NcfArchitecture.NMF.shape(s.training().ncf()));
         return same ? m : null;
     }
 
