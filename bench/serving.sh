@@ -3,7 +3,8 @@
 # max), waits until every market is served from a trunk trained on all of it and the input is caught
 # up, then drives the evaluator's endpoints with wrk: top-10 and top-100 recommendations and scoring
 # of 100 candidates for random users of every market, at 2, 8 and 32 connections; and top 10 at 8
-# connections once before, while the slow path still trains on both cores. Writes
+# connections once before, while the slow path still trains on both cores; then the same against
+# `xmrec serve` started as a process of its own on the demo's broker and registry. Writes
 # bench/results/serving.md with requests/s and latency percentiles. Run it alone.
 #
 #   bench/serving.sh [--data DIR] [--markets ca,de,fr,in,jp,mx,uk] [--seconds 20]
@@ -80,6 +81,37 @@ for c in 2 8 32; do
         -s bench/serving.lua "http://127.0.0.1:$port" > "$work/wrk-$kind-c$c.txt" 2>&1
   done
 done
+# the same requests to `xmrec serve`, the role a shop runs (a process of its own following the demo's topics, as
+# many replicas as the traffic needs), with the demo idle beside it
+read -r bootstrap registry < <(sed -n 's/^xmrec demo: broker \([^,]*\), registry \(.*\)$/\1 \2/p' "$work/demo.out" | head -1)
+sport=$((port + 1))
+XMREC_NO_BUILD=1 setsid ./xmrec serve --bootstrap "$bootstrap" --registry "$registry" --port "$sport" \
+    > "$work/serve.out" 2> "$work/serve.err" &
+serve=$!
+trap 'kill -TERM -- -"$serve" 2>/dev/null || true; kill -TERM -- -"$demo" 2>/dev/null || true' EXIT
+serve_start=$(date +%s)
+# ready once it holds the demo's versions of every market
+until [ "$(curl -s "localhost:$sport/models" 2>/dev/null | python3 -c "
+import json, sys
+a, b = json.load(sys.stdin), json.load(open('$work/models.json'))
+print(int(all(a.get(m, {}).get('version') == v.get('version') for m, v in b.items())))" 2>/dev/null)" = 1 ]; do
+  [ $(( $(date +%s) - serve_start )) -gt 300 ] && { echo "serving.sh: xmrec serve not ready after 5 min" >&2; exit 1; }
+  sleep 1
+done
+echo "$(( $(date +%s) - serve_start ))" > "$work/serve-ready-seconds.txt"
+for c in 2 8 32; do
+  for kind in top10 top100 scores100; do
+    case "$kind" in
+      top10) env=(PATH_KIND=recommendations K=10) ;;
+      top100) env=(PATH_KIND=recommendations K=100) ;;
+      scores100) env=(PATH_KIND=scores N=100) ;;
+    esac
+    env USERS="$work/users.txt" ITEMS="$work/items.txt" "${env[@]}" wrk -t2 -c"$c" -d"${seconds}s" --latency \
+        -s bench/serving.lua "http://127.0.0.1:$sport" > "$work/wrk-serve-$kind-c$c.txt" 2>&1
+  done
+done
+ps -o rss= -p "$(pgrep -f -n -- "--port $sport")" > "$work/serve-rss-kb.txt" 2>/dev/null || true
+kill -TERM -- -"$serve" 2>/dev/null || true
 curl -s "localhost:$port/recommendations/$(head -1 "$work/users.txt" | tr ' ' '/')?k=3" > "$work/sample.json"
 # the top-k cost per market: sequential top-10 requests (one client, keep-alive) for 200 random users each
 python3 - "$port" "$work/users.txt" > "$work/per-market.json" <<'PY2'
@@ -150,7 +182,7 @@ def parse(f):
     return lat, float(rps.group(1)) if rps else 0, int(errs.group(1)) if errs else 0
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":")[1].strip()
 models = json.load(open(f"{work}/models.json"))
-print("# Serving: recommendations and scores from the evaluator's endpoints\n")
+print("# Serving: recommendations and scores from the evaluator's endpoints and from `xmrec serve`\n")
 print(f"- command: `bench/serving.sh --markets {markets} --seconds {seconds}`")
 print(f"- commit: `{commit}`")
 print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}")
@@ -183,6 +215,19 @@ print("\nWhile the slow path trained a trunk on the whole data (both cores busy 
 print("| request | connections | requests/s | p50 | p75 | p90 | p99 | non-2xx |")
 print("|---|---|---|---|---|---|---|---|")
 print(f"| top 10 | 8 | {rps:,.0f} | {lat.get('50','–')} | {lat.get('75','–')} | {lat.get('90','–')} | {lat.get('99','–')} | {errs} |")
+ready = open(f"{work}/serve-ready-seconds.txt").read().strip()
+rss = open(f"{work}/serve-rss-kb.txt").read().strip() if os.path.exists(f"{work}/serve-rss-kb.txt") else ""
+print(f"\nThe same requests to `xmrec serve` (the serving role of its own: a separate JVM that follows the demo's "
+      f"model and review topics, no training, no evaluator), the demo idle beside it on the same 2 cores; it held "
+      f"every market's version {ready} s after its start"
+      + (f", RSS {int(rss) / 1024:,.0f} MiB at the end" if rss.isdigit() else "") + ":\n")
+print("| request | connections | requests/s | p50 | p75 | p90 | p99 | non-2xx |")
+print("|---|---|---|---|---|---|---|---|")
+for c in (2, 8, 32):
+    for kind, label in (("top10", "top 10"), ("top100", "top 100"), ("scores100", "score 100 items")):
+        lat, rps, errs = parse(f"{work}/wrk-serve-{kind}-c{c}.txt")
+        print(f"| {label} | {c} | {rps:,.0f} | {lat.get('50','–')} | {lat.get('75','–')} | {lat.get('90','–')} | "
+              f"{lat.get('99','–')} | {errs} |")
 print("\nA response (top 3 for the first user):\n")
 print("```json\n" + json.dumps(json.load(open(f"{work}/sample.json")), indent=1)[:1500] + "\n```")
 PY
