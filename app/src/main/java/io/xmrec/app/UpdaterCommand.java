@@ -114,8 +114,9 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--paths", split = ",", paramLabel = "fast|medium|slow",
             description = "The paths that run (default: all; --paths= for none): without fast, interactions after a model are not folded into it; "
-                    + "without medium, heads are not fine-tuned; without slow, no trunk follows the first. Fewer paths are "
-                    + "for measuring what each earns (bench/continual-value.sh), not for serving.")
+                    + "without medium, heads are not fine-tuned; without slow, no trunk follows the first. medium,slow trades "
+                    + "the fast path's sub-second freshness for ranking between retrains (docs/operations.md); other "
+                    + "subsets are for measuring what each path earns (bench/continual-value.sh).")
     java.util.List<String> paths = new java.util.ArrayList<>(UpdaterSettings.PATHS);
 
     @Option(names = "--min-interactions", description = "Users with fewer interactions are not trained on by a trunk or evaluated (default: ${DEFAULT-VALUE}).")
