@@ -70,17 +70,22 @@ while true; do
   sleep 5
 done
 echo "$models" > "$work/models.json"
-for c in 2 8 32; do
-  for kind in top10 top100 scores100; do
-    case "$kind" in
-      top10) env=(PATH_KIND=recommendations K=10) ;;
-      top100) env=(PATH_KIND=recommendations K=100) ;;
-      scores100) env=(PATH_KIND=scores N=100) ;;
-    esac
-    env USERS="$work/users.txt" ITEMS="$work/items.txt" "${env[@]}" wrk -t2 -c"$c" -d"${seconds}s" --latency \
-        -s bench/serving.lua "http://127.0.0.1:$port" > "$work/wrk-$kind-c$c.txt" 2>&1
+# every kind of request at 2, 8 and 32 connections against port $1, into $work/wrk-$2KIND-cC.txt
+matrix() {
+  local c kind env
+  for c in 2 8 32; do
+    for kind in top10 top100 scores100; do
+      case "$kind" in
+        top10) env=(PATH_KIND=recommendations K=10) ;;
+        top100) env=(PATH_KIND=recommendations K=100) ;;
+        scores100) env=(PATH_KIND=scores N=100) ;;
+      esac
+      env USERS="$work/users.txt" ITEMS="$work/items.txt" "${env[@]}" wrk -t2 -c"$c" -d"${seconds}s" --latency \
+          -s bench/serving.lua "http://127.0.0.1:$1" > "$work/wrk-$2$kind-c$c.txt" 2>&1
+    done
   done
-done
+}
+matrix "$port" ""
 # the same requests to `xmrec serve`, the role a shop runs (a process of its own following the demo's topics, as
 # many replicas as the traffic needs), with the demo idle beside it
 read -r bootstrap registry < <(sed -n 's/^xmrec demo: broker \([^,]*\), registry \(.*\)$/\1 \2/p' "$work/demo.out" | head -1)
@@ -99,17 +104,7 @@ print(int(all(a.get(m, {}).get('version') == v.get('version') for m, v in b.item
   sleep 1
 done
 echo "$(( $(date +%s) - serve_start ))" > "$work/serve-ready-seconds.txt"
-for c in 2 8 32; do
-  for kind in top10 top100 scores100; do
-    case "$kind" in
-      top10) env=(PATH_KIND=recommendations K=10) ;;
-      top100) env=(PATH_KIND=recommendations K=100) ;;
-      scores100) env=(PATH_KIND=scores N=100) ;;
-    esac
-    env USERS="$work/users.txt" ITEMS="$work/items.txt" "${env[@]}" wrk -t2 -c"$c" -d"${seconds}s" --latency \
-        -s bench/serving.lua "http://127.0.0.1:$sport" > "$work/wrk-serve-$kind-c$c.txt" 2>&1
-  done
-done
+matrix "$sport" serve-
 ps -o rss= -p "$(pgrep -f -n -- "--port $sport")" > "$work/serve-rss-kb.txt" 2>/dev/null || true
 kill -TERM -- -"$serve" 2>/dev/null || true
 curl -s "localhost:$port/recommendations/$(head -1 "$work/users.txt" | tr ' ' '/')?k=3" > "$work/sample.json"
@@ -191,17 +186,20 @@ print(f"- machine: {cpu}, {os.cpu_count()} cores; the whole embedded system (bro
 print(f"- models: " + ", ".join(f"{m} v{v.get('version')} ({v.get('users')} users, {v.get('items')} items, {v.get('catalogue')} sold)"
                                   for m, v in sorted(models.items())))
 busy = open(f"{work}/busy.txt").read().split()
+def matrix(prefix):
+    """The table of every kind of request at 2, 8 and 32 connections, from the wrk files named with prefix."""
+    print("| request | connections | requests/s | p50 | p75 | p90 | p99 | non-2xx |")
+    print("|---|---|---|---|---|---|---|---|")
+    for c in (2, 8, 32):
+        for kind, label in (("top10", "top 10"), ("top100", "top 100"), ("scores100", "score 100 items")):
+            lat, rps, errs = parse(f"{work}/wrk-{prefix}{kind}-c{c}.txt")
+            print(f"| {label} | {c} | {rps:,.0f} | {lat.get('50','–')} | {lat.get('75','–')} | {lat.get('90','–')} | "
+                  f"{lat.get('99','–')} | {errs} |")
 print(f"- idle: measured once the input was caught up and every market served a model of the newest trunk, trained on "
       "every interaction (no training ran, only wrk and the HTTP server)")
 print(f"- each request: a random (market, user) of the files; top-k over the market's catalogue minus what the user "
       "reviewed, or the scores of 100 random items of the market (POST)\n")
-print("| request | connections | requests/s | p50 | p75 | p90 | p99 | non-2xx |")
-print("|---|---|---|---|---|---|---|---|")
-for c in (2, 8, 32):
-    for kind, label in (("top10", "top 10"), ("top100", "top 100"), ("scores100", "score 100 items")):
-        lat, rps, errs = parse(f"{work}/wrk-{kind}-c{c}.txt")
-        print(f"| {label} | {c} | {rps:,.0f} | {lat.get('50','–')} | {lat.get('75','–')} | {lat.get('90','–')} | "
-              f"{lat.get('99','–')} | {errs} |")
+matrix("")
 per = json.load(open(f"{work}/per-market.json"))
 print("\nThe top-10 cost per market, idle, one client sending one request after the other (the whole request: HTTP, "
       "the user's seen items, scoring every item the market sells, the top 10):\n")
@@ -221,13 +219,7 @@ print(f"\nThe same requests to `xmrec serve` (the serving role of its own: a sep
       f"model and review topics, no training, no evaluator), the demo idle beside it on the same 2 cores; it held "
       f"every market's version {ready} s after its start"
       + (f", RSS {int(rss) / 1024:,.0f} MiB at the end" if rss.isdigit() else "") + ":\n")
-print("| request | connections | requests/s | p50 | p75 | p90 | p99 | non-2xx |")
-print("|---|---|---|---|---|---|---|---|")
-for c in (2, 8, 32):
-    for kind, label in (("top10", "top 10"), ("top100", "top 100"), ("scores100", "score 100 items")):
-        lat, rps, errs = parse(f"{work}/wrk-serve-{kind}-c{c}.txt")
-        print(f"| {label} | {c} | {rps:,.0f} | {lat.get('50','–')} | {lat.get('75','–')} | {lat.get('90','–')} | "
-              f"{lat.get('99','–')} | {errs} |")
+matrix("serve-")
 print("\nA response (top 3 for the first user):\n")
 print("```json\n" + json.dumps(json.load(open(f"{work}/sample.json")), indent=1)[:1500] + "\n```")
 PY
