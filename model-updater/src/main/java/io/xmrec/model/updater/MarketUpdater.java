@@ -152,10 +152,10 @@ final class MarketUpdater {
         if (own == null || trained == null || !recipe.method().equals(Choice.BASELINE)) {
             return null;
         }
-        NcfModel m = MarketModels.trainable(trained, recipe, s.training());
-        // the network the retrain would build: a model of another width (settings changed since) starts from scratch
-        boolean same = m.net().shape().equals(io.xmrec.model.NcfArchitecture.NMF.shape(s.training().ncf()));
-        return same ? m : null;
+        // the network the retrain would build: a model of another width (settings changed since) starts from scratch;
+        // checked before the copy, which costs the whole model
+        boolean same = trained.net().shape().equals(io.xmrec.model.NcfArchitecture.NMF.shape(s.training().ncf()));
+        return same ? MarketModels.trainable(trained, recipe, s.training()) : null;
     }
 
     /** The market's model as served now (a copy of the working model). */
