@@ -1,7 +1,5 @@
 package io.xmrec.app;
 
-import io.xmrec.embedded.EmbeddedKafka;
-
 import io.xmrec.core.testing.TestData;
 import org.junit.jupiter.api.Test;
 
@@ -27,10 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The pipeline as separate OS processes of the packaged app, configured only through XMREC_*
- * environment variables (as the deployment files do), under a topic prefix of its own: registry,
- * topics, holdout job, two updaters in one group, evaluator and a replay of the earlier 80% of in
- * and jp against the broker of this JVM. Each updater owns one market; models and metrics arrive
+ * The pipeline as separate OS processes of the packaged app ({@code java -jar app/target/xmrec.jar},
+ * dependencies from {@code lib/}: a library the tests' classpath has but the jar's lacks fails here),
+ * configured only through XMREC_* environment variables (as the deployment files do), under a topic
+ * prefix of its own: broker, registry, topics, holdout job, two updaters in one group, evaluator and a
+ * replay of the earlier 80% of in and jp. Each updater owns one market; models and metrics arrive
  * for both. Then jp's updater is killed (SIGKILL): after the session timeout the other takes jp
  * over where it stood (nothing published again), and fine-tunes it on the later reviews; every
  * market's versions on the model topic run 1, 2, 3... without a gap or a repeat.
@@ -43,15 +42,28 @@ class MultiProcessIT {
 
 
     private Process role(String name, Map<String, String> env, String... args) throws IOException {
+        Process p = start(name, env, args);
+        processes.add(p);
+        return p;
+    }
+
+    private Process start(String name, Map<String, String> env, String... args) throws IOException {
         List<String> cmd = TestJvms.quickApp("1g");
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(logs.resolve(name + ".log").toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("XMREC_"));
         pb.environment().putAll(env);
-        Process p = pb.start();
-        processes.add(p);
-        return p;
+        return pb.start();
+    }
+
+    /** The packaged app's broker, its address once it wrote it. */
+    private String broker(Process[] broker) throws Exception {
+        Path file = logs.resolve("bootstrap");
+        broker[0] = start("broker", Map.of(), "broker", "--bootstrap-file", file.toString());
+        io.xmrec.core.testing.Await.require("the broker's address", Duration.ofSeconds(60), () -> Files.exists(file),
+                () -> tail("broker"));
+        return Files.readString(file).trim();
     }
 
     private String tail(String name) {
@@ -130,18 +142,21 @@ class MultiProcessIT {
         Path data = TestData.dir();
         // the roles stop before the broker does (resources close in reverse order): a role whose broker is gone
         // waits for it until its stop's grace runs out
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(null); AutoCloseable roles = this::stopRoles) {
+        Process[] broker = new Process[1];
+        try (AutoCloseable stopBroker = () -> TestJvms.stop(broker[0] == null ? List.of() : List.of(broker[0]));
+             AutoCloseable roles = this::stopRoles) {
+            String bootstrap = broker(broker);
             int registryPort = FreePorts.next();
             Map<String, String> env = new LinkedHashMap<>();
             env.put("XMREC_TOPIC_PREFIX", "it."); // an installation of its own on a shared cluster
-            env.put("XMREC_BOOTSTRAP", kafka.bootstrapServers());
+            env.put("XMREC_BOOTSTRAP", bootstrap);
             env.put("XMREC_REGISTRY", "http://127.0.0.1:" + registryPort);
-            role("registry", Map.of("XMREC_TOPIC_PREFIX", "it.", "XMREC_BOOTSTRAP", kafka.bootstrapServers(),
+            role("registry", Map.of("XMREC_TOPIC_PREFIX", "it.", "XMREC_BOOTSTRAP", bootstrap,
                     "XMREC_PORT", Integer.toString(registryPort)), "registry");
             await(env.get("XMREC_REGISTRY") + "/subjects", s -> s.startsWith("["), 60, "registry");
             Process topics = role("topics", env, "topics", "--markets", "in,jp");
             assertTrue(topics.waitFor(60, TimeUnit.SECONDS) && topics.exitValue() == 0, tail("topics"));
-            try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
                 var names = admin.listTopics().names().get(30, TimeUnit.SECONDS);
                 assertTrue(names.contains("it.xmrec.train") && names.contains("it.xmrec.reviews.jp")
                         && !names.contains("xmrec.train"), "prefixed topics: " + names);
@@ -227,14 +242,14 @@ class MultiProcessIT {
             Map<String, Integer> count = new LinkedHashMap<>();
             io.xmrec.schemas.registry.AvroSerde serde = new io.xmrec.schemas.registry.AvroSerde(
                     new io.xmrec.schemas.registry.RegistryClient(env.get("XMREC_REGISTRY")));
-            io.xmrec.schemas.TopicReader.readToEnd(kafka.bootstrapServers(), Map.of(), "it.xmrec.models", r -> {
+            io.xmrec.schemas.TopicReader.readToEnd(bootstrap, Map.of(), "it.xmrec.models", r -> {
                 var m = serde.deserialize(r.value(), io.xmrec.schemas.ModelRecord.class);
                 if (!m.getReference()) {
                     versions.computeIfAbsent(m.getMarket(), k -> new java.util.TreeSet<>()).add(m.getVersion());
                     count.merge(m.getMarket(), 1, Integer::sum);
                 }
             });
-            io.xmrec.schemas.TopicReader.readToEnd(kafka.bootstrapServers(), Map.of(), "it.xmrec.model-deltas", r -> {
+            io.xmrec.schemas.TopicReader.readToEnd(bootstrap, Map.of(), "it.xmrec.model-deltas", r -> {
                 var d = serde.deserialize(r.value(), io.xmrec.schemas.ModelDelta.class);
                 versions.computeIfAbsent(d.getMarket(), k -> new java.util.TreeSet<>()).add(d.getVersion());
                 count.merge(d.getMarket(), 1, Integer::sum);
