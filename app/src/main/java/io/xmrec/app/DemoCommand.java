@@ -32,6 +32,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Mixin
     TrainingBudgetOption budget = new TrainingBudgetOption();
 
+    @CommandLine.Mixin
+    SideModelsOption sideModels = new SideModelsOption();
+
     @Option(names = "--speed", paramLabel = "X|max", description = "Days of event time per second, or max (default: 10, about what the whole system keeps up with on 2 cores).")
     String speed = "10";
 
@@ -61,10 +64,11 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         double daysPerSecond = IngestCommand.parseSpeed(speed);
         budget.check(); // before any data is read
+        sideModels.check();
         Duration every = checkpoint.interval(EmbeddedSystem.CHECKPOINTS);
         Map<String, MarketData> loaded = MarketFiles.loadOrGenerate(data.dir, markets.list(), err,
                 System.getenv());
-        UpdaterSettings settings = budget.apply(settings(loaded));
+        UpdaterSettings settings = sideModels.apply(budget.apply(settings(loaded)));
         try (StopSignal stop = new StopSignal("demo", err, true, Duration.ofSeconds(30));
              EmbeddedSystem sys = EmbeddedSystem.start(new ArrayList<>(loaded.keySet()), settings,
                      every, host, port,

@@ -57,11 +57,8 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             + "without waiting for a trunk; the next trunk replaces it (0: wait for the trunk; default: ${DEFAULT-VALUE}).")
     int firstModelInteractions = D.firstModelInteractions();
 
-    @Option(names = "--refresh-growth", description = "The medium path retrains a market's own model (single-market NMF, "
-            + "the offline recipe) once its training interactions of evaluable users grew by this share since its own "
-            + "model was last trained, and serves it until the next trunk if it validates above the model served "
-            + "(0: never; default: ${DEFAULT-VALUE}).")
-    double refreshGrowth = D.refreshGrowth();
+    @CommandLine.Mixin
+    SideModelsOption sideModels = new SideModelsOption();
 
     @Option(names = "--refresh-from-scratch", description = "Retrain a market's own model with the recipe's whole chain "
             + "from scratch (GMF, MLP, then NMF) rather than from its last own model as that was trained "
@@ -100,9 +97,6 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--workers", description = "Threads for the markets' fast and medium paths, one job per market at a time (default: ${DEFAULT-VALUE}).")
     int workers = D.workers();
-
-    @Option(names = "--no-reference", description = "Do not train the single-market NMF reference models (the dashboard's comparison line).")
-    boolean noReference;
 
     @Option(names = "--rollback-margin", description = "Refuse a head whose validation nDCG@10 is lower than the current model's by more than this (default: ${DEFAULT-VALUE}).")
     double rollbackMargin = D.rollbackMargin();
@@ -144,9 +138,7 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
         if (firstModelInteractions < 0) {
             throw new IllegalArgumentException("--first-model-interactions must not be negative: " + firstModelInteractions);
         }
-        if (!(refreshGrowth >= 0)) {
-            throw new IllegalArgumentException("--refresh-growth must not be negative: " + refreshGrowth);
-        }
+        sideModels.check();
         if (bootstrapInteractions < 1 || bootstrapEpochs < 0 || workers < 1 || fastDelayMs < 0 || headSeconds < 0
                 || headMinInteractions < 1 || headSample < 1 || validationUsers < 1 || snapshotSeconds < 0 || snapshotDeltas < 1
                 || retrainMinutes < 0 || retrainIdleSeconds < 0 || !(retrainGrowth > 0) || (epochs != null && epochs < 1)) {
@@ -159,17 +151,18 @@ final class UpdaterCommand implements java.util.concurrent.Callable<Integer> {
             t = new TrainingSettings(t.ncf().withEpochs(epochs), t.maml(), t.forec().withEpochs(epochs));
         }
         t = new TrainingSettings(t.ncf().withEngine(io.xmrec.model.Engine.parse(engine)), t.maml(), t.forec());
-        return UpdaterSettings.defaults().withMethod(method).withTraining(t).withMinInteractions(minInteractions)
+        UpdaterSettings base = UpdaterSettings.defaults().withMethod(method).withTraining(t).withMinInteractions(minInteractions)
                 .withBootstrap(bootstrapInteractions, bootstrapEpochs).withFirstModel(firstModelInteractions)
-                .withRefresh(refreshGrowth).withContinueOwn(!refreshFromScratch)
+                .withContinueOwn(!refreshFromScratch)
                 .withRetrain(retrainGrowth, Duration.ofSeconds(retrainIdleSeconds), Duration.ofMinutes(retrainMinutes))
                 .withFastDelay(Duration.ofMillis(fastDelayMs))
                 .withHead(Duration.ofSeconds(headSeconds), headMinInteractions, headSample, D.headEpochs())
                 .withSnapshots(Duration.ofSeconds(snapshotSeconds), snapshotDeltas)
                 .withRollbackMargin(rollbackMargin)
                 .withValidationUsers(validationUsers)
-                .withWorkers(workers, !noReference)
+                .withWorkers(workers, true)
                 .withPaths(paths.stream().filter(x -> !x.isBlank()).toList()); // --paths= : none
+        return sideModels.apply(base);
     }
 
     ContinualUpdater.Group group() {

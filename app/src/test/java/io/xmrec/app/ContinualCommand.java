@@ -117,8 +117,8 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--refresh-from-scratch", description = "Own-model retrains from scratch (the updater's option of that name).")
     boolean refreshFromScratch;
 
-    @Option(names = "--refresh-growth", description = "Growth that retrains a market's own model (default: the updater's).")
-    Double refreshGrowth;
+    @CommandLine.Mixin
+    SideModelsOption sideModels = new SideModelsOption();
 
     @CommandLine.Mixin
     TrainingBudgetOption budget = new TrainingBudgetOption();
@@ -271,10 +271,7 @@ final class ContinualCommand implements java.util.concurrent.Callable<Integer> {
         if (refreshFromScratch) {
             s = s.withContinueOwn(false);
         }
-        if (refreshGrowth != null) {
-            s = s.withRefresh(refreshGrowth);
-        }
-        return budget.apply(s);
+        return sideModels.apply(budget.apply(s));
     }
 
     @Override
