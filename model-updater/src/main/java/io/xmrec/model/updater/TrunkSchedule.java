@@ -36,8 +36,14 @@ final class TrunkSchedule implements AutoCloseable {
     private final String provenance;
     private final Consumer<String> log;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(ContinualUpdater.threads("xmrec-updater-trunk"));
-    /** The newest trunk version known (trained here or read on the fork topic). */
+    /** The newest trunk version read on the fork topic (trained here or elsewhere), or taken over with a market. */
     private volatile long version;
+    /**
+     * The newest trunk this updater trained to the end (its forks sent, perhaps not read back yet). A trunk due in
+     * between (the input grew by the growth factor while it trained, as at 100x at full speed) takes the version after
+     * it: it was numbered by {@link #version} alone and trained the same version again, as a bootstrap.
+     */
+    private volatile long trained;
     private long lastNanos = System.nanoTime();
     /** The input a trunk read on the fork topic was trained through, until this updater has read as far. */
     private Map<String, Long> adoptedThrough;
@@ -71,8 +77,9 @@ final class TrunkSchedule implements AutoCloseable {
         return trainer.continueOwn(from, split);
     }
 
+    /** The newest trunk version known: trained here, read on the fork topic or taken over with a market. */
     long version() {
-        return version;
+        return Math.max(version, trained);
     }
 
     /** A market taken over at a published version built on trunk {@code trunk}. */
@@ -122,7 +129,7 @@ final class TrunkSchedule implements AutoCloseable {
         if (adoptedThrough != null) {
             return false; // the newest trunk was trained on input this updater has not read yet
         }
-        if (!settings.runs("slow") && version >= 1) {
+        if (!settings.runs("slow") && version() >= 1) {
             return false; // the slow path is off: the first trunk is the last
         }
         long eligible = 0;
@@ -136,7 +143,7 @@ final class TrunkSchedule implements AutoCloseable {
             return false;
         }
         boolean idle = input.idleFor(settings.retrainIdle(), now);
-        if (version == 0 && snapshotInteractions == 0) {
+        if (version() == 0 && snapshotInteractions == 0) {
             return eligible >= settings.bootstrapInteractions() || idle;
         }
         long interactions = input.interactions();
@@ -153,7 +160,7 @@ final class TrunkSchedule implements AutoCloseable {
     }
 
     private void start(long now, UpdaterInput input) {
-        long v = version + 1;
+        long v = version() + 1;
         List<MarketSplit> splits = new ArrayList<>();
         for (MarketInput in : input.markets.values()) {
             MarketSplit s = in.split(settings.minInteractions());
@@ -169,7 +176,7 @@ final class TrunkSchedule implements AutoCloseable {
         Map<String, List<String>> sold = new java.util.TreeMap<>();
         input.markets.forEach((m, in) -> sold.put(m, new ArrayList<>(in.catalogue)));
         lastMarkets = splits.stream().map(MarketSplit::market).collect(Collectors.toSet());
-        boolean bootstrap = version == 0;
+        boolean bootstrap = v == 1;
         shortTrunk = trainer.shortened(bootstrap);
         long interactions = input.interactions();
         snapshotInteractions = interactions;
@@ -196,6 +203,7 @@ final class TrunkSchedule implements AutoCloseable {
                                 new int[0], new int[0]), NcfArchitecture.of(e.getValue().net().shape()).label()));
                     }
                     reports.send(UpdateReports.event("*", "trunk", v, v, t.seconds()));
+                    trained = Math.max(trained, v);
                 }
 
                 @Override
