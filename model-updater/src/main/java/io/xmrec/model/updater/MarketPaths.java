@@ -336,15 +336,15 @@ final class MarketPaths {
      */
     private void rows(MarketUpdater mu, MarketInput in, Pending p, long now) {
         NcfModel model = mu.model;
-        long[] promoted = p.promoted.stream().mapToLong(Pending.Promoted::millis).toArray();
         List<String> sold = new ArrayList<>(p.sold);
         Map<String, Integer> popularity = new HashMap<>(p.popularity);
-        Map<String, List<String>> users = in.itemsOf(p.takeJob(now));
+        Pending.Job taken = p.takeJob(now, input.offsets());
+        Map<String, List<String>> users = in.itemsOf(taken.users());
         // items new to the model, and those whose training interactions doubled since their row was fitted
         Map<String, List<String>> items = in.itemsToFit(users, i -> model.items().indexOf(i) >= 0
                 && !mu.itemDue(i, in.trainCounts.getOrDefault(i, 0)));
-        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, items, sold, popularity, input.offsets(),
-                input.watermark(mu.market), promoted);
+        MarketUpdater.RowJob job = new MarketUpdater.RowJob(users, items, sold, popularity, taken.through(),
+                input.watermark(mu.market), taken.promotedMillis());
         int known = (int) users.keySet().stream()
                 .filter(u -> model.users().indexOf(CrossMarketDataset.userKey(mu.market, u)) >= 0).count();
         runner.run(mu, ROWS, () -> {

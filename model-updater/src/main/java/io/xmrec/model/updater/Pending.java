@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 
@@ -17,7 +18,7 @@ final class Pending {
     record Promoted(String user, String partition, long offset, long millis) {
     }
 
-    /** Users with an interaction waiting: every fast-path job re-fits all of them. */
+    /** Users with an interaction waiting: the next fast-path job re-fits them (up to {@link #WAITING_PER_JOB}). */
     final Set<String> users = new TreeSet<>();
     /**
      * Users the served model lacks or has rows from before their data (after an install), with no interaction
@@ -118,24 +119,69 @@ final class Pending {
     static final int BACKLOG_BESIDE_WAITING = 32;
 
     /**
-     * What the next fast-path job re-fits, taken from what is pending: every user with an interaction waiting, then
-     * part of the backlog ({@link #BACKLOG_BESIDE_WAITING} users beside waiting ones, {@link #BACKLOG_ALONE} when
-     * none waits). The catalogue's growth and the waiting interactions go with the job too; the rest of the backlog
-     * stays, due again from {@code now}.
+     * Users with an interaction waiting that one fast-path job re-fits at most: about two seconds of re-fits on 2 cores
+     * at 100x. At 10 days/s a job has tens of them; read at full speed a market has hundreds of thousands waiting, and
+     * one job of them all took minutes (p99 894 s in the demo at 100x), while the market's next job, and the install
+     * of a trunk's fork that waits for it, queued behind (bench/results/demo-scale.md, 2026-12-07).
      */
-    Set<String> takeJob(long now) {
-        int backlogLimit = users.isEmpty() ? BACKLOG_ALONE : BACKLOG_BESIDE_WAITING;
-        Set<String> out = new TreeSet<>(users);
+    static final int WAITING_PER_JOB = 2048;
+
+    /**
+     * What a fast-path job takes: the users it re-fits, the promotion times of the interactions it serves, and what
+     * the model it publishes has trained through: where the input was read to, lowered per partition to the first
+     * interaction of a user left for the next job, so that a model read back after a restart does not count those
+     * as trained on.
+     */
+    record Job(Set<String> users, long[] promotedMillis, Map<String, Long> through) {
+    }
+
+    /**
+     * What the next fast-path job re-fits, taken from what is pending: the users with an interaction waiting, the
+     * longest waiting first, at most {@link #WAITING_PER_JOB}, then part of the backlog
+     * ({@link #BACKLOG_BESIDE_WAITING} users beside waiting ones, {@link #BACKLOG_ALONE} when none waits). The
+     * catalogue's growth goes with the job. Users left waiting keep their interactions and their place, due at once;
+     * the rest of the backlog is due again from {@code now}. {@code readTo}: where the input has been read to.
+     */
+    Job takeJob(long now, Map<String, Long> readTo) {
+        Set<String> out = new TreeSet<>();
+        if (users.size() <= WAITING_PER_JOB) {
+            out.addAll(users);
+        } else {
+            for (Promoted t : promoted) { // in the order they were read
+                if (out.size() < WAITING_PER_JOB && users.contains(t.user())) {
+                    out.add(t.user());
+                }
+            }
+            for (Iterator<String> it = users.iterator(); out.size() < WAITING_PER_JOB && it.hasNext(); ) {
+                out.add(it.next()); // a waiting user whose interactions a model brought already
+            }
+        }
+        users.removeAll(out);
+        int backlogLimit = out.isEmpty() ? BACKLOG_ALONE : BACKLOG_BESIDE_WAITING;
         Iterator<String> it = backlog.iterator();
         for (int n = 0; n < backlogLimit && it.hasNext(); n++) {
-            out.add(it.next());
+            String u = it.next();
             it.remove();
+            if (!users.contains(u)) {
+                out.add(u);
+            }
         }
-        users.clear();
+        List<Long> served = new ArrayList<>();
+        Map<String, Long> through = new TreeMap<>(readTo);
+        promoted.removeIf(t -> {
+            boolean taken = !users.contains(t.user());
+            if (taken) {
+                served.add(t.millis());
+            } else {
+                through.merge(t.partition(), t.offset(), Math::min);
+            }
+            return taken;
+        });
         sold.clear();
         popularity.clear();
-        promoted.clear();
-        oldestNanos = now;
-        return out;
+        if (users.isEmpty()) {
+            oldestNanos = now;
+        }
+        return new Job(out, served.stream().mapToLong(Long::longValue).toArray(), through);
     }
 }

@@ -33,7 +33,7 @@ class PendingTest {
                 "the users the model lacks first (they get popular items until then): " + p.backlog);
         assertFalse(p.isEmpty());
 
-        Set<String> first = p.takeJob(1);
+        Set<String> first = p.takeJob(1, Map.of()).users();
         assertEquals(2 + Pending.BACKLOG_BESIDE_WAITING, first.size(),
                 "the waiting users and a small part of the backlog: their interactions are not held up by it");
         assertTrue(first.containsAll(Set.of("u7", "u900")));
@@ -41,7 +41,7 @@ class PendingTest {
         assertEquals(998 - Pending.BACKLOG_BESIDE_WAITING, p.backlog.size());
         assertEquals(1, p.oldestNanos, "what is left is due again from the job's start");
 
-        Set<String> second = p.takeJob(2);
+        Set<String> second = p.takeJob(2, Map.of()).users();
         assertEquals(Pending.BACKLOG_ALONE, second.size(), "with nothing waiting, a larger part of the backlog");
 
         // a backlog user with a new interaction is a waiting user for the next job
@@ -51,7 +51,7 @@ class PendingTest {
         int jobs = 2;
         while (!p.isEmpty()) {
             boolean waiting = !p.users.isEmpty();
-            Set<String> next = p.takeJob(3);
+            Set<String> next = p.takeJob(3, Map.of()).users();
             assertTrue(next.size() <= (waiting ? 1 + Pending.BACKLOG_BESIDE_WAITING : Pending.BACKLOG_ALONE),
                     "bounded: " + next.size());
             next.forEach(u -> assertTrue(seen.add(u) || u.equals("u999"), "re-fitted once: " + u));
@@ -59,5 +59,37 @@ class PendingTest {
         }
         assertEquals(1000, seen.size(), "every user re-fitted");
         assertEquals(6, jobs, "32 + 256 + (u999 and 32) + 256 + 256 + the last 166");
+    }
+
+    @Test
+    void aJobTakesTheLongestWaitingUsersUpToItsCapAndPublishesThroughTheFirstOneLeft() {
+        Pending p = new Pending();
+        p.startingAt(5);
+        int n = Pending.WAITING_PER_JOB + 100;
+        // users read in the order n-1 .. 0 (the longest waiting last in name order), one interaction each on p0,
+        // and one more interaction of the first one read, on p1
+        for (int k = 0; k < n; k++) {
+            String u = String.format("u%05d", n - 1 - k);
+            p.users.add(u);
+            p.promoted.add(new Pending.Promoted(u, "p0", k, 1000 + k));
+        }
+        p.promoted.add(new Pending.Promoted(String.format("u%05d", n - 1), "p1", 3, 9999));
+        Pending.Job first = p.takeJob(7, Map.of("p0", (long) n, "p1", 4L));
+        assertEquals(Pending.WAITING_PER_JOB, first.users().size(), "capped");
+        assertTrue(first.users().contains(String.format("u%05d", n - 1)) && !first.users().contains("u00000"),
+                "the longest waiting first, not the first in name order");
+        assertEquals(Pending.WAITING_PER_JOB + 1, first.promotedMillis().length, "their interactions are served");
+        assertEquals(Map.of("p0", (long) Pending.WAITING_PER_JOB, "p1", 4L), first.through(),
+                "trained through the first interaction of a user left, not where the input was read to");
+        assertEquals(100, p.users.size());
+        assertEquals(100, p.promoted.size(), "the users left keep their interactions for the freshness count");
+        assertEquals(5, p.oldestNanos, "the users left are due at once, not after another delay");
+
+        Pending.Job second = p.takeJob(8, Map.of("p0", (long) n, "p1", 4L));
+        assertEquals(100, second.users().size());
+        assertTrue(second.users().stream().noneMatch(first.users()::contains));
+        assertEquals(Map.of("p0", (long) n, "p1", 4L), second.through(), "nothing left: where the input was read to");
+        assertTrue(p.isEmpty() && p.promoted.isEmpty());
+        assertEquals(8, p.oldestNanos);
     }
 }
