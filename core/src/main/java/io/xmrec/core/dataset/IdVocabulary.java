@@ -5,7 +5,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * A dense mapping of string ids to indices 0..n-1. Offline vocabularies are sorted, so the mapping
@@ -28,7 +27,9 @@ public final class IdVocabulary {
 
     /** The vocabulary of the distinct ids given, in sorted order. */
     public static IdVocabulary of(Collection<String> ids) {
-        return new IdVocabulary(new TreeSet<>(ids).toArray(new String[0]));
+        String[] a = (ids instanceof java.util.Set<String> set ? set : new java.util.HashSet<>(ids)).toArray(new String[0]);
+        Arrays.sort(a);
+        return new IdVocabulary(a);
     }
 
     /** A vocabulary from ids already in index order (loading a saved model); must be sorted and distinct. */

@@ -1,6 +1,5 @@
 package io.xmrec.core.dataset;
 
-import java.util.Arrays;
 
 /**
  * One market of a {@link CrossMarketDataset} in vocabulary indices, ready for training and
@@ -34,7 +33,7 @@ public final class IndexedMarket {
         int n = 0;
         for (int r = 0; r < trainItems.length; r++) {
             n += trainItems[r].length;
-            trainedItems[r] = Arrays.stream(trainItems[r]).sorted().distinct().toArray();
+            trainedItems[r] = CrossMarketDataset.sortedDistinct(trainItems[r]);
         }
         this.trainInteractions = n;
     }
@@ -98,5 +97,25 @@ public final class IndexedMarket {
     /** The same users with another item pool (negatives come from the pool: a subset of users still samples from the whole market). */
     public IndexedMarket withItemPool(int[] pool) {
         return new IndexedMarket(market, userIds, userIndex, trainItems, validationItem, testItem, ratedItems, pool.clone());
+    }
+
+    /** Some of the users (rows of this market, in the order given) with the same item pool. */
+    public IndexedMarket rows(int[] rows) {
+        String[] ids = new String[rows.length];
+        int[] idx = new int[rows.length];
+        int[][] train = new int[rows.length][];
+        int[] valid = new int[rows.length];
+        int[] test = new int[rows.length];
+        int[][] rated = new int[rows.length][];
+        for (int k = 0; k < rows.length; k++) {
+            int r = rows[k];
+            ids[k] = userIds[r];
+            idx[k] = userIndex[r];
+            train[k] = trainItems[r];
+            valid[k] = validationItem[r];
+            test[k] = testItem[r];
+            rated[k] = ratedItems[r];
+        }
+        return new IndexedMarket(market, ids, idx, train, valid, test, rated, itemPool);
     }
 }

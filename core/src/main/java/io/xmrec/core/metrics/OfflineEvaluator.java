@@ -74,6 +74,12 @@ public final class OfflineEvaluator {
         for (int r = 0; r < n; r++) {
             negs[r] = indices(negatives, m, Split.VALIDATION, r, items);
         }
+        return validationRanks(scorer, m, negs);
+    }
+
+    /** The same, with each user row's negatives given as item indices ({@code negs[row]}). */
+    public static int[] validationRanks(Scorer scorer, IndexedMarket m, int[][] negs) {
+        int n = m.users();
         int[] ranks = new int[n];
         rankSampled(scorer, m, new Split[] {Split.VALIDATION}, negs, new int[][] {ranks});
         return ranks;

@@ -42,19 +42,29 @@ public final class EvaluationNegatives {
 
     /** Draws {@code count} negatives per user and split for a market and adds them. */
     public EvaluationNegatives sample(IndexedMarket m, IdVocabulary items, int count, long seed) {
-        int[] buf = new int[count];
         for (int r = 0; r < m.users(); r++) {
             for (Split split : Split.values()) {
-                SplittableRandom rnd = new SplittableRandom(userSeed(seed, m.market(), m.userId(r), split));
-                int got = DistinctSampler.draw(m.itemPool(), m.ratedItems(r), count, rnd, buf);
-                String[] ids = new String[got];
-                for (int i = 0; i < got; i++) {
-                    ids[i] = items.id(buf[i]);
+                int[] drawn = draw(m, r, split, count, seed);
+                String[] ids = new String[drawn.length];
+                for (int i = 0; i < drawn.length; i++) {
+                    ids[i] = items.id(drawn[i]);
                 }
                 negatives.put(key(m.market(), split, m.userId(r)), ids);
             }
         }
         return this;
+    }
+
+    /**
+     * One user's negatives for one split by item index of the data set, as {@link #sample} draws them: what training
+     * watches without keeping ids per user (at 100x XMarket's size the ids of every user cost a gigabyte and more time
+     * than an epoch).
+     */
+    public static int[] draw(IndexedMarket m, int row, Split split, int count, long seed) {
+        int[] buf = new int[count];
+        SplittableRandom rnd = new SplittableRandom(userSeed(seed, m.market(), m.userId(row), split));
+        int got = DistinctSampler.draw(m.itemPool(), m.ratedItems(row), count, rnd, buf);
+        return got == count ? buf : java.util.Arrays.copyOf(buf, got);
     }
 
     /**

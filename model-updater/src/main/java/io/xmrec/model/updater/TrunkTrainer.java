@@ -76,19 +76,24 @@ final class TrunkTrainer {
         List<String> markets = sorted.stream().map(MarketSplit::market).toList();
         TrainingSettings ts = training(bootstrap);
         Consumer<String> stageLog = line -> log.accept("updater: trunk v" + version + " " + line);
-        CrossMarketDataset all = CrossMarketDataset.of(sorted);
         Map<String, Integer> users = new LinkedHashMap<>();
         sorted.forEach(s -> users.put(s.market(), s.users().size()));
         String method = settings.trunkMethod();
-        log.accept(String.format("updater: trunk v%d on %s (%d users, %d items, %d training interactions)%s: %s", version,
-                markets, all.users().size(), all.items().size(),
+        List<String> chain = settings.chooses() ? Choice.crossMarketChain() : Recipes.chain(method);
+        // every market on shared vocabularies: built only when a stage is cross-market or the choice needs it (a
+        // single-market recipe at 100x XMarket's size spent minutes building it for nothing)
+        boolean crossMarket = settings.chooses() || chain.stream().map(Recipes::get)
+                .anyMatch(r -> r.scope() == Recipe.Scope.SHARED || r.crossMarket());
+        CrossMarketDataset all = crossMarket ? CrossMarketDataset.of(sorted) : null;
+        log.accept(String.format("updater: trunk v%d on %s (%d users, %s items, %d training interactions)%s: %s", version,
+                markets, users.values().stream().mapToInt(Integer::intValue).sum(),
+                all == null ? "-" : Integer.toString(all.items().size()),
                 sorted.stream().mapToLong(MarketSplit::trainInteractions).sum(),
                 bootstrap ? " as bootstrap, " + ts.ncf().epochs() + " epochs per stage" : "", settings.method()));
         Map<String, Trained> shared = new LinkedHashMap<>();
         Map<String, NcfModel> models = new LinkedHashMap<>();
         Map<String, Choice> choices = new LinkedHashMap<>();
         Map<String, NcfModel> references = new LinkedHashMap<>(); // trained by the choice, counted in the trunk's seconds
-        List<String> chain = settings.chooses() ? Choice.crossMarketChain() : Recipes.chain(method);
         for (String stage : chain) {
             Recipe r = Recipes.get(stage);
             if (r.scope() == Recipe.Scope.SHARED) {
@@ -98,7 +103,7 @@ final class TrunkTrainer {
         }
         for (String market : markets) {
             Map<String, Trained> inputs = new LinkedHashMap<>(shared);
-            CrossMarketDataset cross = dataFor(all, sorted, market, true); // the market first, on every market's rows
+            CrossMarketDataset cross = all == null ? null : dataFor(all, sorted, market, true); // the market first
             Trained last = shared.get(method);
             for (String stage : chain) {
                 Recipe r = Recipes.get(stage);

@@ -52,4 +52,42 @@ class ValidationTest {
         assertEquals(per[0], Validation.of(own, ds, 42, 99).applyAsDouble(m), 1e-12);
         assertNotEquals(per[0], pooled);
     }
+
+    @Test
+    void aLargeMarketIsWatchedOnASeededSampleOfItsUsersTheSameWhateverElseItHolds() {
+        LeaveOneOutSplitter s = new LeaveOneOutSplitter(7);
+        CrossMarketDataset big = CrossMarketDataset.of(List.of(s.split("zz", users(0, 50_000))));
+        int[] rows = Validation.watchedRows(big.target(), 42);
+        assertEquals(Validation.WATCHED_PER_MARKET, rows.length);
+        for (int k = 0; k < rows.length; k++) {
+            assertTrue(k == 0 || rows[k] > rows[k - 1], "in row order");
+            assertTrue(!Choice.decides("zz", big.target().userId(rows[k])), "never a user the choice is made on");
+        }
+        // more users: those sampled before and still among the smallest hashes stay; none of the others comes in
+        CrossMarketDataset bigger = CrossMarketDataset.of(List.of(s.split("zz", users(0, 60_000))));
+        java.util.Set<String> before = new java.util.HashSet<>();
+        for (int r : rows) {
+            before.add(big.target().userId(r));
+        }
+        int kept = 0;
+        for (int r : Validation.watchedRows(bigger.target(), 42)) {
+            String u = bigger.target().userId(r);
+            kept += before.contains(u) ? 1 : 0;
+            assertTrue(before.contains(u) || Integer.parseInt(u.substring(1)) >= 50_000, "a new user or one sampled before: " + u);
+        }
+        assertTrue(kept > Validation.WATCHED_PER_MARKET * 0.7, kept + " kept");
+        assertNotEquals(java.util.Arrays.toString(rows), java.util.Arrays.toString(Validation.watchedRows(big.target(), 7)),
+                "another seed, another sample");
+    }
+
+    private static List<io.xmrec.core.data.Interaction> users(int from, int to) {
+        List<io.xmrec.core.data.Interaction> out = new java.util.ArrayList<>();
+        long seq = 0;
+        for (int u = from; u < to; u++) {
+            for (int k = 0; k < 7; k++) {
+                out.add(new io.xmrec.core.data.Interaction("u" + u, "i" + ((u * 7 + k * 13) % 500), 5f, k, seq++));
+            }
+        }
+        return out;
+    }
 }
