@@ -80,7 +80,7 @@ final class MarketPaths {
             } else if (settings.runs("medium") && runner.mediumIdle() && mu.headDue(now)) {
                 // a head starts only on an idle worker (after any retrain due: MarketJobs#scheduleAll), with the data
                 // of that moment
-                head(mu, in); // in the background: what follows may start beside it
+                head(mu, in, p); // in the background: what follows may start beside it
             }
         }
         if (mu.model == null) {
@@ -363,10 +363,10 @@ final class MarketPaths {
     }
 
     /** The medium path: the head fine-tuned on a sample of the market's users, kept only if it validates better. */
-    private void head(MarketUpdater mu, MarketInput in) {
+    private void head(MarketUpdater mu, MarketInput in, Pending p) {
         MarketUpdater.HeadJob job = new MarketUpdater.HeadJob(in.sample(settings.headSample(), settings.seed() ^ mu.version),
                 in.holdouts(settings.minInteractions(), settings.validationUsers(), settings.seed()), in.pool(),
-                input.offsets(), input.watermark(mu.market));
+                p.coveredThrough(input.offsets()), input.watermark(mu.market));
         runner.medium(mu, "head", () -> {
             MarketUpdater.Done d = mu.tuneHead(job);
             if (!d.refused()) {

@@ -58,6 +58,19 @@ final class Pending {
         return out.stream().mapToLong(Long::longValue).toArray();
     }
 
+    /**
+     * What a model published now has trained through: {@code readTo} (where the input has been read to), lowered per
+     * partition to the first interaction still waiting, so that a model read back after a restart or a takeover does
+     * not count as trained on what no job has brought into it yet.
+     */
+    Map<String, Long> coveredThrough(Map<String, Long> readTo) {
+        Map<String, Long> through = new TreeMap<>(readTo);
+        for (Promoted t : promoted) {
+            through.merge(t.partition(), t.offset(), Math::min);
+        }
+        return through;
+    }
+
     /** Starts the wait of the next fast-path job at {@code now} if nothing was pending. */
     void startingAt(long now) {
         if (isEmpty()) {
@@ -167,16 +180,14 @@ final class Pending {
             }
         }
         List<Long> served = new ArrayList<>();
-        Map<String, Long> through = new TreeMap<>(readTo);
         promoted.removeIf(t -> {
             boolean taken = !users.contains(t.user());
             if (taken) {
                 served.add(t.millis());
-            } else {
-                through.merge(t.partition(), t.offset(), Math::min);
             }
             return taken;
         });
+        Map<String, Long> through = coveredThrough(readTo);
         sold.clear();
         popularity.clear();
         if (users.isEmpty()) {
