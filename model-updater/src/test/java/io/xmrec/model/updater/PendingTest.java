@@ -84,8 +84,9 @@ class PendingTest {
         assertEquals(100, p.users.size());
         assertEquals(100, p.promoted.size(), "the users left keep their interactions for the freshness count");
         assertEquals(5, p.oldestNanos, "the users left are due at once, not after another delay");
-        assertEquals(first.through(), p.coveredThrough(Map.of("p0", (long) n + 50, "p1", 9L)),
-                "a head's delta published meanwhile claims no more than the job's");
+        assertEquals(Map.of("p0", (long) Pending.WAITING_PER_JOB, "p1", 9L),
+                p.coveredThrough(Map.of("p0", (long) n + 50, "p1", 9L)),
+                "a head's delta published meanwhile: read further, still not past the first interaction waiting");
 
         Pending.Job second = p.takeJob(8, Map.of("p0", (long) n, "p1", 4L));
         assertEquals(100, second.users().size());
