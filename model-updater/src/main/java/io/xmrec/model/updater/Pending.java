@@ -18,8 +18,11 @@ final class Pending {
     record Promoted(String user, String partition, long offset, long millis) {
     }
 
-    /** Users with an interaction waiting: the next fast-path job re-fits them (up to {@link #WAITING_PER_JOB}). */
-    final Set<String> users = new TreeSet<>();
+    /**
+     * Users with an interaction waiting, in the order they began to wait: the next fast-path job re-fits them (up to
+     * {@link #WAITING_PER_JOB}, the first ones).
+     */
+    final Set<String> users = new LinkedHashSet<>();
     /**
      * Users the served model lacks or has rows from before their data (after an install), with no interaction
      * waiting: re-fitted after those who have, a bounded number per job, so that a new model's backlog does not hold
@@ -157,19 +160,10 @@ final class Pending {
      */
     Job takeJob(long now, Map<String, Long> readTo) {
         Set<String> out = new TreeSet<>();
-        if (users.size() <= WAITING_PER_JOB) {
-            out.addAll(users);
-        } else {
-            for (Promoted t : promoted) { // in the order they were read
-                if (out.size() < WAITING_PER_JOB && users.contains(t.user())) {
-                    out.add(t.user());
-                }
-            }
-            for (Iterator<String> it = users.iterator(); out.size() < WAITING_PER_JOB && it.hasNext(); ) {
-                out.add(it.next()); // a waiting user whose interactions a model brought already
-            }
+        for (Iterator<String> it = users.iterator(); out.size() < WAITING_PER_JOB && it.hasNext(); ) {
+            out.add(it.next()); // the longest waiting first
+            it.remove();
         }
-        users.removeAll(out);
         int backlogLimit = out.isEmpty() ? BACKLOG_ALONE : BACKLOG_BESIDE_WAITING;
         Iterator<String> it = backlog.iterator();
         for (int n = 0; n < backlogLimit && it.hasNext(); n++) {
@@ -180,19 +174,27 @@ final class Pending {
             }
         }
         List<Long> served = new ArrayList<>();
-        promoted.removeIf(t -> {
-            boolean taken = !users.contains(t.user());
-            if (taken) {
-                served.add(t.millis());
-            }
-            return taken;
-        });
-        Map<String, Long> through = coveredThrough(readTo);
+        Map<String, Long> through = new HashMap<>(readTo);
+        if (users.isEmpty()) {
+            promoted.forEach(t -> served.add(t.millis()));
+            promoted.clear();
+        } else {
+            // one pass over what waits (a hash look-up each: at 100x read at full speed that is millions, every job)
+            promoted.removeIf(t -> {
+                boolean taken = !users.contains(t.user());
+                if (taken) {
+                    served.add(t.millis());
+                } else {
+                    through.merge(t.partition(), t.offset(), Math::min);
+                }
+                return taken;
+            });
+        }
         sold.clear();
         popularity.clear();
         if (users.isEmpty()) {
             oldestNanos = now;
         }
-        return new Job(out, served.stream().mapToLong(Long::longValue).toArray(), through);
+        return new Job(out, served.stream().mapToLong(Long::longValue).toArray(), new TreeMap<>(through));
     }
 }
