@@ -90,7 +90,7 @@ final class MarketJobs implements AutoCloseable {
             p.startingAt(now);
             p.users.add(user);
             p.popularity.merge(item, 1, Integer::sum);
-            p.promoted.add(promoted);
+            p.waiting.add(promoted);
             counters.visibility.add(System.currentTimeMillis() - promoted.millis());
             if (newItem) {
                 p.sold.add(item);

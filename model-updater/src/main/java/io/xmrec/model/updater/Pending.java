@@ -2,13 +2,11 @@ package io.xmrec.model.updater;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 
@@ -33,7 +31,7 @@ final class Pending {
     final List<String> sold = new ArrayList<>();
     final Map<String, Integer> popularity = new HashMap<>();
     /** Interactions waiting for a model, whichever path brings them (for the updater's freshness count). */
-    final List<Promoted> promoted = new ArrayList<>();
+    final Waiting waiting = new Waiting();
     long oldestNanos;
 
     boolean isEmpty() {
@@ -51,13 +49,7 @@ final class Pending {
     /** The promotion times of the interactions a model trained through {@code through} has, no longer waiting. */
     long[] takeCovered(Map<String, Long> through) {
         List<Long> out = new ArrayList<>();
-        promoted.removeIf(t -> {
-            boolean in = t.offset() < through.getOrDefault(t.partition(), 0L);
-            if (in) {
-                out.add(t.millis());
-            }
-            return in;
-        });
+        waiting.takeBefore(through, out::add);
         return out.stream().mapToLong(Long::longValue).toArray();
     }
 
@@ -67,11 +59,7 @@ final class Pending {
      * not count as trained on what no job has brought into it yet.
      */
     Map<String, Long> coveredThrough(Map<String, Long> readTo) {
-        Map<String, Long> through = new TreeMap<>(readTo);
-        for (Promoted t : promoted) {
-            through.merge(t.partition(), t.offset(), Math::min);
-        }
-        return through;
+        return waiting.lowered(readTo);
     }
 
     /** Starts the wait of the next fast-path job at {@code now} if nothing was pending. */
@@ -107,13 +95,11 @@ final class Pending {
     void resetTo(MarketInput in, Predicate<String> knows, Map<String, Long> through, long now) {
         Pending after = new Pending();
         after.addSince(in, knows, through);
-        Set<String> waiting = new HashSet<>();
-        promoted.forEach(x -> waiting.add(x.user()));
         dropWork();
         for (boolean lacking : new boolean[] {true, false}) {
             for (String u : after.users) {
                 if (knows.test(u) != lacking) {
-                    (waiting.contains(u) ? users : backlog).add(u);
+                    (waiting.has(u) ? users : backlog).add(u);
                 }
             }
         }
@@ -174,27 +160,18 @@ final class Pending {
             }
         }
         List<Long> served = new ArrayList<>();
-        Map<String, Long> through = new HashMap<>(readTo);
-        if (users.isEmpty()) {
-            promoted.forEach(t -> served.add(t.millis()));
-            promoted.clear();
-        } else {
-            // one pass over what waits (a hash look-up each: at 100x read at full speed that is millions, every job)
-            promoted.removeIf(t -> {
-                boolean taken = !users.contains(t.user());
-                if (taken) {
-                    served.add(t.millis());
-                } else {
-                    through.merge(t.partition(), t.offset(), Math::min);
-                }
-                return taken;
-            });
+        for (String u : out) {
+            waiting.take(u, served::add);
         }
+        if (users.isEmpty()) {
+            waiting.takeAll(served::add);
+        }
+        Map<String, Long> through = coveredThrough(readTo);
         sold.clear();
         popularity.clear();
         if (users.isEmpty()) {
             oldestNanos = now;
         }
-        return new Job(out, served.stream().mapToLong(Long::longValue).toArray(), new TreeMap<>(through));
+        return new Job(out, served.stream().mapToLong(Long::longValue).toArray(), through);
     }
 }

@@ -22,9 +22,9 @@ class PendingTest {
         }
         Pending p = new Pending();
         // three interactions read but in no model yet, of two users
-        p.promoted.add(new Pending.Promoted("u7", "p0", 7, 1));
-        p.promoted.add(new Pending.Promoted("u900", "p0", 900, 2));
-        p.promoted.add(new Pending.Promoted("u900", "p0", 901, 3));
+        p.waiting.add(new Pending.Promoted("u7", "p0", 7, 1));
+        p.waiting.add(new Pending.Promoted("u900", "p0", 900, 2));
+        p.waiting.add(new Pending.Promoted("u900", "p0", 901, 3));
         // the new model knows the users with an even number; trained through offset 0, it predates everyone's data
         p.resetTo(in, u -> Integer.parseInt(u.substring(1)) % 2 == 0, Map.of("p0", 0L), 0);
         assertEquals(Set.of("u7", "u900"), p.users, "the users with interactions waiting");
@@ -37,7 +37,7 @@ class PendingTest {
         assertEquals(2 + Pending.BACKLOG_BESIDE_WAITING, first.size(),
                 "the waiting users and a small part of the backlog: their interactions are not held up by it");
         assertTrue(first.containsAll(Set.of("u7", "u900")));
-        assertTrue(p.promoted.isEmpty() && p.users.isEmpty(), "the job took the waiting interactions");
+        assertTrue(p.waiting.isEmpty() && p.users.isEmpty(), "the job took the waiting interactions");
         assertEquals(998 - Pending.BACKLOG_BESIDE_WAITING, p.backlog.size());
         assertEquals(1, p.oldestNanos, "what is left is due again from the job's start");
 
@@ -71,9 +71,9 @@ class PendingTest {
         for (int k = 0; k < n; k++) {
             String u = String.format("u%05d", n - 1 - k);
             p.users.add(u);
-            p.promoted.add(new Pending.Promoted(u, "p0", k, 1000 + k));
+            p.waiting.add(new Pending.Promoted(u, "p0", k, 1000 + k));
         }
-        p.promoted.add(new Pending.Promoted(String.format("u%05d", n - 1), "p1", 3, 9999));
+        p.waiting.add(new Pending.Promoted(String.format("u%05d", n - 1), "p1", 3, 9999));
         Pending.Job first = p.takeJob(7, Map.of("p0", (long) n, "p1", 4L));
         assertEquals(Pending.WAITING_PER_JOB, first.users().size(), "capped");
         assertTrue(first.users().contains(String.format("u%05d", n - 1)) && !first.users().contains("u00000"),
@@ -82,7 +82,7 @@ class PendingTest {
         assertEquals(Map.of("p0", (long) Pending.WAITING_PER_JOB, "p1", 4L), first.through(),
                 "trained through the first interaction of a user left, not where the input was read to");
         assertEquals(100, p.users.size());
-        assertEquals(100, p.promoted.size(), "the users left keep their interactions for the freshness count");
+        assertEquals(100, p.waiting.size(), "the users left keep their interactions for the freshness count");
         assertEquals(5, p.oldestNanos, "the users left are due at once, not after another delay");
         assertEquals(Map.of("p0", (long) Pending.WAITING_PER_JOB, "p1", 9L),
                 p.coveredThrough(Map.of("p0", (long) n + 50, "p1", 9L)),
@@ -92,7 +92,7 @@ class PendingTest {
         assertEquals(100, second.users().size());
         assertTrue(second.users().stream().noneMatch(first.users()::contains));
         assertEquals(Map.of("p0", (long) n, "p1", 4L), second.through(), "nothing left: where the input was read to");
-        assertTrue(p.isEmpty() && p.promoted.isEmpty());
+        assertTrue(p.isEmpty() && p.waiting.isEmpty());
         assertEquals(8, p.oldestNanos);
     }
 }
