@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +65,7 @@ public final class EvaluationNegatives {
         int[] buf = new int[count];
         SplittableRandom rnd = new SplittableRandom(userSeed(seed, m.market(), m.userId(row), split));
         int got = DistinctSampler.draw(m.itemPool(), m.ratedItems(row), count, rnd, buf);
-        return got == count ? buf : java.util.Arrays.copyOf(buf, got);
+        return got == count ? buf : Arrays.copyOf(buf, got);
     }
 
     /**

@@ -112,7 +112,7 @@ public final class Validation {
      * The sum of validation nDCG@10 over a market's users that early stopping watches (those the choice
      * is not made on), and their number.
      */
-    public static double[] watched(Scorer model, IndexedMarket m, IdVocabulary items, EvaluationNegatives negs) {
+    private static double[] watched(Scorer model, IndexedMarket m, IdVocabulary items, EvaluationNegatives negs) {
         int[] ranks = OfflineEvaluator.validationRanks(model, m, items, negs);
         double sum = 0;
         int n = 0;
